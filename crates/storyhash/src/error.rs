@@ -1,0 +1,166 @@
+//! The library's one error type. Input errors carry the file and line they came from so
+//! that a person can find the offending bytes; everything else names what it was doing.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a piece of input came from: a file (or `<stdin>`) and a 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    /// The path as the user gave it, or `<stdin>` / `<embedded>`.
+    pub file: PathBuf,
+    /// 1-based line; for a whole-file document, the line where the problem is (1 if none).
+    pub line: u64,
+}
+
+impl Location {
+    /// A location at `line` of `file`.
+    pub fn new(file: impl Into<PathBuf>, line: u64) -> Self {
+        Location {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// Why one input record could not be turned into a document. These are *soft* errors:
+/// the reader reports them as warnings and skips the record, unless the caller asked for
+/// strict reading, in which case the first one stops the run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputProblem {
+    /// Bytes that are not UTF-8.
+    #[error("invalid UTF-8 at byte offset {byte_offset} of the line")]
+    InvalidUtf8 {
+        /// Offset of the first bad byte within the line (or file, for `.txt`).
+        byte_offset: usize,
+    },
+    /// A JSONL line that does not parse as JSON.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A JSONL line that is valid JSON but not an object.
+    #[error("expected a JSON object, found {0}")]
+    NotAnObject(&'static str),
+    /// The text field is absent.
+    #[error("missing field `{0}`")]
+    MissingField(String),
+    /// A field exists but has the wrong JSON type.
+    #[error("field `{field}` must be {expected}, found {found}")]
+    WrongType {
+        /// The field's name.
+        field: String,
+        /// What was expected, e.g. "a string".
+        expected: &'static str,
+        /// What was found, e.g. "an array".
+        found: &'static str,
+    },
+    /// A file or text with nothing in it.
+    #[error("empty document")]
+    EmptyDocument,
+    /// A JSONL file without a single document.
+    #[error("no documents in file")]
+    EmptyFile,
+    /// An id that an earlier document already used.
+    #[error("duplicate id {id:?} (first used at {first})")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+        /// Where the id was first seen.
+        first: Location,
+    },
+    /// A document larger than the configured limit.
+    #[error("document of {bytes} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Size of the document.
+        bytes: u64,
+        /// The configured maximum.
+        limit: u64,
+    },
+}
+
+impl InputProblem {
+    /// A short stable name for counting skipped documents by reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InputProblem::InvalidUtf8 { .. } => "invalid_utf8",
+            InputProblem::MalformedJson(_) => "malformed_json",
+            InputProblem::NotAnObject(_) => "not_an_object",
+            InputProblem::MissingField(_) => "missing_field",
+            InputProblem::WrongType { .. } => "wrong_type",
+            InputProblem::EmptyDocument => "empty_document",
+            InputProblem::EmptyFile => "empty_file",
+            InputProblem::DuplicateId { .. } => "duplicate_id",
+            InputProblem::TooLarge { .. } => "too_large",
+        }
+    }
+}
+
+/// A soft input error tied to its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Where the record is.
+    pub location: Location,
+    /// What is wrong with it.
+    pub problem: InputProblem,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.problem)
+    }
+}
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bad input record while reading strictly.
+    #[error("{location}: {problem}")]
+    Input {
+        /// Where the record is.
+        location: Location,
+        /// What is wrong with it.
+        problem: InputProblem,
+    },
+    /// An I/O failure on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Parameters that cannot work together (e.g. a threshold outside (0, 1]).
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
+    /// An input path whose kind is not supported.
+    #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", .0.display())]
+    UnsupportedInput(PathBuf),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<Warning> for Error {
+    fn from(w: Warning) -> Self {
+        Error::Input {
+            location: w.location,
+            problem: w.problem,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

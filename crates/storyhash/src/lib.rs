@@ -1,0 +1,60 @@
+//! storyhash finds near-duplicate news articles and groups rewrites of one story.
+//!
+//! ```text
+//!  documents ──► normalize ──► tokenize ──► shingle ──► minhash ──► lsh ──► verify ──► cluster ──► report
+//!  (input)       NFKC, fold,   UAX #29      n-gram      k mins of   bands   exact      union-     text /
+//!                Arabic rules  words        xxh3 set    seeded hash  ⇒ pairs Jaccard   find       JSON
+//! ```
+//!
+//! 1. [`input`] reads `.txt`, `.jsonl`, directories and stdin into [`Document`]s, turning
+//!    bad records into [`Warning`]s that name file and line.
+//! 2. [`normalize`] canonicalises text ([`normalize::normalize`]).
+//! 3. [`tokenize`] splits words ([`Tokenizer`]), with [`stopwords`] and [`stem`] filters.
+//! 4. [`shingle`] hashes word or character n-grams into a sorted set ([`ShingleSpec`]).
+//! 5. [`minhash`] signs each set with k minima ([`MinHasher`], [`SignatureMatrix`]).
+//! 6. [`lsh`] bands signatures into candidate pairs ([`LshParams`]).
+//! 7. [`verify`] keeps pairs whose exact Jaccard reaches the threshold ([`ScoredPair`]).
+//! 8. [`cluster`] joins them into clusters ([`Cluster`]).
+//! 9. [`report`] explains the clusters to people and machines ([`Report`]).
+//!
+//! [`pipeline::run`] composes stages 2–8 under one [`Params`], usually a [`Preset`].
+//!
+//! ```
+//! use storyhash::{pipeline, Document, Preset};
+//!
+//! let docs = vec![
+//!     Document::new("a", "The minister arrived in Moscow on Monday for talks on energy and trade."),
+//!     Document::new("b", "The minister arrived in Moscow on Monday for talks on energy and trade!"),
+//!     Document::new("c", "A storm closed the port of Rotterdam for two days this week."),
+//! ];
+//! let result = pipeline::run(&docs, &Preset::Dup.params())?;
+//! assert_eq!(result.clusters[0].members, [0, 1]);
+//! assert_eq!(result.clusters.len(), 2);
+//! # Ok::<(), storyhash::Error>(())
+//! ```
+
+pub mod cluster;
+pub mod doc;
+pub mod error;
+pub mod input;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod pipeline;
+pub mod report;
+pub mod shingle;
+pub mod stem;
+pub mod stopwords;
+pub mod tokenize;
+pub mod verify;
+
+pub use cluster::{Cluster, KeepPolicy};
+pub use doc::{DocIndex, Document};
+pub use error::{Error, InputProblem, Location, Result, Warning};
+pub use lsh::LshParams;
+pub use minhash::{MinHasher, SignatureMatrix};
+pub use pipeline::{Analyzer, Clustering, Params, Preset};
+pub use report::Report;
+pub use shingle::ShingleSpec;
+pub use tokenize::Tokenizer;
+pub use verify::ScoredPair;

@@ -1,0 +1,232 @@
+//! Stage 5: locality-sensitive hashing by banding. The k signature values are cut into
+//! b bands of r rows; two documents become a candidate pair when all r values of at least
+//! one band agree. For a pair of similarity s that happens with probability
+//! P(s) = 1 − (1 − s^r)^b, an S-curve whose steep part sits near (1/b)^(1/r).
+//!
+//! (b, r) come from the target threshold t: over all b·r ≤ k, minimise
+//! w_fp·∫₀ᵗ P(s) ds + w_fn·∫ₜ¹ (1 − P(s)) ds, the weighted areas of false positives
+//! (pairs below t proposed anyway) and false negatives (pairs above t never proposed), as
+//! in Leskovec, Rajaraman and Ullman, *Mining of Massive Datasets* §3.4, and datasketch's
+//! `_optimal_param`. Candidates are verified exactly later, so a false positive costs one
+//! set comparison while a false negative is a lost match: presets weight false negatives
+//! more (see `pipeline`).
+//!
+//! The index is flat: per band, a vector of (band key, document) sorted by key; equal
+//! keys form buckets. Pairs are deduplicated across bands. Never does I/O.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::doc::DocIndex;
+use crate::error::{Error, Result};
+use crate::minhash::SignatureMatrix;
+
+/// Buckets larger than this are not expanded into all their pairs: each member is paired
+/// with the bucket's first `MAX_BUCKET_PIVOTS` members only. Keeps a corpus of a million
+/// identical documents at O(n) candidates instead of O(n²); clusters stay connected
+/// through the pivots. The number of such buckets is reported.
+pub const MAX_BUCKET_PIVOTS: usize = 128;
+
+/// Banding parameters and the curve they give.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LshParams {
+    /// Number of bands b.
+    pub bands: usize,
+    /// Rows per band r.
+    pub rows: usize,
+}
+
+impl LshParams {
+    /// The (b, r) with b·r ≤ `num_perm` minimising the weighted error areas at
+    /// `threshold`, given the weight of false negatives (`fn_weight`, in [0, 1]; false
+    /// positives get 1 − fn_weight).
+    pub fn optimal(threshold: f64, num_perm: usize, fn_weight: f64) -> Result<LshParams> {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(Error::InvalidParams(format!(
+                "threshold must be in (0, 1], got {threshold}"
+            )));
+        }
+        if !(0.0..=1.0).contains(&fn_weight) {
+            return Err(Error::InvalidParams(format!(
+                "false-negative weight must be in [0, 1], got {fn_weight}"
+            )));
+        }
+        if num_perm == 0 {
+            return Err(Error::InvalidParams("num_perm must be at least 1".into()));
+        }
+        let mut best: Option<(f64, LshParams)> = None;
+        for bands in 1..=num_perm {
+            for rows in 1..=num_perm / bands {
+                let params = LshParams { bands, rows };
+                let false_pos = integrate(|s| params.probability(s), 0.0, threshold);
+                let false_neg = integrate(|s| 1.0 - params.probability(s), threshold, 1.0);
+                let error = (1.0 - fn_weight) * false_pos + fn_weight * false_neg;
+                // Strictly smaller only: ties keep the first (fewest bands), so the choice is
+                // deterministic.
+                if best.is_none_or(|(e, _)| error < e) {
+                    best = Some((error, params));
+                }
+            }
+        }
+        Ok(best.expect("num_perm ≥ 1 gives at least one candidate").1)
+    }
+
+    /// P(candidate | similarity s) = 1 − (1 − s^r)^b.
+    pub fn probability(&self, s: f64) -> f64 {
+        1.0 - (1.0 - s.powi(self.rows as i32)).powi(self.bands as i32)
+    }
+
+    /// Signature values used (b·r ≤ k).
+    pub fn used_perm(&self) -> usize {
+        self.bands * self.rows
+    }
+}
+
+/// Midpoint rule with 1,000 steps: the integrands are smooth, and the optimiser only
+/// compares areas, so 1e-6 accuracy is ample.
+fn integrate(f: impl Fn(f64) -> f64, from: f64, to: f64) -> f64 {
+    const STEPS: usize = 1000;
+    let step = (to - from) / STEPS as f64;
+    (0..STEPS)
+        .map(|i| f(from + (i as f64 + 0.5) * step))
+        .sum::<f64>()
+        * step
+}
+
+/// Candidate pairs and what producing them took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Pairs (a, b) with a < b, sorted, unique.
+    pub pairs: Vec<(DocIndex, DocIndex)>,
+    /// Buckets larger than [`MAX_BUCKET_PIVOTS`] that were expanded through pivots only.
+    pub oversized_buckets: usize,
+}
+
+/// Proposes candidate pairs among the documents `docs` (rows of `signatures`).
+pub fn candidate_pairs(
+    signatures: &SignatureMatrix,
+    docs: &[DocIndex],
+    params: LshParams,
+) -> Candidates {
+    let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = (0..params.bands)
+        .into_par_iter()
+        .map(|band| {
+            let rows = band * params.rows..(band + 1) * params.rows;
+            let mut keyed: Vec<(u64, DocIndex)> = docs
+                .iter()
+                .map(|&doc| (band_key(&signatures.row(doc as usize)[rows.clone()], band), doc))
+                .collect();
+            keyed.sort_unstable();
+            pairs_in_buckets(&keyed)
+        })
+        .collect();
+    let oversized_buckets = per_band.iter().map(|(_, n)| n).sum();
+    let mut pairs: Vec<(DocIndex, DocIndex)> =
+        per_band.into_iter().flat_map(|(pairs, _)| pairs).collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Candidates {
+        pairs,
+        oversized_buckets,
+    }
+}
+
+/// The band key: xxh3 of the band's values, seeded by the band number so that equal
+/// values in different bands never share a bucket.
+fn band_key(values: &[u32], band: usize) -> u64 {
+    let mut bytes = [0u8; 4 * 64];
+    if values.len() <= 64 {
+        for (slot, v) in bytes.chunks_exact_mut(4).zip(values) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        return xxh3_64_with_seed(&bytes[..4 * values.len()], band as u64);
+    }
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    xxh3_64_with_seed(&bytes, band as u64)
+}
+
+/// Expands runs of equal keys in a key-sorted vector into pairs.
+fn pairs_in_buckets(keyed: &[(u64, DocIndex)]) -> (Vec<(DocIndex, DocIndex)>, usize) {
+    let mut pairs = Vec::new();
+    let mut oversized = 0;
+    for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
+        if bucket.len() < 2 {
+            continue;
+        }
+        let pivots = bucket.len().min(MAX_BUCKET_PIVOTS);
+        if bucket.len() > MAX_BUCKET_PIVOTS {
+            oversized += 1;
+        }
+        // Within a bucket, docs are sorted by index (keys equal), so (a, b) has a < b.
+        for (i, &(_, a)) in bucket[..pivots].iter().enumerate() {
+            for &(_, b) in &bucket[i + 1..] {
+                pairs.push((a, b));
+            }
+        }
+    }
+    (pairs, oversized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::minhash::MinHasher;
+
+    #[test]
+    fn optimal_params_respect_budget_and_move_with_threshold() {
+        for t in [0.2, 0.4, 0.6, 0.8] {
+            let p = LshParams::optimal(t, 128, 0.5).expect("valid");
+            assert!(p.used_perm() <= 128);
+            // The curve's midpoint (1/b)^(1/r) lies near the threshold.
+            let midpoint = (1.0 / p.bands as f64).powf(1.0 / p.rows as f64);
+            assert!((midpoint - t).abs() < 0.15, "t={t} {p:?} midpoint {midpoint}");
+        }
+        let low = LshParams::optimal(0.3, 128, 0.5).expect("valid");
+        let high = LshParams::optimal(0.8, 128, 0.5).expect("valid");
+        assert!(low.rows < high.rows);
+    }
+
+    #[test]
+    fn false_negative_weight_raises_recall_at_threshold() {
+        let balanced = LshParams::optimal(0.4, 128, 0.5).expect("valid");
+        let recall_first = LshParams::optimal(0.4, 128, 0.9).expect("valid");
+        assert!(recall_first.probability(0.4) > balanced.probability(0.4));
+    }
+
+    #[test]
+    fn invalid_params_are_errors() {
+        assert!(LshParams::optimal(0.0, 128, 0.5).is_err());
+        assert!(LshParams::optimal(1.5, 128, 0.5).is_err());
+        assert!(LshParams::optimal(0.5, 0, 0.5).is_err());
+        assert!(LshParams::optimal(0.5, 128, 2.0).is_err());
+    }
+
+    #[test]
+    fn identical_documents_are_candidates_and_disjoint_ones_are_not() {
+        let hasher = MinHasher::new(64, 1);
+        let sets = vec![
+            (0..100).collect::<Vec<u64>>(),
+            (1000..1100).collect(),
+            (0..100).collect(),
+        ];
+        let sigs = hasher.sign_all(&sets);
+        let params = LshParams { bands: 16, rows: 4 };
+        let found = candidate_pairs(&sigs, &[0, 1, 2], params);
+        assert_eq!(found.pairs, [(0, 2)]);
+        // Documents left out of `docs` are never proposed.
+        assert!(candidate_pairs(&sigs, &[0, 1], params).pairs.is_empty());
+    }
+
+    #[test]
+    fn giant_buckets_expand_through_pivots() {
+        let n = MAX_BUCKET_PIVOTS + 50;
+        let keyed: Vec<(u64, DocIndex)> = (0..n as DocIndex).map(|d| (7, d)).collect();
+        let (pairs, oversized) = pairs_in_buckets(&keyed);
+        assert_eq!(oversized, 1);
+        let p = MAX_BUCKET_PIVOTS;
+        // Pivot pairs among themselves plus every later member with every pivot.
+        assert_eq!(pairs.len(), p * (p - 1) / 2 + p * (n - p));
+        assert!(pairs.iter().all(|&(a, b)| a < b));
+    }
+}

@@ -1,0 +1,255 @@
+//! Stage 1: text normalization. Turns raw article text into a canonical form so that
+//! copies differing only in encoding details (presentation forms, case, diacritics,
+//! Arabic letter variants, digit scripts, invisible marks, typographic punctuation)
+//! produce the same tokens. Pure functions, no I/O.
+//!
+//! The steps, in order:
+//! 1. Unicode NFKC (UAX #15): folds presentation forms, ligatures (ﻻ → لا), fullwidth
+//!    Latin. Skipped when the quick check says the text is already NFKC.
+//! 2. Full Unicode case folding (CaseFolding.txt, statuses C and F: ß → ss).
+//! 3. Per character (the `fold_char` table): Arabic diacritics and tatweel removed,
+//!    alef/ya/ta-marbuta variants folded, every decimal digit script mapped to ASCII,
+//!    default-ignorable marks (zero-width joiners, bidi controls) removed, typographic
+//!    quotes and dashes folded to ASCII, every run of whitespace or control characters
+//!    folded to one space.
+//! 4. NFKC again if step 3 left the text unnormalized, so that `normalize` is idempotent.
+
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+/// Normalizes `text` into a new string. See the module docs for the steps.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalize_into(text, &mut out);
+    out
+}
+
+/// Normalizes `text`, replacing the contents of `out` (reusing its allocation).
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    if text.is_ascii() {
+        // ASCII is already NFKC and folds by lowercasing; this path is most English news.
+        fold_chars(text.chars().map(|c| c.to_ascii_lowercase()), out);
+        return;
+    }
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold_chars(caseless::Caseless::default_case_fold(text.chars()), out);
+    } else {
+        fold_chars(caseless::Caseless::default_case_fold(text.nfkc()), out);
+    }
+    // Case folding and mark removal can, in rare cases, leave a string that NFKC would
+    // still change (a folded letter followed by a combining mark). Repeat until stable so
+    // that normalize(normalize(x)) == normalize(x); two rounds settle every case we know.
+    for _ in 0..3 {
+        if is_nfkc_quick(out.chars()) == IsNormalized::Yes {
+            return;
+        }
+        let renormalized: String = out.nfkc().collect();
+        out.clear();
+        fold_chars(renormalized.chars(), out);
+    }
+}
+
+/// Applies `fold_char` to each character, collapsing whitespace runs and trimming ends.
+fn fold_chars(chars: impl Iterator<Item = char>, out: &mut String) {
+    let mut pending_space = false;
+    for c in chars {
+        match fold_char(c) {
+            Folded::Drop => {}
+            Folded::Space => pending_space = !out.is_empty(),
+            Folded::Char(c) => {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// What one input character becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folded {
+    Drop,
+    Space,
+    Char(char),
+}
+
+fn fold_char(c: char) -> Folded {
+    if c.is_ascii() {
+        return if c.is_ascii_whitespace() || c.is_ascii_control() {
+            Folded::Space
+        } else {
+            Folded::Char(c)
+        };
+    }
+    if let Some(d) = decimal_digit_value(c) {
+        return Folded::Char(char::from(b'0' + d));
+    }
+    match c {
+        // Harakat U+064B–U+0652 and superscript alef U+0670: Lucene ArabicNormalizer and
+        // CAMeL Tools `dediac_ar`. The wider Quranic annotation set (U+0610–U+061A,
+        // U+0653–U+065F, U+06D6–U+06DC, U+06DF–U+06E4, U+06E7, U+06E8, U+06EA–U+06ED) is
+        // pyarabic's `strip_diacritics`; news text only carries it when quoting scripture,
+        // and it never distinguishes two words there.
+        '\u{064B}'..='\u{065F}' | '\u{0670}' => Folded::Drop,
+        '\u{0610}'..='\u{061A}' | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' => {
+            Folded::Drop
+        }
+        '\u{06E7}' | '\u{06E8}' | '\u{06EA}'..='\u{06ED}' => Folded::Drop,
+        // Tatweel (kashida) U+0640 is typographic stretching: Lucene ArabicNormalizer,
+        // pyarabic `strip_tatweel`.
+        '\u{0640}' => Folded::Drop,
+        // Alef with madda / hamza above / hamza below → bare alef: Lucene ArabicNormalizer;
+        // alef wasla U+0671 as well: CAMeL Tools `normalize_alef_ar`.
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Folded::Char('\u{0627}'),
+        // Alef maksura → yeh: Lucene ArabicNormalizer and CAMeL `normalize_alef_maksura_ar`
+        // (pyarabic maps it to alef instead; we follow the two that agree).
+        '\u{0649}' => Folded::Char('\u{064A}'),
+        // Ta marbuta → heh: Lucene ArabicNormalizer, CAMeL `normalize_teh_marbuta_ar`.
+        '\u{0629}' => Folded::Char('\u{0647}'),
+        // Arabic punctuation to its ASCII counterpart, so char shingles see one comma.
+        '\u{060C}' | '\u{066C}' => Folded::Char(','),
+        '\u{061B}' => Folded::Char(';'),
+        '\u{061F}' => Folded::Char('?'),
+        '\u{066A}' => Folded::Char('%'),
+        '\u{066B}' => Folded::Char('.'),
+        // Typographic quotes and dashes: wire copies are often re-typeset by the
+        // republisher's CMS, which swaps straight and curly quotes.
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => Folded::Char('\''),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' | '\u{2039}' | '\u{203A}' => Folded::Char('"'),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => Folded::Char('-'),
+        _ if is_default_ignorable(c) => Folded::Drop,
+        _ if c.is_whitespace() || c.is_control() => Folded::Space,
+        _ => Folded::Char(c),
+    }
+}
+
+/// Unicode Default_Ignorable_Code_Point (DerivedCoreProperties.txt): zero-width joiners
+/// U+200C/U+200D, bidi marks U+200E/U+200F and U+061C, embeddings and isolates, soft
+/// hyphen, variation selectors, BOM. `toNFKC_Casefold` removes exactly this set; Lucene,
+/// CAMeL and pyarabic leave them in, so copies pasted through different editors differ.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// The first code point (digit zero) of each run of ten Unicode decimal digits
+/// (General_Category = Nd) outside ASCII, as Lucene's DecimalDigitFilter maps them.
+/// Fullwidth and mathematical digits are absent: NFKC has already folded them.
+const DIGIT_ZEROS: &[u32] = &[
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
+    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
+    0xAA50, 0xABF0, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450,
+    0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50,
+    0x16A60, 0x16AC0, 0x16B50, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+];
+
+/// The value of a non-ASCII decimal digit, if `c` is one.
+fn decimal_digit_value(c: char) -> Option<u8> {
+    let cp = u32::from(c);
+    // DIGIT_ZEROS is sorted: find the last run starting at or before `cp`.
+    let idx = DIGIT_ZEROS.partition_point(|&zero| zero <= cp);
+    let zero = *DIGIT_ZEROS.get(idx.checked_sub(1)?)?;
+    let value = cp - zero;
+    (value < 10).then_some(value as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_lowercases_and_collapses_whitespace() {
+        assert_eq!(normalize("  Hello,\t\tWORLD \r\n again "), "hello, world again");
+    }
+
+    #[test]
+    fn full_case_folding_not_just_lowercase() {
+        assert_eq!(normalize("Straße"), "strasse");
+        assert_eq!(normalize("ΣΊΣΥΦΟΣ"), "σίσυφοσ");
+    }
+
+    #[test]
+    fn nfkc_folds_presentation_forms_and_ligatures() {
+        // U+FEFB lam-alef ligature, U+FB01 fi ligature, fullwidth A.
+        assert_eq!(normalize("\u{FEFB} \u{FB01}ne \u{FF21}"), "لا fine a");
+    }
+
+    #[test]
+    fn camel_tools_example_sentence() {
+        // reference: CAMeL gives "ان الامم المتحده اعلنت ـــ في مستشفي"; we also drop tatweel.
+        assert_eq!(
+            normalize("إِنَّ الأُمَمَ المُتَّحِدَةَ أعلنت ـــ فى مستشفى"),
+            "ان الامم المتحده اعلنت في مستشفي"
+        );
+    }
+
+    #[test]
+    fn alef_variants_fold() {
+        for variant in ["\u{0622}", "\u{0623}", "\u{0625}", "\u{0671}"] {
+            assert_eq!(normalize(&format!("{variant}حمد")), "احمد");
+        }
+    }
+
+    #[test]
+    fn hamza_carriers_on_waw_and_yeh_are_kept() {
+        assert_eq!(normalize("مسؤول رئيس"), "مسؤول رئيس");
+    }
+
+    #[test]
+    fn tatweel_and_harakat_removed() {
+        assert_eq!(normalize("مـــوسـكو"), "موسكو");
+        assert_eq!(normalize("مُوسْكُو"), "موسكو");
+        assert_eq!(normalize("\u{0627}\u{0670}"), "ا");
+    }
+
+    #[test]
+    fn invisible_marks_removed() {
+        assert_eq!(normalize("مو\u{200C}سكو\u{200F} \u{061C}x\u{200B}y\u{FEFF}"), "موسكو xy");
+    }
+
+    #[test]
+    fn digits_of_any_script_become_ascii() {
+        assert_eq!(normalize("٢٠٢٥ ۱۹ १२ ๓"), "2025 19 12 3");
+    }
+
+    #[test]
+    fn digit_table_is_sorted_and_every_entry_is_a_zero() {
+        assert!(DIGIT_ZEROS.windows(2).all(|w| w[0] + 10 <= w[1]));
+        for &zero in DIGIT_ZEROS {
+            let c = char::from_u32(zero).expect("valid code point");
+            assert!(c.is_numeric(), "{zero:#x} is not numeric");
+        }
+    }
+
+    #[test]
+    fn typographic_punctuation_folds() {
+        assert_eq!(normalize("“قال” ‘x’ a—b ، ؟"), "\"قال\" 'x' a-b , ?");
+    }
+
+    #[test]
+    fn control_characters_are_whitespace() {
+        assert_eq!(normalize("a\u{0}b\u{7}\u{85}c"), "a b c");
+    }
+
+    #[test]
+    fn decomposed_hamza_composes_then_folds() {
+        // alef + combining hamza above: NFKC composes to أ, which then folds to ا.
+        assert_eq!(normalize("\u{0627}\u{0654}حمد"), "احمد");
+    }
+
+    #[test]
+    fn idempotent_on_examples() {
+        for s in ["Straße ﬁ", "إِنَّ الأُمَمَ", "e\u{0301}\u{0327}", "\u{0130}stanbul", "ǅ"] {
+            let once = normalize(s);
+            assert_eq!(normalize(&once), once, "not idempotent on {s:?}");
+        }
+    }
+}

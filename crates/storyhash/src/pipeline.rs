@@ -1,0 +1,312 @@
+//! The whole pipeline in one call: [`Params`] (usually from a [`Preset`]) and documents
+//! in, a [`Clustering`] out. Owns the composition of the stages and the presets; the
+//! stages themselves live in their modules.
+//!
+//! ## Presets and how their values were chosen
+//!
+//! **`dup`** (near-duplicates): word 5-grams, no stemming or stopword removal (copies
+//! keep function words too, and they make 5-grams specific), threshold t = 0.4.
+//! If each of two documents shares a fraction f of its shingles with the other (and the
+//! rest is its own), J = f / (2 − f). So t = 0.4 accepts a copy when about 57% of its
+//! 5-grams survive the republisher's edits (a 4% word-edit rate alone leaves
+//! (1 − 0.04)^5 ≈ 82%), and merges two unrelated articles through shared publisher
+//! boilerplate only when that boilerplate is over 57% of each. Copies that share
+//! 0.45–0.7 of their 5-grams are found with margin for the banding curve, which is
+//! chosen with false negatives weighted 0.9 (verification is exact, so extra candidates
+//! only cost time): at k = 128 that gives 42 bands × 3 rows, P(candidate) ≈ 0.94 at
+//! J = 0.4 and ≈ 0.98 at 0.45.
+//!
+//! **`story`** (rewrites of one story): word unigrams after stopword removal (Arabic and
+//! English) and Lucene's Arabic light stemming, threshold t = 0.15. Independent rewrites
+//! share names, places and key vocabulary but almost no phrases, so unigrams are the
+//! only shingles that see them; once function words are gone, two unrelated articles in
+//! one language share only topic-neutral vocabulary, typically well under a tenth of
+//! their distinct terms, while rewrites of one event share their protagonists and
+//! setting. t = 0.15 sits between the two. Banding weights false negatives 0.5 here: at
+//! such a low threshold a recall-first curve degenerates into proposing almost every
+//! pair of same-language articles. Story clustering by shingle overlap alone cannot
+//! tell "same event" from "same topic"; it is a coarse grouping.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cluster::{connected_components, Cluster, KeepPolicy};
+use crate::doc::{DocIndex, Document};
+use crate::error::{Error, Result};
+use crate::lsh::{candidate_pairs, LshParams};
+use crate::minhash::MinHasher;
+use crate::normalize::normalize_into;
+use crate::shingle::{shingle_set, ShingleSpec};
+use crate::stopwords::Language;
+use crate::tokenize::{TokenOptions, Tokenizer};
+use crate::verify::{verify_pairs, ScoredPair};
+
+/// A named parameter set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Near-duplicate copies (see the module docs).
+    Dup,
+    /// Rewrites of one story (see the module docs).
+    Story,
+}
+
+impl Preset {
+    /// The preset's parameters.
+    pub fn params(self) -> Params {
+        match self {
+            Preset::Dup => Params {
+                preset: Some(self),
+                shingle: ShingleSpec::Word(5),
+                tokens: TokenOptions::default(),
+                threshold: 0.4,
+                num_perm: 128,
+                seed: DEFAULT_SEED,
+                fn_weight: 0.9,
+                bands: None,
+                keep: KeepPolicy::First,
+            },
+            Preset::Story => Params {
+                preset: Some(self),
+                shingle: ShingleSpec::Word(1),
+                tokens: TokenOptions {
+                    stopwords: Language::ALL.to_vec(),
+                    stem_arabic: true,
+                },
+                threshold: 0.15,
+                num_perm: 128,
+                seed: DEFAULT_SEED,
+                fn_weight: 0.5,
+                bands: None,
+                keep: KeepPolicy::First,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Preset::Dup => "dup",
+            Preset::Story => "story",
+        })
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "dup" => Ok(Preset::Dup),
+            "story" => Ok(Preset::Story),
+            _ => Err(format!("preset must be dup or story, got {s:?}")),
+        }
+    }
+}
+
+/// The default MinHash seed (any fixed value; changing it changes signatures, not quality).
+pub const DEFAULT_SEED: u64 = 42;
+
+/// Everything that determines a run's output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Params {
+    /// The preset these values started from, if any.
+    pub preset: Option<Preset>,
+    /// How documents are cut into shingles.
+    pub shingle: ShingleSpec,
+    /// Token filters.
+    pub tokens: TokenOptions,
+    /// Exact-Jaccard threshold for a verified pair.
+    pub threshold: f64,
+    /// MinHash signature length k.
+    pub num_perm: usize,
+    /// MinHash seed.
+    pub seed: u64,
+    /// Weight of false negatives when choosing bands (see `lsh`).
+    pub fn_weight: f64,
+    /// Explicit bands × rows, overriding the optimiser.
+    pub bands: Option<LshParams>,
+    /// Which member represents a cluster.
+    pub keep: KeepPolicy,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Preset::Dup.params()
+    }
+}
+
+impl Params {
+    /// The banding this run uses: the explicit one, or the optimum for the threshold.
+    pub fn lsh(&self) -> Result<LshParams> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::InvalidParams(format!(
+                "threshold must be in (0, 1], got {}",
+                self.threshold
+            )));
+        }
+        match self.bands {
+            Some(p) if p.bands == 0 || p.rows == 0 || p.used_perm() > self.num_perm => {
+                Err(Error::InvalidParams(format!(
+                    "{} bands × {} rows needs 1 to {} signature values",
+                    p.bands, p.rows, self.num_perm
+                )))
+            }
+            Some(p) => Ok(p),
+            None => LshParams::optimal(self.threshold, self.num_perm, self.fn_weight),
+        }
+    }
+}
+
+/// Normalization, tokenization and shingling for one parameter set.
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    tokenizer: Tokenizer,
+    shingle: ShingleSpec,
+}
+
+impl Analyzer {
+    /// Builds the analyzer of `params`.
+    pub fn new(params: &Params) -> Self {
+        Analyzer {
+            tokenizer: Tokenizer::new(&params.tokens),
+            shingle: params.shingle,
+        }
+    }
+
+    /// The tokenizer in use.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The shingle spec in use.
+    pub fn shingle_spec(&self) -> ShingleSpec {
+        self.shingle
+    }
+
+    /// The sorted, deduplicated shingle hashes of raw `text`.
+    pub fn shingle_set(&self, text: &str) -> Vec<u64> {
+        let mut normalized = String::new();
+        normalize_into(text, &mut normalized);
+        let tokens = self.tokenizer.tokens(&normalized);
+        shingle_set(&tokens, self.shingle)
+    }
+}
+
+/// Counts describing a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    /// Documents clustered.
+    pub documents: usize,
+    /// Documents with no token at all (only punctuation, symbols or emoji): never
+    /// candidates, each its own cluster.
+    pub featureless_documents: usize,
+    /// Distinct candidate pairs from the LSH index.
+    pub candidate_pairs: usize,
+    /// Candidate pairs at or above the threshold.
+    pub verified_pairs: usize,
+    /// LSH buckets expanded through pivots only (see `lsh::MAX_BUCKET_PIVOTS`).
+    pub oversized_buckets: usize,
+    /// Clusters, singletons included.
+    pub clusters: usize,
+    /// Clusters with two or more members.
+    pub multi_member_clusters: usize,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Clustering {
+    /// The parameters used.
+    pub params: Params,
+    /// The banding used.
+    pub lsh: LshParams,
+    /// Each document's shingle set, by input position.
+    pub shingles: Vec<Vec<u64>>,
+    /// Verified pairs, sorted by (a, b).
+    pub pairs: Vec<ScoredPair>,
+    /// Clusters, largest first.
+    pub clusters: Vec<Cluster>,
+    /// Counts.
+    pub stats: RunStats,
+}
+
+/// Runs the pipeline over `docs` on the current rayon pool. The result does not depend on
+/// the pool's thread count.
+pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
+    let lsh = params.lsh()?;
+    if docs.len() > DocIndex::MAX as usize {
+        return Err(Error::InvalidParams(format!(
+            "at most {} documents per run, got {}",
+            DocIndex::MAX,
+            docs.len()
+        )));
+    }
+    let analyzer = Analyzer::new(params);
+    let shingles: Vec<Vec<u64>> = docs.par_iter().map(|d| analyzer.shingle_set(&d.text)).collect();
+    let signatures = MinHasher::new(params.num_perm, params.seed).sign_all(&shingles);
+    let indexed: Vec<DocIndex> = (0..docs.len() as DocIndex)
+        .filter(|&d| !shingles[d as usize].is_empty())
+        .collect();
+    let candidates = candidate_pairs(&signatures, &indexed, lsh);
+    let pairs = verify_pairs(&candidates.pairs, &shingles, params.threshold);
+    let lengths: Vec<usize> = docs.iter().map(|d| d.text.len()).collect();
+    let clusters = connected_components(docs.len(), &pairs, &lengths, params.keep);
+    let stats = RunStats {
+        documents: docs.len(),
+        featureless_documents: docs.len() - indexed.len(),
+        candidate_pairs: candidates.pairs.len(),
+        verified_pairs: pairs.len(),
+        oversized_buckets: candidates.oversized_buckets,
+        clusters: clusters.len(),
+        multi_member_clusters: clusters.iter().filter(|c| c.members.len() > 1).count(),
+    };
+    Ok(Clustering {
+        params: params.clone(),
+        lsh,
+        shingles,
+        pairs,
+        clusters,
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dup_preset_banding_matches_its_documentation() {
+        let lsh = Preset::Dup.params().lsh().expect("valid preset");
+        assert_eq!((lsh.bands, lsh.rows), (42, 3));
+        assert!(lsh.probability(0.4) > 0.93);
+        assert!(lsh.probability(0.45) > 0.97);
+    }
+
+    #[test]
+    fn explicit_bands_are_checked_against_num_perm() {
+        let mut params = Preset::Dup.params();
+        params.bands = Some(LshParams { bands: 64, rows: 4 });
+        assert!(params.lsh().is_err());
+        params.bands = Some(LshParams { bands: 32, rows: 4 });
+        assert_eq!(params.lsh().expect("fits").used_perm(), 128);
+    }
+
+    #[test]
+    fn exact_copies_cluster_and_empty_texts_stay_apart() {
+        let docs = vec![
+            Document::new("a", "one two three four five six seven"),
+            Document::new("b", "completely different words in this text here"),
+            Document::new("c", "One two three, four five six seven!"),
+            Document::new("d", "!!! ..."),
+            Document::new("e", "???"),
+        ];
+        let result = run(&docs, &Preset::Dup.params()).expect("runs");
+        assert_eq!(result.clusters[0].members, [0, 2]);
+        assert_eq!(result.stats.featureless_documents, 2);
+        assert_eq!(result.stats.clusters, 4);
+    }
+}

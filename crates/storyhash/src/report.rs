@@ -1,0 +1,485 @@
+//! Stage 8: the report. [`Report`] is the serializable result (the JSON format) and
+//! renders itself as text for people. It explains each cluster: its members and their
+//! exact Jaccard similarity to the representative, the similarity over verified pairs,
+//! the terms most members share (ranked by how many members carry them, then by rarity in
+//! the whole input), and, for n-gram shingles, passages the members share verbatim.
+//!
+//! The report holds no timings or paths of temporary files: the same input and
+//! parameters give byte-identical output.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Write};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cluster::{Cluster, KeepPolicy};
+use crate::doc::{DocIndex, Document};
+use crate::error::Warning;
+use crate::normalize::normalize;
+use crate::pipeline::{Analyzer, Clustering, Preset, RunStats};
+use crate::shingle::{for_each_shingle, jaccard, shingle_text, ShingleSpec};
+use crate::stopwords::Language;
+use crate::tokenize::{TokenOptions, Tokenizer};
+
+/// How many shared terms and passages a cluster lists.
+const MAX_SHARED_TERMS: usize = 8;
+const MAX_SHARED_PASSAGES: usize = 3;
+/// Longest headline shown in the text report, in characters.
+const HEADLINE_CHARS: usize = 72;
+
+/// The whole report: parameters, counts, and every document in exactly one cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The parameters that produced it.
+    pub params: ReportParams,
+    /// Counts.
+    pub stats: ReportStats,
+    /// Clusters, largest first; singletons last.
+    pub clusters: Vec<ClusterReport>,
+}
+
+/// Parameters, flattened for readers of the JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportParams {
+    /// Preset name, if one was used.
+    pub preset: Option<Preset>,
+    /// Shingle spec, e.g. `word:5`.
+    pub shingle: ShingleSpec,
+    /// Stopword languages removed.
+    pub stopwords: Vec<Language>,
+    /// Whether Arabic light stemming was applied.
+    pub stem_arabic: bool,
+    /// Exact-Jaccard threshold.
+    pub threshold: f64,
+    /// MinHash signature length.
+    pub num_perm: usize,
+    /// MinHash seed.
+    pub seed: u64,
+    /// LSH bands.
+    pub bands: usize,
+    /// LSH rows per band.
+    pub rows: usize,
+    /// P(candidate) for a pair exactly at the threshold.
+    pub candidate_probability_at_threshold: f64,
+    /// Representative policy.
+    pub keep: KeepPolicy,
+}
+
+/// Counts: the run's plus what the reader skipped.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportStats {
+    /// Pipeline counts.
+    #[serde(flatten)]
+    pub run: RunStats,
+    /// Records skipped while reading.
+    pub skipped_records: usize,
+    /// Skipped records by reason.
+    pub skipped_by_reason: BTreeMap<&'static str, usize>,
+}
+
+/// One cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterReport {
+    /// Position in the report (0 = largest).
+    pub id: usize,
+    /// Number of members.
+    pub size: usize,
+    /// Id of the representative document.
+    pub representative: String,
+    /// Member ids, representative first, then input order.
+    pub members: Vec<String>,
+    /// Per-member detail, in the same order as `members`.
+    pub documents: Vec<MemberReport>,
+    /// Verified pairs inside the cluster.
+    pub verified_pairs: usize,
+    /// Mean exact Jaccard over the verified pairs (absent for singletons).
+    pub mean_similarity: Option<f64>,
+    /// Smallest exact Jaccard over the verified pairs (absent for singletons).
+    pub min_similarity: Option<f64>,
+    /// Terms carried by most members, most telling first.
+    pub shared_terms: Vec<SharedTerm>,
+    /// Verbatim shingles carried by most members (n-gram shingles only).
+    pub shared_shingles: Vec<String>,
+}
+
+/// A member of a cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberReport {
+    /// Document id.
+    pub id: String,
+    /// Headline or first line.
+    pub headline: String,
+    /// Exact Jaccard with the representative (1 for the representative itself).
+    pub similarity_to_representative: f64,
+}
+
+/// A term shared by members of a cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedTerm {
+    /// The normalized term.
+    pub term: String,
+    /// How many members contain it.
+    pub members: usize,
+    /// How many documents of the whole input contain it.
+    pub document_frequency: usize,
+}
+
+impl Report {
+    /// Builds the report of `result` over `docs` (the documents it was run on), with the
+    /// reader's `warnings`.
+    pub fn build(docs: &[Document], result: &Clustering, warnings: &[Warning]) -> Report {
+        let params = &result.params;
+        let analyzer = Analyzer::new(params);
+        let explanations = explain_terms(docs, &result.clusters, &params.tokens);
+        let clusters = result
+            .clusters
+            .par_iter()
+            .zip(explanations)
+            .enumerate()
+            .map(|(id, (cluster, shared_terms))| {
+                cluster_report(id, cluster, shared_terms, docs, result, &analyzer)
+            })
+            .collect();
+        let mut skipped_by_reason = BTreeMap::new();
+        for w in warnings {
+            *skipped_by_reason.entry(w.problem.kind()).or_insert(0) += 1;
+        }
+        Report {
+            params: ReportParams {
+                preset: params.preset,
+                shingle: params.shingle,
+                stopwords: params.tokens.stopwords.clone(),
+                stem_arabic: params.tokens.stem_arabic,
+                threshold: params.threshold,
+                num_perm: params.num_perm,
+                seed: params.seed,
+                bands: result.lsh.bands,
+                rows: result.lsh.rows,
+                candidate_probability_at_threshold: result.lsh.probability(params.threshold),
+                keep: params.keep,
+            },
+            stats: ReportStats {
+                run: result.stats.clone(),
+                skipped_records: warnings.len(),
+                skipped_by_reason,
+            },
+            clusters,
+        }
+    }
+
+    /// Writes the JSON form (pretty-printed, one trailing newline).
+    pub fn write_json(&self, mut out: impl Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        writeln!(out)
+    }
+
+    /// Writes the text form for people.
+    pub fn write_text(&self, mut out: impl Write) -> io::Result<()> {
+        let p = &self.params;
+        let s = &self.stats.run;
+        let preset = p.preset.map_or("custom".to_string(), |p| p.to_string());
+        writeln!(
+            out,
+            "storyhash: {} documents, {} clusters ({} with more than one document)",
+            s.documents, s.clusters, s.multi_member_clusters
+        )?;
+        let mut filters = Vec::new();
+        if !p.stopwords.is_empty() {
+            let codes: Vec<&str> = p.stopwords.iter().map(|l| l.code()).collect();
+            filters.push(format!("stopwords {}", codes.join("+")));
+        }
+        if p.stem_arabic {
+            filters.push("Arabic stemming".to_string());
+        }
+        let filters = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", filters.join(", "))
+        };
+        writeln!(
+            out,
+            "preset {preset}: {} shingles{filters}, exact Jaccard >= {:.2}",
+            p.shingle, p.threshold
+        )?;
+        writeln!(
+            out,
+            "MinHash k={} seed={}; LSH {} bands x {} rows, P(candidate | J={:.2}) = {:.3}",
+            p.num_perm, p.seed, p.bands, p.rows, p.threshold, p.candidate_probability_at_threshold
+        )?;
+        writeln!(
+            out,
+            "candidate pairs {}, verified {}",
+            s.candidate_pairs, s.verified_pairs
+        )?;
+        if s.featureless_documents > 0 {
+            writeln!(
+                out,
+                "{} documents had no words and stand alone",
+                s.featureless_documents
+            )?;
+        }
+        if self.stats.skipped_records > 0 {
+            let reasons: Vec<String> = self
+                .stats
+                .skipped_by_reason
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(
+                out,
+                "skipped {} input records: {}",
+                self.stats.skipped_records,
+                reasons.join(", ")
+            )?;
+        }
+        let (groups, singletons): (Vec<_>, Vec<_>) =
+            self.clusters.iter().partition(|c| c.size > 1);
+        for cluster in groups {
+            writeln!(out)?;
+            write_cluster(&mut out, cluster)?;
+        }
+        if !singletons.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "{} documents in no cluster:", singletons.len())?;
+            for cluster in singletons {
+                let doc = &cluster.documents[0];
+                writeln!(out, "  {}  {}", doc.id, shorten(&doc.headline))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()> {
+    write!(out, "cluster {}: {} documents", cluster.id, cluster.size)?;
+    if let (Some(mean), Some(min)) = (cluster.mean_similarity, cluster.min_similarity) {
+        write!(
+            out,
+            ", {} verified pairs, Jaccard mean {mean:.3} min {min:.3}",
+            cluster.verified_pairs
+        )?;
+    }
+    writeln!(out)?;
+    let id_width = cluster.documents.iter().map(|d| d.id.chars().count()).max().unwrap_or(0);
+    for (i, doc) in cluster.documents.iter().enumerate() {
+        let marker = if i == 0 { '*' } else { ' ' };
+        writeln!(
+            out,
+            "  {marker} {:<id_width$}  {:.3}  {}",
+            doc.id,
+            doc.similarity_to_representative,
+            shorten(&doc.headline)
+        )?;
+    }
+    if !cluster.shared_terms.is_empty() {
+        let terms: Vec<String> = cluster
+            .shared_terms
+            .iter()
+            .map(|t| format!("{} ({}/{})", t.term, t.members, cluster.size))
+            .collect();
+        writeln!(out, "    shared terms: {}", terms.join(", "))?;
+    }
+    for passage in &cluster.shared_shingles {
+        writeln!(out, "    shared: \"{passage}\"")?;
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.chars().count() <= HEADLINE_CHARS {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(HEADLINE_CHARS - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+fn cluster_report(
+    id: usize,
+    cluster: &Cluster,
+    shared_terms: Vec<SharedTerm>,
+    docs: &[Document],
+    result: &Clustering,
+    analyzer: &Analyzer,
+) -> ClusterReport {
+    let rep = cluster.representative;
+    let ordered: Vec<DocIndex> = std::iter::once(rep)
+        .chain(cluster.members.iter().copied().filter(|&m| m != rep))
+        .collect();
+    let rep_set = &result.shingles[rep as usize];
+    let documents = ordered
+        .iter()
+        .map(|&m| {
+            let doc = &docs[m as usize];
+            MemberReport {
+                id: doc.id.clone(),
+                headline: doc.headline().to_string(),
+                similarity_to_representative: if m == rep {
+                    1.0
+                } else {
+                    jaccard(rep_set, &result.shingles[m as usize])
+                },
+            }
+        })
+        .collect();
+    let edges: Vec<f64> = if cluster.members.len() > 1 {
+        let members: HashSet<DocIndex> = cluster.members.iter().copied().collect();
+        result
+            .pairs
+            .iter()
+            .filter(|p| members.contains(&p.a))
+            .map(|p| p.jaccard)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shared_shingles = match analyzer.shingle_spec() {
+        ShingleSpec::Word(1) => Vec::new(),
+        _ if cluster.members.len() < 2 => Vec::new(),
+        spec => shared_passages(cluster, docs, result, analyzer, spec),
+    };
+    ClusterReport {
+        id,
+        size: cluster.members.len(),
+        representative: docs[rep as usize].id.clone(),
+        members: ordered.iter().map(|&m| docs[m as usize].id.clone()).collect(),
+        documents,
+        verified_pairs: edges.len(),
+        mean_similarity: (!edges.is_empty()).then(|| edges.iter().sum::<f64>() / edges.len() as f64),
+        min_similarity: edges.iter().copied().reduce(f64::min),
+        shared_terms,
+        shared_shingles,
+    }
+}
+
+/// The representative's shingles carried by the most other members, in text order.
+fn shared_passages(
+    cluster: &Cluster,
+    docs: &[Document],
+    result: &Clustering,
+    analyzer: &Analyzer,
+    spec: ShingleSpec,
+) -> Vec<String> {
+    let rep = cluster.representative;
+    let normalized = normalize(&docs[rep as usize].text);
+    let tokens = analyzer.tokenizer().tokens(&normalized);
+    let mut scored: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
+    let mut seen = HashSet::new();
+    for_each_shingle(&tokens, spec, |hash, span| {
+        if !seen.insert(hash) {
+            return;
+        }
+        let carriers = cluster
+            .members
+            .iter()
+            .filter(|&&m| m != rep && result.shingles[m as usize].binary_search(&hash).is_ok())
+            .count();
+        if carriers > 0 {
+            scored.push((carriers, span.start, span));
+        }
+    });
+    let Some(best) = scored.iter().map(|s| s.0).max() else {
+        return Vec::new();
+    };
+    // Shingles overlap: skip those starting inside the previous pick, so the examples
+    // are different passages rather than one passage shifted by a word.
+    let mut picked: Vec<String> = Vec::new();
+    let mut next_free = 0;
+    for (carriers, start, span) in scored {
+        if carriers == best && start >= next_free {
+            next_free = span.end;
+            picked.push(shingle_text(&tokens, spec, span));
+            if picked.len() == MAX_SHARED_PASSAGES {
+                break;
+            }
+        }
+    }
+    picked
+}
+
+/// For each cluster, the terms most of its members share. Terms are unigrams under the
+/// run's token options, always without stopwords (a shared "the" explains nothing).
+/// Ranked by members carrying the term, then by rarity in the whole input (document
+/// frequency), then alphabetically.
+fn explain_terms(
+    docs: &[Document],
+    clusters: &[Cluster],
+    options: &TokenOptions,
+) -> Vec<Vec<SharedTerm>> {
+    let tokenizer = Tokenizer::new(&TokenOptions {
+        stopwords: Language::ALL.to_vec(),
+        stem_arabic: options.stem_arabic,
+    });
+    let term_set = |doc: &Document| -> HashSet<String> {
+        let normalized = normalize(&doc.text);
+        let mut terms = HashSet::new();
+        tokenizer.for_each_token(&normalized, |t| {
+            if t.chars().count() > 1 || !t.is_ascii() {
+                terms.insert(t.to_string());
+            }
+        });
+        terms
+    };
+    // Per multi-member cluster: how many members carry each term (≥ 2 of them).
+    let per_cluster: Vec<HashMap<String, usize>> = clusters
+        .par_iter()
+        .map(|cluster| {
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            if cluster.members.len() > 1 {
+                for &m in &cluster.members {
+                    for term in term_set(&docs[m as usize]) {
+                        *counts.entry(term).or_insert(0) += 1;
+                    }
+                }
+                counts.retain(|_, n| *n >= 2);
+            }
+            counts
+        })
+        .collect();
+    let wanted: HashSet<String> = per_cluster
+        .iter()
+        .flat_map(|c| c.keys().cloned())
+        .collect();
+    let document_frequency: HashMap<String, usize> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        docs.par_iter()
+            .map(|doc| {
+                let mut local: HashMap<String, usize> = HashMap::new();
+                for term in term_set(doc) {
+                    if wanted.contains(&term) {
+                        *local.entry(term).or_insert(0) += 1;
+                    }
+                }
+                local
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (k, v) in b {
+                    *a.entry(k).or_insert(0) += v;
+                }
+                a
+            })
+    };
+    per_cluster
+        .into_iter()
+        .map(|counts| {
+            let mut terms: Vec<SharedTerm> = counts
+                .into_iter()
+                .map(|(term, members)| SharedTerm {
+                    document_frequency: document_frequency.get(&term).copied().unwrap_or(members),
+                    term,
+                    members,
+                })
+                .collect();
+            terms.sort_by(|x, y| {
+                y.members
+                    .cmp(&x.members)
+                    .then(x.document_frequency.cmp(&y.document_frequency))
+                    .then_with(|| x.term.cmp(&y.term))
+            });
+            terms.truncate(MAX_SHARED_TERMS);
+            terms
+        })
+        .collect()
+}
