@@ -40,6 +40,7 @@ pub mod input;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod shingle;

@@ -181,8 +181,10 @@ impl Report {
         let preset = p.preset.map_or("custom".to_string(), |p| p.to_string());
         writeln!(
             out,
-            "storyhash: {} documents, {} clusters ({} with more than one document)",
-            s.documents, s.clusters, s.multi_member_clusters
+            "storyhash: {} documents, {} ({} with more than one document)",
+            s.documents,
+            plural(s.clusters, "cluster"),
+            s.multi_member_clusters
         )?;
         let mut filters = Vec::new();
         if !p.stopwords.is_empty() {
@@ -213,11 +215,8 @@ impl Report {
             s.candidate_pairs, s.verified_pairs
         )?;
         if s.featureless_documents > 0 {
-            writeln!(
-                out,
-                "{} documents had no words and stand alone",
-                s.featureless_documents
-            )?;
+            let n = plural(s.featureless_documents, "document");
+            writeln!(out, "{n} had no words and stand alone")?;
         }
         if self.stats.skipped_records > 0 {
             let reasons: Vec<String> = self
@@ -241,7 +240,7 @@ impl Report {
         }
         if !singletons.is_empty() {
             writeln!(out)?;
-            writeln!(out, "{} documents in no cluster:", singletons.len())?;
+            writeln!(out, "{} in no cluster:", plural(singletons.len(), "document"))?;
             for cluster in singletons {
                 let doc = &cluster.documents[0];
                 writeln!(out, "  {}  {}", doc.id, shorten(&doc.headline))?;
@@ -252,7 +251,7 @@ impl Report {
 }
 
 fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()> {
-    write!(out, "cluster {}: {} documents", cluster.id, cluster.size)?;
+    write!(out, "cluster {}: {}", cluster.id, plural(cluster.size, "document"))?;
     if let (Some(mean), Some(min)) = (cluster.mean_similarity, cluster.min_similarity) {
         write!(
             out,
@@ -284,6 +283,14 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
         writeln!(out, "    shared: \"{passage}\"")?;
     }
     Ok(())
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn shorten(text: &str) -> String {
@@ -411,30 +418,52 @@ fn explain_terms(
         stopwords: Language::ALL.to_vec(),
         stem_arabic: options.stem_arabic,
     });
-    let term_set = |doc: &Document| -> HashSet<String> {
+    // Each document's terms, keyed by token (stemmed, if the run stems), with the surface
+    // word each came from.
+    let term_set = |doc: &Document| -> HashMap<String, String> {
         let normalized = normalize(&doc.text);
-        let mut terms = HashSet::new();
-        tokenizer.for_each_token(&normalized, |t| {
-            if t.chars().count() > 1 || !t.is_ascii() {
-                terms.insert(t.to_string());
+        let mut terms = HashMap::new();
+        tokenizer.for_each_term(&normalized, |word, token| {
+            // Single Latin letters and digits ("a", "5") explain nothing.
+            if token.chars().count() > 1 || !token.is_ascii() {
+                terms.entry(token.to_string()).or_insert_with(|| word.to_string());
             }
         });
         terms
     };
-    // Per multi-member cluster: how many members carry each term (≥ 2 of them).
-    let per_cluster: Vec<HashMap<String, usize>> = clusters
+    // Per multi-member cluster: how many members carry each term (≥ 2 of them), and the
+    // surface word most members used for it.
+    let per_cluster: Vec<HashMap<String, (usize, String)>> = clusters
         .par_iter()
         .map(|cluster| {
             let mut counts: HashMap<String, usize> = HashMap::new();
+            let mut surfaces: HashMap<(String, String), usize> = HashMap::new();
             if cluster.members.len() > 1 {
                 for &m in &cluster.members {
-                    for term in term_set(&docs[m as usize]) {
-                        *counts.entry(term).or_insert(0) += 1;
+                    for (token, word) in term_set(&docs[m as usize]) {
+                        *counts.entry(token.clone()).or_insert(0) += 1;
+                        *surfaces.entry((token, word)).or_insert(0) += 1;
                     }
                 }
                 counts.retain(|_, n| *n >= 2);
             }
-            counts
+            let mut best_surface: HashMap<String, (usize, String)> = HashMap::new();
+            for ((token, word), n) in surfaces {
+                if counts.contains_key(&token) {
+                    let entry = best_surface.entry(token).or_insert((0, String::new()));
+                    // Most used surface form, ties to the alphabetically first: deterministic.
+                    if n > entry.0 || (n == entry.0 && word < entry.1) {
+                        *entry = (n, word);
+                    }
+                }
+            }
+            best_surface
+                .into_iter()
+                .map(|(token, (_, word))| {
+                    let members = counts[&token];
+                    (token, (members, word))
+                })
+                .collect()
         })
         .collect();
     let wanted: HashSet<String> = per_cluster
@@ -447,7 +476,7 @@ fn explain_terms(
         docs.par_iter()
             .map(|doc| {
                 let mut local: HashMap<String, usize> = HashMap::new();
-                for term in term_set(doc) {
+                for term in term_set(doc).into_keys() {
                     if wanted.contains(&term) {
                         *local.entry(term).or_insert(0) += 1;
                     }
@@ -466,9 +495,9 @@ fn explain_terms(
         .map(|counts| {
             let mut terms: Vec<SharedTerm> = counts
                 .into_iter()
-                .map(|(term, members)| SharedTerm {
-                    document_frequency: document_frequency.get(&term).copied().unwrap_or(members),
-                    term,
+                .map(|(token, (members, word))| SharedTerm {
+                    document_frequency: document_frequency.get(&token).copied().unwrap_or(members),
+                    term: word,
                     members,
                 })
                 .collect();

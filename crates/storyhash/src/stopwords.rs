@@ -10,11 +10,12 @@ use crate::normalize::normalize;
 
 /// A language with a stopword list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Modern Standard Arabic.
+    #[serde(rename = "ar")]
     Arabic,
     /// English.
+    #[serde(rename = "en")]
     English,
 }
 

@@ -41,10 +41,16 @@ impl Tokenizer {
 
     /// Calls `emit` with each token of already-normalized text, in order.
     pub fn for_each_token<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str)) {
+        self.for_each_term(normalized, |_, token| emit(token));
+    }
+
+    /// Like [`Tokenizer::for_each_token`], but also passes the word as it stood before
+    /// stemming (`emit(word, token)`), so reports can show "بوتين" where the token is "بوت".
+    pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
         for word in normalized.unicode_words() {
             if word.chars().next().is_some_and(is_unspaced_script) {
                 // Split the run into characters; mixed runs keep spaced parts whole.
-                split_unspaced(word, &mut emit);
+                split_unspaced(word, &mut |t| emit(t, t));
                 continue;
             }
             if !self.stopwords.is_empty() && self.stopwords.contains(word) {
@@ -56,7 +62,7 @@ impl Tokenizer {
                 word
             };
             if !token.is_empty() {
-                emit(token);
+                emit(word, token);
             }
         }
     }
