@@ -97,11 +97,7 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
 }
 
 /// Reads JSONL from any reader; `name` labels its locations (e.g. a file path).
-pub fn read_jsonl(
-    input: impl BufRead,
-    name: &Path,
-    options: &ReadOptions,
-) -> Result<ReadOutcome> {
+pub fn read_jsonl(input: impl BufRead, name: &Path, options: &ReadOptions) -> Result<ReadOutcome> {
     let mut reader = Reader {
         options,
         outcome: ReadOutcome::default(),
@@ -128,7 +124,11 @@ impl Reader<'_> {
             Some(InputKind::Text) => self.read_txt(path),
             Some(InputKind::Jsonl) => {
                 let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                self.read_jsonl(path, &file_stem(path), BufReader::with_capacity(1 << 16, file))
+                self.read_jsonl(
+                    path,
+                    &file_stem(path),
+                    BufReader::with_capacity(1 << 16, file),
+                )
             }
             None => Err(Error::UnsupportedInput(path.to_path_buf())),
         }
@@ -561,8 +561,12 @@ mod tests {
     use super::*;
 
     fn read(input: &str) -> ReadOutcome {
-        read_jsonl(input.as_bytes(), Path::new("feed.jsonl"), &ReadOptions::default())
-            .expect("lenient read does not fail")
+        read_jsonl(
+            input.as_bytes(),
+            Path::new("feed.jsonl"),
+            &ReadOptions::default(),
+        )
+        .expect("lenient read does not fail")
     }
 
     fn problems(outcome: &ReadOutcome) -> Vec<(u64, &'static str)> {
@@ -617,17 +621,23 @@ mod tests {
                 (8, "empty_document"),
             ]
         );
-        assert_eq!(out.warnings[3].to_string(), "feed.jsonl:5: field `text` must be a string, found a number");
+        assert_eq!(
+            out.warnings[3].to_string(),
+            "feed.jsonl:5: field `text` must be a string, found a number"
+        );
     }
 
     #[test]
     fn invalid_utf8_names_the_line() {
         let mut input = b"{\"id\":\"1\",\"text\":\"ok\"}\n{\"id\":\"2\",\"text\":\"b".to_vec();
         input.extend_from_slice(b"\xff\"}\n");
-        let out = read_jsonl(&input[..], Path::new("f.jsonl"), &ReadOptions::default())
-            .expect("lenient");
+        let out =
+            read_jsonl(&input[..], Path::new("f.jsonl"), &ReadOptions::default()).expect("lenient");
         assert_eq!(out.documents.len(), 1);
-        assert_eq!(out.warnings[0].to_string(), "f.jsonl:2: invalid UTF-8 at byte offset 19 of the line");
+        assert_eq!(
+            out.warnings[0].to_string(),
+            "f.jsonl:2: invalid UTF-8 at byte offset 19 of the line"
+        );
     }
 
     #[test]
@@ -636,9 +646,16 @@ mod tests {
             strict: true,
             ..ReadOptions::default()
         };
-        let err = read_jsonl(&b"{\"text\":\"a\"}\nnot json\n"[..], Path::new("f.jsonl"), &options)
-            .expect_err("strict read fails");
-        assert!(err.to_string().starts_with("f.jsonl:2: malformed JSON"), "{err}");
+        let err = read_jsonl(
+            &b"{\"text\":\"a\"}\nnot json\n"[..],
+            Path::new("f.jsonl"),
+            &options,
+        )
+        .expect_err("strict read fails");
+        assert!(
+            err.to_string().starts_with("f.jsonl:2: malformed JSON"),
+            "{err}"
+        );
     }
 
     #[test]

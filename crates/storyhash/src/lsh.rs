@@ -115,7 +115,12 @@ pub fn candidate_pairs(
             let rows = band * params.rows..(band + 1) * params.rows;
             let mut keyed: Vec<(u64, DocIndex)> = docs
                 .iter()
-                .map(|&doc| (band_key(&signatures.row(doc as usize)[rows.clone()], band), doc))
+                .map(|&doc| {
+                    (
+                        band_key(&signatures.row(doc as usize)[rows.clone()], band),
+                        doc,
+                    )
+                })
                 .collect();
             keyed.sort_unstable();
             pairs_in_buckets(&keyed)
@@ -180,7 +185,10 @@ mod tests {
             assert!(p.used_perm() <= 128);
             // The curve's midpoint (1/b)^(1/r) lies near the threshold.
             let midpoint = (1.0 / p.bands as f64).powf(1.0 / p.rows as f64);
-            assert!((midpoint - t).abs() < 0.15, "t={t} {p:?} midpoint {midpoint}");
+            assert!(
+                (midpoint - t).abs() < 0.15,
+                "t={t} {p:?} midpoint {midpoint}"
+            );
         }
         let low = LshParams::optimal(0.3, 128, 0.5).expect("valid");
         let high = LshParams::optimal(0.8, 128, 0.5).expect("valid");

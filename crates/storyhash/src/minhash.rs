@@ -45,12 +45,15 @@ impl MinHasher {
     /// Writes the signature of `shingles` into `out` (length k). An empty set gives
     /// all `u32::MAX`; callers keep such documents out of the index.
     pub fn sign_into(&self, shingles: &[u64], out: &mut [u32]) {
-        assert_eq!(out.len(), self.num_perm(), "signature buffer has the wrong length");
+        assert_eq!(
+            out.len(),
+            self.num_perm(),
+            "signature buffer has the wrong length"
+        );
         out.fill(u32::MAX);
         for &x in shingles {
             // Written as three equal-length slices so the loop vectorizes.
-            for ((slot, &a), &b) in out.iter_mut().zip(&self.multipliers).zip(&self.increments)
-            {
+            for ((slot, &a), &b) in out.iter_mut().zip(&self.multipliers).zip(&self.increments) {
                 let h = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
                 *slot = (*slot).min(h);
             }
@@ -138,12 +141,18 @@ mod tests {
     fn identical_sets_identical_signatures() {
         let hasher = MinHasher::new(64, 7);
         assert_eq!(hasher.sign(&[1, 2, 3]), hasher.sign(&[3, 2, 1, 1]));
-        assert_eq!(estimate_jaccard(&hasher.sign(&[1, 2]), &hasher.sign(&[2, 1])), 1.0);
+        assert_eq!(
+            estimate_jaccard(&hasher.sign(&[1, 2]), &hasher.sign(&[2, 1])),
+            1.0
+        );
     }
 
     #[test]
     fn seed_changes_the_family() {
-        assert_ne!(MinHasher::new(16, 1).sign(&[42]), MinHasher::new(16, 2).sign(&[42]));
+        assert_ne!(
+            MinHasher::new(16, 1).sign(&[42]),
+            MinHasher::new(16, 2).sign(&[42])
+        );
     }
 
     #[test]

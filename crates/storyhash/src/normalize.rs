@@ -93,9 +93,7 @@ fn fold_char(c: char) -> Folded {
         // pyarabic's `strip_diacritics`; news text only carries it when quoting scripture,
         // and it never distinguishes two words there.
         '\u{064B}'..='\u{065F}' | '\u{0670}' => Folded::Drop,
-        '\u{0610}'..='\u{061A}' | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' => {
-            Folded::Drop
-        }
+        '\u{0610}'..='\u{061A}' | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' => Folded::Drop,
         '\u{06E7}' | '\u{06E8}' | '\u{06EA}'..='\u{06ED}' => Folded::Drop,
         // Tatweel (kashida) U+0640 is typographic stretching: Lucene ArabicNormalizer,
         // pyarabic `strip_tatweel`.
@@ -143,12 +141,12 @@ fn is_default_ignorable(c: char) -> bool {
 /// (General_Category = Nd) outside ASCII, as Lucene's DecimalDigitFilter maps them.
 /// Fullwidth and mathematical digits are absent: NFKC has already folded them.
 const DIGIT_ZEROS: &[u32] = &[
-    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
-    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-    0xAA50, 0xABF0, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450,
-    0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50,
-    0x16A60, 0x16AC0, 0x16B50, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
 ];
 
 /// The value of a non-ASCII decimal digit, if `c` is one.
@@ -167,7 +165,10 @@ mod tests {
 
     #[test]
     fn ascii_lowercases_and_collapses_whitespace() {
-        assert_eq!(normalize("  Hello,\t\tWORLD \r\n again "), "hello, world again");
+        assert_eq!(
+            normalize("  Hello,\t\tWORLD \r\n again "),
+            "hello, world again"
+        );
     }
 
     #[test]
@@ -212,7 +213,10 @@ mod tests {
 
     #[test]
     fn invisible_marks_removed() {
-        assert_eq!(normalize("مو\u{200C}سكو\u{200F} \u{061C}x\u{200B}y\u{FEFF}"), "موسكو xy");
+        assert_eq!(
+            normalize("مو\u{200C}سكو\u{200F} \u{061C}x\u{200B}y\u{FEFF}"),
+            "موسكو xy"
+        );
     }
 
     #[test]
@@ -247,7 +251,13 @@ mod tests {
 
     #[test]
     fn idempotent_on_examples() {
-        for s in ["Straße ﬁ", "إِنَّ الأُمَمَ", "e\u{0301}\u{0327}", "\u{0130}stanbul", "ǅ"] {
+        for s in [
+            "Straße ﬁ",
+            "إِنَّ الأُمَمَ",
+            "e\u{0301}\u{0327}",
+            "\u{0130}stanbul",
+            "ǅ",
+        ] {
             let once = normalize(s);
             assert_eq!(normalize(&once), once, "not idempotent on {s:?}");
         }

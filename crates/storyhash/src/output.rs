@@ -62,7 +62,11 @@ impl AtomicFile {
         drop(file);
         fs::rename(&self.temporary, &self.destination)
             .map_err(|e| Error::io(&self.destination, e))?;
-        if let Some(dir) = self.destination.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(dir) = self
+            .destination
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             // Opening a directory to fsync it is not supported everywhere; the rename has
             // already happened, so a failure here only weakens durability.
             if let Ok(dir) = File::open(dir) {

@@ -232,15 +232,18 @@ impl Report {
                 reasons.join(", ")
             )?;
         }
-        let (groups, singletons): (Vec<_>, Vec<_>) =
-            self.clusters.iter().partition(|c| c.size > 1);
+        let (groups, singletons): (Vec<_>, Vec<_>) = self.clusters.iter().partition(|c| c.size > 1);
         for cluster in groups {
             writeln!(out)?;
             write_cluster(&mut out, cluster)?;
         }
         if !singletons.is_empty() {
             writeln!(out)?;
-            writeln!(out, "{} in no cluster:", plural(singletons.len(), "document"))?;
+            writeln!(
+                out,
+                "{} in no cluster:",
+                plural(singletons.len(), "document")
+            )?;
             for cluster in singletons {
                 let doc = &cluster.documents[0];
                 writeln!(out, "  {}  {}", doc.id, shorten(&doc.headline))?;
@@ -251,7 +254,12 @@ impl Report {
 }
 
 fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()> {
-    write!(out, "cluster {}: {}", cluster.id, plural(cluster.size, "document"))?;
+    write!(
+        out,
+        "cluster {}: {}",
+        cluster.id,
+        plural(cluster.size, "document")
+    )?;
     if let (Some(mean), Some(min)) = (cluster.mean_similarity, cluster.min_similarity) {
         write!(
             out,
@@ -260,7 +268,12 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
         )?;
     }
     writeln!(out)?;
-    let id_width = cluster.documents.iter().map(|d| d.id.chars().count()).max().unwrap_or(0);
+    let id_width = cluster
+        .documents
+        .iter()
+        .map(|d| d.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for (i, doc) in cluster.documents.iter().enumerate() {
         let marker = if i == 0 { '*' } else { ' ' };
         writeln!(
@@ -350,10 +363,14 @@ fn cluster_report(
         id,
         size: cluster.members.len(),
         representative: docs[rep as usize].id.clone(),
-        members: ordered.iter().map(|&m| docs[m as usize].id.clone()).collect(),
+        members: ordered
+            .iter()
+            .map(|&m| docs[m as usize].id.clone())
+            .collect(),
         documents,
         verified_pairs: edges.len(),
-        mean_similarity: (!edges.is_empty()).then(|| edges.iter().sum::<f64>() / edges.len() as f64),
+        mean_similarity: (!edges.is_empty())
+            .then(|| edges.iter().sum::<f64>() / edges.len() as f64),
         min_similarity: edges.iter().copied().reduce(f64::min),
         shared_terms,
         shared_shingles,
@@ -426,7 +443,9 @@ fn explain_terms(
         tokenizer.for_each_term(&normalized, |word, token| {
             // Single Latin letters and digits ("a", "5") explain nothing.
             if token.chars().count() > 1 || !token.is_ascii() {
-                terms.entry(token.to_string()).or_insert_with(|| word.to_string());
+                terms
+                    .entry(token.to_string())
+                    .or_insert_with(|| word.to_string());
             }
         });
         terms
@@ -466,10 +485,7 @@ fn explain_terms(
                 .collect()
         })
         .collect();
-    let wanted: HashSet<String> = per_cluster
-        .iter()
-        .flat_map(|c| c.keys().cloned())
-        .collect();
+    let wanted: HashSet<String> = per_cluster.iter().flat_map(|c| c.keys().cloned()).collect();
     let document_frequency: HashMap<String, usize> = if wanted.is_empty() {
         HashMap::new()
     } else {

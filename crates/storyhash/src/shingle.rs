@@ -70,7 +70,9 @@ impl FromStr for ShingleSpec {
             .parse()
             .map_err(|_| format!("shingle size {n:?} is not a whole number"))?;
         if n == 0 || n > MAX_SHINGLE_SIZE {
-            return Err(format!("shingle size must be 1 to {MAX_SHINGLE_SIZE}, got {n}"));
+            return Err(format!(
+                "shingle size must be 1 to {MAX_SHINGLE_SIZE}, got {n}"
+            ));
         }
         match kind {
             "word" => Ok(ShingleSpec::Word(n)),
@@ -153,7 +155,10 @@ fn char_shingles(text: &str, n: usize, emit: &mut impl FnMut(u64, ShingleSpan)) 
     let width = n.min(n_chars);
     for start in 0..=(n_chars - width) {
         let span = boundaries[start]..boundaries[start + width];
-        emit(xxh3_64_with_seed(&text.as_bytes()[span.clone()], CHAR_SEED), span);
+        emit(
+            xxh3_64_with_seed(&text.as_bytes()[span.clone()], CHAR_SEED),
+            span,
+        );
     }
 }
 

@@ -54,26 +54,26 @@ mod tests {
     #[test]
     fn lucene_test_cases() {
         let cases = [
-            ("الحسن", "حسن"),   // AlPrefix
-            ("والحسن", "حسن"),  // WalPrefix
-            ("بالحسن", "حسن"),  // BalPrefix
-            ("كالحسن", "حسن"),  // KalPrefix
-            ("فالحسن", "حسن"),  // FalPrefix
-            ("للاخر", "اخر"),   // LlPrefix
-            ("وحسن", "حسن"),    // WaPrefix
-            ("زوجها", "زوج"),   // AhSuffix
-            ("ساهدان", "ساهد"), // AnSuffix
-            ("ساهدات", "ساهد"), // AtSuffix
-            ("ساهدون", "ساهد"), // WnSuffix
-            ("ساهدين", "ساهد"), // YnSuffix
-            ("ساهديه", "ساهد"), // YhSuffix
-            ("ساهدية", "ساهد"), // YpSuffix
-            ("ساهده", "ساهد"),  // HSuffix
-            ("ساهدة", "ساهد"),  // PSuffix
-            ("ساهدي", "ساهد"),  // YSuffix
-            ("وساهدون", "ساهد"), // ComboPrefSuf
-            ("ساهدهات", "ساهد"), // ComboSuf
-            ("الو", "الو"),     // ShouldntStem
+            ("الحسن", "حسن"),       // AlPrefix
+            ("والحسن", "حسن"),      // WalPrefix
+            ("بالحسن", "حسن"),      // BalPrefix
+            ("كالحسن", "حسن"),      // KalPrefix
+            ("فالحسن", "حسن"),      // FalPrefix
+            ("للاخر", "اخر"),        // LlPrefix
+            ("وحسن", "حسن"),        // WaPrefix
+            ("زوجها", "زوج"),       // AhSuffix
+            ("ساهدان", "ساهد"),     // AnSuffix
+            ("ساهدات", "ساهد"),     // AtSuffix
+            ("ساهدون", "ساهد"),     // WnSuffix
+            ("ساهدين", "ساهد"),     // YnSuffix
+            ("ساهديه", "ساهد"),     // YhSuffix
+            ("ساهدية", "ساهد"),     // YpSuffix
+            ("ساهده", "ساهد"),      // HSuffix
+            ("ساهدة", "ساهد"),      // PSuffix
+            ("ساهدي", "ساهد"),      // YSuffix
+            ("وساهدون", "ساهد"),    // ComboPrefSuf
+            ("ساهدهات", "ساهد"),    // ComboSuf
+            ("الو", "الو"),         // ShouldntStem
             ("English", "English"), // NonArabic
             ("", ""),
         ];

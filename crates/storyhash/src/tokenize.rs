@@ -127,13 +127,19 @@ mod tests {
     #[test]
     fn punctuation_is_not_a_token() {
         let text = normalize("Hello, world! It's 3.5% — \"quoted\".");
-        assert_eq!(plain().tokens(&text), ["hello", "world", "it's", "3.5", "quoted"]);
+        assert_eq!(
+            plain().tokens(&text),
+            ["hello", "world", "it's", "3.5", "quoted"]
+        );
     }
 
     #[test]
     fn arabic_splits_on_spaces_and_punctuation() {
         let text = normalize("وصل الشيباني، وأبو قصرة إلى موسكو.");
-        assert_eq!(plain().tokens(&text), ["وصل", "الشيباني", "وابو", "قصره", "الي", "موسكو"]);
+        assert_eq!(
+            plain().tokens(&text),
+            ["وصل", "الشيباني", "وابو", "قصره", "الي", "موسكو"]
+        );
     }
 
     #[test]

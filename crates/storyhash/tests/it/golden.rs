@@ -1,0 +1,58 @@
+//! Golden reports on the seed articles. Set `UPDATE_GOLDEN=1` to rewrite the expected
+//! files after an intended change, then review the diff.
+
+use std::path::Path;
+
+use storyhash::input::{read_sources, ReadOptions, Source};
+use storyhash::{pipeline, Preset, Report};
+
+use crate::testdata;
+
+fn check(expected_file: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(expected_file, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(expected_file).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1)",
+            expected_file.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{} differs from the report:\n--- expected\n{expected}\n--- actual\n{actual}",
+            expected_file.display()
+        );
+    }
+}
+
+fn seed_report(preset: Preset) -> Report {
+    let read = read_sources(
+        &[Source::Path(testdata().join("seeds"))],
+        &ReadOptions::default(),
+    )
+    .expect("seeds");
+    let result = pipeline::run(&read.documents, &preset.params()).expect("runs");
+    Report::build(&read.documents, &result, &read.warnings)
+}
+
+#[test]
+fn seed_reports_match_golden_files() {
+    for preset in [Preset::Dup, Preset::Story] {
+        let report = seed_report(preset);
+        let mut text = Vec::new();
+        report.write_text(&mut text).expect("in memory");
+        let mut json = Vec::new();
+        report.write_json(&mut json).expect("in memory");
+        let dir = testdata().join("golden");
+        check(
+            &dir.join(format!("seeds-{preset}.txt")),
+            &String::from_utf8(text).expect("utf8"),
+        );
+        check(
+            &dir.join(format!("seeds-{preset}.json")),
+            &String::from_utf8(json).expect("utf8"),
+        );
+    }
+}
