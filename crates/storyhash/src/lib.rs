@@ -50,6 +50,11 @@ pub mod synth;
 pub mod tokenize;
 pub mod verify;
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use cluster::{Cluster, KeepPolicy};
 pub use doc::{DocIndex, Document};
 pub use error::{Error, InputProblem, Location, Result, Warning};

@@ -190,12 +190,25 @@ impl Analyzer {
     }
 
     /// The sorted, deduplicated shingle hashes of raw `text`.
+    ///
+    /// A text with no word at all (only punctuation, symbols or emoji) gets one shingle:
+    /// the hash of its whole normalized text, so it matches its exact copies and nothing
+    /// else. Only a text that normalizes to nothing has no shingle.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
         let mut normalized = String::new();
         normalize_into(text, &mut normalized);
         let tokens = self.tokenizer.tokens(&normalized);
+        if tokens.is_empty() && !normalized.is_empty() {
+            return vec![whole_text_shingle(&normalized)];
+        }
         shingle_set(&tokens, self.shingle)
     }
+}
+
+/// The single shingle of a text without words (seeded apart from n-gram hashes).
+fn whole_text_shingle(normalized: &str) -> u64 {
+    const WHOLE_TEXT_SEED: u64 = 0x5748_4f4c_4554_5854; // "WHOLETXT"
+    xxhash_rust::xxh3::xxh3_64_with_seed(normalized.as_bytes(), WHOLE_TEXT_SEED)
 }
 
 /// Counts describing a run.
@@ -203,8 +216,8 @@ impl Analyzer {
 pub struct RunStats {
     /// Documents clustered.
     pub documents: usize,
-    /// Documents with no token at all (only punctuation, symbols or emoji): never
-    /// candidates, each its own cluster.
+    /// Documents whose text normalizes to nothing (only whitespace or invisible marks):
+    /// never candidates, each its own cluster.
     pub featureless_documents: usize,
     /// Distinct candidate pairs from the LSH index.
     pub candidate_pairs: usize,
@@ -318,10 +331,19 @@ mod tests {
             Document::new("c", "One two three, four five six seven!"),
             Document::new("d", "!!! ..."),
             Document::new("e", "???"),
+            Document::new("f", "\u{200B}\u{200F}"),
+            Document::new("g", "!!!  ..."),
+            Document::new("h", "\u{FEFF}"),
         ];
         let result = run(&docs, &Preset::Dup.params()).expect("runs");
-        assert_eq!(result.clusters[0].members, [0, 2]);
+        let members: Vec<&[u32]> = result
+            .clusters
+            .iter()
+            .map(|c| c.members.as_slice())
+            .collect();
+        // Texts without words match their exact (normalized) copies only; texts that
+        // normalize to nothing match nothing, not even each other.
+        assert_eq!(members, [&[0, 2][..], &[3, 6], &[1], &[4], &[5], &[7]]);
         assert_eq!(result.stats.featureless_documents, 2);
-        assert_eq!(result.stats.clusters, 4);
     }
 }

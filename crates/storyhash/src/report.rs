@@ -216,7 +216,7 @@ impl Report {
         )?;
         if s.featureless_documents > 0 {
             let n = plural(s.featureless_documents, "document");
-            writeln!(out, "{n} had no words and stand alone")?;
+            writeln!(out, "{n} had no visible text and stand alone")?;
         }
         if self.stats.skipped_records > 0 {
             let reasons: Vec<String> = self

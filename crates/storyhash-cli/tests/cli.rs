@@ -1,0 +1,311 @@
+//! The `storyhash` binary end to end: reports, bad input, exit codes, output files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel)
+}
+
+fn storyhash(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn path(rel: &str) -> String {
+    testdata(rel).display().to_string()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("UTF-8 stderr")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+#[test]
+fn no_input_reports_on_the_bundled_seeds() {
+    let out = storyhash(&["cluster"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.starts_with("storyhash: 5 documents, 5 clusters"),
+        "{report}"
+    );
+    assert!(report.contains("000_06492c2b52d2f1b0"));
+    let story = stdout(&storyhash(&["cluster", "--preset", "story"]));
+    assert!(story.contains("cluster 0:"), "{story}");
+}
+
+#[test]
+fn embedded_seeds_equal_the_seed_directory() {
+    let embedded = storyhash(&["cluster", "--format", "json", "--preset", "story"]);
+    let from_disk = storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        "--preset",
+        "story",
+        &path("seeds"),
+    ]);
+    assert_eq!(json(&embedded)["clusters"], json(&from_disk)["clusters"]);
+}
+
+#[test]
+fn bad_records_are_skipped_with_file_and_line() {
+    let cases = [
+        (
+            "bad/invalid_utf8.jsonl",
+            "invalid_utf8.jsonl:2: invalid UTF-8",
+            "invalid_utf8",
+        ),
+        (
+            "bad/malformed.jsonl",
+            "malformed.jsonl:2: malformed JSON",
+            "malformed_json",
+        ),
+        (
+            "bad/missing_text.jsonl",
+            "missing_text.jsonl:2: missing field `text`",
+            "missing_field",
+        ),
+        (
+            "bad/not_object.jsonl",
+            "not_object.jsonl:2: expected a JSON object",
+            "not_an_object",
+        ),
+        (
+            "bad/duplicate_id.jsonl",
+            "duplicate_id.jsonl:2: duplicate id \"a\"",
+            "duplicate_id",
+        ),
+        (
+            "bad/invalid_utf8.txt",
+            "invalid_utf8.txt:2: invalid UTF-8",
+            "invalid_utf8",
+        ),
+        (
+            "bad/empty.txt",
+            "empty.txt:1: empty document",
+            "empty_document",
+        ),
+        (
+            "bad/empty.jsonl",
+            "empty.jsonl:1: no documents in file",
+            "empty_file",
+        ),
+    ];
+    for (file, warning, reason) in cases {
+        let out = storyhash(&["cluster", "--format", "json", &path(file)]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(warning), "{file}: {}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(report["stats"]["skipped_by_reason"][reason], 1, "{file}");
+    }
+}
+
+#[test]
+fn strict_mode_stops_with_exit_code_1() {
+    let out = storyhash(&["cluster", "--strict", &path("bad/malformed.jsonl")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("malformed.jsonl:2: malformed JSON"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn clean_variants_read_without_warnings() {
+    for file in ["bad/bom_crlf.jsonl", "bad/truncated_last_line.jsonl"] {
+        let out = storyhash(&["cluster", "--strict", "--format", "json", &path(file)]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        assert_eq!(json(&out)["stats"]["documents"], 2, "{file}");
+    }
+}
+
+#[test]
+fn wordless_texts_match_only_exact_copies() {
+    let out = storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        &path("bad/punctuation_only.jsonl"),
+    ]);
+    let report = json(&out);
+    assert_eq!(
+        report["clusters"][0]["members"],
+        serde_json::json!(["a", "c"])
+    );
+    assert_eq!(report["clusters"].as_array().expect("clusters").len(), 2);
+}
+
+#[test]
+fn errors_and_usage_have_distinct_exit_codes() {
+    let missing = storyhash(&["cluster", "/nonexistent/feed.jsonl"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("/nonexistent/feed.jsonl"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let unsupported = storyhash(&["cluster", &path("bad/README.md")]);
+    assert_eq!(unsupported.status.code(), Some(1));
+    assert!(stderr(&unsupported).contains("unsupported input"));
+
+    let bad_threshold = storyhash(&["cluster", "--threshold", "0"]);
+    assert_eq!(bad_threshold.status.code(), Some(1));
+    assert!(stderr(&bad_threshold).contains("threshold must be in (0, 1]"));
+
+    for args in [
+        &["cluster", "--threshold", "high"][..],
+        &["cluster", "--shingle", "word:0"],
+        &["cluster", "--bands", "7"],
+        &["cluster", "--stopwords", "xx"],
+        &["frobnicate"],
+    ] {
+        assert_eq!(storyhash(args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn reads_jsonl_from_stdin_with_renamed_fields() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args([
+            "cluster",
+            "--format",
+            "json",
+            "--id-field",
+            "key",
+            "--text-field",
+            "body",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let text = "the minister arrived in moscow on monday for talks on energy and trade";
+    let input = format!(
+        "{{\"key\":1,\"body\":\"{text}\"}}\n{{\"key\":2,\"body\":\"{text}.\"}}\n\
+         {{\"key\":3,\"body\":\"a storm closed the port for two days\"}}\n"
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        report["clusters"][0]["members"],
+        serde_json::json!(["1", "2"])
+    );
+    assert_eq!(
+        report["clusters"][0]["documents"][1]["similarity_to_representative"],
+        1.0
+    );
+}
+
+#[test]
+fn output_file_is_written_whole_and_alone() {
+    let dir = std::env::temp_dir().join(format!("storyhash-cli-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let target = dir.join("report.json");
+    std::fs::write(&target, "previous").expect("old report");
+    let out = storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        "--output",
+        &target.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&target).expect("read")).expect("JSON");
+    assert_eq!(written["stats"]["documents"], 5);
+    let names: Vec<_> = std::fs::read_dir(&dir).expect("list").collect();
+    assert_eq!(names.len(), 1, "temporary files left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn thread_count_does_not_change_the_report() {
+    let seeds = path("seeds");
+    let one = storyhash(&["cluster", "--preset", "story", "--threads", "1", &seeds]);
+    let two = storyhash(&["cluster", "--preset", "story", "--threads", "2", &seeds]);
+    assert!(one.status.success());
+    assert_eq!(one.stdout, two.stdout);
+}
+
+#[test]
+fn overrides_are_reflected_in_the_report_parameters() {
+    let out = storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        "--shingle",
+        "char:5",
+        "--threshold",
+        "0.3",
+        "--num-perm",
+        "64",
+        "--bands",
+        "16x4",
+        "--seed",
+        "7",
+        "--stopwords",
+        "none",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let params = &json(&out)["params"];
+    assert_eq!(params["shingle"], "char:5");
+    assert_eq!(params["threshold"], 0.3);
+    assert_eq!(
+        (params["bands"].as_u64(), params["rows"].as_u64()),
+        (Some(16), Some(4))
+    );
+    assert_eq!(params["seed"], 7);
+    assert_eq!(params["preset"], serde_json::Value::Null);
+}
+
+#[test]
+fn directories_are_read_in_name_order() {
+    let out = storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        "--preset",
+        "story",
+        &path("seeds"),
+    ]);
+    let report = json(&out);
+    let members = report["clusters"][0]["members"]
+        .as_array()
+        .expect("members");
+    let ids: Vec<&str> = members.iter().map(|m| m.as_str().expect("id")).collect();
+    let mut sorted = ids.clone();
+    sorted[1..].sort();
+    assert_eq!(
+        ids, sorted,
+        "members after the representative are in input order"
+    );
+    assert!(Path::new(&path("seeds")).is_dir());
+}
