@@ -59,7 +59,7 @@ pub use cluster::{Cluster, KeepPolicy};
 pub use doc::{DocIndex, Document};
 pub use error::{Error, InputProblem, Location, Result, Warning};
 pub use lsh::LshParams;
-pub use minhash::{MinHasher, SignatureMatrix};
+pub use minhash::{MinHasher, SignatureMatrix, SketchKind};
 pub use pipeline::{Analyzer, Clustering, Params, Preset};
 pub use report::Report;
 pub use shingle::ShingleSpec;

@@ -38,7 +38,7 @@ use crate::cluster::{connected_components, Cluster, KeepPolicy};
 use crate::doc::{DocIndex, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
-use crate::minhash::MinHasher;
+use crate::minhash::{MinHasher, SketchKind};
 use crate::normalize::normalize_into;
 use crate::shingle::{shingle_set, ShingleSpec};
 use crate::stopwords::Language;
@@ -65,6 +65,7 @@ impl Preset {
                 tokens: TokenOptions::default(),
                 threshold: 0.4,
                 num_perm: 128,
+                sketch: SketchKind::Oph,
                 seed: DEFAULT_SEED,
                 fn_weight: 0.9,
                 bands: None,
@@ -79,6 +80,7 @@ impl Preset {
                 },
                 threshold: 0.15,
                 num_perm: 128,
+                sketch: SketchKind::Oph,
                 seed: DEFAULT_SEED,
                 fn_weight: 0.75,
                 bands: None,
@@ -125,6 +127,8 @@ pub struct Params {
     pub threshold: f64,
     /// MinHash signature length k.
     pub num_perm: usize,
+    /// MinHash scheme.
+    pub sketch: SketchKind,
     /// MinHash seed.
     pub seed: u64,
     /// Weight of false negatives when choosing bands (see `lsh`).
@@ -264,7 +268,8 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
         .par_iter()
         .map(|d| analyzer.shingle_set(&d.text))
         .collect();
-    let signatures = MinHasher::new(params.num_perm, params.seed).sign_all(&shingles);
+    let signatures =
+        MinHasher::with_kind(params.sketch, params.num_perm, params.seed).sign_all(&shingles);
     let indexed: Vec<DocIndex> = (0..docs.len() as DocIndex)
         .filter(|&d| !shingles[d as usize].is_empty())
         .collect();

@@ -54,6 +54,8 @@ pub struct ReportParams {
     pub threshold: f64,
     /// MinHash signature length.
     pub num_perm: usize,
+    /// MinHash scheme.
+    pub sketch: crate::minhash::SketchKind,
     /// MinHash seed.
     pub seed: u64,
     /// LSH bands.
@@ -153,6 +155,7 @@ impl Report {
                 stem_arabic: params.tokens.stem_arabic,
                 threshold: params.threshold,
                 num_perm: params.num_perm,
+                sketch: params.sketch,
                 seed: params.seed,
                 bands: result.lsh.bands,
                 rows: result.lsh.rows,
@@ -206,8 +209,14 @@ impl Report {
         )?;
         writeln!(
             out,
-            "MinHash k={} seed={}; LSH {} bands x {} rows, P(candidate | J={:.2}) = {:.3}",
-            p.num_perm, p.seed, p.bands, p.rows, p.threshold, p.candidate_probability_at_threshold
+            "MinHash {:?} k={} seed={}; LSH {} bands x {} rows, P(candidate | J={:.2}) = {:.3}",
+            p.sketch,
+            p.num_perm,
+            p.seed,
+            p.bands,
+            p.rows,
+            p.threshold,
+            p.candidate_probability_at_threshold
         )?;
         writeln!(
             out,
