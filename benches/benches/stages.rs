@@ -6,11 +6,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use storyhash::lsh::candidate_pairs;
 use storyhash::normalize::normalize;
-use storyhash::shingle::{shingle_set, ShingleSpec};
+use storyhash::pipeline::Scratch;
 use storyhash::synth::{DupCorpus, Script};
-use storyhash::tokenize::{TokenOptions, Tokenizer};
 use storyhash::verify::verify_pairs;
-use storyhash::{pipeline, Analyzer, Document, MinHasher, Preset};
+use storyhash::{pipeline, Analyzer, Document, MinHasher, Preset, SketchKind};
 
 fn corpus(script: Script, originals: usize) -> Vec<Document> {
     DupCorpus {
@@ -33,7 +32,6 @@ fn stages(c: &mut Criterion) {
     for script in [Script::Latin, Script::Arabic] {
         let docs = corpus(script, 200);
         let name = format!("{script:?}").to_lowercase();
-
         let mut group = c.benchmark_group(format!("normalize/{name}"));
         group.throughput(Throughput::Bytes(bytes(&docs)));
         group.bench_function("corpus", |b| {
@@ -48,15 +46,27 @@ fn stages(c: &mut Criterion) {
         });
         group.finish();
 
-        let normalized: Vec<String> = docs.iter().map(|d| normalize(&d.text)).collect();
-        let tokenizer = Tokenizer::new(&TokenOptions::default());
-        let mut group = c.benchmark_group(format!("tokenize+shingle/{name}"));
+        let analyzer = Analyzer::new(&Preset::Dup.params());
+        let mut group = c.benchmark_group(format!("analyze/{name}"));
         group.throughput(Throughput::Bytes(bytes(&docs)));
-        group.bench_function("word5", |b| {
+        group.bench_function("normalize+tokenize+word5", |b| {
+            let mut scratch = Scratch::default();
             b.iter(|| {
-                let total: usize = normalized
+                let mut total = 0usize;
+                for d in &docs {
+                    analyzer.for_each_shingle_hash(black_box(&d.text), &mut scratch, |h| {
+                        total += (h & 1) as usize
+                    });
+                }
+                assert!(total > 1000);
+                total
+            })
+        });
+        group.bench_function("shingle_set", |b| {
+            b.iter(|| {
+                let total: usize = docs
                     .iter()
-                    .map(|t| shingle_set(&tokenizer.tokens(t), ShingleSpec::Word(5)).len())
+                    .map(|d| analyzer.shingle_set(&d.text).len())
                     .sum();
                 assert!(total > 1000);
                 total
@@ -70,15 +80,17 @@ fn stages(c: &mut Criterion) {
     let sets: Vec<Vec<u64>> = docs.iter().map(|d| analyzer.shingle_set(&d.text)).collect();
     let mut group = c.benchmark_group("minhash");
     group.throughput(Throughput::Elements(sets.len() as u64));
-    for k in [64, 128, 256] {
-        let hasher = MinHasher::new(k, 1);
-        group.bench_with_input(BenchmarkId::new("classic", k), &k, |b, _| {
-            b.iter(|| {
-                let sigs = hasher.sign_all(black_box(&sets));
-                assert_eq!(sigs.len(), sets.len());
-                sigs
-            })
-        });
+    for kind in [SketchKind::Classic, SketchKind::Oph] {
+        for k in [64, 128, 256] {
+            let hasher = MinHasher::with_kind(kind, k, 1);
+            group.bench_with_input(BenchmarkId::new(kind.to_string(), k), &k, |b, _| {
+                b.iter(|| {
+                    let sigs = hasher.sign_all(black_box(&sets));
+                    assert_eq!(sigs.len(), sets.len());
+                    sigs
+                })
+            });
+        }
     }
     group.finish();
 

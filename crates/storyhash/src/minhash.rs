@@ -39,6 +39,15 @@ pub enum SketchKind {
     Classic,
 }
 
+impl std::fmt::Display for SketchKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SketchKind::Oph => "oph",
+            SketchKind::Classic => "classic",
+        })
+    }
+}
+
 impl FromStr for SketchKind {
     type Err = String;
 

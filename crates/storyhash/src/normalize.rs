@@ -28,9 +28,32 @@ pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     if text.is_ascii() {
         // ASCII is already NFKC and folds by lowercasing; this path is most English news.
+        // Whole runs are copied and lowercased in place rather than char by char.
+        let runs = text
+            .split(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
+            .filter(|run| !run.is_empty());
+        for run in runs {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(run);
+        }
+        out.make_ascii_lowercase();
+        return;
+    }
+    if text.chars().all(is_plain) {
+        // Plain Arabic (and ASCII): NFKC and case folding change none of these characters
+        // beyond what `fold_char` does anyway (see `is_plain`), so skip both passes.
         fold_chars(text.chars().map(|c| c.to_ascii_lowercase()), out);
         return;
     }
+    normalize_general(text, out);
+}
+
+/// The full path, for any text: NFKC (when needed), full case folding, `fold_char`, and
+/// NFKC again until stable. The fast paths above must agree with it (tested).
+fn normalize_general(text: &str, out: &mut String) {
+    out.clear();
     if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         fold_chars(caseless::Caseless::default_case_fold(text.chars()), out);
     } else {
@@ -47,6 +70,25 @@ pub fn normalize_into(text: &str, out: &mut String) {
         out.clear();
         fold_chars(renormalized.chars(), out);
     }
+}
+
+/// Characters for which NFKC and full case folding are the identity, or differ only in
+/// ways `fold_char` erases: ASCII (lowercased separately), the Arabic letters, harakat
+/// and digits of the basic block, and common punctuation and spaces. Left out on purpose:
+/// U+0653–U+0655 (madda and hamza above/below), which NFKC composes with a preceding
+/// letter (و + U+0654 → ؤ, which is kept), and everything with a compatibility mapping.
+/// Harakat may be reordered by NFKC, but `fold_char` deletes them all, so order is moot.
+fn is_plain(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{7F}'
+        | '\u{0621}'..='\u{0652}'
+        | '\u{0660}'..='\u{066D}'
+        | '\u{0670}'..='\u{0674}'
+        | '\u{0679}'..='\u{06D3}'
+        | '\u{060C}' | '\u{061B}' | '\u{061F}'
+        | '\u{00AB}' | '\u{00BB}'
+        | '\u{2013}' | '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}'
+        | '\u{200C}'..='\u{200F}')
 }
 
 /// Applies `fold_char` to each character, collapsing whitespace runs and trimming ends.
@@ -247,6 +289,23 @@ mod tests {
     fn decomposed_hamza_composes_then_folds() {
         // alef + combining hamza above: NFKC composes to أ, which then folds to ا.
         assert_eq!(normalize("\u{0627}\u{0654}حمد"), "احمد");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_general_path(
+            text in "[ a-zA-Z0-9.,'\\t\\n\u{0}\u{7f}ابتةىأإآؤئءيوهـ\u{064B}-\u{0655}\u{0660}-\u{0669}\u{0670}-\u{0675}،؛؟«»“”‘’–—\u{200C}-\u{200F}ۀۓ]{0,40}"
+        ) {
+            let mut general = String::new();
+            normalize_general(&text, &mut general);
+            proptest::prop_assert_eq!(normalize(&text), general);
+        }
+
+        #[test]
+        fn normalization_is_idempotent(text in "\\PC{0,40}") {
+            let once = normalize(&text);
+            proptest::prop_assert_eq!(normalize(&once), once.clone());
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
 use crate::normalize::normalize_into;
-use crate::shingle::{shingle_set, ShingleSpec};
+use crate::shingle::{for_each_shingle, token_hash, word_shingle_hashes, ShingleSpec};
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::verify::{verify_pairs, ScoredPair};
@@ -199,14 +199,67 @@ impl Analyzer {
     /// the hash of its whole normalized text, so it matches its exact copies and nothing
     /// else. Only a text that normalizes to nothing has no shingle.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
-        let mut normalized = String::new();
-        normalize_into(text, &mut normalized);
-        let tokens = self.tokenizer.tokens(&normalized);
-        if tokens.is_empty() && !normalized.is_empty() {
-            return vec![whole_text_shingle(&normalized)];
-        }
-        shingle_set(&tokens, self.shingle)
+        let mut set = Vec::new();
+        self.for_each_shingle_hash(text, &mut Scratch::default(), |h| set.push(h));
+        set.sort_unstable();
+        set.dedup();
+        set
     }
+
+    /// Calls `emit` with every shingle hash of raw `text`, repeats included, reusing the
+    /// buffers in `scratch`: no allocation per token or shingle once they have grown.
+    pub fn for_each_shingle_hash(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        mut emit: impl FnMut(u64),
+    ) {
+        let Scratch {
+            normalized,
+            token_hashes,
+        } = scratch;
+        match self.shingle {
+            ShingleSpec::Word(n) => {
+                if text.is_ascii() {
+                    // Words of ASCII text are the same whether or not whitespace was
+                    // folded first (every run of spaces and controls is a boundary either
+                    // way; property-tested), so lowercasing a copy is enough.
+                    normalized.clear();
+                    normalized.push_str(text);
+                    normalized.make_ascii_lowercase();
+                } else {
+                    normalize_into(text, normalized);
+                }
+                token_hashes.clear();
+                self.tokenizer
+                    .for_each_token(normalized, |t| token_hashes.push(token_hash(t)));
+                if token_hashes.is_empty() {
+                    normalize_into(text, normalized);
+                    if !normalized.is_empty() {
+                        emit(whole_text_shingle(normalized));
+                    }
+                    return;
+                }
+                word_shingle_hashes(token_hashes, n, &mut |h, _| emit(h));
+            }
+            ShingleSpec::Char(_) => {
+                normalize_into(text, normalized);
+                let tokens = self.tokenizer.tokens(normalized);
+                if tokens.is_empty() && !normalized.is_empty() {
+                    emit(whole_text_shingle(normalized));
+                    return;
+                }
+                for_each_shingle(&tokens, self.shingle, |h, _| emit(h));
+            }
+        }
+    }
+}
+
+/// Reusable buffers for [`Analyzer::for_each_shingle_hash`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    normalized: String,
+    token_hashes: Vec<u64>,
 }
 
 /// The single shingle of a text without words (seeded apart from n-gram hashes).
@@ -299,6 +352,24 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_fast_path_gives_the_general_shingles(
+            text in "[a-zA-Z0-9 .:,;'_\\-!?\\n\\t\\r\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}]{0,60}"
+        ) {
+            for params in [Preset::Dup.params(), Preset::Story.params()] {
+                let analyzer = Analyzer::new(&params);
+                let normalized = crate::normalize::normalize(&text);
+                let tokens = analyzer.tokenizer().tokens(&normalized);
+                let mut general = crate::shingle::shingle_set(&tokens, params.shingle);
+                if tokens.is_empty() && !normalized.is_empty() {
+                    general = vec![whole_text_shingle(&normalized)];
+                }
+                proptest::prop_assert_eq!(analyzer.shingle_set(&text), general);
+            }
+        }
+    }
 
     #[test]
     fn dup_preset_banding_matches_its_documentation() {

@@ -209,7 +209,7 @@ impl Report {
         )?;
         writeln!(
             out,
-            "MinHash {:?} k={} seed={}; LSH {} bands x {} rows, P(candidate | J={:.2}) = {:.3}",
+            "MinHash {} k={} seed={}; LSH {} bands x {} rows, P(candidate | J={:.2}) = {:.3}",
             p.sketch,
             p.num_perm,
             p.seed,

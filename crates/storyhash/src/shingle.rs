@@ -16,7 +16,9 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::minhash::fmix64;
 
 /// Seeds separating the hash spaces of tokens and character windows (arbitrary constants).
 const TOKEN_SEED: u64 = 0x5354_4f52_5948_4153; // "STORYHAS"
@@ -119,13 +121,27 @@ pub fn shingle_text(tokens: &[&str], spec: ShingleSpec, span: ShingleSpan) -> St
 }
 
 fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSpan)) {
-    if tokens.is_empty() {
+    let token_hashes: Vec<u64> = tokens.iter().map(|t| token_hash(t)).collect();
+    word_shingle_hashes(&token_hashes, n, emit);
+}
+
+/// The hash of one token (xxh3, seeded apart from other hash spaces).
+#[inline]
+pub fn token_hash(token: &str) -> u64 {
+    xxh3_64_with_seed(token.as_bytes(), TOKEN_SEED)
+}
+
+/// Word n-gram hashes from the token hashes of a document: each window of n token
+/// hashes is folded in order (so "a b" and "b a" differ) and finished with a full
+/// avalanche mixer. Shorter documents yield one shingle over all their tokens.
+pub fn word_shingle_hashes(
+    token_hashes: &[u64],
+    n: usize,
+    emit: &mut impl FnMut(u64, ShingleSpan),
+) {
+    if token_hashes.is_empty() {
         return;
     }
-    let token_hashes: Vec<u64> = tokens
-        .iter()
-        .map(|t| xxh3_64_with_seed(t.as_bytes(), TOKEN_SEED))
-        .collect();
     if n == 1 {
         for (i, &h) in token_hashes.iter().enumerate() {
             emit(h, i..i + 1);
@@ -133,12 +149,12 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
         return;
     }
     let width = n.min(token_hashes.len());
-    let mut bytes = [0u8; 8 * MAX_SHINGLE_SIZE];
     for (start, window) in token_hashes.windows(width).enumerate() {
-        for (slot, h) in bytes.chunks_exact_mut(8).zip(window) {
-            slot.copy_from_slice(&h.to_le_bytes());
+        let mut h = width as u64;
+        for &t in window {
+            h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(31);
         }
-        emit(xxh3_64(&bytes[..8 * width]), start..start + width);
+        emit(fmix64(h), start..start + width);
     }
 }
 

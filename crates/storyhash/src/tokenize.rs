@@ -47,14 +47,24 @@ impl Tokenizer {
     /// Like [`Tokenizer::for_each_token`], but also passes the word as it stood before
     /// stemming (`emit(word, token)`), so reports can show "بوتين" where the token is "بوت".
     pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
-        for word in normalized.unicode_words() {
+        if is_simple_text(normalized) {
+            simple_words(normalized, |word| self.emit_word(word, &mut emit));
+        } else {
+            for word in normalized.unicode_words() {
+                self.emit_word(word, &mut emit);
+            }
+        }
+    }
+
+    fn emit_word<'a>(&self, word: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
+        {
             if word.chars().next().is_some_and(is_unspaced_script) {
                 // Split the run into characters; mixed runs keep spaced parts whole.
                 split_unspaced(word, &mut |t| emit(t, t));
-                continue;
+                return;
             }
             if !self.stopwords.is_empty() && self.stopwords.contains(word) {
-                continue;
+                return;
             }
             let token = if self.stem_arabic && is_arabic_word(word) {
                 stem_arabic(word)
@@ -74,6 +84,126 @@ impl Tokenizer {
         tokens
     }
 }
+
+/// UAX #29 word-break classes of the characters the fast segmenter handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordClass {
+    /// ALetter: Latin and Arabic letters.
+    Letter,
+    /// Numeric: ASCII digits.
+    Digit,
+    /// MidLetter (`:`): joins letters only.
+    MidLetter,
+    /// MidNumLet (`.`) and Single_Quote (`'`): join letters, or digits.
+    MidNumLet,
+    /// MidNum (`,` `;`): join digits only.
+    MidNum,
+    /// ExtendNumLet (`_`): joins anything alphanumeric or itself.
+    ExtendNumLet,
+    /// Everything else handled here: always a boundary.
+    Other,
+}
+
+/// The class of `c`, if the fast segmenter knows it (None: use the general one).
+fn word_class(c: char) -> Option<WordClass> {
+    Some(match c {
+        'a'..='z' | 'A'..='Z' => WordClass::Letter,
+        '0'..='9' => WordClass::Digit,
+        ':' => WordClass::MidLetter,
+        '.' | '\'' => WordClass::MidNumLet,
+        ',' | ';' => WordClass::MidNum,
+        '_' => WordClass::ExtendNumLet,
+        '\0'..='\u{7F}' => WordClass::Other,
+        '\u{0620}'..='\u{063F}' | '\u{0641}'..='\u{064A}' | '\u{066E}' | '\u{066F}' => {
+            WordClass::Letter
+        }
+        '\u{0671}'..='\u{06D3}' => WordClass::Letter,
+        _ => return None,
+    })
+}
+
+/// Whether every character of `text` has a class the fast segmenter knows. True for
+/// normalized ASCII and plain Arabic text: nearly all of our input.
+fn is_simple_text(text: &str) -> bool {
+    text.is_ascii() || text.chars().all(|c| word_class(c).is_some())
+}
+
+/// UAX #29 word segmentation restricted to the classes of [`word_class`], emitting the
+/// segments `unicode_words` would (those with a letter or digit). Implements rules WB5–
+/// WB13b: letters and digits join each other and `_`; `:` joins letters, `.` and `'` join
+/// letters or digits, `,` and `;` join digits, each only between two of their kind.
+/// Walks the bytes once without allocating. Agreement with `unicode-segmentation` is
+/// property-tested.
+fn simple_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
+    use WordClass::*;
+    let bytes = text.as_bytes();
+    // The class and byte length of the character at byte `i`.
+    let class_at = |i: usize| -> Option<(WordClass, usize)> {
+        let &b = bytes.get(i)?;
+        if b < 0x80 {
+            return Some((ASCII_CLASSES[b as usize], 1));
+        }
+        let c = text[i..].chars().next()?;
+        Some((word_class(c).unwrap_or(Other), c.len_utf8()))
+    };
+    let mut i = 0;
+    while let Some((first, first_len)) = class_at(i) {
+        if !matches!(first, Letter | Digit | ExtendNumLet) {
+            i += first_len;
+            continue;
+        }
+        let start = i;
+        let mut has_alphanumeric = false;
+        let (mut current, mut current_len) = (first, first_len);
+        loop {
+            has_alphanumeric |= matches!(current, Letter | Digit);
+            let next_at = i + current_len;
+            let Some((next, next_len)) = class_at(next_at) else {
+                break;
+            };
+            if matches!(current, Letter | Digit | ExtendNumLet)
+                && matches!(next, Letter | Digit | ExtendNumLet)
+            {
+                (i, current, current_len) = (next_at, next, next_len);
+                continue;
+            }
+            let after_at = next_at + next_len;
+            let joined = match (current, next, class_at(after_at)) {
+                (Letter, MidLetter | MidNumLet, Some((Letter, len))) => Some((Letter, len)),
+                (Digit, MidNum | MidNumLet, Some((Digit, len))) => Some((Digit, len)),
+                _ => None,
+            };
+            match joined {
+                Some((class, len)) => (i, current, current_len) = (after_at, class, len),
+                None => break,
+            }
+        }
+        let end = i + current_len;
+        if has_alphanumeric {
+            emit(&text[start..end]);
+        }
+        i = end;
+    }
+}
+
+/// [`word_class`] of each ASCII byte, as a table.
+const ASCII_CLASSES: [WordClass; 128] = {
+    let mut table = [WordClass::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => WordClass::Letter,
+            b'0'..=b'9' => WordClass::Digit,
+            b':' => WordClass::MidLetter,
+            b'.' | b'\'' => WordClass::MidNumLet,
+            b',' | b';' => WordClass::MidNum,
+            b'_' => WordClass::ExtendNumLet,
+            _ => WordClass::Other,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Emits each character of an unspaced-script run as its own token, keeping any
 /// spaced-script stretch inside the run (e.g. a Latin brand name in Japanese) whole.
@@ -156,6 +286,48 @@ mod tests {
         });
         let text = normalize("The minister said في والحسن الوزراء");
         assert_eq!(tokenizer.tokens(&text), ["minister", "حسن", "وزراء"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_segmenter_agrees_with_unicode_segmentation(
+            text in "[a-zA-Z0-9 .:,;'_\\-!?()\\n\\tابتهيوءئؤلٱپۀ]{0,30}"
+        ) {
+            proptest::prop_assume!(is_simple_text(&text));
+            let mut fast = Vec::new();
+            simple_words(&text, |w| fast.push(w));
+            let reference: Vec<&str> = text.unicode_words().collect();
+            proptest::prop_assert_eq!(fast, reference);
+        }
+    }
+
+    #[test]
+    fn fast_segmenter_edge_cases() {
+        for text in [
+            "a.b",
+            "a..b",
+            "1.5",
+            "1,000.5",
+            "a:b:c",
+            "a:1",
+            "1:2",
+            "it's",
+            "_",
+            "__a_",
+            "a_1",
+            "e.g.",
+            "x'",
+            "'x",
+            "3.a",
+            "a.3",
+            "موسكو.روسيا",
+            "a,b",
+        ] {
+            let mut fast = Vec::new();
+            simple_words(text, |w| fast.push(w));
+            let reference: Vec<&str> = text.unicode_words().collect();
+            assert_eq!(fast, reference, "{text:?}");
+        }
     }
 
     #[test]
