@@ -47,7 +47,15 @@ impl Tokenizer {
     /// Like [`Tokenizer::for_each_token`], but also passes the word as it stood before
     /// stemming (`emit(word, token)`), so reports can show "بوتين" where the token is "بوت".
     pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
-        if is_simple_text(normalized) {
+        if normalized.is_ascii() {
+            // No stemming or unspaced scripts apply to ASCII: only stopwords remain.
+            let no_stopwords = self.stopwords.is_empty();
+            ascii_words(normalized, |word| {
+                if no_stopwords || !self.stopwords.contains(word) {
+                    emit(word, word);
+                }
+            });
+        } else if is_simple_text(normalized) {
             simple_words(normalized, |word| self.emit_word(word, &mut emit));
         } else {
             for word in normalized.unicode_words() {
@@ -186,6 +194,111 @@ fn simple_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
     }
 }
 
+/// [`simple_words`] for ASCII text: the same rules over bytes, branch-light. A bit mask
+/// marks bytes that belong to words (letters, digits, `_`, and the rare `.` `'` `:` `,`
+/// `;` that sit between two letters or two digits); words are then the runs of set bits,
+/// found with `trailing_zeros` rather than a branch per byte.
+fn ascii_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut emit_word = |start: usize, end: usize| {
+        let word = &text[start..end];
+        // A run of `_` alone has no letter or digit and is not a word.
+        if bytes[start] != b'_' || word.bytes().any(|b| b != b'_') {
+            emit(word);
+        }
+    };
+    // Start of a word still running at the end of the previous block.
+    let mut open: Option<usize> = None;
+    let mut base = 0;
+    while base < n {
+        let block = &bytes[base..n.min(base + 64)];
+        let len = block.len();
+        let mut mask = 0u64;
+        let mut mids = 0u64;
+        for (j, &b) in block.iter().enumerate() {
+            mask |= u64::from(JOINS[b as usize]) << j;
+            mids |= u64::from(MIDS[b as usize]) << j;
+        }
+        while mids != 0 {
+            let j = mids.trailing_zeros() as usize;
+            mids &= mids - 1;
+            if bridges(bytes, base + j) {
+                mask |= 1 << j;
+            }
+        }
+        let mut j = 0;
+        while j < len {
+            match open {
+                Some(word_start) => {
+                    let rest = !mask >> j;
+                    let end = j + rest.trailing_zeros() as usize;
+                    if end >= len {
+                        break;
+                    }
+                    emit_word(word_start, base + end);
+                    open = None;
+                    j = end;
+                }
+                None => {
+                    let rest = mask >> j;
+                    if rest == 0 {
+                        break;
+                    }
+                    j += rest.trailing_zeros() as usize;
+                    open = Some(base + j);
+                }
+            }
+        }
+        base += len;
+    }
+    if let Some(word_start) = open {
+        emit_word(word_start, n);
+    }
+}
+
+/// Whether the `.` `'` `:` `,` `;` at `i` joins the characters around it (WB6/7, WB11/12).
+fn bridges(bytes: &[u8], i: usize) -> bool {
+    use WordClass::*;
+    if i == 0 || i + 1 >= bytes.len() {
+        return false;
+    }
+    let class = |b: u8| ASCII_CLASSES[(b & 0x7F) as usize];
+    match (class(bytes[i - 1]), class(bytes[i]), class(bytes[i + 1])) {
+        (Letter, MidLetter | MidNumLet, Letter) => true,
+        (Digit, MidNum | MidNumLet, Digit) => true,
+        _ => false,
+    }
+}
+
+/// Bytes that join two letters or two digits: `.` `'` `:` `,` `;`.
+const MIDS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(
+            ASCII_CLASSES[b],
+            WordClass::MidLetter | WordClass::MidNumLet | WordClass::MidNum
+        );
+        b += 1;
+    }
+    table
+};
+
+/// Bytes that are letters, digits or `_` (the classes that join directly).
+const JOINS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(
+            ASCII_CLASSES[b],
+            WordClass::Letter | WordClass::Digit | WordClass::ExtendNumLet
+        );
+        b += 1;
+    }
+    table
+};
+
 /// [`word_class`] of each ASCII byte, as a table.
 const ASCII_CLASSES: [WordClass; 128] = {
     let mut table = [WordClass::Other; 128];
@@ -301,6 +414,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn ascii_segmenter_agrees_with_unicode_segmentation(
+            text in "[a-zA-Z0-9 .:,;'_\\-!?()\\n\\t\u{0}\u{7f}]{0,300}"
+        ) {
+            let mut fast = Vec::new();
+            ascii_words(&text, |w| fast.push(w));
+            let reference: Vec<&str> = text.unicode_words().collect();
+            proptest::prop_assert_eq!(fast, reference);
+        }
+    }
+
     #[test]
     fn fast_segmenter_edge_cases() {
         for text in [
@@ -327,6 +452,11 @@ mod tests {
             simple_words(text, |w| fast.push(w));
             let reference: Vec<&str> = text.unicode_words().collect();
             assert_eq!(fast, reference, "{text:?}");
+            if text.is_ascii() {
+                let mut ascii = Vec::new();
+                ascii_words(text, |w| ascii.push(w));
+                assert_eq!(ascii, reference, "{text:?}");
+            }
         }
     }
 
