@@ -264,11 +264,10 @@ fn bridges(bytes: &[u8], i: usize) -> bool {
         return false;
     }
     let class = |b: u8| ASCII_CLASSES[(b & 0x7F) as usize];
-    match (class(bytes[i - 1]), class(bytes[i]), class(bytes[i + 1])) {
-        (Letter, MidLetter | MidNumLet, Letter) => true,
-        (Digit, MidNum | MidNumLet, Digit) => true,
-        _ => false,
-    }
+    matches!(
+        (class(bytes[i - 1]), class(bytes[i]), class(bytes[i + 1])),
+        (Letter, MidLetter | MidNumLet, Letter) | (Digit, MidNum | MidNumLet, Digit)
+    )
 }
 
 /// Bytes that join two letters or two digits: `.` `'` `:` `,` `;`.
