@@ -21,6 +21,9 @@ pub enum KeepPolicy {
     /// The member with the most text (bytes), ties to the earliest: keeps the fullest copy
     /// when republishers truncate.
     Longest,
+    /// The member with the earliest `published` time, ties (and members without a
+    /// parsable time, which rank last) to input order: keeps the original publication.
+    Earliest,
 }
 
 impl FromStr for KeepPolicy {
@@ -30,7 +33,10 @@ impl FromStr for KeepPolicy {
         match s {
             "first" => Ok(KeepPolicy::First),
             "longest" => Ok(KeepPolicy::Longest),
-            _ => Err(format!("keep policy must be first or longest, got {s:?}")),
+            "earliest" => Ok(KeepPolicy::Earliest),
+            _ => Err(format!(
+                "keep policy must be first, longest or earliest, got {s:?}"
+            )),
         }
     }
 }
@@ -84,12 +90,20 @@ impl UnionFind {
     }
 }
 
-/// Clusters `n` documents connected by `pairs`; `lengths[i]` is document i's size for
-/// [`KeepPolicy::Longest`].
+/// What the keep policies need to know of each document.
+#[derive(Debug, Clone, Copy)]
+pub struct DocFacts<'a> {
+    /// Text length in bytes, by document.
+    pub lengths: &'a [usize],
+    /// Publication time in Unix seconds, by document (None: unknown).
+    pub published: &'a [Option<i64>],
+}
+
+/// Clusters `n` documents connected by `pairs`, choosing representatives by `keep`.
 pub fn connected_components(
     n: usize,
     pairs: &[ScoredPair],
-    lengths: &[usize],
+    facts: DocFacts<'_>,
     keep: KeepPolicy,
 ) -> Vec<Cluster> {
     let mut sets = UnionFind::new(n);
@@ -111,7 +125,7 @@ pub fn connected_components(
     let mut clusters: Vec<Cluster> = groups
         .into_iter()
         .map(|members| {
-            let representative = choose_representative(&members, lengths, keep);
+            let representative = choose_representative(&members, facts, keep);
             Cluster {
                 members,
                 representative,
@@ -127,19 +141,19 @@ pub fn connected_components(
     clusters
 }
 
-fn choose_representative(members: &[DocIndex], lengths: &[usize], keep: KeepPolicy) -> DocIndex {
-    match keep {
-        KeepPolicy::First => members[0],
-        KeepPolicy::Longest => {
-            let mut best = members[0];
-            for &m in &members[1..] {
-                if lengths[m as usize] > lengths[best as usize] {
-                    best = m;
-                }
-            }
-            best
-        }
-    }
+fn choose_representative(members: &[DocIndex], facts: DocFacts<'_>, keep: KeepPolicy) -> DocIndex {
+    // `min_by_key` keeps the first of equal keys, and members are in input order, so every
+    // tie goes to the earliest input.
+    let best = match keep {
+        KeepPolicy::First => members.first(),
+        KeepPolicy::Longest => members
+            .iter()
+            .min_by_key(|&&m| std::cmp::Reverse(facts.lengths[m as usize])),
+        KeepPolicy::Earliest => members
+            .iter()
+            .min_by_key(|&&m| facts.published[m as usize].map_or((1, 0), |t| (0, t))),
+    };
+    *best.expect("clusters are never empty")
 }
 
 #[cfg(test)]
@@ -153,7 +167,11 @@ mod tests {
     #[test]
     fn components_are_transitive_and_ordered() {
         let pairs = [pair(3, 5), pair(0, 4), pair(4, 6), pair(1, 2)];
-        let clusters = connected_components(8, &pairs, &[1; 8], KeepPolicy::First);
+        let facts = DocFacts {
+            lengths: &[1; 8],
+            published: &[None; 8],
+        };
+        let clusters = connected_components(8, &pairs, facts, KeepPolicy::First);
         let members: Vec<Vec<DocIndex>> = clusters.iter().map(|c| c.members.clone()).collect();
         assert_eq!(members, [vec![0, 4, 6], vec![1, 2], vec![3, 5], vec![7]]);
         assert_eq!(clusters[0].representative, 0);
@@ -162,13 +180,26 @@ mod tests {
     #[test]
     fn longest_policy_picks_most_text_ties_to_earliest() {
         let pairs = [pair(0, 1), pair(1, 2)];
-        let clusters = connected_components(3, &pairs, &[10, 30, 30], KeepPolicy::Longest);
+        let facts = DocFacts {
+            lengths: &[10, 30, 30],
+            published: &[None, Some(50), Some(20)],
+        };
+        let clusters = connected_components(3, &pairs, facts, KeepPolicy::Longest);
         assert_eq!(clusters[0].representative, 1);
+        let clusters = connected_components(3, &pairs, facts, KeepPolicy::Earliest);
+        assert_eq!(
+            clusters[0].representative, 2,
+            "dated members rank before undated ones"
+        );
     }
 
     #[test]
     fn no_pairs_means_all_singletons() {
-        let clusters = connected_components(3, &[], &[1; 3], KeepPolicy::First);
+        let facts = DocFacts {
+            lengths: &[1; 3],
+            published: &[None; 3],
+        };
+        let clusters = connected_components(3, &[], facts, KeepPolicy::First);
         assert_eq!(clusters.len(), 3);
         assert!(clusters.iter().all(|c| c.members.len() == 1));
     }

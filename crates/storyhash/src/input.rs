@@ -1,6 +1,13 @@
-//! Reading documents: `.txt` files (one document each, id = file stem), `.jsonl` files
-//! (one JSON object per line), directories of those (sorted by name, not recursive),
-//! standard input (JSONL) and in-memory sources.
+//! Reading documents: `.txt` files (one document each, id = file stem), JSONL files (one
+//! JSON object per line; `.jsonl`, `.ndjson`, optionally compressed as `.gz` or `.zst`),
+//! directories of those (sorted by name, not recursive), standard input (JSONL) and
+//! in-memory text.
+//!
+//! Two layers. [`RecordReader`] streams raw records (a JSONL line, or a whole `.txt`
+//! file) in batches without interpreting them, so callers can parse in parallel and
+//! read the same input again in a later pass; [`parse_record`] turns one record into a
+//! [`Document`]. [`read_sources`] combines both for callers that want every document
+//! in memory.
 //!
 //! Bad records are soft errors ([`Warning`]s naming file and line): by default the record
 //! is skipped and the warning returned with the documents; with `strict` the first one
@@ -16,6 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -26,9 +34,9 @@ use crate::error::{Error, InputProblem, Location, Result, Warning};
 /// Where documents come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A `.txt` or `.jsonl` file, or a directory of them.
+    /// A `.txt` or JSONL file, or a directory of them.
     Path(PathBuf),
-    /// JSONL on standard input.
+    /// JSONL on standard input (readable once).
     Stdin,
     /// A text document held in memory (e.g. the embedded seeds): name is its id.
     Text {
@@ -73,100 +81,374 @@ pub struct ReadOutcome {
     pub warnings: Vec<Warning>,
 }
 
-/// Reads every source in order.
-pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOutcome> {
-    let mut reader = Reader {
-        options,
-        outcome: ReadOutcome::default(),
-        seen_ids: HashMap::new(),
-    };
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// One document per file.
+    Text,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// How a file is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`.gz`), possibly several members.
+    Gzip,
+    /// Zstandard (`.zst`).
+    Zstd,
+}
+
+/// One input file, resolved from a [`Source`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// The path as given (or found in a directory); `<stdin>` for standard input.
+    pub path: PathBuf,
+    /// Text or JSONL.
+    pub kind: FileKind,
+    /// Compression.
+    pub compression: Compression,
+    /// Whether this is standard input (readable once).
+    pub stdin: bool,
+}
+
+impl InputFile {
+    /// Recognises a file by its name: `.txt`, `.jsonl`/`.ndjson`, plus `.gz`/`.zst`.
+    pub fn from_path(path: &Path) -> Option<InputFile> {
+        let name = path.file_name()?.to_str()?;
+        let (rest, compression) = if let Some(rest) = name.strip_suffix(".gz") {
+            (rest, Compression::Gzip)
+        } else if let Some(rest) = name.strip_suffix(".zst") {
+            (rest, Compression::Zstd)
+        } else {
+            (name, Compression::None)
+        };
+        let kind = if rest.ends_with(".jsonl") || rest.ends_with(".ndjson") {
+            FileKind::Jsonl
+        } else if rest.ends_with(".txt") {
+            FileKind::Text
+        } else {
+            return None;
+        };
+        Some(InputFile {
+            path: path.to_path_buf(),
+            kind,
+            compression,
+            stdin: false,
+        })
+    }
+
+    /// Standard input, as JSONL.
+    pub fn stdin() -> InputFile {
+        InputFile {
+            path: PathBuf::from("<stdin>"),
+            kind: FileKind::Jsonl,
+            compression: Compression::None,
+            stdin: true,
+        }
+    }
+
+    /// The id prefix for records without an id, and the id of a text file: the file name
+    /// without its extensions.
+    pub fn stem(&self) -> String {
+        if self.stdin {
+            return "stdin".to_string();
+        }
+        let name = self
+            .path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string());
+        let mut stem = name.as_str();
+        for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt"] {
+            stem = stem.strip_suffix(ext).unwrap_or(stem);
+        }
+        stem.to_string()
+    }
+
+    fn open(&self) -> Result<Box<dyn BufRead + Send>> {
+        const BUFFER: usize = 1 << 17;
+        if self.stdin {
+            return Ok(Box::new(BufReader::with_capacity(BUFFER, std::io::stdin())));
+        }
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        Ok(match self.compression {
+            Compression::None => Box::new(BufReader::with_capacity(BUFFER, file)),
+            Compression::Gzip => Box::new(BufReader::with_capacity(
+                BUFFER,
+                flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+            )),
+            Compression::Zstd => {
+                let decoder =
+                    zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(&self.path, e))?;
+                Box::new(BufReader::with_capacity(BUFFER, decoder))
+            }
+        })
+    }
+}
+
+/// Resolves sources into files: directories become their recognised files, sorted by
+/// name (so input order never depends on the file system); in-memory sources are left
+/// out (see [`read_sources`]).
+pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
+    let mut files = Vec::new();
     for source in sources {
         match source {
-            Source::Path(path) => reader.read_path(path)?,
-            Source::Stdin => {
-                let stdin = std::io::stdin();
-                reader.read_jsonl(Path::new("<stdin>"), "stdin", stdin.lock())?;
+            Source::Path(path) => {
+                let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+                if metadata.is_dir() {
+                    let mut found = Vec::new();
+                    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+                        let entry_path = entry.map_err(|e| Error::io(path, e))?.path();
+                        if entry_path.is_file() {
+                            if let Some(file) = InputFile::from_path(&entry_path) {
+                                found.push(file);
+                            }
+                        }
+                    }
+                    if found.is_empty() {
+                        return Err(Error::UnsupportedInput(path.clone()));
+                    }
+                    found.sort_by(|a, b| a.path.cmp(&b.path));
+                    files.extend(found);
+                } else {
+                    files.push(
+                        InputFile::from_path(path)
+                            .ok_or_else(|| Error::UnsupportedInput(path.clone()))?,
+                    );
+                }
             }
-            Source::Text { name, text } => {
-                let location = Location::new("<memory>", 1);
-                reader.accept_text_document(name.clone(), text.clone(), location)?;
-            }
+            Source::Stdin => files.push(InputFile::stdin()),
+            Source::Text { .. } => {}
         }
     }
-    Ok(reader.outcome)
+    Ok(files)
 }
 
-/// Reads JSONL from any reader; `name` labels its locations (e.g. a file path).
-pub fn read_jsonl(input: impl BufRead, name: &Path, options: &ReadOptions) -> Result<ReadOutcome> {
-    let mut reader = Reader {
-        options,
-        outcome: ReadOutcome::default(),
-        seen_ids: HashMap::new(),
-    };
-    let stem = file_stem(name);
-    reader.read_jsonl(name, &stem, input)?;
-    Ok(reader.outcome)
+/// Where a raw record is and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMeta {
+    /// Index into the reader's files.
+    pub file: usize,
+    /// 1-based line (1 for a text file).
+    pub line: u64,
+    /// Bytes of the record within the batch's buffer.
+    pub range: Range<usize>,
+    /// Set when the record was not read: too large, or a file without records.
+    pub problem: Option<InputProblem>,
 }
 
-struct Reader<'o> {
-    options: &'o ReadOptions,
-    outcome: ReadOutcome,
-    seen_ids: HashMap<String, Location>,
+/// Raw records read together: one buffer, many ranges.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Concatenated record bytes.
+    pub data: Vec<u8>,
+    /// The records, in input order.
+    pub records: Vec<RecordMeta>,
 }
 
-impl Reader<'_> {
-    fn read_path(&mut self, path: &Path) -> Result<()> {
-        let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if metadata.is_dir() {
-            return self.read_dir(path);
-        }
-        match InputKind::of(path) {
-            Some(InputKind::Text) => self.read_txt(path),
-            Some(InputKind::Jsonl) => {
-                let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                self.read_jsonl(
-                    path,
-                    &file_stem(path),
-                    BufReader::with_capacity(1 << 16, file),
-                )
-            }
-            None => Err(Error::UnsupportedInput(path.to_path_buf())),
+impl Batch {
+    /// The bytes of record `i`.
+    pub fn bytes(&self, i: usize) -> &[u8] {
+        &self.data[self.records[i].range.clone()]
+    }
+
+    /// Total bytes held.
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Streams the raw records of a list of files, in order, in batches.
+pub struct RecordReader {
+    files: Vec<InputFile>,
+    max_document_bytes: u64,
+    next_file: usize,
+    current: Option<OpenFile>,
+}
+
+struct OpenFile {
+    index: usize,
+    reader: Box<dyn BufRead + Send>,
+    line: u64,
+    saw_record: bool,
+}
+
+impl RecordReader {
+    /// A reader over `files`.
+    pub fn new(files: Vec<InputFile>, options: &ReadOptions) -> Self {
+        RecordReader {
+            files,
+            max_document_bytes: options.max_document_bytes,
+            next_file: 0,
+            current: None,
         }
     }
 
-    fn read_dir(&mut self, dir: &Path) -> Result<()> {
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let path = entry.map_err(|e| Error::io(dir, e))?.path();
-            if path.is_file() && InputKind::of(&path).is_some() {
-                files.push(path);
-            }
-        }
-        if files.is_empty() {
-            return Err(Error::UnsupportedInput(dir.to_path_buf()));
-        }
-        // Sorted so that input order, and so representatives and ties, never depend on
-        // the file system's listing order.
-        files.sort();
-        files.iter().try_for_each(|f| self.read_path(f))
+    /// The files being read.
+    pub fn files(&self) -> &[InputFile] {
+        &self.files
     }
 
-    fn read_txt(&mut self, path: &Path) -> Result<()> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let limit = self.options.max_document_bytes;
-        let mut bytes = Vec::new();
-        file.take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
+    /// Refills `batch` with up to `max_records` records or about `max_bytes` bytes;
+    /// returns false once the input is exhausted (and the batch is empty).
+    pub fn next_batch(
+        &mut self,
+        batch: &mut Batch,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<bool> {
+        batch.data.clear();
+        batch.records.clear();
+        while batch.records.len() < max_records && batch.data.len() < max_bytes {
+            if self.current.is_none() {
+                if self.next_file == self.files.len() {
+                    break;
+                }
+                let index = self.next_file;
+                self.next_file += 1;
+                let reader = self.files[index].open()?;
+                self.current = Some(OpenFile {
+                    index,
+                    reader,
+                    line: 0,
+                    saw_record: false,
+                });
+            }
+            let more = match self.files[self.current.as_ref().map_or(0, |c| c.index)].kind {
+                FileKind::Text => self.read_text_file(batch)?,
+                FileKind::Jsonl => self.read_jsonl_line(batch)?,
+            };
+            if !more {
+                self.current = None;
+            }
+        }
+        Ok(!batch.records.is_empty())
+    }
+
+    /// Reads a whole text file as one record; returns false (file done).
+    fn read_text_file(&mut self, batch: &mut Batch) -> Result<bool> {
+        let limit = self.max_document_bytes;
+        let Some(open) = self.current.as_mut() else {
+            return Ok(false);
+        };
+        let path = &self.files[open.index].path;
+        let start = batch.data.len();
+        let n = (&mut open.reader)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut batch.data)
             .map_err(|e| Error::io(path, e))?;
-        if bytes.len() as u64 > limit {
-            let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-            let problem = InputProblem::TooLarge { bytes: size, limit };
-            return self.skip(Location::new(path, 1), problem);
+        let problem = if n as u64 > limit {
+            batch.data.truncate(start);
+            let rest = std::io::copy(&mut open.reader, &mut std::io::sink())
+                .map_err(|e| Error::io(path, e))?;
+            Some(InputProblem::TooLarge {
+                bytes: n as u64 + rest,
+                limit,
+            })
+        } else {
+            None
+        };
+        batch.records.push(RecordMeta {
+            file: open.index,
+            line: 1,
+            range: start..batch.data.len(),
+            problem,
+        });
+        Ok(false)
+    }
+
+    /// Reads one non-blank JSONL line; returns false at the end of the file.
+    fn read_jsonl_line(&mut self, batch: &mut Batch) -> Result<bool> {
+        let limit = self.max_document_bytes;
+        let Some(open) = self.current.as_mut() else {
+            return Ok(false);
+        };
+        let path = &self.files[open.index].path;
+        loop {
+            let start = batch.data.len();
+            let n = (&mut open.reader)
+                .take(limit.saturating_add(2))
+                .read_until(b'\n', &mut batch.data)
+                .map_err(|e| Error::io(path, e))?;
+            if n == 0 {
+                if !open.saw_record {
+                    batch.records.push(RecordMeta {
+                        file: open.index,
+                        line: 1,
+                        range: start..start,
+                        problem: Some(InputProblem::EmptyFile),
+                    });
+                }
+                return Ok(false);
+            }
+            open.line += 1;
+            if batch.data.last() != Some(&b'\n') && n as u64 > limit {
+                // Too long: drain the rest of the line without holding it.
+                batch.data.truncate(start);
+                let rest = skip_line(&mut open.reader).map_err(|e| Error::io(path, e))?;
+                open.saw_record = true;
+                batch.records.push(RecordMeta {
+                    file: open.index,
+                    line: open.line,
+                    range: start..start,
+                    problem: Some(InputProblem::TooLarge {
+                        bytes: n as u64 + rest,
+                        limit,
+                    }),
+                });
+                return Ok(true);
+            }
+            let line = &batch.data[start..];
+            let end = start + trim_line_end(line).len();
+            let content_start = if open.line == 1 && line.starts_with(BOM) {
+                start + BOM.len()
+            } else {
+                start
+            };
+            let content = &batch.data[content_start.min(end)..end];
+            if content.iter().all(u8::is_ascii_whitespace) {
+                batch.data.truncate(start);
+                continue;
+            }
+            open.saw_record = true;
+            let problem = (content.len() as u64 > limit).then_some(InputProblem::TooLarge {
+                bytes: content.len() as u64,
+                limit,
+            });
+            batch.records.push(RecordMeta {
+                file: open.index,
+                line: open.line,
+                range: content_start..end,
+                problem,
+            });
+            return Ok(true);
         }
-        let bytes = strip_bom(&bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
+    }
+}
+
+/// Turns one raw record into a document (without duplicate-id checks, which need the
+/// whole input: see [`IdRegistry`]).
+pub fn parse_record(
+    file: &InputFile,
+    meta: &RecordMeta,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<Document, Warning> {
+    let location = Location::new(&file.path, meta.line);
+    let fail = |problem, line| Warning {
+        location: Location::new(&file.path, line),
+        problem,
+    };
+    if let Some(problem) = &meta.problem {
+        return Err(fail(problem.clone(), meta.line));
+    }
+    match file.kind {
+        FileKind::Text => {
+            let bytes = strip_bom(bytes);
+            let text = std::str::from_utf8(bytes).map_err(|e| {
                 let offset = e.valid_up_to();
                 let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
                 let line_start = bytes[..offset]
@@ -176,171 +458,201 @@ impl Reader<'_> {
                 let problem = InputProblem::InvalidUtf8 {
                     byte_offset: offset - line_start,
                 };
-                return self.skip(Location::new(path, line), problem);
+                fail(problem, line)
+            })?;
+            if text.trim().is_empty() {
+                return Err(fail(InputProblem::EmptyDocument, 1));
             }
-        };
-        self.accept_text_document(file_stem(path), text.to_owned(), Location::new(path, 1))
+            Ok(Document {
+                id: file.stem(),
+                text: text.to_owned(),
+                title: None,
+                url: None,
+                published: None,
+                location,
+            })
+        }
+        FileKind::Jsonl => parse_json_line(bytes, &file.stem(), &location, options)
+            .map_err(|problem| fail(problem, meta.line)),
     }
+}
 
-    fn accept_text_document(&mut self, id: String, text: String, location: Location) -> Result<()> {
-        if text.trim().is_empty() {
-            return self.skip(location, InputProblem::EmptyDocument);
-        }
-        let document = Document {
-            id,
-            text,
-            title: None,
-            url: None,
-            published: None,
-            location,
-        };
-        self.accept(document)
-    }
+/// Remembers the ids seen so far and where, to refuse duplicates.
+#[derive(Debug, Default)]
+pub struct IdRegistry {
+    seen: HashMap<String, Location>,
+}
 
-    fn read_jsonl(&mut self, path: &Path, stem: &str, mut input: impl BufRead) -> Result<()> {
-        let limit = self.options.max_document_bytes;
-        let mut line = Vec::new();
-        let mut line_no = 0u64;
-        let mut saw_record = false;
-        loop {
-            line.clear();
-            let n = (&mut input)
-                .take(limit.saturating_add(2))
-                .read_until(b'\n', &mut line)
-                .map_err(|e| Error::io(path, e))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            let location = Location::new(path, line_no);
-            if line.last() != Some(&b'\n') && n as u64 > limit {
-                // Too long: drain the rest of the line without holding it.
-                let rest = skip_line(&mut input).map_err(|e| Error::io(path, e))?;
-                saw_record = true;
-                let bytes = n as u64 + rest;
-                self.skip(location, InputProblem::TooLarge { bytes, limit })?;
-                continue;
-            }
-            let mut content = trim_line_end(&line);
-            if line_no == 1 {
-                content = strip_bom(content);
-            }
-            if content.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            saw_record = true;
-            if content.len() as u64 > limit {
-                let bytes = content.len() as u64;
-                self.skip(location, InputProblem::TooLarge { bytes, limit })?;
-                continue;
-            }
-            match self.parse_record(content, stem, &location) {
-                Ok(document) => self.accept(document)?,
-                Err(problem) => self.skip(location, problem)?,
-            }
+impl IdRegistry {
+    /// Records `id` at `location`, or says where it was first seen.
+    pub fn check(&mut self, id: &str, location: &Location) -> Result<(), Warning> {
+        if let Some(first) = self.seen.get(id) {
+            return Err(Warning {
+                location: location.clone(),
+                problem: InputProblem::DuplicateId {
+                    id: id.to_string(),
+                    first: first.clone(),
+                },
+            });
         }
-        if !saw_record {
-            self.skip(Location::new(path, 1), InputProblem::EmptyFile)?;
-        }
+        self.seen.insert(id.to_string(), location.clone());
         Ok(())
     }
+}
 
-    fn parse_record(
-        &self,
-        line: &[u8],
-        stem: &str,
-        location: &Location,
-    ) -> Result<Document, InputProblem> {
-        let text = std::str::from_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
-            byte_offset: e.valid_up_to(),
-        })?;
-        let picker = FieldPicker {
-            id_field: &self.options.id_field,
-            text_field: &self.options.text_field,
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let record = picker
-            .deserialize(&mut de)
-            .and_then(|r| de.end().map(|()| r))
-            .map_err(|e| InputProblem::MalformedJson(json_error_message(&e)))?;
-        let fields = match record {
-            Record::Object(fields) => fields,
-            Record::Other(kind) => return Err(InputProblem::NotAnObject(kind)),
-        };
-        let field = &self.options.text_field;
-        let text = match fields.text {
-            None | Some(JsonValue::Null) => return Err(InputProblem::MissingField(field.clone())),
-            Some(value) => value.into_string(field)?,
-        };
-        if text.trim().is_empty() {
-            return Err(InputProblem::EmptyDocument);
-        }
-        let id = match fields.id {
-            None | Some(JsonValue::Null) => format!("{stem}:{}", location.line),
-            Some(value) => value.into_id(&self.options.id_field)?,
-        };
-        Ok(Document {
-            id,
-            text,
-            title: optional_string(fields.title, "title")?,
-            url: optional_string(fields.url, "url")?,
-            published: match fields.published {
-                None | Some(JsonValue::Null) => None,
-                Some(value) => Some(value.into_id("published")?),
-            },
-            location: location.clone(),
-        })
-    }
-
-    fn accept(&mut self, document: Document) -> Result<()> {
-        if let Some(first) = self.seen_ids.get(&document.id) {
-            let problem = InputProblem::DuplicateId {
-                id: document.id.clone(),
-                first: first.clone(),
+/// Reads every source in order into memory.
+pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOutcome> {
+    let mut outcome = ReadOutcome::default();
+    let mut ids = IdRegistry::default();
+    // Files are read in runs between in-memory sources, so that input order is kept.
+    let mut pending: Vec<Source> = Vec::new();
+    for source in sources {
+        if let Source::Text { name, text } = source {
+            let files = resolve_sources(&pending)?;
+            read_files(
+                RecordReader::new(files, options),
+                options,
+                &mut outcome,
+                &mut ids,
+            )?;
+            pending.clear();
+            let mut doc = Document::new(name.clone(), text.clone());
+            doc.location = Location::new("<memory>", 1);
+            let result = if text.trim().is_empty() {
+                Err(Warning {
+                    location: doc.location,
+                    problem: InputProblem::EmptyDocument,
+                })
+            } else {
+                Ok(doc)
             };
-            return self.skip(document.location, problem);
-        }
-        self.seen_ids
-            .insert(document.id.clone(), document.location.clone());
-        self.outcome.documents.push(document);
-        Ok(())
-    }
-
-    fn skip(&mut self, location: Location, problem: InputProblem) -> Result<()> {
-        let warning = Warning { location, problem };
-        if self.options.strict {
-            return Err(warning.into());
-        }
-        self.outcome.warnings.push(warning);
-        Ok(())
-    }
-}
-
-/// The input kinds recognised by file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum InputKind {
-    Text,
-    Jsonl,
-}
-
-impl InputKind {
-    fn of(path: &Path) -> Option<InputKind> {
-        match path.extension()?.to_str()? {
-            "txt" => Some(InputKind::Text),
-            "jsonl" | "ndjson" => Some(InputKind::Jsonl),
-            _ => None,
+            accept(result, options, &mut outcome, &mut ids)?;
+        } else {
+            pending.push(source.clone());
         }
     }
+    let files = resolve_sources(&pending)?;
+    read_files(
+        RecordReader::new(files, options),
+        options,
+        &mut outcome,
+        &mut ids,
+    )?;
+    Ok(outcome)
 }
 
-fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+/// Reads JSONL from any reader; `name` labels its locations (e.g. a file path).
+pub fn read_jsonl(
+    mut input: impl BufRead,
+    name: &Path,
+    options: &ReadOptions,
+) -> Result<ReadOutcome> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(name, e))?;
+    let file = InputFile {
+        path: name.to_path_buf(),
+        kind: FileKind::Jsonl,
+        compression: Compression::None,
+        stdin: false,
+    };
+    let mut reader = RecordReader::new(vec![file], options);
+    reader.next_file = 1;
+    reader.current = Some(OpenFile {
+        index: 0,
+        reader: Box::new(std::io::Cursor::new(bytes)),
+        line: 0,
+        saw_record: false,
+    });
+    let mut outcome = ReadOutcome::default();
+    read_files(reader, options, &mut outcome, &mut IdRegistry::default())?;
+    Ok(outcome)
 }
+
+fn read_files(
+    mut reader: RecordReader,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    ids: &mut IdRegistry,
+) -> Result<()> {
+    let mut batch = Batch::default();
+    while reader.next_batch(&mut batch, 1024, 16 << 20)? {
+        for (i, meta) in batch.records.iter().enumerate() {
+            let file = &reader.files()[meta.file];
+            let result = parse_record(file, meta, batch.bytes(i), options);
+            accept(result, options, outcome, ids)?;
+        }
+    }
+    Ok(())
+}
+
+fn accept(
+    result: Result<Document, Warning>,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    ids: &mut IdRegistry,
+) -> Result<()> {
+    match result.and_then(|doc| ids.check(&doc.id, &doc.location).map(|()| doc)) {
+        Ok(doc) => outcome.documents.push(doc),
+        Err(warning) if options.strict => return Err(warning.into()),
+        Err(warning) => outcome.warnings.push(warning),
+    }
+    Ok(())
+}
+
+fn parse_json_line(
+    line: &[u8],
+    stem: &str,
+    location: &Location,
+    options: &ReadOptions,
+) -> Result<Document, InputProblem> {
+    let text = std::str::from_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
+        byte_offset: e.valid_up_to(),
+    })?;
+    let picker = FieldPicker {
+        id_field: &options.id_field,
+        text_field: &options.text_field,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let record = picker
+        .deserialize(&mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| InputProblem::MalformedJson(json_error_message(&e)))?;
+    let fields = match record {
+        Record::Object(fields) => fields,
+        Record::Other(kind) => return Err(InputProblem::NotAnObject(kind)),
+    };
+    let field = &options.text_field;
+    let text = match fields.text {
+        None | Some(JsonValue::Null) => return Err(InputProblem::MissingField(field.clone())),
+        Some(value) => value.into_string(field)?,
+    };
+    if text.trim().is_empty() {
+        return Err(InputProblem::EmptyDocument);
+    }
+    let id = match fields.id {
+        None | Some(JsonValue::Null) => format!("{stem}:{}", location.line),
+        Some(value) => value.into_id(&options.id_field)?,
+    };
+    Ok(Document {
+        id,
+        text,
+        title: optional_string(fields.title, "title")?,
+        url: optional_string(fields.url, "url")?,
+        published: match fields.published {
+            None | Some(JsonValue::Null) => None,
+            Some(value) => Some(value.into_id("published")?),
+        },
+        location: location.clone(),
+    })
+}
+
+/// The UTF-8 byte-order mark, skipped at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

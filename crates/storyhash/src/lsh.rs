@@ -109,36 +109,89 @@ pub fn candidate_pairs(
     docs: &[DocIndex],
     params: LshParams,
 ) -> Candidates {
-    let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = (0..params.bands)
-        .into_par_iter()
-        .map(|band| {
-            let rows = band * params.rows..(band + 1) * params.rows;
-            let mut keyed: Vec<(u64, DocIndex)> = docs
-                .iter()
-                .map(|&doc| {
-                    (
-                        band_key(&signatures.row(doc as usize)[rows.clone()], band),
-                        doc,
-                    )
-                })
-                .collect();
-            keyed.sort_unstable();
-            pairs_in_buckets(&keyed)
-        })
-        .collect();
-    let oversized_buckets = per_band.iter().map(|(_, n)| n).sum();
-    let mut pairs: Vec<(DocIndex, DocIndex)> =
-        per_band.into_iter().flat_map(|(pairs, _)| pairs).collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    Candidates {
-        pairs,
-        oversized_buckets,
+    let mut keys = BandKeys::new(params.bands);
+    let mut row = Vec::with_capacity(params.bands);
+    for &doc in docs {
+        band_keys_into(signatures.row(doc as usize), params, &mut row);
+        keys.push(doc, &row);
+    }
+    keys.candidate_pairs()
+}
+
+/// The band keys of one signature: for band j, a 32-bit hash of its r values, seeded by
+/// j so that equal values in different bands never share a bucket. 32 bits suffice:
+/// unrelated documents that collide in a band only become a candidate pair, which exact
+/// verification then rejects.
+pub fn band_keys_into(signature: &[u32], params: LshParams, out: &mut Vec<u32>) {
+    out.clear();
+    for band in 0..params.bands {
+        let values = &signature[band * params.rows..(band + 1) * params.rows];
+        out.push(band_key(values, band) as u32);
     }
 }
 
-/// The band key: xxh3 of the band's values, seeded by the band number so that equal
-/// values in different bands never share a bucket.
+/// Band keys of many documents, stored flat (one row of b keys per document), from
+/// which candidate pairs are found band by band: 4·b bytes per document.
+#[derive(Debug, Clone, Default)]
+pub struct BandKeys {
+    bands: usize,
+    docs: Vec<DocIndex>,
+    keys: Vec<u32>,
+}
+
+impl BandKeys {
+    /// An empty set of rows of `bands` keys.
+    pub fn new(bands: usize) -> Self {
+        BandKeys {
+            bands,
+            docs: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Adds document `doc` with its keys (one per band).
+    pub fn push(&mut self, doc: DocIndex, keys: &[u32]) {
+        debug_assert_eq!(keys.len(), self.bands);
+        self.docs.push(doc);
+        self.keys.extend_from_slice(keys);
+    }
+
+    /// Bytes held per document.
+    pub fn bytes_per_document(&self) -> usize {
+        4 * self.bands + std::mem::size_of::<DocIndex>()
+    }
+
+    /// Candidate pairs: per band (in parallel), (key, doc) packed into a u64, sorted, and
+    /// cut into buckets of equal keys; pairs deduplicated across bands.
+    pub fn candidate_pairs(&self) -> Candidates {
+        let bands = self.bands;
+        let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = (0..bands)
+            .into_par_iter()
+            .map(|band| {
+                let mut keyed: Vec<u64> = self
+                    .docs
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &doc)| {
+                        u64::from(self.keys[row * bands + band]) << 32 | u64::from(doc)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                pairs_in_buckets(&keyed)
+            })
+            .collect();
+        let oversized_buckets = per_band.iter().map(|(_, n)| n).sum();
+        let mut pairs: Vec<(DocIndex, DocIndex)> =
+            per_band.into_iter().flat_map(|(pairs, _)| pairs).collect();
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        Candidates {
+            pairs,
+            oversized_buckets,
+        }
+    }
+}
+
 fn band_key(values: &[u32], band: usize) -> u64 {
     let mut bytes = [0u8; 4 * 64];
     if values.len() <= 64 {
@@ -151,11 +204,11 @@ fn band_key(values: &[u32], band: usize) -> u64 {
     xxh3_64_with_seed(&bytes, band as u64)
 }
 
-/// Expands runs of equal keys in a key-sorted vector into pairs.
-fn pairs_in_buckets(keyed: &[(u64, DocIndex)]) -> (Vec<(DocIndex, DocIndex)>, usize) {
+/// Expands runs of equal keys in a sorted vector of (key << 32 | doc) into pairs.
+fn pairs_in_buckets(keyed: &[u64]) -> (Vec<(DocIndex, DocIndex)>, usize) {
     let mut pairs = Vec::new();
     let mut oversized = 0;
-    for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
+    for bucket in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
         if bucket.len() < 2 {
             continue;
         }
@@ -164,9 +217,9 @@ fn pairs_in_buckets(keyed: &[(u64, DocIndex)]) -> (Vec<(DocIndex, DocIndex)>, us
             oversized += 1;
         }
         // Within a bucket, docs are sorted by index (keys equal), so (a, b) has a < b.
-        for (i, &(_, a)) in bucket[..pivots].iter().enumerate() {
-            for &(_, b) in &bucket[i + 1..] {
-                pairs.push((a, b));
+        for (i, &a) in bucket[..pivots].iter().enumerate() {
+            for &b in &bucket[i + 1..] {
+                pairs.push((a as DocIndex, b as DocIndex));
             }
         }
     }
@@ -229,7 +282,7 @@ mod tests {
     #[test]
     fn giant_buckets_expand_through_pivots() {
         let n = MAX_BUCKET_PIVOTS + 50;
-        let keyed: Vec<(u64, DocIndex)> = (0..n as DocIndex).map(|d| (7, d)).collect();
+        let keyed: Vec<u64> = (0..n as u64).map(|d| 7 << 32 | d).collect();
         let (pairs, oversized) = pairs_in_buckets(&keyed);
         assert_eq!(oversized, 1);
         let p = MAX_BUCKET_PIVOTS;

@@ -34,8 +34,8 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cluster::{connected_components, Cluster, KeepPolicy};
-use crate::doc::{DocIndex, Document};
+use crate::cluster::{connected_components, Cluster, DocFacts, KeepPolicy};
+use crate::doc::{parse_published, DocIndex, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
@@ -329,7 +329,15 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
     let candidates = candidate_pairs(&signatures, &indexed, lsh);
     let pairs = verify_pairs(&candidates.pairs, &shingles, params.threshold);
     let lengths: Vec<usize> = docs.iter().map(|d| d.text.len()).collect();
-    let clusters = connected_components(docs.len(), &pairs, &lengths, params.keep);
+    let published: Vec<Option<i64>> = docs
+        .iter()
+        .map(|d| d.published.as_deref().and_then(parse_published))
+        .collect();
+    let facts = DocFacts {
+        lengths: &lengths,
+        published: &published,
+    };
+    let clusters = connected_components(docs.len(), &pairs, facts, params.keep);
     let stats = RunStats {
         documents: docs.len(),
         featureless_documents: docs.len() - indexed.len(),

@@ -180,7 +180,7 @@ fn char_shingles(text: &str, n: usize, emit: &mut impl FnMut(u64, ShingleSpan)) 
 
 /// Exact Jaccard similarity |A ∩ B| / |A ∪ B| of two sorted, deduplicated sets
 /// (0 when both are empty).
-pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+pub fn jaccard<T: Ord>(a: &[T], b: &[T]) -> f64 {
     let shared = intersection_size(a, b);
     let union = a.len() + b.len() - shared;
     if union == 0 {
@@ -191,7 +191,7 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 }
 
 /// |A ∩ B| of two sorted, deduplicated sets, by merging.
-pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+pub fn intersection_size<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn jaccard_by_hand() {
         assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
-        assert_eq!(jaccard(&[], &[]), 0.0);
+        assert_eq!(jaccard::<u64>(&[], &[]), 0.0);
         assert_eq!(jaccard(&[1], &[1]), 1.0);
     }
 
