@@ -5,16 +5,20 @@
 
 mod seeds;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use storyhash::input::{read_sources, ReadOptions, Source};
-use storyhash::output::write_atomically;
+use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
+use storyhash::input::{read_sources, resolve_sources, InputFile, ReadOptions, Source};
+use storyhash::output::{write_atomically, AtomicFile};
 use storyhash::stopwords::Language;
-use storyhash::{pipeline, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, Warning};
+use storyhash::{
+    pipeline, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, SketchKind, Warning,
+};
 
 /// Find near-duplicate news articles and group rewrites of one story.
 #[derive(Debug, Parser)]
@@ -30,6 +34,50 @@ enum Command {
     ///
     /// With no INPUT, clusters the five bundled seed articles.
     Cluster(ClusterArgs),
+    /// Remove near-duplicates from a corpus, keeping one document per cluster.
+    ///
+    /// Streams the input three times (sign, verify candidates, write) and holds only a
+    /// few hundred bytes per document, never the text. Kept records are written exactly
+    /// as they were in the input.
+    Dedup(DedupArgs),
+}
+
+#[derive(Debug, Args)]
+struct DedupArgs {
+    /// Inputs: JSONL files (.jsonl, .ndjson, optionally .gz or .zst), .txt files,
+    /// directories of those, or - for JSONL on standard input (spooled to a temporary file).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+
+    /// Write the kept records here (atomically), one per line, unchanged.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Write one JSON line per removed document: its id, the kept id, their exact Jaccard.
+    #[arg(long, value_name = "FILE")]
+    removed: Option<PathBuf>,
+
+    /// Write one JSON line per cluster of duplicates: kept id, size, member ids.
+    #[arg(long, value_name = "FILE")]
+    clusters: Option<PathBuf>,
+
+    /// Write the run's summary as JSON here.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+
+    #[command(flatten)]
+    tuning: Tuning,
+
+    #[command(flatten)]
+    reading: Reading,
+
+    /// Worker threads (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// No progress bar and no warnings about skipped records (they are still counted).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,9 +145,14 @@ struct Tuning {
     #[arg(long, value_name = "BOOL")]
     stem: Option<bool>,
 
-    /// Which member represents a cluster: first (input order) or longest.
+    /// Which member represents a cluster (and is kept by dedup): first (input order),
+    /// longest (most text), or earliest (`published` time).
     #[arg(long)]
     keep: Option<KeepPolicy>,
+
+    /// MinHash scheme: oph (one permutation, densified; fast) or classic (k hashes).
+    #[arg(long)]
+    sketch: Option<SketchKind>,
 }
 
 /// How inputs are read.
@@ -195,6 +248,9 @@ impl Tuning {
         if let Some(keep) = self.keep {
             params.keep = keep;
         }
+        if let Some(sketch) = self.sketch {
+            params.sketch = sketch;
+        }
         if customised {
             // The report names the preset only when its values are the ones used.
             params.preset = None;
@@ -217,25 +273,166 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Cluster(args) => cluster(args),
+        Command::Dedup(args) => dedup(args),
     }
 }
 
-fn cluster(args: ClusterArgs) -> Result<()> {
-    if let Some(threads) = args.threads {
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(threads) = threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
             .context("cannot start the worker threads")?;
     }
+    Ok(())
+}
+
+impl Reading {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            strict: self.strict,
+            max_document_bytes: self.max_doc_bytes,
+        }
+    }
+}
+
+fn dedup(args: DedupArgs) -> Result<()> {
+    set_threads(args.threads)?;
+    let started = Instant::now();
+    let params = args.tuning.params();
+    // Standard input can be read only once; dedup reads its input three times.
+    let mut spooled = None;
+    let mut files = Vec::new();
+    for input in &args.inputs {
+        if input.as_os_str() == "-" {
+            let mut file = tempfile::Builder::new()
+                .prefix("storyhash-stdin-")
+                .suffix(".jsonl")
+                .tempfile()
+                .context("cannot create a temporary file for standard input")?;
+            io::copy(&mut io::stdin().lock(), &mut file)
+                .context("cannot copy standard input to a temporary file")?;
+            files.push(InputFile::spooled_stdin(file.path()));
+            spooled = Some(file);
+        } else {
+            files.extend(resolve_sources(&[Source::Path(input.clone())])?);
+        }
+    }
+    let options = DedupOptions {
+        params,
+        read: args.reading.options(),
+    };
+    let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
+    let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
+    let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
+    let outputs = DedupOutputs {
+        kept: kept.as_mut().map(|f| f.writer() as &mut (dyn Write + Send)),
+        removed: removed
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        clusters: clusters
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+    };
+    let progress = Progress::new(args.quiet);
+    let mut warnings_shown = 0usize;
+    let mut on_warning = |w: &Warning| {
+        if !args.quiet {
+            warnings_shown += 1;
+            if warnings_shown <= MAX_WARNINGS_SHOWN {
+                progress.println(&format!("storyhash: warning: {w} (skipped)"));
+            }
+        }
+    };
+    let mut on_progress = |pass: Pass, records: u64| progress.update(pass, records);
+    let summary =
+        storyhash::dedup::dedup(files, &options, outputs, &mut on_warning, &mut on_progress)?;
+    progress.finish();
+    for file in [kept, removed, clusters].into_iter().flatten() {
+        file.commit()?;
+    }
+    drop(spooled);
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary {
+        write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)?;
+            writeln!(w)
+        })?;
+    }
+    let skipped = summary.skipped();
+    if !args.quiet && skipped as usize > MAX_WARNINGS_SHOWN {
+        eprintln!(
+            "storyhash: warning: {} more records skipped (see --summary)",
+            skipped as usize - MAX_WARNINGS_SHOWN
+        );
+    }
+    eprintln!(
+        "storyhash dedup: {} documents read ({skipped} records skipped), {} kept, {} removed \
+         in {} clusters; {:.1} s, {:.0} documents/s",
+        summary.documents,
+        summary.kept,
+        summary.removed,
+        summary.clusters,
+        seconds,
+        summary.records as f64 / seconds.max(1e-9),
+    );
+    Ok(())
+}
+
+/// Warnings printed in full before the rest are only counted.
+const MAX_WARNINGS_SHOWN: usize = 20;
+
+/// A progress line on stderr, only when stderr is a terminal and not `--quiet`.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let bar = (!quiet && io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("the template is valid"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn update(&self, pass: Pass, records: u64) {
+        if let Some(bar) = &self.bar {
+            let name = match pass {
+                Pass::Sign => "1/3 reading and signing",
+                Pass::Verify => "2/3 verifying candidates",
+                Pass::Write => "3/3 writing kept records",
+            };
+            bar.set_message(format!("{name}: {records} records"));
+        }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn cluster(args: ClusterArgs) -> Result<()> {
+    set_threads(args.threads)?;
     let params = args.tuning.params();
     let sources = sources(&args.inputs);
-    let options = ReadOptions {
-        id_field: args.reading.id_field.clone(),
-        text_field: args.reading.text_field.clone(),
-        strict: args.reading.strict,
-        max_document_bytes: args.reading.max_doc_bytes,
-    };
-    let read = read_sources(&sources, &options)?;
+    let read = read_sources(&sources, &args.reading.options())?;
     if !args.quiet {
         print_warnings(&read.warnings);
     }
@@ -285,7 +482,7 @@ fn sources(inputs: &[PathBuf]) -> Vec<Source> {
 /// Prints the first warnings in full and a count of the rest, so a feed with a million
 /// bad lines does not bury the report.
 fn print_warnings(warnings: &[Warning]) {
-    const SHOWN: usize = 20;
+    const SHOWN: usize = MAX_WARNINGS_SHOWN;
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for w in warnings.iter().take(SHOWN) {

@@ -104,8 +104,11 @@ pub enum Compression {
 /// One input file, resolved from a [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
-    /// The path as given (or found in a directory); `<stdin>` for standard input.
+    /// Where the bytes are read from.
     pub path: PathBuf,
+    /// How warnings name the file: the path as given, or `<stdin>` for standard input
+    /// (also when it was spooled to a temporary file).
+    pub label: PathBuf,
     /// Text or JSONL.
     pub kind: FileKind,
     /// Compression.
@@ -134,16 +137,30 @@ impl InputFile {
         };
         Some(InputFile {
             path: path.to_path_buf(),
+            label: path.to_path_buf(),
             kind,
             compression,
             stdin: false,
         })
     }
 
+    /// JSONL already copied from standard input to `path`: read from there, reported as
+    /// `<stdin>`.
+    pub fn spooled_stdin(path: &Path) -> InputFile {
+        InputFile {
+            path: path.to_path_buf(),
+            label: PathBuf::from("<stdin>"),
+            kind: FileKind::Jsonl,
+            compression: Compression::None,
+            stdin: false,
+        }
+    }
+
     /// Standard input, as JSONL.
     pub fn stdin() -> InputFile {
         InputFile {
             path: PathBuf::from("<stdin>"),
+            label: PathBuf::from("<stdin>"),
             kind: FileKind::Jsonl,
             compression: Compression::None,
             stdin: true,
@@ -153,7 +170,7 @@ impl InputFile {
     /// The id prefix for records without an id, and the id of a text file: the file name
     /// without its extensions.
     pub fn stem(&self) -> String {
-        if self.stdin {
+        if self.stdin || self.label.as_os_str() == "<stdin>" {
             return "stdin".to_string();
         }
         let name = self
@@ -437,9 +454,9 @@ pub fn parse_record(
     bytes: &[u8],
     options: &ReadOptions,
 ) -> Result<Document, Warning> {
-    let location = Location::new(&file.path, meta.line);
+    let location = Location::new(&file.label, meta.line);
     let fail = |problem, line| Warning {
-        location: Location::new(&file.path, line),
+        location: Location::new(&file.label, line),
         problem,
     };
     if let Some(problem) = &meta.problem {
@@ -553,6 +570,7 @@ pub fn read_jsonl(
         .map_err(|e| Error::io(name, e))?;
     let file = InputFile {
         path: name.to_path_buf(),
+        label: name.to_path_buf(),
         kind: FileKind::Jsonl,
         compression: Compression::None,
         stdin: false,

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod cluster;
+pub mod dedup;
 pub mod doc;
 pub mod error;
 pub mod input;

@@ -134,6 +134,8 @@ impl MinHasher {
         out.fill(EMPTY_BIN);
         Sketch {
             hasher: self,
+            oph_seed: self.increments.first().copied().unwrap_or(0),
+            bins: self.num_perm as u64,
             out,
             added: false,
         }
@@ -164,6 +166,8 @@ impl MinHasher {
 #[derive(Debug)]
 pub struct Sketch<'a> {
     hasher: &'a MinHasher,
+    oph_seed: u64,
+    bins: u64,
     out: &'a mut [u32],
     added: bool,
 }
@@ -173,31 +177,28 @@ impl Sketch<'_> {
     #[inline]
     pub fn add(&mut self, x: u64) {
         self.added = true;
+        if self.hasher.kind == SketchKind::Oph {
+            let mixed = fmix64(x ^ self.oph_seed);
+            // High half picks the bin (multiply-shift range reduction, no modulo bias
+            // worth measuring at k ≤ 2^16); low half is the value.
+            let bin = (((mixed >> 32) * self.bins) >> 32) as usize;
+            if let Some(slot) = self.out.get_mut(bin) {
+                *slot = (*slot).min(mixed as u32);
+            }
+            return;
+        }
         let h = self.hasher;
-        match h.kind {
-            SketchKind::Classic => {
-                // Three equal-length slices so the loop vectorizes.
-                for ((slot, &a), &b) in self.out.iter_mut().zip(&h.multipliers).zip(&h.increments) {
-                    let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-                    *slot = (*slot).min(v);
-                }
-            }
-            SketchKind::Oph => {
-                let mixed = fmix64(x ^ h.increments[0]);
-                // High half picks the bin (multiply-shift range reduction, no modulo
-                // bias worth measuring at k ≤ 2^16); low half is the value.
-                let bin = (((mixed >> 32) * h.num_perm as u64) >> 32) as usize;
-                let value = mixed as u32;
-                let slot = &mut self.out[bin];
-                *slot = (*slot).min(value);
-            }
+        // Three equal-length slices so the loop vectorizes.
+        for ((slot, &a), &b) in self.out.iter_mut().zip(&h.multipliers).zip(&h.increments) {
+            let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
+            *slot = (*slot).min(v);
         }
     }
 
     /// Completes the signature (densifies empty OPH bins).
     pub fn finish(self) {
         if self.hasher.kind == SketchKind::Oph && self.added {
-            densify(self.out, self.hasher.increments[0]);
+            densify(self.out, self.oph_seed);
         }
     }
 }
@@ -207,22 +208,22 @@ impl Sketch<'_> {
 /// copies that bin's original value. The probe sequence depends only on (seed, i), so two
 /// documents with the same filled bins borrow the same values.
 fn densify(out: &mut [u32], seed: u64) {
-    let k = out.len() as u64;
-    let filled: Vec<bool> = out.iter().map(|&v| v != EMPTY_BIN).collect();
-    if filled.iter().all(|&f| f) {
+    if !out.contains(&EMPTY_BIN) {
         return;
     }
+    let k = out.len() as u64;
+    // Borrow from the bins as shingles left them, never from a bin filled by borrowing.
     let original: Vec<u32> = out.to_vec();
-    for i in 0..out.len() {
-        if filled[i] {
+    for (i, slot) in out.iter_mut().enumerate() {
+        if *slot != EMPTY_BIN {
             continue;
         }
         let mut attempt = 1u64;
         loop {
             let probe = fmix64(seed ^ ((i as u64) << 32 | attempt));
             let j = (((probe >> 32) * k) >> 32) as usize;
-            if filled[j] {
-                out[i] = original[j];
+            if original[j] != EMPTY_BIN {
+                *slot = original[j];
                 break;
             }
             attempt += 1;
