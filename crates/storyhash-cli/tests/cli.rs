@@ -309,3 +309,135 @@ fn directories_are_read_in_name_order() {
     );
     assert!(Path::new(&path("seeds")).is_dir());
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storyhash-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Three articles, the second a lightly edited copy of the first, plus a bad line.
+fn small_feed() -> String {
+    let body = "the minister arrived in moscow on monday for talks on energy trade and \
+                security with his counterpart who said the two countries would sign \
+                several agreements on gas supplies and grain exports before the end of \
+                the year according to officials familiar with the plans";
+    let edited = body.replace("monday", "tuesday");
+    format!(
+        "{{\"id\":\"a\",\"text\":\"{body}\"}}\n{{\"id\":\"b\",\"text\":\"{edited}\",\"extra\":[1,2]}}\n\
+         not json\n{{\"id\":\"c\",\"text\":\"a storm closed the port of rotterdam for two days\"}}\n"
+    )
+}
+
+#[test]
+fn dedup_writes_kept_lines_unchanged_and_maps_removed_ones() {
+    let dir = scratch("dedup");
+    let input = dir.join("feed.jsonl");
+    std::fs::write(&input, small_feed()).expect("write feed");
+    let (kept, removed, clusters) = (
+        dir.join("kept.jsonl"),
+        dir.join("removed.jsonl"),
+        dir.join("clusters.jsonl"),
+    );
+    let out = storyhash(&[
+        "dedup",
+        &input.display().to_string(),
+        "--output",
+        &kept.display().to_string(),
+        "--removed",
+        &removed.display().to_string(),
+        "--clusters",
+        &clusters.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("feed.jsonl:3: malformed JSON"), "{err}");
+    assert!(
+        err.contains("3 documents read (1 records skipped), 2 kept, 1 removed in 1 clusters"),
+        "{err}"
+    );
+    let feed = small_feed();
+    let lines: Vec<&str> = feed.lines().collect();
+    let kept_text = std::fs::read_to_string(&kept).expect("kept");
+    assert_eq!(kept_text, format!("{}\n{}\n", lines[0], lines[3]));
+    let removed_line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&removed).expect("removed").trim())
+            .expect("json");
+    assert_eq!(removed_line["id"], "b");
+    assert_eq!(removed_line["duplicate_of"], "a");
+    assert!(removed_line["jaccard"].as_f64().expect("number") > 0.5);
+    let cluster_line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&clusters).expect("clusters").trim())
+            .expect("json");
+    assert_eq!(cluster_line["members"], serde_json::json!(["a", "b"]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dedup_reads_gzip_zstd_and_stdin_alike() {
+    let dir = scratch("dedup-compressed");
+    let feed = small_feed();
+    let gz = dir.join("feed.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(feed.as_bytes()).expect("gzip");
+    std::fs::write(&gz, encoder.finish().expect("gzip")).expect("write gz");
+    let zst = dir.join("feed.jsonl.zst");
+    std::fs::write(&zst, zstd::encode_all(feed.as_bytes(), 3).expect("zstd")).expect("write zst");
+
+    let run = |input: &str, stdin: Option<&str>| {
+        let kept = dir.join(format!("kept-{}.jsonl", input.len()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args([
+                "dedup",
+                "--quiet",
+                input,
+                "--output",
+                &kept.display().to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        drop(pipe);
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{input}: {}", stderr(&out));
+        std::fs::read_to_string(&kept).expect("kept")
+    };
+    let from_gz = run(&gz.display().to_string(), None);
+    let from_zst = run(&zst.display().to_string(), None);
+    let from_stdin = run("-", Some(&feed));
+    assert_eq!(from_gz.lines().count(), 2);
+    assert_eq!(from_gz, from_zst);
+    assert_eq!(from_gz, from_stdin);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dedup_strict_stops_and_leaves_no_output() {
+    let dir = scratch("dedup-strict");
+    let input = dir.join("feed.jsonl");
+    std::fs::write(&input, small_feed()).expect("write feed");
+    let kept = dir.join("kept.jsonl");
+    let out = storyhash(&[
+        "dedup",
+        "--strict",
+        &input.display().to_string(),
+        "-o",
+        &kept.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("feed.jsonl:3: malformed JSON"));
+    assert!(!kept.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("list").count(),
+        1,
+        "temporary files left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 //! Integration tests over the public API: one binary, one module per concern.
 
+mod dedup;
 mod determinism;
 mod generated;
 mod golden;

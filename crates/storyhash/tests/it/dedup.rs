@@ -1,0 +1,189 @@
+//! Corpus dedup against ground truth and against the in-memory pipeline.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use storyhash::dedup::{dedup, DedupOptions, DedupOutputs, DedupSummary};
+use storyhash::input::{resolve_sources, ReadOptions, Source};
+use storyhash::synth::{DupCorpus, SynthDoc};
+use storyhash::{pipeline, Document, KeepPolicy, Preset};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storyhash-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn write_jsonl(path: &Path, docs: &[SynthDoc]) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    for d in docs {
+        let line = serde_json::json!({"id": d.id, "text": d.text, "label": d.label});
+        writeln!(out, "{line}").expect("write");
+    }
+}
+
+struct Run {
+    summary: DedupSummary,
+    kept: Vec<u8>,
+    removed: Vec<u8>,
+    clusters: Vec<u8>,
+}
+
+fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize) -> Run {
+    let files = resolve_sources(&[Source::Path(input.to_path_buf())]).expect("input");
+    let mut params = Preset::Dup.params();
+    params.keep = keep;
+    let options = DedupOptions {
+        params,
+        read: ReadOptions::default(),
+    };
+    let (mut kept, mut removed, mut clusters) = (Vec::new(), Vec::new(), Vec::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
+    let summary = pool.install(|| {
+        let outputs = DedupOutputs {
+            kept: Some(&mut kept),
+            removed: Some(&mut removed),
+            clusters: Some(&mut clusters),
+        };
+        dedup(files, &options, outputs, &mut |_| {}, &mut |_, _| {}).expect("dedup runs")
+    });
+    Run {
+        summary,
+        kept,
+        removed,
+        clusters,
+    }
+}
+
+fn corpus() -> Vec<SynthDoc> {
+    DupCorpus {
+        seed: 17,
+        originals: 600,
+        copied_fraction: 0.3,
+        ..DupCorpus::default()
+    }
+    .generate()
+}
+
+#[test]
+fn dedup_keeps_one_per_family_and_maps_the_rest() {
+    let dir = scratch("dedup-truth");
+    let docs = corpus();
+    let input = dir.join("corpus.jsonl");
+    write_jsonl(&input, &docs);
+    let run = run_dedup(&input, KeepPolicy::First, 2);
+    let label: HashMap<&str, u32> = docs.iter().map(|d| (d.id.as_str(), d.label)).collect();
+
+    // Kept lines are the input lines, unchanged and in input order.
+    let input_text = std::fs::read_to_string(&input).expect("read input");
+    let input_lines: Vec<&str> = input_text.lines().collect();
+    let kept_text = String::from_utf8(run.kept).expect("utf8");
+    let kept_lines: Vec<&str> = kept_text.lines().collect();
+    let mut cursor = input_lines.iter();
+    for line in &kept_lines {
+        assert!(
+            cursor.any(|l| l == line),
+            "kept line not in input order: {line}"
+        );
+    }
+    assert_eq!(run.summary.kept as usize, kept_lines.len());
+    assert_eq!(run.summary.kept + run.summary.removed, docs.len() as u64);
+
+    // Every removed document names a kept one of its own family.
+    let kept_ids: Vec<String> = kept_lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        })
+        .collect();
+    let (mut right, mut wrong) = (0, 0);
+    for line in String::from_utf8(run.removed).expect("utf8").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let (id, kept) = (
+            v["id"].as_str().expect("id"),
+            v["duplicate_of"].as_str().expect("kept"),
+        );
+        assert!(kept_ids.iter().any(|k| k == kept), "{kept} is not kept");
+        let j = v["jaccard"].as_f64().expect("jaccard");
+        assert!((0.0..=1.0).contains(&j));
+        if label[id] == label[kept] {
+            right += 1;
+        } else {
+            wrong += 1;
+        }
+    }
+    let families = docs
+        .iter()
+        .map(|d| d.label)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let removable = docs.len() - families;
+    let recall = right as f64 / removable as f64;
+    eprintln!(
+        "dedup: {} docs, {families} families; removed {right} correctly, {wrong} wrongly; recall {recall:.4}",
+        docs.len()
+    );
+    assert_eq!(
+        wrong, 0,
+        "a document was removed as a copy of an unrelated one"
+    );
+    assert!(recall >= 0.98, "recall {recall}");
+    assert!(!run.clusters.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
+    let dir = scratch("dedup-agree");
+    let docs = corpus();
+    let input = dir.join("corpus.jsonl");
+    write_jsonl(&input, &docs);
+    let one = run_dedup(&input, KeepPolicy::Longest, 1);
+    let three = run_dedup(&input, KeepPolicy::Longest, 3);
+    assert_eq!(one.kept, three.kept);
+    assert_eq!(one.removed, three.removed);
+    assert_eq!(one.clusters, three.clusters);
+
+    let documents: Vec<Document> = docs
+        .iter()
+        .map(|d| Document::new(d.id.clone(), d.text.clone()))
+        .collect();
+    let mut params = Preset::Dup.params();
+    params.keep = KeepPolicy::Longest;
+    let result = pipeline::run(&documents, &params).expect("runs");
+    let expected: Vec<serde_json::Value> = result
+        .clusters
+        .iter()
+        .filter(|c| c.members.len() > 1)
+        .map(|c| {
+            let members: Vec<&str> = c
+                .members
+                .iter()
+                .map(|&m| documents[m as usize].id.as_str())
+                .collect();
+            serde_json::json!({"kept": documents[c.representative as usize].id, "members": members})
+        })
+        .collect();
+    let mut actual: Vec<serde_json::Value> = String::from_utf8(one.clusters)
+        .expect("utf8")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            serde_json::json!({"kept": v["kept"], "members": v["members"]})
+        })
+        .collect();
+    let mut expected = expected;
+    let key = |v: &serde_json::Value| v["members"][0].as_str().map(str::to_string);
+    actual.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(actual, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
