@@ -61,6 +61,10 @@ struct DedupArgs {
     #[arg(long, value_name = "FILE")]
     clusters: Option<PathBuf>,
 
+    /// Write one JSON line per verified pair: both ids and their exact Jaccard.
+    #[arg(long, value_name = "FILE")]
+    pairs: Option<PathBuf>,
+
     /// Write the run's summary as JSON here.
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
@@ -327,12 +331,16 @@ fn dedup(args: DedupArgs) -> Result<()> {
     let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
     let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
     let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
+    let mut pairs = args.pairs.as_ref().map(AtomicFile::create).transpose()?;
     let outputs = DedupOutputs {
         kept: kept.as_mut().map(|f| f.writer() as &mut (dyn Write + Send)),
         removed: removed
             .as_mut()
             .map(|f| f.writer() as &mut (dyn Write + Send)),
         clusters: clusters
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        pairs: pairs
             .as_mut()
             .map(|f| f.writer() as &mut (dyn Write + Send)),
     };
@@ -350,7 +358,7 @@ fn dedup(args: DedupArgs) -> Result<()> {
     let summary =
         storyhash::dedup::dedup(files, &options, outputs, &mut on_warning, &mut on_progress)?;
     progress.finish();
-    for file in [kept, removed, clusters].into_iter().flatten() {
+    for file in [kept, removed, clusters, pairs].into_iter().flatten() {
         file.commit()?;
     }
     drop(spooled);

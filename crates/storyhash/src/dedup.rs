@@ -63,6 +63,8 @@ pub struct DedupOutputs<'a> {
     pub removed: Option<&'a mut (dyn Write + Send)>,
     /// One JSON line per cluster of two or more: `{"cluster", "kept", "size", "members"}`.
     pub clusters: Option<&'a mut (dyn Write + Send)>,
+    /// One JSON line per verified pair: `{"a", "b", "jaccard"}`, ids in input order.
+    pub pairs: Option<&'a mut (dyn Write + Send)>,
 }
 
 /// Which pass a progress report is about.
@@ -341,6 +343,16 @@ pub fn dedup(
                 });
                 writeln!(out, "{line}").map_err(|e| Error::io("<removed>", e))?;
             }
+        }
+    }
+    if let Some(out) = outputs.pairs.as_mut() {
+        for pair in &pairs {
+            let line = serde_json::json!({
+                "a": &*docs[pair.a as usize].id,
+                "b": &*docs[pair.b as usize].id,
+                "jaccard": round6(pair.jaccard),
+            });
+            writeln!(out, "{line}").map_err(|e| Error::io("<pairs>", e))?;
         }
     }
     if let Some(out) = outputs.clusters.as_mut() {

@@ -49,6 +49,7 @@ fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize) -> Run {
             kept: Some(&mut kept),
             removed: Some(&mut removed),
             clusters: Some(&mut clusters),
+            pairs: None,
         };
         dedup(files, &options, outputs, &mut |_| {}, &mut |_, _| {}).expect("dedup runs")
     });

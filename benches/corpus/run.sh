@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The reproducible corpus benchmark: generates a news-like corpus with planted
+# near-duplicates, runs storyhash (1 and 2 threads) and its kernels, datasketch and
+# rensa (installed from PyPI into a venv here) on it in one run, and prints docs/s per
+# core, peak RSS, and precision/recall against exact-Jaccard ground truth.
+#
+#   bash benches/corpus/run.sh [ORIGINALS]     # default 17400 originals ≈ 22,600 docs
+#   LARGE=1 bash benches/corpus/run.sh         # also dedup 1M generated documents
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+originals=${1:-17400}
+work=${WORK:-target/corpus-bench}
+mkdir -p "$work"
+threshold=0.4
+
+cargo build --release --locked -q -p storyhash-cli -p storyhash-bench --bins
+bin=target/release
+
+# peak_rss CMD...: runs CMD, prints its stdout, then "rss_mb <peak RSS of CMD in MiB>".
+peak_rss() {
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+sys.stdout.write(proc.stdout)
+if proc.returncode:
+    sys.exit(proc.returncode)
+print("rss_mb", round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
+PY
+}
+
+echo "== corpus: $originals originals"
+"$bin/gen_corpus" "$originals" "$work/corpus.jsonl" "$work/truth.jsonl" 1
+du -h "$work/corpus.jsonl"
+
+echo "== kernels (one core)"
+"$bin/bench_kernels" "$work/corpus.jsonl" | tee "$work/kernels.json"
+
+for threads in 1 2; do
+    echo "== storyhash dedup --threads $threads"
+    peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/corpus.jsonl" \
+        --output "$work/kept.jsonl" --pairs "$work/pairs-storyhash.jsonl" \
+        --summary "$work/summary-$threads.json" | tee "$work/rss-storyhash-$threads.txt"
+    python3 -c "import json,sys; s=json.load(open(sys.argv[1])); t=sum(s['seconds'].values()); print('docs/s', round(s['records']/t), 'stages', s['seconds'])" "$work/summary-$threads.json"
+done
+
+echo "== peers"
+if [ ! -x "$work/venv/bin/python" ]; then
+    python3 -m venv "$work/venv"
+    "$work/venv/bin/pip" install -q "datasketch==2.0.0" "rensa==0.5.0"
+fi
+for tool in datasketch rensa; do
+    echo "-- $tool"
+    RAYON_NUM_THREADS=1 peak_rss "$work/venv/bin/python" benches/corpus/peers.py "$tool" \
+        "$work/corpus.jsonl" "$work/pairs-$tool.jsonl" | tee "$work/peer-$tool.txt"
+done
+
+echo "== quality against exact Jaccard >= $threshold"
+python3 benches/corpus/score.py "$work/corpus.jsonl" "$work/truth.jsonl" "$threshold" \
+    "$work/pairs-storyhash.jsonl" "$work/pairs-datasketch.jsonl" "$work/pairs-rensa.jsonl" \
+    | tee "$work/quality.json"
+
+if [ "${LARGE:-0}" = 1 ]; then
+    echo "== 1M documents"
+    "$bin/gen_corpus" 770000 "$work/large.jsonl" "$work/large-truth.jsonl" 7
+    peak_rss "$bin/storyhash" dedup --quiet "$work/large.jsonl" --output "$work/large-kept.jsonl" \
+        --summary "$work/large-summary.json"
+    python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['records'], 'docs', s['seconds'])" "$work/large-summary.json"
+fi
