@@ -441,3 +441,59 @@ fn dedup_strict_stops_and_leaves_no_output() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Kills real runs at many moments while they write `--output`: the file must always be
+/// either the old one or a complete new report, never a partial one.
+#[test]
+fn killing_a_run_never_leaves_a_partial_output() {
+    let dir = scratch("kill");
+    let input = dir.join("big.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&input).expect("create"));
+        for i in 0..1500 {
+            let words: Vec<String> = (0..120)
+                .map(|w| format!("w{}", (i * 7 + w * 13) % 5000))
+                .collect();
+            writeln!(out, "{{\"id\":\"d{i}\",\"text\":\"{}\"}}", words.join(" ")).expect("write");
+        }
+    }
+    let target = dir.join("report.json");
+    let mut saw_new = false;
+    // The last run is never killed, so at least one complete report is checked.
+    for delay_ms in [
+        Some(0u64),
+        Some(2),
+        Some(5),
+        Some(10),
+        Some(20),
+        Some(40),
+        Some(80),
+        Some(160),
+        Some(320),
+        None,
+    ] {
+        std::fs::write(&target, "OLD").expect("old report");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(["cluster", "--format", "json", "--output"])
+            .arg(&target)
+            .arg(&input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        if let Some(delay_ms) = delay_ms {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        let contents = std::fs::read_to_string(&target).expect("the output file exists");
+        if contents != "OLD" {
+            let report: serde_json::Value = serde_json::from_str(&contents)
+                .unwrap_or_else(|e| panic!("partial report after {delay_ms:?} ms: {e}"));
+            assert_eq!(report["stats"]["documents"], 1500);
+            saw_new = true;
+        }
+    }
+    assert!(saw_new, "the unkilled run wrote no report");
+    let _ = std::fs::remove_dir_all(&dir);
+}
