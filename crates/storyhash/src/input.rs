@@ -272,6 +272,11 @@ impl Batch {
         &self.data[self.records[i].range.clone()]
     }
 
+    /// The bytes of a record described by `meta` (which need not be in `records`).
+    pub fn bytes_of(&self, meta: &RecordMeta) -> &[u8] {
+        &self.data[meta.range.clone()]
+    }
+
     /// Total bytes held.
     pub fn byte_len(&self) -> usize {
         self.data.len()
