@@ -23,10 +23,27 @@ use crate::error::{Error, Result};
 use crate::minhash::SignatureMatrix;
 
 /// Buckets larger than this are not expanded into all their pairs: each member is paired
-/// with the bucket's first `MAX_BUCKET_PIVOTS` members only. Keeps a corpus of a million
-/// identical documents at O(n) candidates instead of O(n²); clusters stay connected
-/// through the pivots. The number of such buckets is reported.
+/// with the bucket's first few members (pivots) only, as many as keep the bucket's pairs
+/// near `MAX_BUCKET_PIVOTS²` and never fewer than [`MIN_BUCKET_PIVOTS`]. A million
+/// identical documents then make about 4 million candidate pairs instead of 5·10^11;
+/// clusters stay connected through the pivots. The number of such buckets is reported.
 pub const MAX_BUCKET_PIVOTS: usize = 128;
+
+/// The fewest pivots an oversized bucket keeps.
+pub const MIN_BUCKET_PIVOTS: usize = 4;
+
+/// Bands whose pairs are collected before duplicates across bands are removed: bounds the
+/// memory for buckets that repeat in every band (identical documents).
+const BANDS_PER_MERGE: usize = 8;
+
+/// How many pivots a bucket of `size` members keeps.
+fn pivots_for(size: usize) -> usize {
+    if size <= MAX_BUCKET_PIVOTS {
+        size
+    } else {
+        (MAX_BUCKET_PIVOTS * MAX_BUCKET_PIVOTS / size).clamp(MIN_BUCKET_PIVOTS, MAX_BUCKET_PIVOTS)
+    }
+}
 
 /// Banding parameters and the curve they give.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -165,26 +182,30 @@ impl BandKeys {
     /// cut into buckets of equal keys; pairs deduplicated across bands.
     pub fn candidate_pairs(&self) -> Candidates {
         let bands = self.bands;
-        let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = (0..bands)
-            .into_par_iter()
-            .map(|band| {
-                let mut keyed: Vec<u64> = self
-                    .docs
-                    .iter()
-                    .enumerate()
-                    .map(|(row, &doc)| {
-                        u64::from(self.keys[row * bands + band]) << 32 | u64::from(doc)
-                    })
-                    .collect();
-                keyed.sort_unstable();
-                pairs_in_buckets(&keyed)
-            })
-            .collect();
-        let oversized_buckets = per_band.iter().map(|(_, n)| n).sum();
-        let mut pairs: Vec<(DocIndex, DocIndex)> =
-            per_band.into_iter().flat_map(|(pairs, _)| pairs).collect();
-        pairs.par_sort_unstable();
-        pairs.dedup();
+        let mut pairs: Vec<(DocIndex, DocIndex)> = Vec::new();
+        let mut oversized_buckets = 0;
+        let all_bands: Vec<usize> = (0..bands).collect();
+        for chunk in all_bands.chunks(BANDS_PER_MERGE) {
+            let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = chunk
+                .par_iter()
+                .map(|&band| {
+                    let mut keyed: Vec<u64> = self
+                        .docs
+                        .iter()
+                        .enumerate()
+                        .map(|(row, &doc)| {
+                            u64::from(self.keys[row * bands + band]) << 32 | u64::from(doc)
+                        })
+                        .collect();
+                    keyed.sort_unstable();
+                    pairs_in_buckets(&keyed)
+                })
+                .collect();
+            oversized_buckets += per_band.iter().map(|(_, n)| n).sum::<usize>();
+            pairs.extend(per_band.into_iter().flat_map(|(pairs, _)| pairs));
+            pairs.par_sort_unstable();
+            pairs.dedup();
+        }
         Candidates {
             pairs,
             oversized_buckets,
@@ -212,7 +233,7 @@ fn pairs_in_buckets(keyed: &[u64]) -> (Vec<(DocIndex, DocIndex)>, usize) {
         if bucket.len() < 2 {
             continue;
         }
-        let pivots = bucket.len().min(MAX_BUCKET_PIVOTS);
+        let pivots = pivots_for(bucket.len());
         if bucket.len() > MAX_BUCKET_PIVOTS {
             oversized += 1;
         }
@@ -285,9 +306,36 @@ mod tests {
         let keyed: Vec<u64> = (0..n as u64).map(|d| 7 << 32 | d).collect();
         let (pairs, oversized) = pairs_in_buckets(&keyed);
         assert_eq!(oversized, 1);
-        let p = MAX_BUCKET_PIVOTS;
+        let p = pivots_for(n);
+        assert!(p < n && p >= MIN_BUCKET_PIVOTS);
         // Pivot pairs among themselves plus every later member with every pivot.
         assert_eq!(pairs.len(), p * (p - 1) / 2 + p * (n - p));
         assert!(pairs.iter().all(|&(a, b)| a < b));
+    }
+
+    #[test]
+    fn pivots_shrink_as_buckets_grow_so_pairs_stay_linear() {
+        assert_eq!(pivots_for(10), 10);
+        assert_eq!(pivots_for(MAX_BUCKET_PIVOTS), MAX_BUCKET_PIVOTS);
+        assert_eq!(pivots_for(1_000_000), MIN_BUCKET_PIVOTS);
+        for size in [129, 500, 5_000, 100_000, 1_000_000] {
+            let pairs = pivots_for(size) * size;
+            assert!(
+                pairs
+                    <= (MAX_BUCKET_PIVOTS * MAX_BUCKET_PIVOTS).max(MIN_BUCKET_PIVOTS * size) + size
+            );
+        }
+    }
+
+    #[test]
+    fn identical_documents_in_every_band_are_one_pair_each() {
+        let hasher = MinHasher::new(32, 1);
+        let sets: Vec<Vec<u64>> = (0..300).map(|_| (0..50).collect()).collect();
+        let sigs = hasher.sign_all(&sets);
+        let docs: Vec<DocIndex> = (0..300).collect();
+        let found = candidate_pairs(&sigs, &docs, LshParams { bands: 16, rows: 2 });
+        assert_eq!(found.oversized_buckets, 16);
+        let p = pivots_for(300);
+        assert_eq!(found.pairs.len(), p * (p - 1) / 2 + p * (300 - p));
     }
 }
