@@ -5,13 +5,13 @@
 
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::doc::DocIndex;
 use crate::verify::ScoredPair;
 
 /// Which member stands for a cluster (kept by dedup, listed first in reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeepPolicy {
     /// The member that came first in the input: stable, and usually the original wire copy

@@ -138,6 +138,21 @@ pub enum Error {
     /// Parameters that cannot work together (e.g. a threshold outside (0, 1]).
     #[error("invalid parameters: {0}")]
     InvalidParams(String),
+    /// An index file that cannot be used: not an index, a version this build does not
+    /// read, or damaged. Nothing is read from such a file.
+    #[error("{}: {problem}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A document id that is already in the index.
+    #[error("id {0:?} is already in the index")]
+    DuplicateId(String),
+    /// A document id that is not in the index.
+    #[error("id {0:?} is not in the index")]
+    UnknownId(String),
     /// An input path whose kind is not supported.
     #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", .0.display())]
     UnsupportedInput(PathBuf),

@@ -42,6 +42,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod output;
+pub mod persist;
 pub mod pipeline;
 pub mod report;
 pub mod shingle;

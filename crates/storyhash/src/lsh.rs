@@ -15,7 +15,7 @@
 //! keys form buckets. Pairs are deduplicated across bands. Never does I/O.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::doc::DocIndex;
@@ -46,7 +46,7 @@ fn pivots_for(size: usize) -> usize {
 }
 
 /// Banding parameters and the curve they give.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LshParams {
     /// Number of bands b.
     pub bands: usize,

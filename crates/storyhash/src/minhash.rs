@@ -25,11 +25,11 @@
 //! order and repeats do not matter. Never does I/O.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// Which MinHash scheme computes signatures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SketchKind {
     /// One-permutation hashing with optimal densification: O(n + k).

@@ -32,7 +32,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cluster::{connected_components, Cluster, DocFacts, KeepPolicy};
 use crate::doc::{parse_published, DocIndex, Document};
@@ -46,7 +46,7 @@ use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::verify::{verify_pairs, ScoredPair};
 
 /// A named parameter set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// Near-duplicate copies (see the module docs).
@@ -115,7 +115,7 @@ impl FromStr for Preset {
 pub const DEFAULT_SEED: u64 = 42;
 
 /// Everything that determines a run's output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// The preset these values started from, if any.
     pub preset: Option<Preset>,

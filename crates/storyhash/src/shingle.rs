@@ -15,7 +15,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::minhash::fmix64;
@@ -28,8 +28,8 @@ const CHAR_SEED: u64 = 0x4348_4152_5348_494e; // "CHARSHIN"
 pub const MAX_SHINGLE_SIZE: usize = 16;
 
 /// How documents are cut into shingles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum ShingleSpec {
     /// Word n-grams.
     Word(usize),
@@ -58,6 +58,14 @@ impl fmt::Display for ShingleSpec {
 impl From<ShingleSpec> for String {
     fn from(spec: ShingleSpec) -> String {
         spec.to_string()
+    }
+}
+
+impl TryFrom<String> for ShingleSpec {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 

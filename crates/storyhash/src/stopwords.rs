@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use crate::normalize::normalize;
 
 /// A language with a stopword list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Language {
     /// Modern Standard Arabic.
     #[serde(rename = "ar")]

@@ -8,14 +8,14 @@
 //! Optional token filters: stopword removal (before stemming, as Lucene's ArabicAnalyzer
 //! orders them) and Arabic light stemming. Tokens are sub-slices of the input.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::stem::stem_arabic;
 use crate::stopwords::{Language, StopwordSet};
 
 /// Which token filters to apply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenOptions {
     /// Languages whose stopwords are removed (empty: none).
     pub stopwords: Vec<Language>,

@@ -1,0 +1,311 @@
+//! The on-disk container for storyhash files, and the only module that knows bincode.
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic "STORYHSH"
+//! 8       4     format version (u32 LE)
+//! 12      4     content kind (u32 LE; 1 = index)
+//! 16      8     payload length n (u64 LE)
+//! 24      n     payload: sections, each a u64 LE byte length and its bytes
+//! 24+n    8     xxh3-64 of bytes 0..24+n (u64 LE)
+//! ```
+//!
+//! The checksum is verified before anything in the payload is interpreted, so a
+//! truncated, corrupt or foreign file is refused, never misread. Small metadata is one
+//! bincode (2.0.1, serde) section; bulk data are flat little-endian arrays, converted in
+//! one pass without per-entry decoding. Files are written atomically (`output`).
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::error::{Error, Result};
+
+/// The first eight bytes of every storyhash file.
+pub const MAGIC: &[u8; 8] = b"STORYHSH";
+const HEADER_LEN: usize = 24;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ContentKind {
+    /// A persistent index (`index`).
+    Index = 1,
+}
+
+/// Builds a payload section by section.
+#[derive(Debug, Default)]
+pub struct PayloadWriter {
+    payload: Vec<u8>,
+}
+
+impl PayloadWriter {
+    /// A section holding `value` encoded with bincode.
+    pub fn meta<T: Serialize>(&mut self, value: &T) -> Result<()> {
+        let bytes = bincode::serde::encode_to_vec(value, bincode::config::standard())
+            .map_err(|e| Error::InvalidParams(format!("cannot encode index metadata: {e}")))?;
+        self.bytes(&bytes);
+        Ok(())
+    }
+
+    /// A section of raw bytes.
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.payload
+            .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.payload.extend_from_slice(bytes);
+    }
+
+    /// A section of u32s.
+    pub fn u32s(&mut self, values: &[u32]) {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.bytes(&bytes);
+    }
+
+    /// A section of u64s.
+    pub fn u64s(&mut self, values: &[u64]) {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.bytes(&bytes);
+    }
+
+    /// A section of i64s.
+    pub fn i64s(&mut self, values: &[i64]) {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.bytes(&bytes);
+    }
+
+    /// A section of f32s.
+    pub fn f32s(&mut self, values: &[f32]) {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.bytes(&bytes);
+    }
+
+    /// The complete file: header, payload, checksum.
+    pub fn finish(self, kind: ContentKind, version: u32) -> Vec<u8> {
+        let mut file = Vec::with_capacity(HEADER_LEN + self.payload.len() + 8);
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(&version.to_le_bytes());
+        file.extend_from_slice(&(kind as u32).to_le_bytes());
+        file.extend_from_slice(&(self.payload.len() as u64).to_le_bytes());
+        file.extend_from_slice(&self.payload);
+        let checksum = xxh3_64(&file);
+        file.extend_from_slice(&checksum.to_le_bytes());
+        file
+    }
+}
+
+/// Reads the sections of a verified payload in order.
+#[derive(Debug)]
+pub struct PayloadReader<'a> {
+    path: &'a Path,
+    rest: &'a [u8],
+}
+
+impl<'a> PayloadReader<'a> {
+    /// Checks magic, kind, version and checksum of `file` (read from `path`), and returns
+    /// the version found and a reader over the payload. `supported` lists the versions
+    /// this build reads.
+    pub fn open(
+        path: &'a Path,
+        file: &'a [u8],
+        kind: ContentKind,
+        supported: &[u32],
+    ) -> Result<(u32, PayloadReader<'a>)> {
+        let fail = |problem: String| Error::Index {
+            path: path.to_path_buf(),
+            problem,
+        };
+        if file.len() < MAGIC.len() || &file[..MAGIC.len()] != MAGIC {
+            return Err(fail("not a storyhash index (unknown file format)".into()));
+        }
+        if file.len() < HEADER_LEN + 8 {
+            return Err(fail(format!(
+                "truncated: {} bytes, too short for a header",
+                file.len()
+            )));
+        }
+        let word = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().expect("4 bytes"));
+        let version = word(8);
+        let found_kind = word(12);
+        let payload_len = u64::from_le_bytes(file[16..24].try_into().expect("8 bytes"));
+        let expected_len = (HEADER_LEN as u64)
+            .checked_add(payload_len)
+            .and_then(|n| n.checked_add(8));
+        if expected_len != Some(file.len() as u64) {
+            return Err(fail(format!(
+                "truncated or damaged: the header announces {} payload bytes but the file has {}",
+                payload_len,
+                file.len()
+            )));
+        }
+        let body = file.len() - 8;
+        let stored = u64::from_le_bytes(file[body..].try_into().expect("8 bytes"));
+        if xxh3_64(&file[..body]) != stored {
+            return Err(fail("checksum mismatch: the file is damaged".into()));
+        }
+        if found_kind != kind as u32 {
+            return Err(fail(format!(
+                "holds content of kind {found_kind}, not an index"
+            )));
+        }
+        if !supported.contains(&version) {
+            return Err(fail(format!(
+                "index format version {version} is not supported by this build \
+                 (it reads version{} {})",
+                if supported.len() > 1 { "s" } else { "" },
+                supported
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok((
+            version,
+            PayloadReader {
+                path,
+                rest: &file[HEADER_LEN..body],
+            },
+        ))
+    }
+
+    fn damaged(&self, what: &str) -> Error {
+        Error::Index {
+            path: self.path.to_path_buf(),
+            problem: format!("inconsistent index: {what}"),
+        }
+    }
+
+    /// The next raw section.
+    pub fn bytes(&mut self) -> Result<&'a [u8]> {
+        if self.rest.len() < 8 {
+            return Err(self.damaged("a section is missing"));
+        }
+        let len = u64::from_le_bytes(self.rest[..8].try_into().expect("8 bytes"));
+        let len = usize::try_from(len).map_err(|_| self.damaged("a section is too large"))?;
+        if self.rest.len() - 8 < len {
+            return Err(self.damaged("a section runs past the end"));
+        }
+        let (section, rest) = self.rest[8..].split_at(len);
+        self.rest = rest;
+        Ok(section)
+    }
+
+    /// The next section, decoded with bincode.
+    pub fn meta<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let bytes = self.bytes()?;
+        let (value, _) =
+            bincode::serde::decode_from_slice::<T, _>(bytes, bincode::config::standard())
+                .map_err(|e| self.damaged(&format!("metadata does not decode ({e})")))?;
+        Ok(value)
+    }
+
+    /// The next section as u32s.
+    pub fn u32s(&mut self) -> Result<Vec<u32>> {
+        let bytes = self.bytes()?;
+        if bytes.len() % 4 != 0 {
+            return Err(self.damaged("an array of u32 has a ragged length"));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+
+    /// The next section as u64s.
+    pub fn u64s(&mut self) -> Result<Vec<u64>> {
+        let bytes = self.bytes()?;
+        if bytes.len() % 8 != 0 {
+            return Err(self.damaged("an array of u64 has a ragged length"));
+        }
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    /// The next section as i64s.
+    pub fn i64s(&mut self) -> Result<Vec<i64>> {
+        Ok(self.u64s()?.into_iter().map(|v| v as i64).collect())
+    }
+
+    /// The next section as f32s.
+    pub fn f32s(&mut self) -> Result<Vec<f32>> {
+        Ok(self.u32s()?.into_iter().map(f32::from_bits).collect())
+    }
+
+    /// Fails unless every section was read (a file with extra data is not what we wrote).
+    pub fn finish(self) -> Result<()> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(self.damaged("unexpected data after the last section"))
+        }
+    }
+
+    /// An error about this file's content, for checks made by the caller.
+    pub fn inconsistent(&self, what: &str) -> Error {
+        self.damaged(what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut w = PayloadWriter::default();
+        w.meta(&("hello", 7u32)).expect("encode");
+        w.u32s(&[1, 2, 3]);
+        w.f32s(&[0.5]);
+        w.finish(ContentKind::Index, 1)
+    }
+
+    #[test]
+    fn round_trip() {
+        let file = sample();
+        let (version, mut r) =
+            PayloadReader::open(Path::new("x"), &file, ContentKind::Index, &[1]).expect("opens");
+        assert_eq!(version, 1);
+        assert_eq!(
+            r.meta::<(String, u32)>().expect("meta"),
+            ("hello".to_string(), 7)
+        );
+        assert_eq!(r.u32s().expect("u32s"), [1, 2, 3]);
+        assert_eq!(r.f32s().expect("f32s"), [0.5]);
+        r.finish().expect("nothing left");
+    }
+
+    #[test]
+    fn every_flipped_byte_and_every_truncation_is_refused() {
+        let file = sample();
+        for i in 0..file.len() {
+            let mut bad = file.clone();
+            bad[i] ^= 0x20;
+            let err = PayloadReader::open(Path::new("x"), &bad, ContentKind::Index, &[1]);
+            assert!(err.is_err(), "flipping byte {i} went unnoticed");
+        }
+        for len in 0..file.len() {
+            assert!(
+                PayloadReader::open(Path::new("x"), &file[..len], ContentKind::Index, &[1])
+                    .is_err(),
+                "truncation to {len} bytes went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn foreign_and_future_files_are_refused_by_name() {
+        let err = PayloadReader::open(Path::new("f.json"), b"{\"a\":1}", ContentKind::Index, &[1])
+            .expect_err("foreign");
+        assert!(err.to_string().contains("not a storyhash index"), "{err}");
+        let future = PayloadWriter::default().finish(ContentKind::Index, 99);
+        let err = PayloadReader::open(Path::new("i"), &future, ContentKind::Index, &[1])
+            .expect_err("future");
+        assert!(
+            err.to_string().contains("version 99 is not supported"),
+            "{err}"
+        );
+    }
+}
