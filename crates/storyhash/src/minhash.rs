@@ -212,6 +212,13 @@ fn densify(out: &mut [u32], seed: u64) {
         return;
     }
     let k = out.len() as u64;
+    let mut filled = out.iter().filter(|&&v| v != EMPTY_BIN);
+    if let (Some(&only), None) = (filled.next(), filled.next()) {
+        // One filled bin (a document of one shingle): every probe sequence ends there, so
+        // skip the ~k²/2 probes and copy its value everywhere; the result is identical.
+        out.fill(only);
+        return;
+    }
     // Borrow from the bins as shingles left them, never from a bin filled by borrowing.
     let original: Vec<u32> = out.to_vec();
     for (i, slot) in out.iter_mut().enumerate() {
