@@ -51,7 +51,7 @@ pub struct Cluster {
 }
 
 /// Disjoint sets over `0..n`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UnionFind {
     parent: Vec<DocIndex>,
     size: Vec<u32>,
@@ -64,6 +64,20 @@ impl UnionFind {
             parent: (0..n as DocIndex).collect(),
             size: vec![1; n],
         }
+    }
+
+    /// Adds one singleton set (element `len()`).
+    pub fn push(&mut self) {
+        self.parent.push(self.parent.len() as DocIndex);
+        self.size.push(1);
+    }
+
+    /// The root of `x`'s set, without compressing paths (for shared access).
+    pub fn find_readonly(&self, mut x: DocIndex) -> DocIndex {
+        while self.parent[x as usize] != x {
+            x = self.parent[x as usize];
+        }
+        x
     }
 
     /// The root of `x`'s set.

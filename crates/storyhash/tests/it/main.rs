@@ -4,6 +4,7 @@ mod dedup;
 mod determinism;
 mod generated;
 mod golden;
+mod index;
 mod properties;
 mod seeds;
 mod statistics;

@@ -1,0 +1,675 @@
+//! A persistent, incremental near-duplicate index for ingestion pipelines: ask, per
+//! arriving article, "is this a duplicate, and of which cluster?", and record it, without
+//! re-running the corpus.
+//!
+//! Each stored document keeps its exact shingle set (sorted 32-bit hashes, for exact
+//! Jaccard and containment), its LSH band keys, its verified links to earlier documents
+//! and its publication time. Clusters are the connected components of the links, as in
+//! `cluster` and `dedup`, so inserting a stream gives the same clusters as clustering it
+//! in one batch. A cluster is named by the id of its earliest-inserted member still in
+//! the index.
+//!
+//! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in parallel,
+//! writers take the write lock. Analysis (the expensive part) happens outside the lock.
+//!
+//! Persistence: [`Index::save`] writes one file atomically (temporary file, fsync,
+//! rename) in the `persist` container, format version [`FORMAT_VERSION`]; [`Index::open`]
+//! verifies its checksum before reading anything. Removed and evicted documents are
+//! dropped from the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::RwLock;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::UnionFind;
+use crate::doc::{parse_published, Document};
+use crate::error::{Error, Result};
+use crate::lsh::{band_keys_into, LshParams};
+use crate::minhash::MinHasher;
+use crate::output::write_atomically;
+use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
+use crate::pipeline::{Analyzer, Params, Scratch};
+use crate::shingle::{intersection_size, jaccard};
+
+/// The index file format this build writes; [`SUPPORTED_VERSIONS`] are those it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Index file format versions this build reads.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+
+/// A stored document similar to a queried one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    /// The stored document's id.
+    pub id: String,
+    /// Exact Jaccard similarity of the shingle sets.
+    pub jaccard: f64,
+    /// |query ∩ stored| / |query|: how much of the query the stored document contains.
+    pub containment_of_query: f64,
+    /// |query ∩ stored| / |stored|: how much of the stored document the query contains.
+    pub containment_of_stored: f64,
+    /// The cluster (story) the stored document belongs to: its earliest member's id.
+    pub cluster: String,
+}
+
+/// What [`Index::insert_or_match`] found and did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The document's id.
+    pub id: String,
+    /// Stored documents at or above the threshold, most similar first.
+    pub matches: Vec<Match>,
+    /// The cluster the document is in after insertion (its own id if it matched nothing).
+    pub cluster: String,
+}
+
+impl Decision {
+    /// Whether the document duplicates something already stored.
+    pub fn is_duplicate(&self) -> bool {
+        !self.matches.is_empty()
+    }
+}
+
+/// Counts describing an index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexStats {
+    /// Documents stored.
+    pub documents: usize,
+    /// Clusters with two or more documents.
+    pub multi_member_clusters: usize,
+    /// Documents in such clusters.
+    pub clustered_documents: usize,
+    /// Stored shingles (sum of set sizes).
+    pub shingles: usize,
+    /// Verified links between stored documents.
+    pub links: usize,
+    /// The parameters the index was created with.
+    pub params: Params,
+}
+
+/// A document analysed for the index, before any lock is taken.
+struct Prepared {
+    id: String,
+    published: Option<i64>,
+    set: Box<[u32]>,
+    keys: Option<Vec<u32>>,
+}
+
+/// Everything behind the lock. Slots are dense positions; removed slots stay as
+/// tombstones (`alive == false`) until the next save.
+#[derive(Default)]
+struct State {
+    ids: Vec<String>,
+    published: Vec<Option<i64>>,
+    alive: Vec<bool>,
+    sets: Vec<Box<[u32]>>,
+    keys: Vec<Option<Vec<u32>>>,
+    links: Vec<Vec<(u32, f32)>>,
+    by_id: HashMap<String, u32>,
+    buckets: Vec<HashMap<u32, Vec<u32>>>,
+    components: UnionFind,
+    /// Earliest alive slot of each component, indexed by root.
+    first_of_root: Vec<u32>,
+    newest_published: Option<i64>,
+}
+
+/// Metadata stored as the index file's bincode section.
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexMeta {
+    params: Params,
+    writer: String,
+    documents: u64,
+}
+
+/// The persistent, incremental index.
+pub struct Index {
+    params: Params,
+    lsh: LshParams,
+    analyzer: Analyzer,
+    hasher: MinHasher,
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("params", &self.params)
+            .field("documents", &self.len())
+            .finish()
+    }
+}
+
+impl Index {
+    /// An empty index with `params` (usually a preset's).
+    pub fn new(params: Params) -> Result<Index> {
+        let lsh = params.lsh()?;
+        let state = State {
+            buckets: (0..lsh.bands).map(|_| HashMap::new()).collect(),
+            components: UnionFind::new(0),
+            ..State::default()
+        };
+        Ok(Index {
+            analyzer: Analyzer::new(&params),
+            hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
+            lsh,
+            params,
+            state: RwLock::new(state),
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Documents stored.
+    pub fn len(&self) -> usize {
+        self.read().by_id.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-updated in a way a
+        // reader could misuse: every update completes before its fields are read.
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn prepare(&self, doc: &Document, scratch: &mut Scratch) -> Prepared {
+        let mut signature = vec![0u32; self.params.num_perm];
+        let mut set: Vec<u32> = Vec::new();
+        let mut sketch = self.hasher.sketch(&mut signature);
+        self.analyzer
+            .for_each_shingle_hash(&doc.text, scratch, |h| {
+                sketch.add(h);
+                set.push(h as u32);
+            });
+        sketch.finish();
+        set.sort_unstable();
+        set.dedup();
+        let keys = (!set.is_empty()).then(|| {
+            let mut keys = Vec::with_capacity(self.lsh.bands);
+            band_keys_into(&signature, self.lsh, &mut keys);
+            keys
+        });
+        Prepared {
+            id: doc.id.clone(),
+            published: doc.published.as_deref().and_then(parse_published),
+            set: set.into_boxed_slice(),
+            keys,
+        }
+    }
+
+    /// Stored documents similar to `doc` (at or above the threshold), most similar first.
+    pub fn query(&self, doc: &Document) -> Vec<Match> {
+        let prepared = self.prepare(doc, &mut Scratch::default());
+        let state = self.read();
+        state.matches(&prepared, self.params.threshold)
+    }
+
+    /// [`Index::query`] for many documents, in parallel.
+    pub fn query_batch(&self, docs: &[Document]) -> Vec<Vec<Match>> {
+        let prepared: Vec<Prepared> = docs
+            .par_iter()
+            .map_init(Scratch::default, |scratch, doc| self.prepare(doc, scratch))
+            .collect();
+        let state = self.read();
+        prepared
+            .par_iter()
+            .map(|p| state.matches(p, self.params.threshold))
+            .collect()
+    }
+
+    /// Stores `doc` (failing if its id is taken) and returns what it matched.
+    pub fn insert(&self, doc: &Document) -> Result<Decision> {
+        self.insert_or_match(doc)
+    }
+
+    /// One call that answers and records: the stored documents `doc` duplicates, and the
+    /// cluster it joins. The id must be new.
+    pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
+        let prepared = self.prepare(doc, &mut Scratch::default());
+        self.write().insert(prepared, self.params.threshold)
+    }
+
+    /// [`Index::insert_or_match`] for many documents: analysed in parallel, inserted in
+    /// order (so the result equals inserting them one by one).
+    pub fn insert_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
+        let prepared: Vec<Prepared> = docs
+            .par_iter()
+            .map_init(Scratch::default, |scratch, doc| self.prepare(doc, scratch))
+            .collect();
+        let mut state = self.write();
+        prepared
+            .into_iter()
+            .map(|p| state.insert(p, self.params.threshold))
+            .collect()
+    }
+
+    /// Removes a document; its links go with it, which may split its cluster.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let mut state = self.write();
+        let slot = state
+            .by_id
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::UnknownId(id.to_string()))?;
+        state.forget(slot);
+        state.rebuild_components();
+        Ok(())
+    }
+
+    /// Removes every document published before `cutoff` (Unix seconds); documents
+    /// without a publication time are kept. Returns how many were removed.
+    pub fn evict_before(&self, cutoff: i64) -> usize {
+        let mut state = self.write();
+        let old: Vec<u32> = (0..state.ids.len() as u32)
+            .filter(|&s| {
+                state.alive[s as usize] && state.published[s as usize].is_some_and(|t| t < cutoff)
+            })
+            .collect();
+        for &slot in &old {
+            state.forget(slot);
+        }
+        if !old.is_empty() {
+            state.rebuild_components();
+        }
+        old.len()
+    }
+
+    /// Removes documents published more than `seconds` before the newest publication time
+    /// seen: a sliding window that keeps memory bounded on an endless feed.
+    pub fn evict_window(&self, seconds: i64) -> usize {
+        let newest = self.read().newest_published;
+        match newest {
+            Some(newest) => self.evict_before(newest.saturating_sub(seconds)),
+            None => 0,
+        }
+    }
+
+    /// The cluster of a stored document.
+    pub fn cluster_of(&self, id: &str) -> Option<String> {
+        let mut state = self.write();
+        let slot = *state.by_id.get(id)?;
+        Some(state.cluster_name(slot))
+    }
+
+    /// Every multi-member cluster: (cluster name, member ids in insertion order).
+    pub fn clusters(&self) -> Vec<(String, Vec<String>)> {
+        let mut state = self.write();
+        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        for slot in 0..state.ids.len() as u32 {
+            if state.alive[slot as usize] {
+                let root = state.components.find(slot);
+                groups.entry(root).or_default().push(slot);
+            }
+        }
+        let mut out: Vec<(String, Vec<String>)> = groups
+            .into_values()
+            .filter(|m| m.len() > 1)
+            .map(|members| {
+                let name = state.ids[members[0] as usize].clone();
+                (
+                    name,
+                    members
+                        .iter()
+                        .map(|&m| state.ids[m as usize].clone())
+                        .collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Counts.
+    pub fn stats(&self) -> IndexStats {
+        let clusters = self.clusters();
+        let state = self.read();
+        let alive = |s: &usize| state.alive[*s];
+        IndexStats {
+            documents: state.by_id.len(),
+            multi_member_clusters: clusters.len(),
+            clustered_documents: clusters.iter().map(|(_, m)| m.len()).sum(),
+            shingles: (0..state.ids.len())
+                .filter(alive)
+                .map(|s| state.sets[s].len())
+                .sum(),
+            links: (0..state.ids.len())
+                .filter(alive)
+                .map(|s| state.links[s].len())
+                .sum::<usize>()
+                / 2,
+            params: self.params.clone(),
+        }
+    }
+
+    /// The index as the bytes of its file.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let state = self.read();
+        let live: Vec<u32> = (0..state.ids.len() as u32)
+            .filter(|&s| state.alive[s as usize])
+            .collect();
+        let mut new_slot = vec![u32::MAX; state.ids.len()];
+        for (n, &s) in live.iter().enumerate() {
+            new_slot[s as usize] = n as u32;
+        }
+        let mut w = PayloadWriter::default();
+        w.meta(&IndexMeta {
+            params: self.params.clone(),
+            writer: format!("storyhash {}", env!("CARGO_PKG_VERSION")),
+            documents: live.len() as u64,
+        })?;
+        let mut id_bytes = Vec::new();
+        let mut id_ends = Vec::with_capacity(live.len());
+        let mut published = Vec::with_capacity(live.len());
+        let mut has_published = Vec::with_capacity(live.len());
+        let mut set_ends = Vec::with_capacity(live.len());
+        let mut set_values = Vec::new();
+        let mut keyed = Vec::with_capacity(live.len());
+        let mut keys = Vec::new();
+        let mut link_ends = Vec::with_capacity(live.len());
+        let mut link_to = Vec::new();
+        let mut link_jaccard = Vec::new();
+        for &s in &live {
+            let s = s as usize;
+            id_bytes.extend_from_slice(state.ids[s].as_bytes());
+            id_ends.push(id_bytes.len() as u64);
+            published.push(state.published[s].unwrap_or(0));
+            has_published.push(u8::from(state.published[s].is_some()));
+            set_values.extend_from_slice(&state.sets[s]);
+            set_ends.push(set_values.len() as u64);
+            keyed.push(u8::from(state.keys[s].is_some()));
+            if let Some(k) = &state.keys[s] {
+                keys.extend_from_slice(k);
+            }
+            for &(other, j) in &state.links[s] {
+                let other = new_slot[other as usize];
+                if other != u32::MAX {
+                    link_to.push(other);
+                    link_jaccard.push(j);
+                }
+            }
+            link_ends.push(link_to.len() as u64);
+        }
+        w.bytes(&id_bytes);
+        w.u64s(&id_ends);
+        w.i64s(&published);
+        w.bytes(&has_published);
+        w.u64s(&set_ends);
+        w.u32s(&set_values);
+        w.bytes(&keyed);
+        w.u32s(&keys);
+        w.u64s(&link_ends);
+        w.u32s(&link_to);
+        w.f32s(&link_jaccard);
+        Ok(w.finish(ContentKind::Index, FORMAT_VERSION))
+    }
+
+    /// Writes the index to `path` atomically: a crash leaves the previous file intact.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let bytes = self.to_bytes()?;
+        write_atomically(path, |w| std::io::Write::write_all(w, &bytes))
+    }
+
+    /// Opens an index file, refusing anything damaged, foreign or of an unknown version.
+    pub fn open(path: impl AsRef<Path>) -> Result<Index> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Index::from_bytes(path, &bytes)
+    }
+
+    /// Reads an index from the bytes of its file (`path` names it in errors).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Index> {
+        let (_version, mut r) =
+            PayloadReader::open(path, bytes, ContentKind::Index, SUPPORTED_VERSIONS)?;
+        let meta: IndexMeta = r.meta()?;
+        let id_bytes = r.bytes()?;
+        let id_ends = r.u64s()?;
+        let published = r.i64s()?;
+        let has_published = r.bytes()?;
+        let set_ends = r.u64s()?;
+        let set_values = r.u32s()?;
+        let keyed = r.bytes()?;
+        let keys = r.u32s()?;
+        let link_ends = r.u64s()?;
+        let link_to = r.u32s()?;
+        let link_jaccard = r.f32s()?;
+        let n = meta.documents as usize;
+        let index = Index::new(meta.params).map_err(|e| r.inconsistent(&e.to_string()))?;
+        let bands = index.lsh.bands;
+        let lengths_agree = [
+            id_ends.len(),
+            published.len(),
+            has_published.len(),
+            set_ends.len(),
+            keyed.len(),
+            link_ends.len(),
+        ]
+        .iter()
+        .all(|&len| len == n)
+            && link_to.len() == link_jaccard.len();
+        if !lengths_agree {
+            return Err(r.inconsistent("array lengths disagree"));
+        }
+        let slices = |ends: &[u64], total: usize| -> Option<Vec<std::ops::Range<usize>>> {
+            let mut start = 0usize;
+            let mut out = Vec::with_capacity(ends.len());
+            for &end in ends {
+                let end = usize::try_from(end).ok()?;
+                if end < start || end > total {
+                    return None;
+                }
+                out.push(start..end);
+                start = end;
+            }
+            (start == total).then_some(out)
+        };
+        let bad = || r.inconsistent("offsets out of order or out of range");
+        let id_ranges = slices(&id_ends, id_bytes.len()).ok_or_else(bad)?;
+        let set_ranges = slices(&set_ends, set_values.len()).ok_or_else(bad)?;
+        let link_ranges = slices(&link_ends, link_to.len()).ok_or_else(bad)?;
+        if keyed.iter().filter(|&&k| k == 1).count() * bands != keys.len() {
+            return Err(r.inconsistent("band keys do not match the documents"));
+        }
+        r.finish()?;
+        {
+            let mut state = index.write();
+            let mut key_at = 0;
+            for slot in 0..n {
+                let id = std::str::from_utf8(&id_bytes[id_ranges[slot].clone()])
+                    .map_err(|_| Error::Index {
+                        path: path.to_path_buf(),
+                        problem: "inconsistent index: an id is not UTF-8".into(),
+                    })?
+                    .to_string();
+                let doc_keys = (keyed[slot] == 1).then(|| {
+                    key_at += bands;
+                    keys[key_at - bands..key_at].to_vec()
+                });
+                let links: Vec<(u32, f32)> = link_ranges[slot]
+                    .clone()
+                    .map(|i| (link_to[i], link_jaccard[i]))
+                    .collect();
+                if links.iter().any(|&(to, _)| to as usize >= n) || state.by_id.contains_key(&id) {
+                    return Err(Error::Index {
+                        path: path.to_path_buf(),
+                        problem: "inconsistent index: a link or id is invalid".into(),
+                    });
+                }
+                let when = (has_published[slot] == 1).then_some(published[slot]);
+                state.push(
+                    id,
+                    when,
+                    set_values[set_ranges[slot].clone()].into(),
+                    doc_keys,
+                    links,
+                );
+            }
+            state.rebuild_components();
+        }
+        Ok(index)
+    }
+}
+
+impl State {
+    fn matches(&self, p: &Prepared, threshold: f64) -> Vec<Match> {
+        let Some(keys) = &p.keys else {
+            return Vec::new();
+        };
+        let mut candidates: Vec<u32> = keys
+            .iter()
+            .zip(&self.buckets)
+            .filter_map(|(key, bucket)| bucket.get(key))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut found: Vec<(u32, Match)> = candidates
+            .into_iter()
+            .filter(|&s| self.alive[s as usize])
+            .filter_map(|s| {
+                let stored = &self.sets[s as usize];
+                let j = jaccard(&p.set, stored);
+                (j >= threshold).then(|| {
+                    let shared = intersection_size(&p.set, stored) as f64;
+                    (
+                        s,
+                        Match {
+                            id: self.ids[s as usize].clone(),
+                            jaccard: j,
+                            containment_of_query: shared / p.set.len().max(1) as f64,
+                            containment_of_stored: shared / stored.len().max(1) as f64,
+                            cluster: String::new(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        for (s, m) in &mut found {
+            m.cluster = self.cluster_name_readonly(*s);
+        }
+        found.sort_by(|a, b| b.1.jaccard.total_cmp(&a.1.jaccard).then(a.0.cmp(&b.0)));
+        found.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn insert(&mut self, p: Prepared, threshold: f64) -> Result<Decision> {
+        if self.by_id.contains_key(&p.id) {
+            return Err(Error::DuplicateId(p.id));
+        }
+        let matches = self.matches(&p, threshold);
+        let slots: Vec<(u32, f32)> = matches
+            .iter()
+            .map(|m| (self.by_id[&m.id], m.jaccard as f32))
+            .collect();
+        let id = p.id.clone();
+        let slot = self.push(p.id, p.published, p.set, p.keys, slots.clone());
+        for &(other, j) in &slots {
+            self.links[other as usize].push((slot, j));
+            self.join(slot, other);
+        }
+        let cluster = self.cluster_name(slot);
+        Ok(Decision {
+            id,
+            matches,
+            cluster,
+        })
+    }
+
+    /// Appends a slot (links given from the new slot's side only).
+    fn push(
+        &mut self,
+        id: String,
+        published: Option<i64>,
+        set: Box<[u32]>,
+        keys: Option<Vec<u32>>,
+        links: Vec<(u32, f32)>,
+    ) -> u32 {
+        let slot = self.ids.len() as u32;
+        if let Some(keys) = &keys {
+            for (bucket, &key) in self.buckets.iter_mut().zip(keys) {
+                bucket.entry(key).or_default().push(slot);
+            }
+        }
+        if let Some(t) = published {
+            self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
+        }
+        self.by_id.insert(id.clone(), slot);
+        self.ids.push(id);
+        self.published.push(published);
+        self.alive.push(true);
+        self.sets.push(set);
+        self.keys.push(keys);
+        self.links.push(links);
+        self.components.push();
+        self.first_of_root.push(slot);
+        slot
+    }
+
+    fn join(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.components.find(a), self.components.find(b));
+        if ra == rb {
+            return;
+        }
+        let first = self.first_of_root[ra as usize].min(self.first_of_root[rb as usize]);
+        self.components.union(a, b);
+        let root = self.components.find(a);
+        self.first_of_root[root as usize] = first;
+    }
+
+    fn cluster_name(&mut self, slot: u32) -> String {
+        let root = self.components.find(slot);
+        self.ids[self.first_of_root[root as usize] as usize].clone()
+    }
+
+    fn cluster_name_readonly(&self, slot: u32) -> String {
+        let root = self.components.find_readonly(slot);
+        self.ids[self.first_of_root[root as usize] as usize].clone()
+    }
+
+    fn forget(&mut self, slot: u32) {
+        let s = slot as usize;
+        self.alive[s] = false;
+        self.by_id.remove(&self.ids[s]);
+        if let Some(keys) = self.keys[s].take() {
+            for (bucket, key) in self.buckets.iter_mut().zip(keys) {
+                if let Some(list) = bucket.get_mut(&key) {
+                    list.retain(|&x| x != slot);
+                    if list.is_empty() {
+                        bucket.remove(&key);
+                    }
+                }
+            }
+        }
+        self.sets[s] = Box::new([]);
+        for (other, _) in std::mem::take(&mut self.links[s]) {
+            self.links[other as usize].retain(|&(x, _)| x != slot);
+        }
+    }
+
+    fn rebuild_components(&mut self) {
+        let n = self.ids.len();
+        self.components = UnionFind::new(n);
+        self.first_of_root = (0..n as u32).collect();
+        for slot in 0..n as u32 {
+            let links: Vec<u32> = self.links[slot as usize].iter().map(|&(o, _)| o).collect();
+            for other in links {
+                self.join(slot, other);
+            }
+        }
+    }
+}

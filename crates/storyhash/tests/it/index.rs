@@ -1,0 +1,265 @@
+//! The persistent index: incremental equals batch, crash safety, corruption, old files.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use storyhash::index::Index;
+use storyhash::output::AtomicFile;
+use storyhash::synth::DupCorpus;
+use storyhash::{pipeline, Document, Preset};
+
+use crate::testdata;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storyhash-index-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn corpus() -> Vec<Document> {
+    DupCorpus {
+        seed: 23,
+        originals: 200,
+        copied_fraction: 0.4,
+        ..DupCorpus::default()
+    }
+    .generate()
+    .into_iter()
+    .map(|d| Document::new(d.id, d.text))
+    .collect()
+}
+
+fn groups(clusters: impl IntoIterator<Item = Vec<String>>) -> BTreeSet<BTreeSet<String>> {
+    clusters
+        .into_iter()
+        .filter(|m| m.len() > 1)
+        .map(|m| m.into_iter().collect())
+        .collect()
+}
+
+#[test]
+fn a_stream_over_several_sessions_clusters_like_one_batch() {
+    let dir = scratch("sessions");
+    let path = dir.join("feed.shix");
+    let docs = corpus();
+    let params = Preset::Dup.params();
+    let batch = pipeline::run(&docs, &params).expect("batch run");
+    let expected = groups(batch.clusters.iter().map(|c| {
+        c.members
+            .iter()
+            .map(|&m| docs[m as usize].id.clone())
+            .collect()
+    }));
+    assert!(!expected.is_empty());
+
+    let thirds = docs.len() / 3;
+    let index = Index::new(params).expect("new index");
+    for d in &docs[..thirds] {
+        index.insert_or_match(d).expect("insert");
+    }
+    index.save(&path).expect("save");
+    let index = Index::open(&path).expect("reopen");
+    for result in index.insert_batch(&docs[thirds..2 * thirds]) {
+        result.expect("insert");
+    }
+    index.save(&path).expect("save");
+    let index = Index::open(&path).expect("reopen");
+    for d in &docs[2 * thirds..] {
+        index.insert(d).expect("insert");
+    }
+    assert_eq!(index.len(), docs.len());
+    let actual = groups(index.clusters().into_iter().map(|(_, m)| m));
+    assert_eq!(actual, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn queries_report_scores_and_clusters_and_insert_refuses_known_ids() {
+    let docs = corpus();
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &docs {
+        index.insert(d).expect("insert");
+    }
+    let (name, members) = index.clusters().into_iter().next().expect("a cluster");
+    let member = docs
+        .iter()
+        .find(|d| d.id == members[1])
+        .expect("member doc");
+    let matches = index.query(member);
+    let me = matches
+        .iter()
+        .find(|m| m.id == member.id)
+        .expect("finds itself");
+    assert_eq!(me.jaccard, 1.0);
+    assert_eq!(me.containment_of_query, 1.0);
+    assert!(matches
+        .iter()
+        .all(|m| m.cluster == name && m.jaccard >= 0.4));
+    assert!(matches.windows(2).all(|w| w[0].jaccard >= w[1].jaccard));
+    assert!(
+        index.insert(member).is_err(),
+        "a known id was accepted twice"
+    );
+    let fresh = Document::new("fresh", "nothing like anything stored in this index at all");
+    assert!(index.query(&fresh).is_empty());
+}
+
+#[test]
+fn removal_and_time_window_eviction() {
+    let text = "the council approved the new budget for schools and roads on thursday evening";
+    let mut docs: Vec<Document> = (0..3)
+        .map(|i| {
+            let mut d = Document::new(format!("d{i}"), format!("{text} {}", "x".repeat(i)));
+            d.published = Some(format!("2025-01-0{}T00:00:00Z", i + 1));
+            d
+        })
+        .collect();
+    docs.push(Document::new("undated", text));
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &docs {
+        index.insert(d).expect("insert");
+    }
+    assert_eq!(index.cluster_of("d2").as_deref(), Some("d0"));
+    index.remove("d0").expect("remove");
+    assert_eq!(
+        index.cluster_of("d2").as_deref(),
+        Some("d1"),
+        "the cluster is renamed"
+    );
+    assert!(index.remove("d0").is_err());
+    // Newest is 2025-01-03; a one-day window keeps d1, exactly one day older.
+    assert_eq!(index.evict_window(86_400), 0);
+    // A twelve-hour window keeps d2 (and the undated document).
+    assert_eq!(index.evict_window(43_200), 1);
+    assert_eq!(index.len(), 2);
+    assert!(index.cluster_of("d1").is_none());
+    assert!(index.cluster_of("undated").is_some());
+}
+
+#[test]
+fn an_interrupted_save_leaves_the_previous_index_readable() {
+    let dir = scratch("interrupted");
+    let path = dir.join("feed.shix");
+    let docs = corpus();
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &docs[..20] {
+        index.insert(d).expect("insert");
+    }
+    index.save(&path).expect("first save");
+    let old = std::fs::read(&path).expect("read");
+    for d in &docs[20..40] {
+        index.insert(d).expect("insert");
+    }
+    let new = index.to_bytes().expect("bytes");
+    // Stop the save after every possible amount of written data (the temporary file is
+    // abandoned, as when the process dies or the disk fills), at 64 points through it.
+    let step = (new.len() / 64).max(1);
+    for written in (0..=new.len()).step_by(step) {
+        let mut file = AtomicFile::create(&path).expect("temporary file");
+        file.writer()
+            .write_all(&new[..written])
+            .expect("partial write");
+        drop(file);
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            old,
+            "after {written} bytes"
+        );
+        let reopened = Index::open(&path).expect("the previous index opens");
+        assert_eq!(reopened.len(), 20);
+    }
+    // A crash that leaves a partial temporary file behind changes nothing either.
+    std::fs::write(dir.join(".feed.shix.tmp-99999"), &new[..new.len() / 2]).expect("debris");
+    assert_eq!(Index::open(&path).expect("opens").len(), 20);
+    index.save(&path).expect("second save");
+    assert_eq!(Index::open(&path).expect("opens").len(), 40);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_flipped_byte_of_an_index_file_is_detected() {
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &corpus()[..3] {
+        index.insert(d).expect("insert");
+    }
+    let bytes = index.to_bytes().expect("bytes");
+    let path = std::path::Path::new("flipped.shix");
+    assert!(Index::from_bytes(path, &bytes).is_ok());
+    for i in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            Index::from_bytes(path, &bad).is_err(),
+            "byte {i} flipped unnoticed"
+        );
+    }
+    let err = Index::from_bytes(path, &bytes[..bytes.len() - 1]).expect_err("truncated");
+    assert!(err.to_string().starts_with("flipped.shix: "), "{err}");
+}
+
+/// `testdata/index/v1/seeds.shix` was written by format version 1 from the seed articles
+/// with the dup preset. Every later build must read it (or refuse it by name, if the
+/// format is ever retired). `UPDATE_GOLDEN=1` rewrites it: only when the version changes,
+/// and then keep the old file under its version's folder.
+#[test]
+fn the_version_1_fixture_still_opens() {
+    let fixture = testdata().join("index/v1/seeds.shix");
+    let seeds = storyhash::input::read_sources(
+        &[storyhash::input::Source::Path(testdata().join("seeds"))],
+        &storyhash::input::ReadOptions::default(),
+    )
+    .expect("seeds")
+    .documents;
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
+        let index = Index::new(Preset::Dup.params()).expect("new");
+        for d in &seeds {
+            index.insert(d).expect("insert");
+        }
+        std::fs::create_dir_all(fixture.parent().expect("folder")).expect("mkdir");
+        index.save(&fixture).expect("write fixture");
+    }
+    let index = Index::open(&fixture).expect("version 1 fixture opens");
+    assert_eq!(index.len(), 5);
+    assert_eq!(index.params(), &Preset::Dup.params());
+    for d in &seeds {
+        let matches = index.query(d);
+        assert_eq!(matches.len(), 1, "{} matches only itself", d.id);
+        assert_eq!(matches[0].id, d.id);
+        assert_eq!(matches[0].jaccard, 1.0);
+    }
+}
+
+#[test]
+fn foreign_files_are_refused() {
+    let path = testdata().join("seeds/000_06492c2b52d2f1b0.txt");
+    let err = Index::open(&path).expect_err("a text file is not an index");
+    assert!(err.to_string().contains("not a storyhash index"), "{err}");
+}
+
+#[test]
+fn index_is_send_and_sync_and_serves_readers_during_writes() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Index>();
+    let docs = corpus();
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &docs[..100] {
+        index.insert(d).expect("insert");
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for d in &docs[100..] {
+                index.insert(d).expect("insert");
+            }
+        });
+        for _ in 0..2 {
+            scope.spawn(|| {
+                for d in &docs[..100] {
+                    assert!(!index.query(d).is_empty(), "a stored document finds itself");
+                }
+            });
+        }
+    });
+    assert_eq!(index.len(), docs.len());
+}
