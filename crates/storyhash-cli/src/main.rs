@@ -17,7 +17,8 @@ use storyhash::input::{read_sources, resolve_sources, InputFile, ReadOptions, So
 use storyhash::output::{write_atomically, AtomicFile};
 use storyhash::stopwords::Language;
 use storyhash::{
-    pipeline, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, SketchKind, Warning,
+    pipeline, Index, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, SketchKind,
+    Warning,
 };
 
 /// Find near-duplicate news articles and group rewrites of one story.
@@ -40,6 +41,95 @@ enum Command {
     /// few hundred bytes per document, never the text. Kept records are written exactly
     /// as they were in the input.
     Dedup(DedupArgs),
+    /// A persistent, incremental index: create it, add documents as they arrive, ask
+    /// whether new ones duplicate stored ones.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Create an empty index file with the given parameters.
+    Create {
+        /// The index file to create (refused if it exists).
+        index: PathBuf,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+    /// Add documents; prints, per document, what it duplicates and its cluster.
+    Add {
+        /// The index file.
+        index: PathBuf,
+        /// Inputs, as for `cluster`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// After adding, drop documents published longer than this before the newest
+        /// one (e.g. 7d, 36h, 90m, 600s). Documents without a time are kept.
+        #[arg(long, value_parser = parse_duration)]
+        window: Option<i64>,
+        #[command(flatten)]
+        reading: Reading,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No warnings about skipped records.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Find stored documents similar to each input document (the index is unchanged).
+    Query {
+        /// The index file.
+        index: PathBuf,
+        /// Inputs, as for `cluster`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        reading: Reading,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No warnings about skipped records.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Remove documents by id.
+    Remove {
+        /// The index file.
+        index: PathBuf,
+        /// Ids to remove.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Print counts and parameters.
+    Stats {
+        /// The index file.
+        index: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// Parses 7d, 36h, 90m, 600s or a plain number of seconds.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let (number, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 's'),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 7d, 36h, 90m or 600s, got {s:?}"))?;
+    let scale = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(format!("unknown duration unit {unit:?} (use d, h, m or s)")),
+    };
+    if n < 0 {
+        return Err("a window cannot be negative".into());
+    }
+    n.checked_mul(scale).ok_or_else(|| "window too long".into())
 }
 
 #[derive(Debug, Args)]
@@ -278,7 +368,173 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Cluster(args) => cluster(args),
         Command::Dedup(args) => dedup(args),
+        Command::Index(command) => index(command),
     }
+}
+
+fn index(command: IndexCommand) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match command {
+        IndexCommand::Create { index, tuning } => {
+            if index.exists() {
+                anyhow::bail!(
+                    "{}: already exists (remove it first to start over)",
+                    index.display()
+                );
+            }
+            Index::new(tuning.params())?.save(&index)?;
+            writeln!(out, "created {}", index.display())?;
+        }
+        IndexCommand::Add {
+            index: path,
+            inputs,
+            window,
+            reading,
+            format,
+            quiet,
+        } => {
+            let index = Index::open(&path)?;
+            let read = read_sources(&sources(&inputs), &reading.options())?;
+            if !quiet {
+                print_warnings(&read.warnings);
+            }
+            for (doc, result) in read
+                .documents
+                .iter()
+                .zip(index.insert_batch(&read.documents))
+            {
+                match result {
+                    Ok(decision) => write_decision(
+                        &mut out,
+                        format,
+                        &decision.id,
+                        &decision.matches,
+                        Some(&decision.cluster),
+                    )?,
+                    Err(e) => {
+                        if reading.strict {
+                            return Err(anyhow::anyhow!("{}: {e}", doc.location));
+                        }
+                        if !quiet {
+                            eprintln!("storyhash: warning: {}: {e} (skipped)", doc.location);
+                        }
+                    }
+                }
+            }
+            let evicted = window.map_or(0, |w| index.evict_window(w));
+            index.save(&path)?;
+            if !quiet {
+                eprintln!(
+                    "storyhash index: {} documents stored{}",
+                    index.len(),
+                    if evicted > 0 {
+                        format!(", {evicted} evicted by the window")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        IndexCommand::Query {
+            index: path,
+            inputs,
+            reading,
+            format,
+            quiet,
+        } => {
+            let index = Index::open(&path)?;
+            let read = read_sources(&sources(&inputs), &reading.options())?;
+            if !quiet {
+                print_warnings(&read.warnings);
+            }
+            for (doc, matches) in read
+                .documents
+                .iter()
+                .zip(index.query_batch(&read.documents))
+            {
+                write_decision(&mut out, format, &doc.id, &matches, None)?;
+            }
+        }
+        IndexCommand::Remove { index: path, ids } => {
+            let index = Index::open(&path)?;
+            for id in &ids {
+                index.remove(id)?;
+            }
+            index.save(&path)?;
+            writeln!(
+                out,
+                "removed {} documents; {} stored",
+                ids.len(),
+                index.len()
+            )?;
+        }
+        IndexCommand::Stats {
+            index: path,
+            format,
+        } => {
+            let stats = Index::open(&path)?.stats();
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &stats)?;
+                    writeln!(out)?;
+                }
+                Format::Text => {
+                    let preset = stats
+                        .params
+                        .preset
+                        .map_or("custom".into(), |p| p.to_string());
+                    writeln!(out, "{}: {} documents, {} clusters of duplicates holding {} documents, {} links",
+                        path.display(), stats.documents, stats.multi_member_clusters, stats.clustered_documents, stats.links)?;
+                    writeln!(out, "preset {preset}: {} shingles, threshold {:.2}, k={} ({}), {} stored shingles",
+                        stats.params.shingle, stats.params.threshold, stats.params.num_perm, stats.params.sketch, stats.shingles)?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One line per document: its matches (text) or a JSON object.
+fn write_decision(
+    out: &mut impl Write,
+    format: Format,
+    id: &str,
+    matches: &[storyhash::Match],
+    cluster: Option<&str>,
+) -> Result<()> {
+    match format {
+        Format::Json => {
+            let mut value = serde_json::json!({ "id": id, "duplicate": !matches.is_empty(), "matches": matches });
+            if let Some(cluster) = cluster {
+                value["cluster"] = serde_json::Value::from(cluster);
+            }
+            writeln!(out, "{value}")?;
+        }
+        Format::Text => {
+            let best = matches.first();
+            match best {
+                None => write!(out, "{id}: new")?,
+                Some(m) => write!(
+                    out,
+                    "{id}: duplicate of {} (Jaccard {:.3}, contains {:.0}% of it)",
+                    m.id,
+                    m.jaccard,
+                    100.0 * m.containment_of_stored
+                )?,
+            }
+            if matches.len() > 1 {
+                write!(out, " and {} more", matches.len() - 1)?;
+            }
+            match (cluster, best) {
+                (Some(c), _) => writeln!(out, "; cluster {c}")?,
+                (None, Some(m)) => writeln!(out, "; cluster {}", m.cluster)?,
+                (None, None) => writeln!(out)?,
+            }
+        }
+    }
+    Ok(())
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {

@@ -497,3 +497,81 @@ fn killing_a_run_never_leaves_a_partial_output() {
     assert!(saw_new, "the unkilled run wrote no report");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn index_commands_create_add_query_remove_stats() {
+    let dir = scratch("index");
+    let index = dir.join("feed.shix");
+    let index_arg = index.display().to_string();
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let run = |args: &[&str]| {
+        let out = storyhash(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    run(&["index", "create", &index_arg]);
+    assert_eq!(
+        storyhash(&["index", "create", &index_arg]).status.code(),
+        Some(1),
+        "overwrote an index"
+    );
+
+    let added = run(&[
+        "index",
+        "add",
+        "--format",
+        "json",
+        &index_arg,
+        &feed.display().to_string(),
+    ]);
+    let lines: Vec<serde_json::Value> = added
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{added}");
+    assert_eq!(lines[1]["id"], "b");
+    assert_eq!(lines[1]["duplicate"], true);
+    assert_eq!(lines[1]["matches"][0]["id"], "a");
+    assert_eq!(lines[1]["cluster"], "a");
+    assert_eq!(lines[2]["duplicate"], false);
+
+    let probe = dir.join("probe.jsonl");
+    let body = small_feed()
+        .lines()
+        .next()
+        .expect("first line")
+        .replace("\"id\":\"a\"", "\"id\":\"probe\"");
+    std::fs::write(&probe, format!("{body}\n")).expect("probe");
+    let answer = run(&["index", "query", &index_arg, &probe.display().to_string()]);
+    assert!(
+        answer.starts_with("probe: duplicate of a (Jaccard 1.000"),
+        "{answer}"
+    );
+
+    run(&["index", "remove", &index_arg, "a"]);
+    let stats: serde_json::Value =
+        serde_json::from_str(&run(&["index", "stats", "--format", "json", &index_arg]))
+            .expect("json");
+    assert_eq!(stats["documents"], 2);
+    assert_eq!(stats["multi_member_clusters"], 0);
+    let gone = storyhash(&["index", "remove", &index_arg, "a"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(stderr(&gone).contains("not in the index"));
+
+    std::fs::write(&index, b"not an index").expect("clobber");
+    let refused = storyhash(&["index", "stats", &index_arg]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("not a storyhash index"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        storyhash(&["index", "add", "--window", "7x", &index_arg, "-"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
