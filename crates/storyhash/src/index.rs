@@ -108,7 +108,7 @@ struct State {
     keys: Vec<Option<Vec<u32>>>,
     links: Vec<Vec<(u32, f32)>>,
     by_id: HashMap<String, u32>,
-    buckets: Vec<HashMap<u32, Vec<u32>>>,
+    buckets: BandIndex,
     components: UnionFind,
     /// Earliest alive slot of each component, indexed by root.
     first_of_root: Vec<u32>,
@@ -146,7 +146,7 @@ impl Index {
     pub fn new(params: Params) -> Result<Index> {
         let lsh = params.lsh()?;
         let state = State {
-            buckets: (0..lsh.bands).map(|_| HashMap::new()).collect(),
+            buckets: BandIndex::new(lsh.bands),
             components: UnionFind::new(0),
             ..State::default()
         };
@@ -416,6 +416,9 @@ impl Index {
         w.u64s(&link_ends);
         w.u32s(&link_to);
         w.f32s(&link_jaccard);
+        for band in 0..self.lsh.bands {
+            w.u64s(&state.buckets.sorted_band(band, &new_slot));
+        }
         Ok(w.finish(ContentKind::Index, FORMAT_VERSION))
     }
 
@@ -449,6 +452,20 @@ impl Index {
         let link_to = r.u32s()?;
         let link_jaccard = r.f32s()?;
         let n = meta.documents as usize;
+        let bands_in_file = meta
+            .params
+            .lsh()
+            .map_err(|e| r.inconsistent(&e.to_string()))?
+            .bands;
+        let mut band_arrays = Vec::with_capacity(bands_in_file);
+        for _ in 0..bands_in_file {
+            let array = r.u64s()?;
+            let sorted = array.windows(2).all(|w| w[0] <= w[1]);
+            if !sorted || array.iter().any(|&e| (e & 0xFFFF_FFFF) as usize >= n) {
+                return Err(r.inconsistent("a band array is unsorted or names unknown documents"));
+            }
+            band_arrays.push(array);
+        }
         let index = Index::new(meta.params).map_err(|e| r.inconsistent(&e.to_string()))?;
         let bands = index.lsh.bands;
         let lengths_agree = [
@@ -511,7 +528,7 @@ impl Index {
                     });
                 }
                 let when = (has_published[slot] == 1).then_some(published[slot]);
-                state.push(
+                state.push_loaded(
                     id,
                     when,
                     set_values[set_ranges[slot].clone()].into(),
@@ -519,6 +536,7 @@ impl Index {
                     links,
                 );
             }
+            state.buckets.set_base(band_arrays);
             state.rebuild_components();
         }
         Ok(index)
@@ -530,13 +548,10 @@ impl State {
         let Some(keys) = &p.keys else {
             return Vec::new();
         };
-        let mut candidates: Vec<u32> = keys
-            .iter()
-            .zip(&self.buckets)
-            .filter_map(|(key, bucket)| bucket.get(key))
-            .flatten()
-            .copied()
-            .collect();
+        let mut candidates: Vec<u32> = Vec::new();
+        for (band, &key) in keys.iter().enumerate() {
+            self.buckets.lookup(band, key, &mut candidates);
+        }
         candidates.sort_unstable();
         candidates.dedup();
         let mut found: Vec<(u32, Match)> = candidates
@@ -601,9 +616,7 @@ impl State {
     ) -> u32 {
         let slot = self.ids.len() as u32;
         if let Some(keys) = &keys {
-            for (bucket, &key) in self.buckets.iter_mut().zip(keys) {
-                bucket.entry(key).or_default().push(slot);
-            }
+            self.buckets.insert(slot, keys);
         }
         if let Some(t) = published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
@@ -618,6 +631,21 @@ impl State {
         self.components.push();
         self.first_of_root.push(slot);
         slot
+    }
+
+    /// Appends a slot read from a file, whose band entries arrive separately as the
+    /// sorted base arrays.
+    fn push_loaded(
+        &mut self,
+        id: String,
+        published: Option<i64>,
+        set: Box<[u32]>,
+        keys: Option<Vec<u32>>,
+        links: Vec<(u32, f32)>,
+    ) {
+        self.push(id, published, set, None, links);
+        let slot = self.ids.len() - 1;
+        self.keys[slot] = keys;
     }
 
     fn join(&mut self, a: u32, b: u32) {
@@ -645,15 +673,10 @@ impl State {
         let s = slot as usize;
         self.alive[s] = false;
         self.by_id.remove(&self.ids[s]);
+        // Base entries of a removed slot stay until the next save or merge; lookups skip
+        // slots that are no longer alive.
         if let Some(keys) = self.keys[s].take() {
-            for (bucket, key) in self.buckets.iter_mut().zip(keys) {
-                if let Some(list) = bucket.get_mut(&key) {
-                    list.retain(|&x| x != slot);
-                    if list.is_empty() {
-                        bucket.remove(&key);
-                    }
-                }
-            }
+            self.buckets.remove_recent(slot, &keys);
         }
         self.sets[s] = Box::new([]);
         for (other, _) in std::mem::take(&mut self.links[s]) {
@@ -671,5 +694,114 @@ impl State {
                 self.join(slot, other);
             }
         }
+    }
+}
+
+/// LSH buckets: per band, a sorted base array of (key << 32 | slot), searched by binary
+/// search and stored in the index file as is (so opening needs no rebuilding), plus hash
+/// maps of the entries added since, merged into the base once they hold more than an
+/// eighth as many documents. Lookups may return removed slots; callers filter them.
+#[derive(Debug, Default)]
+struct BandIndex {
+    base: Vec<Vec<u64>>,
+    recent: Vec<HashMap<u32, Vec<u32>>>,
+    recent_docs: usize,
+    base_docs: usize,
+}
+
+/// Below this many recent documents the hash maps are never merged.
+const MIN_MERGE: usize = 1 << 16;
+
+impl BandIndex {
+    fn new(bands: usize) -> Self {
+        BandIndex {
+            base: vec![Vec::new(); bands],
+            recent: (0..bands).map(|_| HashMap::new()).collect(),
+            recent_docs: 0,
+            base_docs: 0,
+        }
+    }
+
+    fn set_base(&mut self, base: Vec<Vec<u64>>) {
+        self.base_docs = base.first().map_or(0, Vec::len);
+        self.base = base;
+    }
+
+    fn lookup(&self, band: usize, key: u32, out: &mut Vec<u32>) {
+        let base = &self.base[band];
+        let low = u64::from(key) << 32;
+        let start = base.partition_point(|&e| e < low);
+        out.extend(
+            base[start..]
+                .iter()
+                .take_while(|&&e| e >> 32 == u64::from(key))
+                .map(|&e| e as u32),
+        );
+        if let Some(slots) = self.recent[band].get(&key) {
+            out.extend_from_slice(slots);
+        }
+    }
+
+    fn insert(&mut self, slot: u32, keys: &[u32]) {
+        for (band, &key) in keys.iter().enumerate() {
+            self.recent[band].entry(key).or_default().push(slot);
+        }
+        self.recent_docs += 1;
+        if self.recent_docs > MIN_MERGE.max(self.base_docs / 8) {
+            self.merge();
+        }
+    }
+
+    fn remove_recent(&mut self, slot: u32, keys: &[u32]) {
+        for (band, key) in keys.iter().enumerate() {
+            if let Some(list) = self.recent[band].get_mut(key) {
+                list.retain(|&x| x != slot);
+                if list.is_empty() {
+                    self.recent[band].remove(key);
+                }
+            }
+        }
+    }
+
+    /// Folds the recent entries into the sorted base arrays.
+    fn merge(&mut self) {
+        let recent = std::mem::take(&mut self.recent);
+        let merged: Vec<Vec<u64>> = std::mem::take(&mut self.base)
+            .into_par_iter()
+            .zip(recent.into_par_iter())
+            .map(|(mut base, recent)| {
+                base.extend(recent.into_iter().flat_map(|(key, slots)| {
+                    slots
+                        .into_iter()
+                        .map(move |s| u64::from(key) << 32 | u64::from(s))
+                }));
+                base.sort_unstable();
+                base
+            })
+            .collect();
+        self.base_docs = merged.first().map_or(0, Vec::len);
+        self.recent = (0..merged.len()).map(|_| HashMap::new()).collect();
+        self.base = merged;
+        self.recent_docs = 0;
+    }
+
+    /// Band `band`'s entries for live slots, renumbered by `new_slot` (u32::MAX: gone),
+    /// sorted: the form stored in files.
+    fn sorted_band(&self, band: usize, new_slot: &[u32]) -> Vec<u64> {
+        let renumber = |key: u64, slot: u32| {
+            let new = new_slot[slot as usize];
+            (new != u32::MAX).then_some(key << 32 | u64::from(new))
+        };
+        let mut entries: Vec<u64> = self.base[band]
+            .iter()
+            .filter_map(|&e| renumber(e >> 32, e as u32))
+            .chain(self.recent[band].iter().flat_map(|(&key, slots)| {
+                slots
+                    .iter()
+                    .filter_map(move |&s| renumber(u64::from(key), s))
+            }))
+            .collect();
+        entries.sort_unstable();
+        entries
     }
 }
