@@ -1,0 +1,317 @@
+//! Python bindings: `storyhash.Index` (the persistent incremental index) and the batch
+//! functions `cluster` and `dedup`, taking and returning plain Python types. Long calls
+//! release the interpreter lock, so other Python threads run meanwhile.
+
+use std::collections::HashMap;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use storyhash::{pipeline, Document, KeepPolicy, Params, Preset};
+
+fn to_py_err(e: storyhash::Error) -> PyErr {
+    match e {
+        storyhash::Error::Io { .. } => PyOSError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+fn params(preset: &str, threshold: Option<f64>, keep: Option<&str>) -> PyResult<Params> {
+    let preset: Preset = preset.parse().map_err(PyValueError::new_err)?;
+    let mut params = preset.params();
+    if let Some(t) = threshold {
+        params.threshold = t;
+        params.preset = None;
+    }
+    if let Some(keep) = keep {
+        params.keep = keep.parse::<KeepPolicy>().map_err(PyValueError::new_err)?;
+    }
+    params.lsh().map_err(to_py_err)?;
+    Ok(params)
+}
+
+/// A document from a Python dict with `id` and `text`, optional `published` and `title`.
+#[derive(FromPyObject)]
+struct PyDoc {
+    #[pyo3(item)]
+    id: String,
+    #[pyo3(item)]
+    text: String,
+    #[pyo3(item, default)]
+    published: Option<String>,
+    #[pyo3(item, default)]
+    title: Option<String>,
+}
+
+impl From<PyDoc> for Document {
+    fn from(d: PyDoc) -> Document {
+        let mut doc = Document::new(d.id, d.text);
+        doc.published = d.published;
+        doc.title = d.title;
+        doc
+    }
+}
+
+fn document(id: String, text: String, published: Option<String>) -> Document {
+    let mut doc = Document::new(id, text);
+    doc.published = published;
+    doc
+}
+
+/// A stored document similar to a query.
+#[pyclass(frozen, get_all, module = "storyhash")]
+#[derive(Clone)]
+struct Match {
+    id: String,
+    jaccard: f64,
+    containment_of_query: f64,
+    containment_of_stored: f64,
+    cluster: String,
+}
+
+#[pymethods]
+impl Match {
+    fn __repr__(&self) -> String {
+        format!(
+            "Match(id={:?}, jaccard={:.4}, cluster={:?})",
+            self.id, self.jaccard, self.cluster
+        )
+    }
+}
+
+impl From<storyhash::Match> for Match {
+    fn from(m: storyhash::Match) -> Match {
+        Match {
+            id: m.id,
+            jaccard: m.jaccard,
+            containment_of_query: m.containment_of_query,
+            containment_of_stored: m.containment_of_stored,
+            cluster: m.cluster,
+        }
+    }
+}
+
+/// What inserting a document found and did.
+#[pyclass(frozen, get_all, module = "storyhash")]
+#[derive(Clone)]
+struct Decision {
+    id: String,
+    matches: Vec<Match>,
+    cluster: String,
+    is_duplicate: bool,
+}
+
+#[pymethods]
+impl Decision {
+    fn __repr__(&self) -> String {
+        format!(
+            "Decision(id={:?}, is_duplicate={}, cluster={:?}, matches={})",
+            self.id,
+            if self.is_duplicate { "True" } else { "False" },
+            self.cluster,
+            self.matches.len()
+        )
+    }
+}
+
+impl From<storyhash::Decision> for Decision {
+    fn from(d: storyhash::Decision) -> Decision {
+        Decision {
+            is_duplicate: d.is_duplicate(),
+            id: d.id,
+            cluster: d.cluster,
+            matches: d.matches.into_iter().map(Match::from).collect(),
+        }
+    }
+}
+
+/// The persistent, incremental near-duplicate index.
+#[pyclass(frozen, module = "storyhash")]
+struct Index {
+    inner: storyhash::Index,
+}
+
+#[pymethods]
+impl Index {
+    #[new]
+    #[pyo3(signature = (preset = "dup", threshold = None))]
+    fn new(preset: &str, threshold: Option<f64>) -> PyResult<Index> {
+        let inner = storyhash::Index::new(params(preset, threshold, None)?).map_err(to_py_err)?;
+        Ok(Index { inner })
+    }
+
+    /// Opens an index file.
+    #[staticmethod]
+    fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Index> {
+        let inner = py.detach(|| storyhash::Index::open(&path)).map_err(to_py_err)?;
+        Ok(Index { inner })
+    }
+
+    /// Saves atomically.
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        py.detach(|| self.inner.save(&path)).map_err(to_py_err)
+    }
+
+    /// Stores a document and returns what it duplicates.
+    #[pyo3(signature = (id, text, published = None))]
+    fn insert_or_match(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        published: Option<String>,
+    ) -> PyResult<Decision> {
+        let doc = document(id, text, published);
+        py.detach(|| self.inner.insert_or_match(&doc))
+            .map(Decision::from)
+            .map_err(to_py_err)
+    }
+
+    /// Same as `insert_or_match`.
+    #[pyo3(signature = (id, text, published = None))]
+    fn insert(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        published: Option<String>,
+    ) -> PyResult<Decision> {
+        self.insert_or_match(py, id, text, published)
+    }
+
+    /// Stored documents similar to `text`, most similar first; the index is unchanged.
+    fn query(&self, py: Python<'_>, text: String) -> Vec<Match> {
+        let doc = Document::new("query", text);
+        py.detach(|| self.inner.query(&doc))
+            .into_iter()
+            .map(Match::from)
+            .collect()
+    }
+
+    /// Inserts many documents (dicts with `id`, `text`, optional `published`), using
+    /// every core; raises on the first error, after inserting the documents before it.
+    fn insert_batch(&self, py: Python<'_>, docs: Vec<PyDoc>) -> PyResult<Vec<Decision>> {
+        let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+        py.detach(|| self.inner.insert_batch(&docs))
+            .into_iter()
+            .map(|d| d.map(Decision::from).map_err(to_py_err))
+            .collect()
+    }
+
+    /// Queries many texts, using every core.
+    fn query_batch(&self, py: Python<'_>, texts: Vec<String>) -> Vec<Vec<Match>> {
+        let docs: Vec<Document> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| Document::new(format!("query-{i}"), t))
+            .collect();
+        py.detach(|| self.inner.query_batch(&docs))
+            .into_iter()
+            .map(|ms| ms.into_iter().map(Match::from).collect())
+            .collect()
+    }
+
+    /// Removes a document by id.
+    fn remove(&self, id: &str) -> PyResult<()> {
+        self.inner.remove(id).map_err(to_py_err)
+    }
+
+    /// Drops documents published more than `seconds` before the newest one.
+    fn evict_window(&self, seconds: i64) -> usize {
+        self.inner.evict_window(seconds)
+    }
+
+    /// The cluster of a stored document, or None.
+    fn cluster_of(&self, id: &str) -> Option<String> {
+        self.inner.cluster_of(id)
+    }
+
+    /// Clusters of two or more: {cluster name: [member ids]}.
+    fn clusters(&self) -> HashMap<String, Vec<String>> {
+        self.inner.clusters().into_iter().collect()
+    }
+
+    /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links.
+    fn stats(&self) -> HashMap<String, usize> {
+        let s = self.inner.stats();
+        HashMap::from([
+            ("documents".to_string(), s.documents),
+            ("multi_member_clusters".to_string(), s.multi_member_clusters),
+            ("clustered_documents".to_string(), s.clustered_documents),
+            ("shingles".to_string(), s.shingles),
+            ("links".to_string(), s.links),
+        ])
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __contains__(&self, id: &str) -> bool {
+        self.inner.cluster_of(id).is_some()
+    }
+}
+
+/// Clusters documents (dicts with `id` and `text`); returns lists of ids, largest
+/// first, every document in exactly one list.
+#[pyfunction]
+#[pyo3(signature = (docs, preset = "dup", threshold = None))]
+fn cluster(
+    py: Python<'_>,
+    docs: Vec<PyDoc>,
+    preset: &str,
+    threshold: Option<f64>,
+) -> PyResult<Vec<Vec<String>>> {
+    let params = params(preset, threshold, None)?;
+    let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+    let result = py.detach(|| pipeline::run(&docs, &params)).map_err(to_py_err)?;
+    Ok(result
+        .clusters
+        .iter()
+        .map(|c| c.members.iter().map(|&m| docs[m as usize].id.clone()).collect())
+        .collect())
+}
+
+/// Removes near-duplicates: returns (kept ids in input order, {removed id: (kept id,
+/// exact Jaccard)}).
+#[pyfunction]
+#[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first"))]
+#[allow(clippy::type_complexity)]
+fn dedup(
+    py: Python<'_>,
+    docs: Vec<PyDoc>,
+    preset: &str,
+    threshold: Option<f64>,
+    keep: &str,
+) -> PyResult<(Vec<String>, HashMap<String, (String, f64)>)> {
+    let params = params(preset, threshold, Some(keep))?;
+    let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+    let result = py.detach(|| pipeline::run(&docs, &params)).map_err(to_py_err)?;
+    let mut kept_of: Vec<u32> = (0..docs.len() as u32).collect();
+    for c in &result.clusters {
+        for &m in &c.members {
+            kept_of[m as usize] = c.representative;
+        }
+    }
+    let mut kept = Vec::new();
+    let mut removed = HashMap::new();
+    for (i, &k) in kept_of.iter().enumerate() {
+        if i as u32 == k {
+            kept.push(docs[i].id.clone());
+        } else {
+            let j = storyhash::shingle::jaccard(&result.shingles[i], &result.shingles[k as usize]);
+            removed.insert(docs[i].id.clone(), (docs[k as usize].id.clone(), j));
+        }
+    }
+    Ok((kept, removed))
+}
+
+#[pymodule]
+fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Index>()?;
+    m.add_class::<Match>()?;
+    m.add_class::<Decision>()?;
+    m.add_function(wrap_pyfunction!(cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

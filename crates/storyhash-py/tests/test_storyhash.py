@@ -1,0 +1,104 @@
+"""The Python package end to end: the index, its persistence, batch cluster and dedup."""
+
+import threading
+
+import pytest
+
+import storyhash
+
+BODY = (
+    "the minister arrived in moscow on monday for talks on energy trade and security "
+    "with his counterpart who said the two countries would sign several agreements on "
+    "gas supplies and grain exports before the end of the year"
+)
+COPY = BODY.replace("monday", "tuesday")
+OTHER = "a storm closed the port of rotterdam for two days and ships waited offshore"
+
+
+def test_insert_or_match_reports_duplicates_and_clusters():
+    index = storyhash.Index()
+    first = index.insert_or_match("a", BODY, published="2025-03-01T10:00:00Z")
+    assert not first.is_duplicate and first.cluster == "a"
+    second = index.insert_or_match("b", COPY)
+    assert second.is_duplicate
+    assert second.matches[0].id == "a"
+    assert 0.4 <= second.matches[0].jaccard < 1.0
+    assert second.cluster == "a"
+    assert not index.insert_or_match("c", OTHER).is_duplicate
+    assert len(index) == 3 and "b" in index
+    assert index.clusters() == {"a": ["a", "b"]}
+    with pytest.raises(ValueError, match="already in the index"):
+        index.insert("a", BODY)
+
+
+def test_query_leaves_the_index_unchanged():
+    index = storyhash.Index()
+    index.insert("a", BODY)
+    matches = index.query(COPY)
+    assert [m.id for m in matches] == ["a"]
+    assert matches[0].containment_of_query > 0.5
+    assert len(index) == 1
+    assert index.query(OTHER) == []
+
+
+def test_save_and_open_round_trip(tmp_path):
+    path = tmp_path / "feed.shix"
+    index = storyhash.Index()
+    index.insert_batch([{"id": "a", "text": BODY}, {"id": "c", "text": OTHER}])
+    index.save(path)
+    reopened = storyhash.Index.open(str(path))
+    assert len(reopened) == 2
+    assert reopened.insert_or_match("b", COPY).cluster == "a"
+    path.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not a storyhash index"):
+        storyhash.Index.open(path)
+    with pytest.raises(OSError):
+        storyhash.Index.open(tmp_path / "missing.shix")
+
+
+def test_remove_and_window():
+    index = storyhash.Index()
+    index.insert("old", BODY, published="2025-01-01")
+    index.insert("new", OTHER, published="2025-01-10")
+    assert index.evict_window(86400) == 1
+    assert "old" not in index
+    index.remove("new")
+    assert len(index) == 0
+    with pytest.raises(ValueError):
+        index.remove("new")
+
+
+def test_batch_cluster_and_dedup():
+    docs = [{"id": "a", "text": BODY}, {"id": "b", "text": COPY}, {"id": "c", "text": OTHER}]
+    assert storyhash.cluster(docs) == [["a", "b"], ["c"]]
+    kept, removed = storyhash.dedup(docs, keep="longest")
+    assert sorted(kept + list(removed)) == ["a", "b", "c"]
+    (dup, (orig, jaccard)), = removed.items()
+    assert {dup, orig} == {"a", "b"} and jaccard > 0.4
+    with pytest.raises(ValueError, match="preset"):
+        storyhash.cluster(docs, preset="fuzzy")
+    with pytest.raises((KeyError, TypeError)):
+        storyhash.cluster([{"id": "x"}])
+
+
+def test_concurrent_queries_while_inserting():
+    index = storyhash.Index()
+    index.insert("seed", BODY)
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(200):
+                assert index.query(BODY)[0].id == "seed"
+        except Exception as e:  # noqa: BLE001 - surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(200):
+        index.insert(f"doc{i}", f"{OTHER} number {i} " * 3)
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(index) == 201
