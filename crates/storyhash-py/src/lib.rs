@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use storyhash::{pipeline, Document, KeepPolicy, Params, Preset};
+use storyhash_core::{pipeline, Document, KeepPolicy, Params, Preset};
 
-fn to_py_err(e: storyhash::Error) -> PyErr {
+fn to_py_err(e: storyhash_core::Error) -> PyErr {
     match e {
-        storyhash::Error::Io { .. } => PyOSError::new_err(e.to_string()),
+        storyhash_core::Error::Io { .. } => PyOSError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }
 }
@@ -58,7 +58,7 @@ fn document(id: String, text: String, published: Option<String>) -> Document {
 }
 
 /// A stored document similar to a query.
-#[pyclass(frozen, get_all, module = "storyhash")]
+#[pyclass(frozen, get_all, skip_from_py_object, module = "storyhash")]
 #[derive(Clone)]
 struct Match {
     id: String,
@@ -78,8 +78,8 @@ impl Match {
     }
 }
 
-impl From<storyhash::Match> for Match {
-    fn from(m: storyhash::Match) -> Match {
+impl From<storyhash_core::Match> for Match {
+    fn from(m: storyhash_core::Match) -> Match {
         Match {
             id: m.id,
             jaccard: m.jaccard,
@@ -91,7 +91,7 @@ impl From<storyhash::Match> for Match {
 }
 
 /// What inserting a document found and did.
-#[pyclass(frozen, get_all, module = "storyhash")]
+#[pyclass(frozen, get_all, skip_from_py_object, module = "storyhash")]
 #[derive(Clone)]
 struct Decision {
     id: String,
@@ -113,8 +113,8 @@ impl Decision {
     }
 }
 
-impl From<storyhash::Decision> for Decision {
-    fn from(d: storyhash::Decision) -> Decision {
+impl From<storyhash_core::Decision> for Decision {
+    fn from(d: storyhash_core::Decision) -> Decision {
         Decision {
             is_duplicate: d.is_duplicate(),
             id: d.id,
@@ -127,7 +127,7 @@ impl From<storyhash::Decision> for Decision {
 /// The persistent, incremental near-duplicate index.
 #[pyclass(frozen, module = "storyhash")]
 struct Index {
-    inner: storyhash::Index,
+    inner: storyhash_core::Index,
 }
 
 #[pymethods]
@@ -135,14 +135,17 @@ impl Index {
     #[new]
     #[pyo3(signature = (preset = "dup", threshold = None))]
     fn new(preset: &str, threshold: Option<f64>) -> PyResult<Index> {
-        let inner = storyhash::Index::new(params(preset, threshold, None)?).map_err(to_py_err)?;
+        let inner =
+            storyhash_core::Index::new(params(preset, threshold, None)?).map_err(to_py_err)?;
         Ok(Index { inner })
     }
 
     /// Opens an index file.
     #[staticmethod]
     fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Index> {
-        let inner = py.detach(|| storyhash::Index::open(&path)).map_err(to_py_err)?;
+        let inner = py
+            .detach(|| storyhash_core::Index::open(&path))
+            .map_err(to_py_err)?;
         Ok(Index { inner })
     }
 
@@ -263,11 +266,18 @@ fn cluster(
 ) -> PyResult<Vec<Vec<String>>> {
     let params = params(preset, threshold, None)?;
     let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
-    let result = py.detach(|| pipeline::run(&docs, &params)).map_err(to_py_err)?;
+    let result = py
+        .detach(|| pipeline::run(&docs, &params))
+        .map_err(to_py_err)?;
     Ok(result
         .clusters
         .iter()
-        .map(|c| c.members.iter().map(|&m| docs[m as usize].id.clone()).collect())
+        .map(|c| {
+            c.members
+                .iter()
+                .map(|&m| docs[m as usize].id.clone())
+                .collect()
+        })
         .collect())
 }
 
@@ -285,7 +295,9 @@ fn dedup(
 ) -> PyResult<(Vec<String>, HashMap<String, (String, f64)>)> {
     let params = params(preset, threshold, Some(keep))?;
     let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
-    let result = py.detach(|| pipeline::run(&docs, &params)).map_err(to_py_err)?;
+    let result = py
+        .detach(|| pipeline::run(&docs, &params))
+        .map_err(to_py_err)?;
     let mut kept_of: Vec<u32> = (0..docs.len() as u32).collect();
     for c in &result.clusters {
         for &m in &c.members {
@@ -298,7 +310,8 @@ fn dedup(
         if i as u32 == k {
             kept.push(docs[i].id.clone());
         } else {
-            let j = storyhash::shingle::jaccard(&result.shingles[i], &result.shingles[k as usize]);
+            let j =
+                storyhash_core::shingle::jaccard(&result.shingles[i], &result.shingles[k as usize]);
             removed.insert(docs[i].id.clone(), (docs[k as usize].id.clone(), j));
         }
     }
