@@ -16,6 +16,7 @@ use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
 use storyhash::input::{read_sources, resolve_sources, InputFile, ReadOptions, Source};
 use storyhash::output::{write_atomically, AtomicFile};
 use storyhash::stopwords::Language;
+use storyhash::story::{cluster_stories, Granularity, StoryReport};
 use storyhash::{
     pipeline, Index, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, SketchKind,
     Warning,
@@ -41,10 +42,45 @@ enum Command {
     /// few hundred bytes per document, never the text. Kept records are written exactly
     /// as they were in the input.
     Dedup(DedupArgs),
+    /// Group documents into stories (or events), with near-duplicate groups nested.
+    ///
+    /// Terms are weighted by rarity in the input (idf) and titles count twice; groups
+    /// join the story whose centroid they resemble most, within a time window. With no
+    /// INPUT, uses the bundled seed articles.
+    Stories(StoriesArgs),
     /// A persistent, incremental index: create it, add documents as they arrive, ask
     /// whether new ones duplicate stored ones.
     #[command(subcommand)]
     Index(IndexCommand),
+}
+
+#[derive(Debug, Args)]
+struct StoriesArgs {
+    /// Inputs, as for `cluster`.
+    inputs: Vec<PathBuf>,
+    /// story (a topic thread over days) or event (one happening).
+    #[arg(long, default_value = "story")]
+    granularity: Granularity,
+    /// Override the weighted-Jaccard threshold.
+    #[arg(long, value_name = "T")]
+    threshold: Option<f64>,
+    /// Override the time window (e.g. 3d, 36h).
+    #[arg(long, value_parser = parse_duration)]
+    window: Option<i64>,
+    #[command(flatten)]
+    reading: Reading,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Worker threads (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Do not print warnings about skipped records.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,7 +405,42 @@ fn run(cli: Cli) -> Result<()> {
         Command::Cluster(args) => cluster(args),
         Command::Dedup(args) => dedup(args),
         Command::Index(command) => index(command),
+        Command::Stories(args) => stories(args),
     }
+}
+
+fn stories(args: StoriesArgs) -> Result<()> {
+    set_threads(args.threads)?;
+    let mut params = args.granularity.params();
+    if let Some(t) = args.threshold {
+        anyhow::ensure!(t > 0.0 && t <= 1.0, "threshold must be in (0, 1], got {t}");
+        params.threshold = t;
+    }
+    if let Some(w) = args.window {
+        params.window_seconds = w;
+    }
+    let read = read_sources(&sources(&args.inputs), &args.reading.options())?;
+    if !args.quiet {
+        print_warnings(&read.warnings);
+    }
+    let clustering = cluster_stories(&read.documents, &params)?;
+    let report = StoryReport::build(&read.documents, &clustering);
+    let write = |out: &mut dyn Write| match args.format {
+        Format::Text => report.write_text(out),
+        Format::Json => report.write_json(out),
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, |w| write(w))?,
+        None => {
+            let stdout = io::stdout();
+            let mut lock = io::BufWriter::new(stdout.lock());
+            match write(&mut lock).and_then(|()| lock.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.context("cannot write the report to standard output")?,
+            }
+        }
+    }
+    Ok(())
 }
 
 fn index(command: IndexCommand) -> Result<()> {

@@ -49,6 +49,7 @@ pub mod report;
 pub mod shingle;
 pub mod stem;
 pub mod stopwords;
+pub mod story;
 pub mod synth;
 pub mod tokenize;
 pub mod verify;

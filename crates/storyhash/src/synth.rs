@@ -34,6 +34,8 @@ pub struct SynthDoc {
     pub text: String,
     /// Documents with equal labels belong together (same original, or same event).
     pub label: u32,
+    /// Publication time (ISO 8601), where the generator sets one.
+    pub published: Option<String>,
 }
 
 /// A small deterministic generator (SplitMix64), so corpora never depend on a crate's
@@ -289,6 +291,7 @@ impl DupCorpus {
             id: String::new(),
             text: join(&paragraphs),
             label: label as u32,
+            published: None,
         }
     }
 
@@ -347,6 +350,14 @@ pub struct StoryCorpus {
     pub topic_share: f64,
     /// Words per article (inclusive range).
     pub words: (usize, usize),
+    /// Events happen on days spread over this many days; articles about one event
+    /// appear within a day of it. 0: no publication times.
+    pub days: u32,
+    /// Fraction of articles republished as a near-duplicate copy (2% word edits).
+    pub copied_fraction: f64,
+    /// Events that share one topic's vocabulary (their own names stay distinct): the
+    /// hard case where "same topic" is not "same event". 1: every event its own topic.
+    pub events_per_topic: usize,
 }
 
 impl Default for StoryCorpus {
@@ -365,6 +376,9 @@ impl Default for StoryCorpus {
             name_share: 0.1,
             topic_share: 0.4,
             words: (250, 600),
+            days: 30,
+            copied_fraction: 0.2,
+            events_per_topic: 1,
         }
     }
 }
@@ -375,13 +389,21 @@ impl StoryCorpus {
         let mut rng = Rng::new(self.seed);
         let vocab = Vocabulary::new(self.script, 30_000, self.seed ^ 0x5A5A);
         let mut docs = Vec::new();
+        let mut topic: Vec<String> = Vec::new();
         for event in 0..self.events {
             let names: Vec<String> = (0..self.names_per_event)
                 .map(|_| vocab.rare_word(&mut rng))
                 .collect();
-            let topic: Vec<String> = (0..self.topic_words_per_event)
-                .map(|_| vocab.rare_word(&mut rng))
-                .collect();
+            if event % self.events_per_topic.max(1) == 0 {
+                topic = (0..self.topic_words_per_event)
+                    .map(|_| vocab.rare_word(&mut rng))
+                    .collect();
+            }
+            let event_day = if self.days == 0 {
+                0
+            } else {
+                rng.range(0, self.days as usize - 1) as i64
+            };
             for _ in 0..rng.range(1, self.max_articles) {
                 let n = rng.range(self.words.0, self.words.1);
                 let words: Vec<String> = (0..n)
@@ -398,11 +420,38 @@ impl StoryCorpus {
                     .collect();
                 let paragraphs: Vec<Vec<String>> =
                     words.chunks(60).map(<[String]>::to_vec).collect();
+                let published = (self.days > 0).then(|| {
+                    let seconds = event_day * 86_400 + rng.range(0, 86_400) as i64;
+                    format_time(1_735_689_600 + seconds) // from 2025-01-01
+                });
                 docs.push(SynthDoc {
                     id: String::new(),
                     text: join(&paragraphs),
                     label: event as u32,
+                    published: published.clone(),
                 });
+                if rng.chance(self.copied_fraction) {
+                    let copy: Vec<Vec<String>> = paragraphs
+                        .iter()
+                        .map(|p| {
+                            p.iter()
+                                .map(|w| {
+                                    if rng.chance(0.02) {
+                                        vocab.sample(&mut rng).to_string()
+                                    } else {
+                                        w.clone()
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    docs.push(SynthDoc {
+                        id: String::new(),
+                        text: join(&copy),
+                        label: event as u32,
+                        published,
+                    });
+                }
             }
         }
         rng.shuffle(&mut docs);
@@ -411,6 +460,28 @@ impl StoryCorpus {
         }
         docs
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds (proleptic Gregorian, UTC).
+fn format_time(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rem = seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Pairwise precision and recall of a clustering against labels: over all pairs of
@@ -485,6 +556,16 @@ mod tests {
         assert!(docs.len() > 250, "{} docs", docs.len());
         let labels: std::collections::HashSet<u32> = docs.iter().map(|d| d.label).collect();
         assert_eq!(labels.len(), 200);
+    }
+
+    #[test]
+    fn generated_times_parse_back() {
+        for seconds in [0, 1_735_689_600, 1_740_832_200, 951_782_400] {
+            assert_eq!(
+                crate::doc::parse_published(&format_time(seconds)),
+                Some(seconds)
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod index;
 mod properties;
 mod seeds;
 mod statistics;
+mod stories;
 
 use std::path::PathBuf;
 
