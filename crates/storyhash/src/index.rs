@@ -28,7 +28,7 @@ use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{band_keys_into, LshParams};
-use crate::minhash::MinHasher;
+use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
@@ -95,7 +95,15 @@ struct Prepared {
     published: Option<i64>,
     set: Box<[u32]>,
     keys: Option<Vec<u32>>,
+    signature: Vec<u32>,
 }
+
+/// Candidates whose MinHash estimate falls this far below the threshold skip the exact
+/// comparison. With k = 128 the estimate's standard deviation is at most 0.044, so a
+/// pair truly at the threshold is estimated this low with probability below 10^-8; the
+/// filter saves the exact comparison for the many chance collisions of documents that
+/// share only boilerplate.
+const PREFILTER_MARGIN: f64 = 0.25;
 
 /// Everything behind the lock. Slots are dense positions; removed slots stay as
 /// tombstones (`alive == false`) until the next save.
@@ -106,6 +114,9 @@ struct State {
     alive: Vec<bool>,
     sets: Vec<Box<[u32]>>,
     keys: Vec<Option<Vec<u32>>>,
+    /// MinHash signatures, `num_perm` per slot, for the prefilter.
+    signatures: Vec<u32>,
+    num_perm: usize,
     links: Vec<Vec<(u32, f32)>>,
     by_id: HashMap<String, u32>,
     buckets: BandIndex,
@@ -148,6 +159,7 @@ impl Index {
         let state = State {
             buckets: BandIndex::new(lsh.bands),
             components: UnionFind::new(0),
+            num_perm: params.num_perm,
             ..State::default()
         };
         Ok(Index {
@@ -210,6 +222,7 @@ impl Index {
             published: doc.published.as_deref().and_then(parse_published),
             set: set.into_boxed_slice(),
             keys,
+            signature,
         }
     }
 
@@ -252,11 +265,33 @@ impl Index {
             .par_iter()
             .map_init(Scratch::default, |scratch, doc| self.prepare(doc, scratch))
             .collect();
+        let threshold = self.params.threshold;
         let mut state = self.write();
-        prepared
+        // Matches against what was stored before the batch, in parallel; then, in order,
+        // against the batch's own earlier documents, and insert.
+        let watermark = state.ids.len() as u32;
+        let earlier: Vec<Vec<Match>> = {
+            let shared: &State = &state;
+            prepared
+                .par_iter()
+                .map(|p| shared.matches_from(p, threshold, 0))
+                .collect()
+        };
+        let decisions = prepared
             .into_iter()
-            .map(|p| state.insert(p, self.params.threshold))
-            .collect()
+            .zip(earlier)
+            .map(|(p, mut matches)| {
+                if state.by_id.contains_key(&p.id) {
+                    return Err(Error::DuplicateId(p.id));
+                }
+                if watermark < state.ids.len() as u32 {
+                    matches.extend(state.matches_from(&p, threshold, watermark));
+                }
+                state.insert_with(p, matches)
+            })
+            .collect();
+        state.buckets.maybe_merge();
+        decisions
     }
 
     /// Removes a document; its links go with it, which may split its cluster.
@@ -381,6 +416,7 @@ impl Index {
         let mut set_values = Vec::new();
         let mut keyed = Vec::with_capacity(live.len());
         let mut keys = Vec::new();
+        let mut signatures = Vec::with_capacity(live.len() * self.params.num_perm);
         let mut link_ends = Vec::with_capacity(live.len());
         let mut link_to = Vec::new();
         let mut link_jaccard = Vec::new();
@@ -396,6 +432,8 @@ impl Index {
             if let Some(k) = &state.keys[s] {
                 keys.extend_from_slice(k);
             }
+            let k = self.params.num_perm;
+            signatures.extend_from_slice(&state.signatures[s * k..(s + 1) * k]);
             for &(other, j) in &state.links[s] {
                 let other = new_slot[other as usize];
                 if other != u32::MAX {
@@ -413,6 +451,7 @@ impl Index {
         w.u32s(&set_values);
         w.bytes(&keyed);
         w.u32s(&keys);
+        w.u32s(&signatures);
         w.u64s(&link_ends);
         w.u32s(&link_to);
         w.f32s(&link_jaccard);
@@ -448,6 +487,7 @@ impl Index {
         let set_values = r.u32s()?;
         let keyed = r.bytes()?;
         let keys = r.u32s()?;
+        let signatures = r.u32s()?;
         let link_ends = r.u64s()?;
         let link_to = r.u32s()?;
         let link_jaccard = r.f32s()?;
@@ -499,6 +539,10 @@ impl Index {
         let id_ranges = slices(&id_ends, id_bytes.len()).ok_or_else(bad)?;
         let set_ranges = slices(&set_ends, set_values.len()).ok_or_else(bad)?;
         let link_ranges = slices(&link_ends, link_to.len()).ok_or_else(bad)?;
+        let k = index.params.num_perm;
+        if signatures.len() != n * k {
+            return Err(r.inconsistent("signatures do not match the documents"));
+        }
         if keyed.iter().filter(|&&k| k == 1).count() * bands != keys.len() {
             return Err(r.inconsistent("band keys do not match the documents"));
         }
@@ -533,6 +577,7 @@ impl Index {
                     when,
                     set_values[set_ranges[slot].clone()].into(),
                     doc_keys,
+                    &signatures[slot * k..(slot + 1) * k],
                     links,
                 );
             }
@@ -545,18 +590,33 @@ impl Index {
 
 impl State {
     fn matches(&self, p: &Prepared, threshold: f64) -> Vec<Match> {
+        self.matches_from(p, threshold, 0)
+    }
+
+    /// Matches among slots numbered `min_slot` or more.
+    fn matches_from(&self, p: &Prepared, threshold: f64, min_slot: u32) -> Vec<Match> {
         let Some(keys) = &p.keys else {
             return Vec::new();
         };
         let mut candidates: Vec<u32> = Vec::new();
         for (band, &key) in keys.iter().enumerate() {
-            self.buckets.lookup(band, key, &mut candidates);
+            // Slots from `min_slot` on were added since the last merge (merges wait for
+            // the end of a batch), so only the recent maps can hold them.
+            self.buckets
+                .lookup(band, key, min_slot > 0, &mut candidates);
         }
+        candidates.retain(|&s| s >= min_slot);
         candidates.sort_unstable();
         candidates.dedup();
+        let k = self.num_perm;
+        let floor = threshold - PREFILTER_MARGIN;
         let mut found: Vec<(u32, Match)> = candidates
             .into_iter()
             .filter(|&s| self.alive[s as usize])
+            .filter(|&s| {
+                let stored = &self.signatures[s as usize * k..(s as usize + 1) * k];
+                estimate_jaccard(&p.signature, stored) >= floor
+            })
             .filter_map(|s| {
                 let stored = &self.sets[s as usize];
                 let j = jaccard(&p.set, stored);
@@ -587,12 +647,37 @@ impl State {
             return Err(Error::DuplicateId(p.id));
         }
         let matches = self.matches(&p, threshold);
+        let decision = self.insert_with(p, matches);
+        self.buckets.maybe_merge();
+        decision
+    }
+
+    /// Stores `p`, linked to `matches` (computed by the caller against this state).
+    fn insert_with(&mut self, p: Prepared, mut matches: Vec<Match>) -> Result<Decision> {
+        matches.retain(|m| self.by_id.contains_key(&m.id));
+        // Cluster names may have changed since the matches were computed.
+        for m in &mut matches {
+            let slot = self.by_id[&m.id];
+            m.cluster = self.cluster_name(slot);
+        }
+        matches.sort_by(|a, b| {
+            b.jaccard
+                .total_cmp(&a.jaccard)
+                .then_with(|| self.by_id[&a.id].cmp(&self.by_id[&b.id]))
+        });
         let slots: Vec<(u32, f32)> = matches
             .iter()
             .map(|m| (self.by_id[&m.id], m.jaccard as f32))
             .collect();
         let id = p.id.clone();
-        let slot = self.push(p.id, p.published, p.set, p.keys, slots.clone());
+        let slot = self.push(
+            p.id,
+            p.published,
+            p.set,
+            p.keys,
+            &p.signature,
+            slots.clone(),
+        );
         for &(other, j) in &slots {
             self.links[other as usize].push((slot, j));
             self.join(slot, other);
@@ -606,14 +691,18 @@ impl State {
     }
 
     /// Appends a slot (links given from the new slot's side only).
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         id: String,
         published: Option<i64>,
         set: Box<[u32]>,
         keys: Option<Vec<u32>>,
+        signature: &[u32],
         links: Vec<(u32, f32)>,
     ) -> u32 {
+        debug_assert_eq!(signature.len(), self.num_perm);
+        self.signatures.extend_from_slice(signature);
         let slot = self.ids.len() as u32;
         if let Some(keys) = &keys {
             self.buckets.insert(slot, keys);
@@ -635,15 +724,17 @@ impl State {
 
     /// Appends a slot read from a file, whose band entries arrive separately as the
     /// sorted base arrays.
+    #[allow(clippy::too_many_arguments)]
     fn push_loaded(
         &mut self,
         id: String,
         published: Option<i64>,
         set: Box<[u32]>,
         keys: Option<Vec<u32>>,
+        signature: &[u32],
         links: Vec<(u32, f32)>,
     ) {
-        self.push(id, published, set, None, links);
+        self.push(id, published, set, None, signature, links);
         let slot = self.ids.len() - 1;
         self.keys[slot] = keys;
     }
@@ -727,7 +818,13 @@ impl BandIndex {
         self.base = base;
     }
 
-    fn lookup(&self, band: usize, key: u32, out: &mut Vec<u32>) {
+    fn lookup(&self, band: usize, key: u32, recent_only: bool, out: &mut Vec<u32>) {
+        if let Some(slots) = self.recent[band].get(&key) {
+            out.extend_from_slice(slots);
+        }
+        if recent_only {
+            return;
+        }
         let base = &self.base[band];
         let low = u64::from(key) << 32;
         let start = base.partition_point(|&e| e < low);
@@ -737,9 +834,6 @@ impl BandIndex {
                 .take_while(|&&e| e >> 32 == u64::from(key))
                 .map(|&e| e as u32),
         );
-        if let Some(slots) = self.recent[band].get(&key) {
-            out.extend_from_slice(slots);
-        }
     }
 
     fn insert(&mut self, slot: u32, keys: &[u32]) {
@@ -747,6 +841,10 @@ impl BandIndex {
             self.recent[band].entry(key).or_default().push(slot);
         }
         self.recent_docs += 1;
+    }
+
+    /// Merges the recent maps into the base once they have grown enough.
+    fn maybe_merge(&mut self) {
         if self.recent_docs > MIN_MERGE.max(self.base_docs / 8) {
             self.merge();
         }
