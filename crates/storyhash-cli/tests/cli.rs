@@ -136,6 +136,27 @@ fn clean_variants_read_without_warnings() {
 }
 
 #[test]
+fn bidi_marks_do_not_hide_an_exact_copy() {
+    let out = storyhash(&[
+        "cluster",
+        "--strict",
+        "--format",
+        "json",
+        &path("bad/bidi_mixed.jsonl"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        report["clusters"][0]["members"],
+        serde_json::json!(["a", "b"])
+    );
+    assert_eq!(
+        report["clusters"][0]["documents"][1]["similarity_to_representative"],
+        1.0
+    );
+}
+
+#[test]
 fn wordless_texts_match_only_exact_copies() {
     let out = storyhash(&[
         "cluster",

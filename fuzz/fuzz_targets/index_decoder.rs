@@ -1,0 +1,30 @@
+//! Any bytes as an index file: opening must fail cleanly or yield a usable index, never
+//! panic or misread. Inputs that start from a real index (the seed corpus in
+//! `run.sh` copies the checked-in fixture) explore the structure behind the checksum.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use storyhash::{Document, Index};
+
+fuzz_target!(|data: &[u8]| {
+    // As given: the checksum refuses nearly everything.
+    let _ = Index::from_bytes(Path::new("fuzz.shix"), data);
+    // With a valid checksum (and length) written over it, so that the decoder behind the
+    // checksum sees arbitrary payloads, as it would from a faulty writer.
+    if data.len() < 32 {
+        return;
+    }
+    let mut fixed = data.to_vec();
+    let payload = (fixed.len() - 32) as u64;
+    fixed[16..24].copy_from_slice(&payload.to_le_bytes());
+    let body = fixed.len() - 8;
+    let checksum = xxhash_rust::xxh3::xxh3_64(&fixed[..body]);
+    fixed[body..].copy_from_slice(&checksum.to_le_bytes());
+    if let Ok(index) = Index::from_bytes(Path::new("fuzz.shix"), &fixed) {
+        let _ = index.stats();
+        let _ = index.query(&Document::new("probe", "a probe document for the index"));
+        let _ = index.to_bytes();
+    }
+});
