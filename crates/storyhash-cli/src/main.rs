@@ -425,22 +425,10 @@ fn stories(args: StoriesArgs) -> Result<()> {
     }
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);
-    let write = |out: &mut dyn Write| match args.format {
+    emit(args.output.as_deref(), |out| match args.format {
         Format::Text => report.write_text(out),
         Format::Json => report.write_json(out),
-    };
-    match &args.output {
-        Some(path) => write_atomically(path, |w| write(w))?,
-        None => {
-            let stdout = io::stdout();
-            let mut lock = io::BufWriter::new(stdout.lock());
-            match write(&mut lock).and_then(|()| lock.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.context("cannot write the report to standard output")?,
-            }
-        }
-    }
-    Ok(())
+    })
 }
 
 fn index(command: IndexCommand) -> Result<()> {
@@ -773,11 +761,18 @@ fn cluster(args: ClusterArgs) -> Result<()> {
     }
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);
-    let write = |out: &mut dyn Write| match args.format {
+    emit(args.output.as_deref(), |out| match args.format {
         Format::Text => report.write_text(out),
         Format::Json => report.write_json(out),
-    };
-    match &args.output {
+    })
+}
+
+/// Writes a report to `output` atomically, or to standard output.
+fn emit(
+    output: Option<&std::path::Path>,
+    write: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    match output {
         Some(path) => write_atomically(path, |w| write(w))?,
         None => {
             let stdout = io::stdout();

@@ -572,14 +572,14 @@ impl Index {
                     });
                 }
                 let when = (has_published[slot] == 1).then_some(published[slot]);
-                state.push_loaded(
+                let stored = Prepared {
                     id,
-                    when,
-                    set_values[set_ranges[slot].clone()].into(),
-                    doc_keys,
-                    &signatures[slot * k..(slot + 1) * k],
-                    links,
-                );
+                    published: when,
+                    set: set_values[set_ranges[slot].clone()].into(),
+                    keys: doc_keys,
+                    signature: signatures[slot * k..(slot + 1) * k].to_vec(),
+                };
+                state.push(stored, links, true);
             }
             state.buckets.set_base(band_arrays);
             state.rebuild_components();
@@ -670,14 +670,7 @@ impl State {
             .map(|m| (self.by_id[&m.id], m.jaccard as f32))
             .collect();
         let id = p.id.clone();
-        let slot = self.push(
-            p.id,
-            p.published,
-            p.set,
-            p.keys,
-            &p.signature,
-            slots.clone(),
-        );
+        let slot = self.push(p, slots.clone(), false);
         for &(other, j) in &slots {
             self.links[other as usize].push((slot, j));
             self.join(slot, other);
@@ -690,53 +683,28 @@ impl State {
         })
     }
 
-    /// Appends a slot (links given from the new slot's side only).
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        id: String,
-        published: Option<i64>,
-        set: Box<[u32]>,
-        keys: Option<Vec<u32>>,
-        signature: &[u32],
-        links: Vec<(u32, f32)>,
-    ) -> u32 {
-        debug_assert_eq!(signature.len(), self.num_perm);
-        self.signatures.extend_from_slice(signature);
+    /// Appends a slot (links given from the new slot's side only). Its band keys go into
+    /// the recent bucket maps unless `keys_in_base` says the loaded base arrays hold them.
+    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, keys_in_base: bool) -> u32 {
+        debug_assert_eq!(p.signature.len(), self.num_perm);
+        self.signatures.extend_from_slice(&p.signature);
         let slot = self.ids.len() as u32;
-        if let Some(keys) = &keys {
+        if let (Some(keys), false) = (&p.keys, keys_in_base) {
             self.buckets.insert(slot, keys);
         }
-        if let Some(t) = published {
+        if let Some(t) = p.published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
         }
-        self.by_id.insert(id.clone(), slot);
-        self.ids.push(id);
-        self.published.push(published);
+        self.by_id.insert(p.id.clone(), slot);
+        self.ids.push(p.id);
+        self.published.push(p.published);
         self.alive.push(true);
-        self.sets.push(set);
-        self.keys.push(keys);
+        self.sets.push(p.set);
+        self.keys.push(p.keys);
         self.links.push(links);
         self.components.push();
         self.first_of_root.push(slot);
         slot
-    }
-
-    /// Appends a slot read from a file, whose band entries arrive separately as the
-    /// sorted base arrays.
-    #[allow(clippy::too_many_arguments)]
-    fn push_loaded(
-        &mut self,
-        id: String,
-        published: Option<i64>,
-        set: Box<[u32]>,
-        keys: Option<Vec<u32>>,
-        signature: &[u32],
-        links: Vec<(u32, f32)>,
-    ) {
-        self.push(id, published, set, None, signature, links);
-        let slot = self.ids.len() - 1;
-        self.keys[slot] = keys;
     }
 
     fn join(&mut self, a: u32, b: u32) {
