@@ -18,6 +18,10 @@
 //! 9. [`report`] explains the clusters to people and machines ([`Report`]).
 //!
 //! [`pipeline::run`] composes stages 2–8 under one [`Params`], usually a [`Preset`].
+//! Three uses build on the same stages: [`dedup`] streams a corpus of any size through
+//! them in three passes with bounded memory; [`index`] keeps a persistent, incremental
+//! [`Index`] (saved by [`persist`]) for ingestion pipelines; [`story`] groups rewrites of
+//! one event with weighted terms and time, copies nested inside.
 //!
 //! ```
 //! use storyhash::{pipeline, Document, Preset};
