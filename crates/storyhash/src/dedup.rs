@@ -4,7 +4,8 @@
 //!
 //! 1. **Sign** (pass 1): read records in batches, parse and analyze them in parallel,
 //!    and keep per document only its id, length, publication time and LSH band keys
-//!    (see [`BYTES_PER_DOCUMENT`]). Bad records become warnings.
+//!    (4 bytes per band key, 44 for the rest, plus the id's bytes: 212 + id with the
+//!    `dup` preset's 42 bands). Bad records become warnings.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]).
 //! 3. **Verify** (pass 2): read the input again and compute the exact shingle sets of
 //!    the documents in some candidate pair only, as sorted 32-bit hashes (identical sets
@@ -42,11 +43,6 @@ use crate::verify::ScoredPair;
 /// batch of news articles stays within a few tens of megabytes.
 const BATCH_RECORDS: usize = 8192;
 const BATCH_BYTES: usize = 32 << 20;
-
-/// Bytes kept per document between passes, besides its id: 4 per band key, 4 for the
-/// length, 16 for the optional publication time, 8 for the record number, plus the id's
-/// `Box<str>` (16 + its length). With the `dup` preset's 42 bands: 196 + id bytes.
-pub const BYTES_PER_DOCUMENT: &str = "4·bands + 44 + id length";
 
 /// What a dedup run needs besides its input.
 #[derive(Debug, Clone)]

@@ -173,11 +173,6 @@ impl BandKeys {
         self.keys.extend_from_slice(keys);
     }
 
-    /// Bytes held per document.
-    pub fn bytes_per_document(&self) -> usize {
-        4 * self.bands + std::mem::size_of::<DocIndex>()
-    }
-
     /// Candidate pairs: per band (in parallel), (key, doc) packed into a u64, sorted, and
     /// cut into buckets of equal keys; pairs deduplicated across bands.
     pub fn candidate_pairs(&self) -> Candidates {

@@ -10,7 +10,7 @@
 //!   one of k bins and the bin keeps its minimum, O(n + k) per document. Bins no shingle
 //!   reached borrow the value of a filled bin found by probing a fixed sequence of bins
 //!   (a 2-universal hash of the bin and the attempt number), the same sequence for
-//!   every document, which keeps P[agree] = J exactly. Expected O(k log k) probes in the
+//!   every document, which keeps P(agree) = J exactly. Expected O(k log k) probes in the
 //!   worst case of very short documents. Its estimate has the same (zero) bias, and its
 //!   variance is lower: for a union of f ≥ k shingles, J(1−J)/k · (1 − (k−1)/(f−1)),
 //!   since the bins sample the union without replacement (Li, Owen, Zhang 2012). For

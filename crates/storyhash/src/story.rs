@@ -439,7 +439,7 @@ pub fn icws(v: &[(u64, f64)], k: usize, seed: u64) -> Vec<u32> {
     out
 }
 
-/// Surface terms are kept per story; this maps a story's documents to report rows.
+/// The story of each document, by input position (for scoring against labels).
 pub fn story_of_documents(clustering: &StoryClustering, n: usize) -> Vec<usize> {
     let mut out = vec![0; n];
     for (s, story) in clustering.stories.iter().enumerate() {
