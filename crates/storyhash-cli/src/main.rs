@@ -469,7 +469,7 @@ fn index(command: IndexCommand) -> Result<()> {
                         format,
                         &decision.id,
                         &decision.matches,
-                        Some(&decision.cluster),
+                        Some((&decision.cluster, &decision.story)),
                     )?,
                     Err(e) => {
                         if reading.strict {
@@ -561,13 +561,14 @@ fn write_decision(
     format: Format,
     id: &str,
     matches: &[storyhash::Match],
-    cluster: Option<&str>,
+    placed: Option<(&str, &str)>,
 ) -> Result<()> {
     match format {
         Format::Json => {
             let mut value = serde_json::json!({ "id": id, "duplicate": !matches.is_empty(), "matches": matches });
-            if let Some(cluster) = cluster {
+            if let Some((cluster, story)) = placed {
                 value["cluster"] = serde_json::Value::from(cluster);
+                value["story"] = serde_json::Value::from(story);
             }
             writeln!(out, "{value}")?;
         }
@@ -586,8 +587,8 @@ fn write_decision(
             if matches.len() > 1 {
                 write!(out, " and {} more", matches.len() - 1)?;
             }
-            match (cluster, best) {
-                (Some(c), _) => writeln!(out, "; cluster {c}")?,
+            match (placed, best) {
+                (Some((c, story)), _) => writeln!(out, "; cluster {c}; story {story}")?,
                 (None, Some(m)) => writeln!(out, "; cluster {}", m.cluster)?,
                 (None, None) => writeln!(out)?,
             }

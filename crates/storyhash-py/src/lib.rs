@@ -97,6 +97,8 @@ struct Decision {
     id: String,
     matches: Vec<Match>,
     cluster: String,
+    story: String,
+    story_score: f64,
     is_duplicate: bool,
 }
 
@@ -119,6 +121,8 @@ impl From<storyhash_core::Decision> for Decision {
             is_duplicate: d.is_duplicate(),
             id: d.id,
             cluster: d.cluster,
+            story: d.story,
+            story_score: d.story_score,
             matches: d.matches.into_iter().map(Match::from).collect(),
         }
     }
@@ -221,6 +225,11 @@ impl Index {
     /// Drops documents published more than `seconds` before the newest one.
     fn evict_window(&self, seconds: i64) -> usize {
         self.inner.evict_window(seconds)
+    }
+
+    /// The story of a stored document (named by its first document), or None.
+    fn story_of(&self, id: &str) -> Option<String> {
+        self.inner.story_of(id)
     }
 
     /// The cluster of a stored document, or None.

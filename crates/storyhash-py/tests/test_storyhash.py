@@ -24,7 +24,9 @@ def test_insert_or_match_reports_duplicates_and_clusters():
     assert second.matches[0].id == "a"
     assert 0.4 <= second.matches[0].jaccard < 1.0
     assert second.cluster == "a"
-    assert not index.insert_or_match("c", OTHER).is_duplicate
+    assert second.story == "a" and index.story_of("b") == "a"
+    third = index.insert_or_match("c", OTHER)
+    assert not third.is_duplicate and third.story == "c"
     assert len(index) == 3 and "b" in index
     assert index.clusters() == {"a": ["a", "b"]}
     with pytest.raises(ValueError, match="already in the index"):

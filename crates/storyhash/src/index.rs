@@ -33,6 +33,8 @@ use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::{intersection_size, jaccard};
+use crate::story::{story_tokenizer, term_frequencies, Granularity, StoryParams, StoryTracker};
+use crate::tokenize::Tokenizer;
 
 /// The index file format this build writes; [`SUPPORTED_VERSIONS`] are those it reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -63,6 +65,12 @@ pub struct Decision {
     pub matches: Vec<Match>,
     /// The cluster the document is in after insertion (its own id if it matched nothing).
     pub cluster: String,
+    /// The story the document joined, named by its first document (its own id if it
+    /// started one). A near-duplicate joins the story of what it copies.
+    pub story: String,
+    /// The time-decayed weighted similarity to the story that attached it (1 for a copy
+    /// or a new story).
+    pub story_score: f64,
 }
 
 impl Decision {
@@ -96,6 +104,8 @@ struct Prepared {
     set: Box<[u32]>,
     keys: Option<Vec<u32>>,
     signature: Vec<u32>,
+    /// Story-layer term frequencies, sorted by term.
+    terms: Box<[(u64, f32)]>,
 }
 
 /// Candidates whose MinHash estimate falls this far below the threshold skip the exact
@@ -117,6 +127,11 @@ struct State {
     /// MinHash signatures, `num_perm` per slot, for the prefilter.
     signatures: Vec<u32>,
     num_perm: usize,
+    /// Story-layer terms per slot.
+    terms: Vec<Box<[(u64, f32)]>>,
+    /// Story of each slot: the slot that started it.
+    story_of: Vec<u32>,
+    tracker: StoryTracker,
     links: Vec<Vec<(u32, f32)>>,
     by_id: HashMap<String, u32>,
     buckets: BandIndex,
@@ -130,6 +145,7 @@ struct State {
 #[derive(Debug, Serialize, Deserialize)]
 struct IndexMeta {
     params: Params,
+    story: StoryParams,
     writer: String,
     documents: u64,
 }
@@ -137,6 +153,8 @@ struct IndexMeta {
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
+    story_params: StoryParams,
+    story_tokenizer: Tokenizer,
     lsh: LshParams,
     analyzer: Analyzer,
     hasher: MinHasher,
@@ -153,16 +171,25 @@ impl std::fmt::Debug for Index {
 }
 
 impl Index {
-    /// An empty index with `params` (usually a preset's).
+    /// An empty index with `params` (usually a preset's) and stories at the `story`
+    /// granularity.
     pub fn new(params: Params) -> Result<Index> {
+        Index::with_stories(params, Granularity::Story.params())
+    }
+
+    /// An empty index with `params` for near-duplicates and `story` for stories.
+    pub fn with_stories(params: Params, story: StoryParams) -> Result<Index> {
         let lsh = params.lsh()?;
         let state = State {
             buckets: BandIndex::new(lsh.bands),
             components: UnionFind::new(0),
             num_perm: params.num_perm,
+            tracker: StoryTracker::new(story.clone()),
             ..State::default()
         };
         Ok(Index {
+            story_tokenizer: story_tokenizer(),
+            story_params: story,
             analyzer: Analyzer::new(&params),
             hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
             lsh,
@@ -223,6 +250,8 @@ impl Index {
             set: set.into_boxed_slice(),
             keys,
             signature,
+            terms: term_frequencies(&self.story_tokenizer, doc, self.story_params.title_weight)
+                .into_boxed_slice(),
         }
     }
 
@@ -342,6 +371,13 @@ impl Index {
         Some(state.cluster_name(slot))
     }
 
+    /// The story of a stored document, named by its first document.
+    pub fn story_of(&self, id: &str) -> Option<String> {
+        let state = self.read();
+        let slot = *state.by_id.get(id)?;
+        Some(state.ids[state.story_of[slot as usize] as usize].clone())
+    }
+
     /// Every multi-member cluster: (cluster name, member ids in insertion order).
     pub fn clusters(&self) -> Vec<(String, Vec<String>)> {
         let mut state = self.write();
@@ -405,6 +441,7 @@ impl Index {
         let mut w = PayloadWriter::default();
         w.meta(&IndexMeta {
             params: self.params.clone(),
+            story: self.story_params.clone(),
             writer: format!("storyhash {}", env!("CARGO_PKG_VERSION")),
             documents: live.len() as u64,
         })?;
@@ -417,6 +454,12 @@ impl Index {
         let mut keyed = Vec::with_capacity(live.len());
         let mut keys = Vec::new();
         let mut signatures = Vec::with_capacity(live.len() * self.params.num_perm);
+        let mut term_ends = Vec::with_capacity(live.len());
+        let mut term_ids = Vec::new();
+        let mut term_weights = Vec::new();
+        // A story is renamed after its first surviving member.
+        let mut story_names: HashMap<u32, u32> = HashMap::new();
+        let mut stories = Vec::with_capacity(live.len());
         let mut link_ends = Vec::with_capacity(live.len());
         let mut link_to = Vec::new();
         let mut link_jaccard = Vec::new();
@@ -434,6 +477,13 @@ impl Index {
             }
             let k = self.params.num_perm;
             signatures.extend_from_slice(&state.signatures[s * k..(s + 1) * k]);
+            for &(t, w) in state.terms[s].iter() {
+                term_ids.push(t);
+                term_weights.push(w);
+            }
+            term_ends.push(term_ids.len() as u64);
+            let named = *story_names.entry(state.story_of[s]).or_insert(new_slot[s]);
+            stories.push(named);
             for &(other, j) in &state.links[s] {
                 let other = new_slot[other as usize];
                 if other != u32::MAX {
@@ -452,6 +502,10 @@ impl Index {
         w.bytes(&keyed);
         w.u32s(&keys);
         w.u32s(&signatures);
+        w.u64s(&term_ends);
+        w.u64s(&term_ids);
+        w.f32s(&term_weights);
+        w.u32s(&stories);
         w.u64s(&link_ends);
         w.u32s(&link_to);
         w.f32s(&link_jaccard);
@@ -488,6 +542,10 @@ impl Index {
         let keyed = r.bytes()?;
         let keys = r.u32s()?;
         let signatures = r.u32s()?;
+        let term_ends = r.u64s()?;
+        let term_ids = r.u64s()?;
+        let term_weights = r.f32s()?;
+        let stories = r.u32s()?;
         let link_ends = r.u64s()?;
         let link_to = r.u32s()?;
         let link_jaccard = r.f32s()?;
@@ -506,7 +564,8 @@ impl Index {
             }
             band_arrays.push(array);
         }
-        let index = Index::new(meta.params).map_err(|e| r.inconsistent(&e.to_string()))?;
+        let index = Index::with_stories(meta.params, meta.story)
+            .map_err(|e| r.inconsistent(&e.to_string()))?;
         let bands = index.lsh.bands;
         let lengths_agree = [
             id_ends.len(),
@@ -538,6 +597,17 @@ impl Index {
         let bad = || r.inconsistent("offsets out of order or out of range");
         let id_ranges = slices(&id_ends, id_bytes.len()).ok_or_else(bad)?;
         let set_ranges = slices(&set_ends, set_values.len()).ok_or_else(bad)?;
+        if term_ids.len() != term_weights.len() || term_ends.len() != n || stories.len() != n {
+            return Err(r.inconsistent("story terms do not match the documents"));
+        }
+        let term_ranges = slices(&term_ends, term_ids.len()).ok_or_else(bad)?;
+        if stories
+            .iter()
+            .enumerate()
+            .any(|(slot, &story)| story as usize > slot)
+        {
+            return Err(r.inconsistent("a story names a later document"));
+        }
         let link_ranges = slices(&link_ends, link_to.len()).ok_or_else(bad)?;
         let k = index.params.num_perm;
         if signatures.len() != n * k {
@@ -572,14 +642,23 @@ impl Index {
                     });
                 }
                 let when = (has_published[slot] == 1).then_some(published[slot]);
+                let terms: Box<[(u64, f32)]> = term_ranges[slot]
+                    .clone()
+                    .map(|i| (term_ids[i], term_weights[i]))
+                    .collect();
+                state.tracker.count(&terms);
+                state
+                    .tracker
+                    .assign(&terms, when, Some(stories[slot]), slot as u32);
                 let stored = Prepared {
                     id,
                     published: when,
                     set: set_values[set_ranges[slot].clone()].into(),
                     keys: doc_keys,
                     signature: signatures[slot * k..(slot + 1) * k].to_vec(),
+                    terms,
                 };
-                state.push(stored, links, true);
+                state.push(stored, links, true, stories[slot]);
             }
             state.buckets.set_base(band_arrays);
             state.rebuild_components();
@@ -670,7 +749,15 @@ impl State {
             .map(|m| (self.by_id[&m.id], m.jaccard as f32))
             .collect();
         let id = p.id.clone();
-        let slot = self.push(p, slots.clone(), false);
+        let new_slot = self.ids.len() as u32;
+        let copied_story = slots
+            .first()
+            .map(|&(other, _)| self.story_of[other as usize]);
+        self.tracker.count(&p.terms);
+        let (story, story_score) =
+            self.tracker
+                .assign(&p.terms, p.published, copied_story, new_slot);
+        let slot = self.push(p, slots.clone(), false, story);
         for &(other, j) in &slots {
             self.links[other as usize].push((slot, j));
             self.join(slot, other);
@@ -680,12 +767,14 @@ impl State {
             id,
             matches,
             cluster,
+            story: self.ids[story as usize].clone(),
+            story_score,
         })
     }
 
     /// Appends a slot (links given from the new slot's side only). Its band keys go into
     /// the recent bucket maps unless `keys_in_base` says the loaded base arrays hold them.
-    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, keys_in_base: bool) -> u32 {
+    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, keys_in_base: bool, story: u32) -> u32 {
         debug_assert_eq!(p.signature.len(), self.num_perm);
         self.signatures.extend_from_slice(&p.signature);
         let slot = self.ids.len() as u32;
@@ -701,6 +790,8 @@ impl State {
         self.alive.push(true);
         self.sets.push(p.set);
         self.keys.push(p.keys);
+        self.terms.push(p.terms);
+        self.story_of.push(story);
         self.links.push(links);
         self.components.push();
         self.first_of_root.push(slot);
@@ -738,6 +829,8 @@ impl State {
             self.buckets.remove_recent(slot, &keys);
         }
         self.sets[s] = Box::new([]);
+        let terms = std::mem::take(&mut self.terms[s]);
+        self.tracker.uncount(&terms);
         for (other, _) in std::mem::take(&mut self.links[s]) {
             self.links[other as usize].retain(|&(x, _)| x != slot);
         }

@@ -684,3 +684,157 @@ impl StoryReport {
         Ok(())
     }
 }
+
+/// The terms of a document as the story layer weighs them before idf: (term hash,
+/// 1 + ln(count)), title occurrences counted `title_weight` times, sorted by term.
+pub(crate) fn term_frequencies(
+    tokenizer: &Tokenizer,
+    doc: &Document,
+    title_weight: f64,
+) -> Vec<(u64, f32)> {
+    let mut counts: HashMap<u64, f64> = HashMap::new();
+    let mut add = |text: &str, weight: f64| {
+        let normalized = normalize(text);
+        tokenizer.for_each_token(&normalized, |token| {
+            if token.chars().count() >= 2 || !token.is_ascii() {
+                *counts.entry(token_hash(token)).or_insert(0.0) += weight;
+            }
+        });
+    };
+    if let Some(title) = &doc.title {
+        add(title, title_weight);
+    }
+    add(&doc.text, 1.0);
+    let mut terms: Vec<(u64, f32)> = counts
+        .into_iter()
+        .map(|(t, c)| (t, (1.0 + c.ln()) as f32))
+        .collect();
+    terms.sort_by_key(|&(t, _)| t);
+    terms
+}
+
+/// The tokenizer of the story layer: stopwords of every language, Arabic stemming.
+pub(crate) fn story_tokenizer() -> Tokenizer {
+    Tokenizer::new(&TokenOptions {
+        stopwords: Language::ALL.to_vec(),
+        stem_arabic: true,
+    })
+}
+
+/// Incremental story assignment for the index: document frequencies kept up to date as
+/// documents arrive and leave, and per story a centroid, size and latest time. A new
+/// document is compared with the stories that contain its rarest terms (postings of
+/// its 12 highest-idf terms), which is where the rewrites of one event meet.
+#[derive(Debug, Default)]
+pub(crate) struct StoryTracker {
+    params: Option<StoryParams>,
+    df: HashMap<u64, u32>,
+    documents: u64,
+    stories: HashMap<u32, TrackedStory>,
+    postings: HashMap<u64, Vec<u32>>,
+}
+
+#[derive(Debug, Default)]
+struct TrackedStory {
+    centroid: HashMap<u64, f64>,
+    size: usize,
+    latest: Option<i64>,
+}
+
+/// Terms of a new document looked up in the postings.
+const RAREST_TERMS: usize = 12;
+
+impl StoryTracker {
+    pub(crate) fn new(params: StoryParams) -> Self {
+        StoryTracker {
+            params: Some(params),
+            ..StoryTracker::default()
+        }
+    }
+
+    fn idf(&self, t: u64) -> f64 {
+        let df = self.df.get(&t).copied().unwrap_or(0);
+        ((self.documents as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
+    }
+
+    /// Counts a document's terms in the document frequencies.
+    pub(crate) fn count(&mut self, terms: &[(u64, f32)]) {
+        self.documents += 1;
+        for &(t, _) in terms {
+            *self.df.entry(t).or_insert(0) += 1;
+        }
+    }
+
+    /// Removes a document's terms from the document frequencies. (Its weight stays in its
+    /// story's centroid until the index is next opened.)
+    pub(crate) fn uncount(&mut self, terms: &[(u64, f32)]) {
+        self.documents = self.documents.saturating_sub(1);
+        for &(t, _) in terms {
+            if let Some(df) = self.df.get_mut(&t) {
+                *df = df.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Chooses the story of a counted document: `forced` (the story of a near-duplicate
+    /// it copies) or the best candidate story, else a new story named `new_story`.
+    /// Returns the story and the score that attached it (1 for a new story or a copy).
+    pub(crate) fn assign(
+        &mut self,
+        terms: &[(u64, f32)],
+        when: Option<i64>,
+        forced: Option<u32>,
+        new_story: u32,
+    ) -> (u32, f64) {
+        let Some(params) = self.params.clone() else {
+            return (new_story, 1.0);
+        };
+        let vector: Weights = terms
+            .iter()
+            .map(|&(t, tf)| (t, f64::from(tf) * self.idf(t)))
+            .collect();
+        let (story, score) = match forced {
+            Some(s) => (s, 1.0),
+            None => {
+                let mut rarest: Vec<&(u64, f64)> = vector.iter().collect();
+                rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                let mut candidates: Vec<u32> = rarest
+                    .iter()
+                    .take(RAREST_TERMS)
+                    .filter_map(|(t, _)| self.postings.get(t))
+                    .flatten()
+                    .copied()
+                    .collect();
+                candidates.sort_unstable();
+                candidates.dedup();
+                let mut best: Option<(f64, u32)> = None;
+                for s in candidates {
+                    let story = &self.stories[&s];
+                    let Some(decay) = decay(when, story.latest, params.window_seconds) else {
+                        continue;
+                    };
+                    let score =
+                        weighted_jaccard_to_centroid(&vector, &story.centroid, story.size) * decay;
+                    if score >= params.threshold && best.is_none_or(|(b, _)| score > b) {
+                        best = Some((score, s));
+                    }
+                }
+                best.map_or((new_story, 1.0), |(score, s)| (s, score))
+            }
+        };
+        let entry = self.stories.entry(story).or_default();
+        for &(t, w) in &vector {
+            let slot = entry.centroid.entry(t).or_insert(0.0);
+            if *slot == 0.0 {
+                self.postings.entry(t).or_default().push(story);
+            }
+            *slot += w;
+        }
+        entry.size += 1;
+        entry.latest = match (entry.latest, when) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        (story, score)
+    }
+}

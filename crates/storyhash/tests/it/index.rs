@@ -263,3 +263,74 @@ fn index_is_send_and_sync_and_serves_readers_during_writes() {
     });
     assert_eq!(index.len(), docs.len());
 }
+
+/// Stories tracked by the index as documents arrive: rewrites of one event end in one
+/// story, copies join their original's story, and a saved index keeps its stories.
+#[test]
+fn the_index_assigns_stories_as_documents_arrive() {
+    use storyhash::story::agreement;
+    use storyhash::synth::StoryCorpus;
+    let generated = StoryCorpus {
+        seed: 51,
+        ..StoryCorpus::default()
+    }
+    .generate();
+    let mut docs: Vec<(Document, u32)> = generated
+        .into_iter()
+        .map(|d| {
+            let mut doc = Document::new(d.id, d.text);
+            doc.published = d.published;
+            (doc, d.label)
+        })
+        .collect();
+    // A feed arrives in time order.
+    docs.sort_by(|a, b| a.0.published.cmp(&b.0.published).then(a.0.id.cmp(&b.0.id)));
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    let mut story_names = Vec::new();
+    for (doc, _) in &docs {
+        let decision = index.insert_or_match(doc).expect("insert");
+        if decision.is_duplicate() {
+            let original = &decision.matches[0].id;
+            assert_eq!(
+                Some(decision.story.clone()),
+                index.story_of(original),
+                "a copy left its story"
+            );
+        }
+        story_names.push(decision.story);
+    }
+    let mut numbering = std::collections::HashMap::new();
+    let predicted: Vec<usize> = story_names
+        .iter()
+        .map(|name| {
+            let next = numbering.len();
+            *numbering.entry(name.clone()).or_insert(next)
+        })
+        .collect();
+    let labels: Vec<u32> = docs.iter().map(|(_, l)| *l).collect();
+    let a = agreement(&predicted, &labels);
+    eprintln!(
+        "index stories: {} docs, {} stories; precision {:.3} recall {:.3} ARI {:.3}, {} misplaced",
+        docs.len(),
+        numbering.len(),
+        a.precision,
+        a.recall,
+        a.adjusted_rand,
+        a.misplaced_documents
+    );
+    assert!(a.precision >= 0.95 && a.recall >= 0.85, "{a:?}");
+
+    let dir = scratch("stories");
+    let path = dir.join("feed.shix");
+    index.save(&path).expect("save");
+    let reopened = Index::open(&path).expect("open");
+    for (doc, _) in &docs {
+        assert_eq!(
+            reopened.story_of(&doc.id),
+            index.story_of(&doc.id),
+            "{}",
+            doc.id
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
