@@ -91,6 +91,10 @@ enum IndexCommand {
         index: PathBuf,
         #[command(flatten)]
         tuning: Tuning,
+        /// Also track stories at this granularity (story or event); each added document
+        /// then reports its story. Costs index size and insertion time.
+        #[arg(long, value_name = "GRANULARITY")]
+        stories: Option<Granularity>,
     },
     /// Add documents; prints, per document, what it duplicates and its cluster.
     Add {
@@ -435,14 +439,18 @@ fn index(command: IndexCommand) -> Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match command {
-        IndexCommand::Create { index, tuning } => {
+        IndexCommand::Create {
+            index,
+            tuning,
+            stories,
+        } => {
             if index.exists() {
                 anyhow::bail!(
                     "{}: already exists (remove it first to start over)",
                     index.display()
                 );
             }
-            Index::new(tuning.params())?.save(&index)?;
+            Index::with_stories(tuning.params(), stories.map(Granularity::params))?.save(&index)?;
             writeln!(out, "created {}", index.display())?;
         }
         IndexCommand::Add {
@@ -469,7 +477,7 @@ fn index(command: IndexCommand) -> Result<()> {
                         format,
                         &decision.id,
                         &decision.matches,
-                        Some((&decision.cluster, &decision.story)),
+                        Some((&decision.cluster, decision.story.as_deref())),
                     )?,
                     Err(e) => {
                         if reading.strict {
@@ -561,14 +569,16 @@ fn write_decision(
     format: Format,
     id: &str,
     matches: &[storyhash::Match],
-    placed: Option<(&str, &str)>,
+    placed: Option<(&str, Option<&str>)>,
 ) -> Result<()> {
     match format {
         Format::Json => {
             let mut value = serde_json::json!({ "id": id, "duplicate": !matches.is_empty(), "matches": matches });
             if let Some((cluster, story)) = placed {
                 value["cluster"] = serde_json::Value::from(cluster);
-                value["story"] = serde_json::Value::from(story);
+                if let Some(story) = story {
+                    value["story"] = serde_json::Value::from(story);
+                }
             }
             writeln!(out, "{value}")?;
         }
@@ -588,7 +598,8 @@ fn write_decision(
                 write!(out, " and {} more", matches.len() - 1)?;
             }
             match (placed, best) {
-                (Some((c, story)), _) => writeln!(out, "; cluster {c}; story {story}")?,
+                (Some((c, Some(story))), _) => writeln!(out, "; cluster {c}; story {story}")?,
+                (Some((c, None)), _) => writeln!(out, "; cluster {c}")?,
                 (None, Some(m)) => writeln!(out, "; cluster {}", m.cluster)?,
                 (None, None) => writeln!(out)?,
             }

@@ -97,8 +97,8 @@ struct Decision {
     id: String,
     matches: Vec<Match>,
     cluster: String,
-    story: String,
-    story_score: f64,
+    story: Option<String>,
+    story_score: Option<f64>,
     is_duplicate: bool,
 }
 
@@ -136,11 +136,19 @@ struct Index {
 
 #[pymethods]
 impl Index {
+    /// `stories`: None (no story tracking), "story" or "event".
     #[new]
-    #[pyo3(signature = (preset = "dup", threshold = None))]
-    fn new(preset: &str, threshold: Option<f64>) -> PyResult<Index> {
-        let inner =
-            storyhash_core::Index::new(params(preset, threshold, None)?).map_err(to_py_err)?;
+    #[pyo3(signature = (preset = "dup", threshold = None, stories = None))]
+    fn new(preset: &str, threshold: Option<f64>, stories: Option<&str>) -> PyResult<Index> {
+        let stories = stories
+            .map(|g| {
+                g.parse::<storyhash_core::story::Granularity>()
+                    .map(|g| g.params())
+            })
+            .transpose()
+            .map_err(PyValueError::new_err)?;
+        let inner = storyhash_core::Index::with_stories(params(preset, threshold, None)?, stories)
+            .map_err(to_py_err)?;
         Ok(Index { inner })
     }
 

@@ -16,7 +16,7 @@ OTHER = "a storm closed the port of rotterdam for two days and ships waited offs
 
 
 def test_insert_or_match_reports_duplicates_and_clusters():
-    index = storyhash.Index()
+    index = storyhash.Index(stories="story")
     first = index.insert_or_match("a", BODY, published="2025-03-01T10:00:00Z")
     assert not first.is_duplicate and first.cluster == "a"
     second = index.insert_or_match("b", COPY)
@@ -35,7 +35,8 @@ def test_insert_or_match_reports_duplicates_and_clusters():
 
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()
-    index.insert("a", BODY)
+    assert index.insert("a", BODY).story is None
+    assert index.story_of("a") is None
     matches = index.query(COPY)
     assert [m.id for m in matches] == ["a"]
     assert matches[0].containment_of_query > 0.5

@@ -33,7 +33,7 @@ use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::{intersection_size, jaccard};
-use crate::story::{story_tokenizer, term_frequencies, Granularity, StoryParams, StoryTracker};
+use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
 use crate::tokenize::Tokenizer;
 
 /// The index file format this build writes; [`SUPPORTED_VERSIONS`] are those it reads.
@@ -65,12 +65,13 @@ pub struct Decision {
     pub matches: Vec<Match>,
     /// The cluster the document is in after insertion (its own id if it matched nothing).
     pub cluster: String,
-    /// The story the document joined, named by its first document (its own id if it
-    /// started one). A near-duplicate joins the story of what it copies.
-    pub story: String,
+    /// With story tracking on: the story the document joined, named by its first
+    /// document (its own id if it started one). A near-duplicate joins the story of what
+    /// it copies.
+    pub story: Option<String>,
     /// The time-decayed weighted similarity to the story that attached it (1 for a copy
     /// or a new story).
-    pub story_score: f64,
+    pub story_score: Option<f64>,
 }
 
 impl Decision {
@@ -145,7 +146,7 @@ struct State {
 #[derive(Debug, Serialize, Deserialize)]
 struct IndexMeta {
     params: Params,
-    story: StoryParams,
+    story: Option<StoryParams>,
     writer: String,
     documents: u64,
 }
@@ -153,7 +154,7 @@ struct IndexMeta {
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
-    story_params: StoryParams,
+    story_params: Option<StoryParams>,
     story_tokenizer: Tokenizer,
     lsh: LshParams,
     analyzer: Analyzer,
@@ -171,20 +172,21 @@ impl std::fmt::Debug for Index {
 }
 
 impl Index {
-    /// An empty index with `params` (usually a preset's) and stories at the `story`
-    /// granularity.
+    /// An empty index with `params` (usually a preset's), without story tracking.
     pub fn new(params: Params) -> Result<Index> {
-        Index::with_stories(params, Granularity::Story.params())
+        Index::with_stories(params, None)
     }
 
-    /// An empty index with `params` for near-duplicates and `story` for stories.
-    pub fn with_stories(params: Params, story: StoryParams) -> Result<Index> {
+    /// An empty index with `params` for near-duplicates and, if `story` is given, story
+    /// tracking with those parameters. Story tracking keeps each document's weighted terms
+    /// (about twice the index size) and costs several times the insertion time.
+    pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
         let lsh = params.lsh()?;
         let state = State {
             buckets: BandIndex::new(lsh.bands),
             components: UnionFind::new(0),
             num_perm: params.num_perm,
-            tracker: StoryTracker::new(story.clone()),
+            tracker: story.clone().map(StoryTracker::new).unwrap_or_default(),
             ..State::default()
         };
         Ok(Index {
@@ -250,8 +252,11 @@ impl Index {
             set: set.into_boxed_slice(),
             keys,
             signature,
-            terms: term_frequencies(&self.story_tokenizer, doc, self.story_params.title_weight)
-                .into_boxed_slice(),
+            terms: match &self.story_params {
+                Some(story) => term_frequencies(&self.story_tokenizer, doc, story.title_weight)
+                    .into_boxed_slice(),
+                None => Box::new([]),
+            },
         }
     }
 
@@ -371,9 +376,13 @@ impl Index {
         Some(state.cluster_name(slot))
     }
 
-    /// The story of a stored document, named by its first document.
+    /// The story of a stored document, named by its first document (None when the id is
+    /// unknown or the index does not track stories).
     pub fn story_of(&self, id: &str) -> Option<String> {
         let state = self.read();
+        if !state.tracker.enabled() {
+            return None;
+        }
         let slot = *state.by_id.get(id)?;
         Some(state.ids[state.story_of[slot as usize] as usize].clone())
     }
@@ -753,6 +762,7 @@ impl State {
         let copied_story = slots
             .first()
             .map(|&(other, _)| self.story_of[other as usize]);
+        let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) =
             self.tracker
@@ -767,8 +777,8 @@ impl State {
             id,
             matches,
             cluster,
-            story: self.ids[story as usize].clone(),
-            story_score,
+            story: tracking.then(|| self.ids[story as usize].clone()),
+            story_score: tracking.then_some(story_score),
         })
     }
 

@@ -254,6 +254,7 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
     // Attach groups to stories, in visiting order.
     let mut story_of: Vec<usize> = Vec::with_capacity(groups.len());
     let mut centroids: Vec<HashMap<u64, f64>> = Vec::new();
+    let mut totals: Vec<f64> = Vec::new();
     let mut sizes: Vec<usize> = Vec::new();
     let mut latest: Vec<Option<i64>> = Vec::new();
     let mut members: Vec<Vec<(usize, f64)>> = Vec::new();
@@ -267,7 +268,8 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
             let Some(decay) = decay(when, latest[s], params.window_seconds) else {
                 continue;
             };
-            let score = weighted_jaccard_to_centroid(vector, &centroids[s], sizes[s]) * decay;
+            let score =
+                weighted_jaccard_to_centroid(vector, &centroids[s], sizes[s], totals[s]) * decay;
             if score >= params.threshold && best.is_none_or(|(b, _)| score > b) {
                 best = Some((score, s));
             }
@@ -279,6 +281,7 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
             }
             None => {
                 centroids.push(HashMap::new());
+                totals.push(0.0);
                 sizes.push(0);
                 latest.push(None);
                 members.push(vec![(g, 1.0)]);
@@ -287,6 +290,7 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
         };
         for &(t, w) in vector {
             *centroids[s].entry(t).or_insert(0.0) += w;
+            totals[s] += w;
         }
         sizes[s] += 1;
         latest[s] = match (latest[s], when) {
@@ -302,7 +306,9 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
         .map(|(s, joined)| {
             let min_similarity = joined
                 .iter()
-                .map(|&(g, _)| weighted_jaccard_to_centroid(&vectors[g], &centroids[s], sizes[s]))
+                .map(|&(g, _)| {
+                    weighted_jaccard_to_centroid(&vectors[g], &centroids[s], sizes[s], totals[s])
+                })
                 .fold(1.0f64, f64::min);
             let mut heaviest: Vec<(u64, f64)> =
                 centroids[s].iter().map(|(&t, &w)| (t, w)).collect();
@@ -348,23 +354,28 @@ fn decay(a: Option<i64>, b: Option<i64>, window: i64) -> Option<f64> {
 }
 
 /// Weighted Jaccard Σ min / Σ max between a vector and a story's mean vector.
-fn weighted_jaccard_to_centroid(v: &Weights, centroid: &HashMap<u64, f64>, size: usize) -> f64 {
+/// `total` is the sum of the centroid's weights, so that the centroid's mass outside
+/// `v` costs nothing to find: the comparison is O(|v|) whatever the story's size.
+fn weighted_jaccard_to_centroid(
+    v: &Weights,
+    centroid: &HashMap<u64, f64>,
+    size: usize,
+    total: f64,
+) -> f64 {
     if size == 0 {
         return 0.0;
     }
     let size = size as f64;
     let (mut min_sum, mut max_sum) = (0.0, 0.0);
+    let mut shared_mass = 0.0;
     for &(t, w) in v {
-        let c = centroid.get(&t).copied().unwrap_or(0.0) / size;
+        let c = centroid.get(&t).copied().unwrap_or(0.0);
+        shared_mass += c;
+        let c = c / size;
         min_sum += w.min(c);
         max_sum += w.max(c);
     }
-    let in_vector: f64 = centroid
-        .iter()
-        .filter(|(&t, _)| v.binary_search_by_key(&t, |&(x, _)| x).is_err())
-        .map(|(_, &c)| c / size)
-        .sum();
-    max_sum += in_vector;
+    max_sum += ((total - shared_mass) / size).max(0.0);
     if max_sum == 0.0 {
         0.0
     } else {
@@ -737,12 +748,19 @@ pub(crate) struct StoryTracker {
 #[derive(Debug, Default)]
 struct TrackedStory {
     centroid: HashMap<u64, f64>,
+    total: f64,
     size: usize,
     latest: Option<i64>,
 }
 
-/// Terms of a new document looked up in the postings.
+/// Terms of a new document looked up in the postings: its rarest ones, and only those in
+/// at most 1% of documents (at least 10), where the names that identify an event are.
 const RAREST_TERMS: usize = 12;
+/// Candidate stories compared in full, those sharing the most rare terms first.
+const MAX_CANDIDATE_STORIES: usize = 16;
+/// A term found in more stories than this identifies none of them: its postings stop
+/// growing and it proposes no candidates.
+const MAX_POSTINGS: usize = 256;
 
 impl StoryTracker {
     pub(crate) fn new(params: StoryParams) -> Self {
@@ -752,6 +770,11 @@ impl StoryTracker {
         }
     }
 
+    /// Whether stories are tracked at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.params.is_some()
+    }
+
     fn idf(&self, t: u64) -> f64 {
         let df = self.df.get(&t).copied().unwrap_or(0);
         ((self.documents as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
@@ -759,6 +782,9 @@ impl StoryTracker {
 
     /// Counts a document's terms in the document frequencies.
     pub(crate) fn count(&mut self, terms: &[(u64, f32)]) {
+        if !self.enabled() {
+            return;
+        }
         self.documents += 1;
         for &(t, _) in terms {
             *self.df.entry(t).or_insert(0) += 1;
@@ -768,6 +794,9 @@ impl StoryTracker {
     /// Removes a document's terms from the document frequencies. (Its weight stays in its
     /// story's centroid until the index is next opened.)
     pub(crate) fn uncount(&mut self, terms: &[(u64, f32)]) {
+        if !self.enabled() {
+            return;
+        }
         self.documents = self.documents.saturating_sub(1);
         for &(t, _) in terms {
             if let Some(df) = self.df.get_mut(&t) {
@@ -796,25 +825,44 @@ impl StoryTracker {
         let (story, score) = match forced {
             Some(s) => (s, 1.0),
             None => {
-                let mut rarest: Vec<&(u64, f64)> = vector.iter().collect();
-                rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                let mut candidates: Vec<u32> = rarest
+                let rare_limit = (self.documents / 100).max(10);
+                let mut rarest: Vec<&(u64, f64)> = vector
                     .iter()
-                    .take(RAREST_TERMS)
-                    .filter_map(|(t, _)| self.postings.get(t))
-                    .flatten()
-                    .copied()
+                    .filter(|(t, _)| u64::from(self.df.get(t).copied().unwrap_or(0)) <= rare_limit)
                     .collect();
-                candidates.sort_unstable();
-                candidates.dedup();
+                rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                let mut shared: HashMap<u32, u32> = HashMap::new();
+                let mut looked_up = 0;
+                for (t, _) in rarest.iter().take(RAREST_TERMS) {
+                    let postings = self.postings.get(t).map_or(&[][..], Vec::as_slice);
+                    if postings.len() >= MAX_POSTINGS {
+                        continue;
+                    }
+                    looked_up += 1;
+                    for &s in postings {
+                        *shared.entry(s).or_insert(0) += 1;
+                    }
+                }
+                // Rewrites of one event share several of its names; one shared rare term
+                // is chance, unless the document has only one to offer.
+                let needed = if looked_up >= 2 { 2 } else { 1 };
+                let mut candidates: Vec<(u32, u32)> =
+                    shared.into_iter().filter(|&(_, n)| n >= needed).collect();
+                candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                candidates.truncate(MAX_CANDIDATE_STORIES);
+                let candidates: Vec<u32> = candidates.into_iter().map(|(s, _)| s).collect();
                 let mut best: Option<(f64, u32)> = None;
                 for s in candidates {
                     let story = &self.stories[&s];
                     let Some(decay) = decay(when, story.latest, params.window_seconds) else {
                         continue;
                     };
-                    let score =
-                        weighted_jaccard_to_centroid(&vector, &story.centroid, story.size) * decay;
+                    let score = weighted_jaccard_to_centroid(
+                        &vector,
+                        &story.centroid,
+                        story.size,
+                        story.total,
+                    ) * decay;
                     if score >= params.threshold && best.is_none_or(|(b, _)| score > b) {
                         best = Some((score, s));
                     }
@@ -826,9 +874,13 @@ impl StoryTracker {
         for &(t, w) in &vector {
             let slot = entry.centroid.entry(t).or_insert(0.0);
             if *slot == 0.0 {
-                self.postings.entry(t).or_default().push(story);
+                let postings = self.postings.entry(t).or_default();
+                if postings.len() < MAX_POSTINGS {
+                    postings.push(story);
+                }
             }
             *slot += w;
+            entry.total += w;
         }
         entry.size += 1;
         entry.latest = match (entry.latest, when) {

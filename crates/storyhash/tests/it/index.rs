@@ -285,19 +285,20 @@ fn the_index_assigns_stories_as_documents_arrive() {
         .collect();
     // A feed arrives in time order.
     docs.sort_by(|a, b| a.0.published.cmp(&b.0.published).then(a.0.id.cmp(&b.0.id)));
-    let index = Index::new(Preset::Dup.params()).expect("new");
+    let story = Some(storyhash::story::Granularity::Story.params());
+    let index = Index::with_stories(Preset::Dup.params(), story).expect("new");
     let mut story_names = Vec::new();
     for (doc, _) in &docs {
         let decision = index.insert_or_match(doc).expect("insert");
         if decision.is_duplicate() {
             let original = &decision.matches[0].id;
             assert_eq!(
-                Some(decision.story.clone()),
+                decision.story,
                 index.story_of(original),
                 "a copy left its story"
             );
         }
-        story_names.push(decision.story);
+        story_names.push(decision.story.expect("stories are tracked"));
     }
     let mut numbering = std::collections::HashMap::new();
     let predicted: Vec<usize> = story_names
