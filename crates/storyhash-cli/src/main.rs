@@ -69,18 +69,8 @@ struct StoriesArgs {
     window: Option<i64>,
     #[command(flatten)]
     reading: Reading,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Worker threads (default: one per core). Output does not depend on it.
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-    /// Do not print warnings about skipped records.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    report: ReportOptions,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +217,13 @@ struct ClusterArgs {
     #[command(flatten)]
     reading: Reading,
 
+    #[command(flatten)]
+    report: ReportOptions,
+}
+
+/// Where and how a report is written, shared by the reporting commands.
+#[derive(Debug, Args)]
+struct ReportOptions {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -414,7 +411,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn stories(args: StoriesArgs) -> Result<()> {
-    set_threads(args.threads)?;
+    set_threads(args.report.threads)?;
     let mut params = args.granularity.params();
     if let Some(t) = args.threshold {
         anyhow::ensure!(t > 0.0 && t <= 1.0, "threshold must be in (0, 1], got {t}");
@@ -424,14 +421,16 @@ fn stories(args: StoriesArgs) -> Result<()> {
         params.window_seconds = w;
     }
     let read = read_sources(&sources(&args.inputs), &args.reading.options())?;
-    if !args.quiet {
+    if !args.report.quiet {
         print_warnings(&read.warnings);
     }
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);
-    emit(args.output.as_deref(), |out| match args.format {
-        Format::Text => report.write_text(out),
-        Format::Json => report.write_json(out),
+    emit(args.report.output.as_deref(), |out| {
+        match args.report.format {
+            Format::Text => report.write_text(out),
+            Format::Json => report.write_json(out),
+        }
     })
 }
 
@@ -764,18 +763,20 @@ impl Progress {
 }
 
 fn cluster(args: ClusterArgs) -> Result<()> {
-    set_threads(args.threads)?;
+    set_threads(args.report.threads)?;
     let params = args.tuning.params();
     let sources = sources(&args.inputs);
     let read = read_sources(&sources, &args.reading.options())?;
-    if !args.quiet {
+    if !args.report.quiet {
         print_warnings(&read.warnings);
     }
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);
-    emit(args.output.as_deref(), |out| match args.format {
-        Format::Text => report.write_text(out),
-        Format::Json => report.write_json(out),
+    emit(args.report.output.as_deref(), |out| {
+        match args.report.format {
+            Format::Text => report.write_text(out),
+            Format::Json => report.write_json(out),
+        }
     })
 }
 
