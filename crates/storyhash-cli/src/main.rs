@@ -13,7 +13,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
-use storyhash::input::{read_sources, resolve_sources, InputFile, ReadOptions, Source};
+use storyhash::input::{
+    read_sources, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
+};
 use storyhash::output::{write_atomically, AtomicFile};
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories, Granularity, StoryReport};
@@ -420,10 +422,7 @@ fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
-    let read = read_sources(&sources(&args.inputs), &args.reading.options())?;
-    if !args.report.quiet {
-        print_warnings(&read.warnings);
-    }
+    let read = read_documents(&args.inputs, &args.reading, args.report.quiet)?;
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);
     emit(args.report.output.as_deref(), |out| {
@@ -461,10 +460,7 @@ fn index(command: IndexCommand) -> Result<()> {
             quiet,
         } => {
             let index = Index::open(&path)?;
-            let read = read_sources(&sources(&inputs), &reading.options())?;
-            if !quiet {
-                print_warnings(&read.warnings);
-            }
+            let read = read_documents(&inputs, &reading, quiet)?;
             for (doc, result) in read
                 .documents
                 .iter()
@@ -510,10 +506,7 @@ fn index(command: IndexCommand) -> Result<()> {
             quiet,
         } => {
             let index = Index::open(&path)?;
-            let read = read_sources(&sources(&inputs), &reading.options())?;
-            if !quiet {
-                print_warnings(&read.warnings);
-            }
+            let read = read_documents(&inputs, &reading, quiet)?;
             for (doc, matches) in read
                 .documents
                 .iter()
@@ -765,11 +758,7 @@ impl Progress {
 fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let params = args.tuning.params();
-    let sources = sources(&args.inputs);
-    let read = read_sources(&sources, &args.reading.options())?;
-    if !args.report.quiet {
-        print_warnings(&read.warnings);
-    }
+    let read = read_documents(&args.inputs, &args.reading, args.report.quiet)?;
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);
     emit(args.report.output.as_deref(), |out| {
@@ -798,6 +787,15 @@ fn emit(
         }
     }
     Ok(())
+}
+
+/// Reads `inputs` (the seeds when empty) and prints the warnings unless `quiet`.
+fn read_documents(inputs: &[PathBuf], reading: &Reading, quiet: bool) -> Result<ReadOutcome> {
+    let read = read_sources(&sources(inputs), &reading.options())?;
+    if !quiet {
+        print_warnings(&read.warnings);
+    }
+    Ok(read)
 }
 
 fn sources(inputs: &[PathBuf]) -> Vec<Source> {

@@ -253,8 +253,10 @@ impl Index {
             keys,
             signature,
             terms: match &self.story_params {
-                Some(story) => term_frequencies(&self.story_tokenizer, doc, story.title_weight)
-                    .into_boxed_slice(),
+                Some(story) => {
+                    term_frequencies(&self.story_tokenizer, doc, story.title_weight, |_, _| {})
+                        .into_boxed_slice()
+                }
                 None => Box::new([]),
             },
         }
@@ -371,9 +373,9 @@ impl Index {
 
     /// The cluster of a stored document.
     pub fn cluster_of(&self, id: &str) -> Option<String> {
-        let mut state = self.write();
+        let state = self.read();
         let slot = *state.by_id.get(id)?;
-        Some(state.cluster_name(slot))
+        Some(state.cluster_name_readonly(slot))
     }
 
     /// The story of a stored document, named by its first document (None when the id is
@@ -389,11 +391,13 @@ impl Index {
 
     /// Every multi-member cluster: (cluster name, member ids in insertion order).
     pub fn clusters(&self) -> Vec<(String, Vec<String>)> {
-        let mut state = self.write();
+        // Read-only finds: union by size keeps trees shallow, and readers need not wait
+        // for the write lock.
+        let state = self.read();
         let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
         for slot in 0..state.ids.len() as u32 {
             if state.alive[slot as usize] {
-                let root = state.components.find(slot);
+                let root = state.components.find_readonly(slot);
                 groups.entry(root).or_default().push(slot);
             }
         }

@@ -149,9 +149,9 @@ pub struct StoryClustering {
 /// A sparse weight vector: (term hash, weight), sorted by term.
 type Weights = Vec<(u64, f64)>;
 
-/// A document's terms: token hash → (body count, title count), and token hash → the
+/// A document's term frequencies (see [`term_frequencies`]), and token hash → the
 /// surface word it was first seen as (for reports).
-type DocTerms = (HashMap<u64, (u32, u32)>, HashMap<u64, String>);
+type DocTerms = (Vec<(u64, f32)>, HashMap<u64, String>);
 
 /// Groups `docs` into stories with near-duplicate groups nested inside.
 pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryClustering> {
@@ -174,42 +174,21 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
     let group_time = |g: &Vec<DocIndex>| g.iter().filter_map(|&m| times[m as usize]).min();
     groups.sort_by_key(|g| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
 
-    let tokenizer = Tokenizer::new(&TokenOptions {
-        stopwords: Language::ALL.to_vec(),
-        stem_arabic: true,
-    });
-    // Terms per document: token hash → (count, title count); surface forms for reports.
+    let tokenizer = story_tokenizer();
+    // Terms per document, and the surface word each was first seen as, for reports.
     let doc_terms: Vec<DocTerms> = docs
         .par_iter()
         .map(|d| {
-            let mut counts: HashMap<u64, (u32, u32)> = HashMap::new();
             let mut surface = HashMap::new();
-            let mut add = |text: &str, title: bool| {
-                let normalized = normalize(text);
-                tokenizer.for_each_term(&normalized, |word, token| {
-                    if token.chars().count() < 2 && token.is_ascii() {
-                        return;
-                    }
-                    let h = token_hash(token);
-                    let entry = counts.entry(h).or_insert((0, 0));
-                    if title {
-                        entry.1 += 1;
-                    } else {
-                        entry.0 += 1;
-                    }
-                    surface.entry(h).or_insert_with(|| word.to_string());
-                });
-            };
-            if let Some(title) = &d.title {
-                add(title, true);
-            }
-            add(&d.text, false);
-            (counts, surface)
+            let terms = term_frequencies(&tokenizer, d, params.title_weight, |t, word| {
+                surface.entry(t).or_insert_with(|| word.to_string());
+            });
+            (terms, surface)
         })
         .collect();
     let mut df: HashMap<u64, u32> = HashMap::new();
     for (terms, _) in &doc_terms {
-        for &t in terms.keys() {
+        for &(t, _) in terms {
             *df.entry(t).or_insert(0) += 1;
         }
     }
@@ -220,15 +199,10 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
         .iter()
         .map(|g| {
             let (terms, _) = &doc_terms[g[0] as usize];
-            let mut v: Weights = terms
+            terms
                 .iter()
-                .map(|(&t, &(body, title))| {
-                    let count = f64::from(body) + params.title_weight * f64::from(title);
-                    (t, (1.0 + count.ln()) * idf(t))
-                })
-                .collect();
-            v.sort_by_key(|&(t, _)| t);
-            v
+                .map(|&(t, tf)| (t, f64::from(tf) * idf(t)))
+                .collect()
         })
         .collect();
 
@@ -698,17 +672,22 @@ impl StoryReport {
 
 /// The terms of a document as the story layer weighs them before idf: (term hash,
 /// 1 + ln(count)), title occurrences counted `title_weight` times, sorted by term.
+/// `surface(term, word)` sees the word before stemming of every occurrence.
 pub(crate) fn term_frequencies(
     tokenizer: &Tokenizer,
     doc: &Document,
     title_weight: f64,
+    mut surface: impl FnMut(u64, &str),
 ) -> Vec<(u64, f32)> {
     let mut counts: HashMap<u64, f64> = HashMap::new();
     let mut add = |text: &str, weight: f64| {
         let normalized = normalize(text);
-        tokenizer.for_each_token(&normalized, |token| {
+        tokenizer.for_each_term(&normalized, |word, token| {
+            // Single Latin letters and digits identify nothing.
             if token.chars().count() >= 2 || !token.is_ascii() {
-                *counts.entry(token_hash(token)).or_insert(0.0) += weight;
+                let t = token_hash(token);
+                *counts.entry(t).or_insert(0.0) += weight;
+                surface(t, word);
             }
         });
     };
