@@ -25,7 +25,6 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{connected_components, DocFacts};
 use crate::doc::{parse_published, DocIndex};
@@ -34,7 +33,7 @@ use crate::input::{
     parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions, RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
-use crate::minhash::MinHasher;
+use crate::minhash::{fmix64, MinHasher};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::jaccard;
 use crate::verify::ScoredPair;
@@ -297,11 +296,11 @@ pub fn dedup(
                 })
                 .collect();
             for (doc, set) in computed {
-                let hash = xxh3_64(
-                    &set.iter()
-                        .flat_map(|v| v.to_le_bytes())
-                        .collect::<Vec<u8>>(),
-                );
+                // Only to find equal sets quickly (equality is then checked), so a fold of
+                // the already-random 32-bit hashes suffices; no byte buffer per document.
+                let hash = set
+                    .iter()
+                    .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
                 let same = set_by_hash.entry(hash).or_default();
                 let index = match same.iter().find(|&&i| *unique_sets[i as usize] == *set) {
                     Some(&i) => i,
