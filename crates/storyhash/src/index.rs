@@ -28,7 +28,7 @@ use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{band_keys_into, LshParams};
-use crate::minhash::{estimate_jaccard, MinHasher};
+use crate::minhash::{estimate_jaccard, MinHasher, PREFILTER_MARGIN};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
@@ -37,9 +37,12 @@ use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker}
 use crate::tokenize::Tokenizer;
 
 /// The index file format this build writes; [`SUPPORTED_VERSIONS`] are those it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 changed no layout but the hashes of tokens and word shingles (a faster
+/// token hash and a rolling shingle polynomial), so a version 1 index's stored sets and
+/// band keys no longer match what this build computes: it is refused, never misread.
+pub const FORMAT_VERSION: u32 = 2;
 /// Index file format versions this build reads.
-pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+pub const SUPPORTED_VERSIONS: &[u32] = &[2];
 
 /// A stored document similar to a queried one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,12 +112,6 @@ struct Prepared {
     terms: Box<[(u64, f32)]>,
 }
 
-/// Candidates whose MinHash estimate falls this far below the threshold skip the exact
-/// comparison. With k = 128 the estimate's standard deviation is at most 0.044, so a
-/// pair truly at the threshold is estimated this low with probability below 10^-8; the
-/// filter saves the exact comparison for the many chance collisions of documents that
-/// share only boilerplate.
-const PREFILTER_MARGIN: f64 = 0.25;
 
 /// Everything behind the lock. Slots are dense positions; removed slots stay as
 /// tombstones (`alive == false`) until the next save.

@@ -150,9 +150,14 @@ impl<'a> PayloadReader<'a> {
             )));
         }
         if !supported.contains(&version) {
+            let advice = if supported.iter().all(|&v| version < v) {
+                "; it was written by an older storyhash: rebuild it from its documents"
+            } else {
+                "; it was written by a newer storyhash: open it with that version"
+            };
             return Err(fail(format!(
                 "index format version {version} is not supported by this build \
-                 (it reads version{} {})",
+                 (it reads version{} {}){advice}",
                 if supported.len() > 1 { "s" } else { "" },
                 supported
                     .iter()

@@ -40,7 +40,9 @@ use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
 use crate::normalize::normalize_into;
-use crate::shingle::{for_each_shingle, token_hash, word_shingle_hashes, ShingleSpec};
+use crate::shingle::{
+    for_each_shingle, token_hash, token_hash_at, word_shingle_hashes, ShingleSpec, TOKEN_PADDING,
+};
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::verify::{verify_pairs, ScoredPair};
@@ -231,8 +233,22 @@ impl Analyzer {
                     normalize_into(text, normalized);
                 }
                 token_hashes.clear();
+                // Zero padding after the text lets short tokens be hashed in place
+                // (`token_hash_at` reads whole words past a token's end).
+                let text_len = normalized.len();
+                normalized.extend(std::iter::repeat_n('\0', TOKEN_PADDING));
+                let buffer = normalized.as_bytes();
+                let base = buffer.as_ptr() as usize;
                 self.tokenizer
-                    .for_each_token(normalized, |t| token_hashes.push(token_hash(t)));
+                    .for_each_token(&normalized[..text_len], |t| {
+                        // Tokens are sub-slices of the text (stems included).
+                        let start = (t.as_ptr() as usize).wrapping_sub(base);
+                        token_hashes.push(if start < text_len {
+                            token_hash_at(buffer, start, t.len())
+                        } else {
+                            token_hash(t)
+                        });
+                    });
                 if token_hashes.is_empty() {
                     normalize_into(text, normalized);
                     if !normalized.is_empty() {

@@ -1,9 +1,10 @@
 //! Stage 3: shingling. Turns a token sequence into the set of its n-grams, each hashed to
-//! 64 bits with xxh3, sorted and deduplicated: the document's feature set, on which
+//! 64 bits, sorted and deduplicated: the document's feature set, on which
 //! Jaccard similarity is defined.
 //!
-//! - `Word(n)`: n consecutive tokens. A token is hashed once; a shingle hash is xxh3 of
-//!   its n token hashes, so no shingle string is ever built.
+//! - `Word(n)`: n consecutive tokens. A token is hashed once ([`token_hash`]); a shingle
+//!   hash is a polynomial of its n token hashes, rolled from one window to the next with
+//!   two multiplications and then mixed, so no shingle string is ever built.
 //! - `Char(n)`: n consecutive characters of the tokens joined by single spaces (so
 //!   punctuation and spacing differences do not matter).
 //!
@@ -133,15 +134,100 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
     word_shingle_hashes(&token_hashes, n, emit);
 }
 
-/// The hash of one token (xxh3, seeded apart from other hash spaces).
+/// The hash of one token. Tokens of up to 16 bytes (nearly every word of a spaced
+/// script) are hashed without branching on their length: the bytes, zero-padded to two
+/// 64-bit words, are multiplied together as in xxh3's 9–16 byte path, then avalanched.
+/// xxh3 itself (which branches on three length classes, a misprediction on most words of
+/// running text) hashes longer tokens.
 #[inline]
 pub fn token_hash(token: &str) -> u64 {
-    xxh3_64_with_seed(token.as_bytes(), TOKEN_SEED)
+    let bytes = token.as_bytes();
+    if bytes.len() > SHORT_TOKEN {
+        return xxh3_64_with_seed(bytes, TOKEN_SEED);
+    }
+    // Overlapping fixed-size loads, as xxh3 reads short inputs: no copy into a padded
+    // buffer (a call to memcpy) and no loop over the bytes.
+    let len = bytes.len();
+    let (lo, hi) = if len >= 8 {
+        let hi = if len > 8 {
+            load_u64(&bytes[len - 8..]) >> (8 * (SHORT_TOKEN - len))
+        } else {
+            0
+        };
+        (load_u64(bytes), hi)
+    } else if len >= 4 {
+        let first = u64::from(load_u32(bytes));
+        let last = u64::from(load_u32(&bytes[len - 4..]));
+        (first | last << (8 * (len - 4)), 0)
+    } else {
+        let lo = bytes.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b));
+        (lo, 0)
+    };
+    short_token_hash(lo, hi, len)
 }
 
-/// Word n-gram hashes from the token hashes of a document: each window of n token
-/// hashes is folded in order (so "a b" and "b a" differ) and finished with a full
-/// avalanche mixer. Shorter documents yield one shingle over all their tokens.
+/// The first 8 bytes of `bytes` (at least 8), little-endian.
+#[inline(always)]
+fn load_u64(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
+}
+
+/// The first 4 bytes of `bytes` (at least 4), little-endian.
+#[inline(always)]
+fn load_u32(bytes: &[u8]) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(word)
+}
+
+/// Longest token hashed by the short path of [`token_hash`].
+const SHORT_TOKEN: usize = 16;
+
+/// Zero bytes a buffer needs after its last token for [`token_hash_at`].
+pub(crate) const TOKEN_PADDING: usize = SHORT_TOKEN;
+
+/// [`token_hash`] of the `len` bytes at `start` of `buffer`, which must hold at least
+/// [`TOKEN_PADDING`] bytes after `start` (any values: they are masked off). Reading
+/// whole words where the token lies avoids copying it.
+#[inline(always)]
+pub(crate) fn token_hash_at(buffer: &[u8], start: usize, len: usize) -> u64 {
+    if len > SHORT_TOKEN {
+        return xxh3_64_with_seed(&buffer[start..start + len], TOKEN_SEED);
+    }
+    let low_bytes = |count: usize| ((1u128 << (8 * count)) - 1) as u64;
+    let lo = load_u64(&buffer[start..]) & low_bytes(len.min(8));
+    let hi = load_u64(&buffer[start + 8..]) & low_bytes(len.saturating_sub(8));
+    short_token_hash(lo, hi, len)
+}
+
+/// The hash of a token of `len` ≤ 16 bytes held little-endian in `lo` and `hi`, zero
+/// above its end.
+#[inline(always)]
+fn short_token_hash(lo: u64, hi: u64, len: usize) -> u64 {
+    // Byte 7 of both secrets is 0xFF, which UTF-8 never contains, so neither factor can
+    // be zero (a zero factor would map many tokens to one product).
+    const SECRET_LO: u64 = 0xFFA3_B195_9A26_AD7B;
+    const SECRET_HI: u64 = 0xFF8C_6D3E_7A9B_4C5D;
+    let product = u128::from(lo ^ SECRET_LO) * u128::from(hi ^ SECRET_HI);
+    let folded = (product as u64) ^ ((product >> 64) as u64);
+    let mut h = folded ^ (len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 32)
+}
+
+/// Base of the shingle polynomial: odd, so the map is invertible mod 2^64, and ≡ 3 mod 8
+/// so that reordered windows ("a b" against "b a") differ except with probability about
+/// 2^-63.
+const SHINGLE_BASE: u64 = 0x9E37_79B9_7F4A_7C13;
+
+/// Word n-gram hashes from the token hashes of a document. A window t_i … t_{i+w-1} is
+/// the polynomial Σ t_{i+j}·B^{w-1-j} mod 2^64 (order-sensitive, and updated for the
+/// next window by removing t_i·B^{w-1}·B and adding t_{i+w}), finished with a full
+/// avalanche mixer salted by the width. Shorter documents yield one shingle over all
+/// their tokens.
 pub fn word_shingle_hashes(
     token_hashes: &[u64],
     n: usize,
@@ -157,12 +243,20 @@ pub fn word_shingle_hashes(
         return;
     }
     let width = n.min(token_hashes.len());
-    for (start, window) in token_hashes.windows(width).enumerate() {
-        let mut h = width as u64;
-        for &t in window {
-            h = (h ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(31);
-        }
-        emit(fmix64(h), start..start + width);
+    let salt = (width as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut window = 0u64;
+    for &t in &token_hashes[..width] {
+        window = window.wrapping_mul(SHINGLE_BASE).wrapping_add(t);
+    }
+    emit(fmix64(window ^ salt), 0..width);
+    // B^width: what the token leaving the window weighs after the next multiplication.
+    let leaving_weight = (0..width).fold(1u64, |p, _| p.wrapping_mul(SHINGLE_BASE));
+    for start in 1..=token_hashes.len() - width {
+        window = window
+            .wrapping_mul(SHINGLE_BASE)
+            .wrapping_sub(token_hashes[start - 1].wrapping_mul(leaving_weight))
+            .wrapping_add(token_hashes[start + width - 1]);
+        emit(fmix64(window ^ salt), start..start + width);
     }
 }
 
@@ -269,6 +363,64 @@ mod tests {
             texts.push(shingle_text(&WORDS, ShingleSpec::Word(5), span));
         });
         assert_eq!(texts, ["a b c d e", "b c d e f"]);
+    }
+
+    #[test]
+    fn rolled_windows_equal_windows_hashed_whole() {
+        let tokens: Vec<u64> = (0..40u64).map(|i| fmix64(i * 7 + 1)).collect();
+        for n in [2, 3, 5, 16] {
+            let mut rolled = Vec::new();
+            word_shingle_hashes(&tokens, n, &mut |h, span| rolled.push((h, span)));
+            assert_eq!(rolled.len(), tokens.len() - n + 1);
+            for (h, span) in rolled {
+                // Each window again, alone: the roll must not drift.
+                let mut alone = Vec::new();
+                word_shingle_hashes(&tokens[span], n, &mut |h, _| alone.push(h));
+                assert_eq!(alone, [h]);
+            }
+        }
+    }
+
+    #[test]
+    fn token_hashes_differ_for_nearby_tokens() {
+        // Every token of up to three letters from a small alphabet, plus lengths around
+        // the 8- and 16-byte word edges: no two may collide.
+        let mut tokens: Vec<String> = Vec::new();
+        let alphabet = ["a", "b", "z", "0", "ب", "é"];
+        for a in alphabet {
+            tokens.push(a.to_string());
+            for b in alphabet {
+                tokens.push(format!("{a}{b}"));
+                for c in alphabet {
+                    tokens.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for len in 1..=40 {
+            tokens.push("x".repeat(len));
+            tokens.push(format!("{}y", "x".repeat(len)));
+        }
+        let mut hashes: Vec<u64> = tokens.iter().map(|t| token_hash(t)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), tokens.len());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn token_hash_in_place_equals_token_hash(
+            before in "[a-z ب]{0,20}",
+            token in "\\PC{1,24}",
+            after in proptest::collection::vec(proptest::num::u8::ANY, 16..40),
+        ) {
+            let mut buffer = before.as_bytes().to_vec();
+            buffer.extend_from_slice(token.as_bytes());
+            buffer.extend_from_slice(&after);
+            proptest::prop_assert_eq!(
+                token_hash_at(&buffer, before.len(), token.len()),
+                token_hash(&token)
+            );
+        }
     }
 
     #[test]
