@@ -2,22 +2,29 @@
 //! near-duplicates, and say what was removed and why. Memory is bounded by what is kept
 //! per document, never by the text:
 //!
-//! 1. **Sign** (pass 1): read records in batches, parse and analyze them in parallel,
-//!    and keep per document only its id, length, publication time and LSH band keys
-//!    (4 bytes per band key, 44 for the rest, plus the id's bytes: 212 + id with the
-//!    `dup` preset's 42 bands). Bad records become warnings.
-//! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]).
-//! 3. **Verify** (pass 2): read the input again and compute the exact shingle sets of
-//!    the documents in some candidate pair only, as sorted 32-bit hashes (identical sets
-//!    stored once); score every candidate pair by exact Jaccard and keep those at or
-//!    above the threshold. (32-bit hashes make a false shared shingle between two
-//!    news-sized documents a one-in-20,000 event, moving J by 1/900 when it happens.)
+//! 1. **Sign** (pass 1): read records in batches, parse (borrowing the text from the
+//!    read buffer) and analyze them in parallel, and keep per document only its id, where
+//!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
+//!    low byte of each signature value (k bytes): 4·b + k + 64 bytes plus the id, 360 +
+//!    id with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
+//! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
+//!    signatures agree in fewer than threshold − 0.25 of their low bytes are dismissed
+//!    (b-bit MinHash; a pair at the threshold falls that low with probability below
+//!    10^-8), which spares the exact work for chance collisions on shared boilerplate.
+//! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
+//!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From an
+//!    uncompressed file each such record is read again at its offset, in parallel; a
+//!    compressed one is streamed again. Score every candidate pair by exact Jaccard and
+//!    keep those at or above the threshold. (32-bit hashes make a false shared shingle
+//!    between two news-sized documents a one-in-20,000 event, moving J by 1/900 when it
+//!    happens.)
 //! 4. **Cluster**: connected components; the [`crate::KeepPolicy`] picks the kept member.
 //! 5. **Write** (pass 3): read the input once more and copy each kept record's original
 //!    line unchanged (a `.txt` document becomes a JSON line with `id` and `text`).
 //!
 //! Every pass reads the same records in the same order, so inputs must be re-readable:
-//! files, not pipes (the CLI spools standard input to a temporary file first).
+//! files, not pipes (the CLI spools standard input to a temporary file first). A record
+//! that reads differently in a later pass stops the run ([`Error::InputChanged`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -28,12 +35,13 @@ use serde::Serialize;
 
 use crate::cluster::{connected_components, DocFacts};
 use crate::doc::{parse_published, DocIndex};
-use crate::error::{Error, Result, Warning};
+use crate::error::{Error, Location, Result, Warning};
 use crate::input::{
-    parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions, RecordReader,
+    parse_fields, parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions,
+    RecordMeta, RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
-use crate::minhash::{fmix64, MinHasher};
+use crate::minhash::{fmix64, low_byte_agreement, MinHasher, PREFILTER_MARGIN};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::jaccard;
 use crate::verify::ScoredPair;
@@ -91,8 +99,15 @@ pub struct DedupSummary {
     pub clusters: u64,
     /// Distinct candidate pairs from LSH.
     pub candidate_pairs: u64,
+    /// Candidate pairs dismissed without exact verification because the low bytes of
+    /// their signatures agree in fewer than threshold − 0.25 of the positions (pairs
+    /// with a document of fewer shingles than signature values are always verified).
+    pub dismissed_by_estimate: u64,
     /// Candidate pairs at or above the threshold.
     pub verified_pairs: u64,
+    /// Documents re-read in pass 2 for their exact shingle sets (those in a candidate
+    /// pair that survived the prefilter).
+    pub reanalyzed_documents: u64,
     /// Documents whose text normalizes to nothing (never candidates, always kept).
     pub featureless_documents: u64,
     /// LSH buckets expanded through pivots only.
@@ -130,15 +145,30 @@ impl DedupSummary {
 /// `set_of_doc` value of a document that needs no shingle set.
 const NO_SET: u32 = u32::MAX;
 
-/// A parsed document (text dropped) and its band keys (None: no shingles).
-type Signed = (crate::Document, Option<Vec<u32>>);
-
 /// What pass 1 keeps per document.
 struct DocEntry {
     id: Box<str>,
+    /// Position in the input, counting skipped records.
     record: u64,
-    length: u32,
+    /// Where the record is: file, line, byte offset and length (to re-read it).
+    file: u32,
+    line: u64,
+    offset: u64,
+    length: u64,
     published: Option<i64>,
+    /// Fewer shingles than signature values: densification filled some bins by
+    /// copying, so the signature estimate spreads wider and the prefilter stands aside.
+    sparse: bool,
+}
+
+/// What pass 1 learns of one accepted record (its band keys and signature bytes go to
+/// flat per-batch buffers).
+struct Signed {
+    id: Box<str>,
+    published: Option<i64>,
+    /// Shingles emitted (repeats included); 0 when the text normalizes to nothing:
+    /// never a candidate.
+    shingles: usize,
 }
 
 /// Deduplicates `files`. `on_warning` sees each skipped record; `on_progress` sees the
@@ -159,6 +189,7 @@ pub fn dedup(
     let lsh = params.lsh()?;
     let analyzer = Analyzer::new(params);
     let hasher = MinHasher::with_kind(params.sketch, params.num_perm, params.seed);
+    let k = params.num_perm;
     let mut summary = DedupSummary {
         lsh: Some(lsh),
         ..DedupSummary::default()
@@ -173,52 +204,79 @@ pub fn dedup(
     };
     let mut docs: Vec<DocEntry> = Vec::new();
     let mut keys = BandKeys::new(lsh.bands);
+    // The low byte of every signature value, k per document: the prefilter's input.
+    let mut low_bytes: Vec<u8> = Vec::new();
     let mut ids = IdRegistry::default();
+    // Per-batch buffers, reused: results, band keys and signature bytes by record.
+    let mut signed: Vec<Result<Signed, Warning>> = Vec::new();
+    let mut batch_keys: Vec<u32> = Vec::new();
+    let mut batch_low_bytes: Vec<u8> = Vec::new();
+    let mut buffers = [Batch::default(), Batch::default()];
     let reader = RecordReader::new(files.clone(), &options.read);
-    for_each_batch(reader, |batch| {
+    for_each_batch(reader, &mut buffers, |batch| {
         summary.bytes_read += batch.byte_len() as u64;
-        let analyzed: Vec<Result<Signed, Warning>> = (0..batch.records.len())
-            .into_par_iter()
+        let n = batch.records.len();
+        batch_keys.resize(n * lsh.bands, 0);
+        batch_low_bytes.resize(n * k, 0);
+        batch_keys
+            .par_chunks_mut(lsh.bands)
+            .zip(batch_low_bytes.par_chunks_mut(k))
+            .enumerate()
             .map_init(
-                || (Scratch::default(), vec![0u32; params.num_perm], Vec::new()),
-                |(scratch, signature, band_keys), i| {
+                || (Scratch::default(), vec![0u32; k], Vec::new()),
+                |(scratch, signature, row), (i, (keys_out, low_out))| {
                     let meta = &batch.records[i];
                     let file = &files[meta.file];
-                    let mut doc = parse_record(file, meta, batch.bytes(i), &options.read)?;
+                    let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
                     let mut sketch = hasher.sketch(signature);
-                    let mut any = false;
-                    analyzer.for_each_shingle_hash(&doc.text, scratch, |h| {
-                        any = true;
+                    let mut shingles = 0;
+                    analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
+                        shingles += 1;
                         sketch.add(h);
                     });
                     sketch.finish();
-                    doc.text = String::new();
-                    let keys = any.then(|| {
-                        band_keys_into(signature, lsh, band_keys);
-                        band_keys.clone()
-                    });
-                    Ok((doc, keys))
+                    if shingles > 0 {
+                        band_keys_into(signature, lsh, row);
+                        keys_out.copy_from_slice(row);
+                        for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
+                            *byte = value as u8;
+                        }
+                    }
+                    Ok(Signed {
+                        id: fields.id.into(),
+                        published: fields.published.as_deref().and_then(parse_published),
+                        shingles,
+                    })
                 },
             )
-            .collect();
-        for (i, result) in analyzed.into_iter().enumerate() {
+            .collect_into_vec(&mut signed);
+        for (i, result) in signed.drain(..).enumerate() {
             let record = summary.records + i as u64;
-            let accepted = result.and_then(|(doc, band_keys)| {
-                ids.check(&doc.id, &doc.location)?;
-                Ok((doc, band_keys))
+            let accepted = result.and_then(|doc| {
+                let meta = &batch.records[i];
+                ids.check_at(&doc.id, &files[meta.file].label, meta.line)?;
+                Ok(doc)
             });
             match accepted {
-                Ok((doc, band_keys)) => {
+                Ok(doc) => {
                     let index = docs.len() as DocIndex;
-                    match band_keys {
-                        Some(k) => keys.push(index, &k),
-                        None => summary.featureless_documents += 1,
+                    if doc.shingles > 0 {
+                        keys.push(index, &batch_keys[i * lsh.bands..(i + 1) * lsh.bands]);
+                        low_bytes.extend_from_slice(&batch_low_bytes[i * k..(i + 1) * k]);
+                    } else {
+                        summary.featureless_documents += 1;
+                        low_bytes.resize(low_bytes.len() + k, 0);
                     }
+                    let meta = &batch.records[i];
                     docs.push(DocEntry {
-                        id: doc.id.into_boxed_str(),
+                        id: doc.id,
                         record,
-                        length: u32::try_from(doc_length(batch, i)).unwrap_or(u32::MAX),
-                        published: doc.published.as_deref().and_then(parse_published),
+                        file: meta.file as u32,
+                        line: meta.line,
+                        offset: meta.offset,
+                        length: meta.range.len() as u64,
+                        published: doc.published,
+                        sparse: doc.shingles < k,
                     });
                 }
                 Err(warning) => {
@@ -233,7 +291,7 @@ pub fn dedup(
                 }
             }
         }
-        summary.records += batch.records.len() as u64;
+        summary.records += n as u64;
         on_progress(Pass::Sign, summary.records);
         if docs.len() > DocIndex::MAX as usize {
             return Err(Error::InvalidParams(format!(
@@ -243,87 +301,128 @@ pub fn dedup(
         }
         Ok(())
     })?;
+    drop((signed, batch_keys, batch_low_bytes));
     summary.documents = docs.len() as u64;
     summary.seconds.sign = lap(&mut clock);
 
-    // Band.
-    let candidates = keys.candidate_pairs();
+    // Band, then dismiss the candidates whose signatures say they are far below the
+    // threshold (chance collisions, mostly shared boilerplate) before any exact work.
+    // A pair at the threshold agrees in about J + (1 − J)/256 of its low bytes, with a
+    // standard deviation of at most 0.044 at k = 128: the margin is 5.7 of those.
+    let mut candidates = keys.candidate_pairs();
     drop(keys);
     summary.candidate_pairs = candidates.pairs.len() as u64;
     summary.oversized_buckets = candidates.oversized_buckets as u64;
+    let floor = params.threshold - PREFILTER_MARGIN;
+    let low_bytes_of = |d: DocIndex| &low_bytes[d as usize * k..(d as usize + 1) * k];
+    candidates.pairs = candidates
+        .pairs
+        .par_iter()
+        .copied()
+        .filter(|&(a, b)| {
+            docs[a as usize].sparse
+                || docs[b as usize].sparse
+                || low_byte_agreement(low_bytes_of(a), low_bytes_of(b)) >= floor
+        })
+        .collect();
+    drop(low_bytes);
+    summary.dismissed_by_estimate = summary.candidate_pairs - candidates.pairs.len() as u64;
     let mut needed = vec![false; docs.len()];
     for &(a, b) in &candidates.pairs {
         needed[a as usize] = true;
         needed[b as usize] = true;
     }
 
+    summary.reanalyzed_documents = needed.iter().filter(|&&n| n).count() as u64;
     summary.seconds.band = lap(&mut clock);
 
     // Pass 2: exact shingle sets of candidate documents, then verification.
-    // Shingle sets, interned: identical documents share one set, so a corpus of a
-    // million copies of one article holds one set, not a million.
-    let mut set_of_doc: Vec<u32> = vec![NO_SET; docs.len()];
-    let mut unique_sets: Vec<Box<[u32]>> = Vec::new();
-    let mut set_by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut sets = SetInterner::new(docs.len());
     if !candidates.pairs.is_empty() {
-        let reader = RecordReader::new(files.clone(), &options.read);
-        let mut next_doc = 0usize;
-        let mut records_done = 0u64;
-        for_each_batch(reader, |batch| {
-            // Documents whose records fall in this batch, and where.
-            let first_record = records_done;
-            let end_record = records_done + batch.records.len() as u64;
-            let mut wanted = Vec::new();
-            while next_doc < docs.len() && docs[next_doc].record < end_record {
-                if needed[next_doc] {
-                    wanted.push((next_doc, (docs[next_doc].record - first_record) as usize));
+        let exact_set = |scratch: &mut Scratch, text: &str| {
+            let mut set: Vec<u32> = Vec::new();
+            analyzer.for_each_shingle_hash(text, scratch, |h| set.push(h as u32));
+            set.sort_unstable();
+            set.dedup();
+            set
+        };
+        if files.iter().all(InputFile::random_access) {
+            // Read only the candidates' records, each at its offset, in parallel: most
+            // of the input is never read a second time.
+            let handles = files
+                .iter()
+                .map(InputFile::open_for_records)
+                .collect::<Result<Vec<_>>>()?;
+            let wanted: Vec<usize> = (0..docs.len()).filter(|&d| needed[d]).collect();
+            for chunk in wanted.chunks(BATCH_RECORDS) {
+                let computed = chunk
+                    .par_iter()
+                    .map_init(
+                        || (Scratch::default(), Vec::new()),
+                        |(scratch, bytes), &doc| {
+                            let entry = &docs[doc];
+                            let file = &files[entry.file as usize];
+                            let len = usize::try_from(entry.length).map_err(|_| {
+                                Error::InvalidParams("record too large to re-read".into())
+                            })?;
+                            file.read_record_at(
+                                &handles[entry.file as usize],
+                                entry.offset,
+                                len,
+                                bytes,
+                            )
+                            .map_err(|e| match e {
+                                Error::Io { source, .. }
+                                    if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+                                {
+                                    Error::InputChanged {
+                                        location: Location::new(&file.label, entry.line),
+                                        detail: "it is shorter than before".into(),
+                                    }
+                                }
+                                other => other,
+                            })?;
+                            let text = reparse(file, entry, bytes, &options.read)?;
+                            Ok((doc, exact_set(scratch, &text)))
+                        },
+                    )
+                    .collect::<Result<Vec<_>>>()?;
+                sets.add(computed);
+                if let Some(&last) = chunk.last() {
+                    on_progress(Pass::Verify, docs[last].record + 1);
                 }
-                next_doc += 1;
             }
-            let computed: Vec<(usize, Vec<u32>)> = wanted
-                .par_iter()
-                .map_init(Scratch::default, |scratch, &(doc, i)| {
-                    let meta = &batch.records[i];
-                    let file = &files[meta.file];
-                    let text = parse_record(file, meta, batch.bytes(i), &options.read)
-                        .map(|d| d.text)
-                        .unwrap_or_default();
-                    let mut set: Vec<u32> = Vec::new();
-                    analyzer.for_each_shingle_hash(&text, scratch, |h| set.push(h as u32));
-                    set.sort_unstable();
-                    set.dedup();
-                    (doc, set)
-                })
-                .collect();
-            for (doc, set) in computed {
-                // Only to find equal sets quickly (equality is then checked), so a fold of
-                // the already-random 32-bit hashes suffices; no byte buffer per document.
-                let hash = set
-                    .iter()
-                    .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
-                let same = set_by_hash.entry(hash).or_default();
-                let index = match same.iter().find(|&&i| *unique_sets[i as usize] == *set) {
-                    Some(&i) => i,
-                    None => {
-                        unique_sets.push(set.into_boxed_slice());
-                        let i = (unique_sets.len() - 1) as u32;
-                        same.push(i);
-                        i
+        } else {
+            let reader = RecordReader::new(files.clone(), &options.read);
+            let mut next_doc = 0usize;
+            let mut records_done = 0u64;
+            for_each_batch(reader, &mut buffers, |batch| {
+                // Documents whose records fall in this batch, and where.
+                let first_record = records_done;
+                let end_record = records_done + batch.records.len() as u64;
+                let mut wanted = Vec::new();
+                while next_doc < docs.len() && docs[next_doc].record < end_record {
+                    if needed[next_doc] {
+                        wanted.push((next_doc, (docs[next_doc].record - first_record) as usize));
                     }
-                };
-                set_of_doc[doc] = index;
-            }
-            records_done = end_record;
-            on_progress(Pass::Verify, records_done);
-            Ok(())
-        })?;
+                    next_doc += 1;
+                }
+                let computed = wanted
+                    .par_iter()
+                    .map_init(Scratch::default, |scratch, &(doc, i)| {
+                        let file = &files[batch.records[i].file];
+                        let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
+                        Ok((doc, exact_set(scratch, &text)))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                sets.add(computed);
+                records_done = end_record;
+                on_progress(Pass::Verify, records_done);
+                Ok(())
+            })?;
+        }
     }
-    drop(set_by_hash);
-    let empty: &[u32] = &[];
-    let set_of = |d: DocIndex| match set_of_doc[d as usize] {
-        NO_SET => empty,
-        i => &unique_sets[i as usize],
-    };
+    let set_of = |d: DocIndex| sets.get(d);
     let pairs: Vec<ScoredPair> = candidates
         .pairs
         .par_iter()
@@ -401,7 +500,7 @@ pub fn dedup(
         let reader = RecordReader::new(files.clone(), &options.read);
         let mut next_doc = 0usize;
         let mut records_done = 0u64;
-        for_each_batch(reader, |batch| {
+        for_each_batch(reader, &mut buffers, |batch| {
             let end_record = records_done + batch.records.len() as u64;
             while next_doc < docs.len() && docs[next_doc].record < end_record {
                 if kept_of[next_doc] as usize == next_doc {
@@ -422,32 +521,100 @@ pub fn dedup(
     Ok(summary)
 }
 
+/// Parses a record again in pass 2. It parsed in pass 1, so a failure means the file
+/// changed between the passes: stop rather than verify against a different text.
+fn reparse<'a>(
+    file: &InputFile,
+    entry: &DocEntry,
+    bytes: &'a [u8],
+    read: &ReadOptions,
+) -> Result<std::borrow::Cow<'a, str>> {
+    let meta = RecordMeta {
+        file: entry.file as usize,
+        line: entry.line,
+        range: 0..bytes.len(),
+        offset: entry.offset,
+        problem: None,
+    };
+    parse_fields(file, &meta, bytes, read)
+        .map(|fields| fields.text)
+        .map_err(|warning| Error::InputChanged {
+            location: warning.location,
+            detail: format!("it no longer parses: {}", warning.problem),
+        })
+}
+
+/// Exact shingle sets of pass 2 by document, interned: identical documents share one
+/// set, so a corpus of a million copies of one article holds one set, not a million.
+struct SetInterner {
+    set_of_doc: Vec<u32>,
+    unique: Vec<Box<[u32]>>,
+    by_hash: HashMap<u64, Vec<u32>>,
+}
+
+impl SetInterner {
+    fn new(documents: usize) -> Self {
+        SetInterner {
+            set_of_doc: vec![NO_SET; documents],
+            unique: Vec::new(),
+            by_hash: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, computed: Vec<(usize, Vec<u32>)>) {
+        for (doc, set) in computed {
+            // Only to find equal sets quickly (equality is then checked), so a fold of
+            // the already-random 32-bit hashes suffices; no byte buffer per document.
+            let hash = set
+                .iter()
+                .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
+            let same = self.by_hash.entry(hash).or_default();
+            let index = match same.iter().find(|&&i| *self.unique[i as usize] == *set) {
+                Some(&i) => i,
+                None => {
+                    self.unique.push(set.into_boxed_slice());
+                    let i = (self.unique.len() - 1) as u32;
+                    same.push(i);
+                    i
+                }
+            };
+            self.set_of_doc[doc] = index;
+        }
+    }
+
+    /// The set of `doc` (empty if it was not computed).
+    fn get(&self, doc: DocIndex) -> &[u32] {
+        match self.set_of_doc[doc as usize] {
+            NO_SET => &[],
+            i => &self.unique[i as usize],
+        }
+    }
+}
+
 /// Calls `process` on each batch of records while the next batch is read on another
 /// thread, so that reading and decompression overlap with parsing and hashing.
+/// `buffers` are reused from pass to pass: allocating and faulting in tens of megabytes
+/// afresh for every pass cost as much as a pass's reading.
 fn for_each_batch(
     mut reader: RecordReader,
+    buffers: &mut [Batch; 2],
     mut process: impl FnMut(&Batch) -> Result<()> + Send,
 ) -> Result<()> {
-    let mut current = Batch::default();
-    let mut next = Batch::default();
-    if !reader.next_batch(&mut current, BATCH_RECORDS, BATCH_BYTES)? {
+    let [current, next] = buffers;
+    if !reader.next_batch(current, BATCH_RECORDS, BATCH_BYTES)? {
         return Ok(());
     }
     loop {
         let (read, processed) = rayon::join(
-            || reader.next_batch(&mut next, BATCH_RECORDS, BATCH_BYTES),
-            || process(&current),
+            || reader.next_batch(next, BATCH_RECORDS, BATCH_BYTES),
+            || process(current),
         );
         processed?;
         if !read? {
             return Ok(());
         }
-        std::mem::swap(&mut current, &mut next);
+        std::mem::swap(current, next);
     }
-}
-
-fn doc_length(batch: &Batch, i: usize) -> usize {
-    batch.records[i].range.len()
 }
 
 fn round6(x: f64) -> f64 {
@@ -473,5 +640,33 @@ fn write_record(
             let line = serde_json::json!({ "id": doc.id, "text": doc.text });
             writeln!(out, "{line}").map_err(io)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_that_no_longer_parses_is_reported_as_changed_input() {
+        let file = InputFile::from_path(std::path::Path::new("feed.jsonl")).expect("jsonl");
+        let entry = DocEntry {
+            id: "a".into(),
+            record: 3,
+            file: 0,
+            line: 7,
+            offset: 120,
+            length: 4,
+            published: None,
+            sparse: false,
+        };
+        let err = reparse(&file, &entry, b"{\"te", &ReadOptions::default())
+            .expect_err("a cut record does not parse");
+        assert!(matches!(err, Error::InputChanged { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("feed.jsonl:7: the input changed while it was being read"),
+            "{err}"
+        );
     }
 }

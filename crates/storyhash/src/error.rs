@@ -147,6 +147,15 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A record that read differently in a later pass over the same input (dedup
+    /// reads its input more than once): the file was modified while it ran.
+    #[error("{location}: the input changed while it was being read ({detail}); run again on a file nobody is writing")]
+    InputChanged {
+        /// Where the record was in the first pass.
+        location: Location,
+        /// What differed.
+        detail: String,
+    },
     /// A document id that is already in the index.
     #[error("id {0:?} is already in the index")]
     DuplicateId(String),

@@ -185,6 +185,31 @@ impl InputFile {
         stem.to_string()
     }
 
+    /// Whether [`InputFile::read_record_at`] can read this file's records directly:
+    /// an uncompressed file that was not standard input.
+    pub fn random_access(&self) -> bool {
+        self.compression == Compression::None && !self.stdin
+    }
+
+    /// Reads `len` bytes at `offset` of an open handle to this file into `buf`
+    /// (replacing its contents): a record located by a previous pass ([`RecordMeta`]).
+    pub fn read_record_at(
+        &self,
+        handle: &File,
+        offset: u64,
+        len: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        buf.clear();
+        buf.resize(len, 0);
+        read_exact_at(handle, buf, offset).map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Opens the file for [`InputFile::read_record_at`].
+    pub fn open_for_records(&self) -> Result<File> {
+        File::open(&self.path).map_err(|e| Error::io(&self.path, e))
+    }
+
     fn open(&self) -> Result<Box<dyn BufRead + Send>> {
         const BUFFER: usize = 1 << 17;
         if self.stdin {
@@ -204,6 +229,29 @@ impl InputFile {
             }
         })
     }
+}
+
+/// Positioned read without moving a shared cursor, so threads can share one handle.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Positioned read (Windows moves the cursor, which no caller relies on).
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Resolves sources into files: directories become their recognised files, sorted by
@@ -253,6 +301,10 @@ pub struct RecordMeta {
     pub line: u64,
     /// Bytes of the record within the batch's buffer.
     pub range: Range<usize>,
+    /// Where the record's bytes start in its file (after decompression, for a
+    /// compressed file): with `range.len()`, enough to read the record again directly
+    /// ([`InputFile::read_record_at`]).
+    pub offset: u64,
     /// Set when the record was not read: too large, or a file without records.
     pub problem: Option<InputProblem>,
 }
@@ -295,6 +347,8 @@ struct OpenFile {
     index: usize,
     reader: Box<dyn BufRead + Send>,
     line: u64,
+    /// Bytes consumed so far.
+    offset: u64,
     saw_record: bool,
 }
 
@@ -336,6 +390,7 @@ impl RecordReader {
                     index,
                     reader,
                     line: 0,
+                    offset: 0,
                     saw_record: false,
                 });
             }
@@ -377,6 +432,7 @@ impl RecordReader {
             file: open.index,
             line: 1,
             range: start..batch.data.len(),
+            offset: 0,
             problem,
         });
         Ok(false)
@@ -401,21 +457,26 @@ impl RecordReader {
                         file: open.index,
                         line: 1,
                         range: start..start,
+                        offset: 0,
                         problem: Some(InputProblem::EmptyFile),
                     });
                 }
                 return Ok(false);
             }
             open.line += 1;
+            let line_offset = open.offset;
+            open.offset += n as u64;
             if batch.data.last() != Some(&b'\n') && n as u64 > limit {
                 // Too long: drain the rest of the line without holding it.
                 batch.data.truncate(start);
                 let rest = skip_line(&mut open.reader).map_err(|e| Error::io(path, e))?;
+                open.offset += rest;
                 open.saw_record = true;
                 batch.records.push(RecordMeta {
                     file: open.index,
                     line: open.line,
                     range: start..start,
+                    offset: line_offset,
                     problem: Some(InputProblem::TooLarge {
                         bytes: n as u64 + rest,
                         limit,
@@ -444,6 +505,7 @@ impl RecordReader {
                 file: open.index,
                 line: open.line,
                 range: content_start..end,
+                offset: line_offset + (content_start - start) as u64,
                 problem,
             });
             return Ok(true);
@@ -459,7 +521,40 @@ pub fn parse_record(
     bytes: &[u8],
     options: &ReadOptions,
 ) -> Result<Document, Warning> {
-    let location = Location::new(&file.label, meta.line);
+    let fields = parse_fields(file, meta, bytes, options)?;
+    Ok(Document {
+        id: fields.id.into_owned(),
+        text: fields.text.into_owned(),
+        title: fields.title.map(Cow::into_owned),
+        url: fields.url.map(Cow::into_owned),
+        published: fields.published.map(Cow::into_owned),
+        location: Location::new(&file.label, meta.line),
+    })
+}
+
+/// The fields of one record, borrowed from its bytes wherever JSON needed no unescaping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFields<'a> {
+    /// The id (given, or the file stem and line).
+    pub id: Cow<'a, str>,
+    /// The text, not blank.
+    pub text: Cow<'a, str>,
+    /// Optional `title`.
+    pub title: Option<Cow<'a, str>>,
+    /// Optional `url`.
+    pub url: Option<Cow<'a, str>>,
+    /// Optional `published`, as written.
+    pub published: Option<Cow<'a, str>>,
+}
+
+/// [`parse_record`] without copying: the same checks and warnings, but the fields borrow
+/// from `bytes` (a corpus pass reads each text once and needs no owned copy).
+pub fn parse_fields<'a>(
+    file: &InputFile,
+    meta: &RecordMeta,
+    bytes: &'a [u8],
+    options: &ReadOptions,
+) -> Result<RecordFields<'a>, Warning> {
     let fail = |problem, line| Warning {
         location: Location::new(&file.label, line),
         problem,
@@ -485,39 +580,53 @@ pub fn parse_record(
             if text.trim().is_empty() {
                 return Err(fail(InputProblem::EmptyDocument, 1));
             }
-            Ok(Document {
-                id: file.stem(),
-                text: text.to_owned(),
+            Ok(RecordFields {
+                id: Cow::Owned(file.stem()),
+                text: Cow::Borrowed(text),
                 title: None,
                 url: None,
                 published: None,
-                location,
             })
         }
-        FileKind::Jsonl => parse_json_line(bytes, &file.stem(), &location, options)
+        FileKind::Jsonl => parse_json_line(bytes, file, meta.line, options)
             .map_err(|problem| fail(problem, meta.line)),
     }
 }
 
-/// Remembers the ids seen so far and where, to refuse duplicates.
+/// Remembers the ids seen so far and where, to refuse duplicates. Holds each id once
+/// plus 16 bytes (file labels are stored once, not per id): a million ids cost their
+/// own bytes and a few tens of megabytes.
 #[derive(Debug, Default)]
 pub struct IdRegistry {
-    seen: HashMap<String, Location>,
+    /// Id → (index into `labels`, line).
+    seen: HashMap<Box<str>, (u32, u64)>,
+    labels: Vec<PathBuf>,
 }
 
 impl IdRegistry {
     /// Records `id` at `location`, or says where it was first seen.
     pub fn check(&mut self, id: &str, location: &Location) -> Result<(), Warning> {
-        if let Some(first) = self.seen.get(id) {
+        self.check_at(id, &location.file, location.line)
+    }
+
+    /// [`IdRegistry::check`] for a record at `line` of the file labelled `label`,
+    /// without building a [`Location`] unless the id is a duplicate.
+    pub fn check_at(&mut self, id: &str, label: &Path, line: u64) -> Result<(), Warning> {
+        if let Some(&(first_label, first_line)) = self.seen.get(id) {
             return Err(Warning {
-                location: location.clone(),
+                location: Location::new(label, line),
                 problem: InputProblem::DuplicateId {
                     id: id.to_string(),
-                    first: first.clone(),
+                    first: Location::new(&self.labels[first_label as usize], first_line),
                 },
             });
         }
-        self.seen.insert(id.to_string(), location.clone());
+        // Records arrive file by file, so the label is nearly always the last one.
+        if self.labels.last().map(|l| l.as_os_str()) != Some(label.as_os_str()) {
+            self.labels.push(label.to_path_buf());
+        }
+        let label_index = (self.labels.len() - 1) as u32;
+        self.seen.insert(id.into(), (label_index, line));
         Ok(())
     }
 }
@@ -586,6 +695,7 @@ pub fn read_jsonl(
         index: 0,
         reader: Box::new(std::io::Cursor::new(bytes)),
         line: 0,
+        offset: 0,
         saw_record: false,
     });
     let mut outcome = ReadOutcome::default();
@@ -624,12 +734,12 @@ fn accept(
     Ok(())
 }
 
-fn parse_json_line(
-    line: &[u8],
-    stem: &str,
-    location: &Location,
+fn parse_json_line<'a>(
+    line: &'a [u8],
+    file: &InputFile,
+    line_number: u64,
     options: &ReadOptions,
-) -> Result<Document, InputProblem> {
+) -> Result<RecordFields<'a>, InputProblem> {
     let text = std::str::from_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
@@ -655,10 +765,10 @@ fn parse_json_line(
         return Err(InputProblem::EmptyDocument);
     }
     let id = match fields.id {
-        None | Some(JsonValue::Null) => format!("{stem}:{}", location.line),
+        None | Some(JsonValue::Null) => Cow::Owned(format!("{}:{line_number}", file.stem())),
         Some(value) => value.into_id(&options.id_field)?,
     };
-    Ok(Document {
+    Ok(RecordFields {
         id,
         text,
         title: optional_string(fields.title, "title")?,
@@ -667,7 +777,6 @@ fn parse_json_line(
             None | Some(JsonValue::Null) => None,
             Some(value) => Some(value.into_id("published")?),
         },
-        location: location.clone(),
     })
 }
 
@@ -710,7 +819,10 @@ fn json_error_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn optional_string(value: Option<JsonValue>, field: &str) -> Result<Option<String>, InputProblem> {
+fn optional_string<'a>(
+    value: Option<JsonValue<'a>>,
+    field: &str,
+) -> Result<Option<Cow<'a, str>>, InputProblem> {
     match value {
         None | Some(JsonValue::Null) => Ok(None),
         Some(value) => value.into_string(field).map(Some),
@@ -719,38 +831,40 @@ fn optional_string(value: Option<JsonValue>, field: &str) -> Result<Option<Strin
 
 /// The fields of one record that storyhash reads; everything else is skipped unparsed.
 #[derive(Default)]
-struct Fields {
-    id: Option<JsonValue>,
-    text: Option<JsonValue>,
-    title: Option<JsonValue>,
-    url: Option<JsonValue>,
-    published: Option<JsonValue>,
+struct Fields<'de> {
+    id: Option<JsonValue<'de>>,
+    text: Option<JsonValue<'de>>,
+    title: Option<JsonValue<'de>>,
+    url: Option<JsonValue<'de>>,
+    published: Option<JsonValue<'de>>,
 }
 
-enum Record {
-    Object(Fields),
+enum Record<'de> {
+    Object(Fields<'de>),
     Other(&'static str),
 }
 
-/// A JSON value reduced to what the reader needs to know.
-enum JsonValue {
-    String(String),
+/// A JSON value reduced to what the reader needs to know; strings borrow from the line
+/// unless they contained escapes.
+enum JsonValue<'de> {
+    String(Cow<'de, str>),
     Number(String),
     Null,
     Other(&'static str),
 }
 
-impl JsonValue {
-    fn into_string(self, field: &str) -> Result<String, InputProblem> {
+impl<'de> JsonValue<'de> {
+    fn into_string(self, field: &str) -> Result<Cow<'de, str>, InputProblem> {
         match self {
             JsonValue::String(s) => Ok(s),
             other => Err(other.wrong_type(field, "a string")),
         }
     }
 
-    fn into_id(self, field: &str) -> Result<String, InputProblem> {
+    fn into_id(self, field: &str) -> Result<Cow<'de, str>, InputProblem> {
         match self {
-            JsonValue::String(s) | JsonValue::Number(s) => Ok(s),
+            JsonValue::String(s) => Ok(s),
+            JsonValue::Number(s) => Ok(Cow::Owned(s)),
             other => Err(other.wrong_type(field, "a string or a number")),
         }
     }
@@ -777,21 +891,21 @@ struct FieldPicker<'f> {
 }
 
 impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
-    type Value = Record;
+    type Value = Record<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Record<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for FieldPicker<'_> {
-    type Value = Record;
+    type Value = Record<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
         let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let slot = if key == self.text_field {
@@ -815,26 +929,26 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
         Ok(Record::Object(fields))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Record, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Record<'de>, A::Error> {
         drain_seq(seq)?;
         Ok(Record::Other("an array"))
     }
-    fn visit_str<E>(self, _: &str) -> Result<Record, E> {
+    fn visit_str<E>(self, _: &str) -> Result<Record<'de>, E> {
         Ok(Record::Other("a string"))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Record, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Record<'de>, E> {
         Ok(Record::Other("a boolean"))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Record, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<Record<'de>, E> {
         Ok(Record::Other("a number"))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Record, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<Record<'de>, E> {
         Ok(Record::Other("a number"))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Record, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Record<'de>, E> {
         Ok(Record::Other("a number"))
     }
-    fn visit_unit<E>(self) -> Result<Record, E> {
+    fn visit_unit<E>(self) -> Result<Record<'de>, E> {
         Ok(Record::Other("null"))
     }
 }
@@ -842,45 +956,48 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
 struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = JsonValue;
+    type Value = JsonValue<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<JsonValue, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<JsonValue<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed {
-    type Value = JsonValue;
+    type Value = JsonValue<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_str<E>(self, v: &str) -> Result<JsonValue, E> {
-        Ok(JsonValue::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<JsonValue<'de>, E> {
+        Ok(JsonValue::String(Cow::Borrowed(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<JsonValue, E> {
-        Ok(JsonValue::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<JsonValue<'de>, E> {
+        Ok(JsonValue::String(Cow::Owned(v.to_owned())))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<JsonValue, E> {
+    fn visit_string<E>(self, v: String) -> Result<JsonValue<'de>, E> {
+        Ok(JsonValue::String(Cow::Owned(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<JsonValue<'de>, E> {
         Ok(JsonValue::Number(v.to_string()))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<JsonValue, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<JsonValue<'de>, E> {
         Ok(JsonValue::Number(v.to_string()))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<JsonValue, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<JsonValue<'de>, E> {
         Ok(JsonValue::Number(v.to_string()))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<JsonValue, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<JsonValue<'de>, E> {
         Ok(JsonValue::Other("a boolean"))
     }
-    fn visit_unit<E>(self) -> Result<JsonValue, E> {
+    fn visit_unit<E>(self) -> Result<JsonValue<'de>, E> {
         Ok(JsonValue::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<JsonValue, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<JsonValue<'de>, A::Error> {
         drain_seq(seq)?;
         Ok(JsonValue::Other("an array"))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonValue, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonValue<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(JsonValue::Other("an object"))
     }
@@ -907,6 +1024,46 @@ mod tests {
     fn problems(outcome: &ReadOutcome) -> Vec<(u64, &'static str)> {
         let kinds = outcome.warnings.iter();
         kinds.map(|w| (w.location.line, w.problem.kind())).collect()
+    }
+
+    #[test]
+    fn records_can_be_read_again_at_their_offsets() {
+        let dir = std::env::temp_dir().join(format!("storyhash-offsets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let jsonl = dir.join("feed.jsonl");
+        let long = format!(r#"{{"id":"big","text":"{}"}}"#, "x".repeat(300));
+        let content = format!(
+            "\u{FEFF}{{\"id\":\"a\",\"text\":\"one\"}}\r\n\n   \n{long}\n{{\"id\":\"b\",\"text\":\"tw\\u00f6\"}}\r\n{{\"id\":\"c\",\"text\":\"end\"}}"
+        );
+        std::fs::write(&jsonl, content).expect("write");
+        let text = dir.join("note.txt");
+        std::fs::write(&text, "\u{FEFF}a whole text file\n").expect("write");
+        let files = vec![
+            InputFile::from_path(&jsonl).expect("jsonl"),
+            InputFile::from_path(&text).expect("txt"),
+        ];
+        let options = ReadOptions {
+            max_document_bytes: 200,
+            ..ReadOptions::default()
+        };
+        let mut reader = RecordReader::new(files.clone(), &options);
+        let mut batch = Batch::default();
+        let mut seen = 0;
+        while reader.next_batch(&mut batch, 2, 1 << 20).expect("reads") {
+            for (i, meta) in batch.records.iter().enumerate() {
+                seen += 1;
+                let file = &files[meta.file];
+                let handle = file.open_for_records().expect("open");
+                let mut again = Vec::new();
+                file.read_record_at(&handle, meta.offset, meta.range.len(), &mut again)
+                    .expect("read again");
+                assert_eq!(again, batch.bytes(i), "record at line {}", meta.line);
+            }
+        }
+        // a, the oversized line (empty range), b, c, and the text file.
+        assert_eq!(seen, 5);
+        assert!(files.iter().all(InputFile::random_access));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

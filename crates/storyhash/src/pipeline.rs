@@ -222,7 +222,8 @@ impl Analyzer {
         } = scratch;
         match self.shingle {
             ShingleSpec::Word(n) => {
-                if text.is_ascii() {
+                let ascii = text.is_ascii();
+                if ascii {
                     // Words of ASCII text are the same whether or not whitespace was
                     // folded first (every run of spaces and controls is a boundary either
                     // way; property-tested), so lowercasing a copy is enough.
@@ -239,16 +240,21 @@ impl Analyzer {
                 normalized.extend(std::iter::repeat_n('\0', TOKEN_PADDING));
                 let buffer = normalized.as_bytes();
                 let base = buffer.as_ptr() as usize;
-                self.tokenizer
-                    .for_each_token(&normalized[..text_len], |t| {
-                        // Tokens are sub-slices of the text (stems included).
-                        let start = (t.as_ptr() as usize).wrapping_sub(base);
-                        token_hashes.push(if start < text_len {
-                            token_hash_at(buffer, start, t.len())
-                        } else {
-                            token_hash(t)
-                        });
+                let hash_token = |t: &str| {
+                    // Tokens are sub-slices of the text (stems included).
+                    let start = (t.as_ptr() as usize).wrapping_sub(base);
+                    token_hashes.push(if start < text_len {
+                        token_hash_at(buffer, start, t.len())
+                    } else {
+                        token_hash(t)
                     });
+                };
+                let body = &normalized[..text_len];
+                if ascii {
+                    self.tokenizer.for_each_ascii_token(body, hash_token);
+                } else {
+                    self.tokenizer.for_each_token(body, hash_token);
+                }
                 if token_hashes.is_empty() {
                     normalize_into(text, normalized);
                     if !normalized.is_empty() {

@@ -48,13 +48,7 @@ impl Tokenizer {
     /// stemming (`emit(word, token)`), so reports can show "بوتين" where the token is "بوت".
     pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
         if normalized.is_ascii() {
-            // No stemming or unspaced scripts apply to ASCII: only stopwords remain.
-            let no_stopwords = self.stopwords.is_empty();
-            ascii_words(normalized, |word| {
-                if no_stopwords || !self.stopwords.contains(word) {
-                    emit(word, word);
-                }
-            });
+            self.for_each_ascii_token(normalized, |word| emit(word, word));
         } else if is_simple_text(normalized) {
             simple_words(normalized, |word| self.emit_word(word, &mut emit));
         } else {
@@ -62,6 +56,19 @@ impl Tokenizer {
                 self.emit_word(word, &mut emit);
             }
         }
+    }
+
+    /// [`Tokenizer::for_each_token`] for text the caller knows to be ASCII (checking
+    /// again costs a pass over the text). No stemming or unspaced scripts apply to ASCII:
+    /// only stopwords remain.
+    pub(crate) fn for_each_ascii_token<'a>(&self, ascii: &'a str, mut emit: impl FnMut(&'a str)) {
+        debug_assert!(ascii.is_ascii());
+        let no_stopwords = self.stopwords.is_empty();
+        ascii_words(ascii, |word| {
+            if no_stopwords || !self.stopwords.contains(word) {
+                emit(word);
+            }
+        });
     }
 
     fn emit_word<'a>(&self, word: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {

@@ -188,3 +188,35 @@ fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
     assert_eq!(actual, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Pass 2 re-reads candidates by offset from an uncompressed file and streams a
+/// compressed one; both must verify the same pairs and write the same outputs.
+#[test]
+fn compressed_and_plain_inputs_give_identical_outputs() {
+    let dir = scratch("dedup-compressed");
+    let docs = corpus();
+    let plain = dir.join("corpus.jsonl");
+    write_jsonl(&plain, &docs);
+    let gzipped = dir.join("corpus.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gzipped).expect("create"),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(&std::fs::read(&plain).expect("read"))
+        .expect("compress");
+    encoder.finish().expect("finish");
+
+    let from_plain = run_dedup(&plain, KeepPolicy::First, 2);
+    let from_gzip = run_dedup(&gzipped, KeepPolicy::First, 2);
+    assert!(from_plain.summary.reanalyzed_documents > 0);
+    assert_eq!(
+        from_plain.summary.reanalyzed_documents,
+        from_gzip.summary.reanalyzed_documents
+    );
+    assert_eq!(from_plain.summary.verified_pairs, from_gzip.summary.verified_pairs);
+    assert_eq!(from_plain.kept, from_gzip.kept);
+    assert_eq!(from_plain.removed, from_gzip.removed);
+    assert_eq!(from_plain.clusters, from_gzip.clusters);
+    let _ = std::fs::remove_dir_all(&dir);
+}
