@@ -37,8 +37,8 @@ use crate::cluster::{connected_components, DocFacts};
 use crate::doc::{parse_published, DocIndex};
 use crate::error::{Error, Location, Result, Warning};
 use crate::input::{
-    parse_fields, parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions,
-    RecordMeta, RecordReader,
+    parse_fields, parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions, RecordMeta,
+    RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, PREFILTER_MARGIN};
@@ -344,7 +344,7 @@ pub fn dedup(
             analyzer.for_each_shingle_hash(text, scratch, |h| set.push(h as u32));
             set.sort_unstable();
             set.dedup();
-            set
+            HashedSet::new(set)
         };
         if files.iter().all(InputFile::random_access) {
             // Read only the candidates' records, each at its offset, in parallel: most
@@ -544,6 +544,24 @@ fn reparse<'a>(
         })
 }
 
+/// A sorted shingle set with a hash of its contents, computed where the set is (on a
+/// worker thread) rather than where sets are interned (one thread).
+struct HashedSet {
+    set: Vec<u32>,
+    hash: u64,
+}
+
+impl HashedSet {
+    fn new(set: Vec<u32>) -> Self {
+        // Only to find equal sets quickly (equality is then checked), so a fold of the
+        // already-random 32-bit hashes suffices; no byte buffer per document.
+        let hash = set
+            .iter()
+            .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
+        HashedSet { set, hash }
+    }
+}
+
 /// Exact shingle sets of pass 2 by document, interned: identical documents share one
 /// set, so a corpus of a million copies of one article holds one set, not a million.
 struct SetInterner {
@@ -561,13 +579,8 @@ impl SetInterner {
         }
     }
 
-    fn add(&mut self, computed: Vec<(usize, Vec<u32>)>) {
-        for (doc, set) in computed {
-            // Only to find equal sets quickly (equality is then checked), so a fold of
-            // the already-random 32-bit hashes suffices; no byte buffer per document.
-            let hash = set
-                .iter()
-                .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
+    fn add(&mut self, computed: Vec<(usize, HashedSet)>) {
+        for (doc, HashedSet { set, hash }) in computed {
             let same = self.by_hash.entry(hash).or_default();
             let index = match same.iter().find(|&&i| *self.unique[i as usize] == *set) {
                 Some(&i) => i,

@@ -112,7 +112,6 @@ struct Prepared {
     terms: Box<[(u64, f32)]>,
 }
 
-
 /// Everything behind the lock. Slots are dense positions; removed slots stay as
 /// tombstones (`alive == false`) until the next save.
 #[derive(Default)]

@@ -187,6 +187,13 @@ impl Sketch<'_> {
             }
             return;
         }
+        self.add_classic(x);
+    }
+
+    /// The k-hash update, kept out of line so that the one-permutation path inlined
+    /// into the analyzer's loop stays small.
+    #[inline(never)]
+    fn add_classic(&mut self, x: u64) {
         let h = self.hasher;
         // Three equal-length slices so the loop vectorizes.
         for ((slot, &a), &b) in self.out.iter_mut().zip(&h.multipliers).zip(&h.increments) {

@@ -214,7 +214,10 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
         from_plain.summary.reanalyzed_documents,
         from_gzip.summary.reanalyzed_documents
     );
-    assert_eq!(from_plain.summary.verified_pairs, from_gzip.summary.verified_pairs);
+    assert_eq!(
+        from_plain.summary.verified_pairs,
+        from_gzip.summary.verified_pairs
+    );
     assert_eq!(from_plain.kept, from_gzip.kept);
     assert_eq!(from_plain.removed, from_gzip.removed);
     assert_eq!(from_plain.clusters, from_gzip.clusters);

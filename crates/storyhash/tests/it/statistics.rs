@@ -193,9 +193,8 @@ fn the_dedup_prefilter_keeps_pairs_at_the_threshold() {
         for seed in 0..1500 {
             let (a, b) = pair_with_overlap(&mut rng, shared, own);
             let hasher = MinHasher::with_kind(SketchKind::Oph, k, seed);
-            let low = |set: &[u64]| -> Vec<u8> {
-                hasher.sign(set).iter().map(|&v| v as u8).collect()
-            };
+            let low =
+                |set: &[u64]| -> Vec<u8> { hasher.sign(set).iter().map(|&v| v as u8).collect() };
             lowest = lowest.min(low_byte_agreement(&low(&a), &low(&b)));
         }
         // 1,500 draws reach about 3.2 standard deviations (0.043 at J = 0.4) below the
