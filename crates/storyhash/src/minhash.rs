@@ -226,22 +226,38 @@ fn densify(out: &mut [u32], seed: u64) {
         out.fill(only);
         return;
     }
-    // Borrow from the bins as shingles left them, never from a bin filled by borrowing.
-    let original: Vec<u32> = out.to_vec();
-    for (i, slot) in out.iter_mut().enumerate() {
-        if *slot != EMPTY_BIN {
-            continue;
-        }
+    // Borrow from the bins as shingles left them, never from a bin filled by borrowing:
+    // all borrowed values are found before any is written. A news article leaves a few
+    // bins empty, so they fit on the stack; a sparser document takes the slower path.
+    let borrow = |i: usize, original: &[u32]| {
         let mut attempt = 1u64;
         loop {
             let probe = fmix64(seed ^ ((i as u64) << 32 | attempt));
             let j = (((probe >> 32) * k) >> 32) as usize;
             if original[j] != EMPTY_BIN {
-                *slot = original[j];
-                break;
+                return original[j];
             }
             attempt += 1;
         }
+    };
+    const ON_STACK: usize = 32;
+    let mut borrowed = [(0usize, 0u32); ON_STACK];
+    let mut count = 0;
+    for (i, _) in out.iter().enumerate().filter(|(_, &v)| v == EMPTY_BIN) {
+        if count == ON_STACK {
+            let original: Vec<u32> = out.to_vec();
+            for (i, slot) in out.iter_mut().enumerate() {
+                if *slot == EMPTY_BIN {
+                    *slot = borrow(i, &original);
+                }
+            }
+            return;
+        }
+        borrowed[count] = (i, borrow(i, out));
+        count += 1;
+    }
+    for &(i, value) in &borrowed[..count] {
+        out[i] = value;
     }
 }
 
@@ -331,6 +347,38 @@ pub(crate) fn splitmix64(state: &mut u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Densification as first written: copy the signature, then probe the copy.
+    fn densify_reference(out: &mut [u32], seed: u64) {
+        let original = out.to_vec();
+        let k = out.len() as u64;
+        for (i, slot) in out.iter_mut().enumerate() {
+            let mut attempt = 1u64;
+            while *slot == EMPTY_BIN {
+                let probe = fmix64(seed ^ ((i as u64) << 32 | attempt));
+                let j = (((probe >> 32) * k) >> 32) as usize;
+                *slot = original[j];
+                attempt += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn densify_matches_the_reference_with_few_and_many_empty_bins() {
+        let mut state = 9u64;
+        for empty in [1, 3, 31, 32, 33, 100, 126] {
+            let mut out: Vec<u32> = (0..128)
+                .map(|_| splitmix64(&mut state) as u32 >> 1)
+                .collect();
+            for i in 0..empty {
+                out[(i * 37) % 128] = EMPTY_BIN;
+            }
+            let mut expected = out.clone();
+            densify_reference(&mut expected, 42);
+            densify(&mut out, 42);
+            assert_eq!(out, expected, "{empty} empty bins");
+        }
+    }
 
     #[test]
     fn identical_sets_identical_signatures() {
