@@ -169,6 +169,97 @@ struct Signed {
     /// Shingles emitted (repeats included); 0 when the text normalizes to nothing:
     /// never a candidate.
     shingles: usize,
+    file: u32,
+    line: u64,
+    offset: u64,
+    length: u64,
+}
+
+/// One batch's pass 1 results, by record: reused from batch to batch.
+#[derive(Default)]
+struct SignedBatch {
+    /// Input position of the batch's first record.
+    first_record: u64,
+    results: Vec<Result<Signed, Warning>>,
+    /// Band keys, `bands` per record.
+    keys: Vec<u32>,
+    /// Signature low bytes, `k` per record.
+    low_bytes: Vec<u8>,
+}
+
+/// Everything pass 1 keeps, built batch by batch in input order.
+struct Collected {
+    docs: Vec<DocEntry>,
+    keys: BandKeys,
+    /// The low byte of every signature value, k per document: the prefilter's input.
+    low_bytes: Vec<u8>,
+    ids: IdRegistry,
+    featureless: u64,
+    skipped_by_reason: BTreeMap<&'static str, u64>,
+}
+
+impl Collected {
+    /// Takes in one signed batch (emptying it): accepted documents are numbered in
+    /// input order, duplicate ids and bad records become warnings (or, when `strict`,
+    /// the error that ends the run).
+    fn merge(
+        &mut self,
+        batch: &mut SignedBatch,
+        files: &[InputFile],
+        k: usize,
+        strict: bool,
+        on_warning: &mut (dyn FnMut(&Warning) + Send),
+    ) -> Result<()> {
+        let bands = self.keys.bands();
+        for (i, result) in batch.results.drain(..).enumerate() {
+            let accepted = result.and_then(|doc| {
+                self.ids
+                    .check_at(&doc.id, &files[doc.file as usize].label, doc.line)?;
+                Ok(doc)
+            });
+            match accepted {
+                Ok(doc) => {
+                    let index = self.docs.len() as DocIndex;
+                    if doc.shingles > 0 {
+                        self.keys
+                            .push(index, &batch.keys[i * bands..(i + 1) * bands]);
+                        self.low_bytes
+                            .extend_from_slice(&batch.low_bytes[i * k..(i + 1) * k]);
+                    } else {
+                        self.featureless += 1;
+                        self.low_bytes.resize(self.low_bytes.len() + k, 0);
+                    }
+                    self.docs.push(DocEntry {
+                        id: doc.id,
+                        record: batch.first_record + i as u64,
+                        file: doc.file,
+                        line: doc.line,
+                        offset: doc.offset,
+                        length: doc.length,
+                        published: doc.published,
+                        sparse: doc.shingles < k,
+                    });
+                }
+                Err(warning) => {
+                    if strict {
+                        return Err(warning.into());
+                    }
+                    *self
+                        .skipped_by_reason
+                        .entry(warning.problem.kind())
+                        .or_insert(0) += 1;
+                    on_warning(&warning);
+                }
+            }
+        }
+        if self.docs.len() > DocIndex::MAX as usize {
+            return Err(Error::InvalidParams(format!(
+                "at most {} documents per run",
+                DocIndex::MAX
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Deduplicates `files`. `on_warning` sees each skipped record; `on_progress` sees the
@@ -202,106 +293,88 @@ pub fn dedup(
         *clock = Instant::now();
         seconds
     };
-    let mut docs: Vec<DocEntry> = Vec::new();
-    let mut keys = BandKeys::new(lsh.bands);
-    // The low byte of every signature value, k per document: the prefilter's input.
-    let mut low_bytes: Vec<u8> = Vec::new();
-    let mut ids = IdRegistry::default();
-    // Per-batch buffers, reused: results, band keys and signature bytes by record.
-    let mut signed: Vec<Result<Signed, Warning>> = Vec::new();
-    let mut batch_keys: Vec<u32> = Vec::new();
-    let mut batch_low_bytes: Vec<u8> = Vec::new();
+    let mut collected = Collected {
+        docs: Vec::new(),
+        keys: BandKeys::new(lsh.bands),
+        low_bytes: Vec::new(),
+        ids: IdRegistry::default(),
+        featureless: 0,
+        skipped_by_reason: BTreeMap::new(),
+    };
+    // Each batch is signed in parallel while the previous one is merged into
+    // `collected` (the merge is sequential: ids are checked in input order), so the
+    // merge costs no thread its share of the signing.
+    let mut signing = SignedBatch::default();
+    let mut merging = SignedBatch::default();
     let mut buffers = [Batch::default(), Batch::default()];
     let reader = RecordReader::new(files.clone(), &options.read);
+    let strict = options.read.strict;
     for_each_batch(reader, &mut buffers, |batch| {
         summary.bytes_read += batch.byte_len() as u64;
         let n = batch.records.len();
-        batch_keys.resize(n * lsh.bands, 0);
-        batch_low_bytes.resize(n * k, 0);
-        batch_keys
-            .par_chunks_mut(lsh.bands)
-            .zip(batch_low_bytes.par_chunks_mut(k))
-            .enumerate()
-            .map_init(
-                || (Scratch::default(), vec![0u32; k], Vec::new()),
-                |(scratch, signature, row), (i, (keys_out, low_out))| {
-                    let meta = &batch.records[i];
-                    let file = &files[meta.file];
-                    let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
-                    let mut sketch = hasher.sketch(signature);
-                    let mut shingles = 0;
-                    analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
-                        shingles += 1;
-                        sketch.add(h);
-                    });
-                    sketch.finish();
-                    if shingles > 0 {
-                        band_keys_into(signature, lsh, row);
-                        keys_out.copy_from_slice(row);
-                        for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
-                            *byte = value as u8;
-                        }
-                    }
-                    Ok(Signed {
-                        id: fields.id.into(),
-                        published: fields.published.as_deref().and_then(parse_published),
-                        shingles,
-                    })
-                },
-            )
-            .collect_into_vec(&mut signed);
-        for (i, result) in signed.drain(..).enumerate() {
-            let record = summary.records + i as u64;
-            let accepted = result.and_then(|doc| {
-                let meta = &batch.records[i];
-                ids.check_at(&doc.id, &files[meta.file].label, meta.line)?;
-                Ok(doc)
-            });
-            match accepted {
-                Ok(doc) => {
-                    let index = docs.len() as DocIndex;
-                    if doc.shingles > 0 {
-                        keys.push(index, &batch_keys[i * lsh.bands..(i + 1) * lsh.bands]);
-                        low_bytes.extend_from_slice(&batch_low_bytes[i * k..(i + 1) * k]);
-                    } else {
-                        summary.featureless_documents += 1;
-                        low_bytes.resize(low_bytes.len() + k, 0);
-                    }
-                    let meta = &batch.records[i];
-                    docs.push(DocEntry {
-                        id: doc.id,
-                        record,
-                        file: meta.file as u32,
-                        line: meta.line,
-                        offset: meta.offset,
-                        length: meta.range.len() as u64,
-                        published: doc.published,
-                        sparse: doc.shingles < k,
-                    });
-                }
-                Err(warning) => {
-                    if options.read.strict {
-                        return Err(warning.into());
-                    }
-                    *summary
-                        .skipped_by_reason
-                        .entry(warning.problem.kind())
-                        .or_insert(0) += 1;
-                    on_warning(&warning);
-                }
-            }
-        }
+        signing.first_record = summary.records;
+        let (_, merged) = rayon::join(
+            || {
+                signing.keys.resize(n * lsh.bands, 0);
+                signing.low_bytes.resize(n * k, 0);
+                signing
+                    .keys
+                    .par_chunks_mut(lsh.bands)
+                    .zip(signing.low_bytes.par_chunks_mut(k))
+                    .enumerate()
+                    .map_init(
+                        || (Scratch::default(), vec![0u32; k], Vec::new()),
+                        |(scratch, signature, row), (i, (keys_out, low_out))| {
+                            let meta = &batch.records[i];
+                            let file = &files[meta.file];
+                            let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
+                            let mut sketch = hasher.sketch(signature);
+                            let mut shingles = 0;
+                            analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
+                                shingles += 1;
+                                sketch.add(h);
+                            });
+                            sketch.finish();
+                            if shingles > 0 {
+                                band_keys_into(signature, lsh, row);
+                                keys_out.copy_from_slice(row);
+                                for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
+                                    *byte = value as u8;
+                                }
+                            }
+                            Ok(Signed {
+                                id: fields.id.into(),
+                                published: fields.published.as_deref().and_then(parse_published),
+                                shingles,
+                                file: meta.file as u32,
+                                line: meta.line,
+                                offset: meta.offset,
+                                length: meta.range.len() as u64,
+                            })
+                        },
+                    )
+                    .collect_into_vec(&mut signing.results);
+            },
+            || collected.merge(&mut merging, &files, k, strict, on_warning),
+        );
+        merged?;
+        std::mem::swap(&mut signing, &mut merging);
         summary.records += n as u64;
         on_progress(Pass::Sign, summary.records);
-        if docs.len() > DocIndex::MAX as usize {
-            return Err(Error::InvalidParams(format!(
-                "at most {} documents per run",
-                DocIndex::MAX
-            )));
-        }
         Ok(())
     })?;
-    drop((signed, batch_keys, batch_low_bytes));
+    collected.merge(&mut merging, &files, k, strict, on_warning)?;
+    drop((signing, merging));
+    let Collected {
+        docs,
+        keys,
+        low_bytes,
+        featureless,
+        skipped_by_reason,
+        ..
+    } = collected;
+    summary.featureless_documents = featureless;
+    summary.skipped_by_reason = skipped_by_reason;
     summary.documents = docs.len() as u64;
     summary.seconds.sign = lap(&mut clock);
 

@@ -166,6 +166,11 @@ impl BandKeys {
         }
     }
 
+    /// Keys per document.
+    pub fn bands(&self) -> usize {
+        self.bands
+    }
+
     /// Adds document `doc` with its keys (one per band).
     pub fn push(&mut self, doc: DocIndex, keys: &[u32]) {
         debug_assert_eq!(keys.len(), self.bands);
