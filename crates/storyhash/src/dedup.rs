@@ -46,10 +46,13 @@ use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::jaccard;
 use crate::verify::ScoredPair;
 
-/// Records per batch: large enough to amortise the parallel fan-out, small enough that a
-/// batch of news articles stays within a few tens of megabytes.
-const BATCH_RECORDS: usize = 8192;
-const BATCH_BYTES: usize = 32 << 20;
+/// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
+/// against milliseconds of work), small enough that a batch of news articles stays
+/// within a few megabytes and that the first read and the last merge, which nothing
+/// overlaps, stay a small part of a small input (2,048 against 8,192: 5-15% more
+/// documents/s on 22,600 articles, interleaved runs).
+const BATCH_RECORDS: usize = 2048;
+const BATCH_BYTES: usize = 8 << 20;
 
 /// What a dedup run needs besides its input.
 #[derive(Debug, Clone)]
