@@ -12,9 +12,9 @@
 //!    (b-bit MinHash; a pair at the threshold falls that low with probability below
 //!    10^-8), which spares the exact work for chance collisions on shared boilerplate.
 //! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
-//!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From an
-//!    uncompressed file each such record is read again at its offset, in parallel; a
-//!    compressed one is streamed again. Score every candidate pair by exact Jaccard and
+//!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From
+//!    uncompressed files, when those records are under half of the input, each is read
+//!    again at its offset, in parallel; otherwise the input is streamed again. Score every candidate pair by exact Jaccard and
 //!    keep those at or above the threshold. (32-bit hashes make a false shared shingle
 //!    between two news-sized documents a one-in-20,000 event, moving J by 1/900 when it
 //!    happens.)
@@ -111,6 +111,9 @@ pub struct DedupSummary {
     /// Documents re-read in pass 2 for their exact shingle sets (those in a candidate
     /// pair that survived the prefilter).
     pub reanalyzed_documents: u64,
+    /// Whether pass 2 read those documents at their offsets (uncompressed files, and
+    /// less than half of the input to re-read) rather than streaming the input again.
+    pub candidates_read_by_offset: bool,
     /// Documents whose text normalizes to nothing (never candidates, always kept).
     pub featureless_documents: u64,
     /// LSH buckets expanded through pivots only.
@@ -422,7 +425,17 @@ pub fn dedup(
             set.dedup();
             HashedSet::new(set)
         };
-        if files.iter().all(InputFile::random_access) {
+        let needed_bytes: u64 = docs
+            .iter()
+            .zip(&needed)
+            .filter(|(_, &n)| n)
+            .map(|(d, _)| d.length)
+            .sum();
+        // One positioned read per document beats streaming only while most of the input
+        // can be skipped (a million copies of one article are better streamed).
+        summary.candidates_read_by_offset =
+            files.iter().all(InputFile::random_access) && needed_bytes < summary.bytes_read / 2;
+        if summary.candidates_read_by_offset {
             // Read only the candidates' records, each at its offset, in parallel: most
             // of the input is never read a second time.
             let handles = files

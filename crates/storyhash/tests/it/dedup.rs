@@ -194,7 +194,15 @@ fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
 #[test]
 fn compressed_and_plain_inputs_give_identical_outputs() {
     let dir = scratch("dedup-compressed");
-    let docs = corpus();
+    // Few enough copies that pass 2 re-reads well under half of the plain input, so it
+    // reads by offset there.
+    let docs = DupCorpus {
+        seed: 23,
+        originals: 600,
+        copied_fraction: 0.1,
+        ..DupCorpus::default()
+    }
+    .generate();
     let plain = dir.join("corpus.jsonl");
     write_jsonl(&plain, &docs);
     let gzipped = dir.join("corpus.jsonl.gz");
@@ -210,6 +218,8 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
     let from_plain = run_dedup(&plain, KeepPolicy::First, 2);
     let from_gzip = run_dedup(&gzipped, KeepPolicy::First, 2);
     assert!(from_plain.summary.reanalyzed_documents > 0);
+    assert!(from_plain.summary.candidates_read_by_offset);
+    assert!(!from_gzip.summary.candidates_read_by_offset);
     assert_eq!(
         from_plain.summary.reanalyzed_documents,
         from_gzip.summary.reanalyzed_documents
