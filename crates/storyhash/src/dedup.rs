@@ -5,8 +5,9 @@
 //! 1. **Sign** (pass 1): read records in batches, parse (borrowing the text from the
 //!    read buffer) and analyze them in parallel, and keep per document only its id, where
 //!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
-//!    low byte of each signature value (k bytes): 4·b + k + 64 bytes plus the id, 360 +
-//!    id with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
+//!    low byte of each signature value (k bytes): 4·b + k + 72 bytes plus the id (held
+//!    twice, here and in the duplicate-id registry), 368 + ids with the `dup` preset's
+//!    42 bands and k = 128. Bad records become warnings.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
 //!    signatures agree in fewer than threshold − 0.25 of their low bytes are dismissed
 //!    (b-bit MinHash; a pair at the threshold falls that low with probability below
@@ -14,10 +15,10 @@
 //! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
 //!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From
 //!    uncompressed files, when those records are under half of the input, each is read
-//!    again at its offset, in parallel; otherwise the input is streamed again. Score every candidate pair by exact Jaccard and
-//!    keep those at or above the threshold. (32-bit hashes make a false shared shingle
-//!    between two news-sized documents a one-in-20,000 event, moving J by 1/900 when it
-//!    happens.)
+//!    again at its offset, in parallel; otherwise the input is streamed again. Score
+//!    every candidate pair by exact Jaccard and keep those at or above the threshold.
+//!    (32-bit hashes make a false shared shingle between two news-sized documents a
+//!    one-in-20,000 event, moving J by 1/900 when it happens.)
 //! 4. **Cluster**: connected components; the [`crate::KeepPolicy`] picks the kept member.
 //! 5. **Write** (pass 3): read the input once more and copy each kept record's original
 //!    line unchanged (a `.txt` document becomes a JSON line with `id` and `text`).
