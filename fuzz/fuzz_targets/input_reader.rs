@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         file: 0,
         line: 1,
         range: 0..data.len(),
+        offset: 0,
         problem: None,
     };
     let _ = parse_record(&file, &meta, batch.bytes_of(&meta), &ReadOptions::default());

@@ -12,7 +12,10 @@ fuzz_target!(|text: &str| {
     for preset in [Preset::Dup, Preset::Story] {
         let analyzer = Analyzer::new(&preset.params());
         let set = analyzer.shingle_set(text);
-        assert!(set.windows(2).all(|w| w[0] < w[1]), "shingle set not sorted and unique");
+        assert!(
+            set.windows(2).all(|w| w[0] < w[1]),
+            "shingle set not sorted and unique"
+        );
         if !once.is_empty() {
             assert!(!set.is_empty(), "visible text without shingles");
         }
