@@ -3,7 +3,7 @@
 //! ```text
 //!  documents ──► normalize ──► tokenize ──► shingle ──► minhash ──► lsh ──► verify ──► cluster ──► report
 //!  (input)       NFKC, fold,   UAX #29      n-gram      k mins of   bands   exact      union-     text /
-//!                Arabic rules  words        xxh3 set    seeded hash  ⇒ pairs Jaccard   find       JSON
+//!                Arabic rules  words        hash set    seeded hash  ⇒ pairs Jaccard   find       JSON
 //! ```
 //!
 //! 1. [`input`] reads `.txt`, `.jsonl`, directories and stdin into [`Document`]s, turning
