@@ -9,9 +9,10 @@
 //!    twice, here and in the duplicate-id registry), 368 + ids with the `dup` preset's
 //!    42 bands and k = 128. Bad records become warnings.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
-//!    signatures agree in fewer than threshold − 0.25 of their low bytes are dismissed
-//!    (b-bit MinHash; a pair at the threshold falls that low with probability below
-//!    10^-8), which spares the exact work for chance collisions on shared boilerplate.
+//!    signatures agree in fewer than threshold − 0.25 of their low bytes (at k = 128;
+//!    the margin widens as √(1/k)) are dismissed (b-bit MinHash; a pair at the
+//!    threshold falls that low with probability below 10^-8), which spares the exact
+//!    work for chance collisions on shared boilerplate.
 //! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
 //!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From
 //!    uncompressed files, when those records are under half of the input, each is read
@@ -42,7 +43,7 @@ use crate::input::{
     RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
-use crate::minhash::{fmix64, low_byte_agreement, MinHasher, PREFILTER_MARGIN};
+use crate::minhash::{fmix64, low_byte_agreement, prefilter_margin, MinHasher};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::jaccard;
 use crate::verify::ScoredPair;
@@ -104,8 +105,9 @@ pub struct DedupSummary {
     /// Distinct candidate pairs from LSH.
     pub candidate_pairs: u64,
     /// Candidate pairs dismissed without exact verification because the low bytes of
-    /// their signatures agree in fewer than threshold − 0.25 of the positions (pairs
-    /// with a document of fewer shingles than signature values are always verified).
+    /// their signatures agree in fewer than threshold − 0.25 of the positions at k = 128
+    /// (5.66 standard deviations of the estimate for any k; pairs with a document of
+    /// fewer shingles than signature values are always verified).
     pub dismissed_by_estimate: u64,
     /// Candidate pairs at or above the threshold.
     pub verified_pairs: u64,
@@ -388,12 +390,13 @@ pub fn dedup(
     // Band, then dismiss the candidates whose signatures say they are far below the
     // threshold (chance collisions, mostly shared boilerplate) before any exact work.
     // A pair at the threshold agrees in about J + (1 − J)/256 of its low bytes, with a
-    // standard deviation of at most 0.044 at k = 128: the margin is 5.7 of those.
+    // standard deviation of at most √(0.25/k) (0.044 at k = 128): the margin is 5.66
+    // of those.
     let mut candidates = keys.candidate_pairs();
     drop(keys);
     summary.candidate_pairs = candidates.pairs.len() as u64;
     summary.oversized_buckets = candidates.oversized_buckets as u64;
-    let floor = params.threshold - PREFILTER_MARGIN;
+    let floor = params.threshold - prefilter_margin(k);
     let low_bytes_of = |d: DocIndex| &low_bytes[d as usize * k..(d as usize + 1) * k];
     candidates.pairs = candidates
         .pairs

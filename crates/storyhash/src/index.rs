@@ -28,7 +28,7 @@ use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{band_keys_into, LshParams};
-use crate::minhash::{estimate_jaccard, MinHasher, PREFILTER_MARGIN};
+use crate::minhash::{estimate_jaccard, prefilter_margin, MinHasher};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
@@ -697,7 +697,7 @@ impl State {
         candidates.sort_unstable();
         candidates.dedup();
         let k = self.num_perm;
-        let floor = threshold - PREFILTER_MARGIN;
+        let floor = threshold - prefilter_margin(k);
         let mut found: Vec<(u32, Match)> = candidates
             .into_iter()
             .filter(|&s| self.alive[s as usize])

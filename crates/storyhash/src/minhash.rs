@@ -301,12 +301,16 @@ impl SignatureMatrix {
     }
 }
 
-/// Candidates whose MinHash estimate falls this far below the threshold skip the exact
-/// comparison (in the index and in `dedup`). With k = 128 the estimate's standard
-/// deviation is at most 0.044, so a pair truly at the threshold is estimated this low
-/// with probability below 10^-8; the filter saves the exact comparison for the many
-/// chance collisions of documents that share only boilerplate.
-pub(crate) const PREFILTER_MARGIN: f64 = 0.25;
+/// How far below the threshold a candidate's MinHash estimate may fall before the pair
+/// skips the exact comparison (in the index and in `dedup`): 5.66 standard deviations
+/// of the estimate at its widest (J = 0.5, √(0.25/k)), so a pair truly at the threshold
+/// is dismissed with probability below 10^-8 whatever k is. At k = 128 that is 0.25; at
+/// k = 32, 0.5. The filter saves the exact comparison for the many chance collisions of
+/// documents that share only boilerplate.
+pub(crate) fn prefilter_margin(k: usize) -> f64 {
+    const STANDARD_DEVIATIONS: f64 = 5.66;
+    STANDARD_DEVIATIONS * (0.25 / k.max(1) as f64).sqrt()
+}
 
 /// The fraction of equal bytes of two signatures reduced to their low bytes (b-bit
 /// MinHash with b = 8, Li and König 2010): the MinHash estimate of Jaccard similarity
@@ -361,6 +365,13 @@ mod tests {
                 attempt += 1;
             }
         }
+    }
+
+    #[test]
+    fn prefilter_margin_is_a_quarter_at_k_128_and_widens_for_small_k() {
+        assert!((prefilter_margin(128) - 0.25).abs() < 0.001);
+        assert!((prefilter_margin(32) - 0.5).abs() < 0.001);
+        assert!(prefilter_margin(512) < 0.13);
     }
 
     #[test]
