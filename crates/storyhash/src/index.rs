@@ -702,6 +702,11 @@ impl State {
             .into_iter()
             .filter(|&s| self.alive[s as usize])
             .filter(|&s| {
+                // With fewer shingles than signature values, densification widens the
+                // estimate's spread: such pairs are always compared exactly.
+                if p.set.len() < k || self.sets[s as usize].len() < k {
+                    return true;
+                }
                 let stored = &self.signatures[s as usize * k..(s as usize + 1) * k];
                 estimate_jaccard(&p.signature, stored) >= floor
             })
