@@ -241,18 +241,18 @@ fn densify(out: &mut [u32], seed: u64) {
         }
     };
     const ON_STACK: usize = 32;
+    if out.iter().filter(|&&v| v == EMPTY_BIN).count() > ON_STACK {
+        let original: Vec<u32> = out.to_vec();
+        for (i, slot) in out.iter_mut().enumerate() {
+            if *slot == EMPTY_BIN {
+                *slot = borrow(i, &original);
+            }
+        }
+        return;
+    }
     let mut borrowed = [(0usize, 0u32); ON_STACK];
     let mut count = 0;
     for (i, _) in out.iter().enumerate().filter(|(_, &v)| v == EMPTY_BIN) {
-        if count == ON_STACK {
-            let original: Vec<u32> = out.to_vec();
-            for (i, slot) in out.iter_mut().enumerate() {
-                if *slot == EMPTY_BIN {
-                    *slot = borrow(i, &original);
-                }
-            }
-            return;
-        }
         borrowed[count] = (i, borrow(i, out));
         count += 1;
     }
