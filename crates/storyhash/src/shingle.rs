@@ -137,8 +137,8 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
 /// The hash of one token. Tokens of up to 16 bytes (nearly every word of a spaced
 /// script) are hashed without branching on their length: the bytes, zero-padded to two
 /// 64-bit words, are multiplied together as in xxh3's 9–16 byte path, then avalanched.
-/// xxh3 itself (which branches on three length classes, a misprediction on most words of
-/// running text) hashes longer tokens.
+/// xxh3 itself, whose branches on the length class are unpredictable in running text,
+/// hashes longer tokens.
 #[inline]
 pub fn token_hash(token: &str) -> u64 {
     let bytes = token.as_bytes();
@@ -185,7 +185,8 @@ fn load_u32(bytes: &[u8]) -> u32 {
 /// Longest token hashed by the short path of [`token_hash`].
 const SHORT_TOKEN: usize = 16;
 
-/// Zero bytes a buffer needs after its last token for [`token_hash_at`].
+/// Bytes a buffer needs after its last token for [`token_hash_at`] (their values do not
+/// matter).
 pub(crate) const TOKEN_PADDING: usize = SHORT_TOKEN;
 
 /// [`token_hash`] of the `len` bytes at `start` of `buffer`, which must hold at least

@@ -261,8 +261,9 @@ fn ascii_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
 /// is a letter, digit or `_` (joins directly), of the second when it is one of the
 /// joiners `.` `'` `:` `,` `;`. Works on eight bytes per `u64` (SWAR): a byte range test
 /// is two additions whose per-byte high bits cannot carry into the next byte because
-/// every byte is below 0x80, and a multiplication gathers the eight high bits. About
-/// four times faster than a table lookup per byte, and `unsafe`-free.
+/// every byte is below 0x80, and a multiplication gathers the eight high bits. No
+/// `unsafe`, and about a quarter less time for the whole segmenter than two table
+/// lookups per byte (measured on the corpus benchmark's documents).
 fn classify_ascii_block(block: &[u8]) -> (u64, u64) {
     debug_assert!(block.len() <= 64 && block.is_ascii());
     let mut padded = [0u8; 64];
