@@ -593,9 +593,10 @@ pub fn parse_fields<'a>(
     }
 }
 
-/// Remembers the ids seen so far and where, to refuse duplicates. Holds each id once
-/// plus 16 bytes (file labels are stored once, not per id): a million ids cost their
-/// own bytes and a few tens of megabytes.
+/// Remembers the ids seen so far and where, to refuse duplicates. Holds each id's bytes
+/// plus about 33 (its box, a label index and a line, a table control byte; file labels
+/// are stored once, not per id): a million ids cost their own bytes and some tens of
+/// megabytes.
 #[derive(Debug, Default)]
 pub struct IdRegistry {
     /// Id → (index into `labels`, line).
