@@ -1,8 +1,10 @@
 //! The story layer: seeds, generated multi-event corpora in two scripts, nesting.
 
-use storyhash::story::{agreement, cluster_stories, story_of_documents, Granularity};
+use storyhash::story::{
+    agreement, cluster_stories, story_of_documents, Agreement, Granularity, StoryClustering,
+};
 use storyhash::synth::{Script, StoryCorpus};
-use storyhash::Document;
+use storyhash::{pipeline, Document, Preset};
 
 use crate::testdata;
 
@@ -26,6 +28,27 @@ fn documents(script: Script, seed: u64, events_per_topic: usize) -> (Vec<Documen
     (docs, labels)
 }
 
+/// The scores behind BENCHMARKS.md's story table (`--nocapture` shows them).
+fn print_scores(what: &str, docs: &[Document], result: &StoryClustering, a: &Agreement) {
+    eprintln!(
+        "{what}: {} docs, {} stories; precision {:.3} recall {:.3} F1 {:.3} ARI {:.3}; \
+         {} documents outside their event's story",
+        docs.len(),
+        result.stories.len(),
+        a.precision,
+        a.recall,
+        a.f1,
+        a.adjusted_rand,
+        a.misplaced_documents
+    );
+}
+
+fn sorted(members: &[u32]) -> Vec<u32> {
+    let mut members = members.to_vec();
+    members.sort_unstable();
+    members
+}
+
 #[test]
 fn granularities_on_generated_events_in_two_scripts() {
     for script in [Script::Latin, Script::Arabic] {
@@ -34,21 +57,24 @@ fn granularities_on_generated_events_in_two_scripts() {
             let result = cluster_stories(&docs, &granularity.params()).expect("runs");
             let predicted = story_of_documents(&result, docs.len());
             let a = agreement(&predicted, &labels);
-            eprintln!(
-                "{granularity:?} {script:?}: {} docs, {} stories; precision {:.3} recall {:.3} \
-                 F1 {:.3} ARI {:.3}; {} documents in the wrong story",
-                docs.len(),
-                result.stories.len(),
-                a.precision,
-                a.recall,
-                a.f1,
-                a.adjusted_rand,
-                a.misplaced_documents
-            );
+            print_scores(&format!("{granularity:?} {script:?}"), &docs, &result, &a);
             assert!(a.precision >= 0.95, "{granularity:?} {script:?}: {a:?}");
             assert!(a.recall >= 0.85, "{granularity:?} {script:?}: {a:?}");
             assert!(a.adjusted_rand >= 0.85, "{granularity:?} {script:?}: {a:?}");
-            // Near-duplicate groups nest inside stories: a copy is never split from its original.
+            // Near-duplicate groups nest inside stories: every cluster of copies the dup
+            // preset finds is one group of one story, never split across stories.
+            let mut groups: Vec<Vec<u32>> = result
+                .stories
+                .iter()
+                .flat_map(|story| story.groups.iter().map(|g| sorted(g)))
+                .collect();
+            groups.sort();
+            let dup = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+            let mut copies: Vec<Vec<u32>> =
+                dup.clusters.iter().map(|c| sorted(&c.members)).collect();
+            copies.sort();
+            assert_eq!(groups, copies, "{granularity:?} {script:?}");
+            assert!(dup.clusters.iter().any(|c| c.members.len() > 1));
             for story in &result.stories {
                 assert!(story.groups.iter().all(|g| !g.is_empty()));
                 assert!(story.min_similarity >= 0.0 && story.min_similarity <= 1.0);
@@ -67,16 +93,11 @@ fn event_granularity_separates_events_that_share_a_topic() {
         for granularity in [Granularity::Story, Granularity::Event] {
             let result = cluster_stories(&docs, &granularity.params()).expect("runs");
             let a = agreement(&story_of_documents(&result, docs.len()), &labels);
-            eprintln!(
-                "shared topics, {granularity:?} {script:?}: {} docs, {} stories; precision {:.3} \
-                 recall {:.3} F1 {:.3} ARI {:.3}; {} documents in the wrong event",
-                docs.len(),
-                result.stories.len(),
-                a.precision,
-                a.recall,
-                a.f1,
-                a.adjusted_rand,
-                a.misplaced_documents
+            print_scores(
+                &format!("shared topics, {granularity:?} {script:?}"),
+                &docs,
+                &result,
+                &a,
             );
             if granularity == Granularity::Event {
                 assert!(a.precision >= 0.9, "{script:?}: {a:?}");
