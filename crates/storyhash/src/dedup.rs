@@ -170,18 +170,13 @@ struct DocEntry {
     sparse: bool,
 }
 
-/// What pass 1 learns of one accepted record (its band keys and signature bytes go to
-/// flat per-batch buffers).
+/// What pass 1 learns of one accepted record: its entry (numbered when merged) and
+/// whether it has shingles; its band keys and signature bytes go to flat per-batch
+/// buffers.
 struct Signed {
-    id: Box<str>,
-    published: Option<i64>,
-    /// Shingles emitted (repeats included); 0 when the text normalizes to nothing:
-    /// never a candidate.
-    shingles: usize,
-    file: u32,
-    line: u64,
-    offset: u64,
-    length: u64,
+    entry: DocEntry,
+    /// False when the text normalizes to nothing: never a candidate.
+    has_shingles: bool,
 }
 
 /// One batch's pass 1 results, by record: reused from batch to batch.
@@ -221,15 +216,19 @@ impl Collected {
     ) -> Result<()> {
         let bands = self.keys.bands();
         for (i, result) in batch.results.drain(..).enumerate() {
-            let accepted = result.and_then(|doc| {
+            let accepted = result.and_then(|signed| {
+                let entry = &signed.entry;
                 self.ids
-                    .check_at(&doc.id, &files[doc.file as usize].label, doc.line)?;
-                Ok(doc)
+                    .check_at(&entry.id, &files[entry.file as usize].label, entry.line)?;
+                Ok(signed)
             });
             match accepted {
-                Ok(doc) => {
+                Ok(Signed {
+                    mut entry,
+                    has_shingles,
+                }) => {
                     let index = self.docs.len() as DocIndex;
-                    if doc.shingles > 0 {
+                    if has_shingles {
                         self.keys
                             .push(index, &batch.keys[i * bands..(i + 1) * bands]);
                         self.low_bytes
@@ -238,16 +237,8 @@ impl Collected {
                         self.featureless += 1;
                         self.low_bytes.resize(self.low_bytes.len() + k, 0);
                     }
-                    self.docs.push(DocEntry {
-                        id: doc.id,
-                        record: batch.first_record + i as u64,
-                        file: doc.file,
-                        line: doc.line,
-                        offset: doc.offset,
-                        length: doc.length,
-                        published: doc.published,
-                        sparse: doc.shingles < k,
-                    });
+                    entry.record = batch.first_record + i as u64;
+                    self.docs.push(entry);
                 }
                 Err(warning) => {
                     if strict {
@@ -352,13 +343,21 @@ pub fn dedup(
                                 }
                             }
                             Ok(Signed {
-                                id: fields.id.into(),
-                                published: fields.published.as_deref().and_then(parse_published),
-                                shingles,
-                                file: meta.file as u32,
-                                line: meta.line,
-                                offset: meta.offset,
-                                length: meta.range.len() as u64,
+                                entry: DocEntry {
+                                    id: fields.id.into(),
+                                    // Set by the merge, which knows the batch's position.
+                                    record: 0,
+                                    file: meta.file as u32,
+                                    line: meta.line,
+                                    offset: meta.offset,
+                                    length: meta.range.len() as u64,
+                                    published: fields
+                                        .published
+                                        .as_deref()
+                                        .and_then(parse_published),
+                                    sparse: shingles < k,
+                                },
+                                has_shingles: shingles > 0,
                             })
                         },
                     )

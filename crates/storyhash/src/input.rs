@@ -638,16 +638,15 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
     let mut ids = IdRegistry::default();
     // Files are read in runs between in-memory sources, so that input order is kept.
     let mut pending: Vec<Source> = Vec::new();
+    let read_pending =
+        |pending: &mut Vec<Source>, outcome: &mut ReadOutcome, ids: &mut IdRegistry| {
+            let files = resolve_sources(pending)?;
+            pending.clear();
+            read_files(RecordReader::new(files, options), options, outcome, ids)
+        };
     for source in sources {
         if let Source::Text { name, text } = source {
-            let files = resolve_sources(&pending)?;
-            read_files(
-                RecordReader::new(files, options),
-                options,
-                &mut outcome,
-                &mut ids,
-            )?;
-            pending.clear();
+            read_pending(&mut pending, &mut outcome, &mut ids)?;
             let mut doc = Document::new(name.clone(), text.clone());
             doc.location = Location::new("<memory>", 1);
             let result = if text.trim().is_empty() {
@@ -663,13 +662,7 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
             pending.push(source.clone());
         }
     }
-    let files = resolve_sources(&pending)?;
-    read_files(
-        RecordReader::new(files, options),
-        options,
-        &mut outcome,
-        &mut ids,
-    )?;
+    read_pending(&mut pending, &mut outcome, &mut ids)?;
     Ok(outcome)
 }
 

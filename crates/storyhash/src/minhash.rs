@@ -318,15 +318,15 @@ pub(crate) fn prefilter_margin(k: usize) -> f64 {
 /// underestimate on average. A byte per value keeps the prefilter of `dedup` at k bytes
 /// per document.
 pub fn low_byte_agreement(a: &[u8], b: &[u8]) -> f64 {
-    if a.is_empty() {
-        return 0.0;
-    }
-    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    equal as f64 / a.len() as f64
+    fraction_equal(a, b)
 }
 
 /// The MinHash estimate of Jaccard similarity: the fraction of equal positions.
 pub fn estimate_jaccard(a: &[u32], b: &[u32]) -> f64 {
+    fraction_equal(a, b)
+}
+
+fn fraction_equal<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
     if a.is_empty() {
         return 0.0;
     }
