@@ -421,12 +421,14 @@ pub fn dedup(
     // Pass 2: exact shingle sets of candidate documents, then verification.
     let mut sets = SetInterner::new(docs.len());
     if !candidates.pairs.is_empty() {
-        let exact_set = |scratch: &mut Scratch, text: &str| {
-            let mut set: Vec<u32> = Vec::new();
-            analyzer.for_each_shingle_hash(text, scratch, |h| set.push(h as u32));
-            set.sort_unstable();
-            set.dedup();
-            HashedSet::new(set)
+        // `hashes` is a per-thread buffer: the set is built there and copied out once at
+        // its final size, rather than grown and shrunk per document.
+        let exact_set = |scratch: &mut Scratch, hashes: &mut Vec<u32>, text: &str| {
+            hashes.clear();
+            analyzer.for_each_shingle_hash(text, scratch, |h| hashes.push(h as u32));
+            hashes.sort_unstable();
+            hashes.dedup();
+            HashedSet::new(hashes.clone())
         };
         let needed_bytes: u64 = docs
             .iter()
@@ -450,8 +452,8 @@ pub fn dedup(
                 let computed = chunk
                     .par_iter()
                     .map_init(
-                        || (Scratch::default(), Vec::new()),
-                        |(scratch, bytes), &doc| {
+                        || (Scratch::default(), Vec::new(), Vec::new()),
+                        |(scratch, bytes, hashes), &doc| {
                             let entry = &docs[doc];
                             let file = &files[entry.file as usize];
                             let len = usize::try_from(entry.length).map_err(|_| {
@@ -475,7 +477,7 @@ pub fn dedup(
                                 other => other,
                             })?;
                             let text = reparse(file, entry, bytes, &options.read)?;
-                            Ok((doc, exact_set(scratch, &text)))
+                            Ok((doc, exact_set(scratch, hashes, &text)))
                         },
                     )
                     .collect::<Result<Vec<_>>>()?;
@@ -501,11 +503,14 @@ pub fn dedup(
                 }
                 let computed = wanted
                     .par_iter()
-                    .map_init(Scratch::default, |scratch, &(doc, i)| {
-                        let file = &files[batch.records[i].file];
-                        let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
-                        Ok((doc, exact_set(scratch, &text)))
-                    })
+                    .map_init(
+                        || (Scratch::default(), Vec::new()),
+                        |(scratch, hashes), &(doc, i)| {
+                            let file = &files[batch.records[i].file];
+                            let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
+                            Ok((doc, exact_set(scratch, hashes, &text)))
+                        },
+                    )
                     .collect::<Result<Vec<_>>>()?;
                 sets.add(computed);
                 records_done = end_record;
