@@ -43,7 +43,7 @@ use crate::input::{
     RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
-use crate::minhash::{fmix64, low_byte_agreement, prefilter_margin, MinHasher};
+use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::jaccard;
 use crate::verify::ScoredPair;
@@ -165,9 +165,9 @@ struct DocEntry {
     offset: u64,
     length: u64,
     published: Option<i64>,
-    /// Fewer shingles than signature values: densification filled some bins by
-    /// copying, so the signature estimate spreads wider and the prefilter stands aside.
-    sparse: bool,
+    /// Whether the prefilter may judge this document by its signature
+    /// ([`Prefilter::covers`]).
+    prefiltered: bool,
 }
 
 /// What pass 1 learns of one accepted record: its entry (numbered when merged) and
@@ -281,6 +281,7 @@ pub fn dedup(
     let analyzer = Analyzer::new(params);
     let hasher = MinHasher::with_kind(params.sketch, params.num_perm, params.seed);
     let k = params.num_perm;
+    let prefilter = Prefilter::new(params.threshold, k);
     let mut summary = DedupSummary {
         lsh: Some(lsh),
         ..DedupSummary::default()
@@ -355,7 +356,7 @@ pub fn dedup(
                                         .published
                                         .as_deref()
                                         .and_then(parse_published),
-                                    sparse: shingles < k,
+                                    prefiltered: prefilter.covers(shingles),
                                 },
                                 has_shingles: shingles > 0,
                             })
@@ -395,16 +396,14 @@ pub fn dedup(
     drop(keys);
     summary.candidate_pairs = candidates.pairs.len() as u64;
     summary.oversized_buckets = candidates.oversized_buckets as u64;
-    let floor = params.threshold - prefilter_margin(k);
     let low_bytes_of = |d: DocIndex| &low_bytes[d as usize * k..(d as usize + 1) * k];
     candidates.pairs = candidates
         .pairs
         .par_iter()
         .copied()
         .filter(|&(a, b)| {
-            docs[a as usize].sparse
-                || docs[b as usize].sparse
-                || low_byte_agreement(low_bytes_of(a), low_bytes_of(b)) >= floor
+            !(docs[a as usize].prefiltered && docs[b as usize].prefiltered)
+                || prefilter.keeps(low_byte_agreement(low_bytes_of(a), low_bytes_of(b)))
         })
         .collect();
     drop(low_bytes);
@@ -768,7 +767,7 @@ mod tests {
             offset: 120,
             length: 4,
             published: None,
-            sparse: false,
+            prefiltered: true,
         };
         let err = reparse(&file, &entry, b"{\"te", &ReadOptions::default())
             .expect_err("a cut record does not parse");

@@ -28,7 +28,7 @@ use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{band_keys_into, LshParams};
-use crate::minhash::{estimate_jaccard, prefilter_margin, MinHasher};
+use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
@@ -697,18 +697,17 @@ impl State {
         candidates.sort_unstable();
         candidates.dedup();
         let k = self.num_perm;
-        let floor = threshold - prefilter_margin(k);
+        let prefilter = Prefilter::new(threshold, k);
         let mut found: Vec<(u32, Match)> = candidates
             .into_iter()
             .filter(|&s| self.alive[s as usize])
             .filter(|&s| {
-                // With fewer shingles than signature values, densification widens the
-                // estimate's spread: such pairs are always compared exactly.
-                if p.set.len() < k || self.sets[s as usize].len() < k {
+                if !(prefilter.covers(p.set.len()) && prefilter.covers(self.sets[s as usize].len()))
+                {
                     return true;
                 }
                 let stored = &self.signatures[s as usize * k..(s as usize + 1) * k];
-                estimate_jaccard(&p.signature, stored) >= floor
+                prefilter.keeps(estimate_jaccard(&p.signature, stored))
             })
             .filter_map(|s| {
                 let stored = &self.sets[s as usize];

@@ -312,6 +312,39 @@ pub(crate) fn prefilter_margin(k: usize) -> f64 {
     STANDARD_DEVIATIONS * (0.25 / k.max(1) as f64).sqrt()
 }
 
+/// The rule by which `dedup` and the index skip exact comparisons: a candidate pair is
+/// dismissed when its signatures agree in less than threshold − [`prefilter_margin`] of
+/// their positions, unless either document has fewer shingles than the signature has
+/// values (densification copies a few bins everywhere there, widening the estimate's
+/// spread beyond what the margin assumes; their exact comparison is cheap anyway).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prefilter {
+    floor: f64,
+    k: usize,
+}
+
+impl Prefilter {
+    /// The prefilter for `threshold` with k-value signatures.
+    pub(crate) fn new(threshold: f64, k: usize) -> Self {
+        Prefilter {
+            floor: threshold - prefilter_margin(k),
+            k,
+        }
+    }
+
+    /// Whether a document of `shingles` shingles (repeats may count) can be judged by
+    /// its signature.
+    pub(crate) fn covers(&self, shingles: usize) -> bool {
+        shingles >= self.k
+    }
+
+    /// Whether a pair of covered documents whose signatures agree in `agreement` of
+    /// their positions is still compared exactly.
+    pub(crate) fn keeps(&self, agreement: f64) -> bool {
+        agreement >= self.floor
+    }
+}
+
 /// The fraction of equal bytes of two signatures reduced to their low bytes (b-bit
 /// MinHash with b = 8, Li and König 2010): the MinHash estimate of Jaccard similarity
 /// plus (1 − J)/256 from values that differ but agree in their low byte, so never an
