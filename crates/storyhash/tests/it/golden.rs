@@ -56,3 +56,17 @@ fn seed_reports_match_golden_files() {
         );
     }
 }
+
+/// The README shows both text reports on the seeds; they must be what the build prints
+/// (a sample once drifted after a hash change).
+#[test]
+fn readme_samples_are_the_golden_reports() {
+    let readme = std::fs::read_to_string(testdata().join("../README.md")).expect("README");
+    for name in ["seeds-dup.txt", "seeds-story.txt"] {
+        let golden = std::fs::read_to_string(testdata().join("golden").join(name)).expect(name);
+        assert!(
+            readme.contains(golden.trim_end()),
+            "README.md's sample differs from testdata/golden/{name}"
+        );
+    }
+}
