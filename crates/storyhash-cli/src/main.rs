@@ -397,10 +397,28 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("storyhash: error: {err:#}");
+            eprintln!("storyhash: error: {}", error_message(&err));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line. The library's errors already name their cause
+/// in their own message (`file: reason`), so a cause whose text the line ends with is
+/// not repeated.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 fn run(cli: Cli) -> Result<()> {

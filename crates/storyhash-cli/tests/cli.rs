@@ -440,6 +440,45 @@ fn dedup_reads_gzip_zstd_and_stdin_alike() {
 }
 
 #[test]
+fn damaged_compressed_input_stops_the_run_with_one_clear_message() {
+    let dir = scratch("dedup-damaged");
+    let feed = small_feed().repeat(40);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(feed.as_bytes()).expect("gzip");
+    let gz = encoder.finish().expect("gzip");
+    let zst = zstd::encode_all(feed.as_bytes(), 3).expect("zstd");
+    for (name, bytes, format) in [
+        ("cut.jsonl.gz", &gz[..gz.len() / 2], "gzip"),
+        ("cut.jsonl.zst", &zst[..zst.len() / 2], "zstd"),
+        ("garbage.jsonl.gz", &b"not gzip at all"[..], "gzip"),
+    ] {
+        let input = dir.join(name);
+        std::fs::write(&input, bytes).expect("write input");
+        let kept = dir.join(format!("kept-{name}"));
+        let out = storyhash(&[
+            "dedup",
+            "--quiet",
+            &input.display().to_string(),
+            "--output",
+            &kept.display().to_string(),
+        ]);
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {message}");
+        assert!(message.contains(name), "{message}");
+        assert!(
+            message.contains(&format!("corrupt or truncated {format} data")),
+            "{message}"
+        );
+        // Each cause once: the library's message already carries the decoder's reason.
+        let line = message.trim_end();
+        let reason = line.rsplit(": ").next().expect("a reason");
+        assert_eq!(line.matches(reason).count(), 1, "{message}");
+        assert!(!kept.exists(), "{name}: a failed run left an output file");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn dedup_strict_stops_and_leaves_no_output() {
     let dir = scratch("dedup-strict");
     let input = dir.join("feed.jsonl");

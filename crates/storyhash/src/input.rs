@@ -220,13 +220,40 @@ impl InputFile {
             Compression::None => Box::new(BufReader::with_capacity(BUFFER, file)),
             Compression::Gzip => Box::new(BufReader::with_capacity(
                 BUFFER,
-                flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                Decompressing {
+                    decoder: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                    format: "gzip",
+                },
             )),
             Compression::Zstd => {
                 let decoder =
                     zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(&self.path, e))?;
-                Box::new(BufReader::with_capacity(BUFFER, decoder))
+                Box::new(BufReader::with_capacity(
+                    BUFFER,
+                    Decompressing {
+                        decoder,
+                        format: "zstd",
+                    },
+                ))
             }
+        })
+    }
+}
+
+/// A decoder whose failures say what they mean to the user: the decoders' own messages
+/// ("incomplete frame", "unexpected end of file") do not say that the file is damaged.
+struct Decompressing<R> {
+    decoder: R,
+    format: &'static str,
+}
+
+impl<R: Read> Read for Decompressing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.decoder.read(buf).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("corrupt or truncated {} data ({e})", self.format),
+            )
         })
     }
 }
