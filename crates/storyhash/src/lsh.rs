@@ -178,8 +178,9 @@ impl BandKeys {
         self.keys.extend_from_slice(keys);
     }
 
-    /// Candidate pairs: per band (in parallel), (key, doc) packed into a u64, sorted, and
-    /// cut into buckets of equal keys; pairs deduplicated across bands.
+    /// Candidate pairs: per band (in parallel), the keys seen more than once
+    /// ([`KeyFilter`]) packed with their document into a u64, sorted, and cut into
+    /// buckets of equal keys; pairs deduplicated across bands.
     pub fn candidate_pairs(&self) -> Candidates {
         let bands = self.bands;
         let mut pairs: Vec<(DocIndex, DocIndex)> = Vec::new();
@@ -188,18 +189,21 @@ impl BandKeys {
         for chunk in all_bands.chunks(BANDS_PER_MERGE) {
             let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = chunk
                 .par_iter()
-                .map(|&band| {
-                    let mut keyed: Vec<u64> = self
-                        .docs
-                        .iter()
-                        .enumerate()
-                        .map(|(row, &doc)| {
-                            u64::from(self.keys[row * bands + band]) << 32 | u64::from(doc)
-                        })
-                        .collect();
-                    keyed.sort_unstable();
-                    pairs_in_buckets(&keyed)
-                })
+                .map_init(
+                    || KeyFilter::new(self.docs.len()),
+                    |filter, &band| {
+                        let band_keys = || self.keys.iter().skip(band).step_by(bands);
+                        filter.clear();
+                        band_keys().for_each(|&key| filter.insert(key));
+                        let mut keyed: Vec<u64> = band_keys()
+                            .zip(&self.docs)
+                            .filter(|&(&key, _)| filter.seen_again(key))
+                            .map(|(&key, &doc)| u64::from(key) << 32 | u64::from(doc))
+                            .collect();
+                        keyed.sort_unstable();
+                        pairs_in_buckets(&keyed)
+                    },
+                )
                 .collect();
             oversized_buckets += per_band.iter().map(|(_, n)| n).sum::<usize>();
             pairs.extend(per_band.into_iter().flat_map(|(pairs, _)| pairs));
@@ -210,6 +214,58 @@ impl BandKeys {
             pairs,
             oversized_buckets,
         }
+    }
+}
+
+/// Which band keys may be shared, found in two passes over a band's keys instead of
+/// sorting them all: most keys of a corpus are unique to their document and form no
+/// bucket. Keys index two bitmaps of about 8 bits per key by their top bits (band keys
+/// are hashes, so their top bits are uniform): the first pass marks a slot seen, or seen
+/// again if it already was; the second keeps the keys whose slot was seen again. A key
+/// in a real bucket is always kept; a unique key is kept too when another key shares its
+/// slot (about 1 in 8), and then sorts alone into a bucket of one, which makes no pair.
+/// For 78,000 news articles this sorts a sixth of the keys of each band.
+#[derive(Debug)]
+struct KeyFilter {
+    seen: Vec<u64>,
+    seen_again: Vec<u64>,
+    shift: u32,
+}
+
+impl KeyFilter {
+    fn new(keys: usize) -> Self {
+        // 2^bits slots, at least 8 per key: 6 to 32 bits, so the shift is below 32.
+        let bits = (keys.max(8) * 8)
+            .next_power_of_two()
+            .trailing_zeros()
+            .min(32);
+        let words = (1usize << bits).div_ceil(64);
+        KeyFilter {
+            seen: vec![0; words],
+            seen_again: vec![0; words],
+            shift: 32 - bits,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.seen.fill(0);
+        self.seen_again.fill(0);
+    }
+
+    fn slot(&self, key: u32) -> (usize, u64) {
+        let slot = (key >> self.shift) as usize;
+        (slot / 64, 1 << (slot % 64))
+    }
+
+    fn insert(&mut self, key: u32) {
+        let (word, bit) = self.slot(key);
+        self.seen_again[word] |= self.seen[word] & bit;
+        self.seen[word] |= bit;
+    }
+
+    fn seen_again(&self, key: u32) -> bool {
+        let (word, bit) = self.slot(key);
+        self.seen_again[word] & bit != 0
     }
 }
 
@@ -298,6 +354,53 @@ mod tests {
         assert_eq!(found.pairs, [(0, 2)]);
         // Documents left out of `docs` are never proposed.
         assert!(candidate_pairs(&sigs, &[0, 1], params).pairs.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn filtered_buckets_give_the_pairs_of_all_buckets(
+            unique in proptest::collection::vec(proptest::num::u32::ANY, 0..400),
+            shared in proptest::collection::vec(0u32..40, 0..200),
+            bands in 1usize..4,
+        ) {
+            // Unique-looking keys mixed with a few values shared by many documents.
+            let keys: Vec<u32> = unique.iter().chain(&shared).copied().collect();
+            let docs = keys.len() / bands;
+            let mut band_keys = BandKeys::new(bands);
+            for doc in 0..docs {
+                band_keys.push(doc as DocIndex, &keys[doc * bands..(doc + 1) * bands]);
+            }
+            // Every key sorted, no filter: the definition of the buckets.
+            let mut expected: Vec<(DocIndex, DocIndex)> = Vec::new();
+            for band in 0..bands {
+                let mut keyed: Vec<u64> = (0..docs)
+                    .map(|doc| u64::from(keys[doc * bands + band]) << 32 | doc as u64)
+                    .collect();
+                keyed.sort_unstable();
+                expected.extend(pairs_in_buckets(&keyed).0);
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(band_keys.candidate_pairs().pairs, expected);
+        }
+    }
+
+    #[test]
+    fn key_filter_keeps_every_repeated_key() {
+        for keys in [1usize, 7, 1000] {
+            let mut filter = KeyFilter::new(keys);
+            let values: Vec<u32> = (0..keys as u32)
+                .map(|k| k.wrapping_mul(0x9e37_79b9))
+                .collect();
+            values.iter().for_each(|&k| filter.insert(k));
+            // Nothing repeated yet: only slot sharing can flag a key.
+            let flagged = values.iter().filter(|&&k| filter.seen_again(k)).count();
+            assert!(flagged * 4 <= keys, "{flagged} of {keys} flagged");
+            filter.insert(values[0]);
+            assert!(filter.seen_again(values[0]));
+            filter.clear();
+            assert!(!filter.seen_again(values[0]));
+        }
     }
 
     #[test]
