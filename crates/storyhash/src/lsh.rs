@@ -179,42 +179,109 @@ impl BandKeys {
     }
 
     /// Candidate pairs: per band (in parallel), the keys seen more than once
-    /// ([`KeyFilter`]) packed with their document into a u64, sorted, and cut into
-    /// buckets of equal keys; pairs deduplicated across bands.
+    /// ([`KeyFilter`]) packed with their row into a u64, sorted, and cut into buckets of
+    /// equal keys. A near-duplicate pair shares a bucket in many bands (most of the 42 at
+    /// J = 0.9); it is proposed by the first of them only, so pairs are not collected
+    /// once per band and then deduplicated. Only buckets expanded through pivots can
+    /// propose a pair twice (and the same pivots' pairs in every band, for a mass of
+    /// identical documents): pairs are deduplicated every few bands to bound that.
     pub fn candidate_pairs(&self) -> Candidates {
         let bands = self.bands;
+        let rows = self.docs.len();
         let mut pairs: Vec<(DocIndex, DocIndex)> = Vec::new();
         let mut oversized_buckets = 0;
+        // Per band, the keys of its buckets expanded through pivots, sorted: sharing one
+        // of those does not mean that the band proposed the pair.
+        let mut oversized_keys: Vec<Vec<u32>> = Vec::with_capacity(bands);
         let all_bands: Vec<usize> = (0..bands).collect();
         for chunk in all_bands.chunks(BANDS_PER_MERGE) {
-            let per_band: Vec<(Vec<(DocIndex, DocIndex)>, usize)> = chunk
+            let keyed: Vec<Vec<u64>> = chunk
                 .par_iter()
                 .map_init(
-                    || KeyFilter::new(self.docs.len()),
+                    || KeyFilter::new(rows),
                     |filter, &band| {
                         let band_keys = || self.keys.iter().skip(band).step_by(bands);
                         filter.clear();
                         band_keys().for_each(|&key| filter.insert(key));
                         let mut keyed: Vec<u64> = band_keys()
-                            .zip(&self.docs)
-                            .filter(|&(&key, _)| filter.seen_again(key))
-                            .map(|(&key, &doc)| u64::from(key) << 32 | u64::from(doc))
+                            .enumerate()
+                            .filter(|&(_, &key)| filter.seen_again(key))
+                            .map(|(row, &key)| u64::from(key) << 32 | row as u64)
                             .collect();
                         keyed.sort_unstable();
-                        pairs_in_buckets(&keyed)
+                        keyed
                     },
                 )
                 .collect();
-            oversized_buckets += per_band.iter().map(|(_, n)| n).sum::<usize>();
-            pairs.extend(per_band.into_iter().flat_map(|(pairs, _)| pairs));
-            pairs.par_sort_unstable();
-            pairs.dedup();
+            for band in &keyed {
+                let oversized: Vec<u32> = band
+                    .chunk_by(|x, y| x >> 32 == y >> 32)
+                    .filter(|bucket| bucket.len() > MAX_BUCKET_PIVOTS)
+                    .map(|bucket| (bucket[0] >> 32) as u32)
+                    .collect();
+                oversized_buckets += oversized.len();
+                oversized_keys.push(oversized);
+            }
+            let row_keys = |row: usize| &self.keys[row * bands..(row + 1) * bands];
+            let proposed_earlier = |band: usize, a: usize, b: usize| {
+                let (a, b) = (&row_keys(a)[..band], &row_keys(b)[..band]);
+                a.iter()
+                    .zip(b)
+                    .zip(&oversized_keys)
+                    .any(|((x, y), oversized)| x == y && oversized.binary_search(x).is_err())
+            };
+            let mut new_pairs: Vec<(DocIndex, DocIndex)> = chunk
+                .par_iter()
+                .zip(&keyed)
+                .flat_map_iter(|(&band, keyed)| {
+                    let mut found = Vec::new();
+                    for_each_pair_in_buckets(keyed, |a, b| {
+                        if !proposed_earlier(band, a, b) {
+                            let (x, y) = (self.docs[a], self.docs[b]);
+                            found.push((x.min(y), x.max(y)));
+                        }
+                    });
+                    found
+                })
+                .collect();
+            new_pairs.par_sort_unstable();
+            new_pairs.dedup();
+            pairs = merge_unique(pairs, new_pairs);
         }
         Candidates {
             pairs,
             oversized_buckets,
         }
     }
+}
+
+/// The union of two sorted, deduplicated lists, sorted and deduplicated.
+fn merge_unique<T: Ord + Copy>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    if a.is_empty() {
+        return b;
+    }
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                merged.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                merged.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                merged.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    merged.extend_from_slice(&a[i..]);
+    merged.extend_from_slice(&b[j..]);
+    merged
 }
 
 /// Which band keys may be shared, found in two passes over a band's keys instead of
@@ -281,26 +348,23 @@ fn band_key(values: &[u32], band: usize) -> u64 {
     xxh3_64_with_seed(&bytes, band as u64)
 }
 
-/// Expands runs of equal keys in a sorted vector of (key << 32 | doc) into pairs.
-fn pairs_in_buckets(keyed: &[u64]) -> (Vec<(DocIndex, DocIndex)>, usize) {
-    let mut pairs = Vec::new();
-    let mut oversized = 0;
+/// Calls `pair(a, b)` for the pairs of each run of equal keys in a sorted vector of
+/// (key << 32 | row), a < b: every pair of a bucket of up to [`MAX_BUCKET_PIVOTS`]
+/// members, and each pivot (the first [`pivots_for`] members) with every later member of
+/// a larger one.
+fn for_each_pair_in_buckets(keyed: &[u64], mut pair: impl FnMut(usize, usize)) {
     for bucket in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
         if bucket.len() < 2 {
             continue;
         }
         let pivots = pivots_for(bucket.len());
-        if bucket.len() > MAX_BUCKET_PIVOTS {
-            oversized += 1;
-        }
-        // Within a bucket, docs are sorted by index (keys equal), so (a, b) has a < b.
+        // Within a bucket, rows are sorted (keys equal), so a < b.
         for (i, &a) in bucket[..pivots].iter().enumerate() {
             for &b in &bucket[i + 1..] {
-                pairs.push((a as DocIndex, b as DocIndex));
+                pair(a as u32 as usize, b as u32 as usize);
             }
         }
     }
-    (pairs, oversized)
 }
 
 #[cfg(test)]
@@ -358,30 +422,40 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn filtered_buckets_give_the_pairs_of_all_buckets(
-            unique in proptest::collection::vec(proptest::num::u32::ANY, 0..400),
-            shared in proptest::collection::vec(0u32..40, 0..200),
-            bands in 1usize..4,
+        fn each_pair_is_proposed_once_whatever_the_buckets(
+            keys in proptest::collection::vec(
+                proptest::prop_oneof![0u32..3, 0u32..60, proptest::num::u32::ANY],
+                0..2400,
+            ),
+            bands in 1usize..12,
         ) {
-            // Unique-looking keys mixed with a few values shared by many documents.
-            let keys: Vec<u32> = unique.iter().chain(&shared).copied().collect();
+            // Keys shared by hundreds of documents (buckets expanded through pivots),
+            // by a few, or by none; more bands than one merge takes.
             let docs = keys.len() / bands;
             let mut band_keys = BandKeys::new(bands);
             for doc in 0..docs {
                 band_keys.push(doc as DocIndex, &keys[doc * bands..(doc + 1) * bands]);
             }
-            // Every key sorted, no filter: the definition of the buckets.
-            let mut expected: Vec<(DocIndex, DocIndex)> = Vec::new();
+            // The definition: every band's buckets over all its keys, pairs united.
+            let (mut expected, mut oversized) = (Vec::new(), 0);
             for band in 0..bands {
                 let mut keyed: Vec<u64> = (0..docs)
                     .map(|doc| u64::from(keys[doc * bands + band]) << 32 | doc as u64)
                     .collect();
                 keyed.sort_unstable();
-                expected.extend(pairs_in_buckets(&keyed).0);
+                oversized += keyed
+                    .chunk_by(|x, y| x >> 32 == y >> 32)
+                    .filter(|bucket| bucket.len() > MAX_BUCKET_PIVOTS)
+                    .count();
+                for_each_pair_in_buckets(&keyed, |a, b| {
+                    expected.push((a as DocIndex, b as DocIndex))
+                });
             }
             expected.sort_unstable();
             expected.dedup();
-            proptest::prop_assert_eq!(band_keys.candidate_pairs().pairs, expected);
+            let found = band_keys.candidate_pairs();
+            proptest::prop_assert_eq!(found.pairs, expected);
+            proptest::prop_assert_eq!(found.oversized_buckets, oversized);
         }
     }
 
@@ -406,9 +480,13 @@ mod tests {
     #[test]
     fn giant_buckets_expand_through_pivots() {
         let n = MAX_BUCKET_PIVOTS + 50;
-        let keyed: Vec<u64> = (0..n as u64).map(|d| 7 << 32 | d).collect();
-        let (pairs, oversized) = pairs_in_buckets(&keyed);
-        assert_eq!(oversized, 1);
+        let mut keys = BandKeys::new(1);
+        for doc in 0..n {
+            keys.push(doc as DocIndex, &[7]);
+        }
+        let found = keys.candidate_pairs();
+        assert_eq!(found.oversized_buckets, 1);
+        let pairs = found.pairs;
         let p = pivots_for(n);
         assert!(p < n && p >= MIN_BUCKET_PIVOTS);
         // Pivot pairs among themselves plus every later member with every pivot.
