@@ -5,9 +5,10 @@
 //! 1. **Sign** (pass 1): read records in batches, parse (borrowing the text from the
 //!    read buffer) and analyze them in parallel, and keep per document only its id, where
 //!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
-//!    low byte of each signature value (k bytes): 4·b + k + 72 bytes plus the id (held
-//!    twice, here and in the duplicate-id registry), 368 + ids with the `dup` preset's
-//!    42 bands and k = 128. Bad records become warnings.
+//!    low byte of each signature value (k bytes): 4·b + k + 72 bytes plus the id, and
+//!    5 to 10 bytes of the table that refuses repeated ids (it holds document numbers,
+//!    not ids): about 380 + id bytes with the `dup` preset's 42 bands and k = 128. Bad
+//!    records become warnings.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
 //!    signatures agree in fewer than threshold − 0.25 of their low bytes (at k = 128;
 //!    the margin widens as √(1/k)) are dismissed (b-bit MinHash; a pair at the
@@ -39,8 +40,7 @@ use crate::cluster::{connected_components, DocFacts};
 use crate::doc::{parse_published, DocIndex};
 use crate::error::{Error, Location, Result, Warning};
 use crate::input::{
-    parse_fields, parse_record, Batch, FileKind, IdRegistry, InputFile, ReadOptions, RecordMeta,
-    RecordReader,
+    parse_fields, parse_record, Batch, FileKind, InputFile, ReadOptions, RecordMeta, RecordReader,
 };
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
@@ -197,7 +197,7 @@ struct Collected {
     keys: BandKeys,
     /// The low byte of every signature value, k per document: the prefilter's input.
     low_bytes: Vec<u8>,
-    ids: IdRegistry,
+    ids: DocIds,
     featureless: u64,
     skipped_by_reason: BTreeMap<&'static str, u64>,
 }
@@ -217,9 +217,7 @@ impl Collected {
         let bands = self.keys.bands();
         for (i, result) in batch.results.drain(..).enumerate() {
             let accepted = result.and_then(|signed| {
-                let entry = &signed.entry;
-                self.ids
-                    .check_at(&entry.id, &files[entry.file as usize].label, entry.line)?;
+                self.ids.check(&self.docs, &signed.entry, files)?;
                 Ok(signed)
             });
             match accepted {
@@ -239,6 +237,7 @@ impl Collected {
                     }
                     entry.record = batch.first_record + i as u64;
                     self.docs.push(entry);
+                    self.ids.insert(&self.docs, index);
                 }
                 Err(warning) => {
                     if strict {
@@ -260,6 +259,64 @@ impl Collected {
         }
         Ok(())
     }
+}
+
+/// The ids of the documents accepted so far, to refuse a repeated id. Holds only each
+/// document's index into the document table (about 5 bytes per document), which has
+/// the id and where it was read: a general [`crate::input::IdRegistry`] would hold
+/// every id a second time.
+struct DocIds {
+    table: hashbrown::HashTable<DocIndex>,
+    /// Seeds the id hash afresh for every run, so that no input can be built to make
+    /// the table's probes collide (it never changes what the run outputs).
+    seed: u64,
+}
+
+impl Default for DocIds {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        DocIds {
+            table: hashbrown::HashTable::new(),
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u64),
+        }
+    }
+}
+
+impl DocIds {
+    /// Refuses `entry` if a document in `docs` already has its id.
+    fn check(
+        &self,
+        docs: &[DocEntry],
+        entry: &DocEntry,
+        files: &[InputFile],
+    ) -> std::result::Result<(), Warning> {
+        let id = &*entry.id;
+        let Some(&first) = self
+            .table
+            .find(id_hash(self.seed, id), |&d| &*docs[d as usize].id == id)
+        else {
+            return Ok(());
+        };
+        let first = &docs[first as usize];
+        Err(Warning {
+            location: Location::new(&files[entry.file as usize].label, entry.line),
+            problem: crate::error::InputProblem::DuplicateId {
+                id: id.to_string(),
+                first: Location::new(&files[first.file as usize].label, first.line),
+            },
+        })
+    }
+
+    /// Records the id of document `index`, the last of `docs`.
+    fn insert(&mut self, docs: &[DocEntry], index: DocIndex) {
+        let hash_of = |d: DocIndex| id_hash(self.seed, &docs[d as usize].id);
+        self.table
+            .insert_unique(hash_of(index), index, |&d| hash_of(d));
+    }
+}
+
+fn id_hash(seed: u64, id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed)
 }
 
 /// Deduplicates `files`. `on_warning` sees each skipped record; `on_progress` sees the
@@ -298,7 +355,7 @@ pub fn dedup(
         docs: Vec::new(),
         keys: BandKeys::new(lsh.bands),
         low_bytes: Vec::new(),
-        ids: IdRegistry::default(),
+        ids: DocIds::default(),
         featureless: 0,
         skipped_by_reason: BTreeMap::new(),
     };

@@ -233,3 +233,76 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
     assert_eq!(from_plain.clusters, from_gzip.clusters);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A repeated id is skipped with where it was first used, across files and batches,
+/// and the first document with the id is the one that counts.
+#[test]
+fn repeated_ids_are_skipped_naming_their_first_use() {
+    let dir = scratch("dedup-repeated-ids");
+    let line = |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string();
+    // More records than one batch holds, so the repeats meet the ids in other batches.
+    let first: Vec<String> = (0..3000)
+        .map(|i| {
+            line(
+                &format!("doc-{i}"),
+                &format!("story number {i} about the harbour"),
+            )
+        })
+        .collect();
+    let second = [
+        line("doc-7", "a different text under an id already used"),
+        line("new", "a text of its own"),
+        line(
+            "doc-2999",
+            "another repeat, of the last id of the first file",
+        ),
+    ];
+    let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    std::fs::write(&a, first.join("\n") + "\n").expect("write");
+    std::fs::write(&b, second.join("\n") + "\n").expect("write");
+    let files =
+        resolve_sources(&[Source::Path(a.clone()), Source::Path(b.clone())]).expect("inputs");
+    let options = DedupOptions {
+        params: Preset::Dup.params(),
+        read: ReadOptions::default(),
+    };
+    let mut warnings = Vec::new();
+    let mut kept = Vec::new();
+    let outputs = DedupOutputs {
+        kept: Some(&mut kept),
+        ..DedupOutputs::default()
+    };
+    let summary = dedup(
+        files,
+        &options,
+        outputs,
+        &mut |w| warnings.push(w.to_string()),
+        &mut |_, _| {},
+    )
+    .expect("dedup runs");
+    assert_eq!(summary.documents, 3001);
+    assert_eq!(
+        summary.skipped_by_reason.get("duplicate_id"),
+        Some(&2),
+        "{summary:?}"
+    );
+    let b_label = b.display().to_string();
+    let a_label = a.display().to_string();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(&format!("{b_label}:1: duplicate id \"doc-7\"")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains(&format!("{a_label}:8")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains(&format!("{a_label}:3000")),
+        "{warnings:?}"
+    );
+    let kept = String::from_utf8(kept).expect("utf8");
+    assert!(kept.contains("story number 7 about"));
+    assert!(!kept.contains("already used"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
