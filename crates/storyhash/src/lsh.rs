@@ -11,8 +11,10 @@
 //! set comparison while a false negative is a lost match: presets weight false negatives
 //! more (see `pipeline`).
 //!
-//! The index is flat: per band, a vector of (band key, document) sorted by key; equal
-//! keys form buckets. Pairs are deduplicated across bands. Never does I/O.
+//! The index is flat: per band, a vector of (band key, row) sorted by key, holding only
+//! the keys that occur more than once; equal keys form buckets. Each pair is proposed by
+//! the first band whose bucket surely proposes it, so pairs are not collected once per
+//! band. Never does I/O.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -651,7 +651,7 @@ impl StoryReport {
             writeln!(out)?;
             writeln!(
                 out,
-                "story {}: {} documents, least similarity to the story {:.3}",
+                "story {}: {} documents, least similarity of a group to the final centroid {:.3}",
                 story.id, story.size, story.min_similarity
             )?;
             writeln!(out, "  terms: {}", story.top_terms.join(", "))?;

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use storyhash::input::{read_sources, ReadOptions, Source};
+use storyhash::story::{cluster_stories, Granularity, StoryReport};
 use storyhash::{pipeline, Preset, Report};
 
 use crate::testdata;
@@ -57,12 +58,31 @@ fn seed_reports_match_golden_files() {
     }
 }
 
-/// The README shows both text reports on the seeds; they must be what the build prints
+/// The `stories` text report on the seeds, as `storyhash stories` prints it.
+#[test]
+fn seed_stories_match_golden_file() {
+    let read = read_sources(
+        &[Source::Path(testdata().join("seeds"))],
+        &ReadOptions::default(),
+    )
+    .expect("seeds");
+    let clustering = cluster_stories(&read.documents, &Granularity::Story.params()).expect("runs");
+    let mut text = Vec::new();
+    StoryReport::build(&read.documents, &clustering)
+        .write_text(&mut text)
+        .expect("in memory");
+    check(
+        &testdata().join("golden").join("seeds-stories.txt"),
+        &String::from_utf8(text).expect("utf8"),
+    );
+}
+
+/// The README shows the text reports on the seeds; they must be what the build prints
 /// (a sample once drifted after a hash change).
 #[test]
 fn readme_samples_are_the_golden_reports() {
     let readme = std::fs::read_to_string(testdata().join("../README.md")).expect("README");
-    for name in ["seeds-dup.txt", "seeds-story.txt"] {
+    for name in ["seeds-dup.txt", "seeds-story.txt", "seeds-stories.txt"] {
         let golden = std::fs::read_to_string(testdata().join("golden").join(name)).expect(name);
         assert!(
             readme.contains(golden.trim_end()),
