@@ -200,12 +200,16 @@ impl BandKeys {
             let keyed: Vec<Vec<u64>> = chunk
                 .par_iter()
                 .map_init(
-                    || KeyFilter::new(rows),
-                    |filter, &band| {
-                        let band_keys = || self.keys.iter().skip(band).step_by(bands);
+                    || (KeyFilter::new(rows), Vec::with_capacity(rows)),
+                    |(filter, column), &band| {
+                        // The band's keys gathered once: a strided pass over the rows
+                        // fetches a cache line per key, too dear to make twice.
+                        column.clear();
+                        column.extend(self.keys.iter().skip(band).step_by(bands));
                         filter.clear();
-                        band_keys().for_each(|&key| filter.insert(key));
-                        let mut keyed: Vec<u64> = band_keys()
+                        column.iter().for_each(|&key| filter.insert(key));
+                        let mut keyed: Vec<u64> = column
+                            .iter()
                             .enumerate()
                             .filter(|&(_, &key)| filter.seen_again(key))
                             .map(|(row, &key)| u64::from(key) << 32 | row as u64)
@@ -288,16 +292,17 @@ fn merge_unique<T: Ord + Copy>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
 
 /// Which band keys may be shared, found in two passes over a band's keys instead of
 /// sorting them all: most keys of a corpus are unique to their document and form no
-/// bucket. Keys index two bitmaps of about 8 bits per key by their top bits (band keys
-/// are hashes, so their top bits are uniform): the first pass marks a slot seen, or seen
+/// bucket. Keys index about 8 two-bit slots per key by their top bits (band keys are
+/// hashes, so their top bits are uniform): the first pass marks a slot seen, or seen
 /// again if it already was; the second keeps the keys whose slot was seen again. A key
 /// in a real bucket is always kept; a unique key is kept too when another key shares its
 /// slot (about 1 in 8), and then sorts alone into a bucket of one, which makes no pair.
 /// For 78,000 news articles this sorts a sixth of the keys of each band.
 #[derive(Debug)]
 struct KeyFilter {
-    seen: Vec<u64>,
-    seen_again: Vec<u64>,
+    /// Two bits per slot, side by side so that a key touches one word: bit 2i says slot
+    /// i was seen, bit 2i + 1 that it was seen again.
+    slots: Vec<u64>,
     shift: u32,
 }
 
@@ -308,33 +313,31 @@ impl KeyFilter {
             .next_power_of_two()
             .trailing_zeros()
             .min(32);
-        let words = (1usize << bits).div_ceil(64);
         KeyFilter {
-            seen: vec![0; words],
-            seen_again: vec![0; words],
+            slots: vec![0; (1usize << bits).div_ceil(32)],
             shift: 32 - bits,
         }
     }
 
     fn clear(&mut self) {
-        self.seen.fill(0);
-        self.seen_again.fill(0);
+        self.slots.fill(0);
     }
 
-    fn slot(&self, key: u32) -> (usize, u64) {
+    /// The word holding `key`'s slot, and the position of its "seen" bit.
+    fn slot(&self, key: u32) -> (usize, u32) {
         let slot = (key >> self.shift) as usize;
-        (slot / 64, 1 << (slot % 64))
+        (slot / 32, 2 * (slot % 32) as u32)
     }
 
     fn insert(&mut self, key: u32) {
         let (word, bit) = self.slot(key);
-        self.seen_again[word] |= self.seen[word] & bit;
-        self.seen[word] |= bit;
+        let w = self.slots[word];
+        self.slots[word] = w | 1 << bit | (w >> bit & 1) << (bit + 1);
     }
 
     fn seen_again(&self, key: u32) -> bool {
         let (word, bit) = self.slot(key);
-        self.seen_again[word] & bit != 0
+        self.slots[word] >> (bit + 1) & 1 != 0
     }
 }
 
