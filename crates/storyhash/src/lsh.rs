@@ -34,9 +34,9 @@ pub const MAX_BUCKET_PIVOTS: usize = 128;
 /// The fewest pivots an oversized bucket keeps.
 pub const MIN_BUCKET_PIVOTS: usize = 4;
 
-/// Bands whose pairs are collected before duplicates across bands are removed: bounds the
-/// memory for buckets that repeat in every band (identical documents).
-const BANDS_PER_MERGE: usize = 8;
+/// Bands whose sorted (key, row) vectors are built at once: bounds that memory (8 bytes
+/// per repeated key per band) while giving each thread several bands.
+const BANDS_PER_CHUNK: usize = 8;
 
 /// How many pivots a bucket of `size` members keeps.
 fn pivots_for(size: usize) -> usize {
@@ -183,20 +183,17 @@ impl BandKeys {
     /// Candidate pairs: per band (in parallel), the keys seen more than once
     /// ([`KeyFilter`]) packed with their row into a u64, sorted, and cut into buckets of
     /// equal keys. A near-duplicate pair shares a bucket in many bands (most of the 42 at
-    /// J = 0.9); it is proposed by the first of them only, so pairs are not collected
-    /// once per band and then deduplicated. Only buckets expanded through pivots can
-    /// propose a pair twice (and the same pivots' pairs in every band, for a mass of
-    /// identical documents): pairs are deduplicated every few bands to bound that.
+    /// J = 0.9); it is proposed by the first of them only, so every pair is proposed
+    /// exactly once and pairs are never collected per band and then deduplicated.
     pub fn candidate_pairs(&self) -> Candidates {
         let bands = self.bands;
         let rows = self.docs.len();
         let mut pairs: Vec<(DocIndex, DocIndex)> = Vec::new();
-        let mut oversized_buckets = 0;
-        // Per band, the keys of its buckets expanded through pivots, sorted: sharing one
-        // of those does not mean that the band proposed the pair.
-        let mut oversized_keys: Vec<Vec<u32>> = Vec::with_capacity(bands);
+        // Per band, its buckets expanded through pivots, by key: sharing such a bucket
+        // proposed a pair only if its first row was a pivot there.
+        let mut oversized: Vec<Vec<PivotBucket>> = Vec::with_capacity(bands);
         let all_bands: Vec<usize> = (0..bands).collect();
-        for chunk in all_bands.chunks(BANDS_PER_MERGE) {
+        for chunk in all_bands.chunks(BANDS_PER_CHUNK) {
             let keyed: Vec<Vec<u64>> = chunk
                 .par_iter()
                 .map_init(
@@ -220,23 +217,38 @@ impl BandKeys {
                 )
                 .collect();
             for band in &keyed {
-                let oversized: Vec<u32> = band
-                    .chunk_by(|x, y| x >> 32 == y >> 32)
-                    .filter(|bucket| bucket.len() > MAX_BUCKET_PIVOTS)
-                    .map(|bucket| (bucket[0] >> 32) as u32)
-                    .collect();
-                oversized_buckets += oversized.len();
-                oversized_keys.push(oversized);
+                oversized.push(
+                    band.chunk_by(|x, y| x >> 32 == y >> 32)
+                        .filter(|bucket| bucket.len() > MAX_BUCKET_PIVOTS)
+                        .map(|bucket| PivotBucket {
+                            key: (bucket[0] >> 32) as u32,
+                            pivots: bucket[..pivots_for(bucket.len())]
+                                .iter()
+                                .map(|&k| k as u32)
+                                .collect(),
+                        })
+                        .collect(),
+                );
             }
             let row_keys = |row: usize| &self.keys[row * bands..(row + 1) * bands];
+            // Whether an earlier band proposed (a, b), a < b: they share a bucket there
+            // that is either fully expanded or has a among its pivots (pivots are the
+            // first rows of a bucket, so if b is one, a is too).
             let proposed_earlier = |band: usize, a: usize, b: usize| {
-                let (a, b) = (&row_keys(a)[..band], &row_keys(b)[..band]);
-                a.iter()
-                    .zip(b)
-                    .zip(&oversized_keys)
-                    .any(|((x, y), oversized)| x == y && oversized.binary_search(x).is_err())
+                let (keys_a, keys_b) = (&row_keys(a)[..band], &row_keys(b)[..band]);
+                keys_a
+                    .iter()
+                    .zip(keys_b)
+                    .zip(&oversized)
+                    .any(|((x, y), buckets)| {
+                        x == y
+                            && match buckets.binary_search_by_key(x, |bucket| bucket.key) {
+                                Err(_) => true,
+                                Ok(i) => buckets[i].pivots.binary_search(&(a as u32)).is_ok(),
+                            }
+                    })
             };
-            let mut new_pairs: Vec<(DocIndex, DocIndex)> = chunk
+            let found: Vec<(DocIndex, DocIndex)> = chunk
                 .par_iter()
                 .zip(&keyed)
                 .flat_map_iter(|(&band, keyed)| {
@@ -250,44 +262,21 @@ impl BandKeys {
                     found
                 })
                 .collect();
-            new_pairs.par_sort_unstable();
-            new_pairs.dedup();
-            pairs = merge_unique(pairs, new_pairs);
+            pairs.extend(found);
         }
+        pairs.par_sort_unstable();
         Candidates {
             pairs,
-            oversized_buckets,
+            oversized_buckets: oversized.iter().map(Vec::len).sum(),
         }
     }
 }
 
-/// The union of two sorted, deduplicated lists, sorted and deduplicated.
-fn merge_unique<T: Ord + Copy>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
-    if a.is_empty() {
-        return b;
-    }
-    let mut merged = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                merged.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                merged.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                merged.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    merged.extend_from_slice(&a[i..]);
-    merged.extend_from_slice(&b[j..]);
-    merged
+/// A bucket of one band expanded through pivots: its key and its pivot rows, sorted.
+#[derive(Debug)]
+struct PivotBucket {
+    key: u32,
+    pivots: Vec<u32>,
 }
 
 /// Which band keys may be shared, found in two passes over a band's keys instead of
