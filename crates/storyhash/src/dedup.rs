@@ -706,11 +706,14 @@ struct HashedSet {
 
 impl HashedSet {
     fn new(set: Vec<u32>) -> Self {
-        // Only to find equal sets quickly (equality is then checked), so a fold of the
-        // already-random 32-bit hashes suffices; no byte buffer per document.
-        let hash = set
-            .iter()
-            .fold(set.len() as u64, |h, &v| fmix64(h ^ u64::from(v)));
+        // Only to find equal sets quickly (equality is then checked), so a rotate-and-xor
+        // fold of the already-random 32-bit hashes, mixed once at the end, suffices: two
+        // cycles per value, where mixing every value (a chain of dependent
+        // multiplications) cost about 2 µs for a news article's set.
+        let hash = fmix64(
+            set.iter()
+                .fold(set.len() as u64, |h, &v| h.rotate_left(5) ^ u64::from(v)),
+        );
         HashedSet { set, hash }
     }
 }
