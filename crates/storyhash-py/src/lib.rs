@@ -287,14 +287,9 @@ fn cluster(
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;
     Ok(result
-        .clusters
-        .iter()
-        .map(|c| {
-            c.members
-                .iter()
-                .map(|&m| docs[m as usize].id.clone())
-                .collect()
-        })
+        .member_ids(&docs)
+        .into_iter()
+        .map(|ids| ids.into_iter().map(str::to_owned).collect())
         .collect())
 }
 

@@ -327,6 +327,22 @@ pub struct Clustering {
     pub stats: RunStats,
 }
 
+impl Clustering {
+    /// Each cluster as the ids of its members (input order within a cluster, clusters
+    /// largest first), given the documents the clustering was run on.
+    pub fn member_ids<'a>(&self, docs: &'a [Document]) -> Vec<Vec<&'a str>> {
+        self.clusters
+            .iter()
+            .map(|c| {
+                c.members
+                    .iter()
+                    .map(|&m| docs[m as usize].id.as_str())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// Runs the pipeline over `docs` on the current rayon pool. The result does not depend on
 /// the pool's thread count.
 pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {

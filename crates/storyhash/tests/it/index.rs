@@ -46,12 +46,12 @@ fn a_stream_over_several_sessions_clusters_like_one_batch() {
     let docs = corpus();
     let params = Preset::Dup.params();
     let batch = pipeline::run(&docs, &params).expect("batch run");
-    let expected = groups(batch.clusters.iter().map(|c| {
-        c.members
-            .iter()
-            .map(|&m| docs[m as usize].id.clone())
-            .collect()
-    }));
+    let expected = groups(
+        batch
+            .member_ids(&docs)
+            .into_iter()
+            .map(|ids| ids.into_iter().map(str::to_owned).collect()),
+    );
     assert!(!expected.is_empty());
 
     let thirds = docs.len() / 3;

@@ -58,14 +58,9 @@ fn clusters_do_not_depend_on_input_order() {
     let groups = |docs: &[Document]| -> BTreeSet<BTreeSet<String>> {
         let result = pipeline::run(docs, &Preset::Dup.params()).expect("runs");
         result
-            .clusters
-            .iter()
-            .map(|c| {
-                c.members
-                    .iter()
-                    .map(|&m| docs[m as usize].id.clone())
-                    .collect()
-            })
+            .member_ids(docs)
+            .into_iter()
+            .map(|ids| ids.into_iter().map(str::to_owned).collect())
             .collect()
     };
     let expected = groups(&docs);

@@ -16,14 +16,9 @@ fn seeds() -> Vec<Document> {
 fn cluster_ids(docs: &[Document], preset: Preset) -> Vec<Vec<String>> {
     let result = pipeline::run(docs, &preset.params()).expect("preset runs");
     result
-        .clusters
-        .iter()
-        .map(|c| {
-            c.members
-                .iter()
-                .map(|&m| docs[m as usize].id[..3].to_string())
-                .collect()
-        })
+        .member_ids(docs)
+        .into_iter()
+        .map(|ids| ids.into_iter().map(|id| id[..3].to_string()).collect())
         .collect()
 }
 
