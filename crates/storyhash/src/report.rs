@@ -494,6 +494,10 @@ fn explain_terms(
                 .collect()
         })
         .collect();
+    // Document frequencies of the wanted terms only, tokenizing every document again
+    // (cluster members for the second time) instead of keeping every document's term
+    // set from above: on a large input those sets would cost far more memory than the
+    // second pass over the members costs time.
     let wanted: HashSet<String> = per_cluster.iter().flat_map(|c| c.keys().cloned()).collect();
     let document_frequency: HashMap<String, usize> = if wanted.is_empty() {
         HashMap::new()
