@@ -35,9 +35,11 @@ du -h "$work/corpus.jsonl"
 echo "== kernels (one core)"
 "$bin/bench_kernels" "$work/corpus.jsonl" | tee "$work/kernels.json"
 
-# Three rounds, 1 and 2 threads interleaved so that both see the same machine; the
-# fastest round of each counts (the machine is shared: slower rounds measure neighbours).
-for round in 1 2 3; do
+# Five rounds, 1 and 2 threads interleaved so that both see the same machine; the
+# fastest round of each counts (the machine is shared: slower rounds measure neighbours,
+# and a run takes well under a second, so a few more rounds cost little).
+rounds=5
+for round in $(seq $rounds); do
     for threads in 1 2; do
         echo "== storyhash dedup --threads $threads (round $round)"
         peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/corpus.jsonl" \
@@ -45,16 +47,16 @@ for round in 1 2 3; do
             --summary "$work/summary-$threads-$round.json" | tee "$work/rss-storyhash-$threads.txt"
     done
 done
-python3 - "$work" <<'PY'
+python3 - "$work" "$rounds" <<'PY'
 import json, sys
-work = sys.argv[1]
+work, count = sys.argv[1], int(sys.argv[2])
 best = {}
 for threads in (1, 2):
-    rounds = [json.load(open(f"{work}/summary-{threads}-{r}.json")) for r in (1, 2, 3)]
+    rounds = [json.load(open(f"{work}/summary-{threads}-{r}.json")) for r in range(1, count + 1)]
     seconds = [sum(s["seconds"].values()) for s in rounds]
-    fastest = min(range(3), key=lambda r: seconds[r])
+    fastest = min(range(count), key=lambda r: seconds[r])
     best[threads] = rounds[fastest]["records"] / seconds[fastest]
-    print(f"threads {threads}: docs/s per round", [round(rounds[r]["records"] / seconds[r]) for r in range(3)],
+    print(f"threads {threads}: docs/s per round", [round(rounds[r]["records"] / seconds[r]) for r in range(count)],
           "best", round(best[threads]), "stages", rounds[fastest]["seconds"])
 print(f"2 threads / 1 thread: {best[2] / best[1]:.2f}")
 PY
