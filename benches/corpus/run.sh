@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The reproducible corpus benchmark: generates a news-like corpus with planted
 # near-duplicates, runs storyhash (1 and 2 threads) and its kernels, datasketch and
-# rensa (installed from PyPI into a venv here) on it in one run, and prints docs/s per
-# core, peak RSS, and precision/recall against exact-Jaccard ground truth.
+# rensa (installed from PyPI into a venv here) on it in one run, and ends with a table
+# (benches/corpus/table.py, also in $WORK/table.md): docs/s and docs/s per core, peak RSS,
+# precision/recall against exact-Jaccard ground truth, and the ratios to the peers and
+# to one xxh3 pass over the bytes.
 #
 #   bash benches/corpus/run.sh [ORIGINALS]     # default 17400 originals ≈ 22,600 docs
 #   LARGE=1 bash benches/corpus/run.sh         # also dedup 1M generated documents
@@ -47,19 +49,6 @@ for round in $(seq $rounds); do
             --summary "$work/summary-$threads-$round.json" | tee "$work/rss-storyhash-$threads.txt"
     done
 done
-python3 - "$work" "$rounds" <<'PY'
-import json, sys
-work, count = sys.argv[1], int(sys.argv[2])
-best = {}
-for threads in (1, 2):
-    rounds = [json.load(open(f"{work}/summary-{threads}-{r}.json")) for r in range(1, count + 1)]
-    seconds = [sum(s["seconds"].values()) for s in rounds]
-    fastest = min(range(count), key=lambda r: seconds[r])
-    best[threads] = rounds[fastest]["records"] / seconds[fastest]
-    print(f"threads {threads}: docs/s per round", [round(rounds[r]["records"] / seconds[r]) for r in range(count)],
-          "best", round(best[threads]), "stages", rounds[fastest]["seconds"])
-print(f"2 threads / 1 thread: {best[2] / best[1]:.2f}")
-PY
 
 echo "== peers"
 if [ ! -x "$work/venv/bin/python" ]; then
@@ -76,6 +65,9 @@ echo "== quality against exact Jaccard >= $threshold"
 python3 benches/corpus/score.py "$work/corpus.jsonl" "$work/truth.jsonl" "$threshold" \
     "$work/pairs-storyhash.jsonl" "$work/pairs-datasketch.jsonl" "$work/pairs-rensa.jsonl" \
     | tee "$work/quality.json"
+
+echo "== results"
+python3 benches/corpus/table.py "$work" "$rounds" | tee "$work/table.md"
 
 if [ "${LARGE:-0}" = 1 ]; then
     echo "== 1M documents"
