@@ -479,6 +479,49 @@ fn damaged_compressed_input_stops_the_run_with_one_clear_message() {
 }
 
 #[test]
+fn dedup_keeps_id_less_records_of_same_named_files_apart() {
+    // Shards named alike in different directories, records without ids: each record
+    // gets its own id, none is dropped as a repeat, and the copy across shards is found.
+    let dir = scratch("dedup-same-names");
+    let text = "the harbour fire spread to three warehouses overnight before crews contained it";
+    for (sub, other) in [
+        ("2024-01", "a council vote on the new bridge"),
+        ("2024-02", text),
+    ] {
+        std::fs::create_dir_all(dir.join(sub)).expect("dir");
+        let lines = [text, other]
+            .map(|t| serde_json::json!({ "text": t }).to_string())
+            .join("\n");
+        std::fs::write(dir.join(sub).join("part-0.jsonl"), lines + "\n").expect("write");
+    }
+    let kept = dir.join("kept.jsonl");
+    let removed = dir.join("removed.jsonl");
+    let out = storyhash(&[
+        "dedup",
+        &dir.join("2024-01/part-0.jsonl").display().to_string(),
+        &dir.join("2024-02/part-0.jsonl").display().to_string(),
+        "--output",
+        &kept.display().to_string(),
+        "--removed",
+        &removed.display().to_string(),
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("duplicate id"), "{err}");
+    assert!(
+        err.contains("4 documents read (0 records skipped), 2 kept, 2 removed"),
+        "{err}"
+    );
+    let removed = std::fs::read_to_string(&removed).expect("removed");
+    let first = dir.join("2024-01/part-0:1").display().to_string();
+    assert!(
+        removed.contains(&serde_json::json!(first).to_string()),
+        "{removed}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn dedup_strict_stops_and_leaves_no_output() {
     let dir = scratch("dedup-strict");
     let input = dir.join("feed.jsonl");

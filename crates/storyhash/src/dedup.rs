@@ -322,7 +322,7 @@ fn id_hash(seed: u64, id: &str) -> u64 {
 /// Deduplicates `files`. `on_warning` sees each skipped record; `on_progress` sees the
 /// pass and the records done so far after each batch.
 pub fn dedup(
-    files: Vec<InputFile>,
+    mut files: Vec<InputFile>,
     options: &DedupOptions,
     mut outputs: DedupOutputs<'_>,
     on_warning: &mut (dyn FnMut(&Warning) + Send),
@@ -333,6 +333,8 @@ pub fn dedup(
             "dedup reads its input several times; spool standard input to a file first".into(),
         ));
     }
+    // The list may have been built file by file (the CLI resolves each argument alone).
+    crate::input::distinguish_id_bases(&mut files);
     let params = &options.params;
     let lsh = params.lsh()?;
     let analyzer = Analyzer::new(params);

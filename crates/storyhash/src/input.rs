@@ -115,6 +115,12 @@ pub struct InputFile {
     pub compression: Compression,
     /// Whether this is standard input (readable once).
     pub stdin: bool,
+    /// What ids are made of for records without one (`BASE:LINE`) and for a text file
+    /// (`BASE`): the file name without its extensions ([`InputFile::stem`]), or, when
+    /// another input file of the run has the same name, the path without extensions
+    /// ([`distinguish_id_bases`]), so that `a/part-0.jsonl` and `b/part-0.jsonl` never
+    /// give two documents one id.
+    pub id_base: String,
 }
 
 impl InputFile {
@@ -141,6 +147,7 @@ impl InputFile {
             kind,
             compression,
             stdin: false,
+            id_base: stem_of(path),
         })
     }
 
@@ -153,6 +160,7 @@ impl InputFile {
             kind: FileKind::Jsonl,
             compression: Compression::None,
             stdin: false,
+            id_base: STDIN_ID_BASE.to_string(),
         }
     }
 
@@ -164,25 +172,17 @@ impl InputFile {
             kind: FileKind::Jsonl,
             compression: Compression::None,
             stdin: true,
+            id_base: STDIN_ID_BASE.to_string(),
         }
     }
 
-    /// The id prefix for records without an id, and the id of a text file: the file name
-    /// without its extensions.
+    /// The file name without its extensions (`stdin` for standard input): the usual
+    /// [`InputFile::id_base`].
     pub fn stem(&self) -> String {
         if self.stdin || self.label.as_os_str() == "<stdin>" {
-            return "stdin".to_string();
+            return STDIN_ID_BASE.to_string();
         }
-        let name = self
-            .path
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.path.display().to_string());
-        let mut stem = name.as_str();
-        for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt"] {
-            stem = stem.strip_suffix(ext).unwrap_or(stem);
-        }
-        stem.to_string()
+        stem_of(&self.path)
     }
 
     /// Whether [`InputFile::read_record_at`] can read this file's records directly:
@@ -258,6 +258,46 @@ impl<R: Read> Read for Decompressing<R> {
     }
 }
 
+/// The id base of standard input.
+const STDIN_ID_BASE: &str = "stdin";
+
+/// `path`'s file name without the extensions storyhash reads.
+fn stem_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let mut stem = name.as_str();
+    for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    stem.to_string()
+}
+
+/// Sets each file's [`InputFile::id_base`] for one run over `files`: its
+/// [`InputFile::stem`], unless another of the files (a different path) has the same
+/// stem; then its path without extensions, as it was given. Depends only on the list,
+/// so running it again, or on a list built piece by piece, gives the same ids.
+pub fn distinguish_id_bases<'a>(files: impl IntoIterator<Item = &'a mut InputFile>) {
+    let mut files: Vec<&mut InputFile> = files.into_iter().collect();
+    let mut labels_by_stem: HashMap<String, Vec<PathBuf>> = HashMap::new();
+    for file in &files {
+        let labels = labels_by_stem.entry(file.stem()).or_default();
+        if !labels.contains(&file.label) {
+            labels.push(file.label.clone());
+        }
+    }
+    for file in &mut files {
+        let stem = file.stem();
+        file.id_base = if labels_by_stem[&stem].len() > 1 {
+            let base = file.label.with_file_name(&stem);
+            base.display().to_string()
+        } else {
+            stem
+        };
+    }
+}
+
 /// Positioned read without moving a shared cursor, so threads can share one handle.
 #[cfg(unix)]
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
@@ -316,6 +356,7 @@ pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
             Source::Text { .. } => {}
         }
     }
+    distinguish_id_bases(&mut files);
     Ok(files)
 }
 
@@ -608,7 +649,7 @@ pub fn parse_fields<'a>(
                 return Err(fail(InputProblem::EmptyDocument, 1));
             }
             Ok(RecordFields {
-                id: Cow::Owned(file.stem()),
+                id: Cow::Owned(file.id_base.clone()),
                 text: Cow::Borrowed(text),
                 title: None,
                 url: None,
@@ -663,15 +704,21 @@ impl IdRegistry {
 pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOutcome> {
     let mut outcome = ReadOutcome::default();
     let mut ids = IdRegistry::default();
+    // Every source's files, resolved before any is read so that ids derived from file
+    // names are distinguished across all of them.
+    let mut resolved: Vec<Vec<InputFile>> = sources
+        .iter()
+        .map(|source| resolve_sources(std::slice::from_ref(source)))
+        .collect::<Result<_>>()?;
+    distinguish_id_bases(resolved.iter_mut().flatten());
     // Files are read in runs between in-memory sources, so that input order is kept.
-    let mut pending: Vec<Source> = Vec::new();
+    let mut pending: Vec<InputFile> = Vec::new();
     let read_pending =
-        |pending: &mut Vec<Source>, outcome: &mut ReadOutcome, ids: &mut IdRegistry| {
-            let files = resolve_sources(pending)?;
-            pending.clear();
+        |pending: &mut Vec<InputFile>, outcome: &mut ReadOutcome, ids: &mut IdRegistry| {
+            let files = std::mem::take(pending);
             read_files(RecordReader::new(files, options), options, outcome, ids)
         };
-    for source in sources {
+    for (source, files) in sources.iter().zip(resolved) {
         if let Source::Text { name, text } = source {
             read_pending(&mut pending, &mut outcome, &mut ids)?;
             let mut doc = Document::new(name.clone(), text.clone());
@@ -686,7 +733,7 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
             };
             accept(result, options, &mut outcome, &mut ids)?;
         } else {
-            pending.push(source.clone());
+            pending.extend(files);
         }
     }
     read_pending(&mut pending, &mut outcome, &mut ids)?;
@@ -709,6 +756,7 @@ pub fn read_jsonl(
         kind: FileKind::Jsonl,
         compression: Compression::None,
         stdin: false,
+        id_base: stem_of(name),
     };
     let mut reader = RecordReader::new(vec![file], options);
     reader.next_file = 1;
@@ -786,7 +834,7 @@ fn parse_json_line<'a>(
         return Err(InputProblem::EmptyDocument);
     }
     let id = match fields.id {
-        None | Some(JsonValue::Null) => Cow::Owned(format!("{}:{line_number}", file.stem())),
+        None | Some(JsonValue::Null) => Cow::Owned(format!("{}:{line_number}", file.id_base)),
         Some(value) => value.into_id(&options.id_field)?,
     };
     Ok(RecordFields {
@@ -1169,6 +1217,54 @@ mod tests {
             err.to_string().starts_with("f.jsonl:2: malformed JSON"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn files_of_one_name_in_different_places_give_distinct_ids() {
+        let dir = std::env::temp_dir().join(format!("storyhash-same-name-{}", std::process::id()));
+        for sub in ["a", "b"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("dir");
+            std::fs::write(
+                dir.join(sub).join("part.jsonl"),
+                "{\"text\":\"no id here\"}\n",
+            )
+            .expect("write");
+            std::fs::write(dir.join(sub).join("note.txt"), format!("a note in {sub}"))
+                .expect("write");
+        }
+        std::fs::write(dir.join("alone.jsonl"), "{\"text\":\"only one\"}\n").expect("write");
+        let sources = [
+            Source::Path(dir.join("a")),
+            Source::Text {
+                name: "memo".into(),
+                text: "in between".into(),
+            },
+            Source::Path(dir.join("b")),
+            Source::Path(dir.join("alone.jsonl")),
+        ];
+        let out = read_sources(&sources, &ReadOptions::default()).expect("reads");
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let ids: Vec<&str> = out.documents.iter().map(|d| d.id.as_str()).collect();
+        let in_dir = |rel: &str| dir.join(rel).display().to_string();
+        assert_eq!(
+            ids,
+            [
+                in_dir("a/note"),
+                in_dir("a/part:1"),
+                "memo".to_string(),
+                in_dir("b/note"),
+                in_dir("b/part:1"),
+                "alone:1".to_string(),
+            ]
+        );
+        // The same file given twice is one file: its records are true duplicates.
+        let twice = [
+            Source::Path(dir.join("alone.jsonl")),
+            Source::Path(dir.join("alone.jsonl")),
+        ];
+        let files = resolve_sources(&twice).expect("resolves");
+        assert!(files.iter().all(|f| f.id_base == "alone"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
