@@ -614,23 +614,23 @@ pub fn dedup(
     if let Some(out) = outputs.removed.as_mut() {
         for (d, &k) in kept_of.iter().enumerate() {
             if d != k as usize {
-                let line = serde_json::json!({
-                    "id": &*docs[d].id,
-                    "duplicate_of": &*docs[k as usize].id,
-                    "jaccard": round6(jaccard(set_of(d as DocIndex), set_of(k))),
-                });
-                writeln!(out, "{line}").map_err(|e| Error::io("<removed>", e))?;
+                let line = RemovedLine {
+                    duplicate_of: &docs[k as usize].id,
+                    id: &docs[d].id,
+                    jaccard: round6(jaccard(set_of(d as DocIndex), set_of(k))),
+                };
+                write_json_line(&mut **out, &line).map_err(|e| Error::io("<removed>", e))?;
             }
         }
     }
     if let Some(out) = outputs.pairs.as_mut() {
         for pair in &pairs {
-            let line = serde_json::json!({
-                "a": &*docs[pair.a as usize].id,
-                "b": &*docs[pair.b as usize].id,
-                "jaccard": round6(pair.jaccard),
-            });
-            writeln!(out, "{line}").map_err(|e| Error::io("<pairs>", e))?;
+            let line = PairLine {
+                a: &docs[pair.a as usize].id,
+                b: &docs[pair.b as usize].id,
+                jaccard: round6(pair.jaccard),
+            };
+            write_json_line(&mut **out, &line).map_err(|e| Error::io("<pairs>", e))?;
         }
     }
     if let Some(out) = outputs.clusters.as_mut() {
@@ -640,13 +640,13 @@ pub fn dedup(
                 .iter()
                 .map(|&m| &*docs[m as usize].id)
                 .collect();
-            let line = serde_json::json!({
-                "cluster": n,
-                "kept": &*docs[cluster.representative as usize].id,
-                "size": members.len(),
-                "members": members,
-            });
-            writeln!(out, "{line}").map_err(|e| Error::io("<clusters>", e))?;
+            let line = ClusterLine {
+                cluster: n,
+                kept: &docs[cluster.representative as usize].id,
+                members: &members,
+                size: members.len(),
+            };
+            write_json_line(&mut **out, &line).map_err(|e| Error::io("<clusters>", e))?;
         }
     }
 
@@ -788,6 +788,38 @@ fn for_each_batch(
     }
 }
 
+/// A line of the removed file. Fields in the order a JSON object's keys sort, as the
+/// files have always listed them.
+#[derive(Serialize)]
+struct RemovedLine<'a> {
+    duplicate_of: &'a str,
+    id: &'a str,
+    jaccard: f64,
+}
+
+/// A line of the pairs file.
+#[derive(Serialize)]
+struct PairLine<'a> {
+    a: &'a str,
+    b: &'a str,
+    jaccard: f64,
+}
+
+/// A line of the clusters file.
+#[derive(Serialize)]
+struct ClusterLine<'a> {
+    cluster: usize,
+    kept: &'a str,
+    members: &'a [&'a str],
+    size: usize,
+}
+
+/// Writes `line` as one JSON line, straight from the struct: no JSON value is built.
+fn write_json_line(out: &mut dyn Write, line: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    out.write_all(b"\n")
+}
+
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
@@ -817,6 +849,30 @@ fn write_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_lines_are_json_objects_with_sorted_keys() {
+        let mut out = Vec::new();
+        let removed = RemovedLine {
+            duplicate_of: "wire \"AP\" 1",
+            id: "نسخة",
+            jaccard: 1.0,
+        };
+        write_json_line(&mut out, &removed).expect("in memory");
+        let members = ["a", "b\\c"];
+        let cluster = ClusterLine {
+            cluster: 0,
+            kept: "a",
+            members: &members,
+            size: 2,
+        };
+        write_json_line(&mut out, &cluster).expect("in memory");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "{\"duplicate_of\":\"wire \\\"AP\\\" 1\",\"id\":\"نسخة\",\"jaccard\":1.0}\n\
+             {\"cluster\":0,\"kept\":\"a\",\"members\":[\"a\",\"b\\\\c\"],\"size\":2}\n"
+        );
+    }
 
     #[test]
     fn a_record_that_no_longer_parses_is_reported_as_changed_input() {
