@@ -210,31 +210,27 @@ impl InputFile {
         File::open(&self.path).map_err(|e| Error::io(&self.path, e))
     }
 
-    fn open(&self) -> Result<Box<dyn BufRead + Send>> {
-        const BUFFER: usize = 1 << 17;
+    /// The file's (decompressed) bytes. Unbuffered where the bytes come straight from
+    /// the file: the record reader asks for large chunks and keeps them itself, so a
+    /// buffer in between would only copy every byte once more.
+    fn open(&self) -> Result<Box<dyn Read + Send>> {
         if self.stdin {
-            return Ok(Box::new(BufReader::with_capacity(BUFFER, std::io::stdin())));
+            return Ok(Box::new(std::io::stdin()));
         }
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         Ok(match self.compression {
-            Compression::None => Box::new(BufReader::with_capacity(BUFFER, file)),
-            Compression::Gzip => Box::new(BufReader::with_capacity(
-                BUFFER,
-                Decompressing {
-                    decoder: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-                    format: "gzip",
-                },
-            )),
+            Compression::None => Box::new(file),
+            Compression::Gzip => Box::new(Decompressing {
+                decoder: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                format: "gzip",
+            }),
             Compression::Zstd => {
                 let decoder =
                     zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(&self.path, e))?;
-                Box::new(BufReader::with_capacity(
-                    BUFFER,
-                    Decompressing {
-                        decoder,
-                        format: "zstd",
-                    },
-                ))
+                Box::new(Decompressing {
+                    decoder,
+                    format: "zstd",
+                })
             }
         })
     }
@@ -413,11 +409,27 @@ pub struct RecordReader {
 
 struct OpenFile {
     index: usize,
-    reader: Box<dyn BufRead + Send>,
+    reader: Box<dyn Read + Send>,
+    /// Lines taken so far.
     line: u64,
-    /// Bytes consumed so far.
+    /// Where the next line starts in the file.
     offset: u64,
     saw_record: bool,
+    /// Bytes read beyond the last line a batch took: the start of the next lines.
+    carry: Vec<u8>,
+}
+
+impl OpenFile {
+    fn new(index: usize, reader: Box<dyn Read + Send>) -> Self {
+        OpenFile {
+            index,
+            reader,
+            line: 0,
+            offset: 0,
+            saw_record: false,
+            carry: Vec::new(),
+        }
+    }
 }
 
 impl RecordReader {
@@ -446,7 +458,10 @@ impl RecordReader {
     ) -> Result<bool> {
         batch.data.clear();
         batch.records.clear();
-        while batch.records.len() < max_records && batch.data.len() < max_bytes {
+        // An empty batch means the end of the input, so read on until one record at least.
+        while batch.records.is_empty()
+            || (batch.records.len() < max_records && batch.data.len() < max_bytes)
+        {
             if self.current.is_none() {
                 if self.next_file == self.files.len() {
                     break;
@@ -454,17 +469,11 @@ impl RecordReader {
                 let index = self.next_file;
                 self.next_file += 1;
                 let reader = self.files[index].open()?;
-                self.current = Some(OpenFile {
-                    index,
-                    reader,
-                    line: 0,
-                    offset: 0,
-                    saw_record: false,
-                });
+                self.current = Some(OpenFile::new(index, reader));
             }
             let more = match self.files[self.current.as_ref().map_or(0, |c| c.index)].kind {
                 FileKind::Text => self.read_text_file(batch)?,
-                FileKind::Jsonl => self.read_jsonl_line(batch)?,
+                FileKind::Jsonl => self.read_jsonl_lines(batch, max_records, max_bytes)?,
             };
             if !more {
                 self.current = None;
@@ -506,79 +515,165 @@ impl RecordReader {
         Ok(false)
     }
 
-    /// Reads one non-blank JSONL line; returns false at the end of the file.
-    fn read_jsonl_line(&mut self, batch: &mut Batch) -> Result<bool> {
+    /// Takes JSONL lines into `batch` until it holds `max_records` records or
+    /// `max_bytes` bytes; returns false at the end of the file. The file is read in large
+    /// chunks straight into the batch, and lines are found in place: each record's bytes
+    /// are copied once, by the read itself. Bytes read past the batch's last line are
+    /// kept for the next batch.
+    fn read_jsonl_lines(
+        &mut self,
+        batch: &mut Batch,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<bool> {
+        /// Largest read: large enough that system calls are few, small enough that what
+        /// a full batch read too far and hands on stays small.
+        const MAX_READ: usize = 256 << 10;
+        const MIN_READ: usize = 64 << 10;
         let limit = self.max_document_bytes;
         let Some(open) = self.current.as_mut() else {
             return Ok(false);
         };
         let path = &self.files[open.index].path;
+        let full = |batch: &Batch, line_start: usize| {
+            batch.records.len() >= max_records || line_start >= max_bytes
+        };
+        // The current line starts here; bytes before `searched` hold no newline of it.
+        let mut line_start = batch.data.len();
+        batch.data.extend_from_slice(&open.carry);
+        open.carry.clear();
+        let mut searched = line_start;
         loop {
-            let start = batch.data.len();
-            let n = (&mut open.reader)
-                .take(limit.saturating_add(2))
-                .read_until(b'\n', &mut batch.data)
-                .map_err(|e| Error::io(path, e))?;
-            if n == 0 {
+            while let Some(pos) = memchr::memchr(b'\n', &batch.data[searched..]) {
+                let end = searched + pos + 1;
+                take_line(open, batch, line_start..end, limit);
+                (line_start, searched) = (end, end);
+                if full(batch, line_start) {
+                    if batch.records.is_empty() {
+                        // Only blank lines so far: drop their bytes and read on, so that
+                        // a batch is never handed back empty while the file goes on.
+                        batch.data.drain(..line_start);
+                        (line_start, searched) = (0, 0);
+                        continue;
+                    }
+                    open.carry.extend_from_slice(&batch.data[line_start..]);
+                    batch.data.truncate(line_start);
+                    return Ok(true);
+                }
+            }
+            searched = batch.data.len();
+            let partial = (batch.data.len() - line_start) as u64;
+            if partial > limit.saturating_add(2) {
+                // Too long to hold: count the rest of the line without keeping it.
+                batch.data.truncate(line_start);
+                let bytes = partial
+                    + skip_line(&mut open.reader, &mut open.carry)
+                        .map_err(|e| Error::io(path, e))?;
+                open.line += 1;
+                open.saw_record = true;
+                batch.records.push(RecordMeta {
+                    file: open.index,
+                    line: open.line,
+                    range: line_start..line_start,
+                    offset: open.offset,
+                    problem: Some(InputProblem::TooLarge { bytes, limit }),
+                });
+                open.offset += bytes;
+                if full(batch, line_start) {
+                    return Ok(true);
+                }
+                batch.data.extend_from_slice(&open.carry);
+                open.carry.clear();
+                searched = line_start;
+                continue;
+            }
+            let wanted = max_bytes
+                .saturating_sub(batch.data.len())
+                .clamp(MIN_READ, MAX_READ);
+            if read_more(&mut open.reader, &mut batch.data, wanted)
+                .map_err(|e| Error::io(path, e))?
+                == 0
+            {
+                if line_start < batch.data.len() {
+                    // The last line, without a newline.
+                    take_line(open, batch, line_start..batch.data.len(), limit);
+                }
                 if !open.saw_record {
                     batch.records.push(RecordMeta {
                         file: open.index,
                         line: 1,
-                        range: start..start,
+                        range: batch.data.len()..batch.data.len(),
                         offset: 0,
                         problem: Some(InputProblem::EmptyFile),
                     });
                 }
                 return Ok(false);
             }
-            open.line += 1;
-            let line_offset = open.offset;
-            open.offset += n as u64;
-            if batch.data.last() != Some(&b'\n') && n as u64 > limit {
-                // Too long: drain the rest of the line without holding it.
-                batch.data.truncate(start);
-                let rest = skip_line(&mut open.reader).map_err(|e| Error::io(path, e))?;
-                open.offset += rest;
-                open.saw_record = true;
-                batch.records.push(RecordMeta {
-                    file: open.index,
-                    line: open.line,
-                    range: start..start,
-                    offset: line_offset,
-                    problem: Some(InputProblem::TooLarge {
-                        bytes: n as u64 + rest,
-                        limit,
-                    }),
-                });
-                return Ok(true);
-            }
-            let line = &batch.data[start..];
-            let end = start + trim_line_end(line).len();
-            let content_start = if open.line == 1 && line.starts_with(BOM) {
-                start + BOM.len()
-            } else {
-                start
-            };
-            let content = &batch.data[content_start.min(end)..end];
-            if content.iter().all(u8::is_ascii_whitespace) {
-                batch.data.truncate(start);
-                continue;
-            }
-            open.saw_record = true;
-            let problem = (content.len() as u64 > limit).then_some(InputProblem::TooLarge {
-                bytes: content.len() as u64,
-                limit,
-            });
-            batch.records.push(RecordMeta {
-                file: open.index,
-                line: open.line,
-                range: content_start..end,
-                offset: line_offset + (content_start - start) as u64,
-                problem,
-            });
-            return Ok(true);
         }
     }
+}
+
+/// Takes the line at `range` of `batch.data` (its newline included, if it has one) as
+/// the next line of `open`: a record, a record too large to read, or nothing when it is
+/// blank. A line of more than `limit` bytes plus a line end is never parsed.
+fn take_line(open: &mut OpenFile, batch: &mut Batch, range: Range<usize>, limit: u64) {
+    open.line += 1;
+    let line_offset = open.offset;
+    let bytes = range.len() as u64;
+    open.offset += bytes;
+    let raw = &batch.data[range.clone()];
+    let too_long = if raw.last() == Some(&b'\n') {
+        bytes > limit.saturating_add(2)
+    } else {
+        bytes > limit
+    };
+    if too_long {
+        open.saw_record = true;
+        batch.records.push(RecordMeta {
+            file: open.index,
+            line: open.line,
+            range: range.start..range.start,
+            offset: line_offset,
+            problem: Some(InputProblem::TooLarge { bytes, limit }),
+        });
+        return;
+    }
+    let end = range.start + trim_line_end(raw).len();
+    let start = if open.line == 1 && raw.starts_with(BOM) {
+        range.start + BOM.len()
+    } else {
+        range.start
+    };
+    let content = &batch.data[start.min(end)..end];
+    if content.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    open.saw_record = true;
+    let problem = (content.len() as u64 > limit).then_some(InputProblem::TooLarge {
+        bytes: content.len() as u64,
+        limit,
+    });
+    batch.records.push(RecordMeta {
+        file: open.index,
+        line: open.line,
+        range: start..end,
+        offset: line_offset + (start - range.start) as u64,
+        problem,
+    });
+}
+
+/// Appends up to `wanted` bytes from `reader` to `data`; returns how many (0 at the end).
+fn read_more(reader: &mut dyn Read, data: &mut Vec<u8>, wanted: usize) -> std::io::Result<usize> {
+    let len = data.len();
+    data.resize(len + wanted, 0);
+    let result = loop {
+        match reader.read(&mut data[len..]) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    data.truncate(len + *result.as_ref().unwrap_or(&0));
+    result
 }
 
 /// Turns one raw record into a document (without duplicate-id checks, which need the
@@ -760,13 +855,7 @@ pub fn read_jsonl(
     };
     let mut reader = RecordReader::new(vec![file], options);
     reader.next_file = 1;
-    reader.current = Some(OpenFile {
-        index: 0,
-        reader: Box::new(std::io::Cursor::new(bytes)),
-        line: 0,
-        offset: 0,
-        saw_record: false,
-    });
+    reader.current = Some(OpenFile::new(0, Box::new(std::io::Cursor::new(bytes))));
     let mut outcome = ReadOutcome::default();
     read_files(reader, options, &mut outcome, &mut IdRegistry::default())?;
     Ok(outcome)
@@ -861,21 +950,23 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Consumes input up to and including the next newline; returns the bytes skipped.
-fn skip_line(input: &mut impl BufRead) -> std::io::Result<u64> {
+/// Reads `input` up to and including the next newline (or to its end); returns the
+/// bytes skipped and leaves in `rest` those read after the newline.
+fn skip_line(input: &mut dyn Read, rest: &mut Vec<u8>) -> std::io::Result<u64> {
     let mut skipped = 0u64;
+    let mut buffer = vec![0u8; 64 << 10];
     loop {
-        let buf = input.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(skipped);
-        }
-        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            input.consume(pos + 1);
+        let n = match input.read(&mut buffer) {
+            Ok(0) => return Ok(skipped),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(pos) = memchr::memchr(b'\n', &buffer[..n]) {
+            rest.extend_from_slice(&buffer[pos + 1..n]);
             return Ok(skipped + pos as u64 + 1);
         }
-        let len = buf.len();
-        input.consume(len);
-        skipped += len as u64;
+        skipped += n as u64;
     }
 }
 
@@ -1217,6 +1308,116 @@ mod tests {
             err.to_string().starts_with("f.jsonl:2: malformed JSON"),
             "{err}"
         );
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe or a decoder may.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// (line, bytes, offset, problem) of every record, as the reader is documented to
+    /// find them: lines split at newlines, a line end (LF or CRLF) and a first-line
+    /// byte-order mark dropped, blank lines skipped, a line of more than `limit` bytes
+    /// plus its line end too large.
+    type RawRecord = (u64, Vec<u8>, u64, Option<InputProblem>);
+
+    fn records_by_definition(input: &[u8], limit: u64) -> Vec<RawRecord> {
+        let (mut records, mut offset, mut line) = (Vec::new(), 0u64, 0u64);
+        let mut rest = input;
+        while !rest.is_empty() {
+            let cut = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |p| p + 1);
+            let (raw, next) = rest.split_at(cut);
+            line += 1;
+            let n = raw.len() as u64;
+            let too_long = if raw.ends_with(b"\n") {
+                n > limit + 2
+            } else {
+                n > limit
+            };
+            if too_long {
+                let problem = InputProblem::TooLarge { bytes: n, limit };
+                records.push((line, Vec::new(), offset, Some(problem)));
+            } else {
+                let mut content = trim_line_end(raw);
+                let mut skip = 0;
+                if line == 1 && content.starts_with(BOM) {
+                    content = &content[BOM.len()..];
+                    skip = BOM.len() as u64;
+                }
+                if !content.iter().all(u8::is_ascii_whitespace) {
+                    let len = content.len() as u64;
+                    let problem =
+                        (len > limit).then_some(InputProblem::TooLarge { bytes: len, limit });
+                    records.push((line, content.to_vec(), offset + skip, problem));
+                }
+            }
+            offset += n;
+            rest = next;
+        }
+        if records.is_empty() {
+            records.push((1, Vec::new(), 0, Some(InputProblem::EmptyFile)));
+        }
+        records
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_reader_finds_the_records_the_definition_gives(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z{}\":, ]{0,12}",
+                    "[a-z]{20,90}",
+                    "[ \t]{0,3}",
+                    proptest::strategy::Just("\u{feff}{}".to_string()),
+                ],
+                0..40,
+            ),
+            ends in proptest::collection::vec(
+                proptest::prop_oneof!["\n", "\r\n", "\n\n"],
+                40,
+            ),
+            last_newline in proptest::bool::ANY,
+            step in 1usize..200,
+            max_records in 1usize..5,
+            max_bytes in 1usize..120,
+        ) {
+            let mut input = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                input.extend_from_slice(line.as_bytes());
+                if i + 1 < lines.len() || last_newline {
+                    input.extend_from_slice(ends[i].as_bytes());
+                }
+            }
+            let limit = 40;
+            let options = ReadOptions { max_document_bytes: limit, ..ReadOptions::default() };
+            let file = InputFile::from_path(Path::new("t.jsonl")).expect("jsonl");
+            let mut reader = RecordReader::new(vec![file], &options);
+            reader.next_file = 1;
+            let trickle = Trickle { bytes: input.clone(), at: 0, step };
+            reader.current = Some(OpenFile::new(0, Box::new(trickle)));
+            let mut found = Vec::new();
+            let mut batch = Batch::default();
+            while reader.next_batch(&mut batch, max_records, max_bytes).expect("reads") {
+                for (i, meta) in batch.records.iter().enumerate() {
+                    found.push((meta.line, batch.bytes(i).to_vec(), meta.offset, meta.problem.clone()));
+                }
+            }
+            proptest::prop_assert_eq!(found, records_by_definition(&input, limit));
+        }
     }
 
     #[test]
