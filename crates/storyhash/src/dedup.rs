@@ -5,20 +5,23 @@
 //! 1. **Sign** (pass 1): read records in batches, parse (borrowing the text from the
 //!    read buffer) and analyze them in parallel, and keep per document only its id, where
 //!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
-//!    low byte of each signature value (k bytes): 4·b + k + 72 bytes plus the id, and
-//!    5 to 10 bytes of the table that refuses repeated ids (it holds document numbers,
-//!    not ids): about 380 + id bytes with the `dup` preset's 42 bands and k = 128. Bad
-//!    records become warnings.
+//!    low byte of each signature value (k bytes) and a fingerprint of its shingle
+//!    hashes: 4·b + k + 80 bytes plus the id, and 5 to 10 bytes of the table that
+//!    refuses repeated ids (it holds document numbers, not ids): about 390 + id bytes
+//!    with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
 //!    signatures agree in fewer than threshold − 0.25 of their low bytes (at k = 128;
 //!    the margin widens as √(1/k)) are dismissed (b-bit MinHash; a pair at the
 //!    threshold falls that low with probability below 10^-8), which spares the exact
 //!    work for chance collisions on shared boilerplate.
 //! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
-//!    candidate pair only, as sorted 32-bit hashes (identical sets stored once). From
-//!    uncompressed files, when those records are under half of the input, each is read
-//!    again at its offset, in parallel; otherwise the input is streamed again. Score
-//!    every candidate pair by exact Jaccard and keep those at or above the threshold.
+//!    candidate pair only, as sorted 32-bit hashes (identical sets stored once; of
+//!    documents with one fingerprint, exact copies of a text, only the first is read and
+//!    the others take its set). From uncompressed files, when those records are under
+//!    half of the input, each is read again at its offset, in parallel; otherwise the
+//!    input is streamed again. Score every candidate pair by exact Jaccard (1 without a
+//!    merge for two documents holding one stored set) and keep those at or above the
+//!    threshold.
 //!    (32-bit hashes make a false shared shingle between two news-sized documents a
 //!    one-in-20,000 event, moving J by 1/900 when it happens.)
 //! 4. **Cluster**: connected components; the [`crate::KeepPolicy`] picks the kept member.
@@ -112,8 +115,12 @@ pub struct DedupSummary {
     /// Candidate pairs at or above the threshold.
     pub verified_pairs: u64,
     /// Documents re-read in pass 2 for their exact shingle sets (those in a candidate
-    /// pair that survived the prefilter).
+    /// pair that survived the prefilter, one per group of documents whose shingle hashes
+    /// are the same: exact copies of one text).
     pub reanalyzed_documents: u64,
+    /// Documents in a candidate pair that took the exact set of an earlier document
+    /// with the same shingle hashes instead of being re-read.
+    pub reused_sets: u64,
     /// Whether pass 2 read those documents at their offsets (uncompressed files, and
     /// less than half of the input to re-read) rather than streaming the input again.
     pub candidates_read_by_offset: bool,
@@ -168,6 +175,11 @@ struct DocEntry {
     /// Whether the prefilter may judge this document by its signature
     /// ([`Prefilter::covers`]).
     prefiltered: bool,
+    /// A hash of the document's shingle hashes as a multiset (their sum, mixed with
+    /// their count): exact copies of a text share it, and two different shingle
+    /// multisets share it with probability 2^-64, so pass 2 reads one copy of a text
+    /// and gives its set to the others.
+    fingerprint: u64,
 }
 
 /// What pass 1 learns of one accepted record: its entry (numbered when merged) and
@@ -262,7 +274,7 @@ impl Collected {
 }
 
 /// The ids of the documents accepted so far, to refuse a repeated id. Holds only each
-/// document's index into the document table (about 5 bytes per document), which has
+/// document's index into the document table (5 to 10 bytes per document), which has
 /// the id and where it was read: a general [`crate::input::IdRegistry`] would hold
 /// every id a second time.
 struct DocIds {
@@ -389,9 +401,10 @@ pub fn dedup(
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
                             let mut sketch = hasher.sketch(signature);
-                            let mut shingles = 0;
+                            let (mut shingles, mut sum) = (0u64, 0u64);
                             analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
                                 shingles += 1;
+                                sum = sum.wrapping_add(h);
                                 sketch.add(h);
                             });
                             sketch.finish();
@@ -415,7 +428,8 @@ pub fn dedup(
                                         .published
                                         .as_deref()
                                         .and_then(parse_published),
-                                    prefiltered: prefilter.covers(shingles),
+                                    prefiltered: prefilter.covers(shingles as usize),
+                                    fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
                                 },
                                 has_shingles: shingles > 0,
                             })
@@ -473,7 +487,27 @@ pub fn dedup(
         needed[b as usize] = true;
     }
 
+    // Exact copies of one text need one re-read: the first document with a fingerprint
+    // is read, the later ones take its set.
+    let mut first_with: HashMap<u64, usize> = HashMap::new();
+    let mut copy_of: Vec<(usize, usize)> = Vec::new();
+    for d in 0..docs.len() {
+        if !needed[d] {
+            continue;
+        }
+        match first_with.entry(docs[d].fingerprint) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                copy_of.push((d, *first.get()));
+                needed[d] = false;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(d);
+            }
+        }
+    }
+    drop(first_with);
     summary.reanalyzed_documents = needed.iter().filter(|&&n| n).count() as u64;
+    summary.reused_sets = copy_of.len() as u64;
     summary.seconds.band = lap(&mut clock);
 
     // Pass 2: exact shingle sets of candidate documents, then verification.
@@ -495,7 +529,7 @@ pub fn dedup(
             .map(|(d, _)| d.length)
             .sum();
         // One positioned read per document beats streaming only while most of the input
-        // can be skipped (a million copies of one article are better streamed).
+        // can be skipped (an input that is mostly candidates is better streamed).
         summary.candidates_read_by_offset =
             files.iter().all(InputFile::random_access) && needed_bytes < summary.bytes_read / 2;
         if summary.candidates_read_by_offset {
@@ -577,12 +611,22 @@ pub fn dedup(
             })?;
         }
     }
-    let set_of = |d: DocIndex| sets.get(d);
+    for (copy, first) in copy_of {
+        sets.share(copy, first);
+    }
+    let exact_jaccard = |a: DocIndex, b: DocIndex| {
+        if sets.same(a, b) {
+            // One stored set, never empty for a document with shingles.
+            1.0
+        } else {
+            jaccard(sets.get(a), sets.get(b))
+        }
+    };
     let pairs: Vec<ScoredPair> = candidates
         .pairs
         .par_iter()
         .filter_map(|&(a, b)| {
-            let j = jaccard(set_of(a), set_of(b));
+            let j = exact_jaccard(a, b);
             (j >= params.threshold).then_some(ScoredPair { a, b, jaccard: j })
         })
         .collect();
@@ -617,7 +661,7 @@ pub fn dedup(
                 let line = RemovedLine {
                     duplicate_of: &docs[k as usize].id,
                     id: &docs[d].id,
-                    jaccard: round6(jaccard(set_of(d as DocIndex), set_of(k))),
+                    jaccard: round6(exact_jaccard(d as DocIndex, k)),
                 };
                 write_json_line(&mut **out, &line).map_err(|e| Error::io("<removed>", e))?;
             }
@@ -753,6 +797,17 @@ impl SetInterner {
         }
     }
 
+    /// Gives `copy` the set already stored for `first`.
+    fn share(&mut self, copy: usize, first: usize) {
+        self.set_of_doc[copy] = self.set_of_doc[first];
+    }
+
+    /// Whether `a` and `b` have one stored set (so equal sets).
+    fn same(&self, a: DocIndex, b: DocIndex) -> bool {
+        let (x, y) = (self.set_of_doc[a as usize], self.set_of_doc[b as usize]);
+        x == y && x != NO_SET
+    }
+
     /// The set of `doc` (empty if it was not computed).
     fn get(&self, doc: DocIndex) -> &[u32] {
         match self.set_of_doc[doc as usize] {
@@ -886,6 +941,7 @@ mod tests {
             length: 4,
             published: None,
             prefiltered: true,
+            fingerprint: 0,
         };
         let err = reparse(&file, &entry, b"{\"te", &ReadOptions::default())
             .expect_err("a cut record does not parse");

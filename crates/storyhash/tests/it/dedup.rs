@@ -153,27 +153,39 @@ fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
     assert_eq!(one.removed, three.removed);
     assert_eq!(one.clusters, three.clusters);
 
+    assert_eq!(
+        clusters_of_run(&one),
+        clusters_by_pipeline(&docs, KeepPolicy::Longest)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The multi-member clusters the in-memory pipeline finds, as {kept, members} by id,
+/// sorted by first member.
+fn clusters_by_pipeline(docs: &[SynthDoc], keep: KeepPolicy) -> Vec<serde_json::Value> {
     let documents: Vec<Document> = docs
         .iter()
         .map(|d| Document::new(d.id.clone(), d.text.clone()))
         .collect();
     let mut params = Preset::Dup.params();
-    params.keep = KeepPolicy::Longest;
+    params.keep = keep;
     let result = pipeline::run(&documents, &params).expect("runs");
-    let expected: Vec<serde_json::Value> = result
+    let mut clusters: Vec<serde_json::Value> = result
         .clusters
         .iter()
-        .filter(|c| c.members.len() > 1)
-        .map(|c| {
-            let members: Vec<&str> = c
-                .members
-                .iter()
-                .map(|&m| documents[m as usize].id.as_str())
-                .collect();
+        .zip(result.member_ids(&documents))
+        .filter(|(c, _)| c.members.len() > 1)
+        .map(|(c, members)| {
             serde_json::json!({"kept": documents[c.representative as usize].id, "members": members})
         })
         .collect();
-    let mut actual: Vec<serde_json::Value> = String::from_utf8(one.clusters)
+    clusters.sort_by_key(|v| v["members"][0].as_str().map(str::to_string));
+    clusters
+}
+
+/// A dedup run's clusters file in the same form.
+fn clusters_of_run(run: &Run) -> Vec<serde_json::Value> {
+    let mut clusters: Vec<serde_json::Value> = String::from_utf8(run.clusters.clone())
         .expect("utf8")
         .lines()
         .map(|l| {
@@ -181,11 +193,52 @@ fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
             serde_json::json!({"kept": v["kept"], "members": v["members"]})
         })
         .collect();
-    let mut expected = expected;
-    let key = |v: &serde_json::Value| v["members"][0].as_str().map(str::to_string);
-    actual.sort_by_key(key);
-    expected.sort_by_key(key);
-    assert_eq!(actual, expected);
+    clusters.sort_by_key(|v| v["members"][0].as_str().map(str::to_string));
+    clusters
+}
+
+/// Exact copies of a text (wire stories republished under new ids) are re-read once in
+/// pass 2; the others take that set, score 1 against it, and cluster as the in-memory
+/// pipeline clusters them.
+#[test]
+fn exact_copies_are_read_once_and_cluster_as_in_memory() {
+    let dir = scratch("dedup-exact-copies");
+    let mut docs = corpus();
+    let copies: Vec<SynthDoc> = docs
+        .iter()
+        .step_by(7)
+        .flat_map(|d| {
+            (1..=2).map(move |n| SynthDoc {
+                id: format!("{}-copy{n}", d.id),
+                ..d.clone()
+            })
+        })
+        .collect();
+    let copied = copies.len() as u64;
+    docs.extend(copies);
+    let input = dir.join("corpus.jsonl");
+    write_jsonl(&input, &docs);
+    let run = run_dedup(&input, KeepPolicy::First, 2);
+    assert!(run.summary.reused_sets >= copied, "{:?}", run.summary);
+    // Every copy and its original are a candidate pair: re-read documents plus reused
+    // sets are all the documents in some pair, at least one original per copied text.
+    assert!(run.summary.reanalyzed_documents >= copied / 2);
+    for line in String::from_utf8(run.removed.clone())
+        .expect("utf8")
+        .lines()
+    {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let id = v["id"].as_str().expect("id");
+        if let Some(original) = id.strip_suffix("-copy1").or(id.strip_suffix("-copy2")) {
+            if v["duplicate_of"] == original {
+                assert_eq!(v["jaccard"], 1.0, "{line}");
+            }
+        }
+    }
+    assert_eq!(
+        clusters_of_run(&run),
+        clusters_by_pipeline(&docs, KeepPolicy::First)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
