@@ -440,7 +440,12 @@ fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
-    let read = read_documents(&args.inputs, &args.reading, args.report.quiet)?;
+    let read = read_documents(
+        &args.inputs,
+        args.report.output.as_ref(),
+        &args.reading,
+        args.report.quiet,
+    )?;
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);
     emit(args.report.output.as_deref(), |out| {
@@ -478,7 +483,7 @@ fn index(command: IndexCommand) -> Result<()> {
             quiet,
         } => {
             let index = Index::open(&path)?;
-            let read = read_documents(&inputs, &reading, quiet)?;
+            let read = read_documents(&inputs, None, &reading, quiet)?;
             for (doc, result) in read
                 .documents
                 .iter()
@@ -524,7 +529,7 @@ fn index(command: IndexCommand) -> Result<()> {
             quiet,
         } => {
             let index = Index::open(&path)?;
-            let read = read_documents(&inputs, &reading, quiet)?;
+            let read = read_documents(&inputs, None, &reading, quiet)?;
             for (doc, matches) in read
                 .documents
                 .iter()
@@ -665,6 +670,12 @@ fn dedup(args: DedupArgs) -> Result<()> {
         params,
         read: args.reading.options(),
     };
+    refuse_outputs_over_inputs(
+        [&args.output, &args.removed, &args.clusters, &args.pairs]
+            .into_iter()
+            .flatten(),
+        &files,
+    )?;
     let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
     let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
     let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
@@ -776,7 +787,12 @@ impl Progress {
 fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let params = args.tuning.params();
-    let read = read_documents(&args.inputs, &args.reading, args.report.quiet)?;
+    let read = read_documents(
+        &args.inputs,
+        args.report.output.as_ref(),
+        &args.reading,
+        args.report.quiet,
+    )?;
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);
     emit(args.report.output.as_deref(), |out| {
@@ -785,6 +801,31 @@ fn cluster(args: ClusterArgs) -> Result<()> {
             Format::Json => report.write_json(out),
         }
     })
+}
+
+/// Refuses an output file that is one of the input files: once the run commits it would
+/// replace the corpus with the report (or with the list of removed documents). Checked
+/// before anything is read.
+fn refuse_outputs_over_inputs<'a>(
+    outputs: impl IntoIterator<Item = &'a PathBuf>,
+    inputs: &[InputFile],
+) -> Result<()> {
+    for output in outputs {
+        let Ok(output_file) = output.canonicalize() else {
+            continue; // it does not exist yet, so it is no input
+        };
+        if inputs.iter().any(|file| {
+            file.path
+                .canonicalize()
+                .is_ok_and(|input| input == output_file)
+        }) {
+            anyhow::bail!(
+                "{}: is also an input; write the output to another file",
+                output.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes a report to `output` atomically, or to standard output.
@@ -807,8 +848,17 @@ fn emit(
     Ok(())
 }
 
-/// Reads `inputs` (the seeds when empty) and prints the warnings unless `quiet`.
-fn read_documents(inputs: &[PathBuf], reading: &Reading, quiet: bool) -> Result<ReadOutcome> {
+/// Reads `inputs` (the seeds when empty) and prints the warnings unless `quiet`, after
+/// making sure that `output` (the report's file, if any) is not one of them.
+fn read_documents(
+    inputs: &[PathBuf],
+    output: Option<&PathBuf>,
+    reading: &Reading,
+    quiet: bool,
+) -> Result<ReadOutcome> {
+    if output.is_some() {
+        refuse_outputs_over_inputs(output, &resolve_sources(&sources(inputs))?)?;
+    }
     let read = read_sources(&sources(inputs), &reading.options())?;
     if !quiet {
         print_warnings(&read.warnings);

@@ -268,6 +268,57 @@ fn output_file_is_written_whole_and_alone() {
 }
 
 #[test]
+fn an_output_over_an_input_is_refused_and_the_input_kept() {
+    let dir = scratch("output-over-input");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("write feed");
+    let feed_arg = feed.display().to_string();
+    // The same file by another spelling of its path, and through a directory input.
+    let other_spelling = dir.join(".").join("feed.jsonl").display().to_string();
+    for args in [
+        vec!["dedup", "--quiet", &feed_arg, "--output", &feed_arg],
+        vec!["dedup", "--quiet", &feed_arg, "--removed", &other_spelling],
+        vec!["cluster", &feed_arg, "--output", &feed_arg],
+        vec![
+            "stories",
+            dir.to_str().expect("utf-8 path"),
+            "--output",
+            &feed_arg,
+        ],
+    ] {
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("is also an input"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&feed).expect("feed"),
+            small_feed(),
+            "{args:?} changed its input"
+        );
+    }
+    // An output in a directory that does not exist is named as given, not by the
+    // temporary file it would have been written through.
+    let missing = dir.join("no-such-dir").join("kept.jsonl");
+    let out = storyhash(&[
+        "dedup",
+        &feed_arg,
+        "--output",
+        &missing.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&missing.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(".tmp-"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn thread_count_does_not_change_the_report() {
     let seeds = path("seeds");
     let one = storyhash(&["cluster", "--preset", "story", "--threads", "1", &seeds]);

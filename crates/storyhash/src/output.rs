@@ -33,7 +33,8 @@ impl AtomicFile {
         temporary_name.push(name);
         temporary_name.push(format!(".tmp-{}", std::process::id()));
         let temporary = dir.join(temporary_name);
-        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+        // Named by the destination: the temporary name means nothing to the user.
+        let file = File::create(&temporary).map_err(|e| Error::io(&destination, e))?;
         Ok(AtomicFile {
             destination,
             temporary,
