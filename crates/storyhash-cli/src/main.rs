@@ -440,12 +440,7 @@ fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
-    let read = read_documents(
-        &args.inputs,
-        args.report.output.as_ref(),
-        &args.reading,
-        args.report.quiet,
-    )?;
+    let read = args.report.read(&args.inputs, &args.reading)?;
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);
     emit(args.report.output.as_deref(), |out| {
@@ -787,12 +782,7 @@ impl Progress {
 fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let params = args.tuning.params();
-    let read = read_documents(
-        &args.inputs,
-        args.report.output.as_ref(),
-        &args.reading,
-        args.report.quiet,
-    )?;
+    let read = args.report.read(&args.inputs, &args.reading)?;
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);
     emit(args.report.output.as_deref(), |out| {
@@ -846,6 +836,14 @@ fn emit(
         }
     }
     Ok(())
+}
+
+impl ReportOptions {
+    /// The documents a report is made of: [`read_documents`] with this report's output
+    /// file kept off its inputs.
+    fn read(&self, inputs: &[PathBuf], reading: &Reading) -> Result<ReadOutcome> {
+        read_documents(inputs, self.output.as_ref(), reading, self.quiet)
+    }
 }
 
 /// Reads `inputs` (the seeds when empty) and prints the warnings unless `quiet`, after
