@@ -572,6 +572,50 @@ fn dedup_keeps_id_less_records_of_same_named_files_apart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A directory of more text files than a process may hold open: pass 2 must not open
+/// them all at once to re-read its candidates.
+#[cfg(unix)]
+#[test]
+fn dedup_reads_a_directory_of_many_files_under_a_low_descriptor_limit() {
+    let dir = scratch("dedup-many-files");
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).expect("dir");
+    for i in 0..600 {
+        // Every tenth article is a copy of the one before, so a few candidates are
+        // spread over the whole directory and are re-read by offset.
+        let source = if i % 10 == 9 { i - 1 } else { i };
+        // 40 words drawn by a linear congruential generator seeded by the article.
+        let mut state = source as u64 + 1;
+        let text = (0..40)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                format!("w{}", (state >> 33) % 50_000)
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        std::fs::write(corpus.join(format!("a{i:04}.txt")), text).expect("write");
+    }
+    let summary = dir.join("summary.json");
+    let script = format!(
+        "ulimit -n 300 && exec \"$0\" dedup --quiet '{}' --output '{}' --summary '{}'",
+        corpus.display(),
+        dir.join("kept.jsonl").display(),
+        summary.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_storyhash")])
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    assert_eq!(summary["removed"], 60, "{summary}");
+    assert_eq!(summary["candidates_read_by_offset"], true, "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn dedup_strict_stops_and_leaves_no_output() {
     let dir = scratch("dedup-strict");

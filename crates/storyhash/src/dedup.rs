@@ -535,12 +535,22 @@ pub fn dedup(
         if summary.candidates_read_by_offset {
             // Read only the candidates' records, each at its offset, in parallel: most
             // of the input is never read a second time.
-            let handles = files
-                .iter()
-                .map(InputFile::open_for_records)
-                .collect::<Result<Vec<_>>>()?;
             let wanted: Vec<usize> = (0..docs.len()).filter(|&d| needed[d]).collect();
-            for chunk in wanted.chunks(BATCH_RECORDS) {
+            for chunk in chunks_of_few_files(&wanted, |d| docs[d].file, MAX_OPEN_FILES) {
+                // The chunk's files, open while it is read (documents come in input
+                // order, so their files ascend): a directory of thousands of text files
+                // must not hold thousands of descriptors at once.
+                let mut handles: Vec<(u32, std::fs::File)> = Vec::new();
+                for &doc in chunk {
+                    let file = docs[doc].file;
+                    if handles.last().is_none_or(|(open, _)| *open != file) {
+                        handles.push((file, files[file as usize].open_for_records()?));
+                    }
+                }
+                let handle_of = |file: u32| {
+                    let i = handles.partition_point(|(open, _)| *open < file);
+                    &handles[i].1
+                };
                 let computed = chunk
                     .par_iter()
                     .map_init(
@@ -551,23 +561,18 @@ pub fn dedup(
                             let len = usize::try_from(entry.length).map_err(|_| {
                                 Error::InvalidParams("record too large to re-read".into())
                             })?;
-                            file.read_record_at(
-                                &handles[entry.file as usize],
-                                entry.offset,
-                                len,
-                                bytes,
-                            )
-                            .map_err(|e| match e {
-                                Error::Io { source, .. }
-                                    if source.kind() == std::io::ErrorKind::UnexpectedEof =>
-                                {
-                                    Error::InputChanged {
-                                        location: Location::new(&file.label, entry.line),
-                                        detail: "it is shorter than before".into(),
+                            file.read_record_at(handle_of(entry.file), entry.offset, len, bytes)
+                                .map_err(|e| match e {
+                                    Error::Io { source, .. }
+                                        if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+                                    {
+                                        Error::InputChanged {
+                                            location: Location::new(&file.label, entry.line),
+                                            detail: "it is shorter than before".into(),
+                                        }
                                     }
-                                }
-                                other => other,
-                            })?;
+                                    other => other,
+                                })?;
                             let text = reparse(file, entry, bytes, &options.read)?;
                             Ok((doc, exact_set(scratch, hashes, &text)))
                         },
@@ -718,6 +723,38 @@ pub fn dedup(
     }
     summary.seconds.write = lap(&mut clock);
     Ok(summary)
+}
+
+/// Input files pass 2 holds open at once, at most: well under the usual limit of 1,024
+/// descriptors per process.
+const MAX_OPEN_FILES: usize = 256;
+
+/// Cuts `docs` (in input order) into runs of at most [`BATCH_RECORDS`] documents whose
+/// records lie in at most `max_files` distinct files (`file_of` says which).
+fn chunks_of_few_files(
+    docs: &[usize],
+    file_of: impl Fn(usize) -> u32,
+    max_files: usize,
+) -> Vec<&[usize]> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < docs.len() {
+        let (mut end, mut distinct, mut last) = (start, 0usize, None);
+        while end < docs.len() && end - start < BATCH_RECORDS {
+            let file = file_of(docs[end]);
+            if last != Some(file) {
+                if distinct == max_files {
+                    break;
+                }
+                distinct += 1;
+                last = Some(file);
+            }
+            end += 1;
+        }
+        chunks.push(&docs[start..end]);
+        start = end;
+    }
+    chunks
 }
 
 /// Parses a record again in pass 2. It parsed in pass 1, so a failure means the file
@@ -904,6 +941,19 @@ fn write_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pass_two_chunks_hold_few_files() {
+        // Documents 0..10 in files 0,0,1,1,2,3,3,4,5,6.
+        let file_of_doc = [0u32, 0, 1, 1, 2, 3, 3, 4, 5, 6];
+        let docs: Vec<usize> = (0..file_of_doc.len()).collect();
+        let chunks = chunks_of_few_files(&docs, |d| file_of_doc[d], 3);
+        let expected: Vec<&[usize]> = vec![&[0, 1, 2, 3, 4], &[5, 6, 7, 8], &[9]];
+        assert_eq!(chunks, expected);
+        let many = chunks_of_few_files(&docs, |_| 0, 3);
+        assert_eq!(many, vec![&docs[..]]);
+        assert!(chunks_of_few_files(&[], |_| 0, 3).is_empty());
+    }
 
     #[test]
     fn output_lines_are_json_objects_with_sorted_keys() {
