@@ -186,6 +186,16 @@ fn errors_and_usage_have_distinct_exit_codes() {
     assert_eq!(unsupported.status.code(), Some(1));
     assert!(stderr(&unsupported).contains("unsupported input"));
 
+    let empty = scratch("empty-input-dir");
+    let in_empty = storyhash(&["dedup", &empty.display().to_string()]);
+    assert_eq!(in_empty.status.code(), Some(1));
+    assert!(
+        stderr(&in_empty).contains("no .txt, .jsonl or .ndjson file"),
+        "{}",
+        stderr(&in_empty)
+    );
+    let _ = std::fs::remove_dir_all(&empty);
+
     let bad_threshold = storyhash(&["cluster", "--threshold", "0"]);
     assert_eq!(bad_threshold.status.code(), Some(1));
     assert!(stderr(&bad_threshold).contains("threshold must be in (0, 1]"));

@@ -165,6 +165,9 @@ pub enum Error {
     /// An input path whose kind is not supported.
     #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", .0.display())]
     UnsupportedInput(PathBuf),
+    /// A directory given as input with no file storyhash reads in it.
+    #[error("{}: no .txt, .jsonl or .ndjson file (optionally .gz or .zst) in this directory (subdirectories are not read)", .0.display())]
+    NoInputFiles(PathBuf),
 }
 
 impl Error {

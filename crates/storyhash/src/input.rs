@@ -337,7 +337,7 @@ pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
                         }
                     }
                     if found.is_empty() {
-                        return Err(Error::UnsupportedInput(path.clone()));
+                        return Err(Error::NoInputFiles(path.clone()));
                     }
                     found.sort_by(|a, b| a.path.cmp(&b.path));
                     files.extend(found);
