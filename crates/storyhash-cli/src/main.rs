@@ -16,7 +16,7 @@ use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
 use storyhash::input::{
     read_sources, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
 };
-use storyhash::output::{write_atomically, AtomicFile};
+use storyhash::output::{write_atomically, AtomicFile, UpdateLock};
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories, Granularity, StoryReport};
 use storyhash::{
@@ -460,6 +460,7 @@ fn index(command: IndexCommand) -> Result<()> {
             tuning,
             stories,
         } => {
+            let _lock = lock_for_update(&index)?;
             if index.exists() {
                 anyhow::bail!(
                     "{}: already exists (remove it first to start over)",
@@ -477,6 +478,9 @@ fn index(command: IndexCommand) -> Result<()> {
             format,
             quiet,
         } => {
+            // Held from reading the index to writing it back: another `add` or `remove`
+            // at the same time would otherwise write over this one's documents.
+            let _lock = lock_for_update(&path)?;
             let index = Index::open(&path)?;
             let read = read_documents(&inputs, None, &reading, quiet)?;
             for (doc, result) in read
@@ -534,6 +538,7 @@ fn index(command: IndexCommand) -> Result<()> {
             }
         }
         IndexCommand::Remove { index: path, ids } => {
+            let _lock = lock_for_update(&path)?;
             let index = Index::open(&path)?;
             for id in &ids {
                 index.remove(id)?;
@@ -791,6 +796,18 @@ fn cluster(args: ClusterArgs) -> Result<()> {
             Format::Json => report.write_json(out),
         }
     })
+}
+
+/// Takes the lock that serialises updates of the index file at `path` between
+/// processes, saying so on stderr when another process holds it.
+fn lock_for_update(path: &std::path::Path) -> Result<UpdateLock> {
+    Ok(UpdateLock::acquire(path, |lock| {
+        eprintln!(
+            "storyhash: waiting for another process updating {} (lock: {})",
+            path.display(),
+            lock.display()
+        );
+    })?)
 }
 
 /// Refuses an output file that is one of the input files: once the run commits it would

@@ -783,3 +783,42 @@ fn index_commands_create_add_query_remove_stats() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two processes updating one index take turns: while one holds the update lock,
+/// another `index add` waits (and says so) instead of writing over its documents.
+#[test]
+fn index_updates_wait_for_each_other() {
+    let dir = scratch("index-lock");
+    let index = dir.join("feed.shix");
+    let index_arg = index.display().to_string();
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    assert!(storyhash(&["index", "create", &index_arg]).status.success());
+
+    // Another updater, holding the lock.
+    let held = storyhash::output::UpdateLock::acquire(&index, |_| {}).expect("lock");
+    assert!(held.path().exists());
+    let mut adding = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["index", "add", &index_arg, &feed.display().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        adding.try_wait().expect("poll").is_none(),
+        "index add ran while another process held the update lock"
+    );
+    drop(held);
+    let out = adding.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("waiting for another process updating"),
+        "{}",
+        stderr(&out)
+    );
+    let stats = storyhash(&["index", "stats", "--format", "json", &index_arg]);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("json");
+    assert_eq!(stats["documents"], 3, "{stats}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
