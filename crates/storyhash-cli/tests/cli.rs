@@ -706,13 +706,36 @@ fn killing_a_run_never_leaves_a_partial_output() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn index_commands_create_add_query_remove_stats() {
-    let dir = scratch("index");
+/// A scratch directory with `small_feed()` written to `feed.jsonl`, and the path of a
+/// `feed.shix` index beside it (not created).
+struct IndexFixture {
+    dir: PathBuf,
+    index: PathBuf,
+    index_arg: String,
+    feed: PathBuf,
+}
+
+fn index_fixture(name: &str) -> IndexFixture {
+    let dir = scratch(name);
     let index = dir.join("feed.shix");
-    let index_arg = index.display().to_string();
     let feed = dir.join("feed.jsonl");
     std::fs::write(&feed, small_feed()).expect("feed");
+    IndexFixture {
+        index_arg: index.display().to_string(),
+        dir,
+        index,
+        feed,
+    }
+}
+
+#[test]
+fn index_commands_create_add_query_remove_stats() {
+    let IndexFixture {
+        dir,
+        index,
+        index_arg,
+        feed,
+    } = index_fixture("index");
     let run = |args: &[&str]| {
         let out = storyhash(args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -788,11 +811,12 @@ fn index_commands_create_add_query_remove_stats() {
 /// another `index add` waits (and says so) instead of writing over its documents.
 #[test]
 fn index_updates_wait_for_each_other() {
-    let dir = scratch("index-lock");
-    let index = dir.join("feed.shix");
-    let index_arg = index.display().to_string();
-    let feed = dir.join("feed.jsonl");
-    std::fs::write(&feed, small_feed()).expect("feed");
+    let IndexFixture {
+        dir,
+        index,
+        index_arg,
+        feed,
+    } = index_fixture("index-lock");
     assert!(storyhash(&["index", "create", &index_arg]).status.success());
 
     // Another updater, holding the lock.
