@@ -817,15 +817,19 @@ fn refuse_outputs_over_inputs<'a>(
     outputs: impl IntoIterator<Item = &'a PathBuf>,
     inputs: &[InputFile],
 ) -> Result<()> {
-    for output in outputs {
-        let Ok(output_file) = output.canonicalize() else {
-            continue; // it does not exist yet, so it is no input
+    // Only outputs that already exist can be inputs; each input is resolved once.
+    let existing: Vec<(&PathBuf, PathBuf)> = outputs
+        .into_iter()
+        .filter_map(|output| Some((output, output.canonicalize().ok()?)))
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    for file in inputs {
+        let Ok(input) = file.path.canonicalize() else {
+            continue;
         };
-        if inputs.iter().any(|file| {
-            file.path
-                .canonicalize()
-                .is_ok_and(|input| input == output_file)
-        }) {
+        if let Some((output, _)) = existing.iter().find(|(_, path)| *path == input) {
             anyhow::bail!(
                 "{}: is also an input; write the output to another file",
                 output.display()
