@@ -204,6 +204,9 @@ fn clusters_of_run(run: &Run) -> Vec<serde_json::Value> {
 fn exact_copies_are_read_once_and_cluster_as_in_memory() {
     let dir = scratch("dedup-exact-copies");
     let mut docs = corpus();
+    let without_copies = dir.join("originals.jsonl");
+    write_jsonl(&without_copies, &docs);
+    let before = run_dedup(&without_copies, KeepPolicy::First, 2).summary;
     let copies: Vec<SynthDoc> = docs
         .iter()
         .step_by(7)
@@ -223,6 +226,14 @@ fn exact_copies_are_read_once_and_cluster_as_in_memory() {
     // Every copy and its original are a candidate pair: re-read documents plus reused
     // sets are all the documents in some pair, at least one original per copied text.
     assert!(run.summary.reanalyzed_documents >= copied / 2);
+    // The copies add at most their originals to the documents re-read (those that were
+    // no candidates before), never themselves.
+    assert!(
+        run.summary.reanalyzed_documents <= before.reanalyzed_documents + copied / 2,
+        "{} re-read with copies, {} without",
+        run.summary.reanalyzed_documents,
+        before.reanalyzed_documents
+    );
     for line in String::from_utf8(run.removed.clone())
         .expect("utf8")
         .lines()
