@@ -197,6 +197,12 @@ struct DedupArgs {
     #[command(flatten)]
     reading: Reading,
 
+    /// Memory for the first pass to hold shingle hashes (4 bytes per shingle) so that
+    /// candidates need not be read again for verification; 0 re-reads every candidate.
+    /// Output does not depend on it.
+    #[arg(long, value_name = "MIB", default_value_t = storyhash::dedup::DEFAULT_SET_MEMORY >> 20)]
+    set_memory: usize,
+
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -669,6 +675,10 @@ fn dedup(args: DedupArgs) -> Result<()> {
     let options = DedupOptions {
         params,
         read: args.reading.options(),
+        set_memory: args
+            .set_memory
+            .checked_mul(1 << 20)
+            .context("--set-memory is too large")?,
     };
     refuse_outputs_over_inputs(
         [&args.output, &args.removed, &args.clusters, &args.pairs]

@@ -9,6 +9,8 @@
 //!    hashes: 4·b + k + 80 bytes plus the id, and 5 to 10 bytes of the table that
 //!    refuses repeated ids (it holds document numbers, not ids): about 390 + id bytes
 //!    with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
+//!    Within [`DedupOptions::set_memory`], the first documents' shingle hashes are held
+//!    too (4 bytes per shingle), so that pass 2 need not read them again.
 //! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
 //!    signatures agree in fewer than threshold − 0.25 of their low bytes (at k = 128;
 //!    the margin widens as √(1/k)) are dismissed (b-bit MinHash; a pair at the
@@ -16,10 +18,11 @@
 //!    work for chance collisions on shared boilerplate.
 //! 3. **Verify** (pass 2): compute the exact shingle sets of the documents left in some
 //!    candidate pair only, as sorted 32-bit hashes (identical sets stored once; of
-//!    documents with one fingerprint, exact copies of a text, only the first is read and
-//!    the others take its set). From uncompressed files, when those records are under
-//!    half of the input, each is read again at its offset, in parallel; otherwise the
-//!    input is streamed again. Score every candidate pair by exact Jaccard (1 without a
+//!    documents with one fingerprint, exact copies of a text, only the first is built
+//!    and the others take its set). Held hashes are sorted where they are; the other
+//!    records are read again: from uncompressed files, when they are under half of the
+//!    input, each at its offset, in parallel; otherwise by streaming the input again
+//!    (no second read at all when every candidate was held). Score every candidate pair by exact Jaccard (1 without a
 //!    merge for two documents holding one stored set) and keep those at or above the
 //!    threshold.
 //!    (32-bit hashes make a false shared shingle between two news-sized documents a
@@ -59,6 +62,12 @@ use crate::verify::ScoredPair;
 const BATCH_RECORDS: usize = 2048;
 const BATCH_BYTES: usize = 8 << 20;
 
+/// Default of [`DedupOptions::set_memory`]: 512 MiB holds the shingle hashes of about
+/// 290,000 news articles (4 bytes per shingle, ~460 shingles each), so a corpus of that
+/// size is never re-read for verification, while a 1M-document run stays well under
+/// 2 GB at its peak.
+pub const DEFAULT_SET_MEMORY: usize = 512 << 20;
+
 /// What a dedup run needs besides its input.
 #[derive(Debug, Clone)]
 pub struct DedupOptions {
@@ -66,6 +75,22 @@ pub struct DedupOptions {
     pub params: Params,
     /// How records are read.
     pub read: ReadOptions,
+    /// Bytes of shingle hashes pass 1 may hold for pass 2, 4 per shingle, for the
+    /// documents in input order until the next one would pass this bound. Pass 2 builds
+    /// the exact sets of held candidates from memory and re-reads only the others; 0
+    /// re-reads every candidate. Outputs do not depend on it, only time and memory.
+    pub set_memory: usize,
+}
+
+impl DedupOptions {
+    /// Options with the default [`DedupOptions::set_memory`].
+    pub fn new(params: Params, read: ReadOptions) -> Self {
+        DedupOptions {
+            params,
+            read,
+            set_memory: DEFAULT_SET_MEMORY,
+        }
+    }
 }
 
 /// Where the results go; each is optional.
@@ -114,12 +139,15 @@ pub struct DedupSummary {
     pub dismissed_by_estimate: u64,
     /// Candidate pairs at or above the threshold.
     pub verified_pairs: u64,
+    /// Documents whose shingle hashes pass 1 held in memory for pass 2 (the first ones
+    /// in input order, within [`DedupOptions::set_memory`]).
+    pub held_documents: u64,
     /// Documents re-read in pass 2 for their exact shingle sets (those in a candidate
-    /// pair that survived the prefilter, one per group of documents whose shingle hashes
-    /// are the same: exact copies of one text).
+    /// pair that survived the prefilter and whose hashes were not held, one per group of
+    /// documents whose shingle hashes are the same: exact copies of one text).
     pub reanalyzed_documents: u64,
     /// Documents in a candidate pair that took the exact set of an earlier document
-    /// with the same shingle hashes instead of being re-read.
+    /// with the same shingle hashes instead of building their own.
     pub reused_sets: u64,
     /// Whether pass 2 read those documents at their offsets (uncompressed files, and
     /// less than half of the input to re-read) rather than streaming the input again.
@@ -189,6 +217,9 @@ struct Signed {
     entry: DocEntry,
     /// False when the text normalizes to nothing: never a candidate.
     has_shingles: bool,
+    /// The document's shingle hashes in text order (repeats included), when its batch
+    /// was signed while pass 1 still held hashes.
+    hashes: Option<Box<[u32]>>,
 }
 
 /// One batch's pass 1 results, by record: reused from batch to batch.
@@ -209,6 +240,12 @@ struct Collected {
     keys: BandKeys,
     /// The low byte of every signature value, k per document: the prefilter's input.
     low_bytes: Vec<u8>,
+    /// Shingle hashes of documents `0..held.len()`, within `set_memory` bytes: the first
+    /// document whose hashes do not fit ends the holding, so held documents are a
+    /// prefix of the input.
+    held: Vec<Box<[u32]>>,
+    held_bytes: usize,
+    holding: bool,
     ids: DocIds,
     featureless: u64,
     skipped_by_reason: BTreeMap<&'static str, u64>,
@@ -223,6 +260,7 @@ impl Collected {
         batch: &mut SignedBatch,
         files: &[InputFile],
         k: usize,
+        set_memory: usize,
         strict: bool,
         on_warning: &mut (dyn FnMut(&Warning) + Send),
     ) -> Result<()> {
@@ -236,8 +274,10 @@ impl Collected {
                 Ok(Signed {
                     mut entry,
                     has_shingles,
+                    hashes,
                 }) => {
                     let index = self.docs.len() as DocIndex;
+                    self.hold(hashes, set_memory);
                     if has_shingles {
                         self.keys
                             .push(index, &batch.keys[i * bands..(i + 1) * bands]);
@@ -270,6 +310,21 @@ impl Collected {
             )));
         }
         Ok(())
+    }
+
+    /// Holds the next document's shingle hashes while they fit in `set_memory`; stops
+    /// holding at the first document whose hashes are missing or do not fit.
+    fn hold(&mut self, hashes: Option<Box<[u32]>>, set_memory: usize) {
+        if !self.holding {
+            return;
+        }
+        match hashes {
+            Some(hashes) if self.held_bytes + 4 * hashes.len() <= set_memory => {
+                self.held_bytes += 4 * hashes.len();
+                self.held.push(hashes);
+            }
+            _ => self.holding = false,
+        }
     }
 }
 
@@ -365,10 +420,14 @@ pub fn dedup(
         *clock = Instant::now();
         seconds
     };
+    let set_memory = options.set_memory;
     let mut collected = Collected {
         docs: Vec::new(),
         keys: BandKeys::new(lsh.bands),
         low_bytes: Vec::new(),
+        held: Vec::new(),
+        held_bytes: 0,
+        holding: set_memory > 0,
         ids: DocIds::default(),
         featureless: 0,
         skipped_by_reason: BTreeMap::new(),
@@ -385,6 +444,9 @@ pub fn dedup(
         summary.bytes_read += batch.byte_len() as u64;
         let n = batch.records.len();
         signing.first_record = summary.records;
+        // Whether this batch's hashes may still be held: the merge of the batch before
+        // runs alongside and has the last word, so at most one batch is copied in vain.
+        let hold = collected.holding;
         let (_, merged) = rayon::join(
             || {
                 signing.keys.resize(n * lsh.bands, 0);
@@ -395,17 +457,21 @@ pub fn dedup(
                     .zip(signing.low_bytes.par_chunks_mut(k))
                     .enumerate()
                     .map_init(
-                        || (Scratch::default(), vec![0u32; k], Vec::new()),
-                        |(scratch, signature, row), (i, (keys_out, low_out))| {
+                        || (Scratch::default(), vec![0u32; k], Vec::new(), Vec::new()),
+                        |(scratch, signature, row, held), (i, (keys_out, low_out))| {
                             let meta = &batch.records[i];
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
                             let mut sketch = hasher.sketch(signature);
                             let (mut shingles, mut sum) = (0u64, 0u64);
+                            held.clear();
                             analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
                                 shingles += 1;
                                 sum = sum.wrapping_add(h);
                                 sketch.add(h);
+                                if hold {
+                                    held.push(h as u32);
+                                }
                             });
                             sketch.finish();
                             if shingles > 0 {
@@ -432,12 +498,13 @@ pub fn dedup(
                                     fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
                                 },
                                 has_shingles: shingles > 0,
+                                hashes: hold.then(|| Box::from(held.as_slice())),
                             })
                         },
                     )
                     .collect_into_vec(&mut signing.results);
             },
-            || collected.merge(&mut merging, &files, k, strict, on_warning),
+            || collected.merge(&mut merging, &files, k, set_memory, strict, on_warning),
         );
         merged?;
         std::mem::swap(&mut signing, &mut merging);
@@ -445,12 +512,13 @@ pub fn dedup(
         on_progress(Pass::Sign, summary.records);
         Ok(())
     })?;
-    collected.merge(&mut merging, &files, k, strict, on_warning)?;
+    collected.merge(&mut merging, &files, k, set_memory, strict, on_warning)?;
     drop((signing, merging));
     let Collected {
         docs,
         keys,
         low_bytes,
+        mut held,
         featureless,
         skipped_by_reason,
         ..
@@ -506,13 +574,36 @@ pub fn dedup(
         }
     }
     drop(first_with);
+    // Held hashes of documents in no pair are freed now; the others are taken below.
+    summary.held_documents = held.len() as u64;
+    let mut from_memory: Vec<(usize, Box<[u32]>)> = Vec::new();
+    for (d, hashes) in held.iter_mut().enumerate() {
+        let hashes = std::mem::take(hashes);
+        if needed[d] {
+            from_memory.push((d, hashes));
+            needed[d] = false;
+        }
+    }
+    drop(held);
     summary.reanalyzed_documents = needed.iter().filter(|&&n| n).count() as u64;
     summary.reused_sets = copy_of.len() as u64;
     summary.seconds.band = lap(&mut clock);
 
-    // Pass 2: exact shingle sets of candidate documents, then verification.
+    // Pass 2: exact shingle sets of candidate documents (from held hashes, or read
+    // again), then verification.
     let mut sets = SetInterner::new(docs.len());
-    if !candidates.pairs.is_empty() {
+    sets.add(
+        from_memory
+            .into_par_iter()
+            .map(|(doc, hashes)| {
+                let mut set = hashes.into_vec();
+                set.sort_unstable();
+                set.dedup();
+                (doc, HashedSet::new(set))
+            })
+            .collect(),
+    );
+    if summary.reanalyzed_documents > 0 {
         // `hashes` is a per-thread buffer: the set is built there and copied out once at
         // its final size, rather than grown and shrunk per document.
         let exact_set = |scratch: &mut Scratch, hashes: &mut Vec<u32>, text: &str| {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use storyhash::dedup::{dedup, DedupOptions, DedupOutputs, DedupSummary};
+use storyhash::dedup::{dedup, DedupOptions, DedupOutputs, DedupSummary, DEFAULT_SET_MEMORY};
 use storyhash::input::{resolve_sources, ReadOptions, Source};
 use storyhash::synth::{DupCorpus, SynthDoc};
 use storyhash::{pipeline, Document, KeepPolicy, Preset};
@@ -31,13 +31,17 @@ struct Run {
     clusters: Vec<u8>,
 }
 
-fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize) -> Run {
+/// Pass 1 holds every test corpus's shingle hashes with this; 0 holds none, so that
+/// pass 2 re-reads every candidate.
+const HOLD_ALL: usize = DEFAULT_SET_MEMORY;
+
+fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize, set_memory: usize) -> Run {
     let files = resolve_sources(&[Source::Path(input.to_path_buf())]).expect("input");
     let mut params = Preset::Dup.params();
     params.keep = keep;
     let options = DedupOptions {
-        params,
-        read: ReadOptions::default(),
+        set_memory,
+        ..DedupOptions::new(params, ReadOptions::default())
     };
     let (mut kept, mut removed, mut clusters) = (Vec::new(), Vec::new(), Vec::new());
     let pool = rayon::ThreadPoolBuilder::new()
@@ -77,7 +81,7 @@ fn dedup_keeps_one_per_family_and_maps_the_rest() {
     let docs = corpus();
     let input = dir.join("corpus.jsonl");
     write_jsonl(&input, &docs);
-    let run = run_dedup(&input, KeepPolicy::First, 2);
+    let run = run_dedup(&input, KeepPolicy::First, 2, HOLD_ALL);
     let label: HashMap<&str, u32> = docs.iter().map(|d| (d.id.as_str(), d.label)).collect();
 
     // Kept lines are the input lines, unchanged and in input order.
@@ -147,8 +151,8 @@ fn dedup_agrees_with_the_in_memory_pipeline_and_ignores_thread_count() {
     let docs = corpus();
     let input = dir.join("corpus.jsonl");
     write_jsonl(&input, &docs);
-    let one = run_dedup(&input, KeepPolicy::Longest, 1);
-    let three = run_dedup(&input, KeepPolicy::Longest, 3);
+    let one = run_dedup(&input, KeepPolicy::Longest, 1, HOLD_ALL);
+    let three = run_dedup(&input, KeepPolicy::Longest, 3, HOLD_ALL);
     assert_eq!(one.kept, three.kept);
     assert_eq!(one.removed, three.removed);
     assert_eq!(one.clusters, three.clusters);
@@ -206,7 +210,7 @@ fn exact_copies_are_read_once_and_cluster_as_in_memory() {
     let mut docs = corpus();
     let without_copies = dir.join("originals.jsonl");
     write_jsonl(&without_copies, &docs);
-    let before = run_dedup(&without_copies, KeepPolicy::First, 2).summary;
+    let before = run_dedup(&without_copies, KeepPolicy::First, 2, 0).summary;
     let copies: Vec<SynthDoc> = docs
         .iter()
         .step_by(7)
@@ -221,7 +225,7 @@ fn exact_copies_are_read_once_and_cluster_as_in_memory() {
     docs.extend(copies);
     let input = dir.join("corpus.jsonl");
     write_jsonl(&input, &docs);
-    let run = run_dedup(&input, KeepPolicy::First, 2);
+    let run = run_dedup(&input, KeepPolicy::First, 2, 0);
     assert!(run.summary.reused_sets >= copied, "{:?}", run.summary);
     // Every copy and its original are a candidate pair: re-read documents plus reused
     // sets are all the documents in some pair, at least one original per copied text.
@@ -279,8 +283,8 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
         .expect("compress");
     encoder.finish().expect("finish");
 
-    let from_plain = run_dedup(&plain, KeepPolicy::First, 2);
-    let from_gzip = run_dedup(&gzipped, KeepPolicy::First, 2);
+    let from_plain = run_dedup(&plain, KeepPolicy::First, 2, 0);
+    let from_gzip = run_dedup(&gzipped, KeepPolicy::First, 2, 0);
     assert!(from_plain.summary.reanalyzed_documents > 0);
     assert!(from_plain.summary.candidates_read_by_offset);
     assert!(!from_gzip.summary.candidates_read_by_offset);
@@ -295,6 +299,88 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
     assert_eq!(from_plain.kept, from_gzip.kept);
     assert_eq!(from_plain.removed, from_gzip.removed);
     assert_eq!(from_plain.clusters, from_gzip.clusters);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Exact sets built from the hashes pass 1 held and from records read again are the
+/// same sets: outputs agree whether pass 1 holds every document's hashes, none, or
+/// the first ones only (then pass 2 uses both sources in one run).
+#[test]
+fn held_and_reread_sets_give_identical_outputs() {
+    let dir = scratch("dedup-held");
+    let mut docs = corpus();
+    // Pages that repeat their first paragraph (a scraping artefact): the original's
+    // shingles, some twice, and the few that cross the seam. Their Jaccard is that of
+    // sets, whichever way the sets were built: the in-memory pipeline's.
+    let repeated: Vec<SynthDoc> = docs
+        .iter()
+        .step_by(50)
+        .map(|d| {
+            let first = d.text.lines().next().unwrap_or_default();
+            SynthDoc {
+                id: format!("{}-repeated", d.id),
+                text: format!("{first}\n{}", d.text),
+                ..d.clone()
+            }
+        })
+        .collect();
+    docs.extend(repeated);
+    let input = dir.join("corpus.jsonl");
+    write_jsonl(&input, &docs);
+    let none = run_dedup(&input, KeepPolicy::First, 2, 0);
+    let all = run_dedup(&input, KeepPolicy::First, 2, HOLD_ALL);
+    // About a third of the corpus's hashes (4 bytes per shingle).
+    let words: usize = docs.iter().map(|d| d.text.split_whitespace().count()).sum();
+    let part = run_dedup(&input, KeepPolicy::First, 2, words * 4 / 3);
+
+    assert_eq!(none.summary.held_documents, 0);
+    assert!(none.summary.reanalyzed_documents > 0);
+    assert_eq!(all.summary.held_documents, docs.len() as u64);
+    assert_eq!(all.summary.reanalyzed_documents, 0);
+    let held = part.summary.held_documents;
+    assert!(held > 0 && held < docs.len() as u64, "{:?}", part.summary);
+    assert!(
+        part.summary.reanalyzed_documents > 0
+            && part.summary.reanalyzed_documents < none.summary.reanalyzed_documents,
+        "{:?}",
+        part.summary
+    );
+    for run in [&all, &part] {
+        assert_eq!(run.summary.verified_pairs, none.summary.verified_pairs);
+        assert_eq!(run.summary.reused_sets, none.summary.reused_sets);
+        assert_eq!(run.kept, none.kept);
+        assert_eq!(run.removed, none.removed);
+        assert_eq!(run.clusters, none.clusters);
+    }
+    let documents: Vec<Document> = docs
+        .iter()
+        .map(|d| Document::new(d.id.clone(), d.text.clone()))
+        .collect();
+    let in_memory = pipeline::run(&documents, &Preset::Dup.params()).expect("runs");
+    let jaccard_in_memory: HashMap<(&str, &str), f64> = in_memory
+        .pairs
+        .iter()
+        .map(|p| {
+            let (a, b) = (&documents[p.a as usize].id, &documents[p.b as usize].id);
+            ((a.as_str(), b.as_str()), p.jaccard)
+        })
+        .collect();
+    let removed = String::from_utf8(all.removed).expect("utf8");
+    let mut repeats = 0;
+    for line in removed.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let (id, kept) = (v["id"].as_str().expect("id"), v["duplicate_of"].as_str());
+        if let Some(kept) = kept.filter(|&k| id.strip_suffix("-repeated") == Some(k)) {
+            let expected = jaccard_in_memory[&(kept, id)];
+            let got = v["jaccard"].as_f64().expect("jaccard");
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "{line}: in memory {expected}"
+            );
+            repeats += 1;
+        }
+    }
+    assert!(repeats > 0, "{removed}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -326,10 +412,7 @@ fn repeated_ids_are_skipped_naming_their_first_use() {
     std::fs::write(&b, second.join("\n") + "\n").expect("write");
     let files =
         resolve_sources(&[Source::Path(a.clone()), Source::Path(b.clone())]).expect("inputs");
-    let options = DedupOptions {
-        params: Preset::Dup.params(),
-        read: ReadOptions::default(),
-    };
+    let options = DedupOptions::new(Preset::Dup.params(), ReadOptions::default());
     let mut warnings = Vec::new();
     let mut kept = Vec::new();
     let outputs = DedupOutputs {
