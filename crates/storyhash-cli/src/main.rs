@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
+use storyhash::doc::printable;
 use storyhash::input::{
     read_sources, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
 };
@@ -606,11 +607,12 @@ fn write_decision(
         Format::Text => {
             let best = matches.first();
             match best {
-                None => write!(out, "{id}: new")?,
+                None => write!(out, "{}: new", printable(id))?,
                 Some(m) => write!(
                     out,
-                    "{id}: duplicate of {} (Jaccard {:.3}, contains {:.0}% of it)",
-                    m.id,
+                    "{}: duplicate of {} (Jaccard {:.3}, contains {:.0}% of it)",
+                    printable(id),
+                    printable(&m.id),
                     m.jaccard,
                     100.0 * m.containment_of_stored
                 )?,

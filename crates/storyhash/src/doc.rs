@@ -1,5 +1,7 @@
 //! The document model: what a reader produces and every later stage refers to by index.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::Location;
@@ -50,6 +52,26 @@ impl Document {
             .map(str::trim)
             .unwrap_or("")
     }
+}
+
+/// Input text as a text report may print it on a terminal: control characters (escape
+/// sequences could clear the screen, recolour or retitle it, or hide what follows) are
+/// shown escaped, `\u{1b}`, except a tab, which becomes a space. Everything else,
+/// including right-to-left text and its marks, is left as it is. JSON output needs none
+/// of this: serde_json escapes control characters itself.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => shown.push(' '),
+            c if c.is_control() => shown.extend(c.escape_unicode()),
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
 }
 
 /// Parses a publication time into Unix seconds (UTC). Accepts integer Unix seconds (or
@@ -178,6 +200,15 @@ mod tests {
         ] {
             assert_eq!(parse_published(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert!(matches!(printable("plain, عربي‏ text"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\u{1b}[2Jb\tc\u{0}d\u{9b}e\u{7f}"),
+            "a\\u{1b}[2Jb c\\u{0}d\\u{9b}e\\u{7f}"
+        );
     }
 
     #[test]

@@ -25,8 +25,14 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        write!(f, "{}:{}", shown(&self.file), self.line)
     }
+}
+
+/// A path as messages print it: file names can hold control characters too, and
+/// messages end up on terminals ([`crate::doc::printable`]).
+fn shown(path: &std::path::Path) -> String {
+    crate::doc::printable(&path.display().to_string()).into_owned()
 }
 
 /// Why one input record could not be turned into a document. These are *soft* errors:
@@ -127,7 +133,7 @@ pub enum Error {
         problem: InputProblem,
     },
     /// An I/O failure on a named file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Io {
         /// The file being read or written.
         path: PathBuf,
@@ -140,7 +146,7 @@ pub enum Error {
     InvalidParams(String),
     /// An index file that cannot be used: not an index, a version this build does not
     /// read, or damaged. Nothing is read from such a file.
-    #[error("{}: {problem}", path.display())]
+    #[error("{}: {problem}", shown(path))]
     Index {
         /// The index file.
         path: PathBuf,
@@ -163,10 +169,10 @@ pub enum Error {
     #[error("id {0:?} is not in the index")]
     UnknownId(String),
     /// An input path whose kind is not supported.
-    #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", .0.display())]
+    #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", shown(.0))]
     UnsupportedInput(PathBuf),
     /// A directory given as input with no file storyhash reads in it.
-    #[error("{}: no .txt, .jsonl or .ndjson file (optionally .gz or .zst) in this directory (subdirectories are not read)", .0.display())]
+    #[error("{}: no .txt, .jsonl or .ndjson file (optionally .gz or .zst) in this directory (subdirectories are not read)", shown(.0))]
     NoInputFiles(PathBuf),
 }
 

@@ -7,6 +7,7 @@
 //! The report holds no timings or paths of temporary files: the same input and
 //! parameters give byte-identical output.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
@@ -14,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::{Cluster, KeepPolicy};
-use crate::doc::{DocIndex, Document};
+use crate::doc::{printable, DocIndex, Document};
 use crate::error::Warning;
 use crate::normalize::normalize;
 use crate::pipeline::{Analyzer, Clustering, Preset, RunStats};
@@ -255,7 +256,7 @@ impl Report {
             )?;
             for cluster in singletons {
                 let doc = &cluster.documents[0];
-                writeln!(out, "  {}  {}", doc.id, shorten(&doc.headline))?;
+                writeln!(out, "  {}  {}", printable(&doc.id), shorten(&doc.headline))?;
             }
         }
         Ok(())
@@ -277,18 +278,14 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
         )?;
     }
     writeln!(out)?;
-    let id_width = cluster
-        .documents
-        .iter()
-        .map(|d| d.id.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (i, doc) in cluster.documents.iter().enumerate() {
+    let ids: Vec<Cow<'_, str>> = cluster.documents.iter().map(|d| printable(&d.id)).collect();
+    let id_width = ids.iter().map(|id| id.chars().count()).max().unwrap_or(0);
+    for (i, (doc, id)) in cluster.documents.iter().zip(&ids).enumerate() {
         let marker = if i == 0 { '*' } else { ' ' };
         writeln!(
             out,
             "  {marker} {:<id_width$}  {:.3}  {}",
-            doc.id,
+            id,
             doc.similarity_to_representative,
             shorten(&doc.headline)
         )?;
@@ -315,8 +312,10 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// The first line of `text`, printable, cut to [`HEADLINE_CHARS`].
 fn shorten(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
+    let line = printable(text.lines().next().unwrap_or("").trim()).into_owned();
+    let line = line.as_str();
     if line.chars().count() <= HEADLINE_CHARS {
         return line.to_string();
     }

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{parse_published, DocIndex, Document};
+use crate::doc::{parse_published, printable, DocIndex, Document};
 use crate::error::Result;
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, splitmix64};
@@ -659,10 +659,12 @@ impl StoryReport {
                 writeln!(
                     out,
                     "  {:.3}  {}  {}",
-                    group.attached_with, group.members[0], group.headline
+                    group.attached_with,
+                    printable(&group.members[0]),
+                    printable(&group.headline)
                 )?;
                 for copy in &group.members[1..] {
-                    writeln!(out, "         copy: {copy}")?;
+                    writeln!(out, "         copy: {}", printable(copy))?;
                 }
             }
         }

@@ -90,3 +90,39 @@ fn readme_samples_are_the_golden_reports() {
         );
     }
 }
+
+/// Text reports print input on terminals: control characters in ids and headlines come
+/// out escaped, never raw (an escape sequence could clear or recolour the screen),
+/// while the JSON report keeps the ids exactly.
+#[test]
+fn text_reports_escape_control_characters_of_the_input() {
+    let body = "the minister arrived in moscow on monday for talks on trade and energy";
+    let docs = vec![
+        storyhash::Document::new("wire\u{1b}[31m-1", format!("\u{1b}[2J{body}")),
+        storyhash::Document::new("wire-2\u{7}", format!("\u{1b}[2J{body}")),
+        storyhash::Document::new("alone\u{9b}", "a\tdifferent\u{0} text about the weather"),
+    ];
+    let raw_control = |text: &str| text.chars().any(|c| c.is_control() && c != '\n');
+
+    let result = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+    let report = Report::build(&docs, &result, &[]);
+    let mut text = Vec::new();
+    report.write_text(&mut text).expect("in memory");
+    let text = String::from_utf8(text).expect("utf8");
+    assert!(!raw_control(&text), "{text:?}");
+    assert!(text.contains("wire\\u{1b}[31m-1"), "{text}");
+    assert!(text.contains("a different\\u{0} text"), "{text}");
+    let mut json = Vec::new();
+    report.write_json(&mut json).expect("in memory");
+    let json: serde_json::Value = serde_json::from_slice(&json).expect("json");
+    assert_eq!(json["clusters"][0]["documents"][0]["id"], docs[0].id);
+
+    let clustering = cluster_stories(&docs, &Granularity::Story.params()).expect("runs");
+    let mut stories = Vec::new();
+    StoryReport::build(&docs, &clustering)
+        .write_text(&mut stories)
+        .expect("in memory");
+    let stories = String::from_utf8(stories).expect("utf8");
+    assert!(!raw_control(&stories), "{stories:?}");
+    assert!(stories.contains("wire-2\\u{7}"), "{stories}");
+}
