@@ -22,9 +22,9 @@
 //!    and the others take its set). Held hashes are sorted where they are; the other
 //!    records are read again: from uncompressed files, when they are under half of the
 //!    input, each at its offset, in parallel; otherwise by streaming the input again
-//!    (no second read at all when every candidate was held). Score every candidate pair by exact Jaccard (1 without a
-//!    merge for two documents holding one stored set) and keep those at or above the
-//!    threshold.
+//!    (no second read at all when every candidate was held). Score every candidate
+//!    pair by exact Jaccard (1 without a merge for two documents holding one stored
+//!    set) and keep those at or above the threshold.
 //!    (32-bit hashes make a false shared shingle between two news-sized documents a
 //!    one-in-20,000 event, moving J by 1/900 when it happens.)
 //! 4. **Cluster**: connected components; the [`crate::KeepPolicy`] picks the kept member.
@@ -35,7 +35,7 @@
 //! files, not pipes (the CLI spools standard input to a temporary file first). A record
 //! that reads differently in a later pass stops the run ([`Error::InputChanged`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::time::Instant;
 
@@ -139,8 +139,9 @@ pub struct DedupSummary {
     pub dismissed_by_estimate: u64,
     /// Candidate pairs at or above the threshold.
     pub verified_pairs: u64,
-    /// Documents whose shingle hashes pass 1 held in memory for pass 2 (the first ones
-    /// in input order, within [`DedupOptions::set_memory`]).
+    /// Documents whose shingle hashes pass 1 held in memory for pass 2 (among the first
+    /// ones in input order, within [`DedupOptions::set_memory`]; one per exactly
+    /// repeated text).
     pub held_documents: u64,
     /// Documents re-read in pass 2 for their exact shingle sets (those in a candidate
     /// pair that survived the prefilter and whose hashes were not held, one per group of
@@ -242,8 +243,10 @@ struct Collected {
     low_bytes: Vec<u8>,
     /// Shingle hashes of documents `0..held.len()`, within `set_memory` bytes: the first
     /// document whose hashes do not fit ends the holding, so held documents are a
-    /// prefix of the input.
+    /// prefix of the input. Empty for a document whose fingerprint an earlier held
+    /// document has (an exact copy: pass 2 gives it that document's set).
     held: Vec<Box<[u32]>>,
+    held_fingerprints: HashSet<u64>,
     held_bytes: usize,
     holding: bool,
     ids: DocIds,
@@ -277,7 +280,7 @@ impl Collected {
                     hashes,
                 }) => {
                     let index = self.docs.len() as DocIndex;
-                    self.hold(hashes, set_memory);
+                    self.hold(hashes, entry.fingerprint, set_memory);
                     if has_shingles {
                         self.keys
                             .push(index, &batch.keys[i * bands..(i + 1) * bands]);
@@ -312,13 +315,17 @@ impl Collected {
         Ok(())
     }
 
-    /// Holds the next document's shingle hashes while they fit in `set_memory`; stops
-    /// holding at the first document whose hashes are missing or do not fit.
-    fn hold(&mut self, hashes: Option<Box<[u32]>>, set_memory: usize) {
+    /// Holds the next document's shingle hashes while they fit in `set_memory`, once
+    /// per text (a corpus of wire copies holds each text once); stops holding at the
+    /// first document whose hashes are missing or do not fit.
+    fn hold(&mut self, hashes: Option<Box<[u32]>>, fingerprint: u64, set_memory: usize) {
         if !self.holding {
             return;
         }
         match hashes {
+            Some(hashes) if hashes.is_empty() || !self.held_fingerprints.insert(fingerprint) => {
+                self.held.push(Box::default());
+            }
             Some(hashes) if self.held_bytes + 4 * hashes.len() <= set_memory => {
                 self.held_bytes += 4 * hashes.len();
                 self.held.push(hashes);
@@ -426,6 +433,7 @@ pub fn dedup(
         keys: BandKeys::new(lsh.bands),
         low_bytes: Vec::new(),
         held: Vec::new(),
+        held_fingerprints: HashSet::new(),
         held_bytes: 0,
         holding: set_memory > 0,
         ids: DocIds::default(),
@@ -575,11 +583,13 @@ pub fn dedup(
     }
     drop(first_with);
     // Held hashes of documents in no pair are freed now; the others are taken below.
-    summary.held_documents = held.len() as u64;
+    // A needed document holding none (a copy whose held original is in no pair) is
+    // read again.
+    summary.held_documents = held.iter().filter(|h| !h.is_empty()).count() as u64;
     let mut from_memory: Vec<(usize, Box<[u32]>)> = Vec::new();
     for (d, hashes) in held.iter_mut().enumerate() {
         let hashes = std::mem::take(hashes);
-        if needed[d] {
+        if needed[d] && !hashes.is_empty() {
             from_memory.push((d, hashes));
             needed[d] = false;
         }
