@@ -51,7 +51,7 @@ use crate::input::{
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::jaccard;
+use crate::shingle::{into_hash_set, jaccard};
 use crate::verify::ScoredPair;
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
@@ -605,10 +605,9 @@ pub fn dedup(
     sets.add(
         from_memory
             .into_par_iter()
-            .map(|(doc, hashes)| {
+            .map_init(Vec::new, |sort_scratch, (doc, hashes)| {
                 let mut set = hashes.into_vec();
-                set.sort_unstable();
-                set.dedup();
+                into_hash_set(&mut set, sort_scratch);
                 (doc, HashedSet::new(set))
             })
             .collect(),
@@ -616,11 +615,10 @@ pub fn dedup(
     if summary.reanalyzed_documents > 0 {
         // `hashes` is a per-thread buffer: the set is built there and copied out once at
         // its final size, rather than grown and shrunk per document.
-        let exact_set = |scratch: &mut Scratch, hashes: &mut Vec<u32>, text: &str| {
+        let exact_set = |(scratch, hashes, sort_scratch): &mut SetBuffers, text: &str| {
             hashes.clear();
             analyzer.for_each_shingle_hash(text, scratch, |h| hashes.push(h as u32));
-            hashes.sort_unstable();
-            hashes.dedup();
+            into_hash_set(hashes, sort_scratch);
             HashedSet::new(hashes.clone())
         };
         let needed_bytes: u64 = docs
@@ -655,8 +653,8 @@ pub fn dedup(
                 let computed = chunk
                     .par_iter()
                     .map_init(
-                        || (Scratch::default(), Vec::new(), Vec::new()),
-                        |(scratch, bytes, hashes), &doc| {
+                        || (SetBuffers::default(), Vec::new()),
+                        |(buffers, bytes), &doc| {
                             let entry = &docs[doc];
                             let file = &files[entry.file as usize];
                             let len = usize::try_from(entry.length).map_err(|_| {
@@ -675,7 +673,7 @@ pub fn dedup(
                                     other => other,
                                 })?;
                             let text = reparse(file, entry, bytes, &options.read)?;
-                            Ok((doc, exact_set(scratch, hashes, &text)))
+                            Ok((doc, exact_set(buffers, &text)))
                         },
                     )
                     .collect::<Result<Vec<_>>>()?;
@@ -701,14 +699,11 @@ pub fn dedup(
                 }
                 let computed = wanted
                     .par_iter()
-                    .map_init(
-                        || (Scratch::default(), Vec::new()),
-                        |(scratch, hashes), &(doc, i)| {
-                            let file = &files[batch.records[i].file];
-                            let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
-                            Ok((doc, exact_set(scratch, hashes, &text)))
-                        },
-                    )
+                    .map_init(SetBuffers::default, |buffers, &(doc, i)| {
+                        let file = &files[batch.records[i].file];
+                        let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
+                        Ok((doc, exact_set(buffers, &text)))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 sets.add(computed);
                 records_done = end_record;
@@ -880,6 +875,10 @@ fn reparse<'a>(
             detail: format!("it no longer parses: {}", warning.problem),
         })
 }
+
+/// One worker's buffers for building exact sets from text in pass 2: the analyzer's
+/// scratch, the set as it grows, and the sort's second buffer.
+type SetBuffers = (Scratch, Vec<u32>, Vec<u32>);
 
 /// A sorted shingle set with a hash of its contents, computed where the set is (on a
 /// worker thread) rather than where sets are interned (one thread).

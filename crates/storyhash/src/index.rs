@@ -32,7 +32,7 @@ use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{intersection_size, jaccard};
+use crate::shingle::{intersection_size, into_hash_set, jaccard};
 use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
 use crate::tokenize::Tokenizer;
 
@@ -235,8 +235,7 @@ impl Index {
                 set.push(h as u32);
             });
         sketch.finish();
-        set.sort_unstable();
-        set.dedup();
+        into_hash_set(&mut set, &mut Vec::new());
         let keys = (!set.is_empty()).then(|| {
             let mut keys = Vec::with_capacity(self.lsh.bands);
             band_keys_into(&signature, self.lsh, &mut keys);
