@@ -129,18 +129,66 @@ fn word_class(c: char) -> Option<WordClass> {
         ',' | ';' => WordClass::MidNum,
         '_' => WordClass::ExtendNumLet,
         '\0'..='\u{7F}' => WordClass::Other,
-        '\u{0620}'..='\u{063F}' | '\u{0641}'..='\u{064A}' | '\u{066E}' | '\u{066F}' => {
-            WordClass::Letter
-        }
-        '\u{0671}'..='\u{06D3}' => WordClass::Letter,
+        '\u{0600}'..='\u{06FF}' => return ARABIC_CLASSES[(u32::from(c) & 0xFF) as usize],
         _ => return None,
     })
 }
 
+/// [`word_class`] over the Arabic block U+0600–U+06FF, by offset: the letters are
+/// U+0620–U+063F, U+0641–U+064A, U+066E, U+066F and U+0671–U+06D3; the rest of the block
+/// (tatweel, harakat, digits, punctuation, which normalization folds or drops) is
+/// unknown here. One lookup per letter for plain Arabic text.
+const ARABIC_CLASSES: [Option<WordClass>; 256] = {
+    let mut classes = [None; 256];
+    let mut offset = 0;
+    while offset < 256 {
+        let cp = 0x0600 + offset as u32;
+        if matches!(cp, 0x0620..=0x063F | 0x0641..=0x064A | 0x066E | 0x066F | 0x0671..=0x06D3) {
+            classes[offset] = Some(WordClass::Letter);
+        }
+        offset += 1;
+    }
+    classes
+};
+
 /// Whether every character of `text` has a class the fast segmenter knows. True for
-/// normalized ASCII and plain Arabic text: nearly all of our input.
+/// normalized ASCII and plain Arabic text: nearly all of our input. Walks bytes: every
+/// character the segmenter knows is ASCII or a two-byte sequence (below U+0800).
 fn is_simple_text(text: &str) -> bool {
-    text.is_ascii() || text.chars().all(|c| word_class(c).is_some())
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let lead = bytes[i];
+        if lead < 0x80 {
+            i += 1;
+            continue;
+        }
+        // The Arabic block is lead bytes 0xD8–0xDB; nothing else outside ASCII has a
+        // class. The text is UTF-8, so a continuation byte follows such a lead.
+        let Some(&next) = bytes.get(i + 1) else {
+            return false;
+        };
+        if !(0xD8..=0xDB).contains(&lead)
+            || ARABIC_CLASSES[(usize::from(lead & 0x03) << 6) | usize::from(next & 0x3F)].is_none()
+        {
+            return false;
+        }
+        i += 2;
+    }
+    true
+}
+
+/// The character at byte `i` of UTF-8 `bytes` if it is encoded in two bytes (lead byte
+/// 110xxxxx): Arabic, and every other script below U+0800. Decoding it here is cheaper
+/// than slicing the text and asking `chars()`.
+#[inline]
+fn two_byte_char_at(bytes: &[u8], i: usize) -> Option<char> {
+    let lead = *bytes.get(i)?;
+    if lead & 0xE0 != 0xC0 {
+        return None;
+    }
+    let next = *bytes.get(i + 1)?;
+    char::from_u32((u32::from(lead & 0x1F) << 6) | u32::from(next & 0x3F))
 }
 
 /// UAX #29 word segmentation restricted to the classes of [`word_class`], emitting the
@@ -157,6 +205,9 @@ fn simple_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
         let &b = bytes.get(i)?;
         if b < 0x80 {
             return Some((ASCII_CLASSES[b as usize], 1));
+        }
+        if let Some(c) = two_byte_char_at(bytes, i) {
+            return Some((word_class(c).unwrap_or(Other), 2));
         }
         let c = text[i..].chars().next()?;
         Some((word_class(c).unwrap_or(Other), c.len_utf8()))
@@ -434,6 +485,18 @@ mod tests {
             simple_words(&text, |w| fast.push(w));
             let reference: Vec<&str> = text.unicode_words().collect();
             proptest::prop_assert_eq!(fast, reference);
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte walk accepts exactly the texts whose every character has a class,
+        /// whatever the lengths of their encodings (one to four bytes, known or not).
+        #[test]
+        fn simple_text_check_is_per_character(
+            text in "[a-z .ابتهيوٱپۀ\u{0640}\u{064B}éжΩ\u{0800}\u{200F}中\u{1F600}]{0,20}"
+        ) {
+            let per_character = text.chars().all(|c| word_class(c).is_some());
+            proptest::prop_assert_eq!(is_simple_text(&text), per_character);
         }
     }
 
