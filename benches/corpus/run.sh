@@ -4,7 +4,8 @@
 # rensa (installed from PyPI into a venv here) on it in one run, and ends with a table
 # (benches/corpus/table.py, also in $WORK/table.md): docs/s and docs/s per core, peak RSS,
 # precision/recall against exact-Jaccard ground truth, and the ratios to the peers and
-# to one xxh3 pass over the bytes.
+# to one xxh3 pass over the bytes; then storyhash alone on the same corpus generated in
+# Arabic script.
 #
 #   bash benches/corpus/run.sh [ORIGINALS]     # default 17400 originals ≈ 22,600 docs
 #   LARGE=1 bash benches/corpus/run.sh         # also dedup 1M generated documents
@@ -65,6 +66,18 @@ echo "== quality against exact Jaccard >= $threshold"
 python3 benches/corpus/score.py "$work/corpus.jsonl" "$work/truth.jsonl" "$threshold" \
     "$work/pairs-storyhash.jsonl" "$work/pairs-datasketch.jsonl" "$work/pairs-rensa.jsonl" \
     | tee "$work/quality.json"
+
+echo "== Arabic corpus: the same generator and seed in Arabic script (storyhash only)"
+"$bin/gen_corpus" "$originals" "$work/arabic.jsonl" "$work/arabic-truth.jsonl" 1 arabic
+for round in $(seq $rounds); do
+    for threads in 1 2; do
+        peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/arabic.jsonl" \
+            --output "$work/arabic-kept.jsonl" --pairs "$work/pairs-arabic.jsonl" \
+            --summary "$work/arabic-summary-$threads-$round.json" | tee "$work/rss-arabic-$threads.txt"
+    done
+done
+python3 benches/corpus/score.py "$work/arabic.jsonl" "$work/arabic-truth.jsonl" "$threshold" \
+    "$work/pairs-arabic.jsonl" | tee "$work/quality-arabic.json"
 
 echo "== results"
 python3 benches/corpus/table.py "$work" "$rounds" | tee "$work/table.md"

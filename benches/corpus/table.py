@@ -29,17 +29,23 @@ def main():
         return quality[os.path.join(work, f"pairs-{tool}.jsonl")]
 
     rows = []
-    best = {}
-    for threads in (1, 2):
-        runs = [json.load(open(os.path.join(work, f"summary-{threads}-{r}.json")))
-                for r in range(1, rounds + 1)]
-        per_round = [s["records"] / sum(s["seconds"].values()) for s in runs]
-        fastest = runs[per_round.index(max(per_round))]
-        best[threads] = max(per_round)
-        print(f"storyhash, {threads} thread(s): docs/s per round "
-              f"{[round(d) for d in per_round]}; stages of the fastest {fastest['seconds']}")
-        rss = last_rss(os.path.join(work, f"rss-storyhash-{threads}.txt"))
-        rows.append(("storyhash dedup", threads, best[threads], rss, scores("storyhash")))
+
+    def storyhash_rows(label, summary_prefix, rss_prefix, score):
+        """One row per thread count from the fastest of its rounds; their docs/s."""
+        best = {}
+        for threads in (1, 2):
+            runs = [json.load(open(os.path.join(work, f"{summary_prefix}-{threads}-{r}.json")))
+                    for r in range(1, rounds + 1)]
+            per_round = [s["records"] / sum(s["seconds"].values()) for s in runs]
+            fastest = runs[per_round.index(max(per_round))]
+            best[threads] = max(per_round)
+            print(f"{label}, {threads} thread(s): docs/s per round "
+                  f"{[round(d) for d in per_round]}; stages of the fastest {fastest['seconds']}")
+            rss = last_rss(os.path.join(work, f"{rss_prefix}-{threads}.txt"))
+            rows.append((label, threads, best[threads], rss, score))
+        return best
+
+    best = storyhash_rows("storyhash dedup", "summary", "rss-storyhash", scores("storyhash"))
     peers = {}
     for tool in ("datasketch", "rensa"):
         path = os.path.join(work, f"peer-{tool}.txt")
@@ -48,6 +54,12 @@ def main():
         peers[tool] = timings
         docs_per_s = timings["docs"] / timings["total_s"]
         rows.append((tool, 1, docs_per_s, last_rss(path), scores(tool)))
+    arabic_quality = os.path.join(work, "quality-arabic.json")
+    arabic = None
+    if os.path.exists(arabic_quality):
+        score = json.load(open(arabic_quality))[os.path.join(work, "pairs-arabic.jsonl")]
+        arabic = storyhash_rows("storyhash dedup, Arabic corpus", "arabic-summary",
+                                "rss-arabic", score)
 
     print()
     print("| tool | threads | docs/s | docs/s per core | peak RSS | pairs | precision | recall |")
@@ -70,6 +82,9 @@ def main():
           f"{kernels['analyze_and_oph_sign_docs_per_s'] / rensa_signing:.0f}x)")
     print(f"end to end per core as a fraction of one xxh3 pass: "
           f"{best[1] / kernels['xxh3_docs_per_s']:.3f}")
+    if arabic:
+        print(f"Arabic corpus: 2 threads / 1 thread: {arabic[2] / arabic[1]:.2f}; "
+              f"per core / the Latin corpus: {arabic[1] / best[1]:.2f}")
 
 
 if __name__ == "__main__":
