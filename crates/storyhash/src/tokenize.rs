@@ -411,9 +411,10 @@ fn split_unspaced<'a>(word: &'a str, emit: &mut impl FnMut(&'a str)) {
     }
 }
 
-/// Scripts written without spaces between words.
+/// Scripts written without spaces between words. Asked once per word: the first test
+/// settles it for Latin, Arabic and every other script below Thai.
 fn is_unspaced_script(c: char) -> bool {
-    matches!(c,
+    c >= '\u{0E00}' && matches!(c,
         '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
         | '\u{1000}'..='\u{109F}'   // Myanmar
         | '\u{1780}'..='\u{17FF}'   // Khmer
