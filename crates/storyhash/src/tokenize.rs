@@ -414,17 +414,18 @@ fn split_unspaced<'a>(word: &'a str, emit: &mut impl FnMut(&'a str)) {
 /// Scripts written without spaces between words. Asked once per word: the first test
 /// settles it for Latin, Arabic and every other script below Thai.
 fn is_unspaced_script(c: char) -> bool {
-    c >= '\u{0E00}' && matches!(c,
-        '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
-        | '\u{1000}'..='\u{109F}'   // Myanmar
-        | '\u{1780}'..='\u{17FF}'   // Khmer
-        | '\u{2E80}'..='\u{2FDF}'   // CJK radicals
-        | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
-        | '\u{3400}'..='\u{4DBF}'   // CJK extension A
-        | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
-        | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
-        | '\u{20000}'..='\u{3FFFF}' // CJK extensions B and later
-    )
+    c >= '\u{0E00}'
+        && matches!(c,
+            '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
+            | '\u{1000}'..='\u{109F}'   // Myanmar
+            | '\u{1780}'..='\u{17FF}'   // Khmer
+            | '\u{2E80}'..='\u{2FDF}'   // CJK radicals
+            | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
+            | '\u{3400}'..='\u{4DBF}'   // CJK extension A
+            | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
+            | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
+            | '\u{20000}'..='\u{3FFFF}' // CJK extensions B and later
+        )
 }
 
 fn is_arabic_word(word: &str) -> bool {
