@@ -58,12 +58,36 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// general path to replace.
 fn fold_plain(text: &str, out: &mut String) -> bool {
     let table = two_byte_table();
+    let bytes = text.as_bytes();
     let mut pending_space = false;
-    for c in text.chars() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            // A run of ASCII, copied whole between whitespace: most of a French or
+            // German article. Lowercased with the rest at the end.
+            let run = bytes[i..]
+                .iter()
+                .position(|&b| b >= 0x80 || b.is_ascii_whitespace() || b.is_ascii_control())
+                .unwrap_or(bytes.len() - i);
+            if run == 0 {
+                // Whitespace or a control character.
+                pending_space = !out.is_empty();
+                i += 1;
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push_str(&text[i..i + run]);
+            i += run;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            return false;
+        };
         let cp = u32::from(c);
-        let folded = if cp < 0x80 {
-            fold_ascii(c.to_ascii_lowercase())
-        } else if cp < TWO_BYTE_END {
+        let folded = if cp < TWO_BYTE_END {
             match table[(cp - 0x80) as usize].plain {
                 Some(folded) => folded,
                 None => return false,
@@ -74,7 +98,10 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
             return false;
         };
         push_folded(folded, &mut pending_space, out);
+        i += c.len_utf8();
     }
+    // Folded characters are case-folded already; this lowercases the ASCII runs.
+    out.make_ascii_lowercase();
     true
 }
 
