@@ -5,7 +5,7 @@
 # (benches/corpus/table.py, also in $WORK/table.md): docs/s and docs/s per core, peak RSS,
 # precision/recall against exact-Jaccard ground truth, and the ratios to the peers and
 # to one xxh3 pass over the bytes; then storyhash alone on the same corpus generated in
-# Arabic script.
+# Arabic script and transliterated to accented Latin and to Cyrillic (variants.py).
 #
 #   bash benches/corpus/run.sh [ORIGINALS]     # default 17400 originals ≈ 22,600 docs
 #   LARGE=1 bash benches/corpus/run.sh         # also dedup 1M generated documents
@@ -67,17 +67,23 @@ python3 benches/corpus/score.py "$work/corpus.jsonl" "$work/truth.jsonl" "$thres
     "$work/pairs-storyhash.jsonl" "$work/pairs-datasketch.jsonl" "$work/pairs-rensa.jsonl" \
     | tee "$work/quality.json"
 
-echo "== Arabic corpus: the same generator and seed in Arabic script (storyhash only)"
+echo "== other scripts: Arabic (generated), accented Latin and Cyrillic (transliterated; storyhash only)"
 "$bin/gen_corpus" "$originals" "$work/arabic.jsonl" "$work/arabic-truth.jsonl" 1 arabic
-for round in $(seq $rounds); do
-    for threads in 1 2; do
-        peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/arabic.jsonl" \
-            --output "$work/arabic-kept.jsonl" --pairs "$work/pairs-arabic.jsonl" \
-            --summary "$work/arabic-summary-$threads-$round.json" | tee "$work/rss-arabic-$threads.txt"
+python3 benches/corpus/variants.py "$work/corpus.jsonl" "$work/accented.jsonl" "$work/cyrillic.jsonl"
+cp "$work/truth.jsonl" "$work/accented-truth.jsonl"
+cp "$work/truth.jsonl" "$work/cyrillic-truth.jsonl"
+for script in arabic accented cyrillic; do
+    for round in $(seq $rounds); do
+        for threads in 1 2; do
+            peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/$script.jsonl" \
+                --output "$work/$script-kept.jsonl" --pairs "$work/pairs-$script.jsonl" \
+                --summary "$work/$script-summary-$threads-$round.json" \
+                | tee "$work/rss-$script-$threads.txt"
+        done
     done
+    python3 benches/corpus/score.py "$work/$script.jsonl" "$work/$script-truth.jsonl" "$threshold" \
+        "$work/pairs-$script.jsonl" | tee "$work/quality-$script.json"
 done
-python3 benches/corpus/score.py "$work/arabic.jsonl" "$work/arabic-truth.jsonl" "$threshold" \
-    "$work/pairs-arabic.jsonl" | tee "$work/quality-arabic.json"
 
 echo "== results"
 python3 benches/corpus/table.py "$work" "$rounds" | tee "$work/table.md"

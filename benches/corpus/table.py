@@ -54,12 +54,14 @@ def main():
         peers[tool] = timings
         docs_per_s = timings["docs"] / timings["total_s"]
         rows.append((tool, 1, docs_per_s, last_rss(path), scores(tool)))
-    arabic_quality = os.path.join(work, "quality-arabic.json")
-    arabic = None
-    if os.path.exists(arabic_quality):
-        score = json.load(open(arabic_quality))[os.path.join(work, "pairs-arabic.jsonl")]
-        arabic = storyhash_rows("storyhash dedup, Arabic corpus", "arabic-summary",
-                                "rss-arabic", score)
+    scripts = {}
+    for script, label in (("arabic", "Arabic corpus"), ("accented", "accented Latin"),
+                          ("cyrillic", "Cyrillic")):
+        quality_path = os.path.join(work, f"quality-{script}.json")
+        if os.path.exists(quality_path):
+            score = json.load(open(quality_path))[os.path.join(work, f"pairs-{script}.jsonl")]
+            scripts[label] = storyhash_rows(f"storyhash dedup, {label}",
+                                            f"{script}-summary", f"rss-{script}", score)
 
     print()
     print("| tool | threads | docs/s | docs/s per core | peak RSS | pairs | precision | recall |")
@@ -82,9 +84,9 @@ def main():
           f"{kernels['analyze_and_oph_sign_docs_per_s'] / rensa_signing:.0f}x)")
     print(f"end to end per core as a fraction of one xxh3 pass: "
           f"{best[1] / kernels['xxh3_docs_per_s']:.3f}")
-    if arabic:
-        print(f"Arabic corpus: 2 threads / 1 thread: {arabic[2] / arabic[1]:.2f}; "
-              f"per core / the Latin corpus: {arabic[1] / best[1]:.2f}")
+    for label, rates in scripts.items():
+        print(f"{label}: 2 threads / 1 thread: {rates[2] / rates[1]:.2f}; "
+              f"per core / the Latin corpus: {rates[1] / best[1]:.2f}")
 
 
 if __name__ == "__main__":
