@@ -62,6 +62,12 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
     let mut pending_space = false;
     let mut i = 0;
     while i < bytes.len() {
+        if bytes[i] == b' ' {
+            // Most often a single space between two words of another script.
+            pending_space = !out.is_empty();
+            i += 1;
+            continue;
+        }
         if bytes[i] < 0x80 {
             // A run of ASCII, copied whole between whitespace: most of a French or
             // German article. Lowercased with the rest at the end.
@@ -191,6 +197,9 @@ fn push_folded(folded: Folded, pending_space: &mut bool, out: &mut String) {
 /// Characters below this are encoded in at most two bytes of UTF-8.
 const TWO_BYTE_END: u32 = 0x0800;
 
+/// Characters encoded in exactly two bytes: U+0080–U+07FF.
+const TWO_BYTE_CHARS: usize = TWO_BYTE_END as usize - 0x80;
+
 /// What the normalizer knows of one two-byte character (U+0080–U+07FF).
 #[derive(Debug, Clone, Copy)]
 struct TwoByteEntry {
@@ -204,16 +213,17 @@ struct TwoByteEntry {
 /// Every two-byte character's entry, built once per process from `fold_char`,
 /// `is_plain`, NFKC and case folding themselves, so that it cannot disagree with them:
 /// Arabic, Cyrillic, Greek and accented Latin letters then cost one lookup each.
-fn two_byte_table() -> &'static [TwoByteEntry] {
-    static TABLE: OnceLock<Vec<TwoByteEntry>> = OnceLock::new();
+fn two_byte_table() -> &'static [TwoByteEntry; TWO_BYTE_CHARS] {
+    static TABLE: OnceLock<[TwoByteEntry; TWO_BYTE_CHARS]> = OnceLock::new();
     TABLE.get_or_init(|| {
-        (0x80..TWO_BYTE_END)
-            .filter_map(char::from_u32)
-            .map(|c| TwoByteEntry {
+        std::array::from_fn(|offset| {
+            // Every code point below U+0800 is a char (surrogates start at U+D800).
+            let c = char::from_u32(0x80 + offset as u32).unwrap_or('\0');
+            TwoByteEntry {
                 folded: fold_char(c),
                 plain: plain_fold(c),
-            })
-            .collect()
+            }
+        })
     })
 }
 
