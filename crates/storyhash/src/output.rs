@@ -2,6 +2,10 @@
 //! flush and fsync it, then rename it over the destination. A reader (or a user after a
 //! crash or a kill) sees either the old file or the complete new one, never a partial
 //! one. The temporary file is removed if the write is abandoned.
+//!
+//! A destination that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe)
+//! is written in place: renaming over it would replace the device or pipe with a
+//! regular file. A symbolic link is followed, and the file it names is replaced.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -63,14 +67,39 @@ impl UpdateLock {
 #[derive(Debug)]
 pub struct AtomicFile {
     destination: PathBuf,
-    temporary: PathBuf,
+    /// The file written, renamed over `destination` on commit; None when `destination`
+    /// is written in place (a device or a pipe).
+    temporary: Option<PathBuf>,
     writer: Option<BufWriter<File>>,
 }
 
 impl AtomicFile {
-    /// Starts writing `destination` (nothing there changes until `commit`).
+    /// Starts writing `destination` (nothing there changes until `commit`, unless it
+    /// is a device or a pipe, which is written as it comes).
     pub fn create(destination: impl AsRef<Path>) -> Result<AtomicFile> {
-        let destination = destination.as_ref().to_path_buf();
+        let given = destination.as_ref();
+        match fs::metadata(given) {
+            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(given)
+                    .map_err(|e| Error::io(given, e))?;
+                return Ok(AtomicFile {
+                    destination: given.to_path_buf(),
+                    temporary: None,
+                    writer: Some(BufWriter::with_capacity(1 << 16, file)),
+                });
+            }
+            _ => {}
+        }
+        // Replace the file a symbolic link names, not the link.
+        let destination = match fs::symlink_metadata(given) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                fs::canonicalize(given).map_err(|e| Error::io(given, e))?
+            }
+            _ => given.to_path_buf(),
+        };
         let dir = match destination.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -86,7 +115,7 @@ impl AtomicFile {
         let file = File::create(&temporary).map_err(|e| Error::io(&destination, e))?;
         Ok(AtomicFile {
             destination,
-            temporary,
+            temporary: Some(temporary),
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
         })
     }
@@ -105,13 +134,19 @@ impl AtomicFile {
             .writer
             .take()
             .expect("the writer is only taken by commit, which consumes self");
+        let Some(temporary) = self.temporary.take() else {
+            // A device or a pipe: flushing is all there is (they cannot be fsynced).
+            writer
+                .into_inner()
+                .map_err(|e| Error::io(&self.destination, e.into_error()))?;
+            return Ok(());
+        };
         let file = writer
             .into_inner()
-            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.temporary, e))?;
+            .map_err(|e| Error::io(&temporary, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&temporary, e))?;
         drop(file);
-        fs::rename(&self.temporary, &self.destination)
-            .map_err(|e| Error::io(&self.destination, e))?;
+        fs::rename(&temporary, &self.destination).map_err(|e| Error::io(&self.destination, e))?;
         if let Some(dir) = self
             .destination
             .parent()
@@ -129,8 +164,8 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = fs::remove_file(&self.temporary);
+        if let (Some(_), Some(temporary)) = (self.writer.take(), &self.temporary) {
+            let _ = fs::remove_file(temporary);
         }
     }
 }
@@ -166,6 +201,55 @@ mod tests {
         write_atomically(&path, |w| w.write_all(b"new")).expect("write");
         assert_eq!(fs::read_to_string(&path).expect("read"), "new");
         assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A named pipe stays a pipe and its reader gets the data (renaming a temporary
+    /// file over it, as over `/dev/null`, would replace it with a regular file).
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = scratch_dir("atomic-fifo");
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let (sent, received) = std::sync::mpsc::channel();
+        let reader_path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = sent.send(fs::read_to_string(&reader_path));
+        });
+        write_atomically(&fifo, |w| w.write_all(b"through the pipe")).expect("write");
+        let got = received
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the reader got an end of file")
+            .expect("read");
+        assert_eq!(got, "through the pipe");
+        let kind = fs::symlink_metadata(&fifo).expect("stat").file_type();
+        assert!(kind.is_fifo(), "{kind:?}");
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A symbolic link stays a link; the file it names gets the new contents.
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_keeps_pointing_at_the_new_file() {
+        let dir = scratch_dir("atomic-symlink");
+        let target = dir.join("real.json");
+        fs::write(&target, "old").expect("seed file");
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        write_atomically(&link, |w| w.write_all(b"new")).expect("write");
+        assert!(fs::symlink_metadata(&link)
+            .expect("stat")
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&target).expect("read"), "new");
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 2);
         let _ = fs::remove_dir_all(&dir);
     }
 
