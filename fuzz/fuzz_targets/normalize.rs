@@ -1,14 +1,24 @@
-//! Any text through normalization and analysis: no panic, normalization idempotent, and
-//! every preset's shingles computable.
+//! Any text through normalization and analysis: no panic, normalization idempotent,
+//! the tokenizer's fast segmenters in agreement with unicode-segmentation, and every
+//! preset's shingles computable.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use storyhash::normalize::normalize;
+use storyhash::tokenize::{TokenOptions, Tokenizer};
 use storyhash::{Analyzer, Preset};
+use unicode_segmentation::UnicodeSegmentation;
 
 fuzz_target!(|text: &str| {
     let once = normalize(text);
     assert_eq!(normalize(&once), once, "normalize is not idempotent");
+    // Below Thai (U+0E00) every script is written with spaces, so without stopwords or
+    // stemming the tokens are exactly the UAX #29 words, whichever segmenter ran.
+    if once.chars().all(|c| c < '\u{0E00}') {
+        let tokens = Tokenizer::new(&TokenOptions::default()).tokens(&once);
+        let words: Vec<&str> = once.unicode_words().collect();
+        assert_eq!(tokens, words, "tokens differ from unicode-segmentation's words");
+    }
     for preset in [Preset::Dup, Preset::Story] {
         let analyzer = Analyzer::new(&preset.params());
         let set = analyzer.shingle_set(text);
