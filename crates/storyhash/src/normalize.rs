@@ -53,7 +53,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// character. Plain are ASCII, the characters of `is_plain` (Arabic, some punctuation)
 /// and every other two-byte character (Latin-1 and Latin Extended, Greek, Cyrillic,
 /// Armenian, Hebrew...) that NFKC cannot combine with a neighbour and whose NFKC and
-/// case folding give at most two such characters (see `two_byte_entry`). Returns false
+/// case folding give at most two such characters (see `plain_fold`). Returns false
 /// at the first character that is not plain, leaving `out` partly written for the
 /// general path to replace.
 fn fold_plain(text: &str, out: &mut String) -> bool {

@@ -140,7 +140,7 @@ fn word_class(c: char) -> Option<WordClass> {
 }
 
 /// Word_Break = ALetter among the characters U+0080–U+07FF (UAX #29's
-/// WordBreakProperty.txt, Unicode 16, as unicode-segmentation implements it; every entry
+/// WordBreakProperty.txt, Unicode 17, as unicode-segmentation 1.13 implements it; every entry
 /// is checked against it in the tests).
 const TWO_BYTE_LETTERS: [(u32, u32); 39] = [
     (0x00AA, 0x00AA),
