@@ -668,7 +668,10 @@ fn dedup(args: DedupArgs) -> Result<()> {
                 .context("cannot create a temporary file for standard input")?;
             io::copy(&mut io::stdin().lock(), &mut file)
                 .context("cannot copy standard input to a temporary file")?;
-            files.push(InputFile::spooled_stdin(file.path()));
+            let mut spooled_file = InputFile::spooled_stdin(file.path());
+            // `zcat`-less pipelines: gzip or zstd bytes on standard input are decoded.
+            spooled_file.detect_compression();
+            files.push(spooled_file);
             spooled = Some(file);
         } else {
             files.extend(resolve_sources(&[Source::Path(input.clone())])?);

@@ -151,6 +151,33 @@ impl InputFile {
         })
     }
 
+    /// Reads the compression from the file's first bytes when its name gives none: a
+    /// gzip or Zstandard file named `.jsonl` or `.txt` (a download saved without its
+    /// encoding's extension, a renamed shard) would otherwise be read as lines of
+    /// invalid UTF-8 and every record skipped. A file that cannot be opened is left as
+    /// it is, for the read to report.
+    pub fn detect_compression(&mut self) {
+        if self.compression != Compression::None || self.stdin {
+            return;
+        }
+        let mut magic = [0u8; 4];
+        let Ok(mut file) = File::open(&self.path) else {
+            return;
+        };
+        let mut filled = 0;
+        while filled < magic.len() {
+            match file.read(&mut magic[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        self.compression = match magic[..filled] {
+            [0x1F, 0x8B, ..] => Compression::Gzip,
+            [0x28, 0xB5, 0x2F, 0xFD] => Compression::Zstd,
+            _ => Compression::None,
+        };
+    }
+
     /// JSONL already copied from standard input to `path`: read from there, reported as
     /// `<stdin>`.
     pub fn spooled_stdin(path: &Path) -> InputFile {
@@ -351,6 +378,9 @@ pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
             Source::Stdin => files.push(InputFile::stdin()),
             Source::Text { .. } => {}
         }
+    }
+    for file in &mut files {
+        file.detect_compression();
     }
     distinguish_id_bases(&mut files);
     Ok(files)

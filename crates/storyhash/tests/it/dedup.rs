@@ -258,7 +258,8 @@ fn exact_copies_are_read_once_and_cluster_as_in_memory() {
 }
 
 /// Pass 2 re-reads candidates by offset from an uncompressed file and streams a
-/// compressed one; both must verify the same pairs and write the same outputs.
+/// compressed one; both must verify the same pairs and write the same outputs, also when
+/// the compressed file's name does not say it is compressed.
 #[test]
 fn compressed_and_plain_inputs_give_identical_outputs() {
     let dir = scratch("dedup-compressed");
@@ -283,8 +284,17 @@ fn compressed_and_plain_inputs_give_identical_outputs() {
         .expect("compress");
     encoder.finish().expect("finish");
 
+    // The same gzip bytes under a name without `.gz`: recognised by their first bytes.
+    let misnamed = dir.join("corpus-gzipped.jsonl");
+    std::fs::copy(&gzipped, &misnamed).expect("copy");
+
     let from_plain = run_dedup(&plain, KeepPolicy::First, 2, 0);
     let from_gzip = run_dedup(&gzipped, KeepPolicy::First, 2, 0);
+    let from_misnamed = run_dedup(&misnamed, KeepPolicy::First, 2, 0);
+    assert_eq!(from_misnamed.summary.skipped(), 0);
+    assert!(!from_misnamed.summary.candidates_read_by_offset);
+    assert_eq!(from_misnamed.kept, from_gzip.kept);
+    assert_eq!(from_misnamed.removed, from_gzip.removed);
     assert!(from_plain.summary.reanalyzed_documents > 0);
     assert!(from_plain.summary.candidates_read_by_offset);
     assert!(!from_gzip.summary.candidates_read_by_offset);
