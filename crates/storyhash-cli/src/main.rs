@@ -670,7 +670,7 @@ fn dedup(args: DedupArgs) -> Result<()> {
                 .context("cannot copy standard input to a temporary file")?;
             let mut spooled_file = InputFile::spooled_stdin(file.path());
             // `zcat`-less pipelines: gzip or zstd bytes on standard input are decoded.
-            spooled_file.detect_compression();
+            spooled_file.inspect_first_bytes()?;
             files.push(spooled_file);
             spooled = Some(file);
         } else {

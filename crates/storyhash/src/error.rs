@@ -171,6 +171,9 @@ pub enum Error {
     /// An input path whose kind is not supported.
     #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", shown(.0))]
     UnsupportedInput(PathBuf),
+    /// An input file in UTF-16 (it starts with a UTF-16 byte-order mark).
+    #[error("{}: UTF-16 text (it starts with a UTF-16 byte-order mark); storyhash reads UTF-8, so convert it first (for example iconv -f UTF-16 -t UTF-8)", shown(.0))]
+    Utf16Input(PathBuf),
     /// A directory given as input with no file storyhash reads in it.
     #[error("{}: no .txt, .jsonl or .ndjson file (optionally .gz or .zst) in this directory (subdirectories are not read)", shown(.0))]
     NoInputFiles(PathBuf),

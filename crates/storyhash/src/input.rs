@@ -151,18 +151,19 @@ impl InputFile {
         })
     }
 
-    /// Reads the compression from the file's first bytes when its name gives none: a
-    /// gzip or Zstandard file named `.jsonl` or `.txt` (a download saved without its
-    /// encoding's extension, a renamed shard) would otherwise be read as lines of
-    /// invalid UTF-8 and every record skipped. A file that cannot be opened is left as
-    /// it is, for the read to report.
-    pub fn detect_compression(&mut self) {
+    /// Looks at the file's first bytes when its name gives no compression. A gzip or
+    /// Zstandard file named `.jsonl` or `.txt` (a download saved without its encoding's
+    /// extension, a renamed shard) would otherwise be read as lines of invalid UTF-8 and
+    /// every record skipped: its compression is taken from its magic number. A UTF-16
+    /// file (a spreadsheet export) is refused with [`Error::Utf16Input`] for the same
+    /// reason. A file that cannot be opened is left as it is, for the read to report.
+    pub fn inspect_first_bytes(&mut self) -> Result<()> {
         if self.compression != Compression::None || self.stdin {
-            return;
+            return Ok(());
         }
         let mut magic = [0u8; 4];
         let Ok(mut file) = File::open(&self.path) else {
-            return;
+            return Ok(());
         };
         let mut filled = 0;
         while filled < magic.len() {
@@ -174,8 +175,12 @@ impl InputFile {
         self.compression = match magic[..filled] {
             [0x1F, 0x8B, ..] => Compression::Gzip,
             [0x28, 0xB5, 0x2F, 0xFD] => Compression::Zstd,
+            [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {
+                return Err(Error::Utf16Input(self.label.clone()));
+            }
             _ => Compression::None,
         };
+        Ok(())
     }
 
     /// JSONL already copied from standard input to `path`: read from there, reported as
@@ -380,7 +385,7 @@ pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
         }
     }
     for file in &mut files {
-        file.detect_compression();
+        file.inspect_first_bytes()?;
     }
     distinguish_id_bases(&mut files);
     Ok(files)
@@ -1224,6 +1229,33 @@ mod tests {
     fn problems(outcome: &ReadOutcome) -> Vec<(u64, &'static str)> {
         let kinds = outcome.warnings.iter();
         kinds.map(|w| (w.location.line, w.problem.kind())).collect()
+    }
+
+    /// A UTF-16 file is refused by name, in both byte orders, whatever its extension
+    /// says; a UTF-8 file with a byte-order mark is read.
+    #[test]
+    fn utf16_input_is_refused_with_its_name() {
+        let dir = std::env::temp_dir().join(format!("storyhash-utf16-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let line = "{\"id\":\"a\",\"text\":\"hello\"}\n";
+        let little: Vec<u8> = line.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let big: Vec<u8> = line.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (name, bom, body) in [
+            ("le.jsonl", [0xFF, 0xFE], little),
+            ("be.txt", [0xFE, 0xFF], big),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, [&bom[..], &body].concat()).expect("write");
+            match resolve_sources(&[Source::Path(path.clone())]) {
+                Err(Error::Utf16Input(named)) => assert_eq!(named, path),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let utf8 = dir.join("bom.jsonl");
+        std::fs::write(&utf8, format!("\u{FEFF}{line}")).expect("write");
+        let files = resolve_sources(&[Source::Path(utf8)]).expect("a UTF-8 file is read");
+        assert_eq!(files[0].compression, Compression::None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
