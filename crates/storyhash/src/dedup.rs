@@ -407,6 +407,17 @@ pub fn dedup(
             "dedup reads its input several times; spool standard input to a file first".into(),
         ));
     }
+    // A named pipe (or a device) gives its bytes once: the second pass would wait for
+    // a writer or read something else.
+    for file in &files {
+        if std::fs::metadata(&file.path).is_ok_and(|meta| !meta.is_file()) {
+            return Err(Error::InvalidParams(format!(
+                "{}: dedup reads its input several times, and this is not a regular file \
+                 (a pipe or a device); copy it to a file first",
+                crate::doc::printable(&file.label.display().to_string())
+            )));
+        }
+    }
     // The list may have been built file by file (the CLI resolves each argument alone).
     crate::input::distinguish_id_bases(&mut files);
     let params = &options.params;

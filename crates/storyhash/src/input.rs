@@ -156,9 +156,13 @@ impl InputFile {
     /// extension, a renamed shard) would otherwise be read as lines of invalid UTF-8 and
     /// every record skipped: its compression is taken from its magic number. A UTF-16
     /// file (a spreadsheet export) is refused with [`Error::Utf16Input`] for the same
-    /// reason. A file that cannot be opened is left as it is, for the read to report.
+    /// reason. A file that cannot be opened, or that is not a regular file, is left as
+    /// it is, for the read to report.
     pub fn inspect_first_bytes(&mut self) -> Result<()> {
-        if self.compression != Compression::None || self.stdin {
+        // Only a regular file can be looked into without taking its bytes from the
+        // reader that comes after (a named pipe would also block here for a writer).
+        let regular = std::fs::metadata(&self.path).is_ok_and(|meta| meta.is_file());
+        if self.compression != Compression::None || self.stdin || !regular {
             return Ok(());
         }
         let mut magic = [0u8; 4];

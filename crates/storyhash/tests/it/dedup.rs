@@ -478,3 +478,33 @@ fn repeated_ids_are_skipped_naming_their_first_use() {
     assert!(!kept.contains("already used"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A named pipe gives its bytes once, and dedup reads its input several times: it is
+/// refused by name before anything is read (the run must not wait for a writer).
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_refused_before_reading() {
+    let dir = scratch("dedup-fifo");
+    let fifo = dir.join("feed.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let files = resolve_sources(&[Source::Path(fifo.clone())]).expect("a .jsonl name");
+    let options = DedupOptions::new(Preset::Dup.params(), ReadOptions::default());
+    let err = dedup(
+        files,
+        &options,
+        DedupOutputs::default(),
+        &mut |_| {},
+        &mut |_, _| {},
+    )
+    .expect_err("a pipe cannot be read twice");
+    let message = err.to_string();
+    assert!(
+        message.contains("feed.jsonl") && message.contains("not a regular file"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
