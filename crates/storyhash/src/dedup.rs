@@ -414,7 +414,7 @@ pub fn dedup(
             return Err(Error::InvalidParams(format!(
                 "{}: dedup reads its input several times, and this is not a regular file \
                  (a pipe or a device); copy it to a file first",
-                crate::doc::printable(&file.label.display().to_string())
+                crate::error::shown(&file.label)
             )));
         }
     }

@@ -31,7 +31,7 @@ impl fmt::Display for Location {
 
 /// A path as messages print it: file names can hold control characters too, and
 /// messages end up on terminals ([`crate::doc::printable`]).
-fn shown(path: &std::path::Path) -> String {
+pub(crate) fn shown(path: &std::path::Path) -> String {
     crate::doc::printable(&path.display().to_string()).into_owned()
 }
 

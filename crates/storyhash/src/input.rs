@@ -165,18 +165,13 @@ impl InputFile {
         if self.compression != Compression::None || self.stdin || !regular {
             return Ok(());
         }
-        let mut magic = [0u8; 4];
-        let Ok(mut file) = File::open(&self.path) else {
+        let mut magic = Vec::with_capacity(4);
+        let Ok(file) = File::open(&self.path) else {
             return Ok(());
         };
-        let mut filled = 0;
-        while filled < magic.len() {
-            match file.read(&mut magic[filled..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => filled += n,
-            }
-        }
-        self.compression = match magic[..filled] {
+        // A read error here is left for the real read to report, like an open error.
+        let _ = file.take(4).read_to_end(&mut magic);
+        self.compression = match magic[..] {
             [0x1F, 0x8B, ..] => Compression::Gzip,
             [0x28, 0xB5, 0x2F, 0xFD] => Compression::Zstd,
             [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {

@@ -31,6 +31,8 @@ pub fn normalize_into(text: &str, out: &mut String) {
     if text.is_ascii() {
         // ASCII is already NFKC and folds by lowercasing; this path is most English news.
         // Whole runs are copied and lowercased in place rather than char by char.
+        // `fold_plain` would give the same string, 10-15% slower (criterion
+        // normalize/latin, interleaved runs): it tests every byte for non-ASCII too.
         let runs = text
             .split(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
             .filter(|run| !run.is_empty());

@@ -314,8 +314,8 @@ fn plural(n: usize, noun: &str) -> String {
 
 /// The first line of `text`, printable, cut to [`HEADLINE_CHARS`].
 fn shorten(text: &str) -> String {
-    let line = printable(text.lines().next().unwrap_or("").trim()).into_owned();
-    let line = line.as_str();
+    let line = printable(text.lines().next().unwrap_or("").trim());
+    let line = line.as_ref();
     if line.chars().count() <= HEADLINE_CHARS {
         return line.to_string();
     }
