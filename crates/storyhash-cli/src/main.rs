@@ -25,6 +25,15 @@ use storyhash::{
     Warning,
 };
 
+/// mimalloc rather than the system allocator: `dedup`'s first pass makes a few small
+/// allocations per document on worker threads (ids, held shingle hashes), where glibc's
+/// per-thread heaps grew a page or so at a time, one `mprotect` call each. Measured on
+/// the corpus benchmark (best of 9 interleaved rounds): stage time 299 -> 255 ms on one
+/// thread, 158 -> 141 ms on two; peak RSS 64 -> 131 MB there, 1.01 -> 1.16 GB at a
+/// million documents (mimalloc keeps freed pages for reuse).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Find near-duplicate news articles and group rewrites of one story.
 #[derive(Debug, Parser)]
 #[command(name = "storyhash", version, about, long_about = None)]
