@@ -250,7 +250,11 @@ impl Analyzer {
                     });
                 };
                 let body = &normalized[..text_len];
-                if ascii {
+                if ascii && !self.tokenizer.has_stopwords() {
+                    self.tokenizer.for_each_ascii_span(body, |start, end| {
+                        token_hashes.push(token_hash_at(buffer, start, end - start));
+                    });
+                } else if ascii {
                     self.tokenizer.for_each_ascii_token(body, hash_token);
                 } else {
                     self.tokenizer.for_each_token(body, hash_token);

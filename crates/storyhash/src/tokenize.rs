@@ -73,6 +73,19 @@ impl Tokenizer {
         });
     }
 
+    /// The byte ranges of [`Tokenizer::for_each_ascii_token`]'s tokens, for a tokenizer
+    /// without stopwords ([`Tokenizer::has_stopwords`]): nothing else can drop an ASCII
+    /// word, so every word is a token.
+    pub(crate) fn for_each_ascii_span(&self, ascii: &str, emit: impl FnMut(usize, usize)) {
+        debug_assert!(ascii.is_ascii() && self.stopwords.is_empty());
+        word_spans::<false>(ascii.as_bytes(), emit);
+    }
+
+    /// Whether stopwords are removed.
+    pub(crate) fn has_stopwords(&self) -> bool {
+        !self.stopwords.is_empty()
+    }
+
     fn emit_word<'a>(&self, word: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
         {
             if word.chars().next().is_some_and(is_unspaced_script) {
@@ -411,13 +424,18 @@ fn high_letter_words<'a>(text: &'a str, emit: impl FnMut(&'a str)) {
 /// The segmenter behind [`ascii_words`] and [`high_letter_words`]; `HIGH_LETTERS` says
 /// whether bytes at or above 0x80 are letter bytes (else the text is ASCII).
 fn swar_words<'a, const HIGH_LETTERS: bool>(text: &'a str, mut emit: impl FnMut(&'a str)) {
-    let bytes = text.as_bytes();
+    word_spans::<HIGH_LETTERS>(text.as_bytes(), |start, end| emit(&text[start..end]));
+}
+
+/// [`swar_words`] as byte ranges `start..end`: what a caller that hashes words where
+/// they lie needs, without a `&str` slice (and its character boundary checks) per word.
+/// Every boundary lies next to an ASCII byte, so each range is also a `str` boundary.
+fn word_spans<const HIGH_LETTERS: bool>(bytes: &[u8], mut emit: impl FnMut(usize, usize)) {
     let n = bytes.len();
     let mut emit_word = |start: usize, end: usize| {
-        let word = &text[start..end];
         // A run of `_` alone has no letter or digit and is not a word.
-        if bytes[start] != b'_' || word.bytes().any(|b| b != b'_') {
-            emit(word);
+        if bytes[start] != b'_' || bytes[start..end].iter().any(|&b| b != b'_') {
+            emit(start, end);
         }
     };
     // Start of a word still running at the end of the previous block.
