@@ -80,40 +80,45 @@ impl LshParams {
         // `powi` calls per point took a few milliseconds of every run at k = 128.
         let (below, below_step) = midpoints(0.0, threshold);
         let (above, above_step) = midpoints(threshold, 1.0);
-        let mut error_of = vec![Vec::new(); num_perm + 1];
-        for rows in 1..=num_perm {
-            let miss = |s: &f64| 1.0 - s.powi(rows as i32);
-            let (miss_below, miss_above): (Vec<f64>, Vec<f64>) = (
-                below.iter().map(miss).collect(),
-                above.iter().map(miss).collect(),
-            );
-            // P(not a candidate) at each point with the current band count.
-            let mut apart_below = vec![1.0; below.len()];
-            let mut apart_above = vec![1.0; above.len()];
-            for _bands in 1..=num_perm / rows {
-                let mut false_pos = 0.0;
-                for (apart, miss) in apart_below.iter_mut().zip(&miss_below) {
-                    *apart *= miss;
-                    false_pos += 1.0 - *apart;
-                }
-                let mut false_neg = 0.0;
-                for (apart, miss) in apart_above.iter_mut().zip(&miss_above) {
-                    *apart *= miss;
-                    false_neg += *apart;
-                }
-                let error =
-                    (1.0 - fn_weight) * false_pos * below_step + fn_weight * false_neg * above_step;
-                error_of[rows].push(error);
-            }
-        }
+        // Errors by r, then by b − 1.
+        let errors_by_rows: Vec<Vec<f64>> = (1..=num_perm)
+            .map(|rows| {
+                let miss = |s: &f64| 1.0 - s.powi(rows as i32);
+                let (miss_below, miss_above): (Vec<f64>, Vec<f64>) = (
+                    below.iter().map(miss).collect(),
+                    above.iter().map(miss).collect(),
+                );
+                // P(not a candidate) at each point with the current band count.
+                let mut apart_below = vec![1.0; below.len()];
+                let mut apart_above = vec![1.0; above.len()];
+                (1..=num_perm / rows)
+                    .map(|_bands| {
+                        let mut false_pos = 0.0;
+                        for (apart, miss) in apart_below.iter_mut().zip(&miss_below) {
+                            *apart *= miss;
+                            false_pos += 1.0 - *apart;
+                        }
+                        let mut false_neg = 0.0;
+                        for (apart, miss) in apart_above.iter_mut().zip(&miss_above) {
+                            *apart *= miss;
+                            false_neg += *apart;
+                        }
+                        (1.0 - fn_weight) * false_pos * below_step
+                            + fn_weight * false_neg * above_step
+                    })
+                    .collect()
+            })
+            .collect();
+        let error_of = |params: LshParams| errors_by_rows[params.rows - 1][params.bands - 1];
         let mut best: Option<(f64, LshParams)> = None;
         for bands in 1..=num_perm {
             for rows in 1..=num_perm / bands {
-                let error = error_of[rows][bands - 1];
+                let params = LshParams { bands, rows };
+                let error = error_of(params);
                 // Strictly smaller only: ties keep the first (fewest bands), so the choice is
                 // deterministic.
                 if best.is_none_or(|(e, _)| error < e) {
-                    best = Some((error, LshParams { bands, rows }));
+                    best = Some((error, params));
                 }
             }
         }
