@@ -240,24 +240,25 @@ impl Analyzer {
                 normalized.extend(std::iter::repeat_n('\0', TOKEN_PADDING));
                 let buffer = normalized.as_bytes();
                 let base = buffer.as_ptr() as usize;
-                let hash_token = |t: &str| {
-                    // Tokens are sub-slices of the text (stems included).
-                    let start = (t.as_ptr() as usize).wrapping_sub(base);
-                    token_hashes.push(if start < text_len {
-                        token_hash_at(buffer, start, t.len())
-                    } else {
-                        token_hash(t)
-                    });
-                };
                 let body = &normalized[..text_len];
-                if ascii && !self.tokenizer.has_stopwords() {
-                    self.tokenizer.for_each_ascii_span(body, |start, end| {
-                        token_hashes.push(token_hash_at(buffer, start, end - start));
-                    });
-                } else if ascii {
-                    self.tokenizer.for_each_ascii_token(body, hash_token);
-                } else {
-                    self.tokenizer.for_each_token(body, hash_token);
+                let as_spans = self.tokenizer.try_for_each_span(body, ascii, |start, end| {
+                    token_hashes.push(token_hash_at(buffer, start, end - start));
+                });
+                if !as_spans {
+                    let hash_token = |t: &str| {
+                        // Tokens are sub-slices of the text (stems included).
+                        let start = (t.as_ptr() as usize).wrapping_sub(base);
+                        token_hashes.push(if start < text_len {
+                            token_hash_at(buffer, start, t.len())
+                        } else {
+                            token_hash(t)
+                        });
+                    };
+                    if ascii {
+                        self.tokenizer.for_each_ascii_token(body, hash_token);
+                    } else {
+                        self.tokenizer.for_each_token(body, hash_token);
+                    }
                 }
                 if token_hashes.is_empty() {
                     normalize_into(text, normalized);
@@ -403,20 +404,55 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
 mod tests {
     use super::*;
 
+    /// The shingles of `text` as the general path makes them: normalize, tokenize into
+    /// words, shingle the words.
+    fn general_shingles(analyzer: &Analyzer, params: &Params, text: &str) -> Vec<u64> {
+        let normalized = crate::normalize::normalize(text);
+        let tokens = analyzer.tokenizer().tokens(&normalized);
+        if tokens.is_empty() && !normalized.is_empty() {
+            return vec![whole_text_shingle(&normalized)];
+        }
+        crate::shingle::shingle_set(&tokens, params.shingle)
+    }
+
     proptest::proptest! {
+        /// Beyond ASCII: two-byte letters (which the dup preset segments as byte ranges)
+        /// mixed with characters that send the text down the general segmenter (a
+        /// combining mark, a Hebrew letter, the middle dot, CJK, an emoji).
+        #[test]
+        fn span_path_gives_the_general_shingles(
+            text in proptest::prop_oneof![
+                "[a-zA-Z0-9 .:,;'_\\-!?\n\t\u{0}éàçœßÉДжЁΣςάԱաابتةپ\u{301}א·中😀]{0,80}",
+                // Arabic words with the prefixes and suffixes a light stemmer strips.
+                "((وال|ال|بال)?[كتبلمنسر]{3,5}(ها|ات|ين|ة)?[ .]){1,12}",
+            ]
+        ) {
+            let stemming_only = Params {
+                tokens: TokenOptions {
+                    stopwords: Vec::new(),
+                    stem_arabic: true,
+                },
+                ..Preset::Dup.params()
+            };
+            for params in [Preset::Dup.params(), Preset::Story.params(), stemming_only] {
+                let analyzer = Analyzer::new(&params);
+                proptest::prop_assert_eq!(
+                    analyzer.shingle_set(&text),
+                    general_shingles(&analyzer, &params, &text)
+                );
+            }
+        }
+
         #[test]
         fn ascii_fast_path_gives_the_general_shingles(
             text in "[a-zA-Z0-9 .:,;'_\\-!?\\n\\t\\r\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}]{0,60}"
         ) {
             for params in [Preset::Dup.params(), Preset::Story.params()] {
                 let analyzer = Analyzer::new(&params);
-                let normalized = crate::normalize::normalize(&text);
-                let tokens = analyzer.tokenizer().tokens(&normalized);
-                let mut general = crate::shingle::shingle_set(&tokens, params.shingle);
-                if tokens.is_empty() && !normalized.is_empty() {
-                    general = vec![whole_text_shingle(&normalized)];
-                }
-                proptest::prop_assert_eq!(analyzer.shingle_set(&text), general);
+                proptest::prop_assert_eq!(
+                    analyzer.shingle_set(&text),
+                    general_shingles(&analyzer, &params, &text)
+                );
             }
         }
     }

@@ -49,7 +49,7 @@ impl Tokenizer {
     pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
         if normalized.is_ascii() {
             self.for_each_ascii_token(normalized, |word| emit(word, word));
-        } else if letters_beyond_ascii(normalized) {
+        } else if !self.stem_arabic && letters_beyond_ascii(normalized) {
             high_letter_words(normalized, |word| self.emit_word(word, &mut emit));
         } else if is_simple_text(normalized) {
             simple_words(normalized, |word| self.emit_word(word, &mut emit));
@@ -73,17 +73,29 @@ impl Tokenizer {
         });
     }
 
-    /// The byte ranges of [`Tokenizer::for_each_ascii_token`]'s tokens, for a tokenizer
-    /// without stopwords ([`Tokenizer::has_stopwords`]): nothing else can drop an ASCII
-    /// word, so every word is a token.
-    pub(crate) fn for_each_ascii_span(&self, ascii: &str, emit: impl FnMut(usize, usize)) {
-        debug_assert!(ascii.is_ascii() && self.stopwords.is_empty());
-        word_spans::<false>(ascii.as_bytes(), emit);
-    }
-
-    /// Whether stopwords are removed.
-    pub(crate) fn has_stopwords(&self) -> bool {
-        !self.stopwords.is_empty()
+    /// The byte ranges of the tokens of normalized text where every word is a token as
+    /// it stands: a tokenizer without stopwords or stemming, and text the fast segmenter
+    /// takes whole (`ascii`, which the caller knows, or two-byte letters as its only
+    /// non-ASCII characters, which leaves out the unspaced scripts). Returns false,
+    /// having emitted nothing, for any other text or tokenizer.
+    pub(crate) fn try_for_each_span(
+        &self,
+        normalized: &str,
+        ascii: bool,
+        emit: impl FnMut(usize, usize),
+    ) -> bool {
+        debug_assert_eq!(ascii, normalized.is_ascii());
+        if !self.stopwords.is_empty() {
+            return false;
+        }
+        if ascii {
+            word_spans::<false>(normalized.as_bytes(), emit);
+        } else if !self.stem_arabic && letters_beyond_ascii(normalized) {
+            word_spans::<true>(normalized.as_bytes(), emit);
+        } else {
+            return false;
+        }
+        true
     }
 
     fn emit_word<'a>(&self, word: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
