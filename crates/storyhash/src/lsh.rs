@@ -366,6 +366,16 @@ impl KeyFilter {
 }
 
 fn band_key(values: &[u32], band: usize) -> u64 {
+    // The bytes hashed are the values, little-endian, whatever the tier. A band of a few
+    // rows (the presets have 2 and 3) fills a small buffer: zeroing the 256-byte one for
+    // each of 42 bands cost more than hashing them.
+    if values.len() <= 8 {
+        let mut bytes = [0u8; 4 * 8];
+        for (slot, v) in bytes.chunks_exact_mut(4).zip(values) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        return xxh3_64_with_seed(&bytes[..4 * values.len()], band as u64);
+    }
     let mut bytes = [0u8; 4 * 64];
     if values.len() <= 64 {
         for (slot, v) in bytes.chunks_exact_mut(4).zip(values) {
@@ -521,6 +531,24 @@ mod tests {
             let found = band_keys.candidate_pairs();
             proptest::prop_assert_eq!(found.pairs, expected);
             proptest::prop_assert_eq!(found.oversized_buckets, oversized);
+        }
+    }
+
+    #[test]
+    fn band_keys_hash_the_values_little_endian_in_every_tier() {
+        // Keys are stored in index files: every buffer size must hash the same bytes.
+        for rows in [0usize, 1, 2, 3, 8, 9, 64, 65, 100] {
+            let values: Vec<u32> = (0..rows as u32)
+                .map(|v| v.wrapping_mul(0x9E37_79B9))
+                .collect();
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            for band in [0usize, 5] {
+                assert_eq!(
+                    band_key(&values, band),
+                    xxh3_64_with_seed(&bytes, band as u64),
+                    "{rows} rows"
+                );
+            }
         }
     }
 
