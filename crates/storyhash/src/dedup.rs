@@ -315,6 +315,16 @@ impl Collected {
         Ok(())
     }
 
+    /// Makes room for about `documents` documents in the per-document tables at once.
+    /// Grown by doubling, each table was written into fresh pages about twice over, and
+    /// at a million documents faulting in and copying the abandoned halves cost pass 1
+    /// about a second. Reserved but unused room is address space, not memory.
+    fn reserve(&mut self, documents: usize, k: usize) {
+        let _ = self.docs.try_reserve(documents);
+        self.keys.reserve(documents);
+        let _ = self.low_bytes.try_reserve(documents.saturating_mul(k));
+    }
+
     /// Holds the next document's shingle hashes while they fit in `set_memory`, once
     /// per text (a corpus of wire copies holds each text once); stops holding at the
     /// first document whose hashes are missing or do not fit.
@@ -389,6 +399,26 @@ impl DocIds {
     }
 }
 
+/// Most documents [`Collected::reserve`] makes room for: about 1.5 GB of address space
+/// with the `dup` preset, beyond which the tables grow as they fill.
+const MAX_RESERVED_DOCUMENTS: usize = 4_000_000;
+
+/// About how many records `files` hold, from the first batch's bytes per record; None
+/// when a file is compressed (its size says little of its records) or unreadable.
+fn expected_records(files: &[InputFile], first_batch: &Batch) -> Option<usize> {
+    if first_batch.records.is_empty() || !files.iter().all(InputFile::random_access) {
+        return None;
+    }
+    let mut total_bytes = 0u64;
+    for file in files {
+        total_bytes += std::fs::metadata(&file.path).ok()?.len();
+    }
+    let bytes_per_record = first_batch.byte_len().max(1) as f64 / first_batch.records.len() as f64;
+    // 5% over the estimate: records a little shorter than the first batch's still fit.
+    let expected = total_bytes as f64 / bytes_per_record * 1.05;
+    Some((expected as usize).min(MAX_RESERVED_DOCUMENTS))
+}
+
 fn id_hash(seed: u64, id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed)
 }
@@ -460,6 +490,11 @@ pub fn dedup(
     let reader = RecordReader::new(files.clone(), &options.read);
     let strict = options.read.strict;
     for_each_batch(reader, &mut buffers, |batch| {
+        if summary.records == 0 {
+            if let Some(documents) = expected_records(&files, batch) {
+                collected.reserve(documents, k);
+            }
+        }
         summary.bytes_read += batch.byte_len() as u64;
         let n = batch.records.len();
         signing.first_record = summary.records;
@@ -1052,6 +1087,37 @@ fn write_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_count_is_estimated_from_the_first_batch_of_uncompressed_files() {
+        let dir = std::env::temp_dir().join(format!("storyhash-estimate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // 1,000 records of 40 bytes and a newline; the first batch saw 10 of them.
+        let plain = dir.join("feed.jsonl");
+        std::fs::write(&plain, vec![b'x'; 41_000]).expect("write");
+        let batch = Batch {
+            data: vec![b'x'; 400],
+            records: (0..10)
+                .map(|i| crate::input::RecordMeta {
+                    file: 0,
+                    line: i + 1,
+                    range: 0..40,
+                    offset: 41 * i,
+                    problem: None,
+                })
+                .collect(),
+        };
+        let files = |path: &std::path::Path| vec![InputFile::from_path(path).expect("known kind")];
+        let expected = expected_records(&files(&plain), &batch).expect("an estimate");
+        assert!((1_000..=1_100).contains(&expected), "{expected}");
+        // A compressed file's size says nothing of its records; no batch, no estimate.
+        let compressed = dir.join("feed.jsonl.gz");
+        std::fs::write(&compressed, [0x1f, 0x8b]).expect("write");
+        assert_eq!(expected_records(&files(&compressed), &batch), None);
+        let empty = Batch::default();
+        assert_eq!(expected_records(&files(&plain), &empty), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn pass_two_chunks_hold_few_files() {

@@ -206,6 +206,13 @@ impl BandKeys {
         self.bands
     }
 
+    /// Makes room for `documents` more rows at once, if memory allows (else rows are
+    /// added as before, the tables growing as they fill).
+    pub fn reserve(&mut self, documents: usize) {
+        let _ = self.docs.try_reserve(documents);
+        let _ = self.keys.try_reserve(documents.saturating_mul(self.bands));
+    }
+
     /// Adds document `doc` with its keys (one per band).
     pub fn push(&mut self, doc: DocIndex, keys: &[u32]) {
         debug_assert_eq!(keys.len(), self.bands);
