@@ -38,10 +38,10 @@ du -h "$work/corpus.jsonl"
 echo "== kernels (one core)"
 "$bin/bench_kernels" "$work/corpus.jsonl" | tee "$work/kernels.json"
 
-# Five rounds, 1 and 2 threads interleaved so that both see the same machine; the
+# Nine rounds, 1 and 2 threads interleaved so that both see the same machine; the
 # fastest round of each counts (the machine is shared: slower rounds measure neighbours,
 # and a run takes well under a second, so a few more rounds cost little).
-rounds=5
+rounds=9
 for round in $(seq $rounds); do
     for threads in 1 2; do
         echo "== storyhash dedup --threads $threads (round $round)"
@@ -91,6 +91,10 @@ python3 benches/corpus/table.py "$work" "$rounds" | tee "$work/table.md"
 if [ "${LARGE:-0}" = 1 ]; then
     echo "== 1M documents"
     "$bin/gen_corpus" 770000 "$work/large.jsonl" "$work/large-truth.jsonl" 7
+    # A kept file from an earlier run, replaced at the end of this one, would still be
+    # written back to disk while this one runs (it doubled the first pass once).
+    rm -f "$work/large-kept.jsonl"
+    sync
     peak_rss "$bin/storyhash" dedup --quiet "$work/large.jsonl" --output "$work/large-kept.jsonl" \
         --summary "$work/large-summary.json"
     python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['records'], 'docs', s['seconds'])" "$work/large-summary.json"
