@@ -1,10 +1,12 @@
 //! Any text through normalization and analysis: no panic, normalization idempotent,
-//! the tokenizer's fast segmenters in agreement with unicode-segmentation, and every
-//! preset's shingles computable.
+//! the tokenizer's fast segmenters in agreement with unicode-segmentation, every
+//! preset's shingles computable, and the analyzer's streaming shingles (words hashed
+//! where they lie, as byte ranges when it can) those of its tokens.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use storyhash::normalize::normalize;
+use storyhash::shingle::shingle_set;
 use storyhash::tokenize::{TokenOptions, Tokenizer};
 use storyhash::{Analyzer, Preset};
 use unicode_segmentation::UnicodeSegmentation;
@@ -28,6 +30,11 @@ fuzz_target!(|text: &str| {
         );
         if !once.is_empty() {
             assert!(!set.is_empty(), "visible text without shingles");
+        }
+        let tokens = analyzer.tokenizer().tokens(&once);
+        if !tokens.is_empty() {
+            let expected = shingle_set(&tokens, analyzer.shingle_spec());
+            assert_eq!(set, expected, "streaming shingles differ from the tokens' shingles");
         }
     }
 });

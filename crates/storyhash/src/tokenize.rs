@@ -75,16 +75,17 @@ impl Tokenizer {
 
     /// The byte ranges of the tokens of normalized text where every word is a token as
     /// it stands: a tokenizer without stopwords or stemming, and text the fast segmenter
-    /// takes whole (`ascii`, which the caller knows, or two-byte letters as its only
-    /// non-ASCII characters, which leaves out the unspaced scripts). Returns false,
-    /// having emitted nothing, for any other text or tokenizer.
+    /// takes whole (ASCII, or two-byte letters as its only non-ASCII characters, which
+    /// leaves out the unspaced scripts). `ascii` says the caller knows the text is ASCII
+    /// (false also when it does not know: text that normalized to ASCII is checked).
+    /// Returns false, having emitted nothing, for any other text or tokenizer.
     pub(crate) fn try_for_each_span(
         &self,
         normalized: &str,
         ascii: bool,
         emit: impl FnMut(usize, usize),
     ) -> bool {
-        debug_assert_eq!(ascii, normalized.is_ascii());
+        debug_assert!(!ascii || normalized.is_ascii());
         if !self.stopwords.is_empty() {
             return false;
         }
