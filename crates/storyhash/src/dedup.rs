@@ -6,7 +6,7 @@
 //!    read buffer) and analyze them in parallel, and keep per document only its id, where
 //!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
 //!    low byte of each signature value (k bytes) and a fingerprint of its shingle
-//!    hashes: 4·b + k + 80 bytes plus the id, and 5 to 10 bytes of the table that
+//!    hashes: 4·b + k + 80 bytes plus the id, and 9 to 18 bytes of the table that
 //!    refuses repeated ids (it holds document numbers, not ids): about 390 + id bytes
 //!    with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
 //!    Within [`DedupOptions::set_memory`], the first documents' shingle hashes are held
@@ -216,6 +216,8 @@ struct DocEntry {
 /// buffers.
 struct Signed {
     entry: DocEntry,
+    /// [`id_hash`] of the entry's id.
+    id_hash: u32,
     /// False when the text normalizes to nothing: never a candidate.
     has_shingles: bool,
     /// The document's shingle hashes in text order (repeats included), when its batch
@@ -270,12 +272,14 @@ impl Collected {
         let bands = self.keys.bands();
         for (i, result) in batch.results.drain(..).enumerate() {
             let accepted = result.and_then(|signed| {
-                self.ids.check(&self.docs, &signed.entry, files)?;
+                self.ids
+                    .check(&self.docs, &signed.entry, signed.id_hash, files)?;
                 Ok(signed)
             });
             match accepted {
                 Ok(Signed {
                     mut entry,
+                    id_hash,
                     has_shingles,
                     hashes,
                 }) => {
@@ -292,7 +296,7 @@ impl Collected {
                     }
                     entry.record = batch.first_record + i as u64;
                     self.docs.push(entry);
-                    self.ids.insert(&self.docs, index);
+                    self.ids.insert(index, id_hash);
                 }
                 Err(warning) => {
                     if strict {
@@ -321,6 +325,7 @@ impl Collected {
     /// about a second. Reserved but unused room is address space, not memory.
     fn reserve(&mut self, documents: usize, k: usize) {
         let _ = self.docs.try_reserve(documents);
+        self.ids.reserve(documents);
         self.keys.reserve(documents);
         let _ = self.low_bytes.try_reserve(documents.saturating_mul(k));
     }
@@ -345,12 +350,15 @@ impl Collected {
     }
 }
 
-/// The ids of the documents accepted so far, to refuse a repeated id. Holds only each
-/// document's index into the document table (5 to 10 bytes per document), which has
-/// the id and where it was read: a general [`crate::input::IdRegistry`] would hold
-/// every id a second time.
+/// The ids of the documents accepted so far, to refuse a repeated id. Holds each
+/// document's index into the document table, which has the id and where it was read,
+/// and 32 bits of the id's hash (9 to 18 bytes per document): a general
+/// [`crate::input::IdRegistry`] would hold every id a second time. The stored hash
+/// spares growing the table a visit to every id it holds, and a lookup a visit to ids
+/// that merely share a slot; the hash itself is computed with the signing, in
+/// parallel, not in the sequential merge.
 struct DocIds {
-    table: hashbrown::HashTable<DocIndex>,
+    table: hashbrown::HashTable<(DocIndex, u32)>,
     /// Seeds the id hash afresh for every run, so that no input can be built to make
     /// the table's probes collide (it never changes what the run outputs).
     seed: u64,
@@ -367,18 +375,19 @@ impl Default for DocIds {
 }
 
 impl DocIds {
-    /// Refuses `entry` if a document in `docs` already has its id.
+    /// Refuses `entry`, whose id has [`id_hash`] `hash`, if a document in `docs` already
+    /// has its id.
     fn check(
         &self,
         docs: &[DocEntry],
         entry: &DocEntry,
+        hash: u32,
         files: &[InputFile],
     ) -> std::result::Result<(), Warning> {
         let id = &*entry.id;
-        let Some(&first) = self
-            .table
-            .find(id_hash(self.seed, id), |&d| &*docs[d as usize].id == id)
-        else {
+        let Some(&(first, _)) = self.table.find(table_hash(hash), |&(d, h)| {
+            h == hash && &*docs[d as usize].id == id
+        }) else {
             return Ok(());
         };
         let first = &docs[first as usize];
@@ -391,12 +400,23 @@ impl DocIds {
         })
     }
 
-    /// Records the id of document `index`, the last of `docs`.
-    fn insert(&mut self, docs: &[DocEntry], index: DocIndex) {
-        let hash_of = |d: DocIndex| id_hash(self.seed, &docs[d as usize].id);
+    /// Records that document `index` has an id of [`id_hash`] `hash`.
+    fn insert(&mut self, index: DocIndex, hash: u32) {
         self.table
-            .insert_unique(hash_of(index), index, |&d| hash_of(d));
+            .insert_unique(table_hash(hash), (index, hash), |&(_, h)| table_hash(h));
     }
+
+    /// Makes room for `documents` more ids at once.
+    fn reserve(&mut self, documents: usize) {
+        let _ = self.table.try_reserve(documents, |&(_, h)| table_hash(h));
+    }
+}
+
+/// The table's hash of an id whose [`id_hash`] is `hash`: its 32 bits spread over 64 by
+/// an odd multiplier, so that the table's slot (low bits) and tag (top bits) both
+/// depend on them.
+fn table_hash(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Most documents [`Collected::reserve`] makes room for: about 1.5 GB of address space
@@ -419,8 +439,10 @@ fn expected_records(files: &[InputFile], first_batch: &Batch) -> Option<usize> {
     Some((expected as usize).min(MAX_RESERVED_DOCUMENTS))
 }
 
-fn id_hash(seed: u64, id: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed)
+/// 32 bits of a seeded hash of `id`: equal ids have equal hashes, and [`DocIds`] compares
+/// ids only when their hashes agree.
+fn id_hash(seed: u64, id: &str) -> u32 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed) as u32
 }
 
 /// Deduplicates `files`. `on_warning` sees each skipped record; `on_progress` sees the
@@ -489,6 +511,7 @@ pub fn dedup(
     let mut buffers = [Batch::default(), Batch::default()];
     let reader = RecordReader::new(files.clone(), &options.read);
     let strict = options.read.strict;
+    let id_seed = collected.ids.seed;
     for_each_batch(reader, &mut buffers, |batch| {
         if summary.records == 0 {
             if let Some(documents) = expected_records(&files, batch) {
@@ -536,6 +559,7 @@ pub fn dedup(
                                 }
                             }
                             Ok(Signed {
+                                id_hash: id_hash(id_seed, &fields.id),
                                 entry: DocEntry {
                                     id: fields.id.into(),
                                     // Set by the merge, which knows the batch's position.
@@ -1087,6 +1111,55 @@ fn write_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_table_refuses_exactly_the_repeated_ids_as_it_grows() {
+        let files = vec![InputFile::from_path(std::path::Path::new("feed.jsonl")).expect("kind")];
+        let entry = |id: String| DocEntry {
+            id: id.into(),
+            record: 0,
+            file: 0,
+            line: 1,
+            offset: 0,
+            length: 0,
+            published: None,
+            prefiltered: false,
+            fingerprint: 0,
+        };
+        // With every hash equal, every lookup has to compare ids.
+        for all_collide in [false, true] {
+            let mut ids = DocIds::default();
+            let mut docs: Vec<DocEntry> = Vec::new();
+            let hash_of = |ids: &DocIds, id: &str| {
+                if all_collide {
+                    7
+                } else {
+                    id_hash(ids.seed, id)
+                }
+            };
+            for n in 0..2_000u32 {
+                let doc = entry(format!("doc-{n}"));
+                let hash = hash_of(&ids, &doc.id);
+                assert!(
+                    ids.check(&docs, &doc, hash, &files).is_ok(),
+                    "doc-{n} is new"
+                );
+                docs.push(doc);
+                ids.insert(n, hash);
+            }
+            for n in (0..2_000u32).step_by(199) {
+                let again = entry(format!("doc-{n}"));
+                let hash = hash_of(&ids, &again.id);
+                let warning = ids
+                    .check(&docs, &again, hash, &files)
+                    .expect_err("repeated");
+                assert!(
+                    warning.to_string().contains(&format!("\"doc-{n}\"")),
+                    "{warning}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn record_count_is_estimated_from_the_first_batch_of_uncompressed_files() {
