@@ -49,7 +49,7 @@ impl Tokenizer {
     pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
         if normalized.is_ascii() {
             self.for_each_ascii_token(normalized, |word| emit(word, word));
-        } else if !self.stem_arabic && letters_beyond_ascii(normalized) {
+        } else if letters_beyond_ascii(normalized) {
             high_letter_words(normalized, |word| self.emit_word(word, &mut emit));
         } else if is_simple_text(normalized) {
             simple_words(normalized, |word| self.emit_word(word, &mut emit));
