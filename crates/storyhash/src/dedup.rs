@@ -7,7 +7,7 @@
 //!    its record is, its publication time, its LSH band keys (4 bytes per band) and the
 //!    low byte of each signature value (k bytes) and a fingerprint of its shingle
 //!    hashes: 4·b + k + 80 bytes plus the id, and 9 to 18 bytes of the table that
-//!    refuses repeated ids (it holds document numbers, not ids): about 390 + id bytes
+//!    refuses repeated ids (it holds document numbers and id hashes, not ids): about 390 + id bytes
 //!    with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
 //!    Within [`DedupOptions::set_memory`], the first documents' shingle hashes are held
 //!    too (4 bytes per shingle), so that pass 2 need not read them again.
@@ -423,15 +423,12 @@ fn table_hash(hash: u32) -> u64 {
 /// with the `dup` preset, beyond which the tables grow as they fill.
 const MAX_RESERVED_DOCUMENTS: usize = 4_000_000;
 
-/// About how many records `files` hold, from the first batch's bytes per record; None
-/// when a file is compressed (its size says little of its records) or unreadable.
-fn expected_records(files: &[InputFile], first_batch: &Batch) -> Option<usize> {
+/// About how many records `files`, of `total_bytes` in all, hold, from the first batch's
+/// bytes per record; None when a file is compressed (its size says little of its
+/// records).
+fn expected_records(files: &[InputFile], total_bytes: u64, first_batch: &Batch) -> Option<usize> {
     if first_batch.records.is_empty() || !files.iter().all(InputFile::random_access) {
         return None;
-    }
-    let mut total_bytes = 0u64;
-    for file in files {
-        total_bytes += std::fs::metadata(&file.path).ok()?.len();
     }
     let bytes_per_record = first_batch.byte_len().max(1) as f64 / first_batch.records.len() as f64;
     // 5% over the estimate: records a little shorter than the first batch's still fit.
@@ -460,14 +457,21 @@ pub fn dedup(
         ));
     }
     // A named pipe (or a device) gives its bytes once: the second pass would wait for
-    // a writer or read something else.
+    // a writer or read something else. The sizes, when every file has one, help size
+    // pass 1's tables ([`expected_records`]).
+    let mut input_bytes = Some(0u64);
     for file in &files {
-        if std::fs::metadata(&file.path).is_ok_and(|meta| !meta.is_file()) {
-            return Err(Error::InvalidParams(format!(
-                "{}: dedup reads its input several times, and this is not a regular file \
-                 (a pipe or a device); copy it to a file first",
-                crate::error::shown(&file.label)
-            )));
+        match std::fs::metadata(&file.path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(Error::InvalidParams(format!(
+                    "{}: dedup reads its input several times, and this is not a regular \
+                     file (a pipe or a device); copy it to a file first",
+                    crate::error::shown(&file.label)
+                )));
+            }
+            Ok(meta) => input_bytes = input_bytes.map(|total| total + meta.len()),
+            // Left for the read to report.
+            Err(_) => input_bytes = None,
         }
     }
     // The list may have been built file by file (the CLI resolves each argument alone).
@@ -514,7 +518,8 @@ pub fn dedup(
     let id_seed = collected.ids.seed;
     for_each_batch(reader, &mut buffers, |batch| {
         if summary.records == 0 {
-            if let Some(documents) = expected_records(&files, batch) {
+            let expected = input_bytes.and_then(|total| expected_records(&files, total, batch));
+            if let Some(documents) = expected {
                 collected.reserve(documents, k);
             }
         }
@@ -1163,11 +1168,8 @@ mod tests {
 
     #[test]
     fn record_count_is_estimated_from_the_first_batch_of_uncompressed_files() {
-        let dir = std::env::temp_dir().join(format!("storyhash-estimate-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        // 1,000 records of 40 bytes and a newline; the first batch saw 10 of them.
-        let plain = dir.join("feed.jsonl");
-        std::fs::write(&plain, vec![b'x'; 41_000]).expect("write");
+        // 41,000 bytes of input: 1,000 records of 40 bytes and a newline; the first batch
+        // saw 10 of them.
         let batch = Batch {
             data: vec![b'x'; 400],
             records: (0..10)
@@ -1180,16 +1182,17 @@ mod tests {
                 })
                 .collect(),
         };
-        let files = |path: &std::path::Path| vec![InputFile::from_path(path).expect("known kind")];
-        let expected = expected_records(&files(&plain), &batch).expect("an estimate");
+        let files =
+            |name: &str| vec![InputFile::from_path(std::path::Path::new(name)).expect("kind")];
+        let expected = expected_records(&files("feed.jsonl"), 41_000, &batch).expect("an estimate");
         assert!((1_000..=1_100).contains(&expected), "{expected}");
         // A compressed file's size says nothing of its records; no batch, no estimate.
-        let compressed = dir.join("feed.jsonl.gz");
-        std::fs::write(&compressed, [0x1f, 0x8b]).expect("write");
-        assert_eq!(expected_records(&files(&compressed), &batch), None);
+        assert_eq!(
+            expected_records(&files("feed.jsonl.gz"), 41_000, &batch),
+            None
+        );
         let empty = Batch::default();
-        assert_eq!(expected_records(&files(&plain), &empty), None);
-        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(expected_records(&files("feed.jsonl"), 41_000, &empty), None);
     }
 
     #[test]

@@ -79,11 +79,8 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
         let trailing_space = bytes[end - 1] == b' ';
         let copied_end = end - usize::from(trailing_space);
         if run_start < copied_end {
-            if *pending_space {
-                out.push(' ');
-            }
+            push_pending_space(pending_space, out);
             out.push_str(&text[run_start..copied_end]);
-            *pending_space = false;
         }
         if trailing_space {
             *pending_space = !out.is_empty();
@@ -103,10 +100,8 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
                 continue;
             }
             (Folded::Space, 1)
-        } else if b < 0xE0 {
-            // A two-byte character (valid UTF-8: `b` is a lead byte of 0xC2–0xDF and a
-            // continuation byte follows).
-            let offset = (usize::from(b & 0x1F) << 6 | usize::from(bytes[i + 1] & 0x3F)) - 0x80;
+        } else if let Some(c) = two_byte_char_at(bytes, i) {
+            let offset = (u32::from(c) - 0x80) as usize;
             if table.folds_to_itself[offset] {
                 i += 2;
                 continue;
@@ -201,21 +196,37 @@ fn push_folded(folded: Folded, pending_space: &mut bool, out: &mut String) {
         Folded::Drop => {}
         Folded::Space => *pending_space = !out.is_empty(),
         Folded::Char(c) => {
-            if *pending_space {
-                out.push(' ');
-                *pending_space = false;
-            }
+            push_pending_space(pending_space, out);
             out.push(c);
         }
         Folded::Two(first, second) => {
-            if *pending_space {
-                out.push(' ');
-                *pending_space = false;
-            }
+            push_pending_space(pending_space, out);
             out.push(first);
             out.push(second);
         }
     }
+}
+
+/// Before a kept character: the space a run of whitespace left, if any.
+#[inline]
+fn push_pending_space(pending_space: &mut bool, out: &mut String) {
+    if std::mem::take(pending_space) {
+        out.push(' ');
+    }
+}
+
+/// The character at byte `i` of UTF-8 `bytes` if it is encoded in two bytes (lead byte
+/// 110xxxxx): Arabic, and every other script below U+0800, which the normalizer's and
+/// the tokenizer's tables cover. Decoding it here is cheaper than slicing the text and
+/// asking `chars()`.
+#[inline]
+pub(crate) fn two_byte_char_at(bytes: &[u8], i: usize) -> Option<char> {
+    let lead = *bytes.get(i)?;
+    if lead & 0xE0 != 0xC0 {
+        return None;
+    }
+    let next = *bytes.get(i + 1)?;
+    char::from_u32((u32::from(lead & 0x1F) << 6) | u32::from(next & 0x3F))
 }
 
 /// Characters below this are encoded in at most two bytes of UTF-8.

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::normalize::two_byte_char_at;
 use crate::stem::stem_arabic;
 use crate::stopwords::{Language, StopwordSet};
 
@@ -343,19 +344,6 @@ fn is_simple_text(text: &str) -> bool {
     true
 }
 
-/// The character at byte `i` of UTF-8 `bytes` if it is encoded in two bytes (lead byte
-/// 110xxxxx): Arabic, and every other script below U+0800. Decoding it here is cheaper
-/// than slicing the text and asking `chars()`.
-#[inline]
-fn two_byte_char_at(bytes: &[u8], i: usize) -> Option<char> {
-    let lead = *bytes.get(i)?;
-    if lead & 0xE0 != 0xC0 {
-        return None;
-    }
-    let next = *bytes.get(i + 1)?;
-    char::from_u32((u32::from(lead & 0x1F) << 6) | u32::from(next & 0x3F))
-}
-
 /// UAX #29 word segmentation restricted to the classes of [`word_class`], emitting the
 /// segments `unicode_words` would (those with a letter or digit). Implements rules WB5–
 /// WB13b: letters and digits join each other and `_`; `:` joins letters, `.` and `'` join
@@ -422,25 +410,25 @@ fn simple_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
 /// `;` that sit between two letters or two digits); words are then the runs of set bits,
 /// found with `trailing_zeros` rather than a branch per byte.
 fn ascii_words<'a>(text: &'a str, emit: impl FnMut(&'a str)) {
-    swar_words::<false>(text, emit);
+    block_words::<false>(text, emit);
 }
 
 /// [`ascii_words`] for text whose every non-ASCII character is a letter
 /// ([`letters_beyond_ascii`]): each byte of such a character counts as a letter byte,
 /// so a multi-byte letter is a run of letter bytes and the rules act on it as on an
-/// ASCII letter. Accented Latin, Cyrillic or Arabic text then segments eight bytes per
+/// ASCII letter. Accented Latin, Cyrillic or Arabic text then segments 64 bytes per
 /// step too.
 fn high_letter_words<'a>(text: &'a str, emit: impl FnMut(&'a str)) {
-    swar_words::<true>(text, emit);
+    block_words::<true>(text, emit);
 }
 
 /// The segmenter behind [`ascii_words`] and [`high_letter_words`]; `HIGH_LETTERS` says
 /// whether bytes at or above 0x80 are letter bytes (else the text is ASCII).
-fn swar_words<'a, const HIGH_LETTERS: bool>(text: &'a str, mut emit: impl FnMut(&'a str)) {
+fn block_words<'a, const HIGH_LETTERS: bool>(text: &'a str, mut emit: impl FnMut(&'a str)) {
     word_spans::<HIGH_LETTERS>(text.as_bytes(), |start, end| emit(&text[start..end]));
 }
 
-/// [`swar_words`] as byte ranges `start..end`: what a caller that hashes words where
+/// [`block_words`] as byte ranges `start..end`: what a caller that hashes words where
 /// they lie needs, without a `&str` slice (and its character boundary checks) per word.
 /// Every boundary lies next to an ASCII byte, so each range is also a `str` boundary.
 fn word_spans<const HIGH_LETTERS: bool>(bytes: &[u8], mut emit: impl FnMut(usize, usize)) {
@@ -504,7 +492,7 @@ fn word_spans<const HIGH_LETTERS: bool>(bytes: &[u8], mut emit: impl FnMut(usize
 /// the eight-bytes-per-`u64` (SWAR) range tests it replaced (0.55 against 0.81 µs per
 /// corpus benchmark document).
 #[inline]
-pub(crate) fn classify_block<const HIGH_LETTERS: bool>(block: &[u8]) -> (u64, u64) {
+fn classify_block<const HIGH_LETTERS: bool>(block: &[u8]) -> (u64, u64) {
     debug_assert!(block.len() <= 64 && (HIGH_LETTERS || block.is_ascii()));
     let mut padded = [0u8; 64];
     let block: &[u8; 64] = match block.try_into() {
