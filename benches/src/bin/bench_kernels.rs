@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut folded = 0;
         for d in &docs {
             let mut sketch = oph.sketch(&mut signature);
-            analyzer.for_each_shingle_hash(&d.text, &mut scratch, |h| sketch.add(h));
+            sketch.add_all(analyzer.shingle_hashes(&d.text, &mut scratch));
             sketch.finish();
             folded ^= u64::from(signature[0]);
         }

@@ -539,23 +539,17 @@ pub fn dedup(
                     .zip(signing.low_bytes.par_chunks_mut(k))
                     .enumerate()
                     .map_init(
-                        || (Scratch::default(), vec![0u32; k], Vec::new(), Vec::new()),
-                        |(scratch, signature, row, held), (i, (keys_out, low_out))| {
+                        || (Scratch::default(), vec![0u32; k], Vec::new()),
+                        |(scratch, signature, row), (i, (keys_out, low_out))| {
                             let meta = &batch.records[i];
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
                             let mut sketch = hasher.sketch(signature);
-                            let (mut shingles, mut sum) = (0u64, 0u64);
-                            held.clear();
-                            analyzer.for_each_shingle_hash(&fields.text, scratch, |h| {
-                                shingles += 1;
-                                sum = sum.wrapping_add(h);
-                                sketch.add(h);
-                                if hold {
-                                    held.push(h as u32);
-                                }
-                            });
+                            let hashes = analyzer.shingle_hashes(&fields.text, scratch);
+                            sketch.add_all(hashes);
                             sketch.finish();
+                            let shingles = hashes.len() as u64;
+                            let sum = hashes.iter().fold(0u64, |s, &h| s.wrapping_add(h));
                             if shingles > 0 {
                                 band_keys_into(signature, lsh, row);
                                 keys_out.copy_from_slice(row);
@@ -581,7 +575,7 @@ pub fn dedup(
                                     fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
                                 },
                                 has_shingles: shingles > 0,
-                                hashes: hold.then(|| Box::from(held.as_slice())),
+                                hashes: hold.then(|| hashes.iter().map(|&h| h as u32).collect()),
                             })
                         },
                     )
@@ -692,7 +686,8 @@ pub fn dedup(
         // its final size, rather than grown and shrunk per document.
         let exact_set = |(scratch, hashes, sort_scratch): &mut SetBuffers, text: &str| {
             hashes.clear();
-            analyzer.for_each_shingle_hash(text, scratch, |h| hashes.push(h as u32));
+            let shingles = analyzer.shingle_hashes(text, scratch);
+            hashes.extend(shingles.iter().map(|&h| h as u32));
             into_hash_set(hashes, sort_scratch);
             HashedSet::new(hashes.clone())
         };

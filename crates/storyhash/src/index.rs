@@ -227,14 +227,11 @@ impl Index {
 
     fn prepare(&self, doc: &Document, scratch: &mut Scratch) -> Prepared {
         let mut signature = vec![0u32; self.params.num_perm];
-        let mut set: Vec<u32> = Vec::new();
         let mut sketch = self.hasher.sketch(&mut signature);
-        self.analyzer
-            .for_each_shingle_hash(&doc.text, scratch, |h| {
-                sketch.add(h);
-                set.push(h as u32);
-            });
+        let hashes = self.analyzer.shingle_hashes(&doc.text, scratch);
+        sketch.add_all(hashes);
         sketch.finish();
+        let mut set: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
         into_hash_set(&mut set, &mut Vec::new());
         let keys = (!set.is_empty()).then(|| {
             let mut keys = Vec::with_capacity(self.lsh.bands);

@@ -41,7 +41,8 @@ use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
 use crate::normalize::normalize_into;
 use crate::shingle::{
-    for_each_shingle, token_hash, token_hash_at, word_shingle_hashes, ShingleSpec, TOKEN_PADDING,
+    for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
+    TOKEN_PADDING,
 };
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
@@ -210,16 +211,22 @@ impl Analyzer {
 
     /// Calls `emit` with every shingle hash of raw `text`, repeats included, reusing the
     /// buffers in `scratch`: no allocation per token or shingle once they have grown.
-    pub fn for_each_shingle_hash(
-        &self,
-        text: &str,
-        scratch: &mut Scratch,
-        mut emit: impl FnMut(u64),
-    ) {
-        let Scratch {
-            normalized,
-            token_hashes,
-        } = scratch;
+    pub fn for_each_shingle_hash(&self, text: &str, scratch: &mut Scratch, emit: impl FnMut(u64)) {
+        self.shingle_hashes(text, scratch)
+            .iter()
+            .copied()
+            .for_each(emit);
+    }
+
+    /// Every shingle hash of raw `text` in text order, repeats included, in a buffer of
+    /// `scratch` (no allocation per token or shingle once its buffers have grown).
+    ///
+    /// A slice rather than a callback lets each consumer run its own tight loop over it
+    /// (signing, copying, summing): one loop doing all of them kept its state in memory
+    /// and re-checked each consumer's settings per shingle.
+    pub fn shingle_hashes<'s>(&self, text: &str, scratch: &'s mut Scratch) -> &'s [u64] {
+        let Scratch { normalized, hashes } = scratch;
+        hashes.clear();
         match self.shingle {
             ShingleSpec::Word(n) => {
                 let ascii = text.is_ascii();
@@ -233,7 +240,6 @@ impl Analyzer {
                 } else {
                     normalize_into(text, normalized);
                 }
-                token_hashes.clear();
                 // Zero padding after the text lets short tokens be hashed in place
                 // (`token_hash_at` reads whole words past a token's end).
                 let text_len = normalized.len();
@@ -242,13 +248,13 @@ impl Analyzer {
                 let base = buffer.as_ptr() as usize;
                 let body = &normalized[..text_len];
                 let as_spans = self.tokenizer.try_for_each_span(body, ascii, |start, end| {
-                    token_hashes.push(token_hash_at(buffer, start, end - start));
+                    hashes.push(token_hash_at(buffer, start, end - start));
                 });
                 if !as_spans {
                     let hash_token = |t: &str| {
                         // Tokens are sub-slices of the text (stems included).
                         let start = (t.as_ptr() as usize).wrapping_sub(base);
-                        token_hashes.push(if start < text_len {
+                        hashes.push(if start < text_len {
                             token_hash_at(buffer, start, t.len())
                         } else {
                             token_hash(t)
@@ -260,33 +266,36 @@ impl Analyzer {
                         self.tokenizer.for_each_token(body, hash_token);
                     }
                 }
-                if token_hashes.is_empty() {
+                if hashes.is_empty() {
                     normalize_into(text, normalized);
                     if !normalized.is_empty() {
-                        emit(whole_text_shingle(normalized));
+                        hashes.push(whole_text_shingle(normalized));
                     }
-                    return;
+                } else {
+                    // The token hashes become the shingle hashes.
+                    word_shingle_hashes_in_place(hashes, n);
                 }
-                word_shingle_hashes(token_hashes, n, &mut |h, _| emit(h));
             }
             ShingleSpec::Char(_) => {
                 normalize_into(text, normalized);
                 let tokens = self.tokenizer.tokens(normalized);
                 if tokens.is_empty() && !normalized.is_empty() {
-                    emit(whole_text_shingle(normalized));
-                    return;
+                    hashes.push(whole_text_shingle(normalized));
+                } else {
+                    for_each_shingle(&tokens, self.shingle, |h, _| hashes.push(h));
                 }
-                for_each_shingle(&tokens, self.shingle, |h, _| emit(h));
             }
         }
+        hashes
     }
 }
 
-/// Reusable buffers for [`Analyzer::for_each_shingle_hash`].
+/// Reusable buffers for [`Analyzer::shingle_hashes`].
 #[derive(Debug, Default)]
 pub struct Scratch {
     normalized: String,
-    token_hashes: Vec<u64>,
+    /// Token hashes, then the shingle hashes rolled over them.
+    hashes: Vec<u64>,
 }
 
 /// The single shingle of a text without words (seeded apart from n-gram hashes).

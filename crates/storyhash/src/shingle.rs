@@ -234,30 +234,89 @@ pub fn word_shingle_hashes(
     n: usize,
     emit: &mut impl FnMut(u64, ShingleSpan),
 ) {
-    if token_hashes.is_empty() {
-        return;
-    }
     if n == 1 {
         for (i, &h) in token_hashes.iter().enumerate() {
             emit(h, i..i + 1);
         }
         return;
     }
-    let width = n.min(token_hashes.len());
-    let salt = (width as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    let mut window = 0u64;
-    for &t in &token_hashes[..width] {
-        window = window.wrapping_mul(SHINGLE_BASE).wrapping_add(t);
-    }
-    emit(fmix64(window ^ salt), 0..width);
-    // B^width: what the token leaving the window weighs after the next multiplication.
-    let leaving_weight = (0..width).fold(1u64, |p, _| p.wrapping_mul(SHINGLE_BASE));
+    let Some((mut roller, first)) = WindowRoller::start(token_hashes, n) else {
+        return;
+    };
+    let width = roller.width;
+    emit(first, 0..width);
     for start in 1..=token_hashes.len() - width {
-        window = window
+        let h = roller.step(token_hashes[start - 1], token_hashes[start + width - 1]);
+        emit(h, start..start + width);
+    }
+}
+
+/// [`word_shingle_hashes`] written over the token hashes they come from: `hashes` ends
+/// holding the shingle hashes in order. Each window's hash is stored one step late,
+/// once the token it overwrites has left the window, so no second buffer is needed
+/// (a 64 MiB document has some ten million shingles).
+pub fn word_shingle_hashes_in_place(hashes: &mut Vec<u64>, n: usize) {
+    if n == 1 {
+        return;
+    }
+    let Some((mut roller, first)) = WindowRoller::start(hashes, n) else {
+        return;
+    };
+    let windows = hashes.len() - roller.width + 1;
+    let mut pending = first;
+    for start in 1..windows {
+        let h = roller.step(hashes[start - 1], hashes[start + roller.width - 1]);
+        hashes[start - 1] = pending;
+        pending = h;
+    }
+    hashes[windows - 1] = pending;
+    hashes.truncate(windows);
+}
+
+/// The rolling polynomial of [`word_shingle_hashes`] over windows of `width` tokens.
+struct WindowRoller {
+    width: usize,
+    window: u64,
+    salt: u64,
+    /// B^width: what the token leaving the window weighs after the next multiplication.
+    leaving_weight: u64,
+}
+
+impl WindowRoller {
+    /// The roller at the first window of `token_hashes` (`n` tokens, or all of them if
+    /// fewer), and that window's hash; `None` without tokens.
+    fn start(token_hashes: &[u64], n: usize) -> Option<(WindowRoller, u64)> {
+        if token_hashes.is_empty() {
+            return None;
+        }
+        let width = n.min(token_hashes.len());
+        let window = token_hashes[..width]
+            .iter()
+            .fold(0u64, |w, &t| w.wrapping_mul(SHINGLE_BASE).wrapping_add(t));
+        let roller = WindowRoller {
+            width,
+            window,
+            salt: (width as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+            leaving_weight: (0..width).fold(1u64, |p, _| p.wrapping_mul(SHINGLE_BASE)),
+        };
+        let first = roller.hash();
+        Some((roller, first))
+    }
+
+    /// Slides the window one token on: `leaving` drops out, `entering` comes in.
+    #[inline(always)]
+    fn step(&mut self, leaving: u64, entering: u64) -> u64 {
+        self.window = self
+            .window
             .wrapping_mul(SHINGLE_BASE)
-            .wrapping_sub(token_hashes[start - 1].wrapping_mul(leaving_weight))
-            .wrapping_add(token_hashes[start + width - 1]);
-        emit(fmix64(window ^ salt), start..start + width);
+            .wrapping_sub(leaving.wrapping_mul(self.leaving_weight))
+            .wrapping_add(entering);
+        self.hash()
+    }
+
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        fmix64(self.window ^ self.salt)
     }
 }
 
@@ -424,6 +483,20 @@ mod tests {
                 let mut alone = Vec::new();
                 word_shingle_hashes(&tokens[span], n, &mut |h, _| alone.push(h));
                 assert_eq!(alone, [h]);
+            }
+        }
+    }
+
+    #[test]
+    fn shingles_in_place_equal_shingles_emitted() {
+        for len in [0usize, 1, 2, 4, 5, 6, 40] {
+            let tokens: Vec<u64> = (0..len as u64).map(|i| fmix64(i * 13 + 5)).collect();
+            for n in [1, 2, 3, 5, 16] {
+                let mut emitted = Vec::new();
+                word_shingle_hashes(&tokens, n, &mut |h, _| emitted.push(h));
+                let mut in_place = tokens.clone();
+                word_shingle_hashes_in_place(&mut in_place, n);
+                assert_eq!(in_place, emitted, "{len} tokens, n = {n}");
             }
         }
     }
