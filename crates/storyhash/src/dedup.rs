@@ -872,15 +872,22 @@ pub fn dedup(
         let mut records_done = 0u64;
         for_each_batch(reader, &mut buffers, |batch| {
             let end_record = records_done + batch.records.len() as u64;
+            let mut runs = KeptRuns::new(&batch.data);
             while next_doc < docs.len() && docs[next_doc].record < end_record {
                 if kept_of[next_doc] as usize == next_doc {
                     let i = (docs[next_doc].record - records_done) as usize;
                     let meta = &batch.records[i];
                     let file = &files[meta.file];
-                    write_record(&mut **out, file, meta, batch, i, &options.read)?;
+                    if file.kind == FileKind::Jsonl {
+                        runs.push(meta.range.clone());
+                    } else {
+                        runs.write(&mut **out).map_err(|e| Error::io("<kept>", e))?;
+                        write_text_record(&mut **out, file, meta, batch, i, &options.read)?;
+                    }
                 }
                 next_doc += 1;
             }
+            runs.write(&mut **out).map_err(|e| Error::io("<kept>", e))?;
             records_done = end_record;
             on_progress(Pass::Write, records_done);
             Ok(())
@@ -1086,7 +1093,55 @@ fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-fn write_record(
+/// Kept JSONL lines of one batch, written as they were read: each record's bytes and
+/// a newline. Records that lie one newline apart in the batch join one run, and the
+/// runs go to the output in one vectored write per batch, which bypasses the output's
+/// buffer (it copied the whole kept corpus once more).
+struct KeptRuns<'a> {
+    data: &'a [u8],
+    runs: Vec<std::ops::Range<usize>>,
+}
+
+impl<'a> KeptRuns<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        KeptRuns {
+            data,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds the record at `range` of the batch's bytes.
+    fn push(&mut self, range: std::ops::Range<usize>) {
+        match self.runs.last_mut() {
+            Some(run) if run.end + 1 == range.start && self.data[run.end] == b'\n' => {
+                run.end = range.end;
+            }
+            _ => self.runs.push(range),
+        }
+    }
+
+    /// Writes the runs so far, each followed by a newline, and forgets them.
+    fn write(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut slices: Vec<std::io::IoSlice> = Vec::with_capacity(2 * self.runs.len());
+        for run in self.runs.drain(..) {
+            slices.push(std::io::IoSlice::new(&self.data[run]));
+            slices.push(std::io::IoSlice::new(b"\n"));
+        }
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match out.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => std::io::IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a kept record of a text file as the JSON line `{"id", "text"}`.
+fn write_text_record(
     out: &mut dyn Write,
     file: &InputFile,
     meta: &crate::input::RecordMeta,
@@ -1094,18 +1149,9 @@ fn write_record(
     i: usize,
     read: &ReadOptions,
 ) -> Result<()> {
-    let io = |e| Error::io("<kept>", e);
-    match file.kind {
-        FileKind::Jsonl => {
-            out.write_all(batch.bytes(i)).map_err(io)?;
-            out.write_all(b"\n").map_err(io)
-        }
-        FileKind::Text => {
-            let doc = parse_record(file, meta, batch.bytes(i), read).map_err(Error::from)?;
-            let line = serde_json::json!({ "id": doc.id, "text": doc.text });
-            writeln!(out, "{line}").map_err(io)
-        }
-    }
+    let doc = parse_record(file, meta, batch.bytes(i), read).map_err(Error::from)?;
+    let line = serde_json::json!({ "id": doc.id, "text": doc.text });
+    writeln!(out, "{line}").map_err(|e| Error::io("<kept>", e))
 }
 
 #[cfg(test)]
@@ -1249,5 +1295,59 @@ mod tests {
                 .starts_with("feed.jsonl:7: the input changed while it was being read"),
             "{err}"
         );
+    }
+
+    /// Takes at most `limit` bytes per call, and from the first slice only (the default
+    /// `write_vectored`), as a pipe or a writer without vectored writes may.
+    struct Trickle {
+        written: Vec<u8>,
+        limit: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.limit);
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn kept_runs_write_each_record_and_a_newline_whatever_lies_between() {
+        // Records a..e as the reader leaves them: CRLF endings trimmed from the ranges,
+        // a record (c) the run must skip, a line whose newline is missing (d, the end of
+        // one file) before the next file's first line.
+        let data = b"{\"a\":1}\n{\"b\":2}\r\n{\"c\":3}\n{\"d\":4}{\"e\":5}\n";
+        let ranges = [0..7, 8..15, 17..24, 25..32, 32..39];
+        let kept = [0, 1, 3, 4];
+        let mut expected = Vec::new();
+        for &i in &kept {
+            expected.extend_from_slice(&data[ranges[i].clone()]);
+            expected.push(b'\n');
+        }
+        for limit in [1, 3, 1 << 20] {
+            let mut runs = KeptRuns::new(data);
+            for &i in &kept {
+                runs.push(ranges[i].clone());
+            }
+            let mut out = Trickle {
+                written: Vec::new(),
+                limit,
+            };
+            runs.write(&mut out).expect("write");
+            assert_eq!(out.written, expected, "limit {limit}");
+            // The runs are forgotten once written.
+            runs.write(&mut out).expect("write");
+            assert_eq!(out.written, expected, "limit {limit}");
+        }
+        let mut runs = KeptRuns::new(data);
+        runs.push(0..7);
+        runs.push(8..15);
+        assert_eq!(runs.runs.len(), 1, "adjacent lines join one run");
+        assert_eq!(runs.runs[0], 0..15);
     }
 }
