@@ -143,7 +143,7 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
 pub fn token_hash(token: &str) -> u64 {
     let bytes = token.as_bytes();
     if bytes.len() > SHORT_TOKEN {
-        return xxh3_64_with_seed(bytes, TOKEN_SEED);
+        return long_token_hash(bytes);
     }
     // Overlapping fixed-size loads, as xxh3 reads short inputs: no copy into a padded
     // buffer (a call to memcpy) and no loop over the bytes.
@@ -164,6 +164,14 @@ pub fn token_hash(token: &str) -> u64 {
         (lo, 0)
     };
     short_token_hash(lo, hi, len)
+}
+
+/// The hash of a token longer than [`SHORT_TOKEN`] bytes. Out of line: inlined, xxh3's
+/// code for long inputs made the per-token closure of the analyzer too large to be
+/// inlined into the segmenter's loop, which then paid a call per token.
+#[inline(never)]
+fn long_token_hash(bytes: &[u8]) -> u64 {
+    xxh3_64_with_seed(bytes, TOKEN_SEED)
 }
 
 /// The first 8 bytes of `bytes` (at least 8), little-endian.
@@ -195,7 +203,7 @@ pub(crate) const TOKEN_PADDING: usize = SHORT_TOKEN;
 #[inline(always)]
 pub(crate) fn token_hash_at(buffer: &[u8], start: usize, len: usize) -> u64 {
     if len > SHORT_TOKEN {
-        return xxh3_64_with_seed(&buffer[start..start + len], TOKEN_SEED);
+        return long_token_hash(&buffer[start..start + len]);
     }
     let low_bytes = |count: usize| ((1u128 << (8 * count)) - 1) as u64;
     let lo = load_u64(&buffer[start..]) & low_bytes(len.min(8));
