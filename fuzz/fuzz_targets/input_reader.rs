@@ -1,5 +1,6 @@
 //! Any bytes, read as a JSONL file and as a text document: the readers must never panic,
-//! and every non-blank line must become a document or a warning naming its line.
+//! and every non-blank line must become a document or a warning naming its line. A
+//! single line read as a JSONL record must give the text serde_json reads in it.
 #![no_main]
 
 use std::path::Path;
@@ -32,4 +33,17 @@ fuzz_target!(|data: &[u8]| {
         problem: None,
     };
     let _ = parse_record(&file, &meta, batch.bytes_of(&meta), &ReadOptions::default());
+    if !data.contains(&b'\n') {
+        let jsonl = InputFile::from_path(Path::new("fuzz.jsonl")).expect("a .jsonl name");
+        let ours = parse_record(&jsonl, &meta, data, &ReadOptions::default()).map(|d| d.text);
+        let theirs = serde_json::from_slice::<serde_json::Value>(data)
+            .ok()
+            .and_then(|record| Some(record.get("text")?.as_str()?.to_owned()));
+        match (ours, theirs) {
+            (Ok(ours), theirs) => assert_eq!(Some(ours), theirs),
+            // Blank text is refused by storyhash, not by serde_json.
+            (Err(_), Some(text)) => assert!(text.trim().is_empty(), "refused {text:?}"),
+            (Err(_), None) => {}
+        }
+    }
 });

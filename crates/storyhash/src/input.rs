@@ -1128,7 +1128,15 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
                 }
             };
             // A repeated key keeps its last value, as serde_json's own maps do.
-            *slot = Some(map.next_value_seed(ValueSeed)?);
+            *slot = Some(if key == self.text_field {
+                // The text as its raw JSON, unescaped here: serde_json would unescape
+                // an article into a buffer grown from empty for every record (a dozen
+                // reallocations), then copy it out once more.
+                let raw: &'de serde_json::value::RawValue = map.next_value()?;
+                raw_json_value(raw.get()).map_err(de::Error::custom)?
+            } else {
+                map.next_value_seed(ValueSeed)?
+            });
         }
         Ok(Record::Object(fields))
     }
@@ -1155,6 +1163,80 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
     fn visit_unit<E>(self) -> Result<Record<'de>, E> {
         Ok(Record::Other("null"))
     }
+}
+
+/// The value of the raw JSON `raw` (already validated by serde_json: a string's
+/// escapes are well formed and it holds no control character).
+fn raw_json_value(raw: &str) -> std::result::Result<JsonValue<'_>, String> {
+    match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(inner) => unescape_json(inner).map(JsonValue::String),
+        None => {
+            let mut de = serde_json::Deserializer::from_str(raw);
+            ValueSeed.deserialize(&mut de).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The string whose JSON text between the quotes is `inner`, borrowed when it has no
+/// escape. Unpaired UTF-16 surrogates are refused, as serde_json refuses them when it
+/// deserializes a string.
+fn unescape_json(inner: &str) -> std::result::Result<Cow<'_, str>, String> {
+    let Some(first) = memchr::memchr(b'\\', inner.as_bytes()) else {
+        return Ok(Cow::Borrowed(inner));
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    let mut next = Some(first);
+    while let Some(at) = next {
+        out.push_str(&rest[..at]);
+        let escape = &rest.as_bytes()[at + 1..];
+        let (decoded, used) = match escape.first() {
+            Some(b'"') => ('"', 1),
+            Some(b'\\') => ('\\', 1),
+            Some(b'/') => ('/', 1),
+            Some(b'b') => ('\u{8}', 1),
+            Some(b'f') => ('\u{c}', 1),
+            Some(b'n') => ('\n', 1),
+            Some(b'r') => ('\r', 1),
+            Some(b't') => ('\t', 1),
+            Some(b'u') => unicode_escape(&escape[1..])?,
+            _ => return Err("invalid escape".to_owned()),
+        };
+        out.push(decoded);
+        rest = &rest[at + 1 + used..];
+        next = memchr::memchr(b'\\', rest.as_bytes());
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+/// The character of a `\u` escape whose hex digits start `after_u`, and how many bytes
+/// after the backslash it used (5, or 11 for a surrogate pair).
+fn unicode_escape(after_u: &[u8]) -> std::result::Result<(char, usize), String> {
+    let hex = |digits: &[u8]| -> Option<u32> {
+        digits.get(..4)?.iter().try_fold(0u32, |unit, &d| {
+            Some(unit << 4 | char::from(d).to_digit(16)?)
+        })
+    };
+    let unit = hex(after_u).ok_or("invalid \\u escape")?;
+    let code = match unit {
+        0xD800..=0xDBFF => {
+            let low = after_u
+                .get(4..6)
+                .filter(|pair| *pair == b"\\u")
+                .and_then(|_| hex(&after_u[6..]))
+                .filter(|low| (0xDC00..=0xDFFF).contains(low))
+                .ok_or("lone leading surrogate in hex escape")?;
+            return char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                .map(|c| (c, 11))
+                .ok_or_else(|| "invalid surrogate pair".to_owned());
+        }
+        0xDC00..=0xDFFF => return Err("lone trailing surrogate in hex escape".to_owned()),
+        unit => unit,
+    };
+    char::from_u32(code)
+        .map(|c| (c, 5))
+        .ok_or_else(|| "invalid \\u escape".to_owned())
 }
 
 struct ValueSeed;
@@ -1559,5 +1641,72 @@ mod tests {
         assert_eq!(out.documents.len(), 1);
         assert_eq!(out.documents[0].id, "small");
         assert_eq!(out.warnings[0].problem.kind(), "too_large");
+    }
+
+    /// A JSON string body from pieces: plain text (quotes and backslashes left out),
+    /// the short escapes, and `\u` escapes of any UTF-16 unit, surrogates included,
+    /// paired or not.
+    fn json_string_body() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            "[^\"\\\\\\x00-\\x1f]{0,6}",
+            prop::sample::select(vec![
+                "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t"
+            ])
+            .prop_map(str::to_owned),
+            any::<u16>().prop_map(|unit| format!("\\u{unit:04x}")),
+            (0xD800u16..0xDC00, 0xDC00u16..0xE000)
+                .prop_map(|(high, low)| format!("\\u{high:04X}\\u{low:04x}")),
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        /// The text field, unescaped by `unescape_json`, is what serde_json makes of the
+        /// same JSON string, refusals included.
+        #[test]
+        fn text_is_unescaped_as_serde_json_unescapes_it(body in json_string_body()) {
+            let quoted = format!("\"{body}\"");
+            let expected = serde_json::from_str::<String>(&quoted).ok();
+            let got = unescape_json(&body).ok().map(Cow::into_owned);
+            proptest::prop_assert_eq!(&got, &expected);
+            let line = format!("{{\"id\":\"a\",\"text\":{quoted}}}");
+            let file = InputFile::from_path(Path::new("feed.jsonl")).expect("jsonl");
+            let options = ReadOptions::default();
+            let fields = parse_json_line(line.as_bytes(), &file, 1, &options);
+            match (&expected, fields) {
+                (Some(text), Ok(fields)) => proptest::prop_assert_eq!(&*fields.text, text.as_str()),
+                (Some(text), Err(e)) => {
+                    // Blank text is refused as an empty document, not as bad JSON.
+                    proptest::prop_assert!(text.trim().is_empty(), "{e:?}");
+                    proptest::prop_assert!(matches!(e, InputProblem::EmptyDocument), "{e:?}");
+                }
+                (None, Ok(fields)) => proptest::prop_assert!(false, "accepted {:?}", fields.text),
+                (None, Err(e)) => proptest::prop_assert!(matches!(e, InputProblem::MalformedJson(_)), "{e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_a_string_is_refused_by_its_type() {
+        let file = InputFile::from_path(Path::new("feed.jsonl")).expect("jsonl");
+        let options = ReadOptions::default();
+        for (text, found) in [
+            ("3.5", "a number"),
+            ("[1]", "an array"),
+            ("{}", "an object"),
+        ] {
+            let line = format!("{{\"text\":{text}}}");
+            let problem = parse_json_line(line.as_bytes(), &file, 1, &options).err();
+            assert!(
+                matches!(problem, Some(InputProblem::WrongType { found: f, .. }) if f == found),
+                "{text}: {problem:?}"
+            );
+        }
+        let problem = parse_json_line(b"{\"text\":null}", &file, 1, &options).err();
+        assert!(
+            matches!(problem, Some(InputProblem::MissingField(_))),
+            "{problem:?}"
+        );
     }
 }
