@@ -27,6 +27,18 @@ pub fn normalize(text: &str) -> String {
 
 /// Normalizes `text`, replacing the contents of `out` (reusing its allocation).
 pub fn normalize_into(text: &str, out: &mut String) {
+    normalize_into_within(text, out, &TwoByteSet::EMPTY);
+}
+
+/// [`normalize_into`], also telling whether every character of the result beyond ASCII
+/// is a two-byte character of `set`: `Some(answer)` from the ASCII and plain paths,
+/// which look at every character anyway (a second walk over an Arabic article to ask
+/// the same cost as much as normalizing it), None from the general path.
+pub(crate) fn normalize_into_within(
+    text: &str,
+    out: &mut String,
+    set: &TwoByteSet,
+) -> Option<bool> {
     out.clear();
     if text.is_ascii() {
         // ASCII is already NFKC and folds by lowercasing; this path is most English news.
@@ -43,10 +55,50 @@ pub fn normalize_into(text: &str, out: &mut String) {
             out.push_str(run);
         }
         out.make_ascii_lowercase();
-        return;
+        return Some(true);
     }
-    if !fold_plain(text, out) {
+    let within = fold_plain(text, out, set);
+    if within.is_none() {
         normalize_general(text, out);
+    }
+    within
+}
+
+/// A set of two-byte characters (U+0080–U+07FF), one bit each.
+#[derive(Debug, Clone)]
+pub(crate) struct TwoByteSet {
+    bits: [u64; TWO_BYTE_CHARS.div_ceil(64)],
+}
+
+impl TwoByteSet {
+    /// The empty set.
+    pub(crate) const EMPTY: TwoByteSet = TwoByteSet {
+        bits: [0; TWO_BYTE_CHARS.div_ceil(64)],
+    };
+
+    /// The two-byte characters for which `member` is true.
+    pub(crate) fn from_fn(member: impl Fn(char) -> bool) -> TwoByteSet {
+        let mut set = TwoByteSet::EMPTY;
+        for offset in 0..TWO_BYTE_CHARS {
+            if char::from_u32(0x80 + offset as u32).is_some_and(&member) {
+                set.bits[offset / 64] |= 1 << (offset % 64);
+            }
+        }
+        set
+    }
+
+    /// Whether the character U+0080 + `offset` is in the set.
+    #[inline]
+    fn contains_offset(&self, offset: usize) -> bool {
+        self.bits
+            .get(offset / 64)
+            .is_some_and(|word| word >> (offset % 64) & 1 == 1)
+    }
+
+    /// Whether `c` is ASCII or in the set.
+    #[inline]
+    pub(crate) fn admits(&self, c: char) -> bool {
+        c.is_ascii() || self.contains_offset((u32::from(c) as usize).wrapping_sub(0x80))
     }
 }
 
@@ -64,8 +116,12 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// byte by byte and such runs are copied whole when something else interrupts them:
 /// a character that folds to another, a drop, or whitespace other than one space.
 /// Pushing each Cyrillic or Arabic letter on its own took twice as long.
-fn fold_plain(text: &str, out: &mut String) -> bool {
+///
+/// Returns None for text that is not plain, else whether `set` admits every character
+/// written (see [`normalize_into_within`]).
+fn fold_plain(text: &str, out: &mut String, set: &TwoByteSet) -> Option<bool> {
     let table = two_byte_table();
+    let mut within = true;
     let bytes = text.as_bytes();
     let mut pending_space = false;
     // Start of the run of characters that fold to themselves, not yet copied.
@@ -103,23 +159,27 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
         } else if let Some(c) = two_byte_char_at(bytes, i) {
             let offset = (u32::from(c) - 0x80) as usize;
             if table.folds_to_itself[offset] {
+                within &= set.contains_offset(offset);
                 i += 2;
                 continue;
             }
             match table.entries[offset].plain {
                 Some(folded) => (folded, 2),
-                None => return false,
+                None => return None,
             }
         } else {
-            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-                return false;
-            };
+            let c = text.get(i..).and_then(|rest| rest.chars().next())?;
             if !is_plain(c) {
-                return false;
+                return None;
             }
             (fold_char(c), c.len_utf8())
         };
         flush(run_start, i, &mut pending_space, out);
+        within &= match folded {
+            Folded::Char(c) => set.admits(c),
+            Folded::Two(first, second) => set.admits(first) && set.admits(second),
+            Folded::Space | Folded::Drop => true,
+        };
         push_folded(folded, &mut pending_space, out);
         i += len;
         run_start = i;
@@ -127,7 +187,7 @@ fn fold_plain(text: &str, out: &mut String) -> bool {
     flush(run_start, bytes.len(), &mut pending_space, out);
     // Folded characters are case-folded already; this lowercases the ASCII runs.
     out.make_ascii_lowercase();
-    true
+    Some(within)
 }
 
 /// The full path, for any text: NFKC (when needed), full case folding, `fold_char`, and
@@ -538,6 +598,22 @@ mod tests {
             text in "(( {1,3}|\t|\n|\u{0})?[a-zA-Z.ДдЖжЁёΣσςابتةأـ\u{064B}ßİ\u{00A0}\u{200C}]{1,6}){0,10} ?"
         ) {
             proptest::prop_assert_eq!(normalize(&text), general(&text));
+        }
+
+        /// What the normalizer reports of its output (every character beyond ASCII in
+        /// the set, or not) is what a walk over the output finds, for a set with some
+        /// letters and without others, and the text is the one `normalize` gives.
+        #[test]
+        fn reported_membership_is_that_of_the_output(
+            text in "[ a-zA-Z0-9.,ابتةىأإآـ\u{064B}\u{0660}-\u{0669}،؛؟«»“”ۀéßÉДдЖжΣσςΆ\u{00A0}\u{00AD}²µİ\u{0301}×°©אب\u{4E00}]{0,30}"
+        ) {
+            let set = TwoByteSet::from_fn(|c| c.is_alphabetic() && c != 'ж');
+            let mut out = String::new();
+            let reported = normalize_into_within(&text, &mut out, &set);
+            proptest::prop_assert_eq!(&out, &normalize(&text));
+            if let Some(within) = reported {
+                proptest::prop_assert_eq!(within, out.chars().all(|c| set.admits(c)), "{:?}", out);
+            }
         }
 
         #[test]

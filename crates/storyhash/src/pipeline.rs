@@ -39,13 +39,13 @@ use crate::doc::{parse_published, DocIndex, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
-use crate::normalize::normalize_into;
+use crate::normalize::{normalize_into, normalize_into_within};
 use crate::shingle::{
     for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
     TOKEN_PADDING,
 };
 use crate::stopwords::Language;
-use crate::tokenize::{TokenOptions, Tokenizer};
+use crate::tokenize::{two_byte_letters, BeyondAscii, TokenOptions, Tokenizer};
 use crate::verify::{verify_pairs, ScoredPair};
 
 /// A named parameter set.
@@ -230,16 +230,21 @@ impl Analyzer {
         match self.shingle {
             ShingleSpec::Word(n) => {
                 let ascii = text.is_ascii();
-                if ascii {
+                let beyond_ascii = if ascii {
                     // Words of ASCII text are the same whether or not whitespace was
                     // folded first (every run of spaces and controls is a boundary either
                     // way; property-tested), so lowercasing a copy is enough.
                     normalized.clear();
                     normalized.push_str(text);
                     normalized.make_ascii_lowercase();
+                    BeyondAscii::Nothing
                 } else {
-                    normalize_into(text, normalized);
-                }
+                    match normalize_into_within(text, normalized, two_byte_letters()) {
+                        Some(true) => BeyondAscii::TwoByteLetters,
+                        Some(false) => BeyondAscii::Other,
+                        None => BeyondAscii::Unknown,
+                    }
+                };
                 // Zero padding after the text lets short tokens be hashed in place
                 // (`token_hash_at` reads whole words past a token's end).
                 let text_len = normalized.len();
@@ -247,9 +252,11 @@ impl Analyzer {
                 let buffer = normalized.as_bytes();
                 let base = buffer.as_ptr() as usize;
                 let body = &normalized[..text_len];
-                let as_spans = self.tokenizer.try_for_each_span(body, ascii, |start, end| {
-                    hashes.push(token_hash_at(buffer, start, end - start));
-                });
+                let as_spans =
+                    self.tokenizer
+                        .try_for_each_span(body, beyond_ascii, |start, end| {
+                            hashes.push(token_hash_at(buffer, start, end - start));
+                        });
                 if !as_spans {
                     let hash_token = |t: &str| {
                         // Tokens are sub-slices of the text (stems included).

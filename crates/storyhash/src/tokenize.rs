@@ -8,10 +8,12 @@
 //! Optional token filters: stopword removal (before stemming, as Lucene's ArabicAnalyzer
 //! orders them) and Arabic light stemming. Tokens are sub-slices of the input.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::normalize::two_byte_char_at;
+use crate::normalize::{two_byte_char_at, TwoByteSet};
 use crate::stem::stem_arabic;
 use crate::stopwords::{Language, StopwordSet};
 
@@ -77,22 +79,31 @@ impl Tokenizer {
     /// The byte ranges of the tokens of normalized text where every word is a token as
     /// it stands: a tokenizer without stopwords or stemming, and text the fast segmenter
     /// takes whole (ASCII, or two-byte letters as its only non-ASCII characters, which
-    /// leaves out the unspaced scripts). `ascii` says the caller knows the text is ASCII
-    /// (false also when it does not know: text that normalized to ASCII is checked).
-    /// Returns false, having emitted nothing, for any other text or tokenizer.
+    /// leaves out the unspaced scripts). `beyond_ascii` is what the caller knows of the
+    /// text's other characters. Returns false, having emitted nothing, for any other text
+    /// or tokenizer.
     pub(crate) fn try_for_each_span(
         &self,
         normalized: &str,
-        ascii: bool,
+        beyond_ascii: BeyondAscii,
         emit: impl FnMut(usize, usize),
     ) -> bool {
-        debug_assert!(!ascii || normalized.is_ascii());
+        debug_assert!(beyond_ascii != BeyondAscii::Nothing || normalized.is_ascii());
+        debug_assert!(
+            beyond_ascii != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized)
+        );
         if !self.stopwords.is_empty() {
             return false;
         }
-        if ascii {
+        let letters = match beyond_ascii {
+            BeyondAscii::Nothing => false,
+            BeyondAscii::TwoByteLetters => true,
+            BeyondAscii::Unknown if letters_beyond_ascii(normalized) => true,
+            BeyondAscii::Other | BeyondAscii::Unknown => return false,
+        };
+        if !letters {
             word_spans::<false>(normalized.as_bytes(), emit);
-        } else if !self.stem_arabic && letters_beyond_ascii(normalized) {
+        } else if !self.stem_arabic {
             word_spans::<true>(normalized.as_bytes(), emit);
         } else {
             return false;
@@ -291,6 +302,28 @@ const TWO_BYTE_CLASSES: [Option<WordClass>; 0x780] = {
     }
     classes
 };
+
+/// What a caller of [`Tokenizer::try_for_each_span`] knows of a normalized text's
+/// characters beyond ASCII.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BeyondAscii {
+    /// The text is ASCII.
+    Nothing,
+    /// Every character beyond ASCII is in [`two_byte_letters`].
+    TwoByteLetters,
+    /// Some character beyond ASCII is not.
+    Other,
+    /// Not known: the tokenizer checks.
+    Unknown,
+}
+
+/// The two-byte characters the fast segmenter takes as letters (UAX #29 ALetter), for
+/// the normalizer to report on while it writes the text
+/// ([`crate::normalize::normalize_into_within`]).
+pub(crate) fn two_byte_letters() -> &'static TwoByteSet {
+    static LETTERS: OnceLock<TwoByteSet> = OnceLock::new();
+    LETTERS.get_or_init(|| TwoByteSet::from_fn(|c| two_byte_class(c) == Some(WordClass::Letter)))
+}
 
 /// Whether every non-ASCII character of `text` is a two-byte letter (accented Latin,
 /// Greek, Cyrillic, Arabic...): most normalized text that is not ASCII, since
