@@ -833,11 +833,9 @@ impl State {
         let s = slot as usize;
         self.alive[s] = false;
         self.by_id.remove(&self.ids[s]);
-        // Base entries of a removed slot stay until the next save or merge; lookups skip
-        // slots that are no longer alive.
-        if let Some(keys) = self.keys[s].take() {
-            self.buckets.remove_recent(slot, &keys);
-        }
+        // Band entries of a removed slot stay until the index is saved and opened again;
+        // lookups skip slots that are no longer alive.
+        self.keys[s] = None;
         self.sets[s] = Box::new([]);
         let terms = std::mem::take(&mut self.terms[s]);
         self.tracker.uncount(&terms);
@@ -860,25 +858,96 @@ impl State {
 }
 
 /// LSH buckets: per band, a sorted base array of (key << 32 | slot), searched by binary
-/// search and stored in the index file as is (so opening needs no rebuilding), plus hash
-/// maps of the entries added since, merged into the base once they hold more than an
-/// eighth as many documents. Lookups may return removed slots; callers filter them.
+/// search and stored in the index file as is (so opening needs no rebuilding), plus the
+/// entries added since ([`RecentBand`]), merged into the base once they hold more than
+/// an eighth as many documents. Lookups may return removed slots (their entries stay
+/// until the index is saved and opened again); callers filter them.
 #[derive(Debug, Default)]
 struct BandIndex {
     base: Vec<Vec<u64>>,
-    recent: Vec<HashMap<u32, Vec<u32>>>,
+    recent: Vec<RecentBand>,
     recent_docs: usize,
     base_docs: usize,
 }
 
-/// Below this many recent documents the hash maps are never merged.
+/// One band's entries since the last merge, as chains through one vector: a document
+/// costs one entry and one map update per band, where a map of vectors allocated a
+/// vector for every new key (most keys, most bands: dozens of allocations per insert).
+#[derive(Debug, Default)]
+struct RecentBand {
+    /// Key → index in `entries` of its newest entry.
+    newest: HashMap<u32, u32, BandKeyHasher>,
+    /// (slot, index of the previous entry with the same key or `NO_ENTRY`).
+    entries: Vec<(u32, u32)>,
+}
+
+/// Ends a chain of [`RecentBand`] entries.
+const NO_ENTRY: u32 = u32::MAX;
+
+impl RecentBand {
+    fn insert(&mut self, key: u32, slot: u32) {
+        let at = self.entries.len() as u32;
+        let previous = self.newest.insert(key, at).unwrap_or(NO_ENTRY);
+        self.entries.push((slot, previous));
+    }
+
+    /// The slots with `key`, newest first.
+    fn slots(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.newest.get(&key).copied().unwrap_or(NO_ENTRY);
+        std::iter::from_fn(move || {
+            let &(slot, previous) = self.entries.get(at as usize)?;
+            at = previous;
+            Some(slot)
+        })
+    }
+
+    /// Every entry as `key << 32 | slot`.
+    fn packed(&self) -> impl Iterator<Item = u64> + '_ {
+        self.newest.keys().flat_map(|&key| {
+            self.slots(key)
+                .map(move |slot| u64::from(key) << 32 | u64::from(slot))
+        })
+    }
+}
+
+/// Hashes band keys for [`RecentBand`]'s map by one multiplication: they are already
+/// hashes of signature values, and SipHash cost a tenth of an insert. The product's high
+/// bits (which the map's probing uses first) depend on every bit of the key.
+#[derive(Debug, Default, Clone, Copy)]
+struct BandKeyHasher(u64);
+
+impl std::hash::Hasher for BandKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, key: u32) {
+        self.0 = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for BandKeyHasher {
+    type Hasher = BandKeyHasher;
+
+    fn build_hasher(&self) -> BandKeyHasher {
+        BandKeyHasher(0)
+    }
+}
+
+/// Below this many recent documents the recent entries are never merged.
 const MIN_MERGE: usize = 1 << 16;
 
 impl BandIndex {
     fn new(bands: usize) -> Self {
         BandIndex {
             base: vec![Vec::new(); bands],
-            recent: (0..bands).map(|_| HashMap::new()).collect(),
+            recent: (0..bands).map(|_| RecentBand::default()).collect(),
             recent_docs: 0,
             base_docs: 0,
         }
@@ -890,9 +959,7 @@ impl BandIndex {
     }
 
     fn lookup(&self, band: usize, key: u32, recent_only: bool, out: &mut Vec<u32>) {
-        if let Some(slots) = self.recent[band].get(&key) {
-            out.extend_from_slice(slots);
-        }
+        out.extend(self.recent[band].slots(key));
         if recent_only {
             return;
         }
@@ -908,27 +975,16 @@ impl BandIndex {
     }
 
     fn insert(&mut self, slot: u32, keys: &[u32]) {
-        for (band, &key) in keys.iter().enumerate() {
-            self.recent[band].entry(key).or_default().push(slot);
+        for (recent, &key) in self.recent.iter_mut().zip(keys) {
+            recent.insert(key, slot);
         }
         self.recent_docs += 1;
     }
 
-    /// Merges the recent maps into the base once they have grown enough.
+    /// Merges the recent entries into the base once they have grown enough.
     fn maybe_merge(&mut self) {
         if self.recent_docs > MIN_MERGE.max(self.base_docs / 8) {
             self.merge();
-        }
-    }
-
-    fn remove_recent(&mut self, slot: u32, keys: &[u32]) {
-        for (band, key) in keys.iter().enumerate() {
-            if let Some(list) = self.recent[band].get_mut(key) {
-                list.retain(|&x| x != slot);
-                if list.is_empty() {
-                    self.recent[band].remove(key);
-                }
-            }
         }
     }
 
@@ -939,17 +995,13 @@ impl BandIndex {
             .into_par_iter()
             .zip(recent.into_par_iter())
             .map(|(mut base, recent)| {
-                base.extend(recent.into_iter().flat_map(|(key, slots)| {
-                    slots
-                        .into_iter()
-                        .map(move |s| u64::from(key) << 32 | u64::from(s))
-                }));
+                base.extend(recent.packed());
                 base.sort_unstable();
                 base
             })
             .collect();
         self.base_docs = merged.first().map_or(0, Vec::len);
-        self.recent = (0..merged.len()).map(|_| HashMap::new()).collect();
+        self.recent = (0..merged.len()).map(|_| RecentBand::default()).collect();
         self.base = merged;
         self.recent_docs = 0;
     }
@@ -964,13 +1016,65 @@ impl BandIndex {
         let mut entries: Vec<u64> = self.base[band]
             .iter()
             .filter_map(|&e| renumber(e >> 32, e as u32))
-            .chain(self.recent[band].iter().flat_map(|(&key, slots)| {
-                slots
-                    .iter()
-                    .filter_map(move |&s| renumber(u64::from(key), s))
-            }))
+            .chain(
+                self.recent[band]
+                    .packed()
+                    .filter_map(|e| renumber(e >> 32, e as u32)),
+            )
             .collect();
         entries.sort_unstable();
         entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_entries_chain_every_slot_of_a_key_newest_first() {
+        let mut band = RecentBand::default();
+        for (key, slot) in [(7, 0), (9, 1), (7, 2), (7, 3), (u32::MAX, 4)] {
+            band.insert(key, slot);
+        }
+        assert_eq!(band.slots(7).collect::<Vec<_>>(), [3, 2, 0]);
+        assert_eq!(band.slots(9).collect::<Vec<_>>(), [1]);
+        assert_eq!(band.slots(u32::MAX).collect::<Vec<_>>(), [4]);
+        assert_eq!(band.slots(8).count(), 0);
+        let mut packed: Vec<u64> = band.packed().collect();
+        packed.sort_unstable();
+        let pack = |key: u64, slot: u64| key << 32 | slot;
+        assert_eq!(
+            packed,
+            [
+                pack(7, 0),
+                pack(7, 2),
+                pack(7, 3),
+                pack(9, 1),
+                pack(u64::from(u32::MAX), 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn lookups_find_entries_before_and_after_a_merge() {
+        let mut index = BandIndex::new(2);
+        index.insert(0, &[5, 6]);
+        index.insert(1, &[5, 8]);
+        let found = |index: &BandIndex, band: usize, key: u32| {
+            let mut out = Vec::new();
+            index.lookup(band, key, false, &mut out);
+            out.sort_unstable();
+            out
+        };
+        assert_eq!(found(&index, 0, 5), [0, 1]);
+        assert_eq!(found(&index, 1, 8), [1]);
+        index.merge();
+        index.insert(2, &[5, 6]);
+        assert_eq!(found(&index, 0, 5), [0, 1, 2]);
+        assert_eq!(found(&index, 1, 6), [0, 2]);
+        let mut recent = Vec::new();
+        index.lookup(0, 5, true, &mut recent);
+        assert_eq!(recent, [2], "only the entries since the merge");
     }
 }

@@ -139,6 +139,36 @@ fn removal_and_time_window_eviction() {
 }
 
 #[test]
+fn a_removed_document_is_never_matched_and_its_id_can_return() {
+    let text = "the council approved the new budget for schools and roads on thursday evening";
+    let copies: Vec<Document> = (0..3)
+        .map(|i| Document::new(format!("c{i}"), format!("{text} {}", "y".repeat(i))))
+        .collect();
+    let dir = scratch("removed");
+    let path = dir.join("index.shix");
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &copies {
+        index.insert(d).expect("insert");
+    }
+    index.remove("c1").expect("remove");
+    let ids = |index: &Index| -> Vec<String> {
+        let mut ids: Vec<String> = index.query(&copies[1]).into_iter().map(|m| m.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&index), ["c0", "c2"], "the removed copy is not matched");
+    index.save(&path).expect("save");
+    assert_eq!(ids(&Index::open(&path).expect("open")), ["c0", "c2"]);
+    // Back under its id, in a new slot: matched again, and matching the others.
+    let decision = index.insert(&copies[1]).expect("insert again");
+    let mut matched: Vec<String> = decision.matches.into_iter().map(|m| m.id).collect();
+    matched.sort();
+    assert_eq!(matched, ["c0", "c2"]);
+    assert_eq!(ids(&index), ["c0", "c1", "c2"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn an_interrupted_save_leaves_the_previous_index_readable() {
     let dir = scratch("interrupted");
     let path = dir.join("feed.shix");
