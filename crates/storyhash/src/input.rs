@@ -1708,5 +1708,9 @@ mod tests {
             matches!(problem, Some(InputProblem::MissingField(_))),
             "{problem:?}"
         );
+        // Whitespace around the value is not part of it.
+        let line = b"{ \"text\" :\t \"a\\nb\" \r\n, \"id\": \"x\" }";
+        let fields = parse_json_line(line, &file, 1, &options).expect("parses");
+        assert_eq!(fields.text, "a\nb");
     }
 }

@@ -32,8 +32,8 @@ pub fn normalize_into(text: &str, out: &mut String) {
 
 /// [`normalize_into`], also telling whether every character of the result beyond ASCII
 /// is a two-byte character of `set`: `Some(answer)` from the ASCII and plain paths,
-/// which look at every character anyway (a second walk over an Arabic article to ask
-/// the same cost as much as normalizing it), None from the general path.
+/// which look at every character anyway (asking with a second walk over an Arabic
+/// article cost as much as normalizing it), None from the general path.
 pub(crate) fn normalize_into_within(
     text: &str,
     out: &mut String,

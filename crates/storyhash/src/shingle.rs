@@ -242,7 +242,8 @@ pub fn word_shingle_hashes(
     n: usize,
     emit: &mut impl FnMut(u64, ShingleSpan),
 ) {
-    if n == 1 {
+    // n = 0 never comes from a parsed spec; taken as 1 rather than as empty windows.
+    if n <= 1 {
         for (i, &h) in token_hashes.iter().enumerate() {
             emit(h, i..i + 1);
         }
@@ -264,7 +265,7 @@ pub fn word_shingle_hashes(
 /// once the token it overwrites has left the window, so no second buffer is needed
 /// (a 64 MiB document has some ten million shingles).
 pub fn word_shingle_hashes_in_place(hashes: &mut Vec<u64>, n: usize) {
-    if n == 1 {
+    if n <= 1 {
         return;
     }
     let Some((mut roller, first)) = WindowRoller::start(hashes, n) else {
@@ -499,7 +500,7 @@ mod tests {
     fn shingles_in_place_equal_shingles_emitted() {
         for len in [0usize, 1, 2, 4, 5, 6, 40] {
             let tokens: Vec<u64> = (0..len as u64).map(|i| fmix64(i * 13 + 5)).collect();
-            for n in [1, 2, 3, 5, 16] {
+            for n in [0, 1, 2, 3, 5, 16] {
                 let mut emitted = Vec::new();
                 word_shingle_hashes(&tokens, n, &mut |h, _| emitted.push(h));
                 let mut in_place = tokens.clone();
