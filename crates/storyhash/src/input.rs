@@ -935,15 +935,22 @@ fn parse_json_line<'a>(
     let text = validate_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
+    let text_fault = std::cell::Cell::new(None);
     let picker = FieldPicker {
         id_field: &options.id_field,
         text_field: &options.text_field,
+        line_start: text.as_ptr() as usize,
+        text_fault: &text_fault,
     };
     let mut de = serde_json::Deserializer::from_str(text);
     let record = picker
         .deserialize(&mut de)
         .and_then(|r| de.end().map(|()| r))
-        .map_err(|e| InputProblem::MalformedJson(json_error_message(&e)))?;
+        .map_err(|e| {
+            // A fault in the text's escapes is placed at the escape, not where serde_json
+            // stood when told (past the whole value).
+            InputProblem::MalformedJson(text_fault.take().unwrap_or_else(|| json_error_message(&e)))
+        })?;
     let fields = match record {
         Record::Object(fields) => fields,
         Record::Other(kind) => return Err(InputProblem::NotAnObject(kind)),
@@ -1092,6 +1099,10 @@ impl<'de> JsonValue<'de> {
 struct FieldPicker<'f> {
     id_field: &'f str,
     text_field: &'f str,
+    /// Address of the line's first byte, to place a fault in the text field's escapes.
+    line_start: usize,
+    /// Such a fault, with its column, for the caller's message.
+    text_fault: &'f std::cell::Cell<Option<String>>,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
@@ -1133,7 +1144,13 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
                 // an article into a buffer grown from empty for every record (a dozen
                 // reallocations), then copy it out once more.
                 let raw: &'de serde_json::value::RawValue = map.next_value()?;
-                raw_json_value(raw.get()).map_err(de::Error::custom)?
+                let raw = raw.get();
+                raw_json_value(raw).map_err(|(message, at)| {
+                    let column = (raw.as_ptr() as usize).wrapping_sub(self.line_start) + at + 1;
+                    self.text_fault
+                        .set(Some(format!("{message} (column {column})")));
+                    de::Error::custom(message)
+                })?
             } else {
                 map.next_value_seed(ValueSeed)?
             });
@@ -1166,21 +1183,27 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
 }
 
 /// The value of the raw JSON `raw` (already validated by serde_json: a string's
-/// escapes are well formed and it holds no control character).
-fn raw_json_value(raw: &str) -> std::result::Result<JsonValue<'_>, String> {
+/// escapes are well formed and it holds no control character), or what is wrong with it
+/// and its byte offset in `raw`.
+fn raw_json_value(raw: &str) -> std::result::Result<JsonValue<'_>, (String, usize)> {
     match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Some(inner) => unescape_json(inner).map(JsonValue::String),
+        // The string's text starts after its quote.
+        Some(inner) => unescape_json(inner)
+            .map(JsonValue::String)
+            .map_err(|(message, at)| (message, at + 1)),
         None => {
             let mut de = serde_json::Deserializer::from_str(raw);
-            ValueSeed.deserialize(&mut de).map_err(|e| e.to_string())
+            ValueSeed
+                .deserialize(&mut de)
+                .map_err(|e| (e.to_string(), 0))
         }
     }
 }
 
 /// The string whose JSON text between the quotes is `inner`, borrowed when it has no
 /// escape. Unpaired UTF-16 surrogates are refused, as serde_json refuses them when it
-/// deserializes a string.
-fn unescape_json(inner: &str) -> std::result::Result<Cow<'_, str>, String> {
+/// deserializes a string; the error says why and where the escape starts in `inner`.
+fn unescape_json(inner: &str) -> std::result::Result<Cow<'_, str>, (String, usize)> {
     let Some(first) = memchr::memchr(b'\\', inner.as_bytes()) else {
         return Ok(Cow::Borrowed(inner));
     };
@@ -1190,6 +1213,7 @@ fn unescape_json(inner: &str) -> std::result::Result<Cow<'_, str>, String> {
     while let Some(at) = next {
         out.push_str(&rest[..at]);
         let escape = &rest.as_bytes()[at + 1..];
+        let fault = |message: String| (message, inner.len() - rest.len() + at);
         let (decoded, used) = match escape.first() {
             Some(b'"') => ('"', 1),
             Some(b'\\') => ('\\', 1),
@@ -1199,8 +1223,8 @@ fn unescape_json(inner: &str) -> std::result::Result<Cow<'_, str>, String> {
             Some(b'n') => ('\n', 1),
             Some(b'r') => ('\r', 1),
             Some(b't') => ('\t', 1),
-            Some(b'u') => unicode_escape(&escape[1..])?,
-            _ => return Err("invalid escape".to_owned()),
+            Some(b'u') => unicode_escape(&escape[1..]).map_err(fault)?,
+            _ => return Err(fault("invalid escape".to_owned())),
         };
         out.push(decoded);
         rest = &rest[at + 1 + used..];
@@ -1712,5 +1736,29 @@ mod tests {
         let line = b"{ \"text\" :\t \"a\\nb\" \r\n, \"id\": \"x\" }";
         let fields = parse_json_line(line, &file, 1, &options).expect("parses");
         assert_eq!(fields.text, "a\nb");
+    }
+
+    #[test]
+    fn a_bad_escape_in_the_text_is_placed_at_the_escape() {
+        let file = InputFile::from_path(Path::new("feed.jsonl")).expect("jsonl");
+        let options = ReadOptions::default();
+        // The escape starts at byte 19: column 20.
+        for (line, message) in [
+            (
+                &br#"{"id":"e3","text":"\ud800 alone","x":1}"#[..],
+                "lone leading surrogate",
+            ),
+            (
+                br#"{"id":"e4","text":"\udc00 alone"}"#,
+                "lone trailing surrogate",
+            ),
+        ] {
+            match parse_json_line(line, &file, 1, &options) {
+                Err(InputProblem::MalformedJson(m)) => {
+                    assert!(m.starts_with(message) && m.ends_with("(column 20)"), "{m}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
