@@ -305,19 +305,29 @@ impl Index {
                 .map(|p| shared.matches_from(p, threshold, 0))
                 .collect()
         };
+        let mut within = matches_within_batch(&prepared, self.lsh.bands, threshold);
+        // Batch position -> whether it was stored (a repeated id is refused, and then
+        // never matched by the batch's later documents).
+        let mut stored = vec![false; prepared.len()];
         let decisions = prepared
             .into_iter()
             .zip(earlier)
-            .map(|(p, mut matches)| {
+            .enumerate()
+            .map(|(j, (p, mut matches))| {
                 if state.by_id.contains_key(&p.id) {
                     return Err(Error::DuplicateId(p.id));
                 }
-                if watermark < state.ids.len() as u32 {
-                    matches.extend(state.matches_from(&p, threshold, watermark));
-                }
-                state.insert_with(p, matches)
+                matches.extend(
+                    std::mem::take(&mut within[j])
+                        .into_iter()
+                        .filter(|&(i, _)| stored[i])
+                        .map(|(_, m)| m),
+                );
+                stored[j] = true;
+                state.insert_with(p, matches, false)
             })
             .collect();
+        state.index_keys_from(watermark);
         state.buckets.maybe_merge();
         decisions
     }
@@ -663,7 +673,7 @@ impl Index {
                     signature: signatures[slot * k..(slot + 1) * k].to_vec(),
                     terms,
                 };
-                state.push(stored, links, true, stories[slot]);
+                state.push(stored, links, false, stories[slot]);
             }
             state.buckets.set_base(band_arrays);
             state.rebuild_components();
@@ -697,30 +707,13 @@ impl State {
         let mut found: Vec<(u32, Match)> = candidates
             .into_iter()
             .filter(|&s| self.alive[s as usize])
-            .filter(|&s| {
-                if !(prefilter.covers(p.set.len()) && prefilter.covers(self.sets[s as usize].len()))
-                {
-                    return true;
-                }
-                let stored = &self.signatures[s as usize * k..(s as usize + 1) * k];
-                prefilter.keeps(estimate_jaccard(&p.signature, stored))
-            })
             .filter_map(|s| {
-                let stored = &self.sets[s as usize];
-                let j = jaccard(&p.set, stored);
-                (j >= threshold).then(|| {
-                    let shared = intersection_size(&p.set, stored) as f64;
-                    (
-                        s,
-                        Match {
-                            id: self.ids[s as usize].clone(),
-                            jaccard: j,
-                            containment_of_query: shared / p.set.len().max(1) as f64,
-                            containment_of_stored: shared / stored.len().max(1) as f64,
-                            cluster: String::new(),
-                        },
-                    )
-                })
+                let stored = Stored {
+                    id: &self.ids[s as usize],
+                    set: &self.sets[s as usize],
+                    signature: &self.signatures[s as usize * k..(s as usize + 1) * k],
+                };
+                verify_match(p, stored, &prefilter, threshold).map(|m| (s, m))
             })
             .collect();
         for (s, m) in &mut found {
@@ -730,18 +723,36 @@ impl State {
         found.into_iter().map(|(_, m)| m).collect()
     }
 
+    /// Indexes the band keys of slots `first_slot..`, band by band in parallel: the
+    /// keys of a batch, once all of its documents are stored.
+    fn index_keys_from(&mut self, first_slot: u32) {
+        let docs: Vec<(u32, &[u32])> = self.keys[first_slot as usize..]
+            .iter()
+            .zip(first_slot..)
+            .filter_map(|(keys, slot)| keys.as_deref().map(|keys| (slot, keys)))
+            .collect();
+        self.buckets.insert_many(&docs);
+    }
+
     fn insert(&mut self, p: Prepared, threshold: f64) -> Result<Decision> {
         if self.by_id.contains_key(&p.id) {
             return Err(Error::DuplicateId(p.id));
         }
         let matches = self.matches(&p, threshold);
-        let decision = self.insert_with(p, matches);
+        let decision = self.insert_with(p, matches, true);
         self.buckets.maybe_merge();
         decision
     }
 
-    /// Stores `p`, linked to `matches` (computed by the caller against this state).
-    fn insert_with(&mut self, p: Prepared, mut matches: Vec<Match>) -> Result<Decision> {
+    /// Stores `p`, linked to `matches` (computed by the caller against this state); its
+    /// band keys are indexed now if `index_keys`, else by the caller
+    /// ([`State::index_keys_from`]).
+    fn insert_with(
+        &mut self,
+        p: Prepared,
+        mut matches: Vec<Match>,
+        index_keys: bool,
+    ) -> Result<Decision> {
         matches.retain(|m| self.by_id.contains_key(&m.id));
         // Cluster names may have changed since the matches were computed.
         for m in &mut matches {
@@ -767,7 +778,7 @@ impl State {
         let (story, story_score) =
             self.tracker
                 .assign(&p.terms, p.published, copied_story, new_slot);
-        let slot = self.push(p, slots.clone(), false, story);
+        let slot = self.push(p, slots.clone(), index_keys, story);
         for &(other, j) in &slots {
             self.links[other as usize].push((slot, j));
             self.join(slot, other);
@@ -783,12 +794,13 @@ impl State {
     }
 
     /// Appends a slot (links given from the new slot's side only). Its band keys go into
-    /// the recent bucket maps unless `keys_in_base` says the loaded base arrays hold them.
-    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, keys_in_base: bool, story: u32) -> u32 {
+    /// the recent entries if `index_keys` (not when the loaded base arrays hold them, or
+    /// when the caller indexes a whole batch's keys at once).
+    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, index_keys: bool, story: u32) -> u32 {
         debug_assert_eq!(p.signature.len(), self.num_perm);
         self.signatures.extend_from_slice(&p.signature);
         let slot = self.ids.len() as u32;
-        if let (Some(keys), false) = (&p.keys, keys_in_base) {
+        if let (Some(keys), true) = (&p.keys, index_keys) {
             self.buckets.insert(slot, keys);
         }
         if let Some(t) = p.published {
@@ -855,6 +867,101 @@ impl State {
             }
         }
     }
+}
+
+/// A stored (or earlier batched) document as the verification sees it.
+#[derive(Clone, Copy)]
+struct Stored<'a> {
+    id: &'a str,
+    set: &'a [u32],
+    signature: &'a [u32],
+}
+
+/// `p`'s match with `stored`, if their exact Jaccard reaches `threshold`; the MinHash
+/// prefilter first dismisses pairs whose signatures say they are far below it. The
+/// cluster name is left for the caller.
+fn verify_match(
+    p: &Prepared,
+    stored: Stored<'_>,
+    prefilter: &Prefilter,
+    threshold: f64,
+) -> Option<Match> {
+    if prefilter.covers(p.set.len())
+        && prefilter.covers(stored.set.len())
+        && !prefilter.keeps(estimate_jaccard(&p.signature, stored.signature))
+    {
+        return None;
+    }
+    let j = jaccard(&p.set, stored.set);
+    (j >= threshold).then(|| {
+        let shared = intersection_size(&p.set, stored.set) as f64;
+        Match {
+            id: stored.id.to_owned(),
+            jaccard: j,
+            containment_of_query: shared / p.set.len().max(1) as f64,
+            containment_of_stored: shared / stored.set.len().max(1) as f64,
+            cluster: String::new(),
+        }
+    })
+}
+
+/// For each document of a batch, its matches among the batch's earlier documents, by
+/// batch position: the candidates the recent band entries would give it once those
+/// documents were stored (every earlier document sharing a band key), verified as
+/// `State::matches_from` verifies, all in parallel. Which of them were stored (a
+/// repeated id is refused) is for the caller to filter.
+fn matches_within_batch(
+    prepared: &[Prepared],
+    bands: usize,
+    threshold: f64,
+) -> Vec<Vec<(usize, Match)>> {
+    // Per band, (key, position) of every document with keys, sorted.
+    let by_band: Vec<Vec<u64>> = (0..bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut entries: Vec<u64> = prepared
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some(u64::from(p.keys.as_ref()?[band]) << 32 | i as u64))
+                .collect();
+            entries.sort_unstable();
+            entries
+        })
+        .collect();
+    prepared
+        .par_iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let Some(keys) = &p.keys else {
+                return Vec::new();
+            };
+            let mut candidates: Vec<usize> = Vec::new();
+            for (entries, &key) in by_band.iter().zip(keys) {
+                let start = entries.partition_point(|&e| e >> 32 < u64::from(key));
+                candidates.extend(
+                    entries[start..]
+                        .iter()
+                        .take_while(|&&e| e >> 32 == u64::from(key) && (e as u32 as usize) < j)
+                        .map(|&e| e as u32 as usize),
+                );
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            let prefilter = Prefilter::new(threshold, p.signature.len());
+            candidates
+                .into_iter()
+                .filter_map(|i| {
+                    let earlier = &prepared[i];
+                    let stored = Stored {
+                        id: &earlier.id,
+                        set: &earlier.set,
+                        signature: &earlier.signature,
+                    };
+                    verify_match(p, stored, &prefilter, threshold).map(|m| (i, m))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// LSH buckets: per band, a sorted base array of (key << 32 | slot), searched by binary
@@ -1028,6 +1135,22 @@ impl BandIndex {
             recent.insert(key, slot);
         }
         self.recent_docs += 1;
+    }
+
+    /// [`BandIndex::insert`] for many documents, in order, one band per task: each
+    /// band's map is filled in one go, where inserting document by document went through
+    /// every band's map for each (42 maps of tens of thousands of entries, their cache
+    /// lines evicted between a document's visits).
+    fn insert_many(&mut self, docs: &[(u32, &[u32])]) {
+        self.recent
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(band, recent)| {
+                for &(slot, keys) in docs {
+                    recent.insert(keys[band], slot);
+                }
+            });
+        self.recent_docs += docs.len();
     }
 
     /// Merges the recent entries into the base once they have grown enough.

@@ -139,6 +139,56 @@ fn removal_and_time_window_eviction() {
 }
 
 #[test]
+fn a_batch_decides_exactly_as_one_insert_after_another() {
+    let docs = corpus();
+    let (stored, rest) = docs.split_at(docs.len() / 2);
+    let mut batch: Vec<Document> = rest.to_vec();
+    // Copies inside the batch, an id already stored, an id repeated within the batch
+    // (the second is refused, and no later document may match it), text without words.
+    batch.push(Document::new("copy-in-batch", rest[3].text.clone()));
+    batch.push(Document::new(stored[0].id.clone(), rest[5].text.clone()));
+    batch.push(Document::new("repeated", rest[7].text.clone()));
+    batch.push(Document::new("repeated", rest[9].text.clone()));
+    batch.push(Document::new("after-repeated", rest[9].text.clone()));
+    batch.push(Document::new("no-words", "!!! ... ???"));
+    let one_by_one = Index::new(Preset::Dup.params()).expect("new");
+    let batched = Index::new(Preset::Dup.params()).expect("new");
+    for d in stored {
+        one_by_one.insert_or_match(d).expect("insert");
+    }
+    for result in batched.insert_batch(stored) {
+        result.expect("insert");
+    }
+    let singly: Vec<String> = batch
+        .iter()
+        .map(|d| format!("{:?}", one_by_one.insert_or_match(d)))
+        .collect();
+    let together: Vec<String> = batched
+        .insert_batch(&batch)
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert_eq!(together, singly);
+    assert!(singly.iter().any(|d| d.contains("DuplicateId")));
+    assert!(
+        singly
+            .iter()
+            .filter(|d| d.contains("copy-in-batch"))
+            .count()
+            >= 1
+    );
+    let dir = scratch("batch-equals-singles");
+    one_by_one.save(dir.join("a.shix")).expect("save");
+    batched.save(dir.join("b.shix")).expect("save");
+    assert_eq!(
+        std::fs::read(dir.join("a.shix")).expect("read"),
+        std::fs::read(dir.join("b.shix")).expect("read"),
+        "the same index file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_removed_document_is_never_matched_and_its_id_can_return() {
     let text = "the council approved the new budget for schools and roads on thursday evening";
     let copies: Vec<Document> = (0..3)
