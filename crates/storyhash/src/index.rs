@@ -295,14 +295,14 @@ impl Index {
             .collect();
         let threshold = self.params.threshold;
         let mut state = self.write();
-        // Matches against what was stored before the batch, in parallel; then, in order,
-        // against the batch's own earlier documents, and insert.
+        // Matches against what was stored before the batch and among the batch's own
+        // documents, in parallel; then, in order, store.
         let watermark = state.ids.len() as u32;
         let earlier: Vec<Vec<Match>> = {
             let shared: &State = &state;
             prepared
                 .par_iter()
-                .map(|p| shared.matches_from(p, threshold, 0))
+                .map(|p| shared.matches(p, threshold))
                 .collect()
         };
         let mut within = matches_within_batch(&prepared, self.lsh.bands, threshold);
@@ -323,8 +323,9 @@ impl Index {
                         .filter(|&(i, _)| stored[i])
                         .map(|(_, m)| m),
                 );
-                stored[j] = true;
-                state.insert_with(p, matches, false)
+                let decision = state.insert_with(p, matches, false);
+                stored[j] = decision.is_ok();
+                decision
             })
             .collect();
         state.index_keys_from(watermark);
@@ -683,23 +684,15 @@ impl Index {
 }
 
 impl State {
+    /// Stored documents matching `p`, most similar first.
     fn matches(&self, p: &Prepared, threshold: f64) -> Vec<Match> {
-        self.matches_from(p, threshold, 0)
-    }
-
-    /// Matches among slots numbered `min_slot` or more.
-    fn matches_from(&self, p: &Prepared, threshold: f64, min_slot: u32) -> Vec<Match> {
         let Some(keys) = &p.keys else {
             return Vec::new();
         };
         let mut candidates: Vec<u32> = Vec::new();
         for (band, &key) in keys.iter().enumerate() {
-            // Slots from `min_slot` on were added since the last merge (merges wait for
-            // the end of a batch), so only the recent maps can hold them.
-            self.buckets
-                .lookup(band, key, min_slot > 0, &mut candidates);
+            self.buckets.lookup(band, key, &mut candidates);
         }
-        candidates.retain(|&s| s >= min_slot);
         candidates.sort_unstable();
         candidates.dedup();
         let k = self.num_perm;
@@ -908,7 +901,7 @@ fn verify_match(
 /// For each document of a batch, its matches among the batch's earlier documents, by
 /// batch position: the candidates the recent band entries would give it once those
 /// documents were stored (every earlier document sharing a band key), verified as
-/// `State::matches_from` verifies, all in parallel. Which of them were stored (a
+/// `State::matches` verifies, all in parallel. Which of them were stored (a
 /// repeated id is refused) is for the caller to filter.
 fn matches_within_batch(
     prepared: &[Prepared],
@@ -1114,11 +1107,8 @@ impl BandIndex {
         self.base = base;
     }
 
-    fn lookup(&self, band: usize, key: u32, recent_only: bool, out: &mut Vec<u32>) {
+    fn lookup(&self, band: usize, key: u32, out: &mut Vec<u32>) {
         out.extend(self.recent[band].slots(key));
-        if recent_only {
-            return;
-        }
         let base = &self.base[band][self.directories[band].range(key)];
         let low = u64::from(key) << 32;
         let start = base.partition_point(|&e| e < low);
@@ -1263,7 +1253,7 @@ mod tests {
         index.insert(1, &[5, 8]);
         let found = |index: &BandIndex, band: usize, key: u32| {
             let mut out = Vec::new();
-            index.lookup(band, key, false, &mut out);
+            index.lookup(band, key, &mut out);
             out.sort_unstable();
             out
         };
@@ -1273,8 +1263,10 @@ mod tests {
         index.insert(2, &[5, 6]);
         assert_eq!(found(&index, 0, 5), [0, 1, 2]);
         assert_eq!(found(&index, 1, 6), [0, 2]);
-        let mut recent = Vec::new();
-        index.lookup(0, 5, true, &mut recent);
-        assert_eq!(recent, [2], "only the entries since the merge");
+        assert_eq!(
+            index.recent[0].slots(5).collect::<Vec<_>>(),
+            [2],
+            "only since the merge"
+        );
     }
 }
