@@ -908,8 +908,9 @@ fn matches_within_batch(
     bands: usize,
     threshold: f64,
 ) -> Vec<Vec<(usize, Match)>> {
-    // Per band, (key, position) of every document with keys, sorted.
-    let by_band: Vec<Vec<u64>> = (0..bands)
+    // Per band, (key, position) of every document with keys, sorted, and where each key
+    // prefix starts.
+    let by_band: Vec<(Vec<u64>, KeyDirectory)> = (0..bands)
         .into_par_iter()
         .map(|band| {
             let mut entries: Vec<u64> = prepared
@@ -918,7 +919,8 @@ fn matches_within_batch(
                 .filter_map(|(i, p)| Some(u64::from(p.keys.as_ref()?[band]) << 32 | i as u64))
                 .collect();
             entries.sort_unstable();
-            entries
+            let directory = KeyDirectory::build(&entries);
+            (entries, directory)
         })
         .collect();
     prepared
@@ -929,7 +931,8 @@ fn matches_within_batch(
                 return Vec::new();
             };
             let mut candidates: Vec<usize> = Vec::new();
-            for (entries, &key) in by_band.iter().zip(keys) {
+            for ((entries, directory), &key) in by_band.iter().zip(keys) {
+                let entries = &entries[directory.range(key)];
                 let start = entries.partition_point(|&e| e >> 32 < u64::from(key));
                 candidates.extend(
                     entries[start..]
