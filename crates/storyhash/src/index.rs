@@ -225,14 +225,16 @@ impl Index {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn prepare(&self, doc: &Document, scratch: &mut Scratch) -> Prepared {
+    fn prepare(&self, doc: &Document, buffers: &mut PrepareBuffers) -> Prepared {
         let mut signature = vec![0u32; self.params.num_perm];
         let mut sketch = self.hasher.sketch(&mut signature);
-        let hashes = self.analyzer.shingle_hashes(&doc.text, scratch);
+        let hashes = self
+            .analyzer
+            .shingle_hashes(&doc.text, &mut buffers.analysis);
         sketch.add_all(hashes);
         sketch.finish();
         let mut set: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
-        into_hash_set(&mut set, &mut Vec::new());
+        into_hash_set(&mut set, &mut buffers.sort);
         let keys = (!set.is_empty()).then(|| {
             let mut keys = Vec::with_capacity(self.lsh.bands);
             band_keys_into(&signature, self.lsh, &mut keys);
@@ -256,7 +258,7 @@ impl Index {
 
     /// Stored documents similar to `doc` (at or above the threshold), most similar first.
     pub fn query(&self, doc: &Document) -> Vec<Match> {
-        let prepared = self.prepare(doc, &mut Scratch::default());
+        let prepared = self.prepare(doc, &mut PrepareBuffers::default());
         let state = self.read();
         state.matches(&prepared, self.params.threshold)
     }
@@ -265,7 +267,9 @@ impl Index {
     pub fn query_batch(&self, docs: &[Document]) -> Vec<Vec<Match>> {
         let prepared: Vec<Prepared> = docs
             .par_iter()
-            .map_init(Scratch::default, |scratch, doc| self.prepare(doc, scratch))
+            .map_init(PrepareBuffers::default, |buffers, doc| {
+                self.prepare(doc, buffers)
+            })
             .collect();
         let state = self.read();
         prepared
@@ -282,7 +286,7 @@ impl Index {
     /// One call that answers and records: the stored documents `doc` duplicates, and the
     /// cluster it joins. The id must be new.
     pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
-        let prepared = self.prepare(doc, &mut Scratch::default());
+        let prepared = self.prepare(doc, &mut PrepareBuffers::default());
         self.write().insert(prepared, self.params.threshold)
     }
 
@@ -291,7 +295,9 @@ impl Index {
     pub fn insert_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
         let prepared: Vec<Prepared> = docs
             .par_iter()
-            .map_init(Scratch::default, |scratch, doc| self.prepare(doc, scratch))
+            .map_init(PrepareBuffers::default, |buffers, doc| {
+                self.prepare(doc, buffers)
+            })
             .collect();
         let threshold = self.params.threshold;
         let mut state = self.write();
@@ -860,6 +866,14 @@ impl State {
             }
         }
     }
+}
+
+/// Buffers [`Index::prepare`] reuses from document to document within a batch.
+#[derive(Default)]
+struct PrepareBuffers {
+    analysis: Scratch,
+    /// The radix sort's second buffer.
+    sort: Vec<u32>,
 }
 
 /// A stored (or earlier batched) document as the verification sees it.
