@@ -2,7 +2,7 @@
 //! queries (p50/p99), the index file's bytes per document, and how long opening it takes.
 //! Prints one JSON object.
 //!
-//! Usage: bench_index CORPUS.jsonl INDEX_FILE [QUERIES]
+//! Usage: `bench_index CORPUS.jsonl INDEX_FILE [QUERIES]`
 
 use std::time::Instant;
 

@@ -2,7 +2,7 @@
 //! (`{"id","text"}` per line) and its ground truth (`{"id","label"}` per line: documents
 //! sharing a label derive from one original).
 //!
-//! Usage: gen_corpus ORIGINALS OUT.jsonl TRUTH.jsonl [SEED] [arabic]
+//! Usage: `gen_corpus ORIGINALS OUT.jsonl TRUTH.jsonl [SEED] [arabic]`
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -221,7 +221,7 @@ impl BandKeys {
     }
 
     /// Candidate pairs: per band (in parallel), the keys seen more than once
-    /// ([`KeyFilter`]) packed with their row into a u64, sorted, and cut into buckets of
+    /// (`KeyFilter`) packed with their row into a u64, sorted, and cut into buckets of
     /// equal keys. A near-duplicate pair shares a bucket in many bands (most of the 42 at
     /// J = 0.9); it is proposed by the first of them only, so every pair is proposed
     /// exactly once and pairs are never collected per band and then deduplicated.
