@@ -169,6 +169,12 @@ fn fold_plain(text: &str, out: &mut String, set: &TwoByteSet) -> Option<bool> {
             }
         } else {
             let c = text.get(i..).and_then(|rest| rest.chars().next())?;
+            if is_cjk_letter(c) {
+                // Plain and folds to itself: stays in the run, like the letters above.
+                within = false;
+                i += c.len_utf8();
+                continue;
+            }
             if !is_plain(c) {
                 return None;
             }
@@ -237,6 +243,17 @@ fn is_plain(c: char) -> bool {
         | '\u{200C}'..='\u{200F}'
         | '\u{3001}' | '\u{3002}'
         | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}')
+}
+
+/// The plain characters of Chinese and Japanese text that normalize to themselves
+/// (ideographs, kana letters, the prolonged sound mark; tested against `fold_char` for
+/// every one of them): the plain path keeps them in its runs without folding each.
+fn is_cjk_letter(c: char) -> bool {
+    matches!(c,
+        '\u{3041}'..='\u{3096}'
         | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'
         | '\u{3400}'..='\u{4DBF}'
         | '\u{4E00}'..='\u{9FFF}')
@@ -585,6 +602,19 @@ mod tests {
         let mut out = String::new();
         normalize_general(text, &mut out);
         out
+    }
+
+    #[test]
+    fn cjk_letters_are_plain_and_fold_to_themselves() {
+        let letters: Vec<char> = ('\u{3000}'..='\u{A000}')
+            .filter(|&c| is_cjk_letter(c))
+            .collect();
+        assert_eq!(letters.len(), 86 + 90 + 1 + 6592 + 20992);
+        for c in letters {
+            assert!(is_plain(c), "{c:?}");
+            assert_eq!(fold_char(c), Folded::Char(c), "{c:?}");
+            assert_eq!(general(&c.to_string()), c.to_string(), "{c:?}");
+        }
     }
 
     proptest::proptest! {
