@@ -250,8 +250,9 @@ fn is_plain(c: char) -> bool {
 
 /// The plain characters of Chinese and Japanese text that normalize to themselves
 /// (ideographs, kana letters, the prolonged sound mark; tested against `fold_char` for
-/// every one of them): the plain path keeps them in its runs without folding each.
-fn is_cjk_letter(c: char) -> bool {
+/// every one of them): the plain path keeps them in its runs without folding each, and
+/// the tokenizer knows them for letters without a table lookup.
+pub(crate) fn is_cjk_letter(c: char) -> bool {
     matches!(c,
         '\u{3041}'..='\u{3096}'
         | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'
