@@ -107,9 +107,7 @@ impl TwoByteSet {
 /// character. Plain are ASCII, the characters of `is_plain` (Arabic, some punctuation)
 /// and every other two-byte character (Latin-1 and Latin Extended, Greek, Cyrillic,
 /// Armenian, Hebrew...) that NFKC cannot combine with a neighbour and whose NFKC and
-/// case folding give at most two such characters (see `plain_fold`). Returns false
-/// at the first character that is not plain, leaving `out` partly written for the
-/// general path to replace.
+/// case folding give at most two such characters (see `plain_fold`).
 ///
 /// Most characters fold to themselves (lowercase letters, ASCII, single spaces between
 /// words; ASCII capitals are lowercased with the rest at the end), so the text is walked
@@ -117,8 +115,9 @@ impl TwoByteSet {
 /// a character that folds to another, a drop, or whitespace other than one space.
 /// Pushing each Cyrillic or Arabic letter on its own took twice as long.
 ///
-/// Returns None for text that is not plain, else whether `set` admits every character
-/// written (see [`normalize_into_within`]).
+/// Returns None at the first character that is not plain, leaving `out` partly written
+/// for the general path to replace; else whether `set` admits every character written
+/// (see [`normalize_into_within`]).
 fn fold_plain(text: &str, out: &mut String, set: &TwoByteSet) -> Option<bool> {
     let table = two_byte_table();
     let mut within = true;
@@ -241,11 +240,8 @@ fn is_plain(c: char) -> bool {
         | '\u{00AB}' | '\u{00BB}'
         | '\u{2013}' | '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}'
         | '\u{200C}'..='\u{200F}'
-        | '\u{3001}' | '\u{3002}'
-        | '\u{3041}'..='\u{3096}'
-        | '\u{30A1}'..='\u{30FA}' | '\u{30FC}'
-        | '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}')
+        | '\u{3001}' | '\u{3002}')
+        || is_cjk_letter(c)
 }
 
 /// The plain characters of Chinese and Japanese text that normalize to themselves

@@ -229,8 +229,7 @@ impl Analyzer {
         hashes.clear();
         match self.shingle {
             ShingleSpec::Word(n) => {
-                let ascii = text.is_ascii();
-                let beyond_ascii = if ascii {
+                let beyond_ascii = if text.is_ascii() {
                     // Words of ASCII text are the same whether or not whitespace was
                     // folded first (every run of spaces and controls is a boundary either
                     // way; property-tested), so lowercasing a copy is enough.
@@ -252,6 +251,9 @@ impl Analyzer {
                 let buffer = normalized.as_bytes();
                 let base = buffer.as_ptr() as usize;
                 let body = &normalized[..text_len];
+                // Checked once here if the normalizer could not tell, for both tokenizer
+                // calls below.
+                let beyond_ascii = beyond_ascii.of(body);
                 let as_spans =
                     self.tokenizer
                         .try_for_each_span(body, beyond_ascii, |start, end| {
@@ -267,11 +269,8 @@ impl Analyzer {
                             token_hash(t)
                         });
                     };
-                    if ascii {
-                        self.tokenizer.for_each_ascii_token(body, hash_token);
-                    } else {
-                        self.tokenizer.for_each_token(body, hash_token);
-                    }
+                    self.tokenizer
+                        .for_each_token_knowing(body, beyond_ascii, hash_token);
                 }
                 if hashes.is_empty() {
                     normalize_into(text, normalized);

@@ -49,27 +49,50 @@ impl Tokenizer {
 
     /// Like [`Tokenizer::for_each_token`], but also passes the word as it stood before
     /// stemming (`emit(word, token)`), so reports can show "بوتين" where the token is "بوت".
-    pub fn for_each_term<'a>(&self, normalized: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
-        if normalized.is_ascii() {
-            self.for_each_ascii_token(normalized, |word| emit(word, word));
-        } else if letters_beyond_ascii(normalized) {
-            high_letter_words(normalized, |word| self.emit_word(word, &mut emit));
-        } else if is_simple_text(normalized) {
-            simple_words(normalized, |word| self.emit_word(word, &mut emit));
-        } else {
-            for word in normalized
-                .split_word_bounds()
-                .filter(|w| has_letter_or_digit(w))
-            {
-                self.emit_word(word, &mut emit);
+    pub fn for_each_term<'a>(&self, normalized: &'a str, emit: impl FnMut(&'a str, &'a str)) {
+        self.for_each_term_knowing(normalized, BeyondAscii::Unknown, emit);
+    }
+
+    /// [`Tokenizer::for_each_token`] for text whose characters beyond ASCII the caller
+    /// knows something of (the normalizer tells as it writes): checking again costs a
+    /// pass over the text.
+    pub(crate) fn for_each_token_knowing<'a>(
+        &self,
+        normalized: &'a str,
+        beyond_ascii: BeyondAscii,
+        mut emit: impl FnMut(&'a str),
+    ) {
+        self.for_each_term_knowing(normalized, beyond_ascii, |_, token| emit(token));
+    }
+
+    fn for_each_term_knowing<'a>(
+        &self,
+        normalized: &'a str,
+        beyond_ascii: BeyondAscii,
+        mut emit: impl FnMut(&'a str, &'a str),
+    ) {
+        match beyond_ascii.of(normalized) {
+            BeyondAscii::Nothing => self.for_each_ascii_token(normalized, |word| emit(word, word)),
+            BeyondAscii::TwoByteLetters => {
+                high_letter_words(normalized, |word| self.emit_word(word, &mut emit))
+            }
+            _ if is_simple_text(normalized) => {
+                simple_words(normalized, |word| self.emit_word(word, &mut emit))
+            }
+            _ => {
+                for word in normalized
+                    .split_word_bounds()
+                    .filter(|w| has_letter_or_digit(w))
+                {
+                    self.emit_word(word, &mut emit);
+                }
             }
         }
     }
 
-    /// [`Tokenizer::for_each_token`] for text the caller knows to be ASCII (checking
-    /// again costs a pass over the text). No stemming or unspaced scripts apply to ASCII:
-    /// only stopwords remain.
-    pub(crate) fn for_each_ascii_token<'a>(&self, ascii: &'a str, mut emit: impl FnMut(&'a str)) {
+    /// [`Tokenizer::for_each_token`] for ASCII text. No stemming or unspaced scripts
+    /// apply to ASCII: only stopwords remain.
+    fn for_each_ascii_token<'a>(&self, ascii: &'a str, mut emit: impl FnMut(&'a str)) {
         debug_assert!(ascii.is_ascii());
         let no_stopwords = self.stopwords.is_empty();
         ascii_words(ascii, |word| {
@@ -91,25 +114,15 @@ impl Tokenizer {
         beyond_ascii: BeyondAscii,
         emit: impl FnMut(usize, usize),
     ) -> bool {
-        debug_assert!(beyond_ascii != BeyondAscii::Nothing || normalized.is_ascii());
-        debug_assert!(
-            beyond_ascii != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized)
-        );
         if !self.stopwords.is_empty() {
             return false;
         }
-        let letters = match beyond_ascii {
-            BeyondAscii::Nothing => false,
-            BeyondAscii::TwoByteLetters => true,
-            BeyondAscii::Unknown if letters_beyond_ascii(normalized) => true,
-            BeyondAscii::Other | BeyondAscii::Unknown => return false,
-        };
-        if !letters {
-            word_spans::<false>(normalized.as_bytes(), emit);
-        } else if !self.stem_arabic {
-            word_spans::<true>(normalized.as_bytes(), emit);
-        } else {
-            return false;
+        match beyond_ascii.of(normalized) {
+            BeyondAscii::Nothing => word_spans::<false>(normalized.as_bytes(), emit),
+            BeyondAscii::TwoByteLetters if !self.stem_arabic => {
+                word_spans::<true>(normalized.as_bytes(), emit)
+            }
+            _ => return false,
         }
         true
     }
@@ -318,6 +331,21 @@ pub(crate) enum BeyondAscii {
     Other,
     /// Not known: the tokenizer checks.
     Unknown,
+}
+
+impl BeyondAscii {
+    /// What is known of `normalized`, checking it if nothing was (and, in debug builds,
+    /// checking what a caller claims).
+    pub(crate) fn of(self, normalized: &str) -> BeyondAscii {
+        debug_assert!(self != BeyondAscii::Nothing || normalized.is_ascii());
+        debug_assert!(self != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized));
+        match self {
+            BeyondAscii::Unknown if normalized.is_ascii() => BeyondAscii::Nothing,
+            BeyondAscii::Unknown if letters_beyond_ascii(normalized) => BeyondAscii::TwoByteLetters,
+            BeyondAscii::Unknown => BeyondAscii::Other,
+            known => known,
+        }
+    }
 }
 
 /// The two-byte characters the fast segmenter takes as letters (UAX #29 ALetter), for
