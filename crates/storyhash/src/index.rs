@@ -37,12 +37,15 @@ use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker}
 use crate::tokenize::Tokenizer;
 
 /// The index file format this build writes; [`SUPPORTED_VERSIONS`] are those it reads.
-/// Version 2 changed no layout but the hashes of tokens and word shingles (a faster
-/// token hash and a rolling shingle polynomial), so a version 1 index's stored sets and
-/// band keys no longer match what this build computes: it is refused, never misread.
-pub const FORMAT_VERSION: u32 = 2;
+/// No version yet changed the layout; each changed what a text hashes to, so an older
+/// index's stored sets and band keys no longer match what this build computes for the
+/// same text, and it is refused, never misread. Version 2: a faster token hash and a
+/// rolling shingle polynomial. Version 3: normalization folds the Persian and Urdu
+/// yeh, kaf and heh and the Turkish i forms; tokens lose their final mixing step and
+/// word shingles are the polynomial itself (one-permutation hashing mixes each anyway).
+pub const FORMAT_VERSION: u32 = 3;
 /// Index file format versions this build reads.
-pub const SUPPORTED_VERSIONS: &[u32] = &[2];
+pub const SUPPORTED_VERSIONS: &[u32] = &[3];
 
 /// A stored document similar to a queried one.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,7 +8,9 @@
 //!    Latin. Skipped when the quick check says the text is already NFKC.
 //! 2. Full Unicode case folding (CaseFolding.txt, statuses C and F: ß → ss).
 //! 3. Per character (the `fold_char` table): Arabic diacritics and tatweel removed,
-//!    alef/ya/ta-marbuta variants folded, every decimal digit script mapped to ASCII,
+//!    alef/ya/ta-marbuta variants folded, the Persian and Urdu yeh, kaf and heh folded
+//!    to the Arabic letters, Turkish dotless and dotted i folded to i, every decimal
+//!    digit script mapped to ASCII,
 //!    default-ignorable marks (zero-width joiners, bidi controls) removed, typographic
 //!    quotes and dashes folded to ASCII, every run of whitespace or control characters
 //!    folded to one space.
@@ -262,6 +264,11 @@ fn fold_chars(chars: impl Iterator<Item = char>, out: &mut String) {
     let mut pending_space = false;
     for c in chars {
         let cp = u32::from(c);
+        if c == COMBINING_DOT_ABOVE && !pending_space && out.ends_with(['i', 'j']) {
+            // i and j carry their dot already: the dot that case folding leaves after
+            // the i of İ (and that other tools' lower-casing writes) adds nothing.
+            continue;
+        }
         let folded = if cp < 0x80 {
             fold_ascii(c)
         } else if cp < TWO_BYTE_END {
@@ -272,6 +279,9 @@ fn fold_chars(chars: impl Iterator<Item = char>, out: &mut String) {
         push_folded(folded, &mut pending_space, out);
     }
 }
+
+/// U+0307, which full case folding writes after the i of İ.
+const COMBINING_DOT_ABOVE: char = '\u{0307}';
 
 /// Appends one folded character: a space only between two kept characters, so runs of
 /// whitespace collapse and the ends are trimmed.
@@ -451,6 +461,17 @@ fn fold_char(c: char) -> Folded {
         '\u{0649}' => Folded::Char('\u{064A}'),
         // Ta marbuta → heh: Lucene ArabicNormalizer, CAMeL `normalize_teh_marbuta_ar`.
         '\u{0629}' => Folded::Char('\u{0647}'),
+        // The Persian and Urdu forms of yeh, kaf and heh → the Arabic letters, as Lucene's
+        // PersianNormalizer folds them: keyboards and publishers use either, so one
+        // article circulates in both spellings. Farsi yeh and yeh barree → yeh (then one
+        // letter with alef maksura), keheh → kaf, heh with yeh above and heh goal → heh.
+        '\u{06CC}' | '\u{06D2}' => Folded::Char('\u{064A}'),
+        '\u{06A9}' => Folded::Char('\u{0643}'),
+        '\u{06C0}' | '\u{06C1}' => Folded::Char('\u{0647}'),
+        // Dotless i → i. Case folding maps I to i and İ to i with a combining dot above
+        // (dropped in `fold_chars`), so Turkish ı, i, I and İ, which upper-case headlines
+        // and lower-casing tools mix, all become i: the same word in any case.
+        '\u{0131}' => Folded::Char('i'),
         // Arabic punctuation to its ASCII counterpart, so char shingles see one comma.
         '\u{060C}' | '\u{066C}' => Folded::Char(','),
         '\u{061B}' => Folded::Char(';'),
@@ -589,6 +610,40 @@ mod tests {
     }
 
     #[test]
+    fn persian_and_urdu_letters_fold_to_the_arabic_ones() {
+        // "کتاب‌های ایرانی" typed on a Persian keyboard and on an Arabic one.
+        assert_eq!(
+            normalize("کتاب\u{200C}های ایرانی"),
+            normalize("كتابهاي ايراني")
+        );
+        assert_eq!(normalize("\u{06CC} \u{06D2} \u{0649}"), "ي ي ي");
+        assert_eq!(normalize("\u{06A9}"), "\u{0643}");
+        // Heh with yeh above, precomposed and as heh + hamza above, and heh goal.
+        for heh in ["\u{06C0}", "\u{06D5}\u{0654}", "\u{06C1}"] {
+            assert_eq!(normalize(heh), "\u{0647}", "{heh:?}");
+        }
+    }
+
+    #[test]
+    fn turkish_i_in_every_case_folds_to_i() {
+        let forms = [
+            "İstanbul başkanı",
+            "ISTANBUL BAŞKANI",
+            "istanbul başkani",
+            // What lower-casing İ gives outside Turkish locales: i and a combining dot.
+            "i\u{0307}stanbul başkanı",
+            // Decomposed capital: I and a combining dot, which NFKC composes to İ.
+            "I\u{0307}STANBUL BAŞKANI",
+        ];
+        for form in forms {
+            assert_eq!(normalize(form), "istanbul başkani", "{form:?}");
+        }
+        // A dot above anything else but i and j stays (composed where Unicode can).
+        assert_eq!(normalize("a\u{0307}"), "\u{0227}");
+        assert_eq!(normalize("i \u{0307}"), "i \u{0307}");
+    }
+
+    #[test]
     fn decomposed_hamza_composes_then_folds() {
         // alef + combining hamza above: NFKC composes to أ, which then folds to ا.
         assert_eq!(normalize("\u{0627}\u{0654}حمد"), "احمد");
@@ -623,7 +678,7 @@ mod tests {
         /// when it gives up part-way and hands over.
         #[test]
         fn fast_paths_agree_with_the_general_path(
-            text in "[ a-zA-Z0-9.,'\\t\\n\u{0}\u{7f}中文字豈\u{F900}\u{3400}\u{9FFF}あかがゔアカヴヷーｶﾞ、。々〇\u{3099}\u{309A}\u{309B}\u{309F}\u{30FF}ابتةىأإآؤئءيوهـ\u{064B}-\u{0655}\u{0660}-\u{0669}\u{0670}-\u{0675}،؛؟«»“”‘’–—\u{200C}-\u{200F}ۀۓéßﻻ\u{FEFB}ÉÄçÇœŒДдЖжЁёΣσςΆάΐ\u{00A0}\u{00AD}²ſµİıŉ\u{0301}\u{0344}\u{0308}אבשև]{0,40}"
+            text in "[ a-zA-Z0-9.,'\\t\\n\u{0}\u{7f}中文字豈\u{F900}\u{3400}\u{9FFF}あかがゔアカヴヷーｶﾞ、。々〇\u{3099}\u{309A}\u{309B}\u{309F}\u{30FF}ابتةىأإآؤئءيوهـ\u{064B}-\u{0655}\u{0660}-\u{0669}\u{0670}-\u{0675}،؛؟«»“”‘’–—\u{200C}-\u{200F}ۀۓیکےہ\u{06D5}éßﻻ\u{FEFB}ÉÄçÇœŒДдЖжЁёΣσςΆάΐ\u{00A0}\u{00AD}²ſµİıIijŉ\u{0301}\u{0307}\u{0344}\u{0308}אבשև]{0,40}"
         ) {
             proptest::prop_assert_eq!(normalize(&text), general(&text));
         }
@@ -633,7 +688,7 @@ mod tests {
         /// letters that fold to others, marks it drops, doubled or other whitespace).
         #[test]
         fn plain_runs_agree_with_the_general_path(
-            text in "(( {1,3}|\t|\n|\u{0})?[a-zA-Z.ДдЖжЁёΣσςابتةأـ\u{064B}ßİ\u{00A0}\u{200C}]{1,6}){0,10} ?"
+            text in "(( {1,3}|\t|\n|\u{0})?[a-zA-Z.ДдЖжЁёΣσςابتةأیکـ\u{064B}ßİı\u{0307}\u{00A0}\u{200C}]{1,6}){0,10} ?"
         ) {
             proptest::prop_assert_eq!(normalize(&text), general(&text));
         }
@@ -668,6 +723,9 @@ mod tests {
             "إِنَّ الأُمَمَ",
             "e\u{0301}\u{0327}",
             "\u{0130}stanbul",
+            "i\u{0307}\u{0307}",
+            "\u{0130}\u{0307}",
+            "j\u{0323}\u{0307}",
             "ǅ",
         ] {
             let once = normalize(s);
