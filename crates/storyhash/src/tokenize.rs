@@ -2,8 +2,9 @@
 //! via `unicode-segmentation`), so Arabic, Latin, Cyrillic and other spaced scripts split
 //! alike, and punctuation never becomes a token. Scripts written without spaces (Han,
 //! kana, Thai, Lao, Khmer, Myanmar) have no word boundaries UAX #29 can find without a
-//! dictionary, so each of their characters is a token: word n-grams then become
-//! character n-grams there, which is what near-duplicate detection uses for those scripts.
+//! dictionary, so each of their characters (grapheme clusters: a consonant with its
+//! vowel and tone marks) is a token: word n-grams then become character n-grams there,
+//! which is what near-duplicate detection uses for those scripts.
 //!
 //! Optional token filters: stopword removal (before stemming, as Lucene's ArabicAnalyzer
 //! orders them) and Arabic light stemming. Tokens are sub-slices of the input.
@@ -644,14 +645,23 @@ const ASCII_CLASSES: [WordClass; 128] = {
 
 /// Emits each character of an unspaced-script run as its own token, keeping any
 /// spaced-script stretch inside the run (e.g. a Latin brand name in Japanese) whole.
+/// A character is a grapheme cluster (UAX #29): a Thai, Lao, Khmer or Myanmar consonant
+/// keeps its vowel and tone marks (สวัสดี → ส วั ส ดี), which on their own are no
+/// character a reader sees and would make shingles of marks.
 fn split_unspaced<'a>(word: &'a str, emit: &mut impl FnMut(&'a str)) {
+    let mut chars = word.chars();
+    if let (Some(_), None) = (chars.next(), chars.next()) {
+        // A run of one character (each ideograph is a word segment of its own).
+        emit(word);
+        return;
+    }
     let mut spaced_start = None;
-    for (i, c) in word.char_indices() {
-        if is_unspaced_script(c) {
+    for (i, grapheme) in word.grapheme_indices(true) {
+        if grapheme.chars().next().is_some_and(is_unspaced_script) {
             if let Some(start) = spaced_start.take() {
                 emit(&word[start..i]);
             }
-            emit(&word[i..i + c.len_utf8()]);
+            emit(grapheme);
         } else if spaced_start.is_none() {
             spaced_start = Some(i);
         }
@@ -730,7 +740,12 @@ mod tests {
     #[test]
     fn unspaced_scripts_become_characters() {
         assert_eq!(plain().tokens("東京都 ok"), ["東", "京", "都", "ok"]);
-        assert_eq!(plain().tokens("สวัสดี"), ["ส", "ว", "ั", "ส", "ด", "ี"]);
+        assert_eq!(plain().tokens("สวัสดี"), ["ส", "วั", "ส", "ดี"]);
+        assert_eq!(plain().tokens("ថ្ងៃនេះ"), ["ថ្", "ងៃ", "នេះ"]);
+        assert_eq!(
+            plain().tokens("ソニーのPS5"),
+            ["ソ", "ニ", "ー", "の", "PS5"]
+        );
     }
 
     #[test]
