@@ -76,7 +76,7 @@ fn bad_records_are_skipped_with_file_and_line() {
         ),
         (
             "bad/missing_text.jsonl",
-            "missing_text.jsonl:2: missing field `text`",
+            "missing_text.jsonl:2: missing field `text`; the record has `body`, `id`",
             "missing_field",
         ),
         (

@@ -52,9 +52,15 @@ pub enum InputProblem {
     /// A JSONL line that is valid JSON but not an object.
     #[error("expected a JSON object, found {0}")]
     NotAnObject(&'static str),
-    /// The text field is absent.
-    #[error("missing field `{0}`")]
-    MissingField(String),
+    /// The text field is absent, or null.
+    #[error("{}", missing_field(.field, .present.as_deref()))]
+    MissingField {
+        /// The field's name.
+        field: String,
+        /// The names of the record's fields, for the user to find the one meant (at most
+        /// [`MAX_FIELDS_SHOWN`]); None when the field is there but null.
+        present: Option<Vec<String>>,
+    },
     /// A field exists but has the wrong JSON type.
     #[error("field `{field}` must be {expected}, found {found}")]
     WrongType {
@@ -96,12 +102,32 @@ impl InputProblem {
             InputProblem::InvalidUtf8 { .. } => "invalid_utf8",
             InputProblem::MalformedJson(_) => "malformed_json",
             InputProblem::NotAnObject(_) => "not_an_object",
-            InputProblem::MissingField(_) => "missing_field",
+            InputProblem::MissingField { .. } => "missing_field",
             InputProblem::WrongType { .. } => "wrong_type",
             InputProblem::EmptyDocument => "empty_document",
             InputProblem::EmptyFile => "empty_file",
             InputProblem::DuplicateId { .. } => "duplicate_id",
             InputProblem::TooLarge { .. } => "too_large",
+        }
+    }
+}
+
+/// Field names a [`InputProblem::MissingField`] warning lists.
+pub const MAX_FIELDS_SHOWN: usize = 8;
+
+/// The warning of a missing field, naming the fields the record has: a text under
+/// another name is the usual cause (a corpus with `content` or `body`), and the name to
+/// ask for is then in the message.
+fn missing_field(field: &str, present: Option<&[String]>) -> String {
+    match present {
+        None => format!("field `{field}` is null"),
+        Some([]) => format!("missing field `{field}`; the record has no fields"),
+        Some(names) => {
+            let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+            format!(
+                "missing field `{field}`; the record has {}",
+                names.join(", ")
+            )
         }
     }
 }

@@ -19,7 +19,7 @@
 //! and text field names are configurable. Unknown fields are ignored.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::doc::Document;
-use crate::error::{Error, InputProblem, Location, Result, Warning};
+use crate::error::{Error, InputProblem, Location, Result, Warning, MAX_FIELDS_SHOWN};
 
 /// Where documents come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -957,7 +957,18 @@ fn parse_json_line<'a>(
     };
     let field = &options.text_field;
     let text = match fields.text {
-        None | Some(JsonValue::Null) => return Err(InputProblem::MissingField(field.clone())),
+        None => {
+            return Err(InputProblem::MissingField {
+                field: field.clone(),
+                present: Some(field_names(text)),
+            })
+        }
+        Some(JsonValue::Null) => {
+            return Err(InputProblem::MissingField {
+                field: field.clone(),
+                present: None,
+            })
+        }
         Some(value) => value.into_string(field)?,
     };
     if text.trim().is_empty() {
@@ -977,6 +988,20 @@ fn parse_json_line<'a>(
             Some(value) => Some(value.into_id("published")?),
         },
     })
+}
+
+/// The first [`MAX_FIELDS_SHOWN`] field names of a JSON object line, in sorted order:
+/// for the warning of a missing field only, so the line is parsed a second time.
+fn field_names(object_line: &str) -> Vec<String> {
+    let keys: BTreeMap<String, IgnoredAny> = serde_json::from_str(object_line).unwrap_or_default();
+    keys.into_keys()
+        .take(MAX_FIELDS_SHOWN)
+        .map(|name| match name.char_indices().nth(40) {
+            // A field name is the user's data, of any length: the start identifies it.
+            Some((cut, _)) => format!("{}…", &name[..cut]),
+            None => name,
+        })
+        .collect()
 }
 
 /// Checks that input bytes are UTF-8 with simdutf8's vectorised validator (std's runs
@@ -1429,7 +1454,7 @@ mod tests {
             "{\"id\":\"1\",\"text\":\"ok\"}\n",
             "{\"id\":\"2\",\"text\":\n",
             "[1,2]\n",
-            "{\"id\":\"4\"}\n",
+            "{\"id\":\"4\",\"body\":\"x\"}\n",
             "{\"id\":\"5\",\"text\":42}\n",
             "\n",
             "{\"id\":\"1\",\"text\":\"again\"}\r\n",
@@ -1453,6 +1478,10 @@ mod tests {
         assert_eq!(
             out.warnings[3].to_string(),
             "feed.jsonl:5: field `text` must be a string, found a number"
+        );
+        assert_eq!(
+            out.warnings[2].to_string(),
+            "feed.jsonl:4: missing field `text`; the record has `body`, `id`"
         );
     }
 
@@ -1729,7 +1758,10 @@ mod tests {
         }
         let problem = parse_json_line(b"{\"text\":null}", &file, 1, &options).err();
         assert!(
-            matches!(problem, Some(InputProblem::MissingField(_))),
+            matches!(
+                problem,
+                Some(InputProblem::MissingField { present: None, .. })
+            ),
             "{problem:?}"
         );
         // Whitespace around the value is not part of it.
