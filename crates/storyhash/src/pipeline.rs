@@ -240,7 +240,7 @@ impl Analyzer {
                 } else {
                     match normalize_into_within(text, normalized, two_byte_letters()) {
                         Some(true) => BeyondAscii::TwoByteLetters,
-                        Some(false) => BeyondAscii::Other,
+                        Some(false) => BeyondAscii::NotTwoByteLetters,
                         None => BeyondAscii::Unknown,
                     }
                 };

@@ -75,7 +75,7 @@ impl Tokenizer {
     ) {
         match beyond_ascii.of(normalized) {
             BeyondAscii::Nothing => self.for_each_ascii_token(normalized, |word| emit(word, word)),
-            BeyondAscii::TwoByteLetters => {
+            BeyondAscii::TwoByteLetters | BeyondAscii::Letters => {
                 high_letter_words(normalized, |word| self.emit_word(word, &mut emit))
             }
             _ if is_simple_text(normalized) => {
@@ -121,7 +121,7 @@ impl Tokenizer {
         }
         match beyond_ascii.of(normalized) {
             BeyondAscii::Nothing => word_spans::<false>(normalized.as_bytes(), emit),
-            BeyondAscii::TwoByteLetters if !self.stem_arabic => {
+            BeyondAscii::TwoByteLetters | BeyondAscii::Letters if !self.stem_arabic => {
                 word_spans::<true>(normalized.as_bytes(), emit)
             }
             _ => return false,
@@ -329,7 +329,13 @@ pub(crate) enum BeyondAscii {
     Nothing,
     /// Every character beyond ASCII is in [`two_byte_letters`].
     TwoByteLetters,
-    /// Some character beyond ASCII is not.
+    /// Every character beyond ASCII is a letter of two or three bytes or a mark right
+    /// after one ([`word_letters_beyond_ascii`]).
+    Letters,
+    /// Not every character beyond ASCII is a two-byte letter; they may yet be
+    /// [`BeyondAscii::Letters`].
+    NotTwoByteLetters,
+    /// Some character beyond ASCII is neither such a letter nor such a mark.
     Other,
     /// Not known: the tokenizer checks.
     Unknown,
@@ -341,10 +347,16 @@ impl BeyondAscii {
     pub(crate) fn of(self, normalized: &str) -> BeyondAscii {
         debug_assert!(self != BeyondAscii::Nothing || normalized.is_ascii());
         debug_assert!(self != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized));
+        debug_assert!(self != BeyondAscii::NotTwoByteLetters || !letters_beyond_ascii(normalized));
         match self {
             BeyondAscii::Unknown if normalized.is_ascii() => BeyondAscii::Nothing,
             BeyondAscii::Unknown if letters_beyond_ascii(normalized) => BeyondAscii::TwoByteLetters,
-            BeyondAscii::Unknown => BeyondAscii::Other,
+            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters
+                if word_letters_beyond_ascii(normalized) =>
+            {
+                BeyondAscii::Letters
+            }
+            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters => BeyondAscii::Other,
             known => known,
         }
     }
@@ -374,6 +386,151 @@ fn letters_beyond_ascii(text: &str) -> bool {
         }
     }
     true
+}
+
+/// Whether every non-ASCII character of `text` is a letter the fast segmenter can
+/// treat as a run of letter bytes: a two-byte letter, a three-byte letter (UAX #29
+/// ALetter: Devanagari and the other Indic scripts, Georgian, Ethiopic, Hangul...), or a
+/// three-byte mark (Extend: vowel signs, viramas) right after a letter or after such a
+/// mark. UAX #29 attaches a mark to what precedes it (WB4), so after a letter it changes
+/// nothing and counts as one more letter; after anything else it would not.
+fn word_letters_beyond_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut after_letter = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            after_letter = b.is_ascii_alphabetic();
+            i += 1;
+        } else if let Some(c) = two_byte_char_at(bytes, i) {
+            if two_byte_class(c) != Some(WordClass::Letter) {
+                return false;
+            }
+            after_letter = true;
+            i += 2;
+        } else if b & 0xF0 == 0xE0 {
+            let Some(c) = text.get(i..i + 3).and_then(|s| s.chars().next()) else {
+                return false;
+            };
+            match three_byte_word_kind(c) {
+                Some(ThreeByteWord::Letter) => after_letter = true,
+                Some(ThreeByteWord::Mark) if after_letter => {}
+                _ => return false,
+            }
+            i += 3;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// How the fast segmenter may treat a three-byte character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ThreeByteWord {
+    /// Behaves as `a` does in UAX #29 word segmentation.
+    Letter,
+    /// Behaves as a combining mark (U+0301, or the alphabetic U+0345) does.
+    Mark,
+}
+
+/// The [`ThreeByteWord`] of `c`, if it has one (None for characters of other lengths).
+/// Found by asking unicode-segmentation itself how the character segments in
+/// [`PROBES`] against a model letter and a model mark: unicode-segmentation keeps its
+/// tables private, and a table copied here could drift from the version linked. Asked
+/// once per process for each block of 128 characters, when a first text holds one of
+/// them (about a millisecond a block; all 496 blocks would take over 100 ms, which a
+/// report on a few Hindi articles should not pay for Hangul).
+fn three_byte_word_kind(c: char) -> Option<ThreeByteWord> {
+    const BLOCK: usize = 128;
+    const BLOCKS: usize = (0x10000 - 0x800) / BLOCK;
+    static KINDS: [OnceLock<[u8; BLOCK]>; BLOCKS] = [const { OnceLock::new() }; BLOCKS];
+    let offset = u32::from(c).checked_sub(0x800)? as usize;
+    let block = offset / BLOCK;
+    let kinds = KINDS.get(block)?.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let cp = (0x800 + block * BLOCK + i) as u32;
+            match char::from_u32(cp).and_then(probe_three_byte_word) {
+                Some(ThreeByteWord::Letter) => 1,
+                Some(ThreeByteWord::Mark) => 2,
+                None => 0,
+            }
+        })
+    });
+    match kinds[offset % BLOCK] {
+        1 => Some(ThreeByteWord::Letter),
+        2 => Some(ThreeByteWord::Mark),
+        _ => None,
+    }
+}
+
+/// Contexts that tell UAX #29 word-break classes apart: next to letters, digits, each
+/// kind of mid-word punctuation, `_`, quotes (which Hebrew letters treat apart), marks
+/// and joiners, Arabic, CJK and kana. `{}` stands for the character.
+const PROBES: [&str; 27] = [
+    "{}",
+    "x{}y",
+    "1{}",
+    "{}1",
+    "x:{}",
+    "{}:x",
+    "x.{}",
+    "{}.x",
+    "{}'",
+    "'{}",
+    "{}'x",
+    "x'{}",
+    "{}_",
+    "_{}",
+    "{}\"{}",
+    "{} {}",
+    "1.{}",
+    "{}.1",
+    "{},1",
+    "ا{}",
+    "{}ا",
+    "中{}",
+    "{}ア",
+    "{}\u{301}",
+    "{}\u{200D}x",
+    "x{}{}",
+    " {}x",
+];
+
+/// Whether `c` segments as `model` does in every one of [`PROBES`].
+fn segments_like(c: char, model: char) -> bool {
+    let words = |text: &str| -> Vec<String> { text.unicode_words().map(str::to_string).collect() };
+    let (c, model) = (c.to_string(), model.to_string());
+    PROBES.iter().all(|probe| {
+        let with_model: Vec<String> = words(&probe.replace("{}", &model))
+            .iter()
+            .map(|w| w.replace(&model, &c))
+            .collect();
+        words(&probe.replace("{}", &c)) == with_model
+    })
+}
+
+/// [`ThreeByteWord`] of `c` from unicode-segmentation (see [`three_byte_word_kind`]).
+fn probe_three_byte_word(c: char) -> Option<ThreeByteWord> {
+    if c.len_utf8() != 3 || is_unspaced_script(c) {
+        return None;
+    }
+    if c.is_alphabetic() && segments_like(c, 'a') {
+        return Some(ThreeByteWord::Letter);
+    }
+    // A mark joins what precedes it: cheap to refuse most other characters by that.
+    let joins_after = |prefix: &str| {
+        let text = format!("{prefix}{c}");
+        text.unicode_words().eq(std::iter::once(text.as_str()))
+    };
+    // Two models: unicode_words keeps a segment holding an alphabetic character, and
+    // most Indic vowel signs are alphabetic (as U+0345 is), accents not (U+0301). After
+    // a letter, where the fast path takes marks, the segment is kept either way.
+    if joins_after("a") && (segments_like(c, '\u{301}') || segments_like(c, '\u{345}')) {
+        return Some(ThreeByteWord::Mark);
+    }
+    None
 }
 
 /// [`word_class`] of a character of U+0080–U+07FF (None for any other).
@@ -921,6 +1078,55 @@ mod tests {
             let reference: Vec<&str> = text.unicode_words().collect();
             proptest::prop_assert_eq!(fast, reference);
         }
+    }
+
+    proptest::proptest! {
+        /// Text whose non-ASCII characters are letters of two or three bytes and marks
+        /// right after letters (Devanagari, Bengali, Tamil, Hangul, Georgian, with
+        /// alphabetic and non-alphabetic marks) segments as unicode-segmentation does
+        /// when its high bytes count as letter bytes; texts with a mark after a space,
+        /// digit or punctuation are refused by the check.
+        #[test]
+        fn three_byte_letter_segmenter_agrees_with_unicode_segmentation(
+            text in "[a-z0-9 .:,'_\n!éДاकखनहि\u{093F}\u{0940}\u{094D}\u{0902}\u{0951}কে\u{09C7}தமி\u{0BCD}한국ქართ]{0,60}"
+        ) {
+            let reference: Vec<&str> = text.unicode_words().collect();
+            if word_letters_beyond_ascii(&text) {
+                let mut fast = Vec::new();
+                high_letter_words(&text, |w| fast.push(w));
+                proptest::prop_assert_eq!(&fast, &reference);
+            }
+            let mut tokens = Vec::new();
+            Tokenizer::new(&TokenOptions::default()).for_each_token(&text, |t| tokens.push(t));
+            proptest::prop_assert_eq!(tokens, reference);
+        }
+    }
+
+    #[test]
+    fn three_byte_kinds() {
+        let kind = three_byte_word_kind;
+        for letter in ['क', 'ন', 'த', '한', 'ქ', 'ሀ'] {
+            assert_eq!(kind(letter), Some(ThreeByteWord::Letter), "{letter}");
+        }
+        // Vowel signs, virama, anusvara (alphabetic); a stress sign (not alphabetic).
+        for mark in ['\u{093F}', '\u{094D}', '\u{0902}', '\u{0951}', '\u{09C7}'] {
+            assert_eq!(kind(mark), Some(ThreeByteWord::Mark), "{mark:?}");
+        }
+        // Ideographs, kana, Thai (their own segments or split apart), digits, danda,
+        // symbols, and characters of other lengths.
+        for other in ['中', 'ア', 'あ', 'ก', '०', '।', '€', 'a', 'é', '😀'] {
+            assert_eq!(kind(other), None, "{other}");
+        }
+        assert!(word_letters_beyond_ascii("नई दिल्ली 2025"));
+        assert!(
+            !word_letters_beyond_ascii("नई \u{093F}"),
+            "a mark after a space"
+        );
+        assert!(
+            !word_letters_beyond_ascii("1\u{093F}"),
+            "a mark after a digit"
+        );
+        assert!(!word_letters_beyond_ascii("नई।"), "a danda");
     }
 
     #[test]
