@@ -438,31 +438,57 @@ enum ThreeByteWord {
 /// The [`ThreeByteWord`] of `c`, if it has one (None for characters of other lengths).
 /// Found by asking unicode-segmentation itself how the character segments in
 /// [`PROBES`] against a model letter and a model mark: unicode-segmentation keeps its
-/// tables private, and a table copied here could drift from the version linked. Asked
-/// once per process for each block of 128 characters, when a first text holds one of
-/// them (about a millisecond a block; all 496 blocks would take over 100 ms, which a
-/// report on a few Hindi articles should not pay for Hangul).
+/// tables private, and a table copied here could drift from the version linked.
 fn three_byte_word_kind(c: char) -> Option<ThreeByteWord> {
+    let flags = three_byte_flags(c)?;
+    if flags & LETTER != 0 {
+        Some(ThreeByteWord::Letter)
+    } else if flags & MARK != 0 {
+        Some(ThreeByteWord::Mark)
+    } else {
+        None
+    }
+}
+
+/// Whether `unicode_words` counts the three-byte character `c` as a letter or digit
+/// (None for characters of other lengths): what keeps a segment of Thai or another
+/// script of such characters, asked without a lookup in the Unicode tables per
+/// segment (half the time of a Thai article).
+fn three_byte_alphanumeric(c: char) -> Option<bool> {
+    Some(three_byte_flags(c)? & ALPHANUMERIC != 0)
+}
+
+/// Bits of [`three_byte_flags`].
+const LETTER: u8 = 1;
+const MARK: u8 = 2;
+const ALPHANUMERIC: u8 = 4;
+
+/// What unicode-segmentation makes of a three-byte character, asked once per process
+/// for each block of 128 characters, when a first text holds one of them (about a
+/// millisecond a block; all 496 blocks would take over 100 ms, which a report on a few
+/// Hindi articles should not pay for Hangul).
+fn three_byte_flags(c: char) -> Option<u8> {
     const BLOCK: usize = 128;
     const BLOCKS: usize = (0x10000 - 0x800) / BLOCK;
-    static KINDS: [OnceLock<[u8; BLOCK]>; BLOCKS] = [const { OnceLock::new() }; BLOCKS];
+    static FLAGS: [OnceLock<[u8; BLOCK]>; BLOCKS] = [const { OnceLock::new() }; BLOCKS];
     let offset = u32::from(c).checked_sub(0x800)? as usize;
     let block = offset / BLOCK;
-    let kinds = KINDS.get(block)?.get_or_init(|| {
+    let flags = FLAGS.get(block)?.get_or_init(|| {
         std::array::from_fn(|i| {
-            let cp = (0x800 + block * BLOCK + i) as u32;
-            match char::from_u32(cp).and_then(probe_three_byte_word) {
-                Some(ThreeByteWord::Letter) => 1,
-                Some(ThreeByteWord::Mark) => 2,
+            let Some(c) = char::from_u32((0x800 + block * BLOCK + i) as u32) else {
+                return 0; // a surrogate
+            };
+            let word = match probe_three_byte_word(c) {
+                Some(ThreeByteWord::Letter) => LETTER,
+                Some(ThreeByteWord::Mark) => MARK,
                 None => 0,
-            }
+            };
+            // A character alone is a word exactly when it is a letter or digit.
+            let alphanumeric = c.to_string().unicode_words().next().is_some();
+            word | if alphanumeric { ALPHANUMERIC } else { 0 }
         })
     });
-    match kinds[offset % BLOCK] {
-        1 => Some(ThreeByteWord::Letter),
-        2 => Some(ThreeByteWord::Mark),
-        _ => None,
-    }
+    Some(flags[offset % BLOCK])
 }
 
 /// Contexts that tell UAX #29 word-break classes apart: next to letters, digits, each
@@ -830,7 +856,7 @@ fn split_unspaced<'a>(word: &'a str, emit: &mut impl FnMut(&'a str)) {
 
 /// Scripts written without spaces between words. Asked once per word: the first test
 /// settles it for Latin, Arabic and every other script below Thai.
-fn is_unspaced_script(c: char) -> bool {
+pub fn is_unspaced_script(c: char) -> bool {
     c >= '\u{0E00}'
         && matches!(c,
             '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
@@ -846,19 +872,29 @@ fn is_unspaced_script(c: char) -> bool {
 }
 
 /// Whether a word-bound segment holds a letter or digit: the filter by which
-/// `unicode_words` keeps segments, answered without its Unicode tables for ASCII and
-/// for CJK ideographs and kana (letters in every Unicode version). Each ideograph is a
-/// segment of its own, and looking each up in the full tables was a fifth of the time
-/// of Chinese text. Other segments ask `unicode_words` itself, which gives a segment
-/// exactly when one of its characters is a letter or digit, however it splits it.
+/// `unicode_words` keeps segments, answered without its Unicode tables for ASCII, for
+/// CJK ideographs and kana (letters in every Unicode version), and for three-byte
+/// characters (from [`three_byte_alphanumeric`]). Each ideograph, and each Thai
+/// character, is a segment of its own, and looking each up in the full tables was a
+/// fifth of the time of Chinese text and half of Thai. Segments with characters of
+/// other lengths ask `unicode_words` itself, which gives a segment exactly when one of
+/// its characters is a letter or digit, however it splits it.
 fn has_letter_or_digit(segment: &str) -> bool {
     if segment.is_ascii() {
         return segment.bytes().any(|b| b.is_ascii_alphanumeric());
     }
-    segment
-        .chars()
-        .any(|c| c.is_ascii_alphanumeric() || is_cjk_letter(c))
-        || segment.unicode_words().next().is_some()
+    let mut unknown = false;
+    for c in segment.chars() {
+        if c.is_ascii_alphanumeric() || is_cjk_letter(c) {
+            return true;
+        }
+        match three_byte_alphanumeric(c) {
+            Some(true) => return true,
+            Some(false) => {}
+            None => unknown |= !c.is_ascii(),
+        }
+    }
+    unknown && segment.unicode_words().next().is_some()
 }
 
 fn is_arabic_word(word: &str) -> bool {
@@ -985,11 +1021,12 @@ mod tests {
 
     proptest::proptest! {
         /// Word-bound segments kept by `has_letter_or_digit` are exactly `unicode_words`,
-        /// in Chinese and Japanese text mixed with Latin, Arabic, Hebrew, marks, digits
-        /// of other scripts, punctuation and emoji.
+        /// in Chinese, Japanese and Thai text mixed with Latin, Arabic, Hebrew,
+        /// Devanagari, marks (Thai and Devanagari vowel signs among them), digits of
+        /// other scripts, punctuation, symbols and emoji.
         #[test]
         fn letter_or_digit_segments_are_unicode_words(
-            text in "[a-zA-Z0-9 .,'\n中文字豈\u{3400}\u{9FFF}\u{20000}あかがアカヴーｶﾞ、。「」々〇\u{3099}\u{309B}０１ابتـ\u{064B}אב\u{0301}\u{0660}\u{0966}\u{1F600}\u{200D}½²]{0,30}"
+            text in "[a-zA-Z0-9 .,'\n中文字豈\u{3400}\u{9FFF}\u{20000}あかがアカヴーｶﾞ、。「」々〇\u{3099}\u{309B}０１ابتـ\u{064B}אב\u{0301}\u{0660}\u{0966}\u{1F600}\u{200D}½²กขฯๆ\u{0E31}\u{0E48}๑฿क\u{093F}।€™\u{2028}\u{FFFD}]{0,30}"
         ) {
             let ours: Vec<&str> = text.split_word_bounds().filter(|w| has_letter_or_digit(w)).collect();
             let reference: Vec<&str> = text.unicode_words().collect();
