@@ -5,7 +5,8 @@
 # (benches/corpus/table.py, also in $WORK/table.md): docs/s and docs/s per core, peak RSS,
 # precision/recall against exact-Jaccard ground truth, and the ratios to the peers and
 # to one xxh3 pass over the bytes; then storyhash alone on the same corpus generated in
-# Arabic script and transliterated to accented Latin and to Cyrillic (variants.py).
+# Arabic script and transliterated to accented Latin, Cyrillic, Devanagari and Hangul
+# (variants.py).
 #
 #   bash benches/corpus/run.sh [ORIGINALS]     # default 17400 originals ≈ 22,600 docs
 #   LARGE=1 bash benches/corpus/run.sh         # also dedup 1M generated documents
@@ -67,12 +68,13 @@ python3 benches/corpus/score.py "$work/corpus.jsonl" "$work/truth.jsonl" "$thres
     "$work/pairs-storyhash.jsonl" "$work/pairs-datasketch.jsonl" "$work/pairs-rensa.jsonl" \
     | tee "$work/quality.json"
 
-echo "== other scripts: Arabic (generated), accented Latin and Cyrillic (transliterated; storyhash only)"
+echo "== other scripts: Arabic (generated), accented Latin, Cyrillic, Devanagari and Hangul (transliterated; storyhash only)"
 "$bin/gen_corpus" "$originals" "$work/arabic.jsonl" "$work/arabic-truth.jsonl" 1 arabic
-python3 benches/corpus/variants.py "$work/corpus.jsonl" "$work/accented.jsonl" "$work/cyrillic.jsonl"
-cp "$work/truth.jsonl" "$work/accented-truth.jsonl"
-cp "$work/truth.jsonl" "$work/cyrillic-truth.jsonl"
-for script in arabic accented cyrillic; do
+python3 benches/corpus/variants.py "$work/corpus.jsonl" "$work"
+for script in accented cyrillic devanagari hangul; do
+    cp "$work/truth.jsonl" "$work/$script-truth.jsonl"
+done
+for script in arabic accented cyrillic devanagari hangul; do
     for round in $(seq $rounds); do
         for threads in 1 2; do
             peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/$script.jsonl" \

@@ -56,7 +56,8 @@ def main():
         rows.append((tool, 1, docs_per_s, last_rss(path), scores(tool)))
     scripts = {}
     for script, label in (("arabic", "Arabic corpus"), ("accented", "accented Latin"),
-                          ("cyrillic", "Cyrillic")):
+                          ("cyrillic", "Cyrillic"), ("devanagari", "Devanagari"),
+                          ("hangul", "Hangul")):
         quality_path = os.path.join(work, f"quality-{script}.json")
         if os.path.exists(quality_path):
             score = json.load(open(quality_path))[os.path.join(work, f"pairs-{script}.jsonl")]
