@@ -51,7 +51,7 @@ use crate::input::{
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{into_hash_set, jaccard};
+use crate::shingle::{into_hash_set, jaccard_u32};
 use crate::verify::ScoredPair;
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
@@ -790,7 +790,7 @@ pub fn dedup(
             // One stored set, never empty for a document with shingles.
             1.0
         } else {
-            jaccard(sets.get(a), sets.get(b))
+            jaccard_u32(sets.get(a), sets.get(b))
         }
     };
     let pairs: Vec<ScoredPair> = candidates

@@ -32,7 +32,7 @@ use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{intersection_size, into_hash_set, jaccard};
+use crate::shingle::{intersection_size_u32, into_hash_set, jaccard_from_counts};
 use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
 use crate::tokenize::Tokenizer;
 
@@ -902,9 +902,10 @@ fn verify_match(
     {
         return None;
     }
-    let j = jaccard(&p.set, stored.set);
+    let shared = intersection_size_u32(&p.set, stored.set);
+    let j = jaccard_from_counts(shared, p.set.len(), stored.set.len());
     (j >= threshold).then(|| {
-        let shared = intersection_size(&p.set, stored.set) as f64;
+        let shared = shared as f64;
         Match {
             id: stored.id.to_owned(),
             jaccard: j,
