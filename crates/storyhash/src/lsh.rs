@@ -76,18 +76,29 @@ impl LshParams {
         }
         // Error areas of every (b, r), by the midpoint rule over [0, t] and [t, 1]. For
         // each r, (1 − s^r)^b is carried from b to b + 1 by one multiplication per
-        // point: the search costs one multiply-add per point and candidate, where two
-        // `powi` calls per point took a few milliseconds of every run at k = 128.
+        // point, and s^r from r to r + 1 likewise: the search costs one multiply-add per
+        // point and candidate, where `powi` calls per point took a few milliseconds of
+        // every run at k = 128 (1% of a dedup of 22,600 articles).
         let (below, below_step) = midpoints(0.0, threshold);
         let (above, above_step) = midpoints(threshold, 1.0);
+        // s^r at each point, for the r being evaluated.
+        let mut power_below = vec![1.0; below.len()];
+        let mut power_above = vec![1.0; above.len()];
         // Errors by r, then by b − 1.
         let errors_by_rows: Vec<Vec<f64>> = (1..=num_perm)
             .map(|rows| {
-                let miss = |s: &f64| 1.0 - s.powi(rows as i32);
-                let (miss_below, miss_above): (Vec<f64>, Vec<f64>) = (
-                    below.iter().map(miss).collect(),
-                    above.iter().map(miss).collect(),
-                );
+                let miss = |power: &mut [f64], points: &[f64]| -> Vec<f64> {
+                    power
+                        .iter_mut()
+                        .zip(points)
+                        .map(|(p, s)| {
+                            *p *= s;
+                            1.0 - *p
+                        })
+                        .collect()
+                };
+                let miss_below = miss(&mut power_below, &below);
+                let miss_above = miss(&mut power_above, &above);
                 // P(not a candidate) at each point with the current band count.
                 let mut apart_below = vec![1.0; below.len()];
                 let mut apart_above = vec![1.0; above.len()];
