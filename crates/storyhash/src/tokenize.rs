@@ -82,13 +82,29 @@ impl Tokenizer {
                 simple_words(normalized, |word| self.emit_word(word, &mut emit))
             }
             _ => {
-                for word in normalized
-                    .split_word_bounds()
-                    .filter(|w| has_letter_or_digit(w))
-                {
-                    self.emit_word(word, &mut emit);
+                // Characters that are a segment on their own (ideographs, hiragana) are
+                // cut out; only the stretches between them ask the UAX #29 segmenter.
+                let mut stretch_start = 0;
+                let mut chars = normalized.char_indices().peekable();
+                while let Some((i, c)) = chars.next() {
+                    let alone = is_segment_alone(c)
+                        && chars.peek().is_none_or(|&(_, next)| never_attaches(next));
+                    if alone {
+                        let stretch = &normalized[stretch_start..i];
+                        self.segment_words(stretch, &mut emit);
+                        stretch_start = i + c.len_utf8();
+                        self.emit_word(&normalized[i..stretch_start], &mut emit);
+                    }
                 }
+                self.segment_words(&normalized[stretch_start..], &mut emit);
             }
+        }
+    }
+
+    /// The words of `text` by the UAX #29 segmenter (`unicode-segmentation`).
+    fn segment_words<'a>(&self, text: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
+        for word in text.split_word_bounds().filter(|w| has_letter_or_digit(w)) {
+            self.emit_word(word, emit);
         }
     }
 
@@ -413,6 +429,9 @@ fn word_letters_beyond_ascii(text: &str) -> bool {
             let Some(c) = text.get(i..i + 3).and_then(|s| s.chars().next()) else {
                 return false;
             };
+            if is_cjk_ideograph(c) {
+                return false;
+            }
             match three_byte_word_kind(c) {
                 Some(ThreeByteWord::Letter) => after_letter = true,
                 Some(ThreeByteWord::Mark) if after_letter => {}
@@ -458,10 +477,36 @@ fn three_byte_alphanumeric(c: char) -> Option<bool> {
     Some(three_byte_flags(c)? & ALPHANUMERIC != 0)
 }
 
+/// Whether `c` is a word segment on its own whatever stands before it, and after it
+/// unless a mark, joiner or format character follows (which UAX #29 attaches to what
+/// precedes it, WB4): the three-byte characters that segment as an ideograph does
+/// (ideographs, hiragana; a letter each, so the segment is a word). No rule joins
+/// anything to them, so the text on either side segments as it would on its own.
+fn is_segment_alone(c: char) -> bool {
+    is_cjk_ideograph(c) || three_byte_flags(c).is_some_and(|flags| flags & ALONE != 0)
+}
+
+/// CJK Unified Ideographs and Extension A: segments alone in every Unicode version.
+fn is_cjk_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
+}
+
+/// Whether UAX #29 never attaches `c` to the character before it (WB4): ASCII, the
+/// two-byte characters of known class (letters and boundaries), three-byte letters and
+/// characters that segment alone.
+fn never_attaches(c: char) -> bool {
+    c.is_ascii()
+        || two_byte_class(c).is_some()
+        || is_cjk_ideograph(c)
+        || three_byte_flags(c).is_some_and(|flags| flags & (LETTER | ALONE) != 0)
+}
+
 /// Bits of [`three_byte_flags`].
 const LETTER: u8 = 1;
 const MARK: u8 = 2;
 const ALPHANUMERIC: u8 = 4;
+/// Segments as an ideograph does ([`is_segment_alone`]).
+const ALONE: u8 = 8;
 
 /// What unicode-segmentation makes of a three-byte character, asked once per process
 /// for each block of 128 characters, when a first text holds one of them (about a
@@ -485,7 +530,10 @@ fn three_byte_flags(c: char) -> Option<u8> {
             };
             // A character alone is a word exactly when it is a letter or digit.
             let alphanumeric = c.to_string().unicode_words().next().is_some();
-            word | if alphanumeric { ALPHANUMERIC } else { 0 }
+            // Ideographs are known without asking (and are most of these blocks). The
+            // model is not 中, which the probes hold.
+            let alone = alphanumeric && word == 0 && !is_cjk_ideograph(c) && segments_like(c, '一');
+            word | if alphanumeric { ALPHANUMERIC } else { 0 } | if alone { ALONE } else { 0 }
         })
     });
     Some(flags[offset % BLOCK])
@@ -1107,6 +1155,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Cutting out the characters that segment alone (ideographs, hiragana) before
+        /// asking the UAX #29 segmenter changes no token: text of ideographs, kana,
+        /// Latin, digits, `_` and mid-word punctuation, with marks, joiners, variation
+        /// selectors and voicing marks that attach to what precedes them.
+        #[test]
+        fn cutting_out_lone_segments_changes_no_token(
+            text in "[ a1_.:'中文字\u{3400}あかアカー、。々〇\u{3099}\u{301}\u{200D}\u{FE0F}한กक\u{093F}😀]{0,40}"
+        ) {
+            let tokenizer = Tokenizer::new(&TokenOptions::default());
+            let mut cut = Vec::new();
+            tokenizer.for_each_token(&text, |t| cut.push(t));
+            let mut whole = Vec::new();
+            tokenizer.segment_words(&text, &mut |_, t| whole.push(t));
+            proptest::prop_assert_eq!(cut, whole);
+        }
+    }
+
     #[test]
     fn three_byte_kinds() {
         let kind = three_byte_word_kind;
@@ -1121,6 +1187,13 @@ mod tests {
         // symbols, and characters of other lengths.
         for other in ['中', 'ア', 'あ', 'ก', '०', '।', '€', 'a', 'é', '😀'] {
             assert_eq!(kind(other), None, "{other}");
+        }
+        for alone in ['中', '\u{3400}', 'あ', 'ゔ'] {
+            assert!(is_segment_alone(alone), "{alone}");
+        }
+        // Katakana joins katakana; punctuation is no word; a letter joins letters.
+        for not_alone in ['ア', 'ー', '、', '한', 'a', 'é', '😀'] {
+            assert!(!is_segment_alone(not_alone), "{not_alone}");
         }
         assert!(word_letters_beyond_ascii("नई दिल्ली 2025"));
         assert!(
