@@ -58,7 +58,8 @@ pub enum InputProblem {
         /// The field's name.
         field: String,
         /// The names of the record's fields, for the user to find the one meant (at most
-        /// [`MAX_FIELDS_SHOWN`]); None when the field is there but null.
+        /// [`MAX_FIELDS_SHOWN`]; empty if none could be read); None when the field is
+        /// there but null.
         present: Option<Vec<String>>,
     },
     /// A field exists but has the wrong JSON type.
@@ -121,7 +122,8 @@ pub const MAX_FIELDS_SHOWN: usize = 8;
 fn missing_field(field: &str, present: Option<&[String]>) -> String {
     match present {
         None => format!("field `{field}` is null"),
-        Some([]) => format!("missing field `{field}`; the record has no fields"),
+        // No fields, or names that could not be read.
+        Some([]) => format!("missing field `{field}`"),
         Some(names) => {
             let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
             format!(

@@ -991,7 +991,8 @@ fn parse_json_line<'a>(
 }
 
 /// The first [`MAX_FIELDS_SHOWN`] field names of a JSON object line, in sorted order:
-/// for the warning of a missing field only, so the line is parsed a second time.
+/// for the warning of a missing field only, so the line is parsed a second time (none
+/// when that parse fails, as for values nested deeper than serde_json's limit).
 fn field_names(object_line: &str) -> Vec<String> {
     let keys: BTreeMap<String, IgnoredAny> = serde_json::from_str(object_line).unwrap_or_default();
     keys.into_keys()
@@ -1482,6 +1483,11 @@ mod tests {
         assert_eq!(
             out.warnings[2].to_string(),
             "feed.jsonl:4: missing field `text`; the record has `body`, `id`"
+        );
+        let empty = read("{}\n");
+        assert_eq!(
+            empty.warnings[0].to_string(),
+            "feed.jsonl:1: missing field `text`"
         );
     }
 
