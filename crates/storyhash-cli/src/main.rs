@@ -307,11 +307,13 @@ struct Tuning {
 /// How inputs are read.
 #[derive(Debug, Args)]
 struct Reading {
-    /// JSONL field holding the document id.
+    /// JSONL field holding the document id (a dotted path such as meta.id reaches into
+    /// nested objects)
     #[arg(long, default_value = "id")]
     id_field: String,
 
-    /// JSONL field holding the document text.
+    /// JSONL field holding the document text (a dotted path such as article.body
+    /// reaches into nested objects)
     #[arg(long, default_value = "text")]
     text_field: String,
 
