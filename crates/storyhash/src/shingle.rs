@@ -142,8 +142,8 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
 /// exact sets keep). No further mixing: the shingle polynomial only adds multiples of
 /// token hashes, and one-permutation hashing mixes each shingle hash fully before it
 /// picks a bin (dropping a final multiply-xorshift here and `fmix64` from each shingle
-/// hash cut the corpus benchmark's time by 5%). xxh3 itself, whose branches on the length class are unpredictable in running
-/// text, hashes longer tokens.
+/// hash cut the corpus benchmark's time by 5%). xxh3 itself, whose branches on the
+/// length class are unpredictable in running text, hashes longer tokens.
 #[inline]
 pub fn token_hash(token: &str) -> u64 {
     let bytes = token.as_bytes();
@@ -592,8 +592,8 @@ mod tests {
 
     /// Every token of three letters or digits, and tokens sharing their first 4, 8 or
     /// 15 bytes (the halves of the short-token hash): the low 32 bits that exact sets keep
-    /// must collide no more than random values would (46,656 + 2 · 1,332 tokens:
-    /// 0.27 pairs expected), and the full hashes never.
+    /// must collide no more than random values would (46,656 + 3 · 1,332 tokens:
+    /// 0.30 pairs expected), and the full hashes never.
     #[test]
     fn token_hashes_low_bits_collide_as_random_ones_would() {
         let symbols: Vec<char> = ('a'..='z').chain('0'..='9').collect();
