@@ -109,7 +109,9 @@ impl TwoByteSet {
 /// character. Plain are ASCII, the characters of `is_plain` (Arabic, some punctuation)
 /// and every other two-byte character (Latin-1 and Latin Extended, Greek, Cyrillic,
 /// Armenian, Hebrew...) that NFKC cannot combine with a neighbour and whose NFKC and
-/// case folding give at most two such characters (see `plain_fold`).
+/// case folding give at most two such characters (see `plain_fold`), and the
+/// three-byte characters NFKC and case folding never change (see `three_byte_kind`: a
+/// mark among them is plain unless it follows another mark).
 ///
 /// Most characters fold to themselves (lowercase letters, ASCII, single spaces between
 /// words; ASCII capitals are lowercased with the rest at the end), so the text is walked
