@@ -286,7 +286,8 @@ struct Tuning {
     #[arg(long, value_name = "BxR", value_parser = parse_bands)]
     bands: Option<LshParams>,
 
-    /// Stopword languages to remove: comma-separated codes (ar,en), all, or none.
+    /// Stopword languages to remove: comma-separated codes (ar, en, fr, es, pt, it, de,
+    /// ru, tr, fa), all, or none.
     #[arg(long, value_name = "LANGS", value_parser = parse_languages)]
     stopwords: Option<Languages>,
 
@@ -343,7 +344,11 @@ fn parse_languages(s: &str) -> Result<Languages, String> {
             .split(',')
             .map(|code| {
                 Language::from_code(code.trim()).ok_or_else(|| {
-                    format!("unknown stopword language {code:?} (known: ar, en, all, none)")
+                    let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
+                    format!(
+                        "unknown stopword language {code:?} (known: {}, all, none)",
+                        known.join(", ")
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()

@@ -1,6 +1,7 @@
-//! Stopword lists per language: function words that carry no story identity. Removing
-//! them matters for the `story` preset, where unigram overlap between unrelated articles
-//! in one language is otherwise dominated by "the", "في", "من". Lists are written in
+//! Stopword lists per language (Arabic, English, French, Spanish, Portuguese, Italian,
+//! German, Russian, Turkish, Persian): function words that carry no story identity.
+//! Removing them matters for the `story` preset, where unigram overlap between unrelated
+//! articles in one language is otherwise dominated by "the", "في", "de". Lists are written in
 //! raw form and normalized at build time, so they match normalized tokens whatever the
 //! normalization rules become.
 
@@ -19,17 +20,60 @@ pub enum Language {
     /// English.
     #[serde(rename = "en")]
     English,
+    /// French.
+    #[serde(rename = "fr")]
+    French,
+    /// Spanish.
+    #[serde(rename = "es")]
+    Spanish,
+    /// Portuguese.
+    #[serde(rename = "pt")]
+    Portuguese,
+    /// Italian.
+    #[serde(rename = "it")]
+    Italian,
+    /// German.
+    #[serde(rename = "de")]
+    German,
+    /// Russian.
+    #[serde(rename = "ru")]
+    Russian,
+    /// Turkish.
+    #[serde(rename = "tr")]
+    Turkish,
+    /// Persian.
+    #[serde(rename = "fa")]
+    Persian,
 }
 
 impl Language {
     /// Every language with a list.
-    pub const ALL: [Language; 2] = [Language::Arabic, Language::English];
+    pub const ALL: [Language; 10] = [
+        Language::Arabic,
+        Language::English,
+        Language::French,
+        Language::Spanish,
+        Language::Portuguese,
+        Language::Italian,
+        Language::German,
+        Language::Russian,
+        Language::Turkish,
+        Language::Persian,
+    ];
 
     /// The ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {
             Language::Arabic => "ar",
             Language::English => "en",
+            Language::French => "fr",
+            Language::Spanish => "es",
+            Language::Portuguese => "pt",
+            Language::Italian => "it",
+            Language::German => "de",
+            Language::Russian => "ru",
+            Language::Turkish => "tr",
+            Language::Persian => "fa",
         }
     }
 
@@ -42,6 +86,14 @@ impl Language {
         match self {
             Language::Arabic => ARABIC,
             Language::English => ENGLISH,
+            Language::French => FRENCH,
+            Language::Spanish => SPANISH,
+            Language::Portuguese => PORTUGUESE,
+            Language::Italian => ITALIAN,
+            Language::German => GERMAN,
+            Language::Russian => RUSSIAN,
+            Language::Turkish => TURKISH,
+            Language::Persian => PERSIAN,
         }
     }
 }
@@ -104,6 +156,81 @@ all also am any because before between both down during each few further here on
 other own same until said says told according
 ";
 
+// The lists below are unioned with the others (one set serves a corpus of many
+// languages), so each leaves out its function words that are content words elsewhere,
+// in English above all: German "war", "man", "hat" and "die", Spanish "era", "han",
+// "sin" and "son", Italian "era" and "come", French "car", "son", "plus" and "pour",
+// Turkish numbers ("on" is ten), Persian کرد (which folds to the Arabic for "Kurd").
+// Only frequent function words are listed, and the reporting verbs of news.
+
+/// French function words and reporting verbs.
+const FRENCH: &str = "
+le la les un une des du de à au aux et ou mais donc ni que qui quoi dont où ce cet cette
+ces il elle ils elles on nous vous je tu se sa ses leur leurs lui y en ne pas dans par sur
+sous avec sans chez entre vers depuis pendant avant après selon contre est sont été être
+était étaient sera seront a ont avait avaient aura fait comme aussi très tout tous toute
+toutes bien encore déjà ainsi alors dit déclaré indiqué affirmé
+";
+
+/// Spanish function words and reporting verbs.
+const SPANISH: &str = "
+el la los las un una unos unas del al de a y e o u ni pero sino que quien quienes cual
+cuales cuyo donde cuando como se su sus le les lo nos me te él ella ellos ellas en con por
+para sobre entre hasta desde durante tras contra según es fue fueron ser sido está
+están estaba estaban ha había habían será muy más ya también todo todos toda todas este
+esta estos estas ese esa esos esas aquel dijo afirmó aseguró señaló indicó
+";
+
+/// Portuguese function words and reporting verbs.
+const PORTUGUESE: &str = "
+o a à os as um uma uns umas do da dos das no na nos nas ao aos pelo pela pelos pelas de em
+por para com sem sobre entre até desde durante contra segundo e ou mas que quem qual quais
+cujo onde quando como se seu sua seus suas ele ela eles elas lhe é são foi foram ser sido
+está estão estava estavam tem têm tinha será muito mais já também todo todos toda todas
+este esta estes estas esse essa esses essas disse afirmou declarou
+";
+
+/// Italian function words and reporting verbs.
+const ITALIAN: &str = "
+il lo la i gli le un uno una di del dello della dei degli delle a al allo alla ai agli
+alle da dal dalla dai dalle in nel nello nella nei negli nelle su sul sulla sui sulle con
+per tra fra e ed o ma che chi cui dove quando se suo sua suoi sue lui lei loro è sono
+erano stato stata essere ha hanno aveva avevano sarà molto più già anche tutto tutti
+tutta tutte questo questa questi queste quello quella ha detto dichiarato
+";
+
+/// German function words and reporting verbs.
+const GERMAN: &str = "
+der das den dem des ein eine einer eines einem einen und oder aber doch sondern denn dass
+ob wenn als wie wo weil sich sie er es wir ihr ihre ihrem ihren ihrer sein seine seinem
+seinen seiner ist sind wird werden wurde wurden worden sein gewesen haben hatte hatten nicht
+kein keine auch noch schon nur sehr mehr im in ins am an auf aus bei mit nach von vor zu
+zum zur über unter gegen ohne durch für um bis seit während sagte erklärte
+";
+
+/// Russian function words and reporting verbs.
+const RUSSIAN: &str = "
+и в во не на с со что как а но или же ли бы по к ко у о об от до из за для при без под над
+между через после перед это этот эта эти того тем том также так уже еще ещё только очень
+он она оно они его ее её их ему ей им мы вы я был была было были быть будет будут есть
+который которая которое которые которых который сказал заявил отметил сообщил
+";
+
+/// Turkish function words and reporting verbs.
+const TURKISH: &str = "
+ve ile de da ki bu şu o bir için gibi kadar daha çok en ama fakat ancak veya ya ise ne
+mi mı mu mü olan olarak olduğu olduğunu oldu olacak her hem sonra önce göre karşı
+üzerinde içinde arasında tarafından bunun bunu buna onun onu ona dedi söyledi açıkladı
+belirtti
+";
+
+/// Persian function words and reporting verbs (written with Persian letters; they fold
+/// to the Arabic ones, as the texts do).
+const PERSIAN: &str = "
+و در به از که این آن با را برای تا یا هم نیز اما یک خود است بود شد شده شود می‌شود
+می‌کند کرده هست نیست بر پس هر چه چون اگر وی او ایشان آنها ما شما من همه گفت
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +244,58 @@ mod tests {
         assert!(set.contains("the"));
         assert!(!set.contains("موسكو"));
         assert!(!set.contains("moscow"));
+    }
+
+    #[test]
+    fn every_list_matches_its_normalized_words() {
+        let set = StopwordSet::new(&Language::ALL);
+        for (word, language) in [
+            ("les", "fr"),
+            ("été", "fr"),
+            ("según", "es"),
+            ("também", "pt"),
+            ("della", "it"),
+            ("über", "de"),
+            ("который", "ru"),
+            ("için", "tr"),
+            // Persian keheh and yeh: the token is written with the Arabic letters.
+            ("كه", "fa"),
+            ("براي", "fa"),
+            ("ميشود", "fa"),
+        ] {
+            assert!(set.contains(word), "{word} ({language})");
+        }
+    }
+
+    /// The lists are unioned, so none may take a word that is content in another
+    /// language: English news words above all.
+    #[test]
+    fn no_list_holds_a_content_word_of_another_language() {
+        let set = StopwordSet::new(&Language::ALL);
+        for word in [
+            "war",
+            "die",
+            "man",
+            "hat",
+            "son",
+            "car",
+            "era",
+            "come",
+            "han",
+            "sin",
+            "plus",
+            "pour",
+            "gift",
+            "كرد",
+            "moscow",
+            "government",
+            "minister",
+        ] {
+            assert!(!set.contains(word), "{word}");
+        }
+        for language in Language::ALL {
+            assert_eq!(Language::from_code(language.code()), Some(language));
+        }
     }
 
     #[test]
