@@ -199,7 +199,7 @@ fn fold_plain(text: &str, out: &mut String, set: &TwoByteSet) -> Option<bool> {
                     continue;
                 }
                 Some(ThreeByteKind::Folds) => {}
-                None if is_plain(c) => {}
+                // Four bytes: nothing is plain there.
                 None => return None,
             }
             (fold_char(c), c.len_utf8())
@@ -244,16 +244,14 @@ fn normalize_general(text: &str, out: &mut String) {
 
 /// Characters for which NFKC and full case folding are the identity, or differ only in
 /// ways `fold_char` erases: ASCII (lowercased separately), the Arabic letters, harakat
-/// and digits of the basic block, and common punctuation and spaces. Left out on purpose:
-/// U+0653–U+0655 (madda and hamza above/below), which NFKC composes with a preceding
-/// letter (و + U+0654 → ؤ, which is kept), and everything with a compatibility mapping.
-/// Harakat may be reordered by NFKC, but `fold_char` deletes them all, so order is moot.
-/// Also plain: the CJK Unified Ideographs and Extension A, hiragana and katakana letters,
-/// the prolonged sound mark and the ideographic comma and full stop (NFKC leaves them,
-/// they have no case, and nothing composes with them except the kana voicing marks,
-/// U+3099–U+309C, which are left out and so send a text holding them down the general
-/// path). Without them a Chinese or Japanese article took the general path, whose NFKC
-/// quick check alone cost more than the rest of its analysis.
+/// and digits of the basic block, and the guillemets. Left out on purpose: U+0653–U+0655
+/// (madda and hamza above/below), which NFKC composes with a preceding letter (و + U+0654
+/// → ؤ, which is kept), and everything with a compatibility mapping. Harakat may be
+/// reordered by NFKC, but `fold_char` deletes them all, so order is moot. Three-byte
+/// characters are plain when `three_byte_kind` classes them, from the Unicode
+/// properties: typographic quotes and dashes, invisible joiners and marks, ideographs,
+/// kana, the ideographic comma and full stop among them (the kana voicing marks,
+/// U+3099–U+309C, which compose with a preceding kana, are not).
 fn is_plain(c: char) -> bool {
     matches!(c,
         '\0'..='\u{7F}'
@@ -262,11 +260,8 @@ fn is_plain(c: char) -> bool {
         | '\u{0670}'..='\u{0674}'
         | '\u{0679}'..='\u{06D3}'
         | '\u{060C}' | '\u{061B}' | '\u{061F}'
-        | '\u{00AB}' | '\u{00BB}'
-        | '\u{2013}' | '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}'
-        | '\u{200C}'..='\u{200F}'
-        | '\u{3001}' | '\u{3002}')
-        || is_cjk_letter(c)
+        | '\u{00AB}' | '\u{00BB}')
+        || three_byte_kind(c).is_some()
 }
 
 /// What the plain path knows of a character encoded in three bytes (U+0800–U+FFFF).
@@ -350,9 +345,9 @@ fn classify_three_byte(c: char) -> Option<ThreeByteKind> {
 }
 
 /// The plain characters of Chinese and Japanese text that normalize to themselves
-/// (ideographs, kana letters, the prolonged sound mark; tested against `fold_char` for
-/// every one of them): the plain path keeps them in its runs without folding each, and
-/// the tokenizer knows them for letters without a table lookup.
+/// (ideographs, kana letters, the prolonged sound mark; tested against `fold_char` and
+/// the general path for every one of them): the tokenizer knows them for letters
+/// without a table lookup.
 pub(crate) fn is_cjk_letter(c: char) -> bool {
     matches!(c,
         '\u{3041}'..='\u{3096}'

@@ -121,10 +121,10 @@ impl Tokenizer {
     }
 
     /// The byte ranges of the tokens of normalized text where every word is a token as
-    /// it stands: a tokenizer without stopwords or stemming, and text the fast segmenter
-    /// takes whole (ASCII, or two-byte letters as its only non-ASCII characters, which
-    /// leaves out the unspaced scripts). `beyond_ascii` is what the caller knows of the
-    /// text's other characters. Returns false, having emitted nothing, for any other text
+    /// it stands: a tokenizer without stopwords or stemming, and text the mask segmenter
+    /// takes whole (ASCII, or letters of two or three bytes and marks after letters as
+    /// its only other characters, which leaves out the unspaced scripts). `beyond_ascii`
+    /// is what the caller knows of the text's other characters. Returns false, having emitted nothing, for any other text
     /// or tokenizer.
     pub(crate) fn try_for_each_span(
         &self,
@@ -146,23 +146,21 @@ impl Tokenizer {
     }
 
     fn emit_word<'a>(&self, word: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
-        {
-            if word.chars().next().is_some_and(is_unspaced_script) {
-                // Split the run into characters; mixed runs keep spaced parts whole.
-                split_unspaced(word, &mut |t| emit(t, t));
-                return;
-            }
-            if !self.stopwords.is_empty() && self.stopwords.contains(word) {
-                return;
-            }
-            let token = if self.stem_arabic && is_arabic_word(word) {
-                stem_arabic(word)
-            } else {
-                word
-            };
-            if !token.is_empty() {
-                emit(word, token);
-            }
+        if word.chars().next().is_some_and(is_unspaced_script) {
+            // Split the run into characters; mixed runs keep spaced parts whole.
+            split_unspaced(word, &mut |t| emit(t, t));
+            return;
+        }
+        if !self.stopwords.is_empty() && self.stopwords.contains(word) {
+            return;
+        }
+        let token = if self.stem_arabic && is_arabic_word(word) {
+            stem_arabic(word)
+        } else {
+            word
+        };
+        if !token.is_empty() {
+            emit(word, token);
         }
     }
 
@@ -346,7 +344,7 @@ pub(crate) enum BeyondAscii {
     /// Every character beyond ASCII is in [`two_byte_letters`].
     TwoByteLetters,
     /// Every character beyond ASCII is a letter of two or three bytes or a mark right
-    /// after one ([`word_letters_beyond_ascii`]).
+    /// after one ([`letters_of`]).
     Letters,
     /// Not every character beyond ASCII is a two-byte letter; they may yet be
     /// [`BeyondAscii::Letters`].
@@ -365,14 +363,7 @@ impl BeyondAscii {
         debug_assert!(self != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized));
         debug_assert!(self != BeyondAscii::NotTwoByteLetters || !letters_beyond_ascii(normalized));
         match self {
-            BeyondAscii::Unknown if normalized.is_ascii() => BeyondAscii::Nothing,
-            BeyondAscii::Unknown if letters_beyond_ascii(normalized) => BeyondAscii::TwoByteLetters,
-            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters
-                if word_letters_beyond_ascii(normalized) =>
-            {
-                BeyondAscii::Letters
-            }
-            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters => BeyondAscii::Other,
+            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters => letters_of(normalized),
             known => known,
         }
     }
@@ -390,28 +381,29 @@ pub(crate) fn two_byte_letters() -> &'static TwoByteSet {
 /// Greek, Cyrillic, Arabic...): most normalized text that is not ASCII, since
 /// normalization turns typographic quotes, dashes and spaces into ASCII.
 fn letters_beyond_ascii(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] < 0x80 {
-            i += 1;
-        } else if two_byte_char_at(bytes, i).and_then(two_byte_class) == Some(WordClass::Letter) {
-            i += 2;
-        } else {
-            return false;
-        }
-    }
-    true
+    matches!(
+        letters_of(text),
+        BeyondAscii::Nothing | BeyondAscii::TwoByteLetters
+    )
 }
 
 /// Whether every non-ASCII character of `text` is a letter the fast segmenter can
-/// treat as a run of letter bytes: a two-byte letter, a three-byte letter (UAX #29
-/// ALetter: Devanagari and the other Indic scripts, Georgian, Ethiopic, Hangul...), or a
-/// three-byte mark (Extend: vowel signs, viramas) right after a letter or after such a
-/// mark. UAX #29 attaches a mark to what precedes it (WB4), so after a letter it changes
-/// nothing and counts as one more letter; after anything else it would not.
+/// treat as a run of letter bytes (see [`letters_of`]).
+#[cfg(test)]
 fn word_letters_beyond_ascii(text: &str) -> bool {
+    letters_of(text) != BeyondAscii::Other
+}
+
+/// What `text`'s characters beyond ASCII are, in one walk: none (`Nothing`), two-byte
+/// letters only (`TwoByteLetters`), letters of two or three bytes and three-byte marks
+/// right after a letter or after such a mark (`Letters`: three-byte letters are UAX #29
+/// ALetter, Devanagari and the other Indic scripts, Georgian, Ethiopic, Hangul...), or
+/// anything else (`Other`). The mask segmenter treats each byte of such a letter as a
+/// letter byte. UAX #29 attaches a mark to what precedes it (WB4), so after a letter it
+/// changes nothing and counts as one more letter; after anything else it would not.
+fn letters_of(text: &str) -> BeyondAscii {
     let bytes = text.as_bytes();
+    let (mut beyond, mut three_bytes) = (false, false);
     let mut after_letter = false;
     let mut i = 0;
     while i < bytes.len() {
@@ -419,30 +411,38 @@ fn word_letters_beyond_ascii(text: &str) -> bool {
         if b < 0x80 {
             after_letter = b.is_ascii_alphabetic();
             i += 1;
-        } else if let Some(c) = two_byte_char_at(bytes, i) {
+            continue;
+        }
+        beyond = true;
+        if let Some(c) = two_byte_char_at(bytes, i) {
             if two_byte_class(c) != Some(WordClass::Letter) {
-                return false;
+                return BeyondAscii::Other;
             }
             after_letter = true;
             i += 2;
         } else if b & 0xF0 == 0xE0 {
             let Some(c) = text.get(i..i + 3).and_then(|s| s.chars().next()) else {
-                return false;
+                return BeyondAscii::Other;
             };
             if is_cjk_ideograph(c) {
-                return false;
+                return BeyondAscii::Other;
             }
             match three_byte_word_kind(c) {
                 Some(ThreeByteWord::Letter) => after_letter = true,
                 Some(ThreeByteWord::Mark) if after_letter => {}
-                _ => return false,
+                _ => return BeyondAscii::Other,
             }
+            three_bytes = true;
             i += 3;
         } else {
-            return false;
+            return BeyondAscii::Other;
         }
     }
-    true
+    match (beyond, three_bytes) {
+        (false, _) => BeyondAscii::Nothing,
+        (true, false) => BeyondAscii::TwoByteLetters,
+        (true, true) => BeyondAscii::Letters,
+    }
 }
 
 /// How the fast segmenter may treat a three-byte character.
