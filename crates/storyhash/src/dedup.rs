@@ -982,8 +982,12 @@ impl HashedSet {
 /// set, so a corpus of a million copies of one article holds one set, not a million.
 struct SetInterner {
     set_of_doc: Vec<u32>,
-    unique: Vec<Box<[u32]>>,
-    by_hash: HashMap<u64, Vec<u32>>,
+    /// Kept as built (a shrink to size would copy most sets for a few repeats dropped).
+    unique: Vec<Vec<u32>>,
+    /// The latest unique set with each hash; earlier ones with that hash follow it
+    /// through `earlier_same_hash` (one index per set rather than a list per hash).
+    latest_by_hash: HashMap<u64, u32>,
+    earlier_same_hash: Vec<u32>,
 }
 
 impl SetInterner {
@@ -991,23 +995,25 @@ impl SetInterner {
         SetInterner {
             set_of_doc: vec![NO_SET; documents],
             unique: Vec::new(),
-            by_hash: HashMap::new(),
+            latest_by_hash: HashMap::new(),
+            earlier_same_hash: Vec::new(),
         }
     }
 
     fn add(&mut self, computed: Vec<(usize, HashedSet)>) {
         for (doc, HashedSet { set, hash }) in computed {
-            let same = self.by_hash.entry(hash).or_default();
-            let index = match same.iter().find(|&&i| *self.unique[i as usize] == *set) {
-                Some(&i) => i,
-                None => {
-                    self.unique.push(set.into_boxed_slice());
-                    let i = (self.unique.len() - 1) as u32;
-                    same.push(i);
-                    i
-                }
-            };
-            self.set_of_doc[doc] = index;
+            let latest = self.latest_by_hash.get(&hash).copied().unwrap_or(NO_SET);
+            let mut candidate = latest;
+            while candidate != NO_SET && self.unique[candidate as usize] != set {
+                candidate = self.earlier_same_hash[candidate as usize];
+            }
+            if candidate == NO_SET {
+                candidate = self.unique.len() as u32;
+                self.unique.push(set);
+                self.earlier_same_hash.push(latest);
+                self.latest_by_hash.insert(hash, candidate);
+            }
+            self.set_of_doc[doc] = candidate;
         }
     }
 
