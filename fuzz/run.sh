@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 export RUSTC_BOOTSTRAP=1
 mkdir -p corpus/index_decoder
-cp ../testdata/index/v2/seeds.shix corpus/index_decoder/
+cp ../testdata/index/v4/seeds.shix corpus/index_decoder/
 for target in input_reader normalize index_decoder; do
     mkdir -p "corpus/$target"
     cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=65536 \

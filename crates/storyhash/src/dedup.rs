@@ -48,7 +48,7 @@ use crate::error::{Error, Location, Result, Warning};
 use crate::input::{
     parse_fields, parse_record, Batch, FileKind, InputFile, ReadOptions, RecordMeta, RecordReader,
 };
-use crate::lsh::{band_keys_into, BandKeys, LshParams};
+use crate::lsh::{band_keys_to, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::{into_hash_set, jaccard_u32};
@@ -539,8 +539,8 @@ pub fn dedup(
                     .zip(signing.low_bytes.par_chunks_mut(k))
                     .enumerate()
                     .map_init(
-                        || (Scratch::default(), vec![0u32; k], Vec::new()),
-                        |(scratch, signature, row), (i, (keys_out, low_out))| {
+                        || (Scratch::default(), vec![0u32; k]),
+                        |(scratch, signature), (i, (keys_out, low_out))| {
                             let meta = &batch.records[i];
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
@@ -551,8 +551,7 @@ pub fn dedup(
                             let shingles = hashes.len() as u64;
                             let sum = hashes.iter().fold(0u64, |s, &h| s.wrapping_add(h));
                             if shingles > 0 {
-                                band_keys_into(signature, lsh, row);
-                                keys_out.copy_from_slice(row);
+                                band_keys_to(signature, lsh, keys_out);
                                 for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
                                     *byte = value as u8;
                                 }

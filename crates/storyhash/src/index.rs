@@ -43,9 +43,11 @@ use crate::tokenize::Tokenizer;
 /// rolling shingle polynomial. Version 3: normalization folds the Persian and Urdu
 /// yeh, kaf and heh and the Turkish i forms; tokens lose their final mixing step and
 /// word shingles are the polynomial itself (one-permutation hashing mixes each anyway).
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 4: word shingles roll a cyclic polynomial (rotations and xors), and bands of
+/// up to four rows are keyed by one folded multiplication instead of xxh3.
+pub const FORMAT_VERSION: u32 = 4;
 /// Index file format versions this build reads.
-pub const SUPPORTED_VERSIONS: &[u32] = &[3];
+pub const SUPPORTED_VERSIONS: &[u32] = &[4];
 
 /// A stored document similar to a queried one.
 #[derive(Debug, Clone, PartialEq, Serialize)]

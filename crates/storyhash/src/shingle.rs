@@ -3,8 +3,8 @@
 //! Jaccard similarity is defined.
 //!
 //! - `Word(n)`: n consecutive tokens. A token is hashed once ([`token_hash`]); a shingle
-//!   hash is a polynomial of its n token hashes, rolled from one window to the next with
-//!   two multiplications and then mixed, so no shingle string is ever built.
+//!   hash is a cyclic polynomial of its n token hashes (rotations and xors), rolled from
+//!   one window to the next, so no shingle string is ever built.
 //! - `Char(n)`: n consecutive characters of the tokens joined by single spaces (so
 //!   punctuation and spacing differences do not matter).
 //!
@@ -139,7 +139,7 @@ fn word_shingles(tokens: &[&str], n: usize, emit: &mut impl FnMut(u64, ShingleSp
 /// script) are hashed without branching on their length: the bytes, zero-padded to two
 /// 64-bit words, are multiplied together as in xxh3's 9–16 byte path and the 128-bit
 /// product folded (both halves xored: every input bit reaches the low 32 bits, which the
-/// exact sets keep). No further mixing: the shingle polynomial only adds multiples of
+/// exact sets keep). No further mixing: the shingle polynomial only xors rotations of
 /// token hashes, and one-permutation hashing mixes each shingle hash fully before it
 /// picks a bin (dropping a final multiply-xorshift here and `fmix64` from each shingle
 /// hash cut the corpus benchmark's time by 5%). xxh3 itself, whose branches on the
@@ -229,20 +229,21 @@ fn short_token_hash(lo: u64, hi: u64, len: usize) -> u64 {
     folded ^ (len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Base of the shingle polynomial: odd, so the map is invertible mod 2^64, and ≡ 3 mod 8
-/// so that reordered windows ("a b" against "b a") differ except with probability about
-/// 2^-63.
-const SHINGLE_BASE: u64 = 0x9E37_79B9_7F4A_7C13;
-
 /// Word n-gram hashes from the token hashes of a document. A window t_i … t_{i+w-1} is
-/// the polynomial Σ t_{i+j}·B^{w-1-j} mod 2^64 (order-sensitive, and updated for the
-/// next window by removing t_i·B^{w-1}·B and adding t_{i+w}), xored with a salt for
-/// the width. Shorter documents yield one shingle over all their tokens. The polynomial
-/// is not mixed further: its consumers either mix it (one-permutation hashing applies
-/// `fmix64` with its seed, classic MinHash a universal hash per permutation) or only
-/// compare it for equality (exact sets keep its low 32 bits, which depend on the low 32
-/// bits of every token hash: two windows differing in one token collide only when those
-/// tokens' hashes do, mod 2^32).
+/// the cyclic polynomial ⊕_j rotl(t_{i+j}, w-1-j) (each token rotated by its distance
+/// from the window's end, so order counts), xored with a salt for the width, and
+/// updated for the next window by rotating it one bit and xoring out the leaving token
+/// (rotated w bits) and in the entering one. Shorter documents yield one shingle over
+/// all their tokens. Rotations and xors only: the multiplicative polynomial it replaces
+/// spent two multiplications per window, which the pipeline's multiplier could not spare.
+/// Widths stay below 64 ([`MAX_SHINGLE_SIZE`]), so no two positions share a rotation.
+///
+/// The hash is not mixed further: its consumers either mix it (one-permutation hashing
+/// applies `fmix64` with its seed, classic MinHash a universal hash per permutation) or
+/// only compare it for equality (exact sets keep its low 32 bits, to which every token
+/// hash brings 32 of its bits: windows differing in one token collide only if those
+/// tokens' hashes agree in the 32 bits that land there, as random values would one time
+/// in 2^32).
 pub fn word_shingle_hashes(
     token_hashes: &[u64],
     n: usize,
@@ -288,13 +289,12 @@ pub fn word_shingle_hashes_in_place(hashes: &mut Vec<u64>, n: usize) {
     hashes.truncate(windows);
 }
 
-/// The rolling polynomial of [`word_shingle_hashes`] over windows of `width` tokens.
+/// The rolling cyclic polynomial of [`word_shingle_hashes`] over windows of `width`
+/// tokens.
 struct WindowRoller {
     width: usize,
     window: u64,
     salt: u64,
-    /// B^width: what the token leaving the window weighs after the next multiplication.
-    leaving_weight: u64,
 }
 
 impl WindowRoller {
@@ -307,12 +307,11 @@ impl WindowRoller {
         let width = n.min(token_hashes.len());
         let window = token_hashes[..width]
             .iter()
-            .fold(0u64, |w, &t| w.wrapping_mul(SHINGLE_BASE).wrapping_add(t));
+            .fold(0u64, |w, &t| w.rotate_left(1) ^ t);
         let roller = WindowRoller {
             width,
             window,
             salt: (width as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
-            leaving_weight: (0..width).fold(1u64, |p, _| p.wrapping_mul(SHINGLE_BASE)),
         };
         let first = roller.hash();
         Some((roller, first))
@@ -321,11 +320,10 @@ impl WindowRoller {
     /// Slides the window one token on: `leaving` drops out, `entering` comes in.
     #[inline(always)]
     fn step(&mut self, leaving: u64, entering: u64) -> u64 {
-        self.window = self
-            .window
-            .wrapping_mul(SHINGLE_BASE)
-            .wrapping_sub(leaving.wrapping_mul(self.leaving_weight))
-            .wrapping_add(entering);
+        // `leaving` has been rotated width − 1 times in the window; the rotation here is
+        // its width-th.
+        let swap = leaving.rotate_left(self.width as u32) ^ entering;
+        self.window = self.window.rotate_left(1) ^ swap;
         self.hash()
     }
 

@@ -279,13 +279,13 @@ fn every_flipped_byte_of_an_index_file_is_detected() {
     assert!(err.to_string().starts_with("flipped.shix: "), "{err}");
 }
 
-/// `testdata/index/v3/seeds.shix` was written by format version 3 from the seed articles
+/// `testdata/index/v4/seeds.shix` was written by format version 4 from the seed articles
 /// with the dup preset. Every later build must read it (or refuse it by name, if the
 /// format is ever retired). `UPDATE_GOLDEN=1` writes it when missing: only when the
 /// version changes, and then keep the old file under its version's folder.
 #[test]
-fn the_version_3_fixture_still_opens() {
-    let fixture = testdata().join("index/v3/seeds.shix");
+fn the_version_4_fixture_still_opens() {
+    let fixture = testdata().join("index/v4/seeds.shix");
     let seeds = storyhash::input::read_sources(
         &[storyhash::input::Source::Path(testdata().join("seeds"))],
         &storyhash::input::ReadOptions::default(),
@@ -300,7 +300,7 @@ fn the_version_3_fixture_still_opens() {
         std::fs::create_dir_all(fixture.parent().expect("folder")).expect("mkdir");
         index.save(&fixture).expect("write fixture");
     }
-    let index = Index::open(&fixture).expect("version 3 fixture opens");
+    let index = Index::open(&fixture).expect("version 4 fixture opens");
     assert_eq!(index.len(), 5);
     assert_eq!(index.params(), &Preset::Dup.params());
     for d in &seeds {
@@ -311,11 +311,11 @@ fn the_version_3_fixture_still_opens() {
     }
 }
 
-/// Versions 1 and 2 hashed some texts differently; their sets would silently fail to
-/// match, so they are refused with advice instead.
+/// Versions 1 to 3 hashed some texts differently; their sets and band keys would
+/// silently fail to match, so they are refused with advice instead.
 #[test]
 fn the_retired_version_fixtures_are_refused_with_advice() {
-    for version in [1, 2] {
+    for version in [1, 2, 3] {
         let fixture = testdata().join(format!("index/v{version}/seeds.shix"));
         let err = Index::open(&fixture).expect_err("retired");
         let message = err.to_string();
