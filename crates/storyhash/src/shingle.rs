@@ -202,6 +202,23 @@ const SHORT_TOKEN: usize = 16;
 /// matter).
 pub(crate) const TOKEN_PADDING: usize = SHORT_TOKEN;
 
+/// For each token length up to [`SHORT_TOKEN`], the masks that keep its bytes of the
+/// two words [`token_hash_at`] loads: a table lookup where computing them took a 128-bit
+/// shift per word.
+const TOKEN_MASKS: [(u64, u64); SHORT_TOKEN + 1] = {
+    let mut masks = [(0u64, 0u64); SHORT_TOKEN + 1];
+    let mut len = 0;
+    while len <= SHORT_TOKEN {
+        let (lo_bytes, hi_bytes) = if len < 8 { (len, 0) } else { (8, len - 8) };
+        masks[len] = (
+            ((1u128 << (8 * lo_bytes)) - 1) as u64,
+            ((1u128 << (8 * hi_bytes)) - 1) as u64,
+        );
+        len += 1;
+    }
+    masks
+};
+
 /// [`token_hash`] of the `len` bytes at `start` of `buffer`, which must hold at least
 /// [`TOKEN_PADDING`] bytes after `start` (any values: they are masked off). Reading
 /// whole words where the token lies avoids copying it.
@@ -210,9 +227,8 @@ pub(crate) fn token_hash_at(buffer: &[u8], start: usize, len: usize) -> u64 {
     if len > SHORT_TOKEN {
         return long_token_hash(&buffer[start..start + len]);
     }
-    let low_bytes = |count: usize| ((1u128 << (8 * count)) - 1) as u64;
-    let lo = load_u64(&buffer[start..]) & low_bytes(len.min(8));
-    let hi = load_u64(&buffer[start + 8..]) & low_bytes(len.saturating_sub(8));
+    let lo = load_u64(&buffer[start..]) & TOKEN_MASKS[len].0;
+    let hi = load_u64(&buffer[start + 8..]) & TOKEN_MASKS[len].1;
     short_token_hash(lo, hi, len)
 }
 
