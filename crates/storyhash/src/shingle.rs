@@ -405,16 +405,28 @@ fn radix_sort(values: &mut Vec<u32>, scratch: &mut Vec<u32>) -> bool {
     while sorted_bytes < 4 && (1u64 << (8 * sorted_bytes)) < 64 * n as u64 {
         sorted_bytes += 1;
     }
-    let lowest = 4 - sorted_bytes;
-    let mut counts = [[0u32; 256]; 4];
-    let counts = &mut counts[lowest..];
+    // The byte count as a constant, so that each pass's loops are unrolled with fixed
+    // shifts (a loop over a run-time count kept the counting pass generic).
+    match sorted_bytes {
+        1 => sort_top_bytes::<1>(values, scratch),
+        2 => sort_top_bytes::<2>(values, scratch),
+        3 => sort_top_bytes::<3>(values, scratch),
+        _ => sort_top_bytes::<4>(values, scratch),
+    }
+    finish_by_insertion(values)
+}
+
+/// Stable counting sorts of `values` on their top `BYTES` bytes, lowest of them first.
+fn sort_top_bytes<const BYTES: usize>(values: &mut Vec<u32>, scratch: &mut Vec<u32>) {
+    let lowest = 4 - BYTES;
+    let mut counts = [[0u32; 256]; BYTES];
     for &v in values.iter() {
         for (i, count) in counts.iter_mut().enumerate() {
             count[((v >> (8 * (lowest + i))) & 0xff) as usize] += 1;
         }
     }
     scratch.clear();
-    scratch.resize(n, 0);
+    scratch.resize(values.len(), 0);
     for (i, count) in counts.iter_mut().enumerate() {
         let shift = 8 * (lowest + i);
         let mut next = 0;
@@ -430,6 +442,12 @@ fn radix_sort(values: &mut Vec<u32>, scratch: &mut Vec<u32>) -> bool {
         }
         std::mem::swap(values, scratch);
     }
+}
+
+/// Insertion sort of values already ordered by their top bytes, giving up to a
+/// comparison sort after 4n moves; true if it did.
+fn finish_by_insertion(values: &mut [u32]) -> bool {
+    let n = values.len();
     let mut moves_left = 4 * n;
     for i in 1..n {
         let v = values[i];
