@@ -39,13 +39,13 @@ use crate::doc::{parse_published, DocIndex, Document};
 use crate::error::{Error, Result};
 use crate::lsh::{candidate_pairs, LshParams};
 use crate::minhash::{MinHasher, SketchKind};
-use crate::normalize::{normalize_into, normalize_into_within};
+use crate::normalize::{normalize_into, normalize_into_within, OutputLetters};
 use crate::shingle::{
     for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
     TOKEN_PADDING,
 };
 use crate::stopwords::Language;
-use crate::tokenize::{two_byte_letters, BeyondAscii, TokenOptions, Tokenizer};
+use crate::tokenize::{three_byte_role, two_byte_letters, BeyondAscii, TokenOptions, Tokenizer};
 use crate::verify::{verify_pairs, ScoredPair};
 
 /// A named parameter set.
@@ -238,10 +238,22 @@ impl Analyzer {
                     normalized.make_ascii_lowercase();
                     BeyondAscii::Nothing
                 } else {
-                    match normalize_into_within(text, normalized, two_byte_letters()) {
-                        Some(true) => BeyondAscii::TwoByteLetters,
-                        Some(false) => BeyondAscii::NotTwoByteLetters,
-                        None => BeyondAscii::Unknown,
+                    match normalize_into_within(
+                        text,
+                        normalized,
+                        two_byte_letters(),
+                        three_byte_role,
+                    ) {
+                        Some(OutputLetters { in_set: true, .. }) => BeyondAscii::TwoByteLetters,
+                        Some(OutputLetters {
+                            letters: Some(true),
+                            ..
+                        }) => BeyondAscii::Letters,
+                        Some(OutputLetters {
+                            letters: Some(false),
+                            ..
+                        }) => BeyondAscii::Other,
+                        _ => BeyondAscii::Unknown,
                     }
                 };
                 // Zero padding after the text lets short tokens be hashed in place

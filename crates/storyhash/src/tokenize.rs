@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 use wide::u8x16;
 
-use crate::normalize::{is_cjk_letter, two_byte_char_at, TwoByteSet};
+use crate::normalize::{is_cjk_letter, two_byte_char_at, ThreeByteRole, TwoByteSet};
 use crate::stem::stem_arabic;
 use crate::stopwords::{Language, StopwordSet};
 
@@ -346,9 +346,6 @@ pub(crate) enum BeyondAscii {
     /// Every character beyond ASCII is a letter of two or three bytes or a mark right
     /// after one ([`letters_of`]).
     Letters,
-    /// Not every character beyond ASCII is a two-byte letter; they may yet be
-    /// [`BeyondAscii::Letters`].
-    NotTwoByteLetters,
     /// Some character beyond ASCII is neither such a letter nor such a mark.
     Other,
     /// Not known: the tokenizer checks.
@@ -361,9 +358,13 @@ impl BeyondAscii {
     pub(crate) fn of(self, normalized: &str) -> BeyondAscii {
         debug_assert!(self != BeyondAscii::Nothing || normalized.is_ascii());
         debug_assert!(self != BeyondAscii::TwoByteLetters || letters_beyond_ascii(normalized));
-        debug_assert!(self != BeyondAscii::NotTwoByteLetters || !letters_beyond_ascii(normalized));
+        debug_assert!(
+            !matches!(self, BeyondAscii::Letters | BeyondAscii::Other)
+                || letters_of(normalized) == self,
+            "{self:?} claimed of {normalized:?}"
+        );
         match self {
-            BeyondAscii::Unknown | BeyondAscii::NotTwoByteLetters => letters_of(normalized),
+            BeyondAscii::Unknown => letters_of(normalized),
             known => known,
         }
     }
@@ -442,6 +443,20 @@ fn letters_of(text: &str) -> BeyondAscii {
         (false, _) => BeyondAscii::Nothing,
         (true, false) => BeyondAscii::TwoByteLetters,
         (true, true) => BeyondAscii::Letters,
+    }
+}
+
+/// How the fast segmenter takes a three-byte character, for the normalizer to report
+/// on while it writes the text ([`crate::normalize::normalize_into_within`]): what
+/// [`letters_of`] asks of each.
+pub(crate) fn three_byte_role(c: char) -> ThreeByteRole {
+    if is_cjk_ideograph(c) {
+        return ThreeByteRole::Neither;
+    }
+    match three_byte_word_kind(c) {
+        Some(ThreeByteWord::Letter) => ThreeByteRole::Letter,
+        Some(ThreeByteWord::Mark) => ThreeByteRole::Mark,
+        None => ThreeByteRole::Neither,
     }
 }
 
@@ -1152,6 +1167,38 @@ mod tests {
             let mut tokens = Vec::new();
             Tokenizer::new(&TokenOptions::default()).for_each_token(&text, |t| tokens.push(t));
             proptest::prop_assert_eq!(tokens, reference);
+        }
+    }
+
+    proptest::proptest! {
+        /// What the normalizer reports of the letters it wrote is what a walk over its
+        /// output finds ([`letters_of`]): two- and three-byte letters, marks of every
+        /// kind after letters, two-byte symbols, spaces, digits and punctuation, and
+        /// characters that fold or drop on the way (fullwidth Latin and yen, halfwidth
+        /// katakana marks, compatibility jamo that fold to conjoining ones, a joiner, an
+        /// ellipsis).
+        #[test]
+        fn reported_letters_are_those_of_the_output(
+            text in "[ a1.'_\\n\\téДابकखहि\u{093E}\u{093F}\u{094D}\u{093C}\u{0902}\u{0951}কে\u{09C7}த\u{0BCD}한국ქกั中あ。…Ａｂㄱㅏ\u{200D}\u{301}\u{FE0F}×°«·￥ｰ\u{FF9E}]{0,30}"
+        ) {
+            let mut out = String::new();
+            let reported = crate::normalize::normalize_into_within(
+                &text,
+                &mut out,
+                two_byte_letters(),
+                three_byte_role,
+            );
+            proptest::prop_assert_eq!(&out, &crate::normalize::normalize(&text));
+            if let Some(reported) = reported {
+                let found = letters_of(&out);
+                proptest::prop_assert_eq!(reported.in_set, letters_beyond_ascii(&out), "{:?}", out);
+                let expected = match (reported.in_set, reported.letters) {
+                    (true, _) | (false, None) => found,
+                    (false, Some(true)) => BeyondAscii::Letters,
+                    (false, Some(false)) => BeyondAscii::Other,
+                };
+                proptest::prop_assert_eq!(expected, found, "{:?}", out);
+            }
         }
     }
 
