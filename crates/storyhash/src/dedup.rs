@@ -594,7 +594,7 @@ pub fn dedup(
         docs,
         keys,
         low_bytes,
-        mut held,
+        held,
         featureless,
         skipped_by_reason,
         ..
@@ -654,15 +654,16 @@ pub fn dedup(
     // A needed document holding none (a copy whose held original is in no pair) is
     // read again.
     summary.held_documents = held.iter().filter(|h| !h.is_empty()).count() as u64;
-    let mut from_memory: Vec<(usize, Box<[u32]>)> = Vec::new();
-    for (d, hashes) in held.iter_mut().enumerate() {
-        let hashes = std::mem::take(hashes);
-        if needed[d] && !hashes.is_empty() {
-            from_memory.push((d, hashes));
-            needed[d] = false;
-        }
+    // In parallel: freeing the two thirds of the sets that are in no pair took a
+    // thread a millisecond or two.
+    let from_memory: Vec<(usize, Box<[u32]>)> = held
+        .into_par_iter()
+        .enumerate()
+        .filter(|(d, hashes)| needed[*d] && !hashes.is_empty())
+        .collect();
+    for &(d, _) in &from_memory {
+        needed[d] = false;
     }
-    drop(held);
     summary.reanalyzed_documents = needed.iter().filter(|&&n| n).count() as u64;
     summary.reused_sets = copy_of.len() as u64;
     summary.seconds.band = lap(&mut clock);
