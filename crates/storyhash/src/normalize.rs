@@ -195,15 +195,6 @@ fn fold_plain<const ROLES: bool>(
     let table = two_byte_table();
     let mut within = true;
     let mut letters = true;
-    // Whether a character is a letter, or a mark that followed one, for a mark after it.
-    // Only asked while `letters` holds, so every three-byte character written so far
-    // was a letter or such a mark.
-    let joins_a_mark = |before: Option<char>| match before {
-        Some(b) if b.is_ascii() => b.is_ascii_alphabetic(),
-        Some(b) if b.len_utf8() == 2 => set.admits(b),
-        Some(b) if b.len_utf8() == 3 => role(b) != ThreeByteRole::Neither,
-        _ => false,
-    };
     let bytes = text.as_bytes();
     let mut pending_space = false;
     // Start of the run of characters that fold to themselves, not yet copied.
@@ -260,13 +251,13 @@ fn fold_plain<const ROLES: bool>(
                 Some(ThreeByteKind::Starter) => {
                     within = false;
                     if ROLES && letters {
-                        letters = match role(c) {
-                            ThreeByteRole::Letter => true,
+                        let before = match role(c) {
                             ThreeByteRole::Mark => {
-                                joins_a_mark(char_before(text, run_start, i, pending_space, out))
+                                char_before(text, run_start, i, pending_space, out)
                             }
-                            ThreeByteRole::Neither => false,
+                            _ => None,
                         };
+                        letters = three_byte_letter(c, before, set, &role);
                     }
                     i += c.len_utf8();
                     continue;
@@ -280,7 +271,7 @@ fn fold_plain<const ROLES: bool>(
                     }
                     within = false;
                     if ROLES && letters {
-                        letters = role(c) == ThreeByteRole::Mark && joins_a_mark(before);
+                        letters = three_byte_letter(c, before, set, &role);
                     }
                     i += c.len_utf8();
                     continue;
@@ -292,19 +283,25 @@ fn fold_plain<const ROLES: bool>(
             (fold_char(c), c.len_utf8())
         };
         flush(run_start, i, &mut pending_space, out);
-        // What this path folds characters to is ASCII or two bytes (three-byte
-        // characters that fold become ASCII or nothing), so a folded character is a
-        // letter exactly when the set admits it.
         let member = match folded {
             Folded::Char(c) => set.admits(c),
             Folded::Two(first, second) => set.admits(first) && set.admits(second),
             Folded::Space | Folded::Drop => true,
         };
         within &= member;
-        if ROLES {
-            letters &= member;
-        }
+        let written = out.len();
         push_folded(folded, &mut pending_space, out);
+        if ROLES && letters && !member {
+            // Outside the set: a two-byte character that is not a letter, or a
+            // three-byte one (Ⱦ folds to ⱦ), judged as the tokenizer would, each after
+            // the character written before it.
+            let mut before = out[..written].chars().next_back();
+            for c in out[written..].chars() {
+                letters &= set.admits(c)
+                    || (c.len_utf8() == 3 && three_byte_letter(c, before, set, &role));
+                before = Some(c);
+            }
+        }
         i += len;
         run_start = i;
     }
@@ -315,6 +312,29 @@ fn fold_plain<const ROLES: bool>(
         in_set: within,
         letters: ROLES.then_some(letters),
     })
+}
+
+/// Whether the three-byte character `c` is a letter by `role`, or a mark right after a
+/// letter (ASCII, of `set`, or three-byte) or after such a mark, `before` being the
+/// character written before it (needed for marks only). Asked only while every
+/// three-byte character written before was one or the other, so one before a mark is
+/// such unless `role` says neither.
+fn three_byte_letter(
+    c: char,
+    before: Option<char>,
+    set: &TwoByteSet,
+    role: &impl Fn(char) -> ThreeByteRole,
+) -> bool {
+    match role(c) {
+        ThreeByteRole::Letter => true,
+        ThreeByteRole::Neither => false,
+        ThreeByteRole::Mark => match before {
+            Some(b) if b.is_ascii() => b.is_ascii_alphabetic(),
+            Some(b) if b.len_utf8() == 2 => set.admits(b),
+            Some(b) if b.len_utf8() == 3 => role(b) != ThreeByteRole::Neither,
+            _ => false,
+        },
+    }
 }
 
 /// What the plain path's output holds before the character at byte `i` of `text`: the
@@ -923,22 +943,25 @@ mod tests {
         }
 
         /// What the normalizer reports of its output (every character beyond ASCII in
-        /// the set, or not) is what a walk over the output finds, for a set with some
-        /// letters and without others, and the text is the one `normalize` gives.
+        /// the set, or not; every one in the set or a three-byte letter, or not) is what
+        /// a walk over the output finds, for a set with some letters and without others
+        /// and one three-byte letter, and the text is the one `normalize` gives.
         #[test]
         fn reported_membership_is_that_of_the_output(
-            text in "[ a-zA-Z0-9.,ابتةىأإآـ\u{064B}\u{0660}-\u{0669}،؛؟«»“”ۀéßÉДдЖжΣσςΆ\u{00A0}\u{00AD}²µİ\u{0301}×°©אب\u{4E00}]{0,30}"
+            text in "[ a-zA-Z0-9.,ابتةىأإآـ\u{064B}\u{0660}-\u{0669}،؛؟«»“”ۀéßÉДдЖжΣσςΆ\u{00A0}\u{00AD}²µİ\u{0301}×°©אب\u{4E00}\u{4E01}ȺȾ]{0,30}"
         ) {
             let set = TwoByteSet::from_fn(|c| c.is_alphabetic() && c != 'ж');
+            let letter = |c: char| c == '\u{4E00}' || c == 'ⱥ';
+            let role = |c: char| if letter(c) { ThreeByteRole::Letter } else { ThreeByteRole::Neither };
             let mut out = String::new();
-            let reported = normalize_into_within(&text, &mut out, &set, |_| ThreeByteRole::Neither);
+            let reported = normalize_into_within(&text, &mut out, &set, role);
             proptest::prop_assert_eq!(&out, &normalize(&text));
             if let Some(within) = reported {
                 let admitted = out.chars().all(|c| set.admits(c));
                 proptest::prop_assert_eq!(within.in_set, admitted, "{:?}", out);
-                // With no three-byte letter or mark, the letters are the set's.
                 if let Some(letters) = within.letters {
-                    proptest::prop_assert_eq!(letters, admitted, "{:?}", out);
+                    let expected = out.chars().all(|c| set.admits(c) || letter(c));
+                    proptest::prop_assert_eq!(letters, expected, "{:?}", out);
                 }
             }
         }
