@@ -1202,6 +1202,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_capital_whose_lowercase_takes_three_bytes_is_reported_as_that_letter() {
+        // Found by fuzzing: Ⱦ lowercases to ⱦ (U+2C66), and the mark after it joins it.
+        for text in ["~ }__\u{23E}\u{FE2D} ~@393@KK_", "\u{23A}\u{0915}"] {
+            let mut out = String::new();
+            let reported = crate::normalize::normalize_into_within(
+                text,
+                &mut out,
+                two_byte_letters(),
+                three_byte_role,
+            );
+            let reported = reported.expect("plain text");
+            assert_eq!(reported.letters, Some(true), "{out:?}");
+            assert_eq!(letters_of(&out), BeyondAscii::Letters, "{out:?}");
+        }
+    }
+
     proptest::proptest! {
         /// Cutting out the characters that segment alone (ideographs, hiragana) before
         /// asking the UAX #29 segmenter changes no token: text of ideographs, kana,
