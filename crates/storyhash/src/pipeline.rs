@@ -42,7 +42,7 @@ use crate::minhash::{MinHasher, SketchKind};
 use crate::normalize::{normalize_into, normalize_into_within, OutputLetters};
 use crate::shingle::{
     for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
-    TOKEN_PADDING,
+    MAX_SHINGLE_SIZE, TOKEN_PADDING,
 };
 use crate::stopwords::Language;
 use crate::tokenize::{three_byte_role, two_byte_letters, BeyondAscii, TokenOptions, Tokenizer};
@@ -151,6 +151,15 @@ impl Default for Params {
 impl Params {
     /// The banding this run uses: the explicit one, or the optimum for the threshold.
     pub fn lsh(&self) -> Result<LshParams> {
+        // Checked here too for parameters built in code rather than parsed: the rolling
+        // word shingle hash gives each position of a window its own rotation, which
+        // holds up to 64 positions.
+        let (ShingleSpec::Word(n) | ShingleSpec::Char(n)) = self.shingle;
+        if n == 0 || n > MAX_SHINGLE_SIZE {
+            return Err(Error::InvalidParams(format!(
+                "shingle size must be 1 to {MAX_SHINGLE_SIZE}, got {n}"
+            )));
+        }
         if !(self.threshold > 0.0 && self.threshold <= 1.0) {
             return Err(Error::InvalidParams(format!(
                 "threshold must be in (0, 1], got {}",
@@ -440,6 +449,30 @@ mod tests {
             return vec![whole_text_shingle(&normalized)];
         }
         crate::shingle::shingle_set(&tokens, params.shingle)
+    }
+
+    #[test]
+    fn shingle_sizes_beyond_the_limit_are_refused_in_code_as_on_the_command_line() {
+        for shingle in [
+            ShingleSpec::Word(0),
+            ShingleSpec::Word(MAX_SHINGLE_SIZE + 1),
+            ShingleSpec::Char(100),
+        ] {
+            let params = Params {
+                shingle,
+                ..Params::default()
+            };
+            let err = params.lsh().expect_err("refused");
+            assert!(
+                err.to_string().contains("shingle size must be 1 to 16"),
+                "{err}"
+            );
+        }
+        let params = Params {
+            shingle: ShingleSpec::Word(MAX_SHINGLE_SIZE),
+            ..Params::default()
+        };
+        assert!(params.lsh().is_ok());
     }
 
     proptest::proptest! {
