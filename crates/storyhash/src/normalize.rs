@@ -50,8 +50,9 @@ pub(crate) struct OutputLetters {
     pub in_set: bool,
     /// Whether every one is a two-byte character of the set, a three-byte letter, or a
     /// three-byte mark right after a letter (ASCII, of the set, or three-byte) or after
-    /// such a mark; None when not asked (text without three-byte letters, where the
-    /// answer is `in_set` unless it holds three-byte punctuation or symbols).
+    /// such a mark; None when not asked (text without a lead byte of a three-byte
+    /// script, where the answer is `in_set` unless it holds three-byte punctuation or
+    /// symbols).
     pub letters: Option<bool>,
 }
 
