@@ -94,36 +94,32 @@ pub(crate) fn normalize_into_within(
     // told apart during the walk (which spares Hindi and Korean articles a second walk,
     // 17-19% of their first pass); the walk that does so was 2-9% slower over Arabic
     // and Cyrillic text, which is walked without it and, if it holds three-byte
-    // characters, left for the tokenizer to ask about.
-    let within = if has_three_byte_script_lead(text.as_bytes()) {
-        fold_plain::<true>(text, out, set, role)
-    } else {
-        fold_plain::<false>(text, out, set, role)
-    };
-    if within.is_none() {
-        normalize_general(text, out);
+    // characters, left for the tokenizer to ask about. The walk without roles hands
+    // over at the first character of a three-byte script (in Hindi or Korean text, one
+    // of the first few).
+    let mut walk = fold_plain::<false>(text, out, set, &role);
+    if let PlainWalk::WantsRoles = walk {
+        out.clear();
+        walk = fold_plain::<true>(text, out, set, &role);
     }
-    within
+    match walk {
+        PlainWalk::Done(letters) => Some(letters),
+        PlainWalk::NotPlain | PlainWalk::WantsRoles => {
+            normalize_general(text, out);
+            None
+        }
+    }
 }
 
-/// Whether `bytes` hold a lead byte of a three-byte character outside U+2000–U+2FFF
-/// (see [`normalize_into_within`]), sixteen bytes per step.
-fn has_three_byte_script_lead(bytes: &[u8]) -> bool {
-    use wide::u8x16;
-    let mut chunks = bytes.chunks_exact(16);
-    let mut found = u8x16::splat(0);
-    for chunk in &mut chunks {
-        let mut lanes = [0u8; 16];
-        lanes.copy_from_slice(chunk);
-        let x = u8x16::new(lanes);
-        found |=
-            (x & u8x16::splat(0xF0)).cmp_eq(u8x16::splat(0xE0)) & !x.cmp_eq(u8x16::splat(0xE2));
-    }
-    found.move_mask() != 0
-        || chunks
-            .remainder()
-            .iter()
-            .any(|&b| b & 0xF0 == 0xE0 && b != 0xE2)
+/// How a walk of [`fold_plain`] ended.
+enum PlainWalk {
+    /// The text is normalized into the output; what its characters are.
+    Done(OutputLetters),
+    /// A character is not plain: the general path must normalize the text.
+    NotPlain,
+    /// (Without roles only.) A character of a three-byte script: the walk that classes
+    /// three-byte letters should run instead.
+    WantsRoles,
 }
 
 /// A set of two-byte characters (U+0080–U+07FF), one bit each.
@@ -179,10 +175,11 @@ impl TwoByteSet {
 /// a character that folds to another, a drop, or whitespace other than one space.
 /// Pushing each Cyrillic or Arabic letter on its own took twice as long.
 ///
-/// Returns None at the first character that is not plain, leaving `out` partly written
-/// for the general path to replace; else what the characters written are
-/// ([`OutputLetters`], see [`normalize_into_within`]); with `ROLES` false, three-byte
-/// characters are not asked about and `letters` is None.
+/// Stops at the first character that is not plain, leaving `out` partly written for
+/// the general path to replace; else tells what the characters written are
+/// ([`OutputLetters`], see [`normalize_into_within`]). With `ROLES` false, three-byte
+/// characters are not asked about and `letters` is None, and the walk stops at the
+/// first character of a three-byte script (lead byte other than E2).
 ///
 /// Out of line: the two instances inlined into their caller made the walk over Cyrillic
 /// text 3-4% slower, Arabic 2-3%.
@@ -192,7 +189,7 @@ fn fold_plain<const ROLES: bool>(
     out: &mut String,
     set: &TwoByteSet,
     role: impl Fn(char) -> ThreeByteRole,
-) -> Option<OutputLetters> {
+) -> PlainWalk {
     let table = two_byte_table();
     let mut within = true;
     let mut letters = true;
@@ -243,10 +240,16 @@ fn fold_plain<const ROLES: bool>(
             }
             match table.entries[offset].plain {
                 Some(folded) => (folded, 2),
-                None => return None,
+                None => return PlainWalk::NotPlain,
             }
         } else {
-            let c = text.get(i..).and_then(|rest| rest.chars().next())?;
+            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+                return PlainWalk::NotPlain;
+            };
+            if !ROLES && b & 0xF0 == 0xE0 && b != 0xE2 {
+                // A three-byte script: the walk that classes its letters takes over.
+                return PlainWalk::WantsRoles;
+            }
             match three_byte_kind(c) {
                 // Plain and folds to itself: stays in the run, like the letters above.
                 Some(ThreeByteKind::Starter) => {
@@ -270,7 +273,7 @@ fn fold_plain<const ROLES: bool>(
                 Some(ThreeByteKind::Mark) => {
                     let before = char_before(text, run_start, i, pending_space, out);
                     if before.is_some_and(|b| three_byte_kind(b) == Some(ThreeByteKind::Mark)) {
-                        return None;
+                        return PlainWalk::NotPlain;
                     }
                     within = false;
                     if ROLES && letters {
@@ -282,7 +285,7 @@ fn fold_plain<const ROLES: bool>(
                 }
                 Some(ThreeByteKind::Folds) => {}
                 // Four bytes: nothing is plain there.
-                None => return None,
+                None => return PlainWalk::NotPlain,
             }
             (fold_char(c), c.len_utf8())
         };
@@ -304,7 +307,7 @@ fn fold_plain<const ROLES: bool>(
     flush(run_start, bytes.len(), &mut pending_space, out);
     // Folded characters are case-folded already; this lowercases the ASCII runs.
     out.make_ascii_lowercase();
-    Some(OutputLetters {
+    PlainWalk::Done(OutputLetters {
         in_set: within,
         letters: ROLES.then_some(letters),
     })
