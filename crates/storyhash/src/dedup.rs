@@ -670,14 +670,14 @@ pub fn dedup(
 
     // Pass 2: exact shingle sets of candidate documents (from held hashes, or read
     // again), then verification.
-    let mut sets = SetInterner::new(docs.len());
+    let mut sets = SetStore::new(docs.len());
     sets.add(
         from_memory
             .into_par_iter()
             .map_init(Vec::new, |sort_scratch, (doc, hashes)| {
                 let mut set = hashes.into_vec();
                 into_hash_set(&mut set, sort_scratch);
-                (doc, HashedSet::new(set))
+                (doc, set)
             })
             .collect(),
     );
@@ -689,7 +689,7 @@ pub fn dedup(
             let shingles = analyzer.shingle_hashes(text, scratch);
             hashes.extend(shingles.iter().map(|&h| h as u32));
             into_hash_set(hashes, sort_scratch);
-            HashedSet::new(hashes.clone())
+            hashes.clone()
         };
         let needed_bytes: u64 = docs
             .iter()
@@ -957,63 +957,29 @@ fn reparse<'a>(
 /// scratch, the set as it grows, and the sort's second buffer.
 type SetBuffers = (Scratch, Vec<u32>, Vec<u32>);
 
-/// A sorted shingle set with a hash of its contents, computed where the set is (on a
-/// worker thread) rather than where sets are interned (one thread).
-struct HashedSet {
-    set: Vec<u32>,
-    hash: u64,
-}
-
-impl HashedSet {
-    fn new(set: Vec<u32>) -> Self {
-        // Only to find equal sets quickly (equality is then checked), so a rotate-and-xor
-        // fold of the already-random 32-bit hashes, mixed once at the end, suffices: two
-        // cycles per value, where mixing every value (a chain of dependent
-        // multiplications) cost about 2 µs for a news article's set.
-        let hash = fmix64(
-            set.iter()
-                .fold(set.len() as u64, |h, &v| h.rotate_left(5) ^ u64::from(v)),
-        );
-        HashedSet { set, hash }
-    }
-}
-
-/// Exact shingle sets of pass 2 by document, interned: identical documents share one
-/// set, so a corpus of a million copies of one article holds one set, not a million.
-struct SetInterner {
+/// Exact shingle sets of pass 2 by document. Exact copies of a text share one set
+/// (`share`, from the fingerprints of pass 1), so a corpus of a million copies of one
+/// article holds one set, not a million. Sets are not compared with each other: equal
+/// sets from texts that differ (in how often a shingle repeats) are rare, and hashing
+/// every set to find them cost more than it saved.
+struct SetStore {
     set_of_doc: Vec<u32>,
     /// Kept as built (a shrink to size would copy most sets for a few repeats dropped).
-    unique: Vec<Vec<u32>>,
-    /// The latest unique set with each hash; earlier ones with that hash follow it
-    /// through `earlier_same_hash` (one index per set rather than a list per hash).
-    latest_by_hash: HashMap<u64, u32>,
-    earlier_same_hash: Vec<u32>,
+    sets: Vec<Vec<u32>>,
 }
 
-impl SetInterner {
+impl SetStore {
     fn new(documents: usize) -> Self {
-        SetInterner {
+        SetStore {
             set_of_doc: vec![NO_SET; documents],
-            unique: Vec::new(),
-            latest_by_hash: HashMap::new(),
-            earlier_same_hash: Vec::new(),
+            sets: Vec::new(),
         }
     }
 
-    fn add(&mut self, computed: Vec<(usize, HashedSet)>) {
-        for (doc, HashedSet { set, hash }) in computed {
-            let latest = self.latest_by_hash.get(&hash).copied().unwrap_or(NO_SET);
-            let mut candidate = latest;
-            while candidate != NO_SET && self.unique[candidate as usize] != set {
-                candidate = self.earlier_same_hash[candidate as usize];
-            }
-            if candidate == NO_SET {
-                candidate = self.unique.len() as u32;
-                self.unique.push(set);
-                self.earlier_same_hash.push(latest);
-                self.latest_by_hash.insert(hash, candidate);
-            }
-            self.set_of_doc[doc] = candidate;
+    fn add(&mut self, computed: Vec<(usize, Vec<u32>)>) {
+        for (doc, set) in computed {
+            self.set_of_doc[doc] = self.sets.len() as u32;
+            self.sets.push(set);
         }
     }
 
@@ -1032,7 +998,7 @@ impl SetInterner {
     fn get(&self, doc: DocIndex) -> &[u32] {
         match self.set_of_doc[doc as usize] {
             NO_SET => &[],
-            i => &self.unique[i as usize],
+            i => &self.sets[i as usize],
         }
     }
 }
