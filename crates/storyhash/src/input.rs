@@ -953,16 +953,22 @@ fn parse_json_line<'a>(
             // stood when told (past the whole value).
             InputProblem::MalformedJson(text_fault.take().unwrap_or_else(|| json_error_message(&e)))
         })?;
-    let fields = match record {
+    let mut fields = match record {
         Record::Object(fields) => fields,
         Record::Other(kind) => return Err(InputProblem::NotAnObject(kind)),
     };
-    let mut fields = fields;
-    if fields.text.is_none() {
-        fields.text = nested_field(text, &options.text_field);
-    }
-    if fields.id.is_none() {
-        fields.id = nested_field(text, &options.id_field);
+    let nested_text = fields.text.is_none() && options.text_field.contains('.');
+    let nested_id = fields.id.is_none() && options.id_field.contains('.');
+    if nested_text || nested_id {
+        // Parsed a second time, once for both fields.
+        if let Ok(record) = serde_json::from_str::<serde_json::Value>(text) {
+            if nested_text {
+                fields.text = nested_field(&record, &options.text_field);
+            }
+            if nested_id {
+                fields.id = nested_field(&record, &options.id_field);
+            }
+        }
     }
     let line = text;
     let field = &options.text_field;
@@ -1000,20 +1006,16 @@ fn parse_json_line<'a>(
     })
 }
 
-/// The value at a dotted path such as `article.body` in a JSON object line, for a field
-/// name the record does not hold at its top level: each part names a field of the
-/// object the part before it names. None when the name has no dot, or the path leads
-/// nowhere. The line is parsed a second time, as a whole, so a corpus with nested text
-/// reads more slowly than one with the text at the top level; a field whose own name
-/// holds the dot is found first.
-fn nested_field<'a>(object_line: &str, path: &str) -> Option<JsonValue<'a>> {
-    if !path.contains('.') {
-        return None;
-    }
-    let record: serde_json::Value = serde_json::from_str(object_line).ok()?;
+/// The value at a dotted path such as `article.body` in a parsed JSON record, for a
+/// field name the record does not hold at its top level: each part names a field of the
+/// object the part before it names. None when the path leads nowhere. The caller parses
+/// the line a second time, as a whole, for this, so a corpus with nested text reads
+/// more slowly than one with the text at the top level; a field whose own name holds
+/// the dot is found first.
+fn nested_field<'a>(record: &serde_json::Value, path: &str) -> Option<JsonValue<'a>> {
     let value = path
         .split('.')
-        .try_fold(&record, |value, part| value.as_object()?.get(part))?;
+        .try_fold(record, |value, part| value.as_object()?.get(part))?;
     Some(match value {
         serde_json::Value::String(s) => JsonValue::String(Cow::Owned(s.clone())),
         serde_json::Value::Number(n) => JsonValue::Number(n.to_string()),

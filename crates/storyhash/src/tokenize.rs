@@ -124,8 +124,8 @@ impl Tokenizer {
     /// it stands: a tokenizer without stopwords or stemming, and text the mask segmenter
     /// takes whole (ASCII, or letters of two or three bytes and marks after letters as
     /// its only other characters, which leaves out the unspaced scripts). `beyond_ascii`
-    /// is what the caller knows of the text's other characters. Returns false, having emitted nothing, for any other text
-    /// or tokenizer.
+    /// is what the caller knows of the text's other characters. Returns false, having
+    /// emitted nothing, for any other text or tokenizer.
     pub(crate) fn try_for_each_span(
         &self,
         normalized: &str,
@@ -425,12 +425,9 @@ fn letters_of(text: &str) -> BeyondAscii {
             let Some(c) = text.get(i..i + 3).and_then(|s| s.chars().next()) else {
                 return BeyondAscii::Other;
             };
-            if is_cjk_ideograph(c) {
-                return BeyondAscii::Other;
-            }
-            match three_byte_word_kind(c) {
-                Some(ThreeByteWord::Letter) => after_letter = true,
-                Some(ThreeByteWord::Mark) if after_letter => {}
+            match three_byte_role(c) {
+                ThreeByteRole::Letter => after_letter = true,
+                ThreeByteRole::Mark if after_letter => {}
                 _ => return BeyondAscii::Other,
             }
             three_bytes = true;
@@ -446,9 +443,10 @@ fn letters_of(text: &str) -> BeyondAscii {
     }
 }
 
-/// How the fast segmenter takes a three-byte character, for the normalizer to report
-/// on while it writes the text ([`crate::normalize::normalize_into_within`]): what
-/// [`letters_of`] asks of each.
+/// How the fast segmenter takes a three-byte character: what [`letters_of`] asks of
+/// each, and what the normalizer reports on while it writes the text
+/// ([`crate::normalize::normalize_into_within`]). Ideographs are known without asking
+/// (their blocks' tables are never built for this).
 pub(crate) fn three_byte_role(c: char) -> ThreeByteRole {
     if is_cjk_ideograph(c) {
         return ThreeByteRole::Neither;
