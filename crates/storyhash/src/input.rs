@@ -31,6 +31,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use crate::doc::Document;
 use crate::error::{Error, InputProblem, Location, Result, Warning, MAX_FIELDS_SHOWN};
 
+mod flat_json;
+
 /// Where documents come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -937,25 +939,9 @@ fn parse_json_line<'a>(
     let text = validate_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
-    let text_fault = std::cell::Cell::new(None);
-    let picker = FieldPicker {
-        id_field: &options.id_field,
-        text_field: &options.text_field,
-        line_start: text.as_ptr() as usize,
-        text_fault: &text_fault,
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let record = picker
-        .deserialize(&mut de)
-        .and_then(|r| de.end().map(|()| r))
-        .map_err(|e| {
-            // A fault in the text's escapes is placed at the escape, not where serde_json
-            // stood when told (past the whole value).
-            InputProblem::MalformedJson(text_fault.take().unwrap_or_else(|| json_error_message(&e)))
-        })?;
-    let mut fields = match record {
-        Record::Object(fields) => fields,
-        Record::Other(kind) => return Err(InputProblem::NotAnObject(kind)),
+    let mut fields = match flat_json::read(text, &options.text_field, &options.id_field) {
+        Some(fields) => fields,
+        None => fields_by_serde(text, options)?,
     };
     let nested_text = fields.text.is_none() && options.text_field.contains('.');
     let nested_id = fields.id.is_none() && options.id_field.contains('.');
@@ -1004,6 +990,31 @@ fn parse_json_line<'a>(
             Some(value) => Some(value.into_id("published")?),
         },
     })
+}
+
+/// The wanted fields of a JSONL line, read by serde_json: the reader of every line that
+/// [`flat_json::read`] leaves, and the one whose errors are reported.
+fn fields_by_serde<'a>(text: &'a str, options: &ReadOptions) -> Result<Fields<'a>, InputProblem> {
+    let text_fault = std::cell::Cell::new(None);
+    let picker = FieldPicker {
+        id_field: &options.id_field,
+        text_field: &options.text_field,
+        line_start: text.as_ptr() as usize,
+        text_fault: &text_fault,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let record = picker
+        .deserialize(&mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| {
+            // A fault in the text's escapes is placed at the escape, not where serde_json
+            // stood when told (past the whole value).
+            InputProblem::MalformedJson(text_fault.take().unwrap_or_else(|| json_error_message(&e)))
+        })?;
+    match record {
+        Record::Object(fields) => Ok(fields),
+        Record::Other(kind) => Err(InputProblem::NotAnObject(kind)),
+    }
 }
 
 /// The value at a dotted path such as `article.body` in a parsed JSON record, for a
@@ -1103,13 +1114,37 @@ fn optional_string<'a>(
 }
 
 /// The fields of one record that storyhash reads; everything else is skipped unparsed.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Fields<'de> {
     id: Option<JsonValue<'de>>,
     text: Option<JsonValue<'de>>,
     title: Option<JsonValue<'de>>,
     url: Option<JsonValue<'de>>,
     published: Option<JsonValue<'de>>,
+}
+
+impl<'de> Fields<'de> {
+    /// Where the value of `key` goes, or `None` for a field storyhash does not read. The
+    /// text field's name wins over the id field's, and both over the fixed names.
+    fn slot(
+        &mut self,
+        key: &str,
+        text_field: &str,
+        id_field: &str,
+    ) -> Option<&mut Option<JsonValue<'de>>> {
+        if key == text_field {
+            Some(&mut self.text)
+        } else if key == id_field {
+            Some(&mut self.id)
+        } else {
+            match key {
+                "title" => Some(&mut self.title),
+                "url" => Some(&mut self.url),
+                "published" => Some(&mut self.published),
+                _ => None,
+            }
+        }
+    }
 }
 
 enum Record<'de> {
@@ -1119,6 +1154,7 @@ enum Record<'de> {
 
 /// A JSON value reduced to what the reader needs to know; strings borrow from the line
 /// unless they contained escapes.
+#[derive(Debug, PartialEq)]
 enum JsonValue<'de> {
     String(Cow<'de, str>),
     Number(String),
@@ -1185,20 +1221,9 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
         let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = if key == self.text_field {
-                &mut fields.text
-            } else if key == self.id_field {
-                &mut fields.id
-            } else {
-                match key.as_ref() {
-                    "title" => &mut fields.title,
-                    "url" => &mut fields.url,
-                    "published" => &mut fields.published,
-                    _ => {
-                        map.next_value::<IgnoredAny>()?;
-                        continue;
-                    }
-                }
+            let Some(slot) = fields.slot(&key, self.text_field, self.id_field) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
             };
             // A repeated key keeps its last value, as serde_json's own maps do.
             *slot = Some(if key == self.text_field {
