@@ -47,6 +47,7 @@ use crate::doc::{parse_published, DocIndex};
 use crate::error::{Error, Location, Result, Warning};
 use crate::input::{
     parse_fields, parse_record, Batch, FileKind, InputFile, ReadOptions, RecordMeta, RecordReader,
+    MAX_READ,
 };
 use crate::lsh::{band_keys_to, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
@@ -512,7 +513,9 @@ pub fn dedup(
     // merge costs no thread its share of the signing.
     let mut signing = SignedBatch::default();
     let mut merging = SignedBatch::default();
-    let mut buffers = [Batch::default(), Batch::default()];
+    // At their full size from the start: grown by doubling, each buffer would be copied
+    // into fresh pages five times over during the first batches.
+    let mut buffers = [(); 2].map(|()| Batch::with_capacity(BATCH_BYTES + MAX_READ));
     let reader = RecordReader::new(files.clone(), &options.read);
     let strict = options.read.strict;
     let id_seed = collected.ids.seed;

@@ -421,6 +421,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for `bytes` of records.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Batch {
+            data: Vec::with_capacity(bytes),
+            records: Vec::new(),
+        }
+    }
+
     /// The bytes of record `i`.
     pub fn bytes(&self, i: usize) -> &[u8] {
         &self.data[self.records[i].range.clone()]
@@ -436,6 +444,11 @@ impl Batch {
         self.data.len()
     }
 }
+
+/// Largest single read of a JSONL file: large enough that system calls are few, small
+/// enough that what a full batch read too far and hands on stays small. A batch holds at
+/// most its byte budget plus this much, unless one line is longer.
+pub const MAX_READ: usize = 256 << 10;
 
 /// Streams the raw records of a list of files, in order, in batches.
 pub struct RecordReader {
@@ -564,9 +577,6 @@ impl RecordReader {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<bool> {
-        /// Largest read: large enough that system calls are few, small enough that what
-        /// a full batch read too far and hands on stays small.
-        const MAX_READ: usize = 256 << 10;
         const MIN_READ: usize = 64 << 10;
         let limit = self.max_document_bytes;
         let Some(open) = self.current.as_mut() else {
