@@ -31,6 +31,11 @@ use storyhash::{
 /// the corpus benchmark (best of 9 interleaved rounds): stage time 299 -> 255 ms on one
 /// thread, 158 -> 141 ms on two; peak RSS 64 -> 131 MB there, 1.01 -> 1.16 GB at a
 /// million documents (mimalloc keeps freed pages for reuse).
+///
+/// Its 2.x line (the crate's `v2` feature), not 3.x: with the same 62 MB of live heap
+/// at the peak, 3.x touched 115 MiB and 2.x 83 MiB, and a fresh page costs more than the
+/// allocation that asks for it (stage time 153.7 -> 150.7 ms on one thread, 82.8 -> 79.7
+/// on two; see BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
