@@ -190,6 +190,19 @@ impl Sketch<'_> {
             return;
         }
         let (seed, bins) = (self.oph_seed, self.bins);
+        // A bin is the top 32 bits scaled to the bin count; for 2^b bins (k = 128 and
+        // every preset) that is the top b bits, a shift where the scaling took a third
+        // multiplication per shingle besides `fmix64`'s two.
+        if bins.is_power_of_two() && bins > 1 {
+            let shift = 64 - bins.trailing_zeros();
+            for &x in shingles {
+                let mixed = fmix64(x ^ seed);
+                if let Some(slot) = self.out.get_mut((mixed >> shift) as usize) {
+                    *slot = (*slot).min(mixed as u32);
+                }
+            }
+            return;
+        }
         for &x in shingles {
             let mixed = fmix64(x ^ seed);
             let bin = (((mixed >> 32) * bins) >> 32) as usize;
@@ -505,6 +518,26 @@ mod tests {
         assert_eq!(matrix.len(), 100);
         for (i, set) in sets.iter().enumerate() {
             assert_eq!(matrix.row(i), hasher.sign(set).as_slice());
+        }
+    }
+
+    #[test]
+    fn oph_bins_are_the_scaled_top_bits_for_every_bin_count() {
+        // Power-of-two counts take a shift, the others a multiplication: both must put
+        // each shingle where the scaling of its top 32 bits does.
+        let shingles: Vec<u64> = (0..400u64).map(|i| fmix64(i + 1)).collect();
+        for k in [1, 2, 3, 8, 64, 100, 127, 128, 129, 256, 1000, 1024] {
+            let hasher = MinHasher::with_kind(SketchKind::Oph, k, 5);
+            let seed = hasher.increments[0];
+            let mut expected = vec![EMPTY_BIN; k];
+            for &x in &shingles {
+                let mixed = fmix64(x ^ seed);
+                let bin = (((mixed >> 32) * k as u64) >> 32) as usize;
+                expected[bin] = expected[bin].min(mixed as u32);
+            }
+            let mut out = vec![0u32; k];
+            hasher.sketch(&mut out).add_all(&shingles);
+            assert_eq!(out, expected, "k = {k}");
         }
     }
 
