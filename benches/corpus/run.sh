@@ -39,6 +39,15 @@ du -h "$work/corpus.jsonl"
 echo "== kernels (one core)"
 "$bin/bench_kernels" "$work/corpus.jsonl" | tee "$work/kernels.json"
 
+# settle KEPT: removes the kept file of the round before and flushes the file system,
+# so that a round does not pay for the one before it: replacing a 47 MB file frees its
+# blocks, and on a file system mounted with `discard` the journal commit that follows
+# (and its discards) ran during the next round, tripling its write stage at times.
+settle() {
+    rm -f "$1"
+    sync
+}
+
 # Nine rounds, 1 and 2 threads interleaved so that both see the same machine; the
 # fastest round of each counts (the machine is shared: slower rounds measure neighbours,
 # and a run takes well under a second, so a few more rounds cost little).
@@ -46,6 +55,7 @@ rounds=9
 for round in $(seq $rounds); do
     for threads in 1 2; do
         echo "== storyhash dedup --threads $threads (round $round)"
+        settle "$work/kept.jsonl"
         peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/corpus.jsonl" \
             --output "$work/kept.jsonl" --pairs "$work/pairs-storyhash.jsonl" \
             --summary "$work/summary-$threads-$round.json" | tee "$work/rss-storyhash-$threads.txt"
@@ -77,6 +87,7 @@ done
 for script in arabic accented cyrillic devanagari hangul; do
     for round in $(seq $rounds); do
         for threads in 1 2; do
+            settle "$work/$script-kept.jsonl"
             peak_rss "$bin/storyhash" dedup --quiet --threads "$threads" "$work/$script.jsonl" \
                 --output "$work/$script-kept.jsonl" --pairs "$work/pairs-$script.jsonl" \
                 --summary "$work/$script-summary-$threads-$round.json" \
@@ -95,8 +106,7 @@ if [ "${LARGE:-0}" = 1 ]; then
     "$bin/gen_corpus" 770000 "$work/large.jsonl" "$work/large-truth.jsonl" 7
     # A kept file from an earlier run, replaced at the end of this one, would still be
     # written back to disk while this one runs (it doubled the first pass once).
-    rm -f "$work/large-kept.jsonl"
-    sync
+    settle "$work/large-kept.jsonl"
     peak_rss "$bin/storyhash" dedup --quiet "$work/large.jsonl" --output "$work/large-kept.jsonl" \
         --summary "$work/large-summary.json"
     python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['records'], 'docs', s['seconds'])" "$work/large-summary.json"
