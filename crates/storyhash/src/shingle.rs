@@ -381,7 +381,7 @@ const RADIX_SORT_MIN: usize = 128;
 /// reuses between calls.
 ///
 /// Large inputs take a radix sort on their top bytes only, then an insertion pass
-/// that orders the values sharing those bytes ([`radix_sort`]): O(n) for hashes, and
+/// that orders the values sharing those bytes (`radix_sort`): O(n) for hashes, and
 /// never worse than O(n log n) for values chosen to share their top bytes.
 pub fn into_hash_set(hashes: &mut Vec<u32>, scratch: &mut Vec<u32>) {
     if hashes.len() < RADIX_SORT_MIN {
