@@ -378,9 +378,10 @@ pub fn low_byte_agreement(a: &[u8], b: &[u8]) -> f64 {
     }
     // Counted 32 bytes at a time in byte lanes (at most 32 per lane, no overflow), so
     // the comparison vectorizes without widening every flag to a machine word.
+    let common = a.len().min(b.len());
     let mut equal = 0usize;
-    let (chunks_a, rest_a) = a.as_chunks::<32>();
-    let (chunks_b, rest_b) = b.as_chunks::<32>();
+    let (chunks_a, rest_a) = a[..common].as_chunks::<32>();
+    let (chunks_b, rest_b) = b[..common].as_chunks::<32>();
     for (x, y) in chunks_a.iter().zip(chunks_b) {
         let lanes: u8 = x.iter().zip(y).map(|(p, q)| u8::from(p == q)).sum();
         equal += usize::from(lanes);
@@ -569,6 +570,11 @@ mod tests {
             assert_eq!(low_byte_agreement(&a, &b), expected, "length {len}");
             // All equal: a chunk's 32 byte lanes sum to 32 without overflowing.
             assert_eq!(low_byte_agreement(&a, &a), if len == 0 { 0.0 } else { 1.0 });
+            // A shorter second signature is compared as far as it goes, as before.
+            if len > 40 {
+                let naive = a.iter().zip(&b[..40]).filter(|(x, y)| x == y).count();
+                assert_eq!(low_byte_agreement(&a, &b[..40]), naive as f64 / len as f64);
+            }
         }
     }
 
