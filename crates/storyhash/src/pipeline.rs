@@ -463,10 +463,8 @@ mod tests {
                 ..Params::default()
             };
             let err = params.lsh().expect_err("refused");
-            assert!(
-                err.to_string().contains("shingle size must be 1 to 16"),
-                "{err}"
-            );
+            let expected = format!("shingle size must be 1 to {MAX_SHINGLE_SIZE}");
+            assert!(err.to_string().contains(&expected), "{err}");
         }
         let params = Params {
             shingle: ShingleSpec::Word(MAX_SHINGLE_SIZE),

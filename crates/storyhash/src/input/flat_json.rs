@@ -10,6 +10,8 @@
 //! which also words the error. A property test holds both readers to the same answer
 //! on generated and mutated lines.
 
+use std::borrow::Cow;
+
 use serde::de::{DeserializeSeed, IgnoredAny};
 
 use super::{unescape_json, Fields, JsonValue, ValueSeed};
@@ -30,10 +32,11 @@ pub(super) fn read<'a>(line: &'a str, text_field: &str, id_field: &str) -> Optio
     } else {
         loop {
             at.expect(b'"')?;
-            let key = &line[at.string()?];
-            if key.contains('\\') {
+            let (key, escaped) = at.string()?;
+            if escaped {
                 return None;
             }
+            let key = &line[key];
             at.skip_whitespace();
             at.expect(b':')?;
             at.skip_whitespace();
@@ -85,10 +88,11 @@ impl Cursor<'_> {
     }
 
     /// The bytes between the quotes of the string whose opening quote was just taken,
-    /// leaving the cursor after its closing quote. The escapes are checked as
-    /// serde_json checks those of a string it skips (a known letter, or `u` and four hex
-    /// digits); `None` for a bad escape, a control character or no closing quote.
-    fn string(&mut self) -> Option<std::ops::Range<usize>> {
+    /// and whether they hold an escape, leaving the cursor after its closing quote. The
+    /// escapes are checked as serde_json checks those of a string it skips (a known
+    /// letter, or `u` and four hex digits); `None` for a bad escape, a control character
+    /// or no closing quote.
+    fn string(&mut self) -> Option<(std::ops::Range<usize>, bool)> {
         let start = self.pos;
         let mut from = start;
         let end = loop {
@@ -119,7 +123,8 @@ impl Cursor<'_> {
             return None;
         }
         self.pos = end + 1;
-        Some(start..end)
+        // `from` moved on from the start only past escapes.
+        Some((start..end, from > start))
     }
 
     /// A wanted field's value: a string (unescaped, borrowed when it has no escape),
@@ -127,8 +132,15 @@ impl Cursor<'_> {
     fn wanted_value<'a>(&mut self, line: &'a str) -> Option<JsonValue<'a>> {
         match self.next()? {
             b'"' => {
-                let inner = self.string()?;
-                unescape_json(&line[inner]).ok().map(JsonValue::String)
+                // Borrowed as it stands when the scan met no escape; else unescaped
+                // (which also refuses unpaired surrogates, as serde_json does).
+                let (inner, escaped) = self.string()?;
+                let inner = &line[inner];
+                if escaped {
+                    unescape_json(inner).ok().map(JsonValue::String)
+                } else {
+                    Some(JsonValue::String(Cow::Borrowed(inner)))
+                }
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.pos - 1;
