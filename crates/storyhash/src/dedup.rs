@@ -52,7 +52,7 @@ use crate::input::{
 use crate::lsh::{band_keys_to, BandKeys, LshParams};
 use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{into_hash_set, jaccard_u32};
+use crate::shingle::{into_hash_set, jaccard_u32, set_element};
 use crate::verify::ScoredPair;
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
@@ -577,7 +577,8 @@ pub fn dedup(
                                     fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
                                 },
                                 has_shingles: shingles > 0,
-                                hashes: hold.then(|| hashes.iter().map(|&h| h as u32).collect()),
+                                hashes: hold
+                                    .then(|| hashes.iter().map(|&h| set_element(h)).collect()),
                             })
                         },
                     )
@@ -690,7 +691,7 @@ pub fn dedup(
         let exact_set = |(scratch, hashes, sort_scratch): &mut SetBuffers, text: &str| {
             hashes.clear();
             let shingles = analyzer.shingle_hashes(text, scratch);
-            hashes.extend(shingles.iter().map(|&h| h as u32));
+            hashes.extend(shingles.iter().map(|&h| set_element(h)));
             into_hash_set(hashes, sort_scratch);
             hashes.clone()
         };

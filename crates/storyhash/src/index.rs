@@ -32,7 +32,7 @@ use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{intersection_size_u32, into_hash_set, jaccard_from_counts};
+use crate::shingle::{intersection_size_u32, into_hash_set, jaccard_from_counts, set_element};
 use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
 use crate::tokenize::Tokenizer;
 
@@ -238,7 +238,7 @@ impl Index {
             .shingle_hashes(&doc.text, &mut buffers.analysis);
         sketch.add_all(hashes);
         sketch.finish();
-        let mut set: Vec<u32> = hashes.iter().map(|&h| h as u32).collect();
+        let mut set: Vec<u32> = hashes.iter().map(|&h| set_element(h)).collect();
         into_hash_set(&mut set, &mut buffers.sort);
         let keys = (!set.is_empty()).then(|| {
             let mut keys = Vec::with_capacity(self.lsh.bands);

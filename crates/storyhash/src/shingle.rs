@@ -376,6 +376,15 @@ fn char_shingles(text: &str, n: usize, emit: &mut impl FnMut(u64, ShingleSpan)) 
 /// 1.6 µs.
 const RADIX_SORT_MIN: usize = 128;
 
+/// What an exact shingle set holds of a shingle hash: its low 32 bits, to which every
+/// token hash contributes (see [`word_shingle_hashes`]). Half the memory of the full
+/// hash for sets held between passes and stored in index files; two different shingles
+/// of one pair of documents agree in them one time in 2^32.
+#[inline(always)]
+pub fn set_element(hash: u64) -> u32 {
+    hash as u32
+}
+
 /// Turns 32-bit shingle hashes (any order, repeats included) into the sorted,
 /// deduplicated set that [`jaccard`] compares. `scratch` is a buffer the caller
 /// reuses between calls.
