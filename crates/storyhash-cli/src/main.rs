@@ -734,7 +734,7 @@ fn dedup(args: DedupArgs) -> Result<()> {
         if !args.quiet {
             warnings_shown += 1;
             if warnings_shown <= MAX_WARNINGS_SHOWN {
-                progress.println(&format!("storyhash: warning: {w} (skipped)"));
+                progress.println(&warning_line(w));
             }
         }
     };
@@ -943,6 +943,16 @@ fn sources(inputs: &[PathBuf]) -> Vec<Source> {
         .collect()
 }
 
+/// A warning as printed: skipped records say so; an unreadable date says what happened
+/// in its own message.
+fn warning_line(w: &Warning) -> String {
+    if w.problem.skips_record() {
+        format!("storyhash: warning: {w} (skipped)")
+    } else {
+        format!("storyhash: warning: {w}")
+    }
+}
+
 /// Prints the first warnings in full and a count of the rest, so a feed with a million
 /// bad lines does not bury the report.
 fn print_warnings(warnings: &[Warning]) {
@@ -950,7 +960,7 @@ fn print_warnings(warnings: &[Warning]) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for w in warnings.iter().take(SHOWN) {
-        let _ = writeln!(err, "storyhash: warning: {w} (skipped)");
+        let _ = writeln!(err, "{}", warning_line(w));
     }
     if warnings.len() > SHOWN {
         let _ = writeln!(

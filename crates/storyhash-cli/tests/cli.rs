@@ -591,13 +591,15 @@ fn dedup_reads_a_directory_of_many_files_under_a_low_descriptor_limit() {
     let corpus = dir.join("corpus");
     std::fs::create_dir_all(&corpus).expect("dir");
     for i in 0..600 {
-        // Every tenth article is a copy of the one before, so a few candidates are
-        // spread over the whole directory and are re-read by offset (pass 1 holds no
-        // shingle hashes: `--set-memory 0`).
+        // Every tenth article is a near copy of the one before (its last word changed:
+        // an exact copy would never be a candidate), so a few candidates are spread
+        // over the whole directory and are re-read by offset (pass 1 holds no shingle
+        // hashes: `--set-memory 0`).
         let source = if i % 10 == 9 { i - 1 } else { i };
         // 40 words drawn by a linear congruential generator seeded by the article.
         let mut state = source as u64 + 1;
-        let text = (0..40)
+        let words = if source == i { 40 } else { 39 };
+        let text = (0..words)
             .map(|_| {
                 state = state
                     .wrapping_mul(6_364_136_223_846_793_005)
@@ -605,7 +607,8 @@ fn dedup_reads_a_directory_of_many_files_under_a_low_descriptor_limit() {
                 format!("w{}", (state >> 33) % 50_000)
             })
             .collect::<Vec<_>>()
-            .join(" ");
+            .join(" ")
+            + if source == i { "" } else { " edited" };
         std::fs::write(corpus.join(format!("a{i:04}.txt")), text).expect("write");
     }
     let summary = dir.join("summary.json");

@@ -310,21 +310,17 @@ fn dedup(
     let result = py
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;
-    let mut kept_of: Vec<u32> = (0..docs.len() as u32).collect();
-    for c in &result.clusters {
-        for &m in &c.members {
-            kept_of[m as usize] = c.representative;
-        }
-    }
     let mut kept = Vec::new();
     let mut removed = HashMap::new();
-    for (i, &k) in kept_of.iter().enumerate() {
-        if i as u32 == k {
-            kept.push(docs[i].id.clone());
+    for (i, k) in (0..).zip(result.kept_of()) {
+        if i == k {
+            kept.push(docs[i as usize].id.clone());
         } else {
-            let j =
-                storyhash_core::shingle::jaccard(&result.shingles[i], &result.shingles[k as usize]);
-            removed.insert(docs[i].id.clone(), (docs[k as usize].id.clone(), j));
+            let j = result.similarity(i, k);
+            removed.insert(
+                docs[i as usize].id.clone(),
+                (docs[k as usize].id.clone(), j),
+            );
         }
     }
     Ok((kept, removed))

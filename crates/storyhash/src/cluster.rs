@@ -18,8 +18,10 @@ pub enum KeepPolicy {
     /// when feeds are read in arrival order.
     #[default]
     First,
-    /// The member with the most text (bytes), ties to the earliest: keeps the fullest copy
-    /// when republishers truncate.
+    /// The member with the longest text (bytes of the text field after JSON unescaping,
+    /// or of a `.txt` file; title, URL and other fields do not count), ties to the
+    /// earliest: keeps the fullest copy when republishers truncate. Every path
+    /// (`cluster`, `dedup`, the index, Python) compares the same length.
     Longest,
     /// The member with the earliest `published` time, ties (and members without a
     /// parsable time, which rank last) to input order: keeps the original publication.
@@ -104,20 +106,42 @@ impl UnionFind {
     }
 }
 
+/// The kept document of each of `n` documents: its cluster's representative (itself
+/// when it is kept). The one member → kept mapping of `dedup`, `cluster` and Python.
+pub fn kept_of(n: usize, clusters: &[Cluster]) -> Vec<DocIndex> {
+    let mut kept: Vec<DocIndex> = (0..n as DocIndex).collect();
+    for cluster in clusters.iter().filter(|c| c.members.len() > 1) {
+        for &m in &cluster.members {
+            kept[m as usize] = cluster.representative;
+        }
+    }
+    kept
+}
+
 /// What the keep policies need to know of each document.
-#[derive(Debug, Clone, Copy)]
-pub struct DocFacts<'a> {
+#[derive(Debug, Clone, Default)]
+pub struct DocFacts {
     /// Text length in bytes, by document.
-    pub lengths: &'a [usize],
+    pub lengths: Vec<usize>,
     /// Publication time in Unix seconds, by document (None: unknown).
-    pub published: &'a [Option<i64>],
+    pub published: Vec<Option<i64>>,
+}
+
+impl DocFacts {
+    /// The facts of `records`, by position.
+    pub fn of_records(records: &[crate::record::DocRecord]) -> DocFacts {
+        DocFacts {
+            lengths: records.iter().map(|r| r.text_len).collect(),
+            published: records.iter().map(|r| r.published).collect(),
+        }
+    }
 }
 
 /// Clusters `n` documents connected by `pairs`, choosing representatives by `keep`.
 pub fn connected_components(
     n: usize,
     pairs: &[ScoredPair],
-    facts: DocFacts<'_>,
+    facts: &DocFacts,
     keep: KeepPolicy,
 ) -> Vec<Cluster> {
     let mut sets = UnionFind::new(n);
@@ -155,7 +179,8 @@ pub fn connected_components(
     clusters
 }
 
-fn choose_representative(members: &[DocIndex], facts: DocFacts<'_>, keep: KeepPolicy) -> DocIndex {
+/// The member `keep` picks: `members` in input order, every tie to the earliest.
+pub fn choose_representative(members: &[DocIndex], facts: &DocFacts, keep: KeepPolicy) -> DocIndex {
     // `min_by_key` keeps the first of equal keys, and members are in input order, so every
     // tie goes to the earliest input.
     let best = match keep {
@@ -182,10 +207,10 @@ mod tests {
     fn components_are_transitive_and_ordered() {
         let pairs = [pair(3, 5), pair(0, 4), pair(4, 6), pair(1, 2)];
         let facts = DocFacts {
-            lengths: &[1; 8],
-            published: &[None; 8],
+            lengths: vec![1; 8],
+            published: vec![None; 8],
         };
-        let clusters = connected_components(8, &pairs, facts, KeepPolicy::First);
+        let clusters = connected_components(8, &pairs, &facts, KeepPolicy::First);
         let members: Vec<Vec<DocIndex>> = clusters.iter().map(|c| c.members.clone()).collect();
         assert_eq!(members, [vec![0, 4, 6], vec![1, 2], vec![3, 5], vec![7]]);
         assert_eq!(clusters[0].representative, 0);
@@ -195,12 +220,12 @@ mod tests {
     fn longest_policy_picks_most_text_ties_to_earliest() {
         let pairs = [pair(0, 1), pair(1, 2)];
         let facts = DocFacts {
-            lengths: &[10, 30, 30],
-            published: &[None, Some(50), Some(20)],
+            lengths: vec![10, 30, 30],
+            published: vec![None, Some(50), Some(20)],
         };
-        let clusters = connected_components(3, &pairs, facts, KeepPolicy::Longest);
+        let clusters = connected_components(3, &pairs, &facts, KeepPolicy::Longest);
         assert_eq!(clusters[0].representative, 1);
-        let clusters = connected_components(3, &pairs, facts, KeepPolicy::Earliest);
+        let clusters = connected_components(3, &pairs, &facts, KeepPolicy::Earliest);
         assert_eq!(
             clusters[0].representative, 2,
             "dated members rank before undated ones"
@@ -210,10 +235,10 @@ mod tests {
     #[test]
     fn no_pairs_means_all_singletons() {
         let facts = DocFacts {
-            lengths: &[1; 3],
-            published: &[None; 3],
+            lengths: vec![1; 3],
+            published: vec![None; 3],
         };
-        let clusters = connected_components(3, &[], facts, KeepPolicy::First);
+        let clusters = connected_components(3, &[], &facts, KeepPolicy::First);
         assert_eq!(clusters.len(), 3);
         assert!(clusters.iter().all(|c| c.members.len() == 1));
     }

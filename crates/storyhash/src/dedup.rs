@@ -42,9 +42,9 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cluster::{connected_components, DocFacts};
+use crate::cluster::{connected_components, kept_of, DocFacts};
 use crate::doc::{parse_published, DocIndex};
-use crate::error::{Error, Location, Result, Warning};
+use crate::error::{Error, InputProblem, Location, Result, Warning};
 use crate::input::{
     parse_fields, parse_record, Batch, FileKind, InputFile, ReadOptions, RecordMeta, RecordReader,
     MAX_READ,
@@ -148,9 +148,9 @@ pub struct DedupSummary {
     /// pair that survived the prefilter and whose hashes were not held, one per group of
     /// documents whose shingle hashes are the same: exact copies of one text).
     pub reanalyzed_documents: u64,
-    /// Documents in a candidate pair that took the exact set of an earlier document
-    /// with the same shingle hashes instead of building their own.
-    pub reused_sets: u64,
+    /// Exact copies: documents with the shingle hashes of an earlier document, which
+    /// join it with Jaccard 1 without being banded or verified.
+    pub exact_copies: u64,
     /// Whether pass 2 read those documents at their offsets (uncompressed files, and
     /// less than half of the input to re-read) rather than streaming the input again.
     pub candidates_read_by_offset: bool,
@@ -160,6 +160,8 @@ pub struct DedupSummary {
     pub oversized_buckets: u64,
     /// Skipped records by reason.
     pub skipped_by_reason: BTreeMap<&'static str, u64>,
+    /// Documents kept without a publication time because theirs could not be read.
+    pub unreadable_dates: u64,
     /// Bytes of input read in the first pass.
     pub bytes_read: u64,
     /// Bands × rows used.
@@ -201,6 +203,8 @@ struct DocEntry {
     line: u64,
     offset: u64,
     length: u64,
+    /// Bytes of the text field (what `--keep longest` compares), as in every path.
+    text_len: u64,
     published: Option<i64>,
     /// Whether the prefilter may judge this document by its signature
     /// ([`Prefilter::covers`]).
@@ -219,6 +223,8 @@ struct Signed {
     entry: DocEntry,
     /// [`id_hash`] of the entry's id.
     id_hash: u32,
+    /// The warning for an unreadable publication time (the document is kept undated).
+    date_warning: Option<Warning>,
     /// False when the text normalizes to nothing: never a candidate.
     has_shingles: bool,
     /// The document's shingle hashes in text order (repeats included), when its batch
@@ -255,6 +261,11 @@ struct Collected {
     ids: DocIds,
     featureless: u64,
     skipped_by_reason: BTreeMap<&'static str, u64>,
+    unreadable_dates: u64,
+    /// The first document with each fingerprint: later ones are exact copies.
+    first_with: HashMap<u64, DocIndex>,
+    /// (copy, first document with its shingle hashes), in input order.
+    copies: Vec<(DocIndex, DocIndex)>,
 }
 
 impl Collected {
@@ -281,14 +292,33 @@ impl Collected {
                 Ok(Signed {
                     mut entry,
                     id_hash,
+                    date_warning,
                     has_shingles,
                     hashes,
                 }) => {
+                    if let Some(warning) = date_warning {
+                        if strict {
+                            return Err(warning.into());
+                        }
+                        self.unreadable_dates += 1;
+                        on_warning(&warning);
+                    }
                     let index = self.docs.len() as DocIndex;
                     self.hold(hashes, entry.fingerprint, set_memory);
                     if has_shingles {
-                        self.keys
-                            .push(index, &batch.keys[i * bands..(i + 1) * bands]);
+                        // An exact copy joins the first document with its hashes and
+                        // is never banded: thousands of copies of one wire story add
+                        // nothing to any bucket.
+                        match self.first_with.entry(entry.fingerprint) {
+                            std::collections::hash_map::Entry::Occupied(first) => {
+                                self.copies.push((index, *first.get()));
+                            }
+                            std::collections::hash_map::Entry::Vacant(slot) => {
+                                slot.insert(index);
+                                self.keys
+                                    .push(index, &batch.keys[i * bands..(i + 1) * bands]);
+                            }
+                        }
                         self.low_bytes
                             .extend_from_slice(&batch.low_bytes[i * k..(i + 1) * k]);
                     } else {
@@ -507,6 +537,9 @@ pub fn dedup(
         ids: DocIds::default(),
         featureless: 0,
         skipped_by_reason: BTreeMap::new(),
+        unreadable_dates: 0,
+        first_with: HashMap::new(),
+        copies: Vec::new(),
     };
     // Each batch is signed in parallel while the previous one is merged into
     // `collected` (the merge is sequential: ids are checked in input order), so the
@@ -547,6 +580,19 @@ pub fn dedup(
                             let meta = &batch.records[i];
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
+                            let location = || Location::new(&file.label, meta.line);
+                            let (published, date_warning) =
+                                match fields.published.as_deref().map(parse_published) {
+                                    None => (None, None),
+                                    Some(Ok(t)) => (Some(t), None),
+                                    Some(Err(problem)) => (
+                                        None,
+                                        Some(Warning {
+                                            location: location(),
+                                            problem: InputProblem::BadDate(problem),
+                                        }),
+                                    ),
+                                };
                             let mut sketch = hasher.sketch(signature);
                             let hashes = analyzer.shingle_hashes(&fields.text, scratch);
                             sketch.add_all(hashes);
@@ -561,6 +607,7 @@ pub fn dedup(
                             }
                             Ok(Signed {
                                 id_hash: id_hash(id_seed, &fields.id),
+                                date_warning,
                                 entry: DocEntry {
                                     id: fields.id.into(),
                                     // Set by the merge, which knows the batch's position.
@@ -569,10 +616,8 @@ pub fn dedup(
                                     line: meta.line,
                                     offset: meta.offset,
                                     length: meta.range.len() as u64,
-                                    published: fields
-                                        .published
-                                        .as_deref()
-                                        .and_then(parse_published),
+                                    text_len: fields.text.len() as u64,
+                                    published,
                                     prefiltered: prefilter.covers(shingles as usize),
                                     fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
                                 },
@@ -601,10 +646,16 @@ pub fn dedup(
         held,
         featureless,
         skipped_by_reason,
+        unreadable_dates,
+        first_with,
+        copies,
         ..
     } = collected;
+    drop(first_with);
     summary.featureless_documents = featureless;
     summary.skipped_by_reason = skipped_by_reason;
+    summary.unreadable_dates = unreadable_dates;
+    summary.exact_copies = copies.len() as u64;
     summary.documents = docs.len() as u64;
     summary.seconds.sign = lap(&mut clock);
 
@@ -635,25 +686,6 @@ pub fn dedup(
         needed[b as usize] = true;
     }
 
-    // Exact copies of one text need one re-read: the first document with a fingerprint
-    // is read, the later ones take its set.
-    let mut first_with: HashMap<u64, usize> = HashMap::new();
-    let mut copy_of: Vec<(usize, usize)> = Vec::new();
-    for d in 0..docs.len() {
-        if !needed[d] {
-            continue;
-        }
-        match first_with.entry(docs[d].fingerprint) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                copy_of.push((d, *first.get()));
-                needed[d] = false;
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(d);
-            }
-        }
-    }
-    drop(first_with);
     // Held hashes of documents in no pair are freed now; the others are taken below.
     // A needed document holding none (a copy whose held original is in no pair) is
     // read again.
@@ -669,7 +701,6 @@ pub fn dedup(
         needed[d] = false;
     }
     summary.reanalyzed_documents = needed.iter().filter(|&&n| n).count() as u64;
-    summary.reused_sets = copy_of.len() as u64;
     summary.seconds.band = lap(&mut clock);
 
     // Pass 2: exact shingle sets of candidate documents (from held hashes, or read
@@ -786,18 +817,20 @@ pub fn dedup(
             })?;
         }
     }
-    for (copy, first) in copy_of {
-        sets.share(copy, first);
+    // A copy's set is its first document's: two documents with one owner are copies.
+    let mut owner: Vec<DocIndex> = (0..docs.len() as DocIndex).collect();
+    for &(copy, first) in &copies {
+        owner[copy as usize] = first;
     }
     let exact_jaccard = |a: DocIndex, b: DocIndex| {
-        if sets.same(a, b) {
-            // One stored set, never empty for a document with shingles.
+        let (a, b) = (owner[a as usize], owner[b as usize]);
+        if a == b {
             1.0
         } else {
             jaccard_u32(sets.get(a), sets.get(b))
         }
     };
-    let pairs: Vec<ScoredPair> = candidates
+    let mut pairs: Vec<ScoredPair> = candidates
         .pairs
         .par_iter()
         .filter_map(|&(a, b)| {
@@ -805,23 +838,22 @@ pub fn dedup(
             (j >= params.threshold).then_some(ScoredPair { a, b, jaccard: j })
         })
         .collect();
+    pairs.extend(
+        copies
+            .iter()
+            .map(|&(copy, first)| ScoredPair::copy(first, copy)),
+    );
+    pairs.par_sort_unstable_by_key(|p| (p.a, p.b));
     summary.verified_pairs = pairs.len() as u64;
     summary.seconds.verify = lap(&mut clock);
 
     // Cluster.
-    let lengths: Vec<usize> = docs.iter().map(|d| d.length as usize).collect();
-    let published: Vec<Option<i64>> = docs.iter().map(|d| d.published).collect();
     let facts = DocFacts {
-        lengths: &lengths,
-        published: &published,
+        lengths: docs.iter().map(|d| d.text_len as usize).collect(),
+        published: docs.iter().map(|d| d.published).collect(),
     };
-    let clusters = connected_components(docs.len(), &pairs, facts, params.keep);
-    let mut kept_of: Vec<DocIndex> = (0..docs.len() as DocIndex).collect();
-    for cluster in clusters.iter().filter(|c| c.members.len() > 1) {
-        for &m in &cluster.members {
-            kept_of[m as usize] = cluster.representative;
-        }
-    }
+    let clusters = connected_components(docs.len(), &pairs, &facts, params.keep);
+    let kept_of = kept_of(docs.len(), &clusters);
     summary.clusters = clusters.iter().filter(|c| c.members.len() > 1).count() as u64;
     summary.removed = kept_of
         .iter()
@@ -961,11 +993,12 @@ fn reparse<'a>(
 /// scratch, the set as it grows, and the sort's second buffer.
 type SetBuffers = (Scratch, Vec<u32>, Vec<u32>);
 
-/// Exact shingle sets of pass 2 by document. Exact copies of a text share one set
-/// (`share`, from the fingerprints of pass 1), so a corpus of a million copies of one
-/// article holds one set, not a million. Sets are not compared with each other: equal
-/// sets from texts that differ (in how often a shingle repeats) are rare, and hashing
-/// every set to find them cost more than it saved.
+/// Exact shingle sets of pass 2 by document: only the first document of each text is
+/// ever a candidate (its exact copies are known by their fingerprints from pass 1), so
+/// a corpus of a million copies of one article holds one set, not a million. Sets are
+/// not compared with each other: equal sets from texts that differ (in how often a
+/// shingle repeats) are rare, and hashing every set to find them cost more than it
+/// saved.
 struct SetStore {
     set_of_doc: Vec<u32>,
     /// Kept as built (a shrink to size would copy most sets for a few repeats dropped).
@@ -985,17 +1018,6 @@ impl SetStore {
             self.set_of_doc[doc] = self.sets.len() as u32;
             self.sets.push(set);
         }
-    }
-
-    /// Gives `copy` the set already stored for `first`.
-    fn share(&mut self, copy: usize, first: usize) {
-        self.set_of_doc[copy] = self.set_of_doc[first];
-    }
-
-    /// Whether `a` and `b` have one stored set (so equal sets).
-    fn same(&self, a: DocIndex, b: DocIndex) -> bool {
-        let (x, y) = (self.set_of_doc[a as usize], self.set_of_doc[b as usize]);
-        x == y && x != NO_SET
     }
 
     /// The set of `doc` (empty if it was not computed).
@@ -1144,6 +1166,7 @@ mod tests {
             line: 1,
             offset: 0,
             length: 0,
+            text_len: 0,
             published: None,
             prefiltered: false,
             fingerprint: 0,
@@ -1259,6 +1282,7 @@ mod tests {
             line: 7,
             offset: 120,
             length: 4,
+            text_len: 4,
             published: None,
             prefiltered: true,
             fingerprint: 0,

@@ -74,96 +74,62 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
-/// Parses a publication time into Unix seconds (UTC). Accepts integer Unix seconds (or
-/// milliseconds, when larger than 10^11), and ISO 8601 / RFC 3339 dates:
-/// `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM`, `:SS`, a fraction, and
-/// `Z` or an offset `±HH:MM` / `±HHMM` (no offset: UTC). Anything else is None.
-pub fn parse_published(text: &str) -> Option<i64> {
+/// Parses a publication time into Unix seconds (UTC), or says why it cannot.
+///
+/// Accepted, by [jiff](https://docs.rs/jiff)'s parsers (which check the calendar:
+/// `2025-02-31` is refused, never read as March 3):
+/// - integer Unix seconds, or milliseconds when larger than 10^11;
+/// - RFC 3339 / ISO 8601 with an offset: `2025-03-01T12:30:00Z`,
+///   `2025-03-01T14:30:00.123+02:00`, `2025-03-01T07:30:00-0500`;
+/// - ISO 8601 without an offset, read as UTC: `2025-03-01`, `2025-03-01 12:30`,
+///   `2025-03-01T12:30:00`;
+/// - RFC 2822, the form of RSS feeds and mail: `Mon, 03 Mar 2025 12:30:00 GMT`,
+///   `3 Mar 2025 12:30 +0200` (a weekday that contradicts the date is refused).
+pub fn parse_published(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if let Ok(n) = text.parse::<i64>() {
-        return Some(if n.abs() > 100_000_000_000 {
+        return Ok(if n.abs() > 100_000_000_000 {
             n / 1000
         } else {
             n
         });
     }
-    let bytes = text.as_bytes();
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let mut seconds = days_from_civil(year, month, day) * 86_400;
-    let rest = &text[10..];
-    if rest.is_empty() {
-        return Some(seconds);
-    }
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let time = rest.as_bytes();
-    if time.len() < 5 || time[2] != b':' {
-        return None;
-    }
-    let field = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = rest.get(r)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let (hour, minute) = (field(0..2)?, field(3..5)?);
-    let mut pos = 5;
-    let mut second = 0;
-    if time.get(5) == Some(&b':') {
-        second = field(6..8)?;
-        pos = 8;
-        if time.get(8) == Some(&b'.') {
-            pos = 9;
-            while time.get(pos).is_some_and(u8::is_ascii_digit) {
-                pos += 1;
-            }
+    let looks_iso = text.len() >= 10 && text.as_bytes()[4] == b'-';
+    let parsed = if looks_iso {
+        match text.parse::<jiff::Timestamp>() {
+            Ok(t) => Ok(t),
+            // No offset: the civil time is taken as UTC.
+            Err(with_offset) => text
+                .parse::<jiff::civil::DateTime>()
+                .and_then(|civil| jiff::tz::Offset::UTC.to_timestamp(civil))
+                .map_err(|without| {
+                    // The message of the parse that got further is the useful one.
+                    if text.contains(['Z', 'z', '+'])
+                        || text.get(10..).is_some_and(|time| time.contains('-'))
+                    {
+                        with_offset
+                    } else {
+                        without
+                    }
+                }),
         }
-    }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    seconds += hour * 3600 + minute * 60 + second;
-    let zone = &rest[pos..];
-    let offset = match zone {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = match zone.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let h: i64 = digits[..2].parse().ok()?;
-            let m: i64 = digits[2..].parse().ok()?;
-            sign * (h * 3600 + m * 60)
-        }
+    } else {
+        jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(text)
     };
-    Some(seconds - offset)
+    parsed
+        .map(|t| t.as_second())
+        .map_err(|e| format!("unreadable date {text:?}: {e}"))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+impl Document {
+    /// The publication time in Unix seconds, when it is given and readable
+    /// ([`parse_published`]); the readers warn about an unreadable one and drop it, so
+    /// that every path treats the document alike.
+    pub fn published_time(&self) -> Option<i64> {
+        self.published
+            .as_deref()
+            .and_then(|t| parse_published(t).ok())
+    }
 }
 
 #[cfg(test)]
@@ -172,20 +138,23 @@ mod tests {
 
     #[test]
     fn published_times_parse_to_unix_seconds() {
-        assert_eq!(parse_published("1970-01-01"), Some(0));
-        assert_eq!(parse_published("2025-03-01T12:30:00Z"), Some(1_740_832_200));
-        assert_eq!(parse_published("2025-03-01 12:30"), Some(1_740_832_200));
-        assert_eq!(
-            parse_published("2025-03-01T14:30:00.123+02:00"),
-            Some(1_740_832_200)
-        );
-        assert_eq!(
-            parse_published("2025-03-01T07:30:00-0500"),
-            Some(1_740_832_200)
-        );
-        assert_eq!(parse_published("1740832200"), Some(1_740_832_200));
-        assert_eq!(parse_published("1740832200000"), Some(1_740_832_200));
-        assert_eq!(parse_published("2000-02-29"), Some(951_782_400));
+        let at = 1_740_832_200; // 2025-03-01T12:30:00Z
+        for (text, expected) in [
+            ("1970-01-01", 0),
+            ("2025-03-01T12:30:00Z", at),
+            ("2025-03-01 12:30", at),
+            ("2025-03-01T12:30:00", at),
+            ("2025-03-01T14:30:00.123+02:00", at),
+            ("2025-03-01T07:30:00-0500", at),
+            ("1740832200", at),
+            ("1740832200000", at),
+            ("2000-02-29", 951_782_400),
+            ("Sat, 01 Mar 2025 12:30:00 GMT", at),
+            ("Sat, 1 Mar 2025 14:30:00 +0200", at),
+            ("1 Mar 2025 07:30 EST", at),
+        ] {
+            assert_eq!(parse_published(text), Ok(expected), "{text:?}");
+        }
     }
 
     #[test]
@@ -197,8 +166,13 @@ mod tests {
             "2025-03-01T25:00",
             "2025/03/01",
             "2025-03-01Tnoon",
+            "2025-02-31",
+            "2025-02-29",
+            "Mon, 01 Mar 2025 12:30:00 GMT",
+            "Sat, 31 Feb 2025 12:30:00 GMT",
         ] {
-            assert_eq!(parse_published(bad), None, "{bad:?}");
+            let err = parse_published(bad).expect_err(bad);
+            assert!(err.contains(&format!("{:?}", bad.trim())), "{err}");
         }
     }
 

@@ -86,6 +86,11 @@ pub enum InputProblem {
         /// Where the id was first seen.
         first: Location,
     },
+    /// A publication time that cannot be read, or names a date that does not exist
+    /// ([`crate::doc::parse_published`] says which). The only problem that does not
+    /// skip the record: the document is kept without a publication time.
+    #[error("{0}; kept without a publication time")]
+    BadDate(String),
     /// A document larger than the configured limit.
     #[error("document of {bytes} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
@@ -109,7 +114,13 @@ impl InputProblem {
             InputProblem::EmptyFile => "empty_file",
             InputProblem::DuplicateId { .. } => "duplicate_id",
             InputProblem::TooLarge { .. } => "too_large",
+            InputProblem::BadDate(_) => "bad_date",
         }
+    }
+
+    /// Whether the record is skipped (every problem but [`InputProblem::BadDate`]).
+    pub fn skips_record(&self) -> bool {
+        !matches!(self, InputProblem::BadDate(_))
     }
 }
 

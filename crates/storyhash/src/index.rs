@@ -2,12 +2,18 @@
 //! arriving article, "is this a duplicate, and of which cluster?", and record it, without
 //! re-running the corpus.
 //!
-//! Each stored document keeps its exact shingle set (sorted 32-bit hashes, for exact
-//! Jaccard and containment), its LSH band keys, its verified links to earlier documents
-//! and its publication time. Clusters are the connected components of the links, as in
-//! `cluster` and `dedup`, so inserting a stream gives the same clusters as clustering it
-//! in one batch. A cluster is named by the id of its earliest-inserted member still in
-//! the index.
+//! Each stored document is a [`DocRecord`] of the shared per-document core (exact
+//! shingle set, for exact Jaccard and containment; signature; LSH band keys; publication
+//! time) plus its verified links to earlier documents. Clusters are the connected
+//! components of the links, as in `cluster` and `dedup`, so inserting a stream gives the
+//! same clusters as clustering it in one batch. A cluster is named by the id of its
+//! earliest-inserted member still in the index.
+//!
+//! Exact copies (a document whose exact set equals a stored one's) link to that first
+//! document only and are never put in the band buckets, so the links and buckets of
+//! 100,000 copies of one wire story grow with the copies, not with their pairs; they
+//! share its set in memory. When the first document is removed, its earliest copy takes
+//! its place (its links and bucket entries).
 //!
 //! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in parallel,
 //! writers take the write lock. Analysis (the expensive part) happens outside the lock.
@@ -26,13 +32,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
-use crate::error::{Error, Result};
-use crate::lsh::{band_keys_into, LshParams};
-use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
+use crate::error::{Error, InputProblem, Result};
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
-use crate::pipeline::{Analyzer, Params, Scratch};
-use crate::shingle::{intersection_size_u32, into_hash_set, jaccard_from_counts, set_element};
+use crate::pipeline::Params;
+use crate::record::{set_fingerprint, DocRecord, Engine, ExactCopies, RecordBuffers};
+use crate::shingle::jaccard_from_counts;
 use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
 use crate::tokenize::Tokenizer;
 
@@ -109,10 +114,7 @@ pub struct IndexStats {
 /// A document analysed for the index, before any lock is taken.
 struct Prepared {
     id: String,
-    published: Option<i64>,
-    set: Box<[u32]>,
-    keys: Option<Vec<u32>>,
-    signature: Vec<u32>,
+    record: DocRecord,
     /// Story-layer term frequencies, sorted by term.
     terms: Box<[(u64, f32)]>,
 }
@@ -124,8 +126,12 @@ struct State {
     ids: Vec<String>,
     published: Vec<Option<i64>>,
     alive: Vec<bool>,
-    sets: Vec<Box<[u32]>>,
-    keys: Vec<Option<Vec<u32>>>,
+    /// The copy group of each slot.
+    group_of: Vec<u32>,
+    /// Groups of documents with one exact set.
+    groups: Vec<CopyGroup>,
+    /// Groups by set.
+    firsts: ExactCopies,
     /// MinHash signatures, `num_perm` per slot, for the prefilter.
     signatures: Vec<u32>,
     num_perm: usize,
@@ -134,6 +140,8 @@ struct State {
     /// Story of each slot: the slot that started it.
     story_of: Vec<u32>,
     tracker: StoryTracker,
+    /// Verified links between group holders (a copy's link to its holder is implicit);
+    /// lists may name removed slots until `prune_links`.
     links: Vec<Vec<(u32, f32)>>,
     by_id: HashMap<String, u32>,
     buckets: BandIndex,
@@ -141,6 +149,18 @@ struct State {
     /// Earliest alive slot of each component, indexed by root.
     first_of_root: Vec<u32>,
     newest_published: Option<i64>,
+}
+
+/// Documents with one exact set: the holder (its earliest alive member) stands for all
+/// of them in the buckets and in links; the others join it in the clusters.
+#[derive(Debug)]
+struct CopyGroup {
+    holder: u32,
+    set: Box<[u32]>,
+    keys: Option<Box<[u32]>>,
+    fingerprint: u64,
+    /// Later members in slot order; removed ones are skipped when a holder is replaced.
+    later: std::collections::VecDeque<u32>,
 }
 
 /// Metadata stored as the index file's bincode section.
@@ -157,9 +177,7 @@ pub struct Index {
     params: Params,
     story_params: Option<StoryParams>,
     story_tokenizer: Tokenizer,
-    lsh: LshParams,
-    analyzer: Analyzer,
-    hasher: MinHasher,
+    engine: Engine,
     state: RwLock<State>,
 }
 
@@ -182,9 +200,9 @@ impl Index {
     /// tracking with those parameters. Story tracking keeps each document's weighted terms
     /// (about twice the index size) and costs several times the insertion time.
     pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
-        let lsh = params.lsh()?;
+        let engine = Engine::new(&params)?;
         let state = State {
-            buckets: BandIndex::new(lsh.bands),
+            buckets: BandIndex::new(engine.lsh().bands),
             components: UnionFind::new(0),
             num_perm: params.num_perm,
             tracker: story.clone().map(StoryTracker::new).unwrap_or_default(),
@@ -193,9 +211,7 @@ impl Index {
         Ok(Index {
             story_tokenizer: story_tokenizer(),
             story_params: story,
-            analyzer: Analyzer::new(&params),
-            hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
-            lsh,
+            engine,
             params,
             state: RwLock::new(state),
         })
@@ -230,27 +246,22 @@ impl Index {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn prepare(&self, doc: &Document, buffers: &mut PrepareBuffers) -> Prepared {
-        let mut signature = vec![0u32; self.params.num_perm];
-        let mut sketch = self.hasher.sketch(&mut signature);
-        let hashes = self
-            .analyzer
-            .shingle_hashes(&doc.text, &mut buffers.analysis);
-        sketch.add_all(hashes);
-        sketch.finish();
-        let mut set: Vec<u32> = hashes.iter().map(|&h| set_element(h)).collect();
-        into_hash_set(&mut set, &mut buffers.sort);
-        let keys = (!set.is_empty()).then(|| {
-            let mut keys = Vec::with_capacity(self.lsh.bands);
-            band_keys_into(&signature, self.lsh, &mut keys);
-            keys
-        });
-        Prepared {
+    /// Analyses `doc`; an unreadable publication time is refused (the CLI's readers
+    /// drop it with a warning first), never stored as "undated" without a word.
+    fn prepare(&self, doc: &Document, buffers: &mut RecordBuffers) -> Result<Prepared> {
+        let published = match doc.published.as_deref().map(parse_published) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(problem)) => {
+                return Err(Error::Input {
+                    location: doc.location.clone(),
+                    problem: InputProblem::BadDate(problem),
+                })
+            }
+        };
+        Ok(Prepared {
             id: doc.id.clone(),
-            published: doc.published.as_deref().and_then(parse_published),
-            set: set.into_boxed_slice(),
-            keys,
-            signature,
+            record: self.engine.record(&doc.text, published, buffers),
             terms: match &self.story_params {
                 Some(story) => {
                     term_frequencies(&self.story_tokenizer, doc, story.title_weight, |_, _| {})
@@ -258,28 +269,31 @@ impl Index {
                 }
                 None => Box::new([]),
             },
-        }
+        })
     }
 
     /// Stored documents similar to `doc` (at or above the threshold), most similar first.
+    /// An exact copy of stored documents matches the first of them (the others are its
+    /// copies, in its cluster).
     pub fn query(&self, doc: &Document) -> Vec<Match> {
-        let prepared = self.prepare(doc, &mut PrepareBuffers::default());
-        let state = self.read();
-        state.matches(&prepared, self.params.threshold)
+        let record = self
+            .engine
+            .record(&doc.text, None, &mut RecordBuffers::default());
+        self.read().matches(&record, &self.engine)
     }
 
     /// [`Index::query`] for many documents, in parallel.
     pub fn query_batch(&self, docs: &[Document]) -> Vec<Vec<Match>> {
-        let prepared: Vec<Prepared> = docs
+        let records: Vec<DocRecord> = docs
             .par_iter()
-            .map_init(PrepareBuffers::default, |buffers, doc| {
-                self.prepare(doc, buffers)
+            .map_init(RecordBuffers::default, |buffers, doc| {
+                self.engine.record(&doc.text, None, buffers)
             })
             .collect();
         let state = self.read();
-        prepared
+        records
             .par_iter()
-            .map(|p| state.matches(p, self.params.threshold))
+            .map(|r| state.matches(r, &self.engine))
             .collect()
     }
 
@@ -291,57 +305,31 @@ impl Index {
     /// One call that answers and records: the stored documents `doc` duplicates, and the
     /// cluster it joins. The id must be new.
     pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
-        let prepared = self.prepare(doc, &mut PrepareBuffers::default());
-        self.write().insert(prepared, self.params.threshold)
+        let prepared = self.prepare(doc, &mut RecordBuffers::default())?;
+        let mut state = self.write();
+        let decision = state.insert(prepared, &self.engine);
+        state.buckets.maybe_merge();
+        decision
     }
 
     /// [`Index::insert_or_match`] for many documents: analysed in parallel, inserted in
     /// order (so the result equals inserting them one by one).
     pub fn insert_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
-        let prepared: Vec<Prepared> = docs
+        let prepared: Vec<Result<Prepared>> = docs
             .par_iter()
-            .map_init(PrepareBuffers::default, |buffers, doc| {
+            .map_init(RecordBuffers::default, |buffers, doc| {
                 self.prepare(doc, buffers)
             })
             .collect();
-        let threshold = self.params.threshold;
         let mut state = self.write();
-        // Matches against what was stored before the batch and among the batch's own
-        // documents, in parallel; then, in order, store.
-        let watermark = state.ids.len() as u32;
-        let earlier: Vec<Vec<Match>> = {
-            let shared: &State = &state;
-            prepared
-                .par_iter()
-                .map(|p| shared.matches(p, threshold))
-                .collect()
-        };
-        let mut within = matches_within_batch(&prepared, self.lsh.bands, threshold);
-        // Batch position -> whether it was stored (a repeated id is refused, and then
-        // never matched by the batch's later documents).
-        let mut stored = vec![false; prepared.len()];
-        let decisions = prepared
+        prepared
             .into_iter()
-            .zip(earlier)
-            .enumerate()
-            .map(|(j, (p, mut matches))| {
-                if state.by_id.contains_key(&p.id) {
-                    return Err(Error::DuplicateId(p.id));
-                }
-                matches.extend(
-                    std::mem::take(&mut within[j])
-                        .into_iter()
-                        .filter(|&(i, _)| stored[i])
-                        .map(|(_, m)| m),
-                );
-                let decision = state.insert_with(p, matches, false);
-                stored[j] = decision.is_ok();
+            .map(|p| {
+                let decision = state.insert(p?, &self.engine);
+                state.buckets.maybe_merge();
                 decision
             })
-            .collect();
-        state.index_keys_from(watermark);
-        state.buckets.maybe_merge();
-        decisions
+            .collect()
     }
 
     /// Removes a document; its links go with it, which may split its cluster.
@@ -353,6 +341,7 @@ impl Index {
             .copied()
             .ok_or_else(|| Error::UnknownId(id.to_string()))?;
         state.forget(slot);
+        state.prune_links();
         state.rebuild_components();
         Ok(())
     }
@@ -370,6 +359,7 @@ impl Index {
             state.forget(slot);
         }
         if !old.is_empty() {
+            state.prune_links();
             state.rebuild_components();
         }
         old.len()
@@ -444,7 +434,7 @@ impl Index {
             clustered_documents: clusters.iter().map(|(_, m)| m.len()).sum(),
             shingles: (0..state.ids.len())
                 .filter(alive)
-                .map(|s| state.sets[s].len())
+                .map(|s| state.set_of(s as u32).len())
                 .sum(),
             links: (0..state.ids.len())
                 .filter(alive)
@@ -496,10 +486,13 @@ impl Index {
             id_ends.push(id_bytes.len() as u64);
             published.push(state.published[s].unwrap_or(0));
             has_published.push(u8::from(state.published[s].is_some()));
-            set_values.extend_from_slice(&state.sets[s]);
+            // Every document's own set and keys (a copy's are its group's), so that a
+            // reader need not know the groups; it finds them again from the sets.
+            let group = &state.groups[state.group_of[s] as usize];
+            set_values.extend_from_slice(&group.set);
             set_ends.push(set_values.len() as u64);
-            keyed.push(u8::from(state.keys[s].is_some()));
-            if let Some(k) = &state.keys[s] {
+            keyed.push(u8::from(group.keys.is_some()));
+            if let Some(k) = &group.keys {
                 keys.extend_from_slice(k);
             }
             let k = self.params.num_perm;
@@ -536,7 +529,7 @@ impl Index {
         w.u64s(&link_ends);
         w.u32s(&link_to);
         w.f32s(&link_jaccard);
-        for band in 0..self.lsh.bands {
+        for band in 0..self.engine.lsh().bands {
             w.u64s(&state.buckets.sorted_band(band, &new_slot));
         }
         Ok(w.finish(ContentKind::Index, FORMAT_VERSION))
@@ -593,7 +586,7 @@ impl Index {
         }
         let index = Index::with_stories(meta.params, meta.story)
             .map_err(|e| r.inconsistent(&e.to_string()))?;
-        let bands = index.lsh.bands;
+        let bands = index.engine.lsh().bands;
         let lengths_agree = [
             id_ends.len(),
             published.len(),
@@ -656,7 +649,7 @@ impl Index {
                     .to_string();
                 let doc_keys = (keyed[slot] == 1).then(|| {
                     key_at += bands;
-                    keys[key_at - bands..key_at].to_vec()
+                    Box::from(&keys[key_at - bands..key_at])
                 });
                 let links: Vec<(u32, f32)> = link_ranges[slot]
                     .clone()
@@ -677,15 +670,18 @@ impl Index {
                 state
                     .tracker
                     .assign(&terms, when, Some(stories[slot]), slot as u32);
-                let stored = Prepared {
-                    id,
-                    published: when,
-                    set: set_values[set_ranges[slot].clone()].into(),
+                let set: Box<[u32]> = set_values[set_ranges[slot].clone()].into();
+                let record = DocRecord {
+                    fingerprint: set_fingerprint(&set),
+                    text_len: 0,
+                    set,
+                    signature: signatures[slot * k..(slot + 1) * k].into(),
                     keys: doc_keys,
-                    signature: signatures[slot * k..(slot + 1) * k].to_vec(),
-                    terms,
+                    published: when,
                 };
-                state.push(stored, links, false, stories[slot]);
+                let group = state.group_for(&record, slot as u32);
+                let stored = Prepared { id, record, terms };
+                state.push(stored, group, links, false, stories[slot]);
             }
             state.buckets.set_base(band_arrays);
             state.rebuild_components();
@@ -695,9 +691,20 @@ impl Index {
 }
 
 impl State {
-    /// Stored documents matching `p`, most similar first.
-    fn matches(&self, p: &Prepared, threshold: f64) -> Vec<Match> {
-        let Some(keys) = &p.keys else {
+    /// The exact set of `slot` (its group's).
+    fn set_of(&self, slot: u32) -> &[u32] {
+        &self.groups[self.group_of[slot as usize] as usize].set
+    }
+
+    fn signature_of(&self, slot: u32) -> &[u32] {
+        let k = self.num_perm;
+        &self.signatures[slot as usize * k..(slot as usize + 1) * k]
+    }
+
+    /// Stored documents matching `record`, most similar first: group holders only, so
+    /// an exact copy of stored documents meets the first of them.
+    fn matches(&self, record: &DocRecord, engine: &Engine) -> Vec<Match> {
+        let Some(keys) = &record.keys else {
             return Vec::new();
         };
         let mut candidates: Vec<u32> = Vec::new();
@@ -706,86 +713,78 @@ impl State {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let k = self.num_perm;
-        let prefilter = Prefilter::new(threshold, k);
         let mut found: Vec<(u32, Match)> = candidates
             .into_iter()
-            .filter(|&s| self.alive[s as usize])
+            // Index files written before copies were left out of the buckets hold every
+            // copy's keys: only holders are compared (a copy's holder is a candidate too).
+            .filter(|&s| self.alive[s as usize] && self.is_holder(s))
             .filter_map(|s| {
-                let stored = Stored {
-                    id: &self.ids[s as usize],
-                    set: &self.sets[s as usize],
-                    signature: &self.signatures[s as usize * k..(s as usize + 1) * k],
+                let stored = self.set_of(s);
+                let shared = engine.shared_if_similar(
+                    &record.set,
+                    &record.signature,
+                    stored,
+                    self.signature_of(s),
+                )?;
+                let shared_f = shared as f64;
+                let m = Match {
+                    id: self.ids[s as usize].clone(),
+                    jaccard: jaccard_from_counts(shared, record.set.len(), stored.len()),
+                    containment_of_query: shared_f / record.set.len().max(1) as f64,
+                    containment_of_stored: shared_f / stored.len().max(1) as f64,
+                    cluster: self.cluster_name_readonly(s),
                 };
-                verify_match(p, stored, &prefilter, threshold).map(|m| (s, m))
+                Some((s, m))
             })
             .collect();
-        for (s, m) in &mut found {
-            m.cluster = self.cluster_name_readonly(*s);
-        }
         found.sort_by(|a, b| b.1.jaccard.total_cmp(&a.1.jaccard).then(a.0.cmp(&b.0)));
         found.into_iter().map(|(_, m)| m).collect()
     }
 
-    /// Indexes the band keys of slots `first_slot..`, band by band in parallel: the
-    /// keys of a batch, once all of its documents are stored.
-    fn index_keys_from(&mut self, first_slot: u32) {
-        let docs: Vec<(u32, &[u32])> = self.keys[first_slot as usize..]
-            .iter()
-            .zip(first_slot..)
-            .filter_map(|(keys, slot)| keys.as_deref().map(|keys| (slot, keys)))
-            .collect();
-        self.buckets.insert_many(&docs);
+    fn is_holder(&self, slot: u32) -> bool {
+        self.groups[self.group_of[slot as usize] as usize].holder == slot
     }
 
-    fn insert(&mut self, p: Prepared, threshold: f64) -> Result<Decision> {
+    /// Stores `p` after matching it against what is stored.
+    fn insert(&mut self, p: Prepared, engine: &Engine) -> Result<Decision> {
         if self.by_id.contains_key(&p.id) {
             return Err(Error::DuplicateId(p.id));
         }
-        let matches = self.matches(&p, threshold);
-        let decision = self.insert_with(p, matches, true);
-        self.buckets.maybe_merge();
-        decision
-    }
-
-    /// Stores `p`, linked to `matches` (computed by the caller against this state); its
-    /// band keys are indexed now if `index_keys`, else by the caller
-    /// ([`State::index_keys_from`]).
-    fn insert_with(
-        &mut self,
-        p: Prepared,
-        mut matches: Vec<Match>,
-        index_keys: bool,
-    ) -> Result<Decision> {
-        matches.retain(|m| self.by_id.contains_key(&m.id));
-        // Cluster names may have changed since the matches were computed.
-        for m in &mut matches {
-            let slot = self.by_id[&m.id];
-            m.cluster = self.cluster_name(slot);
-        }
-        matches.sort_by(|a, b| {
-            b.jaccard
-                .total_cmp(&a.jaccard)
-                .then_with(|| self.by_id[&a.id].cmp(&self.by_id[&b.id]))
-        });
-        let slots: Vec<(u32, f32)> = matches
-            .iter()
-            .map(|m| (self.by_id[&m.id], m.jaccard as f32))
-            .collect();
-        let id = p.id.clone();
+        let matches = self.matches(&p.record, engine);
         let new_slot = self.ids.len() as u32;
-        let copied_story = slots
+        let group = self.group_for(&p.record, new_slot);
+        let copy = self.groups[group as usize].holder != new_slot;
+        // A copy's only link is implicit (its holder); a new text links to every match.
+        let links: Vec<(u32, f32)> = if copy {
+            Vec::new()
+        } else {
+            matches
+                .iter()
+                .map(|m| (self.by_id[&m.id], m.jaccard as f32))
+                .collect()
+        };
+        let copied_story = matches
             .first()
-            .map(|&(other, _)| self.story_of[other as usize]);
+            .map(|m| self.story_of[self.by_id[&m.id] as usize]);
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) =
             self.tracker
-                .assign(&p.terms, p.published, copied_story, new_slot);
-        let slot = self.push(p, slots.clone(), index_keys, story);
-        for &(other, j) in &slots {
+                .assign(&p.terms, p.record.published, copied_story, new_slot);
+        let id = p.id.clone();
+        let slot = self.push(p, group, links.clone(), true, story);
+        for &(other, j) in &links {
             self.links[other as usize].push((slot, j));
             self.join(slot, other);
+        }
+        if copy {
+            self.join(slot, self.groups[group as usize].holder);
+        }
+        // Cluster names may have changed with this document's links.
+        let mut matches = matches;
+        for m in &mut matches {
+            let other = self.by_id[&m.id];
+            m.cluster = self.cluster_name(other);
         }
         let cluster = self.cluster_name(slot);
         Ok(Decision {
@@ -797,25 +796,64 @@ impl State {
         })
     }
 
-    /// Appends a slot (links given from the new slot's side only). Its band keys go into
-    /// the recent entries if `index_keys` (not when the loaded base arrays hold them, or
-    /// when the caller indexes a whole batch's keys at once).
-    fn push(&mut self, p: Prepared, links: Vec<(u32, f32)>, index_keys: bool, story: u32) -> u32 {
-        debug_assert_eq!(p.signature.len(), self.num_perm);
-        self.signatures.extend_from_slice(&p.signature);
+    /// The group `record` (to be stored at `slot`) belongs to: the group of a stored
+    /// document with an equal exact set, or a new group held by `slot`. A record without
+    /// shingles is a group of its own (it matches nothing, not even its copies).
+    fn group_for(&mut self, record: &DocRecord, slot: u32) -> u32 {
+        let new_group = self.groups.len() as u32;
+        let existing = if record.set.is_empty() {
+            None
+        } else {
+            let groups = &self.groups;
+            self.firsts
+                .representative(new_group, record.fingerprint, &record.set, |g| {
+                    &groups[g as usize].set
+                })
+        };
+        match existing {
+            Some(group) => {
+                self.groups[group as usize].later.push_back(slot);
+                group
+            }
+            None => {
+                self.groups.push(CopyGroup {
+                    holder: slot,
+                    set: record.set.clone(),
+                    keys: record.keys.clone(),
+                    fingerprint: record.fingerprint,
+                    later: Default::default(),
+                });
+                new_group
+            }
+        }
+    }
+
+    /// Appends a slot in `group` (links given from the new slot's side only). A new
+    /// group's band keys go into the recent entries if `index_keys` (not when the loaded
+    /// base arrays hold them).
+    fn push(
+        &mut self,
+        p: Prepared,
+        group: u32,
+        links: Vec<(u32, f32)>,
+        index_keys: bool,
+        story: u32,
+    ) -> u32 {
+        debug_assert_eq!(p.record.signature.len(), self.num_perm);
+        self.signatures.extend_from_slice(&p.record.signature);
         let slot = self.ids.len() as u32;
-        if let (Some(keys), true) = (&p.keys, index_keys) {
+        let holder = &self.groups[group as usize];
+        if let (Some(keys), true, true) = (&holder.keys, index_keys, holder.holder == slot) {
             self.buckets.insert(slot, keys);
         }
-        if let Some(t) = p.published {
+        if let Some(t) = p.record.published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
         }
         self.by_id.insert(p.id.clone(), slot);
         self.ids.push(p.id);
-        self.published.push(p.published);
+        self.published.push(p.record.published);
         self.alive.push(true);
-        self.sets.push(p.set);
-        self.keys.push(p.keys);
+        self.group_of.push(group);
         self.terms.push(p.terms);
         self.story_of.push(story);
         self.links.push(links);
@@ -845,139 +883,80 @@ impl State {
         self.ids[self.first_of_root[root as usize] as usize].clone()
     }
 
+    /// Marks `slot` removed. A group holder hands its place (bucket entries, links) to
+    /// the earliest alive member of its group. Links naming removed slots stay until
+    /// [`State::prune_links`], so that removing many documents costs one pass.
     fn forget(&mut self, slot: u32) {
         let s = slot as usize;
         self.alive[s] = false;
         self.by_id.remove(&self.ids[s]);
-        // Band entries of a removed slot stay until the index is saved and opened again;
-        // lookups skip slots that are no longer alive.
-        self.keys[s] = None;
-        self.sets[s] = Box::new([]);
         let terms = std::mem::take(&mut self.terms[s]);
         self.tracker.uncount(&terms);
-        for (other, _) in std::mem::take(&mut self.links[s]) {
-            self.links[other as usize].retain(|&(x, _)| x != slot);
+        let g = self.group_of[s] as usize;
+        if self.groups[g].holder != slot {
+            return;
+        }
+        let heir = loop {
+            match self.groups[g].later.pop_front() {
+                Some(next) if self.alive[next as usize] => break Some(next),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        let links = std::mem::take(&mut self.links[s]);
+        let group = &mut self.groups[g];
+        match heir {
+            Some(heir) => {
+                group.holder = heir;
+                // Band entries of removed slots stay until the index is saved and opened
+                // again (lookups skip them); the heir's are added now.
+                if let Some(keys) = group.keys.clone() {
+                    self.buckets.insert(heir, &keys);
+                }
+                // Same set, same Jaccard: every link of the old holder is the heir's.
+                for (other, j) in links {
+                    if self.alive[other as usize] {
+                        self.links[other as usize].push((heir, j));
+                        self.links[heir as usize].push((other, j));
+                    }
+                }
+            }
+            None => {
+                let fingerprint = group.fingerprint;
+                group.set = Box::new([]);
+                group.keys = None;
+                self.firsts.replace(g as u32, fingerprint, None);
+            }
         }
     }
 
+    /// Drops links to removed slots.
+    fn prune_links(&mut self) {
+        let alive = &self.alive;
+        for links in &mut self.links {
+            links.retain(|&(other, _)| alive[other as usize]);
+        }
+    }
+
+    /// Components from scratch: every alive slot joins its group's holder and its links.
     fn rebuild_components(&mut self) {
         let n = self.ids.len();
         self.components = UnionFind::new(n);
         self.first_of_root = (0..n as u32).collect();
         for slot in 0..n as u32 {
-            let links: Vec<u32> = self.links[slot as usize].iter().map(|&(o, _)| o).collect();
-            for other in links {
+            if !self.alive[slot as usize] {
+                continue;
+            }
+            let holder = self.groups[self.group_of[slot as usize] as usize].holder;
+            if holder != slot {
+                self.join(slot, holder);
+            }
+            for i in 0..self.links[slot as usize].len() {
+                let other = self.links[slot as usize][i].0;
                 self.join(slot, other);
             }
         }
     }
-}
-
-/// Buffers [`Index::prepare`] reuses from document to document within a batch.
-#[derive(Default)]
-struct PrepareBuffers {
-    analysis: Scratch,
-    /// The radix sort's second buffer.
-    sort: Vec<u32>,
-}
-
-/// A stored (or earlier batched) document as the verification sees it.
-#[derive(Clone, Copy)]
-struct Stored<'a> {
-    id: &'a str,
-    set: &'a [u32],
-    signature: &'a [u32],
-}
-
-/// `p`'s match with `stored`, if their exact Jaccard reaches `threshold`; the MinHash
-/// prefilter first dismisses pairs whose signatures say they are far below it. The
-/// cluster name is left for the caller.
-fn verify_match(
-    p: &Prepared,
-    stored: Stored<'_>,
-    prefilter: &Prefilter,
-    threshold: f64,
-) -> Option<Match> {
-    if prefilter.covers(p.set.len())
-        && prefilter.covers(stored.set.len())
-        && !prefilter.keeps(estimate_jaccard(&p.signature, stored.signature))
-    {
-        return None;
-    }
-    let shared = intersection_size_u32(&p.set, stored.set);
-    let j = jaccard_from_counts(shared, p.set.len(), stored.set.len());
-    (j >= threshold).then(|| {
-        let shared = shared as f64;
-        Match {
-            id: stored.id.to_owned(),
-            jaccard: j,
-            containment_of_query: shared / p.set.len().max(1) as f64,
-            containment_of_stored: shared / stored.set.len().max(1) as f64,
-            cluster: String::new(),
-        }
-    })
-}
-
-/// For each document of a batch, its matches among the batch's earlier documents, by
-/// batch position: the candidates the recent band entries would give it once those
-/// documents were stored (every earlier document sharing a band key), verified as
-/// `State::matches` verifies, all in parallel. Which of them were stored (a
-/// repeated id is refused) is for the caller to filter.
-fn matches_within_batch(
-    prepared: &[Prepared],
-    bands: usize,
-    threshold: f64,
-) -> Vec<Vec<(usize, Match)>> {
-    // Per band, (key, position) of every document with keys, sorted, and where each key
-    // prefix starts.
-    let by_band: Vec<(Vec<u64>, KeyDirectory)> = (0..bands)
-        .into_par_iter()
-        .map(|band| {
-            let mut entries: Vec<u64> = prepared
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| Some(u64::from(p.keys.as_ref()?[band]) << 32 | i as u64))
-                .collect();
-            entries.sort_unstable();
-            let directory = KeyDirectory::build(&entries);
-            (entries, directory)
-        })
-        .collect();
-    prepared
-        .par_iter()
-        .enumerate()
-        .map(|(j, p)| {
-            let Some(keys) = &p.keys else {
-                return Vec::new();
-            };
-            let mut candidates: Vec<usize> = Vec::new();
-            for ((entries, directory), &key) in by_band.iter().zip(keys) {
-                let entries = &entries[directory.range(key)];
-                let start = entries.partition_point(|&e| e >> 32 < u64::from(key));
-                candidates.extend(
-                    entries[start..]
-                        .iter()
-                        .take_while(|&&e| e >> 32 == u64::from(key) && (e as u32 as usize) < j)
-                        .map(|&e| e as u32 as usize),
-                );
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            let prefilter = Prefilter::new(threshold, p.signature.len());
-            candidates
-                .into_iter()
-                .filter_map(|i| {
-                    let earlier = &prepared[i];
-                    let stored = Stored {
-                        id: &earlier.id,
-                        set: &earlier.set,
-                        signature: &earlier.signature,
-                    };
-                    verify_match(p, stored, &prefilter, threshold).map(|m| (i, m))
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// LSH buckets: per band, a sorted base array of (key << 32 | slot), searched by binary
@@ -1148,22 +1127,6 @@ impl BandIndex {
             recent.insert(key, slot);
         }
         self.recent_docs += 1;
-    }
-
-    /// [`BandIndex::insert`] for many documents, in order, one band per task: each
-    /// band's map is filled in one go, where inserting document by document went through
-    /// every band's map for each (42 maps of tens of thousands of entries, their cache
-    /// lines evicted between a document's visits).
-    fn insert_many(&mut self, docs: &[(u32, &[u32])]) {
-        self.recent
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(band, recent)| {
-                for &(slot, keys) in docs {
-                    recent.insert(keys[band], slot);
-                }
-            });
-        self.recent_docs += docs.len();
     }
 
     /// Merges the recent entries into the base once they have grown enough.

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::doc::Document;
+use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Location, Result, Warning, MAX_FIELDS_SHOWN};
 
 mod flat_json;
@@ -81,7 +81,8 @@ impl Default for ReadOptions {
 pub struct ReadOutcome {
     /// Accepted documents.
     pub documents: Vec<Document>,
-    /// One warning per skipped record.
+    /// One warning per skipped record, and one per unreadable publication time (its
+    /// document kept undated: [`InputProblem::skips_record`] tells them apart).
     pub warnings: Vec<Warning>,
 }
 
@@ -933,11 +934,30 @@ fn accept(
     ids: &mut IdRegistry,
 ) -> Result<()> {
     match result.and_then(|doc| ids.check(&doc.id, &doc.location).map(|()| doc)) {
-        Ok(doc) => outcome.documents.push(doc),
+        Ok(mut doc) => {
+            if let Some(warning) = date_warning(&doc.published, &doc.location) {
+                if options.strict {
+                    return Err(warning.into());
+                }
+                // Dropped so that no later stage reads it another way.
+                doc.published = None;
+                outcome.warnings.push(warning);
+            }
+            outcome.documents.push(doc);
+        }
         Err(warning) if options.strict => return Err(warning.into()),
         Err(warning) => outcome.warnings.push(warning),
     }
     Ok(())
+}
+
+/// The warning for a `published` value that [`parse_published`] cannot read, if it is one.
+pub fn date_warning(published: &Option<impl AsRef<str>>, location: &Location) -> Option<Warning> {
+    let problem = parse_published(published.as_ref()?.as_ref()).err()?;
+    Some(Warning {
+        location: location.clone(),
+        problem: InputProblem::BadDate(problem),
+    })
 }
 
 fn parse_json_line<'a>(

@@ -35,18 +35,19 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{connected_components, Cluster, DocFacts, KeepPolicy};
-use crate::doc::{parse_published, DocIndex, Document};
+use crate::doc::{DocIndex, Document};
 use crate::error::{Error, Result};
-use crate::lsh::{candidate_pairs, LshParams};
-use crate::minhash::{MinHasher, SketchKind};
+use crate::lsh::{BandKeys, LshParams};
+use crate::minhash::SketchKind;
 use crate::normalize::{normalize_into, normalize_into_within, OutputLetters};
+use crate::record::{representatives, DocRecord, Engine, RecordBuffers};
 use crate::shingle::{
     for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
     MAX_SHINGLE_SIZE, TOKEN_PADDING,
 };
 use crate::stopwords::Language;
 use crate::tokenize::{three_byte_role, two_byte_letters, BeyondAscii, TokenOptions, Tokenizer};
-use crate::verify::{verify_pairs, ScoredPair};
+use crate::verify::ScoredPair;
 
 /// A named parameter set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,9 +340,11 @@ pub struct RunStats {
     /// Documents whose text normalizes to nothing (only whitespace or invisible marks):
     /// never candidates, each its own cluster.
     pub featureless_documents: usize,
-    /// Distinct candidate pairs from the LSH index.
+    /// Distinct candidate pairs from the LSH index (exact copies are never candidates:
+    /// they join the first document with their set).
     pub candidate_pairs: usize,
-    /// Candidate pairs at or above the threshold.
+    /// Pairs at or above the threshold: verified candidates, and each exact copy with the
+    /// first document with its set.
     pub verified_pairs: usize,
     /// LSH buckets expanded through pivots only (see `lsh::MAX_BUCKET_PIVOTS`).
     pub oversized_buckets: usize,
@@ -358,8 +361,9 @@ pub struct Clustering {
     pub params: Params,
     /// The banding used.
     pub lsh: LshParams,
-    /// Each document's shingle set, by input position.
-    pub shingles: Vec<Vec<u64>>,
+    /// Each document's exact shingle set ([`DocRecord::set`](crate::record::DocRecord)),
+    /// by input position.
+    pub sets: Vec<Box<[u32]>>,
     /// Verified pairs, sorted by (a, b).
     pub pairs: Vec<ScoredPair>,
     /// Clusters, largest first.
@@ -369,6 +373,16 @@ pub struct Clustering {
 }
 
 impl Clustering {
+    /// The kept document of each document ([`crate::cluster::kept_of`]).
+    pub fn kept_of(&self) -> Vec<DocIndex> {
+        crate::cluster::kept_of(self.sets.len(), &self.clusters)
+    }
+
+    /// The exact Jaccard similarity of two documents of the run.
+    pub fn similarity(&self, a: DocIndex, b: DocIndex) -> f64 {
+        crate::shingle::jaccard_u32(&self.sets[a as usize], &self.sets[b as usize])
+    }
+
     /// Each cluster as the ids of its members (input order within a cluster, clusters
     /// largest first), given the documents the clustering was run on.
     pub fn member_ids<'a>(&self, docs: &'a [Document]) -> Vec<Vec<&'a str>> {
@@ -386,8 +400,13 @@ impl Clustering {
 
 /// Runs the pipeline over `docs` on the current rayon pool. The result does not depend on
 /// the pool's thread count.
+///
+/// Every document becomes a [`DocRecord`](crate::record::DocRecord) through the shared
+/// [`Engine`]; exact copies join the first document with their set (Jaccard 1) and only
+/// those first documents are banded and verified, so a text repeated thousands of times
+/// costs links in proportion to its copies.
 pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
-    let lsh = params.lsh()?;
+    let engine = Engine::new(params)?;
     if docs.len() > DocIndex::MAX as usize {
         return Err(Error::InvalidParams(format!(
             "at most {} documents per run, got {}",
@@ -395,31 +414,44 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
             docs.len()
         )));
     }
-    let analyzer = Analyzer::new(params);
-    let shingles: Vec<Vec<u64>> = docs
+    let records: Vec<DocRecord> = docs
         .par_iter()
-        .map(|d| analyzer.shingle_set(&d.text))
+        .map_init(RecordBuffers::default, |buffers, d| {
+            engine.record(&d.text, d.published_time(), buffers)
+        })
         .collect();
-    let signatures =
-        MinHasher::with_kind(params.sketch, params.num_perm, params.seed).sign_all(&shingles);
-    let indexed: Vec<DocIndex> = (0..docs.len() as DocIndex)
-        .filter(|&d| !shingles[d as usize].is_empty())
+    let copy_of = representatives(&records);
+    let lsh = engine.lsh();
+    let mut keys = BandKeys::new(lsh.bands);
+    let mut featureless = 0;
+    for (doc, record) in (0..).zip(&records) {
+        match (&record.keys, copy_of[doc as usize]) {
+            (None, _) => featureless += 1,
+            (Some(keys_of_doc), None) => keys.push(doc, keys_of_doc),
+            (Some(_), Some(_)) => {}
+        }
+    }
+    let candidates = keys.candidate_pairs();
+    drop(keys);
+    let mut pairs: Vec<ScoredPair> = candidates
+        .pairs
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let jaccard = engine.similarity(&records[a as usize], &records[b as usize])?;
+            Some(ScoredPair { a, b, jaccard })
+        })
         .collect();
-    let candidates = candidate_pairs(&signatures, &indexed, lsh);
-    let pairs = verify_pairs(&candidates.pairs, &shingles, params.threshold);
-    let lengths: Vec<usize> = docs.iter().map(|d| d.text.len()).collect();
-    let published: Vec<Option<i64>> = docs
+    let copies = copy_of
         .iter()
-        .map(|d| d.published.as_deref().and_then(parse_published))
-        .collect();
-    let facts = DocFacts {
-        lengths: &lengths,
-        published: &published,
-    };
-    let clusters = connected_components(docs.len(), &pairs, facts, params.keep);
+        .zip(0..)
+        .filter_map(|(&first, doc)| Some(ScoredPair::copy(first?, doc)));
+    pairs.extend(copies);
+    pairs.par_sort_unstable_by_key(|p| (p.a, p.b));
+    let facts = DocFacts::of_records(&records);
+    let clusters = connected_components(docs.len(), &pairs, &facts, params.keep);
     let stats = RunStats {
         documents: docs.len(),
-        featureless_documents: docs.len() - indexed.len(),
+        featureless_documents: featureless,
         candidate_pairs: candidates.pairs.len(),
         verified_pairs: pairs.len(),
         oversized_buckets: candidates.oversized_buckets,
@@ -429,7 +461,7 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
     Ok(Clustering {
         params: params.clone(),
         lsh,
-        shingles,
+        sets: records.into_iter().map(|r| r.set).collect(),
         pairs,
         clusters,
         stats,

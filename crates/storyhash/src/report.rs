@@ -19,7 +19,7 @@ use crate::doc::{printable, DocIndex, Document};
 use crate::error::Warning;
 use crate::normalize::normalize;
 use crate::pipeline::{Analyzer, Clustering, Preset, RunStats};
-use crate::shingle::{for_each_shingle, jaccard, shingle_text, ShingleSpec};
+use crate::shingle::{for_each_shingle, jaccard_u32, set_element, shingle_text, ShingleSpec};
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
 
@@ -79,6 +79,8 @@ pub struct ReportStats {
     pub skipped_records: usize,
     /// Skipped records by reason.
     pub skipped_by_reason: BTreeMap<&'static str, usize>,
+    /// Documents kept without a publication time because theirs could not be read.
+    pub unreadable_dates: usize,
 }
 
 /// One cluster.
@@ -135,17 +137,19 @@ impl Report {
         let params = &result.params;
         let analyzer = Analyzer::new(params);
         let explanations = explain_terms(docs, &result.clusters, &params.tokens);
+        let edges = edge_stats(docs.len(), result);
         let clusters = result
             .clusters
             .par_iter()
             .zip(explanations)
+            .zip(edges)
             .enumerate()
-            .map(|(id, (cluster, shared_terms))| {
-                cluster_report(id, cluster, shared_terms, docs, result, &analyzer)
+            .map(|(id, ((cluster, shared_terms), edges))| {
+                cluster_report(id, cluster, shared_terms, edges, docs, result, &analyzer)
             })
             .collect();
         let mut skipped_by_reason = BTreeMap::new();
-        for w in warnings {
+        for w in warnings.iter().filter(|w| w.problem.skips_record()) {
             *skipped_by_reason.entry(w.problem.kind()).or_insert(0) += 1;
         }
         Report {
@@ -165,8 +169,12 @@ impl Report {
             },
             stats: ReportStats {
                 run: result.stats.clone(),
-                skipped_records: warnings.len(),
+                skipped_records: skipped_by_reason.values().sum(),
                 skipped_by_reason,
+                unreadable_dates: warnings
+                    .iter()
+                    .filter(|w| !w.problem.skips_record())
+                    .count(),
             },
             clusters,
         }
@@ -323,10 +331,43 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// The verified pairs inside one cluster, summed up.
+#[derive(Debug, Clone, Copy)]
+struct EdgeStats {
+    count: usize,
+    sum: f64,
+    min: f64,
+}
+
+/// Each cluster's [`EdgeStats`], in cluster order, from one pass over the pairs (a pair's
+/// two documents are always in one cluster).
+fn edge_stats(documents: usize, result: &Clustering) -> Vec<EdgeStats> {
+    let mut cluster_of = vec![0u32; documents];
+    for (c, cluster) in result.clusters.iter().enumerate() {
+        for &m in &cluster.members {
+            cluster_of[m as usize] = c as u32;
+        }
+    }
+    let none = EdgeStats {
+        count: 0,
+        sum: 0.0,
+        min: f64::INFINITY,
+    };
+    let mut stats = vec![none; result.clusters.len()];
+    for pair in &result.pairs {
+        let s = &mut stats[cluster_of[pair.a as usize] as usize];
+        s.count += 1;
+        s.sum += pair.jaccard;
+        s.min = s.min.min(pair.jaccard);
+    }
+    stats
+}
+
 fn cluster_report(
     id: usize,
     cluster: &Cluster,
     shared_terms: Vec<SharedTerm>,
+    edges: EdgeStats,
     docs: &[Document],
     result: &Clustering,
     analyzer: &Analyzer,
@@ -335,7 +376,7 @@ fn cluster_report(
     let ordered: Vec<DocIndex> = std::iter::once(rep)
         .chain(cluster.members.iter().copied().filter(|&m| m != rep))
         .collect();
-    let rep_set = &result.shingles[rep as usize];
+    let rep_set = &result.sets[rep as usize];
     let documents = ordered
         .iter()
         .map(|&m| {
@@ -346,22 +387,11 @@ fn cluster_report(
                 similarity_to_representative: if m == rep {
                     1.0
                 } else {
-                    jaccard(rep_set, &result.shingles[m as usize])
+                    jaccard_u32(rep_set, &result.sets[m as usize])
                 },
             }
         })
         .collect();
-    let edges: Vec<f64> = if cluster.members.len() > 1 {
-        let members: HashSet<DocIndex> = cluster.members.iter().copied().collect();
-        result
-            .pairs
-            .iter()
-            .filter(|p| members.contains(&p.a))
-            .map(|p| p.jaccard)
-            .collect()
-    } else {
-        Vec::new()
-    };
     let shared_shingles = match analyzer.shingle_spec() {
         ShingleSpec::Word(1) => Vec::new(),
         _ if cluster.members.len() < 2 => Vec::new(),
@@ -376,10 +406,9 @@ fn cluster_report(
             .map(|&m| docs[m as usize].id.clone())
             .collect(),
         documents,
-        verified_pairs: edges.len(),
-        mean_similarity: (!edges.is_empty())
-            .then(|| edges.iter().sum::<f64>() / edges.len() as f64),
-        min_similarity: edges.iter().copied().reduce(f64::min),
+        verified_pairs: edges.count,
+        mean_similarity: (edges.count > 0).then(|| edges.sum / edges.count as f64),
+        min_similarity: (edges.count > 0).then_some(edges.min),
         shared_terms,
         shared_shingles,
     }
@@ -405,7 +434,12 @@ fn shared_passages(
         let carriers = cluster
             .members
             .iter()
-            .filter(|&&m| m != rep && result.shingles[m as usize].binary_search(&hash).is_ok())
+            .filter(|&&m| {
+                m != rep
+                    && result.sets[m as usize]
+                        .binary_search(&set_element(hash))
+                        .is_ok()
+            })
             .count();
         if carriers > 0 {
             scored.push((carriers, span.start, span));

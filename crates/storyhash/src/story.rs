@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{parse_published, printable, DocIndex, Document};
+use crate::doc::{printable, DocIndex, Document};
 use crate::error::Result;
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, splitmix64};
@@ -167,10 +167,7 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
         .collect();
     // Visit groups in time order, then input order: the founding member of a story is
     // its earliest report.
-    let times: Vec<Option<i64>> = docs
-        .iter()
-        .map(|d| d.published.as_deref().and_then(parse_published))
-        .collect();
+    let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
     let group_time = |g: &Vec<DocIndex>| g.iter().filter_map(|&m| times[m as usize]).min();
     groups.sort_by_key(|g| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
 

@@ -563,7 +563,7 @@ mod tests {
         for seconds in [0, 1_735_689_600, 1_740_832_200, 951_782_400] {
             assert_eq!(
                 crate::doc::parse_published(&format_time(seconds)),
-                Some(seconds)
+                Ok(seconds)
             );
         }
     }

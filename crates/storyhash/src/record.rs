@@ -1,0 +1,296 @@
+//! The per-document core that every command shares: one [`Engine`] turns a document into
+//! the [`DocRecord`] that `cluster`, `stories`, the index and the Python functions keep
+//! (exact shingle set, MinHash signature, band keys, text length, publication time), and
+//! judges a pair of records by one rule ([`Engine::similarity`]). `dedup` streams and
+//! keeps less per document, but signs, bands and verifies through the same functions
+//! (`Analyzer`, `MinHasher`, `band_keys_to`, [`jaccard_u32`]), and the cross-path suite
+//! (`tests/it/paths.rs`) holds every path to the same clusters, kept ids and Jaccard
+//! values.
+//!
+//! Exact copies: documents whose exact sets are equal ([`ExactCopies`]) are one text as
+//! far as similarity goes. Only the first of them (the copy group's representative) is
+//! banded and verified; each later one joins it with Jaccard 1. A wire story
+//! republished 100,000 times then costs 100,000 links and one bucket entry per band,
+//! not 5·10^9 pairs.
+
+use std::collections::HashMap;
+
+use crate::doc::DocIndex;
+use crate::error::Result;
+use crate::lsh::{band_keys_into, LshParams};
+use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
+use crate::pipeline::{Analyzer, Params, Scratch};
+use crate::shingle::{intersection_size_u32, into_hash_set, jaccard_from_counts, set_element};
+
+/// What every path keeps of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocRecord {
+    /// The exact shingle set: sorted, distinct low 32 bits of the shingle hashes
+    /// ([`set_element`]). Empty for a text that normalizes to nothing.
+    pub set: Box<[u32]>,
+    /// The MinHash signature (k values).
+    pub signature: Box<[u32]>,
+    /// One LSH key per band; None for a document without shingles, which is never a
+    /// candidate.
+    pub keys: Option<Box<[u32]>>,
+    /// A 64-bit hash of `set`: equal sets have equal fingerprints.
+    pub fingerprint: u64,
+    /// The text's length in bytes (what `--keep longest` compares).
+    pub text_len: usize,
+    /// Publication time in Unix seconds, when known.
+    pub published: Option<i64>,
+}
+
+/// Buffers [`Engine::record`] reuses from document to document.
+#[derive(Debug, Default)]
+pub struct RecordBuffers {
+    analysis: Scratch,
+    /// The radix sort's second buffer.
+    sort: Vec<u32>,
+}
+
+/// Analysis, signing, banding and verification for one parameter set.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    params: Params,
+    lsh: LshParams,
+    analyzer: Analyzer,
+    hasher: MinHasher,
+    prefilter: Prefilter,
+}
+
+impl Engine {
+    /// The engine of `params`, refusing parameters that cannot work
+    /// ([`Params::lsh`]).
+    pub fn new(params: &Params) -> Result<Engine> {
+        let lsh = params.lsh()?;
+        Ok(Engine {
+            lsh,
+            analyzer: Analyzer::new(params),
+            hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
+            prefilter: Prefilter::new(params.threshold, params.num_perm),
+            params: params.clone(),
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The banding in use.
+    pub fn lsh(&self) -> LshParams {
+        self.lsh
+    }
+
+    /// The analyzer in use.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// The record of a document with `text` published at `published`.
+    pub fn record(
+        &self,
+        text: &str,
+        published: Option<i64>,
+        buffers: &mut RecordBuffers,
+    ) -> DocRecord {
+        let mut signature = vec![0u32; self.params.num_perm].into_boxed_slice();
+        let hashes = self.analyzer.shingle_hashes(text, &mut buffers.analysis);
+        let mut sketch = self.hasher.sketch(&mut signature);
+        sketch.add_all(hashes);
+        sketch.finish();
+        let mut set: Vec<u32> = hashes.iter().map(|&h| set_element(h)).collect();
+        into_hash_set(&mut set, &mut buffers.sort);
+        let keys = (!set.is_empty()).then(|| {
+            let mut keys = Vec::with_capacity(self.lsh.bands);
+            band_keys_into(&signature, self.lsh, &mut keys);
+            keys.into_boxed_slice()
+        });
+        DocRecord {
+            fingerprint: set_fingerprint(&set),
+            set: set.into_boxed_slice(),
+            signature,
+            keys,
+            text_len: text.len(),
+            published,
+        }
+    }
+
+    /// The exact Jaccard similarity of two records when it reaches the threshold, else
+    /// None. Pairs whose signatures say they are far below the threshold are dismissed
+    /// without the exact comparison ([`Prefilter`]: a pair at the threshold is dismissed
+    /// with probability below 10^-8).
+    pub fn similarity(&self, a: &DocRecord, b: &DocRecord) -> Option<f64> {
+        self.similarity_of(a.set.as_ref(), &a.signature, b.set.as_ref(), &b.signature)
+    }
+
+    /// [`Engine::similarity`] of sets and signatures held apart from their records (the
+    /// index keeps them in its own tables).
+    pub fn similarity_of(
+        &self,
+        set_a: &[u32],
+        signature_a: &[u32],
+        set_b: &[u32],
+        signature_b: &[u32],
+    ) -> Option<f64> {
+        self.shared_if_similar(set_a, signature_a, set_b, signature_b)
+            .map(|shared| jaccard_from_counts(shared, set_a.len(), set_b.len()))
+    }
+
+    /// |A ∩ B| when the pair's exact Jaccard reaches the threshold (the prefilter first),
+    /// for callers that also report containment.
+    pub fn shared_if_similar(
+        &self,
+        set_a: &[u32],
+        signature_a: &[u32],
+        set_b: &[u32],
+        signature_b: &[u32],
+    ) -> Option<usize> {
+        if self.prefilter.covers(set_a.len())
+            && self.prefilter.covers(set_b.len())
+            && !self
+                .prefilter
+                .keeps(estimate_jaccard(signature_a, signature_b))
+        {
+            return None;
+        }
+        let shared = intersection_size_u32(set_a, set_b);
+        (jaccard_from_counts(shared, set_a.len(), set_b.len()) >= self.params.threshold)
+            .then_some(shared)
+    }
+}
+
+/// The fingerprint of an exact set ([`DocRecord::fingerprint`]).
+pub fn set_fingerprint(set: &[u32]) -> u64 {
+    // Two values per multiplication, folded as in wyhash; equal fingerprints are only a
+    // hint: [`ExactCopies`] compares the sets themselves.
+    const SEED: u64 = 0x5345_5446_5052_4e54; // "SETFPRNT"
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = SEED ^ set.len() as u64;
+    for pair in set.chunks(2) {
+        let word = u64::from(pair[0]) | u64::from(*pair.get(1).unwrap_or(&0)) << 32;
+        let product = u128::from(h ^ word) * u128::from(K);
+        h = (product as u64) ^ ((product >> 64) as u64);
+    }
+    h
+}
+
+/// Documents grouped by equal exact sets, in input order: the first document of each
+/// group is its representative, and only it is banded and verified.
+#[derive(Debug, Default)]
+pub struct ExactCopies {
+    /// Fingerprint → representatives with that fingerprint (more than one only when
+    /// different sets share a 64-bit fingerprint).
+    first_with: HashMap<u64, Vec<DocIndex>>,
+}
+
+impl ExactCopies {
+    /// The representative whose set equals `set`, if one was added; otherwise `doc`
+    /// becomes the representative of its set. `set_of` gives a stored document's set.
+    pub fn representative<'s>(
+        &mut self,
+        doc: DocIndex,
+        fingerprint: u64,
+        set: &[u32],
+        set_of: impl Fn(DocIndex) -> &'s [u32],
+    ) -> Option<DocIndex> {
+        let firsts = self.first_with.entry(fingerprint).or_default();
+        match firsts.iter().find(|&&first| set_of(first) == set) {
+            Some(&first) => Some(first),
+            None => {
+                firsts.push(doc);
+                None
+            }
+        }
+    }
+
+    /// Forgets `doc` as a representative (it was removed); `successor`, a copy of it,
+    /// takes its place if given.
+    pub fn replace(&mut self, doc: DocIndex, fingerprint: u64, successor: Option<DocIndex>) {
+        if let Some(firsts) = self.first_with.get_mut(&fingerprint) {
+            match (firsts.iter().position(|&d| d == doc), successor) {
+                (Some(i), Some(next)) => firsts[i] = next,
+                (Some(i), None) => {
+                    firsts.remove(i);
+                }
+                (None, _) => {}
+            }
+            if firsts.is_empty() {
+                self.first_with.remove(&fingerprint);
+            }
+        }
+    }
+}
+
+/// For each record, the earlier record with an equal exact set (None for the first of
+/// each set, and for records without shingles: a text that normalizes to nothing
+/// matches nothing).
+pub fn representatives(records: &[DocRecord]) -> Vec<Option<DocIndex>> {
+    let mut copies = ExactCopies::default();
+    records
+        .iter()
+        .zip(0..)
+        .map(|(r, doc)| {
+            if r.set.is_empty() {
+                return None;
+            }
+            copies.representative(doc, r.fingerprint, &r.set, |d| &records[d as usize].set)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Preset;
+
+    #[test]
+    fn records_of_one_text_are_equal_and_copies_point_at_the_first() {
+        let engine = Engine::new(&Preset::Dup.params()).expect("valid preset");
+        let mut buffers = RecordBuffers::default();
+        let text = "the minister arrived in moscow on monday for talks on energy";
+        let records: Vec<DocRecord> = [
+            text,
+            "a different text about the port of rotterdam",
+            text,
+            "",
+            text,
+        ]
+        .iter()
+        .map(|t| engine.record(t, None, &mut buffers))
+        .collect();
+        assert_eq!(records[0], records[2]);
+        assert_eq!(records[0].text_len, text.len());
+        assert!(records[3].keys.is_none() && records[3].set.is_empty());
+        assert_eq!(
+            representatives(&records),
+            [None, None, Some(0), None, Some(0)]
+        );
+        assert_eq!(engine.similarity(&records[0], &records[4]), Some(1.0));
+        assert_eq!(engine.similarity(&records[0], &records[1]), None);
+    }
+
+    #[test]
+    fn sets_that_share_a_fingerprint_but_differ_are_not_copies() {
+        let mut copies = ExactCopies::default();
+        let sets: [&[u32]; 3] = [&[1, 2], &[3, 4], &[1, 2]];
+        assert_eq!(
+            copies.representative(0, 7, sets[0], |d| sets[d as usize]),
+            None
+        );
+        assert_eq!(
+            copies.representative(1, 7, sets[1], |d| sets[d as usize]),
+            None
+        );
+        assert_eq!(
+            copies.representative(2, 7, sets[2], |d| sets[d as usize]),
+            Some(0)
+        );
+        copies.replace(0, 7, Some(2));
+        assert_eq!(
+            copies.representative(3, 7, sets[0], |d| sets[d as usize]),
+            Some(2)
+        );
+    }
+}
