@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
-    read_sources, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
+    read_sources, read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome,
+    Source,
 };
 use storyhash::output::{write_atomically, AtomicFile, UpdateLock};
 use storyhash::stopwords::Language;
@@ -510,30 +511,32 @@ fn index(command: IndexCommand) -> Result<()> {
             // at the same time would otherwise write over this one's documents.
             let _lock = lock_for_update(&path)?;
             let index = Index::open(&path)?;
-            let read = read_documents(&inputs, None, &reading, quiet)?;
-            for (doc, result) in read
-                .documents
-                .iter()
-                .zip(index.insert_batch(&read.documents))
-            {
-                match result {
-                    Ok(decision) => write_decision(
-                        &mut out,
-                        format,
-                        &decision.id,
-                        &decision.matches,
-                        Some((&decision.cluster, decision.story.as_deref())),
-                    )?,
-                    Err(e) => {
-                        if reading.strict {
-                            return Err(anyhow::anyhow!("{}: {e}", doc.location));
+            // In batches: the text of one batch at a time is held, whatever the input.
+            let mut warnings = Warnings::new(quiet);
+            read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
+                warnings.print(&read.warnings);
+                for (doc, result) in read
+                    .documents
+                    .iter()
+                    .zip(index.insert_batch(&read.documents))
+                {
+                    match result {
+                        Ok(decision) => write_decision(
+                            &mut out,
+                            format,
+                            &decision.id,
+                            &decision.matches,
+                            Some((&decision.cluster, decision.story.as_deref())),
+                        )?,
+                        Err(e) if reading.strict => {
+                            return Err(anyhow::anyhow!("{}: {e}", doc.location))
                         }
-                        if !quiet {
-                            eprintln!("storyhash: warning: {}: {e} (skipped)", doc.location);
-                        }
+                        Err(e) => warnings.skipped(&format!("{}: {e}", doc.location)),
                     }
                 }
-            }
+                Ok::<(), anyhow::Error>(())
+            })?;
+            warnings.finish();
             let evicted = window.map_or(0, |w| index.evict_window(w));
             index.save(&path)?;
             if !quiet {
@@ -556,14 +559,19 @@ fn index(command: IndexCommand) -> Result<()> {
             quiet,
         } => {
             let index = Index::open(&path)?;
-            let read = read_documents(&inputs, None, &reading, quiet)?;
-            for (doc, matches) in read
-                .documents
-                .iter()
-                .zip(index.query_batch(&read.documents))
-            {
-                write_decision(&mut out, format, &doc.id, &matches, None)?;
-            }
+            let mut warnings = Warnings::new(quiet);
+            read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
+                warnings.print(&read.warnings);
+                for (doc, matches) in read
+                    .documents
+                    .iter()
+                    .zip(index.query_batch(&read.documents))
+                {
+                    write_decision(&mut out, format, &doc.id, &matches, None)?;
+                }
+                Ok::<(), anyhow::Error>(())
+            })?;
+            warnings.finish();
         }
         IndexCommand::Remove { index: path, ids } => {
             let _lock = lock_for_update(&path)?;
@@ -950,6 +958,53 @@ fn warning_line(w: &Warning) -> String {
         format!("storyhash: warning: {w} (skipped)")
     } else {
         format!("storyhash: warning: {w}")
+    }
+}
+
+/// Documents `index add` and `index query` read and process at a time.
+const INDEX_BATCH: usize = 4096;
+
+/// Warnings printed as they come, batch by batch: the first in full, then only counted.
+struct Warnings {
+    quiet: bool,
+    shown: usize,
+    more: usize,
+}
+
+impl Warnings {
+    fn new(quiet: bool) -> Self {
+        Warnings {
+            quiet,
+            shown: 0,
+            more: 0,
+        }
+    }
+
+    fn print(&mut self, warnings: &[Warning]) {
+        for w in warnings {
+            self.line(&warning_line(w));
+        }
+    }
+
+    /// A document the index refused (a repeated id).
+    fn skipped(&mut self, what: &str) {
+        self.line(&format!("storyhash: warning: {what} (skipped)"));
+    }
+
+    fn line(&mut self, line: &str) {
+        if self.quiet {
+        } else if self.shown < MAX_WARNINGS_SHOWN {
+            self.shown += 1;
+            eprintln!("{line}");
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(&self) {
+        if self.more > 0 {
+            eprintln!("storyhash: warning: {} more warnings", self.more);
+        }
     }
 }
 

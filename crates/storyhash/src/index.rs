@@ -50,9 +50,13 @@ use crate::tokenize::Tokenizer;
 /// word shingles are the polynomial itself (one-permutation hashing mixes each anyway).
 /// Version 4: word shingles roll a cyclic polynomial (rotations and xors), and bands of
 /// up to four rows are keyed by one folded multiplication instead of xxh3.
-pub const FORMAT_VERSION: u32 = 4;
+/// Version 5 hashes as version 4 and changes the layout: an exact copy is stored by
+/// reference (no set, keys or signature of its own, and no links; a last section names
+/// each document's copy-group holder), so 100,000 copies of one article cost about 600
+/// bytes each instead of 2,500. Version 4 files are read as they are.
+pub const FORMAT_VERSION: u32 = 5;
 /// Index file format versions this build reads.
-pub const SUPPORTED_VERSIONS: &[u32] = &[4];
+pub const SUPPORTED_VERSIONS: &[u32] = &[4, 5];
 
 /// A stored document similar to a queried one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -480,23 +484,30 @@ impl Index {
         let mut link_ends = Vec::with_capacity(live.len());
         let mut link_to = Vec::new();
         let mut link_jaccard = Vec::new();
+        let mut holders = Vec::with_capacity(live.len());
         for &s in &live {
             let s = s as usize;
             id_bytes.extend_from_slice(state.ids[s].as_bytes());
             id_ends.push(id_bytes.len() as u64);
             published.push(state.published[s].unwrap_or(0));
             has_published.push(u8::from(state.published[s].is_some()));
-            // Every document's own set and keys (a copy's are its group's), so that a
-            // reader need not know the groups; it finds them again from the sets.
-            let group = &state.groups[state.group_of[s] as usize];
-            set_values.extend_from_slice(&group.set);
-            set_ends.push(set_values.len() as u64);
-            keyed.push(u8::from(group.keys.is_some()));
-            if let Some(k) = &group.keys {
-                keys.extend_from_slice(k);
+            // A copy is stored by reference to its group's holder: no set, keys or
+            // signature of its own.
+            let holder = state.groups[state.group_of[s] as usize].holder;
+            let is_holder = holder as usize == s;
+            holders.push(new_slot[holder as usize]);
+            if is_holder {
+                let group = &state.groups[state.group_of[s] as usize];
+                set_values.extend_from_slice(&group.set);
+                if let Some(k) = &group.keys {
+                    keys.extend_from_slice(k);
+                }
+                signatures.extend_from_slice(state.signature_of(s as u32));
             }
-            let k = self.params.num_perm;
-            signatures.extend_from_slice(&state.signatures[s * k..(s + 1) * k]);
+            set_ends.push(set_values.len() as u64);
+            keyed.push(u8::from(
+                is_holder && state.groups[state.group_of[s] as usize].keys.is_some(),
+            ));
             for &(t, w) in state.terms[s].iter() {
                 term_ids.push(t);
                 term_weights.push(w);
@@ -532,6 +543,7 @@ impl Index {
         for band in 0..self.engine.lsh().bands {
             w.u64s(&state.buckets.sorted_band(band, &new_slot));
         }
+        w.u32s(&holders);
         Ok(w.finish(ContentKind::Index, FORMAT_VERSION))
     }
 
@@ -550,7 +562,7 @@ impl Index {
 
     /// Reads an index from the bytes of its file (`path` names it in errors).
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Index> {
-        let (_version, mut r) =
+        let (version, mut r) =
             PayloadReader::open(path, bytes, ContentKind::Index, SUPPORTED_VERSIONS)?;
         let meta: IndexMeta = r.meta()?;
         let id_bytes = r.bytes()?;
@@ -583,6 +595,21 @@ impl Index {
                 return Err(r.inconsistent("a band array is unsorted or names unknown documents"));
             }
             band_arrays.push(array);
+        }
+        // Version 5 names each document's copy-group holder; in version 4 every
+        // document holds its own set (its groups are found again from the sets).
+        let holders: Vec<u32> = if version >= 5 {
+            r.u32s()?
+        } else {
+            (0..n as u32).collect()
+        };
+        let holders_valid = holders.len() == n
+            && holders
+                .iter()
+                .enumerate()
+                .all(|(slot, &h)| (h as usize) <= slot && holders[h as usize] == h);
+        if !holders_valid {
+            return Err(r.inconsistent("a copy names no earlier holder"));
         }
         let index = Index::with_stories(meta.params, meta.story)
             .map_err(|e| r.inconsistent(&e.to_string()))?;
@@ -617,6 +644,12 @@ impl Index {
         let bad = || r.inconsistent("offsets out of order or out of range");
         let id_ranges = slices(&id_ends, id_bytes.len()).ok_or_else(bad)?;
         let set_ranges = slices(&set_ends, set_values.len()).ok_or_else(bad)?;
+        let copies_hold_nothing = (0..n).all(|slot| {
+            holders[slot] as usize == slot || (set_ranges[slot].is_empty() && keyed[slot] == 0)
+        });
+        if !copies_hold_nothing {
+            return Err(r.inconsistent("a copy holds a set or band keys of its own"));
+        }
         if term_ids.len() != term_weights.len() || term_ends.len() != n || stories.len() != n {
             return Err(r.inconsistent("story terms do not match the documents"));
         }
@@ -630,16 +663,32 @@ impl Index {
         }
         let link_ranges = slices(&link_ends, link_to.len()).ok_or_else(bad)?;
         let k = index.params.num_perm;
-        if signatures.len() != n * k {
+        // Where each document's signature and keys are: a copy's are its holder's.
+        let mut signature_row = Vec::with_capacity(n);
+        let mut key_row: Vec<Option<usize>> = Vec::with_capacity(n);
+        let (mut signature_rows, mut key_rows) = (0, 0);
+        for (slot, &holder) in holders.iter().enumerate() {
+            if holder as usize == slot {
+                signature_row.push(signature_rows);
+                signature_rows += 1;
+                key_row.push((keyed[slot] == 1).then(|| {
+                    key_rows += 1;
+                    key_rows - 1
+                }));
+            } else {
+                signature_row.push(signature_row[holder as usize]);
+                key_row.push(key_row[holder as usize]);
+            }
+        }
+        if signatures.len() != signature_rows * k {
             return Err(r.inconsistent("signatures do not match the documents"));
         }
-        if keyed.iter().filter(|&&k| k == 1).count() * bands != keys.len() {
+        if key_rows * bands != keys.len() {
             return Err(r.inconsistent("band keys do not match the documents"));
         }
         r.finish()?;
         {
             let mut state = index.write();
-            let mut key_at = 0;
             for slot in 0..n {
                 let id = std::str::from_utf8(&id_bytes[id_ranges[slot].clone()])
                     .map_err(|_| Error::Index {
@@ -647,10 +696,8 @@ impl Index {
                         problem: "inconsistent index: an id is not UTF-8".into(),
                     })?
                     .to_string();
-                let doc_keys = (keyed[slot] == 1).then(|| {
-                    key_at += bands;
-                    Box::from(&keys[key_at - bands..key_at])
-                });
+                let doc_keys =
+                    key_row[slot].map(|row| Box::from(&keys[row * bands..(row + 1) * bands]));
                 let links: Vec<(u32, f32)> = link_ranges[slot]
                     .clone()
                     .map(|i| (link_to[i], link_jaccard[i]))
@@ -670,12 +717,14 @@ impl Index {
                 state
                     .tracker
                     .assign(&terms, when, Some(stories[slot]), slot as u32);
-                let set: Box<[u32]> = set_values[set_ranges[slot].clone()].into();
+                let holder = holders[slot] as usize;
+                let set: Box<[u32]> = set_values[set_ranges[holder].clone()].into();
+                let row = signature_row[slot];
                 let record = DocRecord {
                     fingerprint: set_fingerprint(&set),
                     text_len: 0,
                     set,
-                    signature: signatures[slot * k..(slot + 1) * k].into(),
+                    signature: signatures[row * k..(row + 1) * k].into(),
                     keys: doc_keys,
                     published: when,
                 };

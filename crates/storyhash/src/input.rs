@@ -847,6 +847,51 @@ impl IdRegistry {
 /// Reads every source in order into memory.
 pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOutcome> {
     let mut outcome = ReadOutcome::default();
+    read_sources_into(sources, options, &mut outcome, &mut |_| Ok(()))?;
+    Ok(outcome)
+}
+
+/// Reads every source in order and hands the documents (with the warnings met before
+/// them) to `each` in batches of about `batch` documents, so that a caller that
+/// consumes them as they come (`index add`) holds one batch of text at a time.
+/// Duplicate ids are refused across batches.
+pub fn read_sources_in_batches<E: From<Error>>(
+    sources: &[Source],
+    options: &ReadOptions,
+    batch: usize,
+    mut each: impl FnMut(ReadOutcome) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut outcome = ReadOutcome::default();
+    // The caller's error is carried past the reader's own `Result` and given back.
+    let mut failed: Option<E> = None;
+    let read = read_sources_into(sources, options, &mut outcome, &mut |outcome| {
+        if failed.is_none() && outcome.documents.len() >= batch.max(1) {
+            if let Err(e) = each(std::mem::take(outcome)) {
+                failed = Some(e);
+                return Err(Error::InvalidParams("stopped by the caller".into()));
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    read?;
+    if !outcome.documents.is_empty() || !outcome.warnings.is_empty() {
+        each(outcome)?;
+    }
+    Ok(())
+}
+
+/// Called after each record with what has been read and not yet handed on.
+type Drain<'a> = dyn FnMut(&mut ReadOutcome) -> Result<()> + 'a;
+
+fn read_sources_into(
+    sources: &[Source],
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    drain: &mut Drain<'_>,
+) -> Result<()> {
     let mut ids = IdRegistry::default();
     // Every source's files, resolved before any is read so that ids derived from file
     // names are distinguished across all of them.
@@ -857,14 +902,20 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
     distinguish_id_bases(resolved.iter_mut().flatten());
     // Files are read in runs between in-memory sources, so that input order is kept.
     let mut pending: Vec<InputFile> = Vec::new();
-    let read_pending =
+    let mut read_pending =
         |pending: &mut Vec<InputFile>, outcome: &mut ReadOutcome, ids: &mut IdRegistry| {
             let files = std::mem::take(pending);
-            read_files(RecordReader::new(files, options), options, outcome, ids)
+            read_files(
+                RecordReader::new(files, options),
+                options,
+                outcome,
+                ids,
+                drain,
+            )
         };
     for (source, files) in sources.iter().zip(resolved) {
         if let Source::Text { name, text } = source {
-            read_pending(&mut pending, &mut outcome, &mut ids)?;
+            read_pending(&mut pending, outcome, &mut ids)?;
             let mut doc = Document::new(name.clone(), text.clone());
             doc.location = Location::new("<memory>", 1);
             let result = if text.trim().is_empty() {
@@ -875,13 +926,12 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
             } else {
                 Ok(doc)
             };
-            accept(result, options, &mut outcome, &mut ids)?;
+            accept(result, options, outcome, &mut ids)?;
         } else {
             pending.extend(files);
         }
     }
-    read_pending(&mut pending, &mut outcome, &mut ids)?;
-    Ok(outcome)
+    read_pending(&mut pending, outcome, &mut ids)
 }
 
 /// Reads JSONL from any reader; `name` labels its locations (e.g. a file path).
@@ -906,7 +956,13 @@ pub fn read_jsonl(
     reader.next_file = 1;
     reader.current = Some(OpenFile::new(0, Box::new(std::io::Cursor::new(bytes))));
     let mut outcome = ReadOutcome::default();
-    read_files(reader, options, &mut outcome, &mut IdRegistry::default())?;
+    read_files(
+        reader,
+        options,
+        &mut outcome,
+        &mut IdRegistry::default(),
+        &mut |_| Ok(()),
+    )?;
     Ok(outcome)
 }
 
@@ -915,6 +971,7 @@ fn read_files(
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
     ids: &mut IdRegistry,
+    drain: &mut Drain<'_>,
 ) -> Result<()> {
     let mut batch = Batch::default();
     while reader.next_batch(&mut batch, 1024, 16 << 20)? {
@@ -922,6 +979,7 @@ fn read_files(
             let file = &reader.files()[meta.file];
             let result = parse_record(file, meta, batch.bytes(i), options);
             accept(result, options, outcome, ids)?;
+            drain(outcome)?;
         }
     }
     Ok(())

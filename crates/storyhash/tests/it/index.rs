@@ -311,6 +311,47 @@ fn the_version_4_fixture_still_opens() {
     }
 }
 
+/// `testdata/index/v5/seeds.shix` was written by format version 5 from the seed articles
+/// and an exact copy of the first (stored by reference to it), with the dup preset.
+/// Every later build must read it. `UPDATE_GOLDEN=1` writes it when missing.
+#[test]
+fn the_version_5_fixture_opens_with_its_copy_group() {
+    let fixture = testdata().join("index/v5/seeds.shix");
+    let mut docs = storyhash::input::read_sources(
+        &[storyhash::input::Source::Path(testdata().join("seeds"))],
+        &storyhash::input::ReadOptions::default(),
+    )
+    .expect("seeds")
+    .documents;
+    let mut copy = docs[0].clone();
+    copy.id = "copy-of-000".into();
+    docs.push(copy);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
+        let index = Index::new(Preset::Dup.params()).expect("new");
+        for d in &docs {
+            index.insert(d).expect("insert");
+        }
+        std::fs::create_dir_all(fixture.parent().expect("folder")).expect("mkdir");
+        index.save(&fixture).expect("write fixture");
+    }
+    let index = Index::open(&fixture).expect("version 5 fixture opens");
+    assert_eq!(index.len(), 6);
+    assert_eq!(
+        index.cluster_of("copy-of-000").as_deref(),
+        Some(docs[0].id.as_str())
+    );
+    for d in &docs[..5] {
+        let matches = index.query(d);
+        assert_eq!(matches.len(), 1, "{} matches its group's holder only", d.id);
+        assert_eq!(matches[0].id, d.id);
+        assert_eq!(matches[0].jaccard, 1.0);
+    }
+    // Written again by this build and read back, it keeps its groups and clusters.
+    let again = Index::from_bytes(&fixture, &index.to_bytes().expect("bytes")).expect("reopens");
+    assert_eq!(again.clusters(), index.clusters());
+    assert_eq!(again.stats(), index.stats());
+}
+
 /// Versions 1 to 3 hashed some texts differently; their sets and band keys would
 /// silently fail to match, so they are refused with advice instead.
 #[test]
