@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::lsh::{BandKeys, LshParams};
 use crate::minhash::SketchKind;
 use crate::normalize::{normalize_into, normalize_into_within, OutputLetters};
-use crate::record::{representatives, DocRecord, Engine, RecordBuffers};
+use crate::record::{records_of, Engine};
 use crate::shingle::{
     for_each_shingle, token_hash, token_hash_at, word_shingle_hashes_in_place, ShingleSpec,
     MAX_SHINGLE_SIZE, TOKEN_PADDING,
@@ -239,33 +239,7 @@ impl Analyzer {
         hashes.clear();
         match self.shingle {
             ShingleSpec::Word(n) => {
-                let beyond_ascii = if text.is_ascii() {
-                    // Words of ASCII text are the same whether or not whitespace was
-                    // folded first (every run of spaces and controls is a boundary either
-                    // way; property-tested), so lowercasing a copy is enough.
-                    normalized.clear();
-                    normalized.push_str(text);
-                    normalized.make_ascii_lowercase();
-                    BeyondAscii::Nothing
-                } else {
-                    match normalize_into_within(
-                        text,
-                        normalized,
-                        two_byte_letters(),
-                        three_byte_role,
-                    ) {
-                        Some(OutputLetters { in_set: true, .. }) => BeyondAscii::TwoByteLetters,
-                        Some(OutputLetters {
-                            letters: Some(true),
-                            ..
-                        }) => BeyondAscii::Letters,
-                        Some(OutputLetters {
-                            letters: Some(false),
-                            ..
-                        }) => BeyondAscii::Other,
-                        _ => BeyondAscii::Unknown,
-                    }
-                };
+                let beyond_ascii = normalize_for_words(text, normalized);
                 // Zero padding after the text lets short tokens be hashed in place
                 // (`token_hash_at` reads whole words past a token's end).
                 let text_len = normalized.len();
@@ -318,6 +292,55 @@ impl Analyzer {
     }
 }
 
+/// Normalizes `text` into `normalized` as far as word segmentation needs, and says what
+/// the tokenizer may assume of its characters beyond ASCII. The words (and terms) of the
+/// result are those of [`crate::normalize::normalize`]'s (property-tested below).
+pub(crate) fn normalize_for_words(text: &str, normalized: &mut String) -> BeyondAscii {
+    if text.is_ascii() {
+        // Words of ASCII text are the same whether or not whitespace was folded first
+        // (every run of spaces and controls is a boundary either way; property-tested),
+        // so lowercasing a copy is enough.
+        normalized.clear();
+        normalized.push_str(text);
+        normalized.make_ascii_lowercase();
+        return BeyondAscii::Nothing;
+    }
+    match normalize_into_within(text, normalized, two_byte_letters(), three_byte_role) {
+        Some(OutputLetters { in_set: true, .. }) => BeyondAscii::TwoByteLetters,
+        Some(OutputLetters {
+            letters: Some(true),
+            ..
+        }) => BeyondAscii::Letters,
+        Some(OutputLetters {
+            letters: Some(false),
+            ..
+        }) => BeyondAscii::Other,
+        _ => BeyondAscii::Unknown,
+    }
+}
+
+/// Calls `emit(word, term, term text)` for each term of raw `text` under `tokenizer`
+/// (the words and terms of its normalized form, left in `normalized`), the word and the
+/// term as their byte ranges in `normalized`.
+pub(crate) fn for_each_term_of(
+    tokenizer: &Tokenizer,
+    text: &str,
+    normalized: &mut String,
+    mut emit: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>, &str),
+) {
+    let beyond_ascii = normalize_for_words(text, normalized);
+    let base = normalized.as_ptr() as usize;
+    // Words, and the terms made from them (stems are sub-slices), are slices of the
+    // normalized text.
+    let range = |s: &str| {
+        let start = (s.as_ptr() as usize).wrapping_sub(base);
+        start..start + s.len()
+    };
+    tokenizer.for_each_term_knowing(normalized, beyond_ascii, |word, term| {
+        emit(range(word), range(term), term)
+    });
+}
+
 /// Reusable buffers for [`Analyzer::shingle_hashes`].
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -362,8 +385,12 @@ pub struct Clustering {
     /// The banding used.
     pub lsh: LshParams,
     /// Each document's exact shingle set ([`DocRecord::set`](crate::record::DocRecord)),
-    /// by input position.
+    /// by input position; empty for an exact copy, whose set is its first document's
+    /// ([`Clustering::set`]).
     pub sets: Vec<Box<[u32]>>,
+    /// For each document, the earlier document with an equal exact set (an exact copy's
+    /// first), if any.
+    pub copy_of: Vec<Option<DocIndex>>,
     /// Verified pairs, sorted by (a, b).
     pub pairs: Vec<ScoredPair>,
     /// Clusters, largest first.
@@ -378,9 +405,19 @@ impl Clustering {
         crate::cluster::kept_of(self.sets.len(), &self.clusters)
     }
 
+    /// The exact set of a document of the run (an exact copy's is its first document's).
+    pub fn set(&self, doc: DocIndex) -> &[u32] {
+        let owner = self.copy_of[doc as usize].unwrap_or(doc);
+        &self.sets[owner as usize]
+    }
+
     /// The exact Jaccard similarity of two documents of the run.
     pub fn similarity(&self, a: DocIndex, b: DocIndex) -> f64 {
-        crate::shingle::jaccard_u32(&self.sets[a as usize], &self.sets[b as usize])
+        let first = |d: DocIndex| self.copy_of[d as usize].unwrap_or(d);
+        if first(a) == first(b) && !self.set(a).is_empty() {
+            return 1.0;
+        }
+        crate::shingle::jaccard_u32(self.set(a), self.set(b))
     }
 
     /// Each cluster as the ids of its members (input order within a cluster, clusters
@@ -414,21 +451,16 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
             docs.len()
         )));
     }
-    let records: Vec<DocRecord> = docs
-        .par_iter()
-        .map_init(RecordBuffers::default, |buffers, d| {
-            engine.record(&d.text, d.published_time(), buffers)
-        })
-        .collect();
-    let copy_of = representatives(&records);
+    let (records, copy_of) = records_of(&engine, docs);
     let lsh = engine.lsh();
     let mut keys = BandKeys::new(lsh.bands);
     let mut featureless = 0;
     for (doc, record) in (0..).zip(&records) {
-        match (&record.keys, copy_of[doc as usize]) {
-            (None, _) => featureless += 1,
-            (Some(keys_of_doc), None) => keys.push(doc, keys_of_doc),
-            (Some(_), Some(_)) => {}
+        match (copy_of[doc as usize], &record.keys) {
+            // An exact copy joins its first document below.
+            (Some(_), _) => {}
+            (None, Some(keys_of_doc)) => keys.push(doc, keys_of_doc),
+            (None, None) => featureless += 1,
         }
     }
     let candidates = keys.candidate_pairs();
@@ -462,6 +494,7 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
         params: params.clone(),
         lsh,
         sets: records.into_iter().map(|r| r.set).collect(),
+        copy_of,
         pairs,
         clusters,
         stats,

@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 
-use crate::doc::DocIndex;
+use rayon::prelude::*;
+
+use crate::doc::{DocIndex, Document};
 use crate::error::Result;
 use crate::lsh::{band_keys_into, LshParams};
 use crate::minhash::{estimate_jaccard, MinHasher, Prefilter};
@@ -223,21 +225,45 @@ impl ExactCopies {
     }
 }
 
-/// For each record, the earlier record with an equal exact set (None for the first of
-/// each set, and for records without shingles: a text that normalizes to nothing
-/// matches nothing).
-pub fn representatives(records: &[DocRecord]) -> Vec<Option<DocIndex>> {
+/// Documents analysed per parallel chunk by [`records_of`]: copies found in a chunk
+/// give back their sets before the next chunk is analysed.
+const RECORD_CHUNK: usize = 4096;
+
+/// The records of `docs` in input order, and for each the earlier document with an
+/// equal exact set (None for the first of each set, and for documents without
+/// shingles: a text that normalizes to nothing matches nothing). An exact copy keeps
+/// only its text length and time: its set, signature and keys are its first
+/// document's, so 100,000 copies of one article hold one set.
+pub fn records_of(engine: &Engine, docs: &[Document]) -> (Vec<DocRecord>, Vec<Option<DocIndex>>) {
+    let mut records: Vec<DocRecord> = Vec::with_capacity(docs.len());
+    let mut copy_of = Vec::with_capacity(docs.len());
     let mut copies = ExactCopies::default();
-    records
-        .iter()
-        .zip(0..)
-        .map(|(r, doc)| {
-            if r.set.is_empty() {
-                return None;
+    for chunk in docs.chunks(RECORD_CHUNK) {
+        let analysed: Vec<DocRecord> = chunk
+            .par_iter()
+            .map_init(RecordBuffers::default, |buffers, d| {
+                engine.record(&d.text, d.published_time(), buffers)
+            })
+            .collect();
+        for mut record in analysed {
+            let doc = records.len() as DocIndex;
+            let first = if record.set.is_empty() {
+                None
+            } else {
+                copies.representative(doc, record.fingerprint, &record.set, |d| {
+                    &records[d as usize].set
+                })
+            };
+            if first.is_some() {
+                record.set = Box::new([]);
+                record.signature = Box::new([]);
+                record.keys = None;
             }
-            copies.representative(doc, r.fingerprint, &r.set, |d| &records[d as usize].set)
-        })
-        .collect()
+            copy_of.push(first);
+            records.push(record);
+        }
+    }
+    (records, copy_of)
 }
 
 #[cfg(test)]
@@ -248,26 +274,23 @@ mod tests {
     #[test]
     fn records_of_one_text_are_equal_and_copies_point_at_the_first() {
         let engine = Engine::new(&Preset::Dup.params()).expect("valid preset");
-        let mut buffers = RecordBuffers::default();
         let text = "the minister arrived in moscow on monday for talks on energy";
-        let records: Vec<DocRecord> = [
-            text,
-            "a different text about the port of rotterdam",
-            text,
-            "",
-            text,
-        ]
-        .iter()
-        .map(|t| engine.record(t, None, &mut buffers))
-        .collect();
-        assert_eq!(records[0], records[2]);
+        let other = "a different text about the port of rotterdam";
+        let docs: Vec<Document> = [text, other, text, "", text, "   "]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Document::new(i.to_string(), *t))
+            .collect();
+        let (records, copy_of) = records_of(&engine, &docs);
+        assert_eq!(copy_of, [None, None, Some(0), None, Some(0), None]);
         assert_eq!(records[0].text_len, text.len());
+        assert_eq!(records[2].text_len, text.len());
         assert!(records[3].keys.is_none() && records[3].set.is_empty());
-        assert_eq!(
-            representatives(&records),
-            [None, None, Some(0), None, Some(0)]
-        );
-        assert_eq!(engine.similarity(&records[0], &records[4]), Some(1.0));
+        // A copy gives back its set; the first keeps it.
+        assert!(records[2].set.is_empty() && !records[0].set.is_empty());
+        let again = engine.record(text, None, &mut RecordBuffers::default());
+        assert_eq!(again, records[0]);
+        assert_eq!(engine.similarity(&records[0], &again), Some(1.0));
         assert_eq!(engine.similarity(&records[0], &records[1]), None);
     }
 

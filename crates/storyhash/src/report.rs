@@ -9,7 +9,9 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -18,8 +20,8 @@ use crate::cluster::{Cluster, KeepPolicy};
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::Warning;
 use crate::normalize::normalize;
-use crate::pipeline::{Analyzer, Clustering, Preset, RunStats};
-use crate::shingle::{for_each_shingle, jaccard_u32, set_element, shingle_text, ShingleSpec};
+use crate::pipeline::{for_each_term_of, Analyzer, Clustering, Preset, RunStats};
+use crate::shingle::{for_each_shingle, set_element, shingle_text, ShingleSpec};
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
 
@@ -136,7 +138,7 @@ impl Report {
     pub fn build(docs: &[Document], result: &Clustering, warnings: &[Warning]) -> Report {
         let params = &result.params;
         let analyzer = Analyzer::new(params);
-        let explanations = explain_terms(docs, &result.clusters, &params.tokens);
+        let explanations = explain_terms(docs, result, &params.tokens);
         let edges = edge_stats(docs.len(), result);
         let clusters = result
             .clusters
@@ -376,7 +378,6 @@ fn cluster_report(
     let ordered: Vec<DocIndex> = std::iter::once(rep)
         .chain(cluster.members.iter().copied().filter(|&m| m != rep))
         .collect();
-    let rep_set = &result.sets[rep as usize];
     let documents = ordered
         .iter()
         .map(|&m| {
@@ -387,7 +388,7 @@ fn cluster_report(
                 similarity_to_representative: if m == rep {
                     1.0
                 } else {
-                    jaccard_u32(rep_set, &result.sets[m as usize])
+                    result.similarity(rep, m)
                 },
             }
         })
@@ -425,22 +426,20 @@ fn shared_passages(
     let rep = cluster.representative;
     let normalized = normalize(&docs[rep as usize].text);
     let tokens = analyzer.tokenizer().tokens(&normalized);
+    // Each distinct text once, with how many other members share it: exact copies carry
+    // what their first document carries.
+    let texts = distinct_texts(cluster, result, Some(rep));
     let mut scored: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
     let mut seen = HashSet::new();
     for_each_shingle(&tokens, spec, |hash, span| {
         if !seen.insert(hash) {
             return;
         }
-        let carriers = cluster
-            .members
+        let carriers = texts
             .iter()
-            .filter(|&&m| {
-                m != rep
-                    && result.sets[m as usize]
-                        .binary_search(&set_element(hash))
-                        .is_ok()
-            })
-            .count();
+            .filter(|&&(m, _)| result.set(m).binary_search(&set_element(hash)).is_ok())
+            .map(|&(_, n)| n)
+            .sum::<usize>();
         if carriers > 0 {
             scored.push((carriers, span.start, span));
         }
@@ -464,88 +463,193 @@ fn shared_passages(
     picked
 }
 
+/// The distinct texts among `cluster`'s members (`skip` left out): each exact copy is
+/// counted with the first document with its set, as (that document, members it stands
+/// for), in member order.
+fn distinct_texts(
+    cluster: &Cluster,
+    result: &Clustering,
+    skip: Option<DocIndex>,
+) -> Vec<(DocIndex, usize)> {
+    let mut position: HashMap<DocIndex, usize> = HashMap::new();
+    let mut texts: Vec<(DocIndex, usize)> = Vec::new();
+    for &m in cluster.members.iter().filter(|&&m| Some(m) != skip) {
+        let first = result.copy_of[m as usize].unwrap_or(m);
+        let at = *position.entry(first).or_insert_with(|| {
+            texts.push((m, 0));
+            texts.len() - 1
+        });
+        texts[at].1 += 1;
+    }
+    texts
+}
+
+/// Hasher for keys that are already hashes (term hashes): one multiplication.
+#[derive(Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = (self.0.rotate_left(23) ^ key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The hash of a term that can explain a cluster; None for a term of one byte (single
+/// Latin letters and digits, "a", "5", explain nothing; anything beyond ASCII takes two
+/// bytes or more).
+fn term_hash(term: &str) -> Option<u64> {
+    (term.len() > 1).then(|| xxhash_rust::xxh3::xxh3_64(term.as_bytes()))
+}
+
+/// Buffers of the term pass over one document: (term hash, word, term) of each term
+/// occurrence, and the normalized text the ranges point into.
+type TermScratch = (Vec<(u64, Range<usize>, Range<usize>)>, String);
+
+/// A map keyed by term hashes.
+type TermMap<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
+
 /// For each cluster, the terms most of its members share. Terms are unigrams under the
 /// run's token options, always without stopwords (a shared "the" explains nothing).
 /// Ranked by members carrying the term, then by rarity in the whole input (document
-/// frequency), then alphabetically.
+/// frequency), then alphabetically; a term is shown in the surface form most members
+/// used for it (ties to the alphabetically first).
+///
+/// Each distinct text is tokenized once for its cluster and once for the document
+/// frequencies, its exact copies counted with it; terms are 64-bit hashes until the few
+/// shown are named. Linear in the input.
 fn explain_terms(
     docs: &[Document],
-    clusters: &[Cluster],
+    result: &Clustering,
     options: &TokenOptions,
 ) -> Vec<Vec<SharedTerm>> {
     let tokenizer = Tokenizer::new(&TokenOptions {
         stopwords: Language::ALL.to_vec(),
         stem_arabic: options.stem_arabic,
     });
-    // Each document's terms, keyed by token (stemmed, if the run stems), with the surface
-    // word each came from.
-    let term_set = |doc: &Document| -> HashMap<String, String> {
-        let normalized = normalize(&doc.text);
-        let mut terms = HashMap::new();
-        tokenizer.for_each_term(&normalized, |word, token| {
-            // Single Latin letters and digits ("a", "5") explain nothing.
-            if token.chars().count() > 1 || !token.is_ascii() {
-                terms
-                    .entry(token.to_string())
-                    .or_insert_with(|| word.to_string());
+    // Calls `each(term hash, surface word)` once per distinct term of `doc` (the word
+    // of its first occurrence).
+    let for_each_term = |doc: &Document,
+                         (seen, normalized): &mut TermScratch,
+                         each: &mut dyn FnMut(u64, &str, &str)| {
+        seen.clear();
+        for_each_term_of(&tokenizer, &doc.text, normalized, |word, term, text| {
+            if let Some(hash) = term_hash(text) {
+                seen.push((hash, word, term));
             }
         });
-        terms
+        // The first occurrence of each term first among its equals.
+        seen.sort_unstable_by_key(|(hash, word, _)| (*hash, word.start));
+        seen.dedup_by_key(|(hash, _, _)| *hash);
+        for (hash, word, term) in seen.iter() {
+            let text = |range: &Range<usize>| normalized.get(range.clone()).unwrap_or_default();
+            each(*hash, text(word), text(term));
+        }
     };
-    // Per multi-member cluster: how many members carry each term (≥ 2 of them), and the
-    // surface word most members used for it.
-    let per_cluster: Vec<HashMap<String, (usize, String)>> = clusters
+    // Per multi-member cluster: members carrying each term (kept when ≥ 2) and its
+    // surface word.
+    let per_cluster: Vec<Vec<(u64, usize, String)>> = result
+        .clusters
         .par_iter()
         .map(|cluster| {
-            let mut counts: HashMap<String, usize> = HashMap::new();
-            let mut surfaces: HashMap<(String, String), usize> = HashMap::new();
-            if cluster.members.len() > 1 {
-                for &m in &cluster.members {
-                    for (token, word) in term_set(&docs[m as usize]) {
-                        *counts.entry(token.clone()).or_insert(0) += 1;
-                        *surfaces.entry((token, word)).or_insert(0) += 1;
-                    }
-                }
-                counts.retain(|_, n| *n >= 2);
+            if cluster.members.len() < 2 {
+                return Vec::new();
             }
-            let mut best_surface: HashMap<String, (usize, String)> = HashMap::new();
-            for ((token, word), n) in surfaces {
-                if counts.contains_key(&token) {
-                    let entry = best_surface.entry(token).or_insert((0, String::new()));
-                    // Most used surface form, ties to the alphabetically first: deterministic.
-                    if n > entry.0 || (n == entry.0 && word < entry.1) {
-                        *entry = (n, word);
+            // Term → (members carrying it, the term itself).
+            let mut counts: TermMap<(usize, String)> = TermMap::default();
+            // Surface words other than the term itself (a stem's full forms), by
+            // (term, word hash): (members using it, the word). Most words are their own
+            // term, and cost no entry here.
+            let mut surfaces: HashMap<(u64, u64), (usize, String), BuildHasherDefault<Prehashed>> =
+                HashMap::default();
+            let mut seen = Default::default();
+            for (m, carried) in distinct_texts(cluster, result, None) {
+                for_each_term(&docs[m as usize], &mut seen, &mut |hash, word, token| {
+                    counts
+                        .entry(hash)
+                        .or_insert_with(|| (0, token.to_string()))
+                        .0 += carried;
+                    if word != token {
+                        let word_hash = xxhash_rust::xxh3::xxh3_64(word.as_bytes());
+                        surfaces
+                            .entry((hash, word_hash))
+                            .or_insert_with(|| (0, word.to_string()))
+                            .0 += carried;
                     }
-                }
+                });
             }
-            best_surface
+            // The most used surface form of each term, ties to the alphabetically first;
+            // the term itself is used by the members no other form accounts for.
+            let mut best: TermMap<(usize, usize, String)> = counts
                 .into_iter()
-                .map(|(token, (_, word))| {
-                    let members = counts[&token];
-                    (token, (members, word))
-                })
+                .filter(|(_, (members, _))| *members >= 2)
+                .map(|(hash, (members, token))| (hash, (members, members, token)))
+                .collect();
+            let mut others: Vec<((u64, u64), (usize, String))> = surfaces.into_iter().collect();
+            others.sort_unstable_by_key(|&(key, _)| key);
+            for &((hash, _), (n, _)) in &others {
+                if let Some(entry) = best.get_mut(&hash) {
+                    entry.1 -= n;
+                }
+            }
+            for ((hash, _), (n, word)) in others {
+                if let Some(entry) = best.get_mut(&hash) {
+                    if n > entry.1 || (n == entry.1 && word < entry.2) {
+                        entry.1 = n;
+                        entry.2 = word;
+                    }
+                }
+            }
+            best.into_iter()
+                .map(|(hash, (members, _, word))| (hash, members, word))
                 .collect()
         })
         .collect();
-    // Document frequencies of the wanted terms only, tokenizing every document again
-    // (cluster members for the second time) instead of keeping every document's term
-    // set from above: on a large input those sets would cost far more memory than the
-    // second pass over the members costs time.
-    let wanted: HashSet<String> = per_cluster.iter().flat_map(|c| c.keys().cloned()).collect();
-    let document_frequency: HashMap<String, usize> = if wanted.is_empty() {
-        HashMap::new()
+    // Document frequencies of the wanted terms only, over each distinct text once.
+    let wanted: TermMap<()> = per_cluster
+        .iter()
+        .flatten()
+        .map(|&(hash, _, _)| (hash, ()))
+        .collect();
+    let document_frequency: TermMap<usize> = if wanted.is_empty() {
+        TermMap::default()
     } else {
-        docs.par_iter()
-            .map(|doc| {
-                let mut local: HashMap<String, usize> = HashMap::new();
-                for term in term_set(doc).into_keys() {
-                    if wanted.contains(&term) {
-                        *local.entry(term).or_insert(0) += 1;
+        let mut copies = vec![0usize; docs.len()];
+        for (d, first) in result.copy_of.iter().enumerate() {
+            copies[first.map_or(d, |f| f as usize)] += 1;
+        }
+        (0..docs.len())
+            .into_par_iter()
+            .filter(|&d| copies[d] > 0)
+            .fold(
+                || (TermMap::<usize>::default(), Default::default()),
+                |(mut local, (mut found, mut normalized)): (_, (Vec<u64>, String)), d| {
+                    // Only the wanted terms are collected and deduplicated.
+                    found.clear();
+                    for_each_term_of(&tokenizer, &docs[d].text, &mut normalized, |_, _, text| {
+                        if let Some(hash) = term_hash(text).filter(|h| wanted.contains_key(h)) {
+                            found.push(hash);
+                        }
+                    });
+                    found.sort_unstable();
+                    found.dedup();
+                    for &hash in &found {
+                        *local.entry(hash).or_insert(0) += copies[d];
                     }
-                }
-                local
-            })
-            .reduce(HashMap::new, |mut a, b| {
+                    (local, (found, normalized))
+                },
+            )
+            .map(|(local, _)| local)
+            .reduce(TermMap::default, |mut a, b| {
                 for (k, v) in b {
                     *a.entry(k).or_insert(0) += v;
                 }
@@ -557,8 +661,8 @@ fn explain_terms(
         .map(|counts| {
             let mut terms: Vec<SharedTerm> = counts
                 .into_iter()
-                .map(|(token, (members, word))| SharedTerm {
-                    document_frequency: document_frequency.get(&token).copied().unwrap_or(members),
+                .map(|(hash, members, word)| SharedTerm {
+                    document_frequency: document_frequency.get(&hash).copied().unwrap_or(members),
                     term: word,
                     members,
                 })

@@ -67,7 +67,7 @@ impl Tokenizer {
         self.for_each_term_knowing(normalized, beyond_ascii, |_, token| emit(token));
     }
 
-    fn for_each_term_knowing<'a>(
+    pub(crate) fn for_each_term_knowing<'a>(
         &self,
         normalized: &'a str,
         beyond_ascii: BeyondAscii,

@@ -29,17 +29,18 @@ fn run(docs: &[SynthDoc], preset: Preset) -> (Clustering, PairScores) {
 /// An exact copy is verified against the first document with its set only, so pairs
 /// are counted between those first documents.
 fn banding_recall(result: &Clustering, threshold: f64) -> (usize, usize) {
-    let sets = &result.sets;
-    let mut first_with: std::collections::HashMap<&[u32], u32> = Default::default();
+    let sets: Vec<&[u32]> = (0..result.sets.len() as u32)
+        .map(|d| result.set(d))
+        .collect();
     let first: Vec<u32> = (0..sets.len() as u32)
-        .map(|d| *first_with.entry(&sets[d as usize]).or_insert(d))
+        .map(|d| result.copy_of[d as usize].unwrap_or(d))
         .collect();
     let found: std::collections::HashSet<(u32, u32)> =
         result.pairs.iter().map(|p| (p.a, p.b)).collect();
     let (mut truth, mut hit) = (0, 0);
     for a in 0..sets.len() {
         for b in a + 1..sets.len() {
-            if !sets[a].is_empty() && jaccard(&sets[a], &sets[b]) >= threshold {
+            if !sets[a].is_empty() && jaccard(sets[a], sets[b]) >= threshold {
                 truth += 1;
                 let (x, y) = (first[a], first[b]);
                 hit += usize::from(x == y || found.contains(&(x.min(y), x.max(y))));
