@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+use storyhash_core::doc::parse_published;
 use storyhash_core::{pipeline, Document, KeepPolicy, Params, Preset};
 
 fn to_py_err(e: storyhash_core::Error) -> PyErr {
@@ -49,6 +50,22 @@ impl From<PyDoc> for Document {
         doc.title = d.title;
         doc
     }
+}
+
+/// The documents of `cluster` and `dedup`, refusing an unreadable publication time
+/// (ValueError naming the document) rather than treating the document as undated.
+fn batch_documents(docs: Vec<PyDoc>) -> PyResult<Vec<Document>> {
+    docs.into_iter()
+        .map(|d| {
+            if let Some(Err(problem)) = d.published.as_deref().map(parse_published) {
+                return Err(PyValueError::new_err(format!(
+                    "document {:?}: {problem}",
+                    d.id
+                )));
+            }
+            Ok(Document::from(d))
+        })
+        .collect()
 }
 
 fn document(id: String, text: String, published: Option<String>) -> Document {
@@ -282,7 +299,7 @@ fn cluster(
     threshold: Option<f64>,
 ) -> PyResult<Vec<Vec<String>>> {
     let params = params(preset, threshold, None)?;
-    let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+    let docs = batch_documents(docs)?;
     let result = py
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;
@@ -306,7 +323,7 @@ fn dedup(
     keep: &str,
 ) -> PyResult<(Vec<String>, HashMap<String, (String, f64)>)> {
     let params = params(preset, threshold, Some(keep))?;
-    let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+    let docs = batch_documents(docs)?;
     let result = py
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;

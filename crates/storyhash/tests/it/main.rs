@@ -5,6 +5,7 @@ mod determinism;
 mod generated;
 mod golden;
 mod index;
+mod paths;
 mod properties;
 mod seeds;
 mod statistics;
