@@ -172,30 +172,66 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
     groups.sort_by_key(|g| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
 
     let tokenizer = story_tokenizer();
-    // Terms per document, and the surface word each was first seen as, for reports.
-    let doc_terms: Vec<DocTerms> = docs
+    // Terms of the documents that head a group, and the surface word each was first
+    // seen as, for reports: only a group's representative gives its vector and names.
+    let mut heads = vec![false; docs.len()];
+    for g in &groups {
+        heads[g[0] as usize] = true;
+    }
+    let doc_terms: Vec<Option<DocTerms>> = docs
         .par_iter()
-        .map(|d| {
-            let mut surface = HashMap::new();
-            let terms = term_frequencies(&tokenizer, d, params.title_weight, |t, word| {
-                surface.entry(t).or_insert_with(|| word.to_string());
-            });
-            (terms, surface)
+        .zip(&heads)
+        .map(|(d, &head)| {
+            head.then(|| {
+                let mut surface = HashMap::new();
+                let terms = term_frequencies(&tokenizer, d, params.title_weight, |t, word| {
+                    surface.entry(t).or_insert_with(|| word.to_string());
+                });
+                (terms, surface)
+            })
+        })
+        .collect();
+    // Document frequencies count every document; an exact copy under the same title
+    // has its first document's terms, so each distinct text is analysed once.
+    let mut copies = vec![0u32; docs.len()];
+    for (d, first) in dup.copy_of.iter().enumerate() {
+        let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
+        copies[same.map_or(d, |f| f as usize)] += 1;
+    }
+    let counted: Vec<Option<Vec<(u64, f32)>>> = docs
+        .par_iter()
+        .enumerate()
+        .map(|(d, doc)| {
+            if copies[d] == 0 {
+                None
+            } else if let Some((terms, _)) = &doc_terms[d] {
+                Some(terms.clone())
+            } else {
+                Some(term_frequencies(
+                    &tokenizer,
+                    doc,
+                    params.title_weight,
+                    |_, _| {},
+                ))
+            }
         })
         .collect();
     let mut df: HashMap<u64, u32> = HashMap::new();
-    for (terms, _) in &doc_terms {
-        for &(t, _) in terms {
-            *df.entry(t).or_insert(0) += 1;
+    for (d, terms) in counted.iter().enumerate() {
+        for &(t, _) in terms.iter().flatten() {
+            *df.entry(t).or_insert(0) += copies[d];
         }
     }
+    drop(counted);
     let n = docs.len() as f64;
     let idf = |t: u64| ((n + 1.0) / (f64::from(df[&t]) + 1.0)).ln() + 1.0;
     // A group's vector: its representative's terms (copies add no information).
     let vectors: Vec<Weights> = groups
         .iter()
         .map(|g| {
-            let (terms, _) = &doc_terms[g[0] as usize];
+            let (terms, _) = doc_terms[g[0] as usize]
+                .as_ref()
+                .expect("a group's head has terms");
             terms
                 .iter()
                 .map(|&(t, tf)| (t, f64::from(tf) * idf(t)))
@@ -288,9 +324,11 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
                 .iter()
                 .take(8)
                 .filter_map(|&(t, _)| {
-                    joined
-                        .iter()
-                        .find_map(|&(g, _)| doc_terms[groups[g][0] as usize].1.get(&t).cloned())
+                    joined.iter().find_map(|&(g, _)| {
+                        doc_terms[groups[g][0] as usize]
+                            .as_ref()
+                            .and_then(|(_, surface)| surface.get(&t).cloned())
+                    })
                 })
                 .collect();
             Story {
