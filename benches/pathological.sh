@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Peak memory and time on pathological inputs: one 100 MB document, a million identical
-# documents (one giant cluster), a million tiny distinct documents, and a million lines
-# of which every other one is malformed. Prints one line per case.
+# documents (one giant cluster), a million tiny distinct documents, a million lines of
+# which every other one is malformed, and 100,000 identical articles through `index add`
+# (with the index file's bytes per document), `stories` and `cluster`. Prints one line
+# per case.
 #
 #   bash benches/pathological.sh
 set -euo pipefail
@@ -23,6 +25,9 @@ with open(os.path.join(work, "huge.jsonl"), "w") as f:
 article = " ".join(random.choice(words) for _ in range(450))
 with open(os.path.join(work, "identical.jsonl"), "w") as f:
     for i in range(1_000_000):
+        f.write(json.dumps({"id": i, "text": article}) + "\n")
+with open(os.path.join(work, "identical-100k.jsonl"), "w") as f:
+    for i in range(100_000):
         f.write(json.dumps({"id": i, "text": article}) + "\n")
 with open(os.path.join(work, "tiny.jsonl"), "w") as f:
     for i in range(1_000_000):
@@ -51,3 +56,10 @@ measure "one 100 MB document over the default 64 MiB limit" "$bin" dedup --quiet
 measure "1M identical documents" "$bin" dedup --quiet "$work/identical.jsonl" -o "$work/out.jsonl" --summary "$work/identical-summary.json"
 measure "1M tiny distinct documents" "$bin" dedup --quiet "$work/tiny.jsonl" -o "$work/out.jsonl"
 measure "1M lines, half malformed" "$bin" dedup --quiet "$work/half-bad.jsonl" -o "$work/out.jsonl"
+rm -f "$work/identical.shix"
+"$bin" index create "$work/identical.shix" >/dev/null
+measure "100k identical documents (index add)" "$bin" index add --quiet "$work/identical.shix" "$work/identical-100k.jsonl"
+python3 -c "import os, sys; b = os.path.getsize(sys.argv[1]); print(f'  index file: {b} bytes, {b / 100_000:.0f} bytes per document')" "$work/identical.shix"
+measure "100k identical documents (stories)" "$bin" stories "$work/identical-100k.jsonl" -o "$work/out.txt"
+measure "100k identical documents (cluster)" "$bin" cluster "$work/identical-100k.jsonl" -o "$work/out.txt"
+measure "100k identical documents (dedup)" "$bin" dedup --quiet "$work/identical-100k.jsonl" -o "$work/out.jsonl"

@@ -24,6 +24,7 @@
 //! dropped from the file.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
+use crate::minhash::Prehashed;
 use crate::output::write_atomically;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
@@ -1029,7 +1031,7 @@ struct BandIndex {
 #[derive(Debug, Default)]
 struct RecentBand {
     /// Key → index in `entries` of its newest entry.
-    newest: HashMap<u32, u32, BandKeyHasher>,
+    newest: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
     /// (slot, index of the previous entry with the same key or `NO_ENTRY`).
     entries: Vec<(u32, u32)>,
 }
@@ -1060,36 +1062,6 @@ impl RecentBand {
             self.slots(key)
                 .map(move |slot| u64::from(key) << 32 | u64::from(slot))
         })
-    }
-}
-
-/// Hashes band keys for [`RecentBand`]'s map by one multiplication: they are already
-/// hashes of signature values, and SipHash cost a tenth of an insert. The product's high
-/// bits (which the map's probing uses first) depend on every bit of the key.
-#[derive(Debug, Default, Clone, Copy)]
-struct BandKeyHasher(u64);
-
-impl std::hash::Hasher for BandKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u32(&mut self, key: u32) {
-        self.0 = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-impl std::hash::BuildHasher for BandKeyHasher {
-    type Hasher = BandKeyHasher;
-
-    fn build_hasher(&self) -> BandKeyHasher {
-        BandKeyHasher(0)
     }
 }
 

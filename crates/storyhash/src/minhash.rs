@@ -283,6 +283,32 @@ fn densify(out: &mut [u32], seed: u64) {
     }
 }
 
+/// A `Hasher` for keys that are already hashes or uniform (band keys, term hashes): one
+/// multiplication per key word instead of SipHash. Not for keys an adversary picks in
+/// numbers (every map using it holds hashes computed here).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, key: u32) {
+        self.write_u64(u64::from(key));
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = (self.0.rotate_left(23) ^ key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// MurmurHash3's 64-bit finalizer: a bijective mixer whose output bits each depend on
 /// every input bit.
 #[inline]

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::cluster::{Cluster, KeepPolicy};
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::Warning;
+use crate::minhash::Prehashed;
 use crate::normalize::normalize;
 use crate::pipeline::{for_each_term_of, Analyzer, Clustering, Preset, RunStats};
 use crate::shingle::{for_each_shingle, set_element, shingle_text, ShingleSpec};
@@ -482,26 +483,6 @@ fn distinct_texts(
         texts[at].1 += 1;
     }
     texts
-}
-
-/// Hasher for keys that are already hashes (term hashes): one multiplication.
-#[derive(Default, Clone, Copy)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, key: u64) {
-        self.0 = (self.0.rotate_left(23) ^ key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
 }
 
 /// The hash of a term that can explain a cluster; None for a term of one byte (single
