@@ -36,6 +36,7 @@
 //! that reads differently in a later pass stops the run ([`Error::InputChanged`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::Write;
 use std::time::Instant;
 
@@ -50,7 +51,7 @@ use crate::input::{
     MAX_READ,
 };
 use crate::lsh::{band_keys_to, BandKeys, LshParams};
-use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter};
+use crate::minhash::{fmix64, low_byte_agreement, MinHasher, Prefilter, Prehashed};
 use crate::pipeline::{Analyzer, Params, Scratch};
 use crate::shingle::{into_hash_set, jaccard_u32, set_element};
 use crate::verify::ScoredPair;
@@ -223,8 +224,9 @@ struct Signed {
     entry: DocEntry,
     /// [`id_hash`] of the entry's id.
     id_hash: u32,
-    /// The warning for an unreadable publication time (the document is kept undated).
-    date_warning: Option<Warning>,
+    /// The warning for an unreadable publication time (the document is kept undated);
+    /// boxed, as it is rare and this record is written for every document.
+    date_warning: Option<Box<Warning>>,
     /// False when the text normalizes to nothing: never a candidate.
     has_shingles: bool,
     /// The document's shingle hashes in text order (repeats included), when its batch
@@ -263,7 +265,7 @@ struct Collected {
     skipped_by_reason: BTreeMap<&'static str, u64>,
     unreadable_dates: u64,
     /// The first document with each fingerprint: later ones are exact copies.
-    first_with: HashMap<u64, DocIndex>,
+    first_with: HashMap<u64, DocIndex, BuildHasherDefault<Prehashed>>,
     /// (copy, first document with its shingle hashes), in input order.
     copies: Vec<(DocIndex, DocIndex)>,
 }
@@ -298,7 +300,7 @@ impl Collected {
                 }) => {
                     if let Some(warning) = date_warning {
                         if strict {
-                            return Err(warning.into());
+                            return Err((*warning).into());
                         }
                         self.unreadable_dates += 1;
                         on_warning(&warning);
@@ -356,6 +358,7 @@ impl Collected {
     /// about a second. Reserved but unused room is address space, not memory.
     fn reserve(&mut self, documents: usize, k: usize) {
         let _ = self.docs.try_reserve(documents);
+        let _ = self.first_with.try_reserve(documents);
         self.ids.reserve(documents);
         self.keys.reserve(documents);
         let _ = self.low_bytes.try_reserve(documents.saturating_mul(k));
@@ -538,7 +541,7 @@ pub fn dedup(
         featureless: 0,
         skipped_by_reason: BTreeMap::new(),
         unreadable_dates: 0,
-        first_with: HashMap::new(),
+        first_with: HashMap::default(),
         copies: Vec::new(),
     };
     // Each batch is signed in parallel while the previous one is merged into
@@ -587,10 +590,10 @@ pub fn dedup(
                                     Some(Ok(t)) => (Some(t), None),
                                     Some(Err(problem)) => (
                                         None,
-                                        Some(Warning {
+                                        Some(Box::new(Warning {
                                             location: location(),
                                             problem: InputProblem::BadDate(problem),
-                                        }),
+                                        })),
                                     ),
                                 };
                             let mut sketch = hasher.sketch(signature);
