@@ -381,7 +381,9 @@ fn the_corpus_separates_the_keep_policies() {
         let dir = scratch("policies");
         let input = dir.join("feed.jsonl");
         write_lines(&input, &news_lines());
-        read_sources(&[Source::Path(input)], &ReadOptions::default()).expect("reads")
+        let read = read_sources(&[Source::Path(input)], &ReadOptions::default()).expect("reads");
+        let _ = std::fs::remove_dir_all(&dir);
+        read
     };
     let outcomes: Vec<Outcome> = [KeepPolicy::First, KeepPolicy::Longest, KeepPolicy::Earliest]
         .iter()
