@@ -976,7 +976,7 @@ impl State {
                 let fingerprint = group.fingerprint;
                 group.set = Box::new([]);
                 group.keys = None;
-                self.firsts.replace(g as u32, fingerprint, None);
+                self.firsts.forget(g as u32, fingerprint);
             }
         }
     }

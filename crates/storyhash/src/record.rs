@@ -124,20 +124,8 @@ impl Engine {
     /// without the exact comparison ([`Prefilter`]: a pair at the threshold is dismissed
     /// with probability below 10^-8).
     pub fn similarity(&self, a: &DocRecord, b: &DocRecord) -> Option<f64> {
-        self.similarity_of(a.set.as_ref(), &a.signature, b.set.as_ref(), &b.signature)
-    }
-
-    /// [`Engine::similarity`] of sets and signatures held apart from their records (the
-    /// index keeps them in its own tables).
-    pub fn similarity_of(
-        &self,
-        set_a: &[u32],
-        signature_a: &[u32],
-        set_b: &[u32],
-        signature_b: &[u32],
-    ) -> Option<f64> {
-        self.shared_if_similar(set_a, signature_a, set_b, signature_b)
-            .map(|shared| jaccard_from_counts(shared, set_a.len(), set_b.len()))
+        self.shared_if_similar(&a.set, &a.signature, &b.set, &b.signature)
+            .map(|shared| jaccard_from_counts(shared, a.set.len(), b.set.len()))
     }
 
     /// |A ∩ B| when the pair's exact Jaccard reaches the threshold (the prefilter first),
@@ -207,17 +195,11 @@ impl ExactCopies {
         }
     }
 
-    /// Forgets `doc` as a representative (it was removed); `successor`, a copy of it,
-    /// takes its place if given.
-    pub fn replace(&mut self, doc: DocIndex, fingerprint: u64, successor: Option<DocIndex>) {
+    /// Forgets `first` as the representative of its set (every document with it was
+    /// removed).
+    pub fn forget(&mut self, first: DocIndex, fingerprint: u64) {
         if let Some(firsts) = self.first_with.get_mut(&fingerprint) {
-            match (firsts.iter().position(|&d| d == doc), successor) {
-                (Some(i), Some(next)) => firsts[i] = next,
-                (Some(i), None) => {
-                    firsts.remove(i);
-                }
-                (None, _) => {}
-            }
+            firsts.retain(|&d| d != first);
             if firsts.is_empty() {
                 self.first_with.remove(&fingerprint);
             }
@@ -297,7 +279,7 @@ mod tests {
     #[test]
     fn sets_that_share_a_fingerprint_but_differ_are_not_copies() {
         let mut copies = ExactCopies::default();
-        let sets: [&[u32]; 3] = [&[1, 2], &[3, 4], &[1, 2]];
+        let sets: [&[u32]; 5] = [&[1, 2], &[3, 4], &[1, 2], &[1, 2], &[1, 2]];
         assert_eq!(
             copies.representative(0, 7, sets[0], |d| sets[d as usize]),
             None
@@ -310,10 +292,15 @@ mod tests {
             copies.representative(2, 7, sets[2], |d| sets[d as usize]),
             Some(0)
         );
-        copies.replace(0, 7, Some(2));
+        // Once the first is forgotten, the next document with its set is the first.
+        copies.forget(0, 7);
         assert_eq!(
             copies.representative(3, 7, sets[0], |d| sets[d as usize]),
-            Some(2)
+            None
+        );
+        assert_eq!(
+            copies.representative(4, 7, sets[4], |d| sets[d as usize]),
+            Some(3)
         );
     }
 }
