@@ -3,7 +3,7 @@
 //! (exact shingle set, MinHash signature, band keys, text length, publication time), and
 //! judges a pair of records by one rule ([`Engine::similarity`]). `dedup` streams and
 //! keeps less per document, but signs, bands and verifies through the same functions
-//! (`Analyzer`, `MinHasher`, `band_keys_to`, [`jaccard_u32`]), and the cross-path suite
+//! (`Analyzer`, `MinHasher`, `band_keys_to`, `jaccard_u32`), and the cross-path suite
 //! (`tests/it/paths.rs`) holds every path to the same clusters, kept ids and Jaccard
 //! values.
 //!
@@ -121,7 +121,7 @@ impl Engine {
 
     /// The exact Jaccard similarity of two records when it reaches the threshold, else
     /// None. Pairs whose signatures say they are far below the threshold are dismissed
-    /// without the exact comparison ([`Prefilter`]: a pair at the threshold is dismissed
+    /// without the exact comparison (the b-bit prefilter: a pair at the threshold is dismissed
     /// with probability below 10^-8).
     pub fn similarity(&self, a: &DocRecord, b: &DocRecord) -> Option<f64> {
         self.shared_if_similar(&a.set, &a.signature, &b.set, &b.signature)
