@@ -123,17 +123,24 @@ impl BandIndex {
         self.base = base;
     }
 
-    pub(super) fn lookup(&self, band: usize, key: u32, out: &mut Vec<u32>) {
-        out.extend(self.recent[band].slots(key));
+    /// Appends to `out` the newest `limit` slots with `key` in `band` (all of them when
+    /// there are fewer). A bucket of a wire story's thousands of near-copies then costs
+    /// each new copy `limit` comparisons, not one per earlier copy: the newest members
+    /// are of its family as much as the first ones are, and it joins the cluster through
+    /// them, as the batch path's oversized buckets join through their pivots.
+    pub(super) fn lookup(&self, band: usize, key: u32, out: &mut Vec<u32>, limit: usize) {
+        let before = out.len();
+        out.extend(self.recent[band].slots(key).take(limit));
+        let wanted = limit - (out.len() - before);
+        if wanted == 0 {
+            return;
+        }
         let base = &self.base[band][self.directories[band].range(key)];
-        let low = u64::from(key) << 32;
-        let start = base.partition_point(|&e| e < low);
-        out.extend(
-            base[start..]
-                .iter()
-                .take_while(|&&e| e >> 32 == u64::from(key))
-                .map(|&e| e as u32),
-        );
+        let key = u64::from(key);
+        let start = base.partition_point(|&e| e >> 32 < key);
+        let end = base.partition_point(|&e| e >> 32 <= key);
+        let first = end - wanted.min(end - start);
+        out.extend(base[first..end].iter().rev().map(|&e| e as u32));
     }
 
     pub(super) fn insert(&mut self, slot: u32, keys: &[u32]) {
@@ -247,13 +254,34 @@ mod tests {
     }
 
     #[test]
+    fn lookups_take_the_newest_entries_up_to_the_limit() {
+        let mut index = BandIndex::new(1);
+        for slot in 0..10 {
+            index.insert(slot, &[5]);
+            if slot == 5 {
+                index.merge();
+            }
+        }
+        let newest = |limit: usize| {
+            let mut out = Vec::new();
+            index.lookup(0, 5, &mut out, limit);
+            out
+        };
+        // Recent entries (6..10) first, newest first, then the base's newest.
+        assert_eq!(newest(3), [9, 8, 7]);
+        assert_eq!(newest(6), [9, 8, 7, 6, 5, 4]);
+        assert_eq!(newest(100).len(), 10);
+        assert!(newest(0).is_empty());
+    }
+
+    #[test]
     fn lookups_find_entries_before_and_after_a_merge() {
         let mut index = BandIndex::new(2);
         index.insert(0, &[5, 6]);
         index.insert(1, &[5, 8]);
         let found = |index: &BandIndex, band: usize, key: u32| {
             let mut out = Vec::new();
-            index.lookup(band, key, &mut out);
+            index.lookup(band, key, &mut out, usize::MAX);
             out.sort_unstable();
             out
         };

@@ -15,6 +15,11 @@
 //! share its set in memory. When the first document is removed, its earliest copy takes
 //! its place (its links and bucket entries).
 //!
+//! Near-copies (a story republished under new headlines) share every band key: a new
+//! document is compared with the newest `lsh::MAX_BUCKET_PIVOTS` members of each of its
+//! buckets only, so it joins their cluster through them and links stay in proportion to
+//! documents; its reported matches are then among those members, not every earlier copy.
+//!
 //! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in parallel,
 //! writers take the write lock. Analysis (the expensive part) happens outside the lock.
 //!

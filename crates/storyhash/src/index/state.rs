@@ -2,6 +2,7 @@
 //! storing it (copy groups, links, components), and removing documents.
 
 use super::*;
+use crate::lsh::MAX_BUCKET_PIVOTS;
 
 impl State {
     /// The exact set of `slot` (its group's).
@@ -22,7 +23,8 @@ impl State {
         };
         let mut candidates: Vec<u32> = Vec::new();
         for (band, &key) in keys.iter().enumerate() {
-            self.buckets.lookup(band, key, &mut candidates);
+            self.buckets
+                .lookup(band, key, &mut candidates, MAX_BUCKET_PIVOTS);
         }
         candidates.sort_unstable();
         candidates.dedup();

@@ -473,3 +473,40 @@ fn the_index_assigns_stories_as_documents_arrive() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A story republished a thousand times under new headlines: every copy shares every
+/// band with the others. Each new copy is compared with the newest members of each
+/// bucket only (`lsh::MAX_BUCKET_PIVOTS` of them), so links grow with the copies, not
+/// with their pairs (half a million links without the limit), and they still form one
+/// cluster.
+#[test]
+fn near_copies_of_one_story_cost_links_in_proportion_to_the_copies() {
+    let story = storyhash::synth::DupCorpus {
+        seed: 41,
+        originals: 1,
+        copied_fraction: 0.0,
+        ..storyhash::synth::DupCorpus::default()
+    }
+    .generate()
+    .remove(0)
+    .text;
+    let copies = 1_000;
+    let index = Index::new(Preset::Dup.params()).expect("index");
+    let docs: Vec<Document> = (0..copies)
+        .map(|n| Document::new(format!("c{n}"), format!("Edition {n} reports\n{story}")))
+        .collect();
+    for chunk in docs.chunks(250) {
+        for decision in index.insert_batch(chunk) {
+            decision.expect("stored");
+        }
+    }
+    let stats = index.stats();
+    assert_eq!(stats.multi_member_clusters, 1);
+    assert_eq!(stats.clustered_documents, copies);
+    let limit = storyhash::lsh::MAX_BUCKET_PIVOTS;
+    assert!(
+        stats.links <= limit * copies,
+        "{} links for {copies} copies",
+        stats.links
+    );
+}

@@ -129,6 +129,34 @@ fn identical_lines() -> Vec<String> {
     lines
 }
 
+/// 400 near-copies of one wire story, each under its own headline line (the copies
+/// of a story republished with new headlines: every band puts them in one bucket), between
+/// distinct articles.
+fn near_copy_lines() -> Vec<String> {
+    let docs = DupCorpus {
+        seed: 37,
+        originals: 120,
+        copied_fraction: 0.0,
+        ..DupCorpus::default()
+    }
+    .generate();
+    let story = &docs[0].text;
+    let mut lines = Vec::new();
+    // More than three times the largest bucket expanded in full (128), in every band.
+    for n in 0..400 {
+        let text = format!("Edition {n} of the regional desk reports\n{story}");
+        lines.push(
+            serde_json::json!({"id": format!("wire-{n}"), "text": text, "published": published(n)})
+                .to_string(),
+        );
+        if n % 4 == 0 {
+            let d = &docs[1 + n / 4];
+            lines.push(serde_json::json!({"id": d.id, "text": d.text}).to_string());
+        }
+    }
+    lines
+}
+
 fn write_lines(path: &Path, lines: &[String]) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
     for line in lines {
@@ -365,6 +393,12 @@ fn check_every_path(name: &str, lines: &[String]) {
 fn every_path_agrees_on_news_with_metadata_dates_and_damage() {
     let lines = news_lines();
     check_every_path("news", &lines);
+}
+
+#[test]
+fn every_path_agrees_on_a_story_republished_under_new_headlines() {
+    let lines = near_copy_lines();
+    check_every_path("near-copies", &lines);
 }
 
 #[test]
