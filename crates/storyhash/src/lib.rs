@@ -41,6 +41,7 @@ pub mod cluster;
 pub mod dedup;
 pub mod doc;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod input;
 pub mod lsh;

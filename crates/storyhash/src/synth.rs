@@ -500,29 +500,15 @@ pub struct PairScores {
 }
 
 impl PairScores {
-    /// Scores `cluster_of[i]` (any cluster numbering) against `label_of[i]`.
+    /// Scores `cluster_of[i]` (any cluster numbering) against `label_of[i]`
+    /// ([`crate::eval::agreement`]'s pairwise figures).
     pub fn compute(cluster_of: &[usize], label_of: &[u32]) -> PairScores {
-        use std::collections::HashMap;
-        fn pairs<K>(counts: HashMap<K, u64>) -> u64 {
-            counts.values().map(|&n| n * (n - 1) / 2).sum()
-        }
-        let mut by_cluster: HashMap<usize, u64> = HashMap::new();
-        let mut by_label: HashMap<u32, u64> = HashMap::new();
-        let mut by_both: HashMap<(usize, u32), u64> = HashMap::new();
-        for (&c, &l) in cluster_of.iter().zip(label_of) {
-            *by_cluster.entry(c).or_insert(0) += 1;
-            *by_label.entry(l).or_insert(0) += 1;
-            *by_both.entry((c, l)).or_insert(0) += 1;
-        }
-        let predicted: u64 = pairs(by_cluster);
-        let actual: u64 = pairs(by_label);
-        let correct: u64 = pairs(by_both);
-        let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        let a = crate::eval::agreement(cluster_of, label_of);
         PairScores {
-            precision: ratio(correct, predicted),
-            recall: ratio(correct, actual),
-            predicted,
-            actual,
+            precision: a.precision,
+            recall: a.recall,
+            predicted: a.predicted_pairs,
+            actual: a.true_pairs,
         }
     }
 }

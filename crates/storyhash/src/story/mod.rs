@@ -25,7 +25,7 @@
 //!    scaled down linearly to half at the window's edge. Groups without a time match
 //!    without decay.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,13 @@ use crate::pipeline::{self, Preset};
 use crate::shingle::token_hash;
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
+
+mod report;
+mod tracker;
+
+pub use crate::eval::{agreement, Agreement};
+pub use report::{StoryGroupEntry, StoryReport, StoryReportEntry};
+pub(crate) use tracker::StoryTracker;
 
 /// Story granularity presets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,243 +477,6 @@ pub fn story_of_documents(clustering: &StoryClustering, n: usize) -> Vec<usize> 
     out
 }
 
-/// Pairwise scores and the adjusted Rand index of a labelling against the truth.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Agreement {
-    /// Pairwise precision.
-    pub precision: f64,
-    /// Pairwise recall.
-    pub recall: f64,
-    /// Pairwise F1.
-    pub f1: f64,
-    /// Adjusted Rand index (Hubert and Arabie 1985): 1 for identical partitions, about
-    /// 0 for a random one.
-    pub adjusted_rand: f64,
-    /// Documents outside the majority true label of their predicted cluster.
-    pub misplaced_documents: usize,
-}
-
-/// Compares predicted clusters with true labels.
-pub fn agreement(predicted: &[usize], truth: &[u32]) -> Agreement {
-    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
-    let mut by_pred: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut by_true: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut both: BTreeMap<(usize, u32), u64> = BTreeMap::new();
-    for (&p, &t) in predicted.iter().zip(truth) {
-        *by_pred.entry(p).or_insert(0) += 1;
-        *by_true.entry(t).or_insert(0) += 1;
-        *both.entry((p, t)).or_insert(0) += 1;
-    }
-    let index: f64 = both.values().map(|&n| pairs(n) as f64).sum();
-    let pred_pairs: f64 = by_pred.values().map(|&n| pairs(n) as f64).sum();
-    let true_pairs: f64 = by_true.values().map(|&n| pairs(n) as f64).sum();
-    let total = pairs(predicted.len() as u64) as f64;
-    let expected = if total > 0.0 {
-        pred_pairs * true_pairs / total
-    } else {
-        0.0
-    };
-    let max_index = (pred_pairs + true_pairs) / 2.0;
-    let adjusted_rand = if (max_index - expected).abs() < f64::EPSILON {
-        1.0
-    } else {
-        (index - expected) / (max_index - expected)
-    };
-    let precision = if pred_pairs > 0.0 {
-        index / pred_pairs
-    } else {
-        1.0
-    };
-    let recall = if true_pairs > 0.0 {
-        index / true_pairs
-    } else {
-        1.0
-    };
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
-    let mut majority: BTreeMap<usize, u64> = BTreeMap::new();
-    for (&(p, _), &n) in &both {
-        let m = majority.entry(p).or_insert(0);
-        *m = (*m).max(n);
-    }
-    let misplaced = by_pred.iter().map(|(p, &n)| n - majority[p]).sum::<u64>() as usize;
-    Agreement {
-        precision,
-        recall,
-        f1,
-        adjusted_rand,
-        misplaced_documents: misplaced,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weighted_jaccard_by_hand() {
-        let a = [(1, 2.0), (2, 1.0)];
-        let b = [(1, 1.0), (3, 1.0)];
-        // min: 1; max: 2 + 1 + 1.
-        assert!((weighted_jaccard(&a, &b) - 0.25).abs() < 1e-12);
-        assert_eq!(weighted_jaccard(&a, &a), 1.0);
-    }
-
-    #[test]
-    fn decay_and_window() {
-        assert_eq!(decay(None, Some(5), 10), Some(1.0));
-        assert_eq!(decay(Some(0), Some(0), 10), Some(1.0));
-        assert_eq!(decay(Some(0), Some(10), 10), Some(0.5));
-        assert_eq!(decay(Some(0), Some(11), 10), None);
-    }
-
-    #[test]
-    fn adjusted_rand_extremes() {
-        let truth = [0, 0, 1, 1, 2, 2];
-        let perfect = agreement(&[5, 5, 6, 6, 7, 7], &truth);
-        assert_eq!(
-            (
-                perfect.adjusted_rand,
-                perfect.f1,
-                perfect.misplaced_documents
-            ),
-            (1.0, 1.0, 0)
-        );
-        let lumped = agreement(&[0; 6], &truth);
-        assert!(lumped.adjusted_rand.abs() < 1e-9);
-        assert_eq!(lumped.misplaced_documents, 4);
-    }
-}
-
-/// The story clustering as people and machines read it: stories, each with its
-/// near-duplicate groups, members by id.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoryReport {
-    /// Parameters used.
-    pub params: StoryParams,
-    /// Documents clustered.
-    pub documents: usize,
-    /// Stories, largest first.
-    pub stories: Vec<StoryReportEntry>,
-}
-
-/// One story in a [`StoryReport`].
-#[derive(Debug, Clone, Serialize)]
-pub struct StoryReportEntry {
-    /// Position in the report.
-    pub id: usize,
-    /// Documents in the story.
-    pub size: usize,
-    /// The heaviest terms of the story's centroid.
-    pub top_terms: Vec<String>,
-    /// Least similarity of a group to the story's centroid.
-    pub min_similarity: f64,
-    /// Near-duplicate groups in joining order.
-    pub groups: Vec<StoryGroupEntry>,
-}
-
-/// One near-duplicate group inside a story.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoryGroupEntry {
-    /// Member ids, representative first.
-    pub members: Vec<String>,
-    /// Headline of the representative.
-    pub headline: String,
-    /// Decayed similarity to the story when the group joined (1 for the founder).
-    pub attached_with: f64,
-}
-
-impl StoryReport {
-    /// Builds the report of `clustering` over `docs`.
-    pub fn build(docs: &[Document], clustering: &StoryClustering) -> StoryReport {
-        StoryReport {
-            params: clustering.params.clone(),
-            documents: docs.len(),
-            stories: clustering
-                .stories
-                .iter()
-                .enumerate()
-                .map(|(id, story)| StoryReportEntry {
-                    id,
-                    size: story.len(),
-                    top_terms: story.top_terms.clone(),
-                    min_similarity: story.min_similarity,
-                    groups: story
-                        .groups
-                        .iter()
-                        .zip(&story.attached_with)
-                        .map(|(group, &attached_with)| StoryGroupEntry {
-                            members: group.iter().map(|&d| docs[d as usize].id.clone()).collect(),
-                            headline: docs[group[0] as usize]
-                                .headline()
-                                .chars()
-                                .take(72)
-                                .collect(),
-                            attached_with,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-
-    /// Writes the JSON form.
-    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut out, self)?;
-        writeln!(out)
-    }
-
-    /// Writes the text form: stories, their defining terms, groups indented, copies
-    /// indented once more.
-    pub fn write_text(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
-        let p = &self.params;
-        writeln!(
-            out,
-            "storyhash stories: {} documents, {} {} ({}: weighted Jaccard >= {:.2}, \
-             window {} days, ICWS k={})",
-            self.documents,
-            self.stories.len(),
-            if self.stories.len() == 1 {
-                "story"
-            } else {
-                "stories"
-            },
-            match p.granularity {
-                Granularity::Story => "story",
-                Granularity::Event => "event",
-            },
-            p.threshold,
-            p.window_seconds / 86_400,
-            p.num_perm
-        )?;
-        for story in &self.stories {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "story {}: {} documents, least similarity of a group to the final centroid {:.3}",
-                story.id, story.size, story.min_similarity
-            )?;
-            writeln!(out, "  terms: {}", story.top_terms.join(", "))?;
-            for group in &story.groups {
-                writeln!(
-                    out,
-                    "  {:.3}  {}  {}",
-                    group.attached_with,
-                    printable(&group.members[0]),
-                    printable(&group.headline)
-                )?;
-                for copy in &group.members[1..] {
-                    writeln!(out, "         copy: {}", printable(copy))?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The terms of a document as the story layer weighs them before idf: (term hash,
 /// 1 + ln(count)), title occurrences counted `title_weight` times, sorted by term.
 /// `surface(term, word)` sees the word before stemming of every occurrence.
@@ -748,161 +518,41 @@ pub(crate) fn story_tokenizer() -> Tokenizer {
     })
 }
 
-/// Incremental story assignment for the index: document frequencies kept up to date as
-/// documents arrive and leave, and per story a centroid, size and latest time. A new
-/// document is compared with the stories that contain its rarest terms (postings of
-/// its 12 highest-idf terms), which is where the rewrites of one event meet.
-#[derive(Debug, Default)]
-pub(crate) struct StoryTracker {
-    params: Option<StoryParams>,
-    df: HashMap<u64, u32>,
-    documents: u64,
-    stories: HashMap<u32, TrackedStory>,
-    postings: HashMap<u64, Vec<u32>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[derive(Debug, Default)]
-struct TrackedStory {
-    centroid: HashMap<u64, f64>,
-    total: f64,
-    size: usize,
-    latest: Option<i64>,
-}
-
-/// Terms of a new document looked up in the postings: its rarest ones, and only those in
-/// at most 1% of documents (at least 10), where the names that identify an event are.
-const RAREST_TERMS: usize = 12;
-/// Candidate stories compared in full, those sharing the most rare terms first.
-const MAX_CANDIDATE_STORIES: usize = 16;
-/// A term found in more stories than this identifies none of them: its postings stop
-/// growing and it proposes no candidates.
-const MAX_POSTINGS: usize = 256;
-
-impl StoryTracker {
-    pub(crate) fn new(params: StoryParams) -> Self {
-        StoryTracker {
-            params: Some(params),
-            ..StoryTracker::default()
-        }
+    #[test]
+    fn weighted_jaccard_by_hand() {
+        let a = [(1, 2.0), (2, 1.0)];
+        let b = [(1, 1.0), (3, 1.0)];
+        // min: 1; max: 2 + 1 + 1.
+        assert!((weighted_jaccard(&a, &b) - 0.25).abs() < 1e-12);
+        assert_eq!(weighted_jaccard(&a, &a), 1.0);
     }
 
-    /// Whether stories are tracked at all.
-    pub(crate) fn enabled(&self) -> bool {
-        self.params.is_some()
+    #[test]
+    fn decay_and_window() {
+        assert_eq!(decay(None, Some(5), 10), Some(1.0));
+        assert_eq!(decay(Some(0), Some(0), 10), Some(1.0));
+        assert_eq!(decay(Some(0), Some(10), 10), Some(0.5));
+        assert_eq!(decay(Some(0), Some(11), 10), None);
     }
 
-    fn idf(&self, t: u64) -> f64 {
-        let df = self.df.get(&t).copied().unwrap_or(0);
-        ((self.documents as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
-    }
-
-    /// Counts a document's terms in the document frequencies.
-    pub(crate) fn count(&mut self, terms: &[(u64, f32)]) {
-        if !self.enabled() {
-            return;
-        }
-        self.documents += 1;
-        for &(t, _) in terms {
-            *self.df.entry(t).or_insert(0) += 1;
-        }
-    }
-
-    /// Removes a document's terms from the document frequencies. (Its weight stays in its
-    /// story's centroid until the index is next opened.)
-    pub(crate) fn uncount(&mut self, terms: &[(u64, f32)]) {
-        if !self.enabled() {
-            return;
-        }
-        self.documents = self.documents.saturating_sub(1);
-        for &(t, _) in terms {
-            if let Some(df) = self.df.get_mut(&t) {
-                *df = df.saturating_sub(1);
-            }
-        }
-    }
-
-    /// Chooses the story of a counted document: `forced` (the story of a near-duplicate
-    /// it copies) or the best candidate story, else a new story named `new_story`.
-    /// Returns the story and the score that attached it (1 for a new story or a copy).
-    pub(crate) fn assign(
-        &mut self,
-        terms: &[(u64, f32)],
-        when: Option<i64>,
-        forced: Option<u32>,
-        new_story: u32,
-    ) -> (u32, f64) {
-        let Some(params) = self.params.clone() else {
-            return (new_story, 1.0);
-        };
-        let vector: Weights = terms
-            .iter()
-            .map(|&(t, tf)| (t, f64::from(tf) * self.idf(t)))
-            .collect();
-        let (story, score) = match forced {
-            Some(s) => (s, 1.0),
-            None => {
-                let rare_limit = (self.documents / 100).max(10);
-                let mut rarest: Vec<&(u64, f64)> = vector
-                    .iter()
-                    .filter(|(t, _)| u64::from(self.df.get(t).copied().unwrap_or(0)) <= rare_limit)
-                    .collect();
-                rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                let mut shared: HashMap<u32, u32> = HashMap::new();
-                let mut looked_up = 0;
-                for (t, _) in rarest.iter().take(RAREST_TERMS) {
-                    let postings = self.postings.get(t).map_or(&[][..], Vec::as_slice);
-                    if postings.len() >= MAX_POSTINGS {
-                        continue;
-                    }
-                    looked_up += 1;
-                    for &s in postings {
-                        *shared.entry(s).or_insert(0) += 1;
-                    }
-                }
-                // Rewrites of one event share several of its names; one shared rare term
-                // is chance, unless the document has only one to offer.
-                let needed = if looked_up >= 2 { 2 } else { 1 };
-                let mut candidates: Vec<(u32, u32)> =
-                    shared.into_iter().filter(|&(_, n)| n >= needed).collect();
-                candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                candidates.truncate(MAX_CANDIDATE_STORIES);
-                let candidates: Vec<u32> = candidates.into_iter().map(|(s, _)| s).collect();
-                let mut best: Option<(f64, u32)> = None;
-                for s in candidates {
-                    let story = &self.stories[&s];
-                    let Some(decay) = decay(when, story.latest, params.window_seconds) else {
-                        continue;
-                    };
-                    let score = weighted_jaccard_to_centroid(
-                        &vector,
-                        &story.centroid,
-                        story.size,
-                        story.total,
-                    ) * decay;
-                    if score >= params.threshold && best.is_none_or(|(b, _)| score > b) {
-                        best = Some((score, s));
-                    }
-                }
-                best.map_or((new_story, 1.0), |(score, s)| (s, score))
-            }
-        };
-        let entry = self.stories.entry(story).or_default();
-        for &(t, w) in &vector {
-            let slot = entry.centroid.entry(t).or_insert(0.0);
-            if *slot == 0.0 {
-                let postings = self.postings.entry(t).or_default();
-                if postings.len() < MAX_POSTINGS {
-                    postings.push(story);
-                }
-            }
-            *slot += w;
-            entry.total += w;
-        }
-        entry.size += 1;
-        entry.latest = match (entry.latest, when) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        (story, score)
+    #[test]
+    fn adjusted_rand_extremes() {
+        let truth = [0, 0, 1, 1, 2, 2];
+        let perfect = agreement(&[5, 5, 6, 6, 7, 7], &truth);
+        assert_eq!(
+            (
+                perfect.adjusted_rand,
+                perfect.f1,
+                perfect.misplaced_documents
+            ),
+            (1.0, 1.0, 0)
+        );
+        let lumped = agreement(&[0; 6], &truth);
+        assert!(lumped.adjusted_rand.abs() < 1e-9);
+        assert_eq!(lumped.misplaced_documents, 4);
     }
 }
