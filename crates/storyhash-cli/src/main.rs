@@ -22,8 +22,8 @@ use storyhash::output::{write_atomically, AtomicFile, UpdateLock};
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories, Granularity, StoryReport};
 use storyhash::{
-    pipeline, Index, KeepPolicy, LshParams, Params, Preset, Report, ShingleSpec, SketchKind,
-    Warning,
+    pipeline, pipeline::Overrides, Index, KeepPolicy, LshParams, Params, Preset, Report,
+    ShingleSpec, SketchKind, Warning,
 };
 
 /// mimalloc rather than the system allocator: `dedup`'s first pass makes a few small
@@ -380,44 +380,20 @@ fn parse_bands(s: &str) -> Result<LshParams, String> {
 }
 
 impl Tuning {
-    fn params(&self) -> Params {
-        let mut params = self.preset.params();
-        let customised = self.threshold.is_some()
-            || self.shingle.is_some()
-            || self.num_perm.is_some()
-            || self.bands.is_some()
-            || self.stopwords.is_some()
-            || self.stem.is_some();
-        if let Some(t) = self.threshold {
-            params.threshold = t;
-        }
-        if let Some(s) = self.shingle {
-            params.shingle = s;
-        }
-        if let Some(k) = self.num_perm {
-            params.num_perm = k;
-        }
-        if let Some(seed) = self.seed {
-            params.seed = seed;
-        }
-        params.bands = self.bands;
-        if let Some(langs) = &self.stopwords {
-            params.tokens.stopwords = langs.0.clone();
-        }
-        if let Some(stem) = self.stem {
-            params.tokens.stem_arabic = stem;
-        }
-        if let Some(keep) = self.keep {
-            params.keep = keep;
-        }
-        if let Some(sketch) = self.sketch {
-            params.sketch = sketch;
-        }
-        if customised {
-            // The report names the preset only when its values are the ones used.
-            params.preset = None;
-        }
-        params
+    /// The preset with the flags given applied and checked by the library.
+    fn params(&self) -> storyhash::Result<Params> {
+        let overrides = Overrides {
+            threshold: self.threshold,
+            shingle: self.shingle,
+            num_perm: self.num_perm,
+            seed: self.seed,
+            bands: self.bands,
+            stopwords: self.stopwords.as_ref().map(|l| l.0.clone()),
+            stem_arabic: self.stem,
+            keep: self.keep,
+            sketch: self.sketch,
+        };
+        Params::with_overrides(self.preset, &overrides)
     }
 }
 
@@ -496,7 +472,8 @@ fn index(command: IndexCommand) -> Result<()> {
                     index.display()
                 );
             }
-            Index::with_stories(tuning.params(), stories.map(Granularity::params))?.save(&index)?;
+            Index::with_stories(tuning.params()?, stories.map(Granularity::params))?
+                .save(&index)?;
             writeln!(out, "created {}", index.display())?;
         }
         IndexCommand::Add {
@@ -684,7 +661,7 @@ impl Reading {
 fn dedup(args: DedupArgs) -> Result<()> {
     set_threads(args.threads)?;
     let started = Instant::now();
-    let params = args.tuning.params();
+    let params = args.tuning.params()?;
     // Standard input can be read only once; dedup reads its input three times.
     let mut spooled = None;
     let mut files = Vec::new();
@@ -830,7 +807,7 @@ impl Progress {
 
 fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
-    let params = args.tuning.params();
+    let params = args.tuning.params()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
     let result = pipeline::run(&read.documents, &params)?;
     let report = Report::build(&read.documents, &result, &read.warnings);

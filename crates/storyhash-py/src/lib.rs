@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
-use storyhash_core::{pipeline, Document, KeepPolicy, Params, Preset};
+use storyhash_core::pipeline::{self, Overrides};
+use storyhash_core::{Document, KeepPolicy, Params, Preset};
 
 fn to_py_err(e: storyhash_core::Error) -> PyErr {
     match e {
@@ -18,16 +19,15 @@ fn to_py_err(e: storyhash_core::Error) -> PyErr {
 
 fn params(preset: &str, threshold: Option<f64>, keep: Option<&str>) -> PyResult<Params> {
     let preset: Preset = preset.parse().map_err(PyValueError::new_err)?;
-    let mut params = preset.params();
-    if let Some(t) = threshold {
-        params.threshold = t;
-        params.preset = None;
-    }
-    if let Some(keep) = keep {
-        params.keep = keep.parse::<KeepPolicy>().map_err(PyValueError::new_err)?;
-    }
-    params.lsh().map_err(to_py_err)?;
-    Ok(params)
+    let overrides = Overrides {
+        threshold,
+        keep: keep
+            .map(str::parse::<KeepPolicy>)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        ..Overrides::default()
+    };
+    Params::with_overrides(preset, &overrides).map_err(to_py_err)
 }
 
 /// A document from a Python dict with `id` and `text`, optional `published` and `title`.

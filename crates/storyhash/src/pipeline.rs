@@ -180,6 +180,64 @@ impl Params {
     }
 }
 
+/// Values that replace a preset's, each when given: what the CLI's flags and the Python
+/// functions' keyword arguments set. [`Params::with_overrides`] applies and checks them,
+/// so every front end refuses the same parameters with the same message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Exact-Jaccard threshold.
+    pub threshold: Option<f64>,
+    /// Shingles.
+    pub shingle: Option<ShingleSpec>,
+    /// MinHash signature length.
+    pub num_perm: Option<usize>,
+    /// MinHash seed.
+    pub seed: Option<u64>,
+    /// Explicit bands × rows.
+    pub bands: Option<LshParams>,
+    /// Stopword languages.
+    pub stopwords: Option<Vec<Language>>,
+    /// Arabic light stemming.
+    pub stem_arabic: Option<bool>,
+    /// Which member represents a cluster.
+    pub keep: Option<KeepPolicy>,
+    /// MinHash scheme.
+    pub sketch: Option<SketchKind>,
+}
+
+impl Params {
+    /// `preset`'s parameters with `overrides` applied, checked as every run checks them
+    /// ([`Params::lsh`]). The result names the preset only when none of the values that
+    /// decide similarity (threshold, shingles, k, bands, stopwords, stemming) was changed:
+    /// reports then say "preset dup" only when its values are the ones used.
+    pub fn with_overrides(preset: Preset, overrides: &Overrides) -> Result<Params> {
+        let mut params = preset.params();
+        let o = overrides;
+        let customised = o.threshold.is_some()
+            || o.shingle.is_some()
+            || o.num_perm.is_some()
+            || o.bands.is_some()
+            || o.stopwords.is_some()
+            || o.stem_arabic.is_some();
+        params.threshold = o.threshold.unwrap_or(params.threshold);
+        params.shingle = o.shingle.unwrap_or(params.shingle);
+        params.num_perm = o.num_perm.unwrap_or(params.num_perm);
+        params.seed = o.seed.unwrap_or(params.seed);
+        params.bands = o.bands.or(params.bands);
+        if let Some(languages) = &o.stopwords {
+            params.tokens.stopwords = languages.clone();
+        }
+        params.tokens.stem_arabic = o.stem_arabic.unwrap_or(params.tokens.stem_arabic);
+        params.keep = o.keep.unwrap_or(params.keep);
+        params.sketch = o.sketch.unwrap_or(params.sketch);
+        if customised {
+            params.preset = None;
+        }
+        params.lsh()?;
+        Ok(params)
+    }
+}
+
 /// Normalization, tokenization and shingling for one parameter set.
 #[derive(Debug, Clone)]
 pub struct Analyzer {
@@ -597,6 +655,45 @@ mod tests {
         let recall_first = LshParams::optimal(0.15, 128, 0.9).expect("valid");
         assert_eq!(recall_first.rows, 1);
         assert!(recall_first.probability(0.05) > 0.65);
+    }
+
+    #[test]
+    fn overrides_apply_are_checked_and_unname_the_preset_only_when_similarity_changes() {
+        let same = Params::with_overrides(
+            Preset::Story,
+            &Overrides {
+                seed: Some(7),
+                keep: Some(KeepPolicy::Longest),
+                ..Overrides::default()
+            },
+        )
+        .expect("valid");
+        assert_eq!(same.preset, Some(Preset::Story));
+        assert_eq!((same.seed, same.keep), (7, KeepPolicy::Longest));
+        let changed = Params::with_overrides(
+            Preset::Dup,
+            &Overrides {
+                threshold: Some(0.6),
+                ..Overrides::default()
+            },
+        )
+        .expect("valid");
+        assert_eq!((changed.preset, changed.threshold), (None, 0.6));
+        for bad in [
+            Overrides {
+                threshold: Some(1.5),
+                ..Overrides::default()
+            },
+            Overrides {
+                bands: Some(LshParams { bands: 64, rows: 4 }),
+                ..Overrides::default()
+            },
+        ] {
+            assert!(
+                Params::with_overrides(Preset::Dup, &bad).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
