@@ -150,8 +150,19 @@ impl Default for Params {
 }
 
 impl Params {
-    /// The banding this run uses: the explicit one, or the optimum for the threshold.
+    /// The banding this run uses: the explicit one, or the optimum for the threshold
+    /// (after [`Params::check`]).
     pub fn lsh(&self) -> Result<LshParams> {
+        self.check()?;
+        match self.bands {
+            Some(p) => Ok(p),
+            None => LshParams::optimal(self.threshold, self.num_perm, self.fn_weight),
+        }
+    }
+
+    /// Refuses parameters that cannot work, without choosing the banding (whose search
+    /// costs a few milliseconds).
+    pub fn check(&self) -> Result<()> {
         // Checked here too for parameters built in code rather than parsed: the rolling
         // word shingle hash gives each position of a window its own rotation, which
         // holds up to 64 positions.
@@ -167,6 +178,15 @@ impl Params {
                 self.threshold
             )));
         }
+        if self.num_perm == 0 {
+            return Err(Error::InvalidParams("num_perm must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&self.fn_weight) {
+            return Err(Error::InvalidParams(format!(
+                "false-negative weight must be in [0, 1], got {}",
+                self.fn_weight
+            )));
+        }
         match self.bands {
             Some(p) if p.bands == 0 || p.rows == 0 || p.used_perm() > self.num_perm => {
                 Err(Error::InvalidParams(format!(
@@ -174,8 +194,7 @@ impl Params {
                     p.bands, p.rows, self.num_perm
                 )))
             }
-            Some(p) => Ok(p),
-            None => LshParams::optimal(self.threshold, self.num_perm, self.fn_weight),
+            _ => Ok(()),
         }
     }
 }
@@ -233,7 +252,7 @@ impl Params {
         if customised {
             params.preset = None;
         }
-        params.lsh()?;
+        params.check()?;
         Ok(params)
     }
 }
