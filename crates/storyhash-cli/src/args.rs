@@ -1,0 +1,380 @@
+//! The command line's arguments: clap definitions, their parsers, and how they become
+//! the library's parameters and read options.
+
+use crate::*;
+
+/// Find near-duplicate news articles and group rewrites of one story.
+#[derive(Debug, Parser)]
+#[command(name = "storyhash", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Cluster documents and print a report of the clusters.
+    ///
+    /// With no INPUT, clusters the five bundled seed articles.
+    Cluster(ClusterArgs),
+    /// Remove near-duplicates from a corpus, keeping one document per cluster.
+    ///
+    /// Streams the input three times (sign, verify candidates, write) and holds only a
+    /// few hundred bytes per document, never the text. Kept records are written exactly
+    /// as they were in the input.
+    Dedup(DedupArgs),
+    /// Group documents into stories (or events), with near-duplicate groups nested.
+    ///
+    /// Terms are weighted by rarity in the input (idf) and titles count twice; groups
+    /// join the story whose centroid they resemble most, within a time window. With no
+    /// INPUT, uses the bundled seed articles.
+    Stories(StoriesArgs),
+    /// A persistent, incremental index: create it, add documents as they arrive, ask
+    /// whether new ones duplicate stored ones.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StoriesArgs {
+    /// Inputs, as for `cluster`.
+    pub(crate) inputs: Vec<PathBuf>,
+    /// story (a topic thread over days) or event (one happening).
+    #[arg(long, default_value = "story")]
+    pub(crate) granularity: Granularity,
+    /// Override the weighted-Jaccard threshold.
+    #[arg(long, value_name = "T")]
+    pub(crate) threshold: Option<f64>,
+    /// Override the time window (e.g. 3d, 36h).
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) window: Option<i64>,
+    #[command(flatten)]
+    pub(crate) reading: Reading,
+    #[command(flatten)]
+    pub(crate) report: ReportOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IndexCommand {
+    /// Create an empty index file with the given parameters.
+    Create {
+        /// The index file to create (refused if it exists).
+        index: PathBuf,
+        #[command(flatten)]
+        tuning: Tuning,
+        /// Also track stories at this granularity (story or event); each added document
+        /// then reports its story. Costs index size and insertion time.
+        #[arg(long, value_name = "GRANULARITY")]
+        stories: Option<Granularity>,
+    },
+    /// Add documents; prints, per document, what it duplicates and its cluster.
+    Add {
+        /// The index file.
+        index: PathBuf,
+        /// Inputs, as for `cluster`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// After adding, drop documents published longer than this before the newest
+        /// one (e.g. 7d, 36h, 90m, 600s). Documents without a time are kept.
+        #[arg(long, value_parser = parse_duration)]
+        window: Option<i64>,
+        #[command(flatten)]
+        reading: Reading,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No warnings about skipped records.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Find stored documents similar to each input document (the index is unchanged).
+    Query {
+        /// The index file.
+        index: PathBuf,
+        /// Inputs, as for `cluster`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        reading: Reading,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// No warnings about skipped records.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Remove documents by id.
+    Remove {
+        /// The index file.
+        index: PathBuf,
+        /// Ids to remove.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Print counts and parameters.
+    Stats {
+        /// The index file.
+        index: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// Parses 7d, 36h, 90m, 600s or a plain number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
+    let (number, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 's'),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 7d, 36h, 90m or 600s, got {s:?}"))?;
+    let scale = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(format!("unknown duration unit {unit:?} (use d, h, m or s)")),
+    };
+    if n < 0 {
+        return Err("a window cannot be negative".into());
+    }
+    n.checked_mul(scale).ok_or_else(|| "window too long".into())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DedupArgs {
+    /// Inputs: JSONL files (.jsonl, .ndjson, optionally .gz or .zst), .txt files,
+    /// directories of those, or - for JSONL on standard input (spooled to a temporary file).
+    #[arg(required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+
+    /// Write the kept records here (atomically), one per line, unchanged.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Write one JSON line per removed document: its id, the kept id, their exact Jaccard.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) removed: Option<PathBuf>,
+
+    /// Write one JSON line per cluster of duplicates: kept id, size, member ids.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) clusters: Option<PathBuf>,
+
+    /// Write one JSON line per verified pair: both ids and their exact Jaccard.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pairs: Option<PathBuf>,
+
+    /// Write the run's summary as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) summary: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) tuning: Tuning,
+
+    #[command(flatten)]
+    pub(crate) reading: Reading,
+
+    /// Memory for the first pass to hold shingle hashes (4 bytes per shingle) so that
+    /// candidates need not be read again for verification; 0 re-reads every candidate.
+    /// Output does not depend on it.
+    #[arg(long, value_name = "MIB", default_value_t = storyhash::dedup::DEFAULT_SET_MEMORY >> 20)]
+    pub(crate) set_memory: usize,
+
+    /// Worker threads (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+
+    /// No progress bar and no warnings about skipped records (they are still counted).
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClusterArgs {
+    /// Inputs: .txt files (one document each, id = file stem), .jsonl files (one JSON
+    /// object per line), directories of those (sorted, not recursive), or - for JSONL on
+    /// standard input.
+    pub(crate) inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) tuning: Tuning,
+
+    #[command(flatten)]
+    pub(crate) reading: Reading,
+
+    #[command(flatten)]
+    pub(crate) report: ReportOptions,
+}
+
+/// Where and how a report is written, shared by the reporting commands.
+#[derive(Debug, Args)]
+pub(crate) struct ReportOptions {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Worker threads (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+
+    /// Do not print warnings about skipped records (they are still counted).
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+/// Parameters of the pipeline; each overrides the preset's value.
+#[derive(Debug, Args)]
+pub(crate) struct Tuning {
+    /// Parameter preset: dup (near-duplicate copies) or story (rewrites of one story).
+    #[arg(long, default_value = "dup")]
+    pub(crate) preset: Preset,
+
+    /// Exact Jaccard similarity a pair needs, in (0, 1].
+    #[arg(long, value_name = "T")]
+    pub(crate) threshold: Option<f64>,
+
+    /// Shingles: word:N (word n-grams) or char:N (character n-grams).
+    #[arg(long, value_name = "KIND:N")]
+    pub(crate) shingle: Option<ShingleSpec>,
+
+    /// MinHash signature length.
+    #[arg(long, value_name = "K")]
+    pub(crate) num_perm: Option<usize>,
+
+    /// MinHash seed.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+
+    /// LSH banding as BANDSxROWS (default: optimal for the threshold).
+    #[arg(long, value_name = "BxR", value_parser = parse_bands)]
+    pub(crate) bands: Option<LshParams>,
+
+    /// Stopword languages to remove: comma-separated codes (ar, en, fr, es, pt, it, de,
+    /// ru, tr, fa), all, or none.
+    #[arg(long, value_name = "LANGS", value_parser = parse_languages)]
+    pub(crate) stopwords: Option<Languages>,
+
+    /// Apply Arabic light stemming (Lucene's ArabicStemmer): true or false.
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) stem: Option<bool>,
+
+    /// Which member represents a cluster (and is kept by dedup): first (input order),
+    /// longest (most text), or earliest (`published` time).
+    #[arg(long)]
+    pub(crate) keep: Option<KeepPolicy>,
+
+    /// MinHash scheme: oph (one permutation, densified; fast) or classic (k hashes).
+    #[arg(long)]
+    pub(crate) sketch: Option<SketchKind>,
+}
+
+/// How inputs are read.
+#[derive(Debug, Args)]
+pub(crate) struct Reading {
+    /// JSONL field holding the document id (a dotted path such as meta.id reaches into
+    /// nested objects)
+    #[arg(long, default_value = "id")]
+    pub(crate) id_field: String,
+
+    /// JSONL field holding the document text (a dotted path such as article.body
+    /// reaches into nested objects)
+    #[arg(long, default_value = "text")]
+    pub(crate) text_field: String,
+
+    /// Stop at the first bad record (exit 1) instead of skipping it with a warning.
+    #[arg(long)]
+    pub(crate) strict: bool,
+
+    /// Largest accepted document in bytes; larger ones are skipped with a warning.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub(crate) max_doc_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Languages(pub(crate) Vec<Language>);
+
+pub(crate) fn parse_languages(s: &str) -> Result<Languages, String> {
+    match s {
+        "all" => Ok(Languages(Language::ALL.to_vec())),
+        "none" => Ok(Languages(Vec::new())),
+        _ => s
+            .split(',')
+            .map(|code| {
+                Language::from_code(code.trim()).ok_or_else(|| {
+                    let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
+                    format!(
+                        "unknown stopword language {code:?} (known: {}, all, none)",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Languages),
+    }
+}
+
+pub(crate) fn parse_bands(s: &str) -> Result<LshParams, String> {
+    let (b, r) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected BANDSxROWS such as 32x4, got {s:?}"))?;
+    let number = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
+    };
+    Ok(LshParams {
+        bands: number(b)?,
+        rows: number(r)?,
+    })
+}
+
+impl Tuning {
+    /// The preset with the flags given applied and checked by the library.
+    pub(crate) fn params(&self) -> storyhash::Result<Params> {
+        let overrides = Overrides {
+            threshold: self.threshold,
+            shingle: self.shingle,
+            num_perm: self.num_perm,
+            seed: self.seed,
+            bands: self.bands,
+            stopwords: self.stopwords.as_ref().map(|l| l.0.clone()),
+            stem_arabic: self.stem,
+            keep: self.keep,
+            sketch: self.sketch,
+        };
+        Params::with_overrides(self.preset, &overrides)
+    }
+}
+
+impl Reading {
+    pub(crate) fn options(&self) -> ReadOptions {
+        ReadOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            strict: self.strict,
+            max_document_bytes: self.max_doc_bytes,
+        }
+    }
+}
+
+impl ReportOptions {
+    /// The documents a report is made of: [`read_documents`] with this report's output
+    /// file kept off its inputs.
+    pub(crate) fn read(&self, inputs: &[PathBuf], reading: &Reading) -> Result<ReadOutcome> {
+        read_documents(inputs, self.output.as_ref(), reading, self.quiet)
+    }
+}

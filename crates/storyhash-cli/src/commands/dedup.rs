@@ -1,0 +1,147 @@
+//! `storyhash dedup`: the streaming engine, its outputs and its progress line.
+
+use crate::*;
+
+pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
+    set_threads(args.threads)?;
+    let started = Instant::now();
+    let params = args.tuning.params()?;
+    // Standard input can be read only once; dedup reads its input three times.
+    let mut spooled = None;
+    let mut files = Vec::new();
+    for input in &args.inputs {
+        if input.as_os_str() == "-" {
+            let mut file = tempfile::Builder::new()
+                .prefix("storyhash-stdin-")
+                .suffix(".jsonl")
+                .tempfile()
+                .context("cannot create a temporary file for standard input")?;
+            io::copy(&mut io::stdin().lock(), &mut file)
+                .context("cannot copy standard input to a temporary file")?;
+            let mut spooled_file = InputFile::spooled_stdin(file.path());
+            // `zcat`-less pipelines: gzip or zstd bytes on standard input are decoded.
+            spooled_file.inspect_first_bytes()?;
+            files.push(spooled_file);
+            spooled = Some(file);
+        } else {
+            files.extend(resolve_sources(&[Source::Path(input.clone())])?);
+        }
+    }
+    let options = DedupOptions {
+        params,
+        read: args.reading.options(),
+        set_memory: args
+            .set_memory
+            .checked_mul(1 << 20)
+            .context("--set-memory is too large")?,
+    };
+    refuse_outputs_over_inputs(
+        [&args.output, &args.removed, &args.clusters, &args.pairs]
+            .into_iter()
+            .flatten(),
+        &files,
+    )?;
+    let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
+    let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
+    let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
+    let mut pairs = args.pairs.as_ref().map(AtomicFile::create).transpose()?;
+    let outputs = DedupOutputs {
+        kept: kept.as_mut().map(|f| f.writer() as &mut (dyn Write + Send)),
+        removed: removed
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        clusters: clusters
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        pairs: pairs
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn Write + Send)),
+    };
+    let progress = Progress::new(args.quiet);
+    let mut warnings_shown = 0usize;
+    let mut on_warning = |w: &Warning| {
+        if !args.quiet {
+            warnings_shown += 1;
+            if warnings_shown <= MAX_WARNINGS_SHOWN {
+                progress.println(&warning_line(w));
+            }
+        }
+    };
+    let mut on_progress = |pass: Pass, records: u64| progress.update(pass, records);
+    let summary =
+        storyhash::dedup::dedup(files, &options, outputs, &mut on_warning, &mut on_progress)?;
+    progress.finish();
+    for file in [kept, removed, clusters, pairs].into_iter().flatten() {
+        file.commit()?;
+    }
+    drop(spooled);
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.summary {
+        write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)?;
+            writeln!(w)
+        })?;
+    }
+    let skipped = summary.skipped();
+    if !args.quiet && skipped as usize > MAX_WARNINGS_SHOWN {
+        eprintln!(
+            "storyhash: warning: {} more records skipped (see --summary)",
+            skipped as usize - MAX_WARNINGS_SHOWN
+        );
+    }
+    eprintln!(
+        "storyhash dedup: {} documents read ({skipped} records skipped), {} kept, {} removed \
+         in {} clusters; {:.1} s, {:.0} documents/s",
+        summary.documents,
+        summary.kept,
+        summary.removed,
+        summary.clusters,
+        seconds,
+        summary.records as f64 / seconds.max(1e-9),
+    );
+    Ok(())
+}
+
+/// A progress line on stderr, only when stderr is a terminal and not `--quiet`.
+pub(crate) struct Progress {
+    pub(crate) bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub(crate) fn new(quiet: bool) -> Progress {
+        let bar = (!quiet && io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("the template is valid"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress { bar }
+    }
+
+    pub(crate) fn update(&self, pass: Pass, records: u64) {
+        if let Some(bar) = &self.bar {
+            let name = match pass {
+                Pass::Sign => "1/3 reading and signing",
+                Pass::Verify => "2/3 verifying candidates",
+                Pass::Write => "3/3 writing kept records",
+            };
+            bar.set_message(format!("{name}: {records} records"));
+        }
+    }
+
+    pub(crate) fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

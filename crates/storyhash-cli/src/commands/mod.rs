@@ -1,0 +1,11 @@
+//! One module per command.
+
+mod cluster;
+mod dedup;
+mod index;
+mod stories;
+
+pub(crate) use cluster::cluster;
+pub(crate) use dedup::dedup;
+pub(crate) use index::index;
+pub(crate) use stories::stories;
