@@ -40,8 +40,8 @@ fn groups(clusters: impl IntoIterator<Item = Vec<String>>) -> BTreeSet<BTreeSet<
 }
 
 #[test]
-fn a_stream_over_several_sessions_clusters_like_one_batch() {
-    let dir = scratch("sessions");
+fn a_stream_saved_and_reopened_between_runs_clusters_like_one_batch() {
+    let dir = scratch("reopened");
     let path = dir.join("feed.shix");
     let docs = corpus();
     let params = Preset::Dup.params();
