@@ -2,6 +2,7 @@
 and Jaccard values, under every keep policy, on a corpus with near-duplicate families,
 thousands of identical copies, titles and dates in the forms feeds use."""
 
+import datetime
 import json
 import os
 import random
@@ -27,8 +28,6 @@ DATE_FORMS = [
 def dated(n, rng):
     """A publication time in one of the forms feeds use, n hours after a base."""
     epoch = 1_740_787_200 + 3_600 * n
-    import datetime
-
     t = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
     form = rng.choice(DATE_FORMS)
     return form.format(

@@ -135,7 +135,7 @@ impl IdRegistry {
 /// Reads every source in order into memory.
 pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOutcome> {
     let mut outcome = ReadOutcome::default();
-    read_sources_into(sources, options, &mut outcome, &mut |_| Ok(()))?;
+    read_sources_into::<Error>(sources, options, &mut outcome, &mut |_| Ok(()))?;
     Ok(outcome)
 }
 
@@ -150,36 +150,33 @@ pub fn read_sources_in_batches<E: From<Error>>(
     mut each: impl FnMut(ReadOutcome) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let mut outcome = ReadOutcome::default();
-    // The caller's error is carried past the reader's own `Result` and given back.
-    let mut failed: Option<E> = None;
-    let read = read_sources_into(sources, options, &mut outcome, &mut |outcome| {
-        if failed.is_none() && outcome.documents.len() >= batch.max(1) {
-            if let Err(e) = each(std::mem::take(outcome)) {
-                failed = Some(e);
-                return Err(Error::InvalidParams("stopped by the caller".into()));
+    read_sources_into(
+        sources,
+        options,
+        &mut outcome,
+        &mut |outcome| -> std::result::Result<(), E> {
+            if outcome.documents.len() >= batch.max(1) {
+                each(std::mem::take(outcome))?;
             }
-        }
-        Ok(())
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    read?;
+            Ok(())
+        },
+    )?;
     if !outcome.documents.is_empty() || !outcome.warnings.is_empty() {
         each(outcome)?;
     }
     Ok(())
 }
 
-/// Called after each record with what has been read and not yet handed on.
-type Drain<'a> = dyn FnMut(&mut ReadOutcome) -> Result<()> + 'a;
+/// Called after each record with what has been read and not yet handed on; its error
+/// (the caller's own type) stops the read.
+type Drain<'a, E> = dyn FnMut(&mut ReadOutcome) -> std::result::Result<(), E> + 'a;
 
-fn read_sources_into(
+fn read_sources_into<E: From<Error>>(
     sources: &[Source],
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    drain: &mut Drain<'_>,
-) -> Result<()> {
+    drain: &mut Drain<'_, E>,
+) -> std::result::Result<(), E> {
     let mut ids = IdRegistry::default();
     // Every source's files, resolved before any is read so that ids derived from file
     // names are distinguished across all of them.
@@ -244,7 +241,7 @@ pub fn read_jsonl(
     reader.next_file = 1;
     reader.current = Some(OpenFile::new(0, Box::new(std::io::Cursor::new(bytes))));
     let mut outcome = ReadOutcome::default();
-    read_files(
+    read_files::<Error>(
         reader,
         options,
         &mut outcome,
@@ -254,13 +251,13 @@ pub fn read_jsonl(
     Ok(outcome)
 }
 
-fn read_files(
+fn read_files<E: From<Error>>(
     mut reader: RecordReader,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
     ids: &mut IdRegistry,
-    drain: &mut Drain<'_>,
-) -> Result<()> {
+    drain: &mut Drain<'_, E>,
+) -> std::result::Result<(), E> {
     let mut batch = Batch::default();
     while reader.next_batch(&mut batch, 1024, 16 << 20)? {
         for (i, meta) in batch.records.iter().enumerate() {

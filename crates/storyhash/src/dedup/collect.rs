@@ -67,10 +67,9 @@ pub(super) struct Collected {
     pub(super) low_bytes: Vec<u8>,
     /// Shingle hashes of documents `0..held.len()`, within `set_memory` bytes: the first
     /// document whose hashes do not fit ends the holding, so held documents are a
-    /// prefix of the input. Empty for a document whose fingerprint an earlier held
-    /// document has (an exact copy: pass 2 gives it that document's set).
+    /// prefix of the input. Empty for an exact copy (it is never a candidate) and for a
+    /// document without shingles.
     pub(super) held: Vec<Box<[u32]>>,
-    pub(super) held_fingerprints: HashSet<u64>,
     pub(super) held_bytes: usize,
     pub(super) holding: bool,
     pub(super) ids: DocIds,
@@ -119,20 +118,28 @@ impl Collected {
                         on_warning(&warning);
                     }
                     let index = self.docs.len() as DocIndex;
-                    self.hold(hashes, entry.fingerprint, set_memory);
-                    if has_shingles {
-                        // An exact copy joins the first document with its hashes and
-                        // is never banded: thousands of copies of one wire story add
-                        // nothing to any bucket.
-                        match self.first_with.entry(entry.fingerprint) {
+                    // An exact copy joins the first document with its hashes and is
+                    // never banded nor held: thousands of copies of one wire story add
+                    // nothing to any bucket.
+                    let copy = has_shingles
+                        && match self.first_with.entry(entry.fingerprint) {
                             std::collections::hash_map::Entry::Occupied(first) => {
                                 self.copies.push((index, *first.get()));
+                                true
                             }
                             std::collections::hash_map::Entry::Vacant(slot) => {
                                 slot.insert(index);
-                                self.keys
-                                    .push(index, &batch.keys[i * bands..(i + 1) * bands]);
+                                false
                             }
+                        };
+                    self.hold(
+                        hashes.map(|h| if copy { Box::default() } else { h }),
+                        set_memory,
+                    );
+                    if has_shingles {
+                        if !copy {
+                            self.keys
+                                .push(index, &batch.keys[i * bands..(i + 1) * bands]);
                         }
                         self.low_bytes
                             .extend_from_slice(&batch.low_bytes[i * k..(i + 1) * k]);
@@ -177,15 +184,16 @@ impl Collected {
         let _ = self.low_bytes.try_reserve(documents.saturating_mul(k));
     }
 
-    /// Holds the next document's shingle hashes while they fit in `set_memory`, once
-    /// per text (a corpus of wire copies holds each text once); stops holding at the
-    /// first document whose hashes are missing or do not fit.
-    pub(super) fn hold(&mut self, hashes: Option<Box<[u32]>>, fingerprint: u64, set_memory: usize) {
+    /// Holds the next document's shingle hashes while they fit in `set_memory` (empty
+    /// for an exact copy, which holds nothing: a corpus of wire copies holds each text
+    /// once); stops holding at the first document whose hashes were not taken (None: its
+    /// batch was signed after holding stopped) or do not fit.
+    pub(super) fn hold(&mut self, hashes: Option<Box<[u32]>>, set_memory: usize) {
         if !self.holding {
             return;
         }
         match hashes {
-            Some(hashes) if hashes.is_empty() || !self.held_fingerprints.insert(fingerprint) => {
+            Some(hashes) if hashes.is_empty() => {
                 self.held.push(Box::default());
             }
             Some(hashes) if self.held_bytes + 4 * hashes.len() <= set_memory => {

@@ -35,7 +35,7 @@
 //! files, not pipes (the CLI spools standard input to a temporary file first). A record
 //! that reads differently in a later pass stops the run ([`Error::InputChanged`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 use std::io::Write;
 use std::time::Instant;
@@ -257,7 +257,6 @@ pub fn dedup(
         keys: BandKeys::new(lsh.bands),
         low_bytes: Vec::new(),
         held: Vec::new(),
-        held_fingerprints: HashSet::new(),
         held_bytes: 0,
         holding: set_memory > 0,
         ids: DocIds::default(),

@@ -205,31 +205,25 @@ pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryC
         let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
         copies[same.map_or(d, |f| f as usize)] += 1;
     }
-    let counted: Vec<Option<Vec<(u64, f32)>>> = docs
+    // Terms of the counted documents that head no group (the heads' are above).
+    let others: Vec<Option<Vec<(u64, f32)>>> = docs
         .par_iter()
         .enumerate()
         .map(|(d, doc)| {
-            if copies[d] == 0 {
-                None
-            } else if let Some((terms, _)) = &doc_terms[d] {
-                Some(terms.clone())
-            } else {
-                Some(term_frequencies(
-                    &tokenizer,
-                    doc,
-                    params.title_weight,
-                    |_, _| {},
-                ))
-            }
+            (copies[d] > 0 && doc_terms[d].is_none())
+                .then(|| term_frequencies(&tokenizer, doc, params.title_weight, |_, _| {}))
         })
         .collect();
     let mut df: HashMap<u64, u32> = HashMap::new();
-    for (d, terms) in counted.iter().enumerate() {
-        for &(t, _) in terms.iter().flatten() {
+    for (d, own) in others.iter().enumerate() {
+        let terms = own
+            .as_deref()
+            .or_else(|| doc_terms[d].as_ref().map(|(terms, _)| terms.as_slice()));
+        for &(t, _) in terms.into_iter().flatten() {
             *df.entry(t).or_insert(0) += copies[d];
         }
     }
-    drop(counted);
+    drop(others);
     let n = docs.len() as f64;
     let idf = |t: u64| ((n + 1.0) / (f64::from(df[&t]) + 1.0)).ln() + 1.0;
     // A group's vector: its representative's terms (copies add no information).
