@@ -54,7 +54,7 @@ pub struct Cluster {
 
 /// Disjoint sets over `0..n`.
 #[derive(Debug, Clone, Default)]
-pub struct UnionFind {
+pub(crate) struct UnionFind {
     parent: Vec<DocIndex>,
     size: Vec<u32>,
 }

@@ -3,9 +3,9 @@
 //! directories of those (sorted by name, not recursive), standard input (JSONL) and
 //! in-memory text.
 //!
-//! Two layers. [`RecordReader`] streams raw records (a JSONL line, or a whole `.txt`
+//! Two layers. `RecordReader` streams raw records (a JSONL line, or a whole `.txt`
 //! file) in batches without interpreting them, so callers can parse in parallel and
-//! read the same input again in a later pass; [`parse_record`] turns one record into a
+//! read the same input again in a later pass; `parse_record` turns one record into a
 //! [`Document`]. [`read_sources`] combines both for callers that want every document
 //! in memory.
 //!
@@ -36,9 +36,13 @@ mod files;
 mod flat_json;
 mod reader;
 
-pub use fields::*;
-pub use files::*;
-pub use reader::*;
+pub(crate) use files::distinguish_id_bases;
+use files::stem_of;
+pub use files::{resolve_sources, Compression, FileKind, InputFile};
+#[cfg(feature = "internals")]
+pub use {fields::*, reader::*};
+#[cfg(not(feature = "internals"))]
+pub(crate) use {fields::*, reader::*};
 
 /// Where documents come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +102,7 @@ pub struct ReadOutcome {
 /// are stored once, not per id): a million ids cost their own bytes and some tens of
 /// megabytes.
 #[derive(Debug, Default)]
-pub struct IdRegistry {
+pub(crate) struct IdRegistry {
     /// Id → (index into `labels`, line).
     seen: HashMap<Box<str>, (u32, u64)>,
     labels: Vec<PathBuf>,

@@ -20,7 +20,7 @@
 //! [`pipeline::run`] composes stages 2–8 under one [`Params`], usually a [`Preset`].
 //! Three uses build on the same stages: [`dedup`] streams a corpus of any size through
 //! them in three passes with bounded memory; [`index`] keeps a persistent, incremental
-//! [`Index`] (saved by [`persist`]) for ingestion pipelines; [`story`] groups rewrites of
+//! [`Index`] (saved in a checksummed container) for ingestion pipelines; [`story`] groups rewrites of
 //! one event with weighted terms and time, copies nested inside.
 //!
 //! ```
@@ -48,7 +48,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod output;
-pub mod persist;
+mod persist;
 pub mod pipeline;
 pub mod record;
 pub mod report;
@@ -56,6 +56,7 @@ pub mod shingle;
 pub mod stem;
 pub mod stopwords;
 pub mod story;
+#[cfg(feature = "synth")]
 pub mod synth;
 pub mod tokenize;
 pub mod verify;

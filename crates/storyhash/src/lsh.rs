@@ -202,7 +202,7 @@ pub fn band_keys_to(signature: &[u32], params: LshParams, out: &mut [u32]) {
 /// Band keys of many documents, stored flat (one row of b keys per document), from
 /// which candidate pairs are found band by band: 4·b bytes per document.
 #[derive(Debug, Clone, Default)]
-pub struct BandKeys {
+pub(crate) struct BandKeys {
     bands: usize,
     docs: Vec<DocIndex>,
     keys: Vec<u32>,

@@ -37,7 +37,7 @@ pub enum ContentKind {
 
 /// Builds a payload section by section.
 #[derive(Debug, Default)]
-pub struct PayloadWriter {
+pub(crate) struct PayloadWriter {
     payload: Vec<u8>,
 }
 
@@ -97,7 +97,7 @@ impl PayloadWriter {
 
 /// Reads the sections of a verified payload in order.
 #[derive(Debug)]
-pub struct PayloadReader<'a> {
+pub(crate) struct PayloadReader<'a> {
     path: &'a Path,
     rest: &'a [u8],
 }

@@ -7,7 +7,7 @@
 //! (`tests/it/paths.rs`) holds every path to the same clusters, kept ids and Jaccard
 //! values.
 //!
-//! Exact copies: documents whose exact sets are equal ([`ExactCopies`]) are one text as
+//! Exact copies: documents whose exact sets are equal (`ExactCopies`) are one text as
 //! far as similarity goes. Only the first of them (the copy group's representative) is
 //! banded and verified; each later one joins it with Jaccard 1. A wire story
 //! republished 100,000 times then costs 100,000 links and one bucket entry per band,
@@ -169,7 +169,7 @@ pub fn set_fingerprint(set: &[u32]) -> u64 {
 /// Documents grouped by equal exact sets, in input order: the first document of each
 /// group is its representative, and only it is banded and verified.
 #[derive(Debug, Default)]
-pub struct ExactCopies {
+pub(crate) struct ExactCopies {
     /// Fingerprint → representatives with that fingerprint (more than one only when
     /// different sets share a 64-bit fingerprint).
     first_with: HashMap<u64, Vec<DocIndex>>,

@@ -11,7 +11,7 @@
 //!    with the `dup` preset's 42 bands and k = 128. Bad records become warnings.
 //!    Within [`DedupOptions::set_memory`], the first documents' shingle hashes are held
 //!    too (4 bytes per shingle), so that pass 2 need not read them again.
-//! 2. **Band**: candidate pairs from the band keys ([`crate::lsh::BandKeys`]); pairs whose
+//! 2. **Band**: candidate pairs from the band keys (`lsh::BandKeys`); pairs whose
 //!    signatures agree in fewer than threshold − 0.25 of their low bytes (at k = 128;
 //!    the margin widens as √(1/k)) are dismissed (b-bit MinHash; a pair at the
 //!    threshold falls that low with probability below 10^-8), which spares the exact
@@ -58,10 +58,12 @@ use crate::verify::ScoredPair;
 
 mod collect;
 mod sets;
+mod sign;
 mod write;
 
 use collect::*;
 use sets::*;
+use sign::*;
 use write::*;
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
@@ -235,135 +237,38 @@ pub fn dedup(
     crate::input::distinguish_id_bases(&mut files);
     let params = &options.params;
     let lsh = params.lsh()?;
-    let analyzer = Analyzer::new(params);
-    let hasher = MinHasher::with_kind(params.sketch, params.num_perm, params.seed);
     let k = params.num_perm;
     let prefilter = Prefilter::new(params.threshold, k);
     let mut summary = DedupSummary {
         lsh: Some(lsh),
         ..DedupSummary::default()
     };
+    let stage = Stage {
+        files: &files,
+        options,
+        lsh,
+        analyzer: Analyzer::new(params),
+        hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
+        prefilter,
+    };
+    // At their full size from the start: grown by doubling, each buffer would be copied
+    // into fresh pages five times over during the first batches.
+    let mut buffers = [(); 2].map(|()| Batch::with_capacity(BATCH_BYTES + MAX_READ));
 
-    // Pass 1: sign.
     let mut clock = Instant::now();
     let lap = |clock: &mut Instant| {
         let seconds = clock.elapsed().as_secs_f64();
         *clock = Instant::now();
         seconds
     };
-    let set_memory = options.set_memory;
-    let mut collected = Collected {
-        docs: Vec::new(),
-        keys: BandKeys::new(lsh.bands),
-        low_bytes: Vec::new(),
-        held: Vec::new(),
-        held_bytes: 0,
-        holding: set_memory > 0,
-        ids: DocIds::default(),
-        featureless: 0,
-        skipped_by_reason: BTreeMap::new(),
-        unreadable_dates: 0,
-        first_with: HashMap::default(),
-        copies: Vec::new(),
-    };
-    // Each batch is signed in parallel while the previous one is merged into
-    // `collected` (the merge is sequential: ids are checked in input order), so the
-    // merge costs no thread its share of the signing.
-    let mut signing = SignedBatch::default();
-    let mut merging = SignedBatch::default();
-    // At their full size from the start: grown by doubling, each buffer would be copied
-    // into fresh pages five times over during the first batches.
-    let mut buffers = [(); 2].map(|()| Batch::with_capacity(BATCH_BYTES + MAX_READ));
-    let reader = RecordReader::new(files.clone(), &options.read);
-    let strict = options.read.strict;
-    let id_seed = collected.ids.seed;
-    for_each_batch(reader, &mut buffers, |batch| {
-        if summary.records == 0 {
-            let expected = input_bytes.and_then(|total| expected_records(&files, total, batch));
-            if let Some(documents) = expected {
-                collected.reserve(documents, k);
-            }
-        }
-        summary.bytes_read += batch.byte_len() as u64;
-        let n = batch.records.len();
-        signing.first_record = summary.records;
-        // Whether this batch's hashes may still be held: the merge of the batch before
-        // runs alongside and has the last word, so at most one batch is copied in vain.
-        let hold = collected.holding;
-        let (_, merged) = rayon::join(
-            || {
-                signing.keys.resize(n * lsh.bands, 0);
-                signing.low_bytes.resize(n * k, 0);
-                signing
-                    .keys
-                    .par_chunks_mut(lsh.bands)
-                    .zip(signing.low_bytes.par_chunks_mut(k))
-                    .enumerate()
-                    .map_init(
-                        || (Scratch::default(), vec![0u32; k]),
-                        |(scratch, signature), (i, (keys_out, low_out))| {
-                            let meta = &batch.records[i];
-                            let file = &files[meta.file];
-                            let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
-                            let location = || Location::new(&file.label, meta.line);
-                            let (published, date_warning) =
-                                match fields.published.as_deref().map(parse_published) {
-                                    None => (None, None),
-                                    Some(Ok(t)) => (Some(t), None),
-                                    Some(Err(problem)) => (
-                                        None,
-                                        Some(Box::new(Warning {
-                                            location: location(),
-                                            problem: InputProblem::BadDate(problem),
-                                        })),
-                                    ),
-                                };
-                            let mut sketch = hasher.sketch(signature);
-                            let hashes = analyzer.shingle_hashes(&fields.text, scratch);
-                            sketch.add_all(hashes);
-                            sketch.finish();
-                            let shingles = hashes.len() as u64;
-                            let sum = hashes.iter().fold(0u64, |s, &h| s.wrapping_add(h));
-                            if shingles > 0 {
-                                band_keys_to(signature, lsh, keys_out);
-                                for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
-                                    *byte = value as u8;
-                                }
-                            }
-                            Ok(Signed {
-                                id_hash: id_hash(id_seed, &fields.id),
-                                date_warning,
-                                entry: DocEntry {
-                                    id: fields.id.into(),
-                                    // Set by the merge, which knows the batch's position.
-                                    record: 0,
-                                    file: meta.file as u32,
-                                    line: meta.line,
-                                    offset: meta.offset,
-                                    length: meta.range.len() as u64,
-                                    text_len: fields.text.len() as u64,
-                                    published,
-                                    prefiltered: prefilter.covers(shingles as usize),
-                                    fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
-                                },
-                                has_shingles: shingles > 0,
-                                hashes: hold
-                                    .then(|| hashes.iter().map(|&h| set_element(h)).collect()),
-                            })
-                        },
-                    )
-                    .collect_into_vec(&mut signing.results);
-            },
-            || collected.merge(&mut merging, &files, k, set_memory, strict, on_warning),
-        );
-        merged?;
-        std::mem::swap(&mut signing, &mut merging);
-        summary.records += n as u64;
-        on_progress(Pass::Sign, summary.records);
-        Ok(())
-    })?;
-    collected.merge(&mut merging, &files, k, set_memory, strict, on_warning)?;
-    drop((signing, merging));
+    let collected = sign(
+        &stage,
+        input_bytes,
+        &mut buffers,
+        &mut summary,
+        on_warning,
+        on_progress,
+    )?;
     let Collected {
         docs,
         keys,
@@ -430,118 +335,15 @@ pub fn dedup(
 
     // Pass 2: exact shingle sets of candidate documents (from held hashes, or read
     // again), then verification.
-    let mut sets = SetStore::new(docs.len());
-    sets.add(
-        from_memory
-            .into_par_iter()
-            .map_init(Vec::new, |sort_scratch, (doc, hashes)| {
-                let mut set = hashes.into_vec();
-                into_hash_set(&mut set, sort_scratch);
-                (doc, set)
-            })
-            .collect(),
-    );
-    if summary.reanalyzed_documents > 0 {
-        // `hashes` is a per-thread buffer: the set is built there and copied out once at
-        // its final size, rather than grown and shrunk per document.
-        let exact_set = |(scratch, hashes, sort_scratch): &mut SetBuffers, text: &str| {
-            hashes.clear();
-            let shingles = analyzer.shingle_hashes(text, scratch);
-            hashes.extend(shingles.iter().map(|&h| set_element(h)));
-            into_hash_set(hashes, sort_scratch);
-            hashes.clone()
-        };
-        let needed_bytes: u64 = docs
-            .iter()
-            .zip(&needed)
-            .filter(|(_, &n)| n)
-            .map(|(d, _)| d.length)
-            .sum();
-        // One positioned read per document beats streaming only while most of the input
-        // can be skipped (an input that is mostly candidates is better streamed).
-        summary.candidates_read_by_offset =
-            files.iter().all(InputFile::random_access) && needed_bytes < summary.bytes_read / 2;
-        if summary.candidates_read_by_offset {
-            // Read only the candidates' records, each at its offset, in parallel: most
-            // of the input is never read a second time.
-            let wanted: Vec<usize> = (0..docs.len()).filter(|&d| needed[d]).collect();
-            for chunk in chunks_of_few_files(&wanted, |d| docs[d].file, MAX_OPEN_FILES) {
-                // The chunk's files, open while it is read (documents come in input
-                // order, so their files ascend): a directory of thousands of text files
-                // must not hold thousands of descriptors at once.
-                let mut handles: Vec<(u32, std::fs::File)> = Vec::new();
-                for &doc in chunk {
-                    let file = docs[doc].file;
-                    if handles.last().is_none_or(|(open, _)| *open != file) {
-                        handles.push((file, files[file as usize].open_for_records()?));
-                    }
-                }
-                let handle_of = |file: u32| {
-                    let i = handles.partition_point(|(open, _)| *open < file);
-                    &handles[i].1
-                };
-                let computed = chunk
-                    .par_iter()
-                    .map_init(
-                        || (SetBuffers::default(), Vec::new()),
-                        |(buffers, bytes), &doc| {
-                            let entry = &docs[doc];
-                            let file = &files[entry.file as usize];
-                            let len = usize::try_from(entry.length).map_err(|_| {
-                                Error::InvalidParams("record too large to re-read".into())
-                            })?;
-                            file.read_record_at(handle_of(entry.file), entry.offset, len, bytes)
-                                .map_err(|e| match e {
-                                    Error::Io { source, .. }
-                                        if source.kind() == std::io::ErrorKind::UnexpectedEof =>
-                                    {
-                                        Error::InputChanged {
-                                            location: Location::new(&file.label, entry.line),
-                                            detail: "it is shorter than before".into(),
-                                        }
-                                    }
-                                    other => other,
-                                })?;
-                            let text = reparse(file, entry, bytes, &options.read)?;
-                            Ok((doc, exact_set(buffers, &text)))
-                        },
-                    )
-                    .collect::<Result<Vec<_>>>()?;
-                sets.add(computed);
-                if let Some(&last) = chunk.last() {
-                    on_progress(Pass::Verify, docs[last].record + 1);
-                }
-            }
-        } else {
-            let reader = RecordReader::new(files.clone(), &options.read);
-            let mut next_doc = 0usize;
-            let mut records_done = 0u64;
-            for_each_batch(reader, &mut buffers, |batch| {
-                // Documents whose records fall in this batch, and where.
-                let first_record = records_done;
-                let end_record = records_done + batch.records.len() as u64;
-                let mut wanted = Vec::new();
-                while next_doc < docs.len() && docs[next_doc].record < end_record {
-                    if needed[next_doc] {
-                        wanted.push((next_doc, (docs[next_doc].record - first_record) as usize));
-                    }
-                    next_doc += 1;
-                }
-                let computed = wanted
-                    .par_iter()
-                    .map_init(SetBuffers::default, |buffers, &(doc, i)| {
-                        let file = &files[batch.records[i].file];
-                        let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
-                        Ok((doc, exact_set(buffers, &text)))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                sets.add(computed);
-                records_done = end_record;
-                on_progress(Pass::Verify, records_done);
-                Ok(())
-            })?;
-        }
-    }
+    let sets = exact_sets(
+        &stage,
+        &docs,
+        &needed,
+        from_memory,
+        &mut buffers,
+        &mut summary,
+        on_progress,
+    )?;
     // A copy's set is its first document's: two documents with one owner are copies.
     let mut owner: Vec<DocIndex> = (0..docs.len() as DocIndex).collect();
     for &(copy, first) in &copies {

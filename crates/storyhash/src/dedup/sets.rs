@@ -97,3 +97,136 @@ impl SetStore {
         }
     }
 }
+
+/// Pass 2's reading: the exact shingle sets of the documents in a candidate pair, from
+/// the hashes pass 1 held (`from_memory`) or by reading the `needed` ones again, at
+/// their offsets when that skips most of the input, else by streaming it.
+pub(super) fn exact_sets(
+    stage: &Stage<'_>,
+    docs: &[DocEntry],
+    needed: &[bool],
+    from_memory: Vec<(usize, Box<[u32]>)>,
+    buffers: &mut [Batch; 2],
+    summary: &mut DedupSummary,
+    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+) -> Result<SetStore> {
+    let Stage {
+        files,
+        options,
+        analyzer,
+        ..
+    } = stage;
+    let mut sets = SetStore::new(docs.len());
+    sets.add(
+        from_memory
+            .into_par_iter()
+            .map_init(Vec::new, |sort_scratch, (doc, hashes)| {
+                let mut set = hashes.into_vec();
+                into_hash_set(&mut set, sort_scratch);
+                (doc, set)
+            })
+            .collect(),
+    );
+    if summary.reanalyzed_documents > 0 {
+        // `hashes` is a per-thread buffer: the set is built there and copied out once at
+        // its final size, rather than grown and shrunk per document.
+        let exact_set = |(scratch, hashes, sort_scratch): &mut SetBuffers, text: &str| {
+            hashes.clear();
+            let shingles = analyzer.shingle_hashes(text, scratch);
+            hashes.extend(shingles.iter().map(|&h| set_element(h)));
+            into_hash_set(hashes, sort_scratch);
+            hashes.clone()
+        };
+        let needed_bytes: u64 = docs
+            .iter()
+            .zip(needed)
+            .filter(|(_, &n)| n)
+            .map(|(d, _)| d.length)
+            .sum();
+        // One positioned read per document beats streaming only while most of the input
+        // can be skipped (an input that is mostly candidates is better streamed).
+        summary.candidates_read_by_offset =
+            files.iter().all(InputFile::random_access) && needed_bytes < summary.bytes_read / 2;
+        if summary.candidates_read_by_offset {
+            // Read only the candidates' records, each at its offset, in parallel: most
+            // of the input is never read a second time.
+            let wanted: Vec<usize> = (0..docs.len()).filter(|&d| needed[d]).collect();
+            for chunk in chunks_of_few_files(&wanted, |d| docs[d].file, MAX_OPEN_FILES) {
+                // The chunk's files, open while it is read (documents come in input
+                // order, so their files ascend): a directory of thousands of text files
+                // must not hold thousands of descriptors at once.
+                let mut handles: Vec<(u32, std::fs::File)> = Vec::new();
+                for &doc in chunk {
+                    let file = docs[doc].file;
+                    if handles.last().is_none_or(|(open, _)| *open != file) {
+                        handles.push((file, files[file as usize].open_for_records()?));
+                    }
+                }
+                let handle_of = |file: u32| {
+                    let i = handles.partition_point(|(open, _)| *open < file);
+                    &handles[i].1
+                };
+                let computed = chunk
+                    .par_iter()
+                    .map_init(
+                        || (SetBuffers::default(), Vec::new()),
+                        |(buffers, bytes), &doc| {
+                            let entry = &docs[doc];
+                            let file = &files[entry.file as usize];
+                            let len = usize::try_from(entry.length).map_err(|_| {
+                                Error::InvalidParams("record too large to re-read".into())
+                            })?;
+                            file.read_record_at(handle_of(entry.file), entry.offset, len, bytes)
+                                .map_err(|e| match e {
+                                    Error::Io { source, .. }
+                                        if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+                                    {
+                                        Error::InputChanged {
+                                            location: Location::new(&file.label, entry.line),
+                                            detail: "it is shorter than before".into(),
+                                        }
+                                    }
+                                    other => other,
+                                })?;
+                            let text = reparse(file, entry, bytes, &options.read)?;
+                            Ok((doc, exact_set(buffers, &text)))
+                        },
+                    )
+                    .collect::<Result<Vec<_>>>()?;
+                sets.add(computed);
+                if let Some(&last) = chunk.last() {
+                    on_progress(Pass::Verify, docs[last].record + 1);
+                }
+            }
+        } else {
+            let reader = RecordReader::new(files.to_vec(), &options.read);
+            let mut next_doc = 0usize;
+            let mut records_done = 0u64;
+            for_each_batch(reader, buffers, |batch| {
+                // Documents whose records fall in this batch, and where.
+                let first_record = records_done;
+                let end_record = records_done + batch.records.len() as u64;
+                let mut wanted = Vec::new();
+                while next_doc < docs.len() && docs[next_doc].record < end_record {
+                    if needed[next_doc] {
+                        wanted.push((next_doc, (docs[next_doc].record - first_record) as usize));
+                    }
+                    next_doc += 1;
+                }
+                let computed = wanted
+                    .par_iter()
+                    .map_init(SetBuffers::default, |buffers, &(doc, i)| {
+                        let file = &files[batch.records[i].file];
+                        let text = reparse(file, &docs[doc], batch.bytes(i), &options.read)?;
+                        Ok((doc, exact_set(buffers, &text)))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                sets.add(computed);
+                records_done = end_record;
+                on_progress(Pass::Verify, records_done);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(sets)
+}

@@ -41,7 +41,7 @@ pub struct InputFile {
     /// What ids are made of for records without one (`BASE:LINE`) and for a text file
     /// (`BASE`): the file name without its extensions ([`InputFile::stem`]), or, when
     /// another input file of the run has the same name, the path without extensions
-    /// ([`distinguish_id_bases`]), so that `a/part-0.jsonl` and `b/part-0.jsonl` never
+    /// (`distinguish_id_bases`), so that `a/part-0.jsonl` and `b/part-0.jsonl` never
     /// give two documents one id.
     pub id_base: String,
 }
@@ -141,13 +141,13 @@ impl InputFile {
 
     /// Whether [`InputFile::read_record_at`] can read this file's records directly:
     /// an uncompressed file that was not standard input.
-    pub fn random_access(&self) -> bool {
+    pub(crate) fn random_access(&self) -> bool {
         self.compression == Compression::None && !self.stdin
     }
 
     /// Reads `len` bytes at `offset` of an open handle to this file into `buf`
-    /// (replacing its contents): a record located by a previous pass ([`RecordMeta`]).
-    pub fn read_record_at(
+    /// (replacing its contents): a record located by a previous pass (`RecordMeta`).
+    pub(crate) fn read_record_at(
         &self,
         handle: &File,
         offset: u64,
@@ -160,7 +160,7 @@ impl InputFile {
     }
 
     /// Opens the file for [`InputFile::read_record_at`].
-    pub fn open_for_records(&self) -> Result<File> {
+    pub(crate) fn open_for_records(&self) -> Result<File> {
         File::open(&self.path).map_err(|e| Error::io(&self.path, e))
     }
 
@@ -228,7 +228,7 @@ pub(super) fn stem_of(path: &Path) -> String {
 /// [`InputFile::stem`], unless another of the files (a different path) has the same
 /// stem; then its path without extensions, as it was given. Depends only on the list,
 /// so running it again, or on a list built piece by piece, gives the same ids.
-pub fn distinguish_id_bases<'a>(files: impl IntoIterator<Item = &'a mut InputFile>) {
+pub(crate) fn distinguish_id_bases<'a>(files: impl IntoIterator<Item = &'a mut InputFile>) {
     let mut files: Vec<&mut InputFile> = files.into_iter().collect();
     let mut labels_by_stem: HashMap<String, Vec<PathBuf>> = HashMap::new();
     for file in &files {

@@ -44,7 +44,9 @@ impl Batch {
         &self.data[self.records[i].range.clone()]
     }
 
-    /// The bytes of a record described by `meta` (which need not be in `records`).
+    /// The bytes of a record described by `meta` (which need not be in `records`); the fuzz
+    /// target's way in.
+    #[cfg(feature = "internals")]
     pub fn bytes_of(&self, meta: &RecordMeta) -> &[u8] {
         &self.data[meta.range.clone()]
     }

@@ -1,0 +1,147 @@
+//! Pass 1: every record read, parsed, analysed and signed in parallel batches, then
+//! merged in input order into what the later passes need ([`Collected`]).
+
+use super::*;
+
+/// What the passes share: the input, the options and the per-document machinery.
+pub(super) struct Stage<'a> {
+    pub(super) files: &'a [InputFile],
+    pub(super) options: &'a DedupOptions,
+    pub(super) lsh: LshParams,
+    pub(super) analyzer: Analyzer,
+    pub(super) hasher: MinHasher,
+    pub(super) prefilter: Prefilter,
+}
+
+/// Pass 1: reads every record once and keeps its entry, band keys, signature low bytes
+/// and (within the memory budget) shingle hashes. `input_bytes`, when every file has a
+/// size, sizes the tables from the first batch.
+pub(super) fn sign(
+    stage: &Stage<'_>,
+    input_bytes: Option<u64>,
+    buffers: &mut [Batch; 2],
+    summary: &mut DedupSummary,
+    on_warning: &mut (dyn FnMut(&Warning) + Send),
+    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+) -> Result<Collected> {
+    let Stage {
+        files,
+        options,
+        lsh,
+        analyzer,
+        hasher,
+        prefilter,
+    } = stage;
+    let (lsh, k) = (*lsh, options.params.num_perm);
+    let set_memory = options.set_memory;
+    let mut collected = Collected {
+        docs: Vec::new(),
+        keys: BandKeys::new(lsh.bands),
+        low_bytes: Vec::new(),
+        held: Vec::new(),
+        held_bytes: 0,
+        holding: set_memory > 0,
+        ids: DocIds::default(),
+        featureless: 0,
+        skipped_by_reason: BTreeMap::new(),
+        unreadable_dates: 0,
+        first_with: HashMap::default(),
+        copies: Vec::new(),
+    };
+    // Each batch is signed in parallel while the previous one is merged into
+    // `collected` (the merge is sequential: ids are checked in input order), so the
+    // merge costs no thread its share of the signing.
+    let mut signing = SignedBatch::default();
+    let mut merging = SignedBatch::default();
+    let reader = RecordReader::new(files.to_vec(), &options.read);
+    let strict = options.read.strict;
+    let id_seed = collected.ids.seed;
+    for_each_batch(reader, buffers, |batch| {
+        if summary.records == 0 {
+            let expected = input_bytes.and_then(|total| expected_records(files, total, batch));
+            if let Some(documents) = expected {
+                collected.reserve(documents, k);
+            }
+        }
+        summary.bytes_read += batch.byte_len() as u64;
+        let n = batch.records.len();
+        signing.first_record = summary.records;
+        // Whether this batch's hashes may still be held: the merge of the batch before
+        // runs alongside and has the last word, so at most one batch is copied in vain.
+        let hold = collected.holding;
+        let (_, merged) = rayon::join(
+            || {
+                signing.keys.resize(n * lsh.bands, 0);
+                signing.low_bytes.resize(n * k, 0);
+                signing
+                    .keys
+                    .par_chunks_mut(lsh.bands)
+                    .zip(signing.low_bytes.par_chunks_mut(k))
+                    .enumerate()
+                    .map_init(
+                        || (Scratch::default(), vec![0u32; k]),
+                        |(scratch, signature), (i, (keys_out, low_out))| {
+                            let meta = &batch.records[i];
+                            let file = &files[meta.file];
+                            let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
+                            let location = || Location::new(&file.label, meta.line);
+                            let (published, date_warning) =
+                                match fields.published.as_deref().map(parse_published) {
+                                    None => (None, None),
+                                    Some(Ok(t)) => (Some(t), None),
+                                    Some(Err(problem)) => (
+                                        None,
+                                        Some(Box::new(Warning {
+                                            location: location(),
+                                            problem: InputProblem::BadDate(problem),
+                                        })),
+                                    ),
+                                };
+                            let mut sketch = hasher.sketch(signature);
+                            let hashes = analyzer.shingle_hashes(&fields.text, scratch);
+                            sketch.add_all(hashes);
+                            sketch.finish();
+                            let shingles = hashes.len() as u64;
+                            let sum = hashes.iter().fold(0u64, |s, &h| s.wrapping_add(h));
+                            if shingles > 0 {
+                                band_keys_to(signature, lsh, keys_out);
+                                for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
+                                    *byte = value as u8;
+                                }
+                            }
+                            Ok(Signed {
+                                id_hash: id_hash(id_seed, &fields.id),
+                                date_warning,
+                                entry: DocEntry {
+                                    id: fields.id.into(),
+                                    // Set by the merge, which knows the batch's position.
+                                    record: 0,
+                                    file: meta.file as u32,
+                                    line: meta.line,
+                                    offset: meta.offset,
+                                    length: meta.range.len() as u64,
+                                    text_len: fields.text.len() as u64,
+                                    published,
+                                    prefiltered: prefilter.covers(shingles as usize),
+                                    fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
+                                },
+                                has_shingles: shingles > 0,
+                                hashes: hold
+                                    .then(|| hashes.iter().map(|&h| set_element(h)).collect()),
+                            })
+                        },
+                    )
+                    .collect_into_vec(&mut signing.results);
+            },
+            || collected.merge(&mut merging, files, k, set_memory, strict, on_warning),
+        );
+        merged?;
+        std::mem::swap(&mut signing, &mut merging);
+        summary.records += n as u64;
+        on_progress(Pass::Sign, summary.records);
+        Ok(())
+    })?;
+    collected.merge(&mut merging, files, k, set_memory, strict, on_warning)?;
+    drop((signing, merging));
+    Ok(collected)
+}
