@@ -2,6 +2,7 @@
 //! the library's parameters and read options.
 
 use crate::*;
+use storyhash::lsh::MAX_NUM_PERM;
 
 /// Find near-duplicate news articles and group rewrites of one story.
 #[derive(Debug, Parser)]
@@ -121,26 +122,9 @@ pub(crate) enum IndexCommand {
     },
 }
 
-/// Parses 7d, 36h, 90m, 600s or a plain number of seconds.
+/// A time window for clap: [`storyhash::doc::parse_duration`].
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
-    let (number, unit) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
-        _ => (s, 's'),
-    };
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration such as 7d, 36h, 90m or 600s, got {s:?}"))?;
-    let scale = match unit {
-        'd' => 86_400,
-        'h' => 3_600,
-        'm' => 60,
-        's' => 1,
-        _ => return Err(format!("unknown duration unit {unit:?} (use d, h, m or s)")),
-    };
-    if n < 0 {
-        return Err("a window cannot be negative".into());
-    }
-    n.checked_mul(scale).ok_or_else(|| "window too long".into())
+    storyhash::doc::parse_duration(s)
 }
 
 #[derive(Debug, Args)]
@@ -182,8 +166,14 @@ pub(crate) struct DedupArgs {
     #[arg(long, value_name = "MIB", default_value_t = storyhash::dedup::DEFAULT_SET_MEMORY >> 20)]
     pub(crate) set_memory: usize,
 
+    /// Memory the per-document tables may take (about 450 bytes a document plus its
+    /// id); a run that needs more stops with a clear error as soon as it does, instead
+    /// of being killed by the system (default: the memory available when it starts).
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory_limit: Option<u64>,
+
     /// Worker threads (default: one per core). Output does not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 
     /// No progress bar and no warnings about skipped records (they are still counted).
@@ -220,7 +210,7 @@ pub(crate) struct ReportOptions {
     pub(crate) output: Option<PathBuf>,
 
     /// Worker threads (default: one per core). Output does not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 
     /// Do not print warnings about skipped records (they are still counted).
@@ -243,9 +233,9 @@ pub(crate) struct Tuning {
     #[arg(long, value_name = "KIND:N")]
     pub(crate) shingle: Option<ShingleSpec>,
 
-    /// MinHash signature length.
-    #[arg(long, value_name = "K")]
-    pub(crate) num_perm: Option<usize>,
+    /// MinHash signature length, 1 to 1024.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=MAX_NUM_PERM as i64))]
+    pub(crate) num_perm: Option<u16>,
 
     /// MinHash seed.
     #[arg(long)]
@@ -306,40 +296,23 @@ pub(crate) enum Format {
 pub(crate) struct Languages(pub(crate) Vec<Language>);
 
 pub(crate) fn parse_languages(s: &str) -> Result<Languages, String> {
-    match s {
-        "all" => Ok(Languages(Language::ALL.to_vec())),
-        "none" => Ok(Languages(Vec::new())),
-        _ => s
-            .split(',')
-            .map(|code| {
-                Language::from_code(code.trim()).ok_or_else(|| {
-                    let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
-                    format!(
-                        "unknown stopword language {code:?} (known: {}, all, none)",
-                        known.join(", ")
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Languages),
-    }
+    storyhash::stopwords::parse_languages(s).map(Languages)
+}
+
+/// The most worker threads accepted: far beyond any machine's cores, and far below what
+/// exhausts a process's thread and stack limits.
+const MAX_THREADS: usize = 1024;
+
+pub(crate) fn parse_threads(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_THREADS).contains(n))
+        .ok_or_else(|| format!("expected 1 to {MAX_THREADS} threads, got {s:?}"))
 }
 
 pub(crate) fn parse_bands(s: &str) -> Result<LshParams, String> {
-    let (b, r) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("expected BANDSxROWS such as 32x4, got {s:?}"))?;
-    let number = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
-    };
-    Ok(LshParams {
-        bands: number(b)?,
-        rows: number(r)?,
-    })
+    s.parse()
 }
 
 impl Tuning {
@@ -348,7 +321,7 @@ impl Tuning {
         let overrides = Overrides {
             threshold: self.threshold,
             shingle: self.shingle,
-            num_perm: self.num_perm,
+            num_perm: self.num_perm.map(usize::from),
             seed: self.seed,
             bands: self.bands,
             stopwords: self.stopwords.as_ref().map(|l| l.0.clone()),

@@ -22,7 +22,9 @@ use storyhash::input::{
     read_sources, read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome,
     Source,
 };
-use storyhash::output::{write_atomically, AtomicFile, UpdateLock};
+use storyhash::output::{
+    check_destination, refuse_shared_destinations, write_atomically, AtomicFile, UpdateLock,
+};
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories, Granularity, StoryReport};
 use storyhash::{
@@ -50,7 +52,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("storyhash: error: {}", error_message(&err));
-            ExitCode::from(1)
+            // Parameters the library refuses are usage errors, as clap's are.
+            let usage = matches!(
+                err.downcast_ref::<storyhash::Error>(),
+                Some(storyhash::Error::InvalidParams(_))
+            );
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
@@ -136,6 +143,51 @@ fn refuse_outputs_over_inputs<'a>(
     Ok(())
 }
 
+/// Standard output, buffered, for output read by another program: once the reader has
+/// gone (`storyhash index query … | head -3`), the rest is discarded and the run goes on
+/// to its end, as a closed pipe is the reader's choice, not an error.
+pub(crate) struct StdoutSink {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl StdoutSink {
+    pub(crate) fn new() -> Self {
+        StdoutSink {
+            out: io::BufWriter::new(io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    fn absorb_closed_pipe(&mut self, result: io::Result<usize>, len: usize) -> io::Result<usize> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(len)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for StdoutSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let written = self.out.write(buf);
+        self.absorb_closed_pipe(written, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let flushed = self.out.flush().map(|()| 0);
+        self.absorb_closed_pipe(flushed, 0).map(drop)
+    }
+}
+
 /// Writes a report to `output` atomically, or to standard output.
 fn emit(
     output: Option<&std::path::Path>,
@@ -164,8 +216,11 @@ fn read_documents(
     reading: &Reading,
     quiet: bool,
 ) -> Result<ReadOutcome> {
-    if output.is_some() {
-        refuse_outputs_over_inputs(output, &resolve_sources(&sources(inputs))?)?;
+    if let Some(path) = output {
+        check_destination(path)?;
+        // The walk's warnings are reported by the read that follows.
+        let inputs = resolve_sources(&sources(inputs), &mut Vec::new())?;
+        refuse_outputs_over_inputs(output, &inputs)?;
     }
     let read = read_sources(&sources(inputs), &reading.options())?;
     if !quiet {

@@ -10,6 +10,9 @@ use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
 use storyhash_core::{Document, KeepPolicy, Params, Preset};
 
+/// The exception of a library error: OSError for a file that cannot be read or written,
+/// ValueError for everything a caller passed (parameters, documents, ids, a damaged
+/// index file). No input reaches a panic.
 fn to_py_err(e: storyhash_core::Error) -> PyErr {
     match e {
         storyhash_core::Error::Io { .. } => PyOSError::new_err(e.to_string()),
@@ -220,13 +223,13 @@ impl Index {
     }
 
     /// Inserts many documents (dicts with `id`, `text`, optional `published`), using
-    /// every core; raises on the first error, after inserting the documents before it.
+    /// every core. All or nothing: an id already stored or repeated in the batch, or an
+    /// unreadable date, raises ValueError and stores none of the batch.
     fn insert_batch(&self, py: Python<'_>, docs: Vec<PyDoc>) -> PyResult<Vec<Decision>> {
         let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
-        py.detach(|| self.inner.insert_batch(&docs))
-            .into_iter()
-            .map(|d| d.map(Decision::from).map_err(to_py_err))
-            .collect()
+        py.detach(|| self.inner.insert_all(&docs))
+            .map(|decisions| decisions.into_iter().map(Decision::from).collect())
+            .map_err(to_py_err)
     }
 
     /// Queries many texts, using every core.
@@ -247,9 +250,10 @@ impl Index {
         self.inner.remove(id).map_err(to_py_err)
     }
 
-    /// Drops documents published more than `seconds` before the newest one.
-    fn evict_window(&self, seconds: i64) -> usize {
-        self.inner.evict_window(seconds)
+    /// Drops documents published more than `seconds` before the newest one; a
+    /// negative window raises ValueError.
+    fn evict_window(&self, seconds: i64) -> PyResult<usize> {
+        self.inner.evict_window(seconds).map_err(to_py_err)
     }
 
     /// The story of a stored document (named by its first document), or None.

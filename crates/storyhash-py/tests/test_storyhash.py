@@ -105,3 +105,59 @@ def test_concurrent_queries_while_inserting():
         t.join()
     assert not errors
     assert len(index) == 201
+
+
+def test_a_negative_window_is_refused_and_evicts_nothing():
+    index = storyhash.Index()
+    index.insert_or_match("a", BODY, published="2025-03-01T10:00:00Z")
+    index.insert_or_match("b", OTHER, published="2025-03-05T10:00:00Z")
+    with pytest.raises(ValueError, match="cannot be negative"):
+        index.evict_window(-1)
+    assert len(index) == 2
+
+
+def test_insert_batch_is_all_or_nothing():
+    index = storyhash.Index()
+    index.insert_or_match("stored", BODY)
+    batches = [
+        [{"id": "new-1", "text": OTHER}, {"id": "stored", "text": COPY}],
+        [{"id": "twice", "text": OTHER}, {"id": "twice", "text": COPY}],
+        [{"id": "new-2", "text": OTHER}, {"id": "late", "text": COPY, "published": "2025-02-31"}],
+    ]
+    for batch in batches:
+        with pytest.raises(ValueError):
+            index.insert_batch(batch)
+        assert len(index) == 1
+        assert all(index.cluster_of(d["id"]) is None for d in batch if d["id"] != "stored")
+    decisions = index.insert_batch([{"id": "copy", "text": COPY}, {"id": "other", "text": OTHER}])
+    assert decisions[0].is_duplicate and not decisions[1].is_duplicate
+    assert len(index) == 3
+
+
+def test_bad_arguments_raise_ordinary_exceptions():
+    """Every refusal is an Exception subclass (ValueError), never a PanicException."""
+    cases = [
+        lambda: storyhash.Index(threshold=0.0),
+        lambda: storyhash.Index(threshold=float("nan")),
+        lambda: storyhash.Index(preset="nope"),
+        lambda: storyhash.Index(stories="weekly"),
+        lambda: storyhash.cluster([{"id": "a", "text": BODY}], threshold=2.0),
+        lambda: storyhash.dedup([{"id": "a", "text": BODY}], keep="newest"),
+    ]
+    for case in cases:
+        with pytest.raises(ValueError):
+            case()
+
+
+def test_a_damaged_index_file_raises_value_error(tmp_path):
+    index = storyhash.Index()
+    index.insert_or_match("a", BODY)
+    path = tmp_path / "i.shix"
+    index.save(str(path))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError):
+        storyhash.Index.open(str(path))
+    with pytest.raises(OSError):
+        storyhash.Index.open(str(tmp_path / "missing.shix"))

@@ -132,6 +132,38 @@ impl Document {
     }
 }
 
+/// The longest time window accepted: a century, longer than any feed's history, and far
+/// from the overflow of seconds in an `i64` when added to a time.
+pub const MAX_WINDOW_SECONDS: i64 = 100 * 366 * 86_400;
+
+/// A time window written with its unit: `7d`, `36h`, `90m` or `600s`, in seconds. A bare
+/// number is refused, as `--window 7` could mean days or seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let Some(unit) = s.chars().last().filter(char::is_ascii_alphabetic) else {
+        return Err(format!(
+            "expected a duration with its unit, such as 7d, 36h, 90m or 600s, got {s:?}"
+        ));
+    };
+    let number = &s[..s.len() - unit.len_utf8()];
+    let scale = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(format!("unknown duration unit {unit:?} (use d, h, m or s)")),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 7d, 36h, 90m or 600s, got {s:?}"))?;
+    if n < 0 {
+        return Err("a window cannot be negative".into());
+    }
+    n.checked_mul(scale)
+        .filter(|&seconds| seconds <= MAX_WINDOW_SECONDS)
+        .ok_or_else(|| format!("a window can be at most 100 years, got {s:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +223,16 @@ mod tests {
         assert_eq!(doc.headline(), "first line");
         doc.title = Some("Title".into());
         assert_eq!(doc.headline(), "Title");
+    }
+
+    #[test]
+    fn windows_need_a_unit_and_stay_in_range() {
+        assert_eq!(parse_duration("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_duration("36h"), Ok(36 * 3_600));
+        assert_eq!(parse_duration("90m"), Ok(5_400));
+        assert_eq!(parse_duration("600s"), Ok(600));
+        for bad in ["7", "", "d", "-1d", "7x", "7é", "36500000d", "9223372036854775807s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 pub struct Location {
     /// The path as the user gave it, or `<stdin>` / `<embedded>`.
     pub file: PathBuf,
-    /// 1-based line; for a whole-file document, the line where the problem is (1 if none).
+    /// 1-based line; for a whole-file document, the line where the problem is (1 if none);
+    /// 0 for a problem with a whole file or directory.
     pub line: u64,
 }
 
@@ -24,8 +25,13 @@ impl Location {
 }
 
 impl fmt::Display for Location {
+    /// `file:line`, or the file alone for a whole file or directory (line 0).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", shown(&self.file), self.line)
+        if self.line == 0 {
+            write!(f, "{}", shown(&self.file))
+        } else {
+            write!(f, "{}:{}", shown(&self.file), self.line)
+        }
     }
 }
 
@@ -91,6 +97,9 @@ pub enum InputProblem {
     /// skip the record: the document is kept without a publication time.
     #[error("{0}; kept without a publication time")]
     BadDate(String),
+    /// A directory entry that was not read (named in the warning's location), and why.
+    #[error("not read: {0}")]
+    NotRead(String),
     /// A document larger than the configured limit.
     #[error("document of {bytes} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
@@ -115,6 +124,7 @@ impl InputProblem {
             InputProblem::DuplicateId { .. } => "duplicate_id",
             InputProblem::TooLarge { .. } => "too_large",
             InputProblem::BadDate(_) => "bad_date",
+            InputProblem::NotRead(_) => "not_read",
         }
     }
 
@@ -200,6 +210,16 @@ pub enum Error {
         location: Location,
         /// What differed.
         detail: String,
+    },
+    /// A run whose per-document tables would pass the memory it may use.
+    #[error("after {documents} documents, dedup's per-document tables take {} MiB (about {} bytes a document), more than the memory limit of {} MiB; split the input into parts, or raise the limit if the machine has the memory", .used >> 20, .used / (*.documents).max(1), .limit >> 20)]
+    MemoryLimit {
+        /// Documents read when the limit was passed.
+        documents: u64,
+        /// Bytes their tables took.
+        used: u64,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// A document id that is already in the index.
     #[error("id {0:?} is already in the index")]

@@ -184,10 +184,21 @@ fn read_sources_into<E: From<Error>>(
     let mut ids = IdRegistry::default();
     // Every source's files, resolved before any is read so that ids derived from file
     // names are distinguished across all of them.
+    let mut walked = Vec::new();
     let mut resolved: Vec<Vec<InputFile>> = sources
         .iter()
-        .map(|source| resolve_sources(std::slice::from_ref(source)))
+        .map(|source| resolve_sources(std::slice::from_ref(source), &mut walked))
         .collect::<Result<_>>()?;
+    for warning in walked {
+        if options.strict {
+            return Err(Error::Input {
+                location: warning.location,
+                problem: warning.problem,
+            }
+            .into());
+        }
+        outcome.warnings.push(warning);
+    }
     distinguish_id_bases(resolved.iter_mut().flatten());
     // Files are read in runs between in-memory sources, so that input order is kept.
     let mut pending: Vec<InputFile> = Vec::new();
@@ -340,14 +351,15 @@ mod tests {
         ] {
             let path = dir.join(name);
             std::fs::write(&path, [&bom[..], &body].concat()).expect("write");
-            match resolve_sources(&[Source::Path(path.clone())]) {
+            match resolve_sources(&[Source::Path(path.clone())], &mut Vec::new()) {
                 Err(Error::Utf16Input(named)) => assert_eq!(named, path),
                 other => panic!("{name}: {other:?}"),
             }
         }
         let utf8 = dir.join("bom.jsonl");
         std::fs::write(&utf8, format!("\u{FEFF}{line}")).expect("write");
-        let files = resolve_sources(&[Source::Path(utf8)]).expect("a UTF-8 file is read");
+        let files =
+            resolve_sources(&[Source::Path(utf8)], &mut Vec::new()).expect("a UTF-8 file is read");
         assert_eq!(files[0].compression, Compression::None);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -671,7 +683,7 @@ mod tests {
             Source::Path(dir.join("alone.jsonl")),
             Source::Path(dir.join("alone.jsonl")),
         ];
-        let files = resolve_sources(&twice).expect("resolves");
+        let files = resolve_sources(&twice, &mut Vec::new()).expect("resolves");
         assert!(files.iter().all(|f| f.id_base == "alone"));
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -738,6 +750,29 @@ mod tests {
                 }
                 (None, Ok(fields)) => proptest::prop_assert!(false, "accepted {:?}", fields.text),
                 (None, Err(e)) => proptest::prop_assert!(matches!(e, InputProblem::MalformedJson(_)), "{e:?}"),
+            }
+        }
+    }
+
+    /// Numeric ids keep their text in both readers (the flat one, and the general one a
+    /// nested field sends the line to): through f64, the first two would be one id and
+    /// `1e2` would be `100`.
+    #[test]
+    fn numeric_ids_keep_their_exact_text() {
+        let file = InputFile::from_path(Path::new("feed.jsonl")).expect("jsonl");
+        let options = ReadOptions::default();
+        for id in [
+            "18446744073709551616",
+            "18446744073709551617",
+            "1e2",
+            "100",
+            "-0.50",
+            "1e400",
+        ] {
+            for extra in ["", r#","meta":{"n":[1]}"#, r#","t\u0069tle":"x""#] {
+                let line = format!(r#"{{"id":{id},"text":"t"{extra}}}"#);
+                let fields = parse_json_line(line.as_bytes(), &file, 1, &options).expect("parses");
+                assert_eq!(fields.id, id, "{line}");
             }
         }
     }

@@ -34,6 +34,12 @@ pub const MAX_BUCKET_PIVOTS: usize = 128;
 /// The fewest pivots an oversized bucket keeps.
 pub const MIN_BUCKET_PIVOTS: usize = 4;
 
+/// The longest signature accepted. A signature's Jaccard estimate has a standard
+/// deviation of at most 0.5/√k: 1.6% at 1,024, finer than any threshold is chosen, while
+/// signing time, index size (4 bytes per value and document) and the band search grow
+/// with k.
+pub const MAX_NUM_PERM: usize = 1024;
+
 /// Bands whose sorted (key, row) vectors are built at once: bounds that memory (8 bytes
 /// per repeated key per band) while giving each thread several bands.
 const BANDS_PER_CHUNK: usize = 8;
@@ -71,8 +77,10 @@ impl LshParams {
                 "false-negative weight must be in [0, 1], got {fn_weight}"
             )));
         }
-        if num_perm == 0 {
-            return Err(Error::InvalidParams("num_perm must be at least 1".into()));
+        if num_perm == 0 || num_perm > MAX_NUM_PERM {
+            return Err(Error::InvalidParams(format!(
+                "num_perm must be 1 to {MAX_NUM_PERM}, got {num_perm}"
+            )));
         }
         // Error areas of every (b, r), by the midpoint rule over [0, t] and [t, 1]. For
         // each r, (1 − s^r)^b is carried from b to b + 1 by one multiplication per
@@ -143,7 +151,30 @@ impl LshParams {
 
     /// Signature values used (b·r ≤ k).
     pub fn used_perm(&self) -> usize {
-        self.bands * self.rows
+        self.bands.saturating_mul(self.rows)
+    }
+}
+
+impl std::str::FromStr for LshParams {
+    type Err = String;
+
+    /// `BANDSxROWS`, such as `32x4`, each 1 to [`MAX_NUM_PERM`]; whether the signature is
+    /// long enough for them is [`crate::Params::check`]'s to say.
+    fn from_str(s: &str) -> std::result::Result<LshParams, String> {
+        let (b, r) = s
+            .split_once(['x', 'X'])
+            .ok_or_else(|| format!("expected BANDSxROWS such as 32x4, got {s:?}"))?;
+        let number = |v: &str| {
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_NUM_PERM).contains(n))
+                .ok_or_else(|| format!("{v:?} is not a whole number from 1 to {MAX_NUM_PERM}"))
+        };
+        Ok(LshParams {
+            bands: number(b)?,
+            rows: number(r)?,
+        })
     }
 }
 
@@ -221,6 +252,11 @@ impl BandKeys {
     /// Keys per document.
     pub fn bands(&self) -> usize {
         self.bands
+    }
+
+    /// Bytes the rows pushed so far take.
+    pub fn bytes(&self) -> usize {
+        4 * (self.docs.len() + self.keys.len())
     }
 
     /// Makes room for `documents` more rows at once, if memory allows (else rows are

@@ -78,8 +78,9 @@ impl AtomicFile {
     /// is a device or a pipe, which is written as it comes).
     pub fn create(destination: impl AsRef<Path>) -> Result<AtomicFile> {
         let given = destination.as_ref();
+        check_destination(given)?;
         match fs::metadata(given) {
-            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            Ok(meta) if !meta.is_file() => {
                 let file = fs::OpenOptions::new()
                     .write(true)
                     .truncate(true)
@@ -109,7 +110,10 @@ impl AtomicFile {
             .ok_or_else(|| Error::io(&destination, io::Error::other("not a file name")))?;
         let mut temporary_name = std::ffi::OsString::from(".");
         temporary_name.push(name);
-        temporary_name.push(format!(".tmp-{}", std::process::id()));
+        // Unique per file in the process too: two outputs of one run never share one.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        temporary_name.push(format!(".tmp-{}-{n}", std::process::id()));
         let temporary = dir.join(temporary_name);
         // Named by the destination: the temporary name means nothing to the user.
         let file = File::create(&temporary).map_err(|e| Error::io(&destination, e))?;
@@ -134,19 +138,23 @@ impl AtomicFile {
             .writer
             .take()
             .expect("the writer is only taken by commit, which consumes self");
-        let Some(temporary) = self.temporary.take() else {
+        let Some(temporary) = self.temporary.clone() else {
             // A device or a pipe: flushing is all there is (they cannot be fsynced).
             writer
                 .into_inner()
                 .map_err(|e| Error::io(&self.destination, e.into_error()))?;
             return Ok(());
         };
+        // On any failure below, `drop` deletes the temporary file (still named in
+        // `self.temporary`).
         let file = writer
             .into_inner()
-            .map_err(|e| Error::io(&temporary, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&temporary, e))?;
+            .map_err(|e| Error::io(&self.destination, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io(&self.destination, e))?;
         drop(file);
         fs::rename(&temporary, &self.destination).map_err(|e| Error::io(&self.destination, e))?;
+        self.temporary = None;
         if let Some(dir) = self
             .destination
             .parent()
@@ -163,8 +171,9 @@ impl AtomicFile {
 }
 
 impl Drop for AtomicFile {
+    /// An uncommitted or failed file leaves nothing behind.
     fn drop(&mut self) {
-        if let (Some(_), Some(temporary)) = (self.writer.take(), &self.temporary) {
+        if let Some(temporary) = &self.temporary {
             let _ = fs::remove_file(temporary);
         }
     }
@@ -179,6 +188,70 @@ pub fn write_atomically(
     let mut file = AtomicFile::create(destination)?;
     write(file.writer()).map_err(|e| Error::io(destination, e))?;
     file.commit()
+}
+
+/// Refuses a destination that cannot be written as a file: a directory (the rename at
+/// the end could only fail, after all the work). Callers that write at the end of a run
+/// check their destinations with this before the work.
+pub fn check_destination(path: &Path) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory; name a file to write",
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses two outputs of one run that name the same file (directly, through `..`, or
+/// through a symbolic link): the later commit would replace the earlier output, or both
+/// would write one temporary file. Devices and pipes (`/dev/null`, a FIFO) are streams
+/// rather than files replaced on commit, and may be named more than once. Checked before
+/// any work, so nothing is read or written when it fails.
+pub fn refuse_shared_destinations<'a>(
+    outputs: impl IntoIterator<Item = (&'a str, &'a Path)>,
+) -> Result<()> {
+    let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
+    for (option, path) in outputs {
+        let Some(resolved) = resolved_destination(path) else {
+            continue;
+        };
+        if let Some((first, first_path, _)) = seen.iter().find(|(_, _, r)| *r == resolved) {
+            return Err(Error::InvalidParams(format!(
+                "{first} {} and {option} {} are the same file; give each output its own",
+                crate::error::shown(first_path),
+                crate::error::shown(path)
+            )));
+        }
+        seen.push((option, path, resolved));
+    }
+    Ok(())
+}
+
+/// The file `path` names once links and `..` are resolved, or None for a device or a
+/// pipe. A file that does not exist yet resolves through its directory (which must
+/// exist for the output to be written at all; if it does not, the path is kept as
+/// given and the write reports it).
+fn resolved_destination(path: &Path) -> Option<PathBuf> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => None,
+        Ok(_) => Some(fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())),
+        Err(_) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let name = path.file_name()?;
+            Some(
+                fs::canonicalize(dir)
+                    .map(|d| d.join(name))
+                    .unwrap_or_else(|_| path.to_path_buf()),
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +338,56 @@ mod tests {
         assert!(result.is_err());
         assert_eq!(fs::read_to_string(&path).expect("read"), "old");
         assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn two_outputs_naming_one_file_are_refused_before_anything_is_written() {
+        let dir = scratch_dir("shared-destinations");
+        let out = dir.join("out.jsonl");
+        let via_dotdot = dir.join("sub").join("..").join("out.jsonl");
+        fs::create_dir_all(dir.join("sub")).expect("sub");
+        let err = refuse_shared_destinations([("-o", out.as_path()), ("--summary", &via_dotdot)])
+            .expect_err("one file");
+        assert!(err.to_string().contains("-o") && err.to_string().contains("--summary"));
+        assert!(!out.exists(), "nothing written");
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.jsonl");
+            std::os::unix::fs::symlink(&out, &link).expect("symlink");
+            fs::write(&out, "kept").expect("an earlier output");
+            assert!(
+                refuse_shared_destinations([("-o", out.as_path()), ("--removed", &link)]).is_err()
+            );
+            assert_eq!(fs::read_to_string(&out).expect("read"), "kept");
+            let null = Path::new("/dev/null");
+            refuse_shared_destinations([("--removed", null), ("--pairs", null)])
+                .expect("a device may take several outputs");
+        }
+        refuse_shared_destinations([("-o", out.as_path()), ("--removed", &dir.join("removed"))])
+            .expect("distinct files");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_directory_destination_is_refused_at_creation_and_a_failed_commit_leaves_nothing() {
+        let dir = scratch_dir("atomic-dir");
+        let err = AtomicFile::create(&dir).expect_err("a directory");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        // A destination that becomes a directory after creation: the rename fails and the
+        // temporary file goes with the error.
+        let path = dir.join("out");
+        let mut file = AtomicFile::create(&path).expect("create");
+        file.writer().write_all(b"data").expect("write");
+        fs::create_dir(&path).expect("a directory in the way");
+        fs::write(path.join("inside"), "x").expect("non-empty");
+        file.commit()
+            .expect_err("cannot rename over a non-empty directory");
+        let left: Vec<_> = fs::read_dir(&dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("out")]);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{connected_components, Cluster, DocFacts, KeepPolicy};
 use crate::doc::{DocIndex, Document};
 use crate::error::{Error, Result};
-use crate::lsh::{BandKeys, LshParams};
+use crate::lsh::{BandKeys, LshParams, MAX_NUM_PERM};
 use crate::minhash::SketchKind;
 use crate::normalize::{normalize_into, normalize_into_within, OutputLetters};
 use crate::record::{records_of, Engine};
@@ -178,8 +178,11 @@ impl Params {
                 self.threshold
             )));
         }
-        if self.num_perm == 0 {
-            return Err(Error::InvalidParams("num_perm must be at least 1".into()));
+        if self.num_perm == 0 || self.num_perm > MAX_NUM_PERM {
+            return Err(Error::InvalidParams(format!(
+                "num_perm must be 1 to {MAX_NUM_PERM}, got {}",
+                self.num_perm
+            )));
         }
         if !(0.0..=1.0).contains(&self.fn_weight) {
             return Err(Error::InvalidParams(format!(

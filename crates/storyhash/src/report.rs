@@ -290,13 +290,22 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
     }
     writeln!(out)?;
     let ids: Vec<Cow<'_, str>> = cluster.documents.iter().map(|d| printable(&d.id)).collect();
-    let id_width = ids.iter().map(|id| id.chars().count()).max().unwrap_or(0);
+    // Ids are padded to one column, up to a readable width: longer ids (any length a
+    // file can hold) overflow it rather than widen every line.
+    const MAX_ID_COLUMN: usize = 48;
+    let id_width = ids
+        .iter()
+        .map(|id| id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(MAX_ID_COLUMN);
     for (i, (doc, id)) in cluster.documents.iter().zip(&ids).enumerate() {
         let marker = if i == 0 { '*' } else { ' ' };
+        let pad = id_width.saturating_sub(id.chars().count());
         writeln!(
             out,
-            "  {marker} {:<id_width$}  {:.3}  {}",
-            id,
+            "  {marker} {id}{:pad$}  {:.3}  {}",
+            "",
             doc.similarity_to_representative,
             shorten(&doc.headline)
         )?;

@@ -253,6 +253,27 @@ const PERSIAN: &str = "
 می‌کند کرده هست نیست بر پس هر چه چون اگر وی او ایشان آنها ما شما من همه گفت
 ";
 
+/// A list of stopword languages as written on a command line: comma-separated codes
+/// (`ar,en`), `all`, or `none`.
+pub fn parse_languages(s: &str) -> Result<Vec<Language>, String> {
+    match s {
+        "all" => Ok(Language::ALL.to_vec()),
+        "none" => Ok(Vec::new()),
+        _ => s
+            .split(',')
+            .map(|code| {
+                Language::from_code(code.trim()).ok_or_else(|| {
+                    let known: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
+                    format!(
+                        "unknown stopword language {code:?} (known: {}, all, none)",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

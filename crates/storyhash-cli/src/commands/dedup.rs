@@ -6,9 +6,27 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     set_threads(args.threads)?;
     let started = Instant::now();
     let params = args.tuning.params()?;
+    let destinations = [
+        ("-o", &args.output),
+        ("--removed", &args.removed),
+        ("--clusters", &args.clusters),
+        ("--pairs", &args.pairs),
+        ("--summary", &args.summary),
+    ];
+    let named = || {
+        destinations
+            .iter()
+            .filter_map(|(option, path)| Some((*option, path.as_deref()?)))
+    };
+    // Before any work: outputs that collide or cannot be written fail now, not after it.
+    refuse_shared_destinations(named())?;
+    for (_, path) in named() {
+        check_destination(path)?;
+    }
     // Standard input can be read only once; dedup reads its input three times.
     let mut spooled = None;
     let mut files = Vec::new();
+    let mut walked = Vec::new();
     for input in &args.inputs {
         if input.as_os_str() == "-" {
             let mut file = tempfile::Builder::new()
@@ -24,8 +42,14 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             files.push(spooled_file);
             spooled = Some(file);
         } else {
-            files.extend(resolve_sources(&[Source::Path(input.clone())])?);
+            files.extend(resolve_sources(
+                &[Source::Path(input.clone())],
+                &mut walked,
+            )?);
         }
+    }
+    if let (true, Some(first)) = (args.reading.strict, walked.first()) {
+        anyhow::bail!("{first}");
     }
     let options = DedupOptions {
         params,
@@ -34,11 +58,24 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             .set_memory
             .checked_mul(1 << 20)
             .context("--set-memory is too large")?,
+        memory_limit: match args.memory_limit {
+            Some(mib) => Some(
+                mib.checked_mul(1 << 20)
+                    .context("--memory-limit is too large")?,
+            ),
+            None => storyhash::dedup::available_memory(),
+        },
     };
     refuse_outputs_over_inputs(
-        [&args.output, &args.removed, &args.clusters, &args.pairs]
-            .into_iter()
-            .flatten(),
+        [
+            &args.output,
+            &args.removed,
+            &args.clusters,
+            &args.pairs,
+            &args.summary,
+        ]
+        .into_iter()
+        .flatten(),
         &files,
     )?;
     let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
@@ -59,6 +96,12 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     };
     let progress = Progress::new(args.quiet);
     let mut warnings_shown = 0usize;
+    if !args.quiet {
+        for w in walked.iter().take(MAX_WARNINGS_SHOWN) {
+            progress.println(&warning_line(w));
+        }
+        warnings_shown = walked.len();
+    }
     let mut on_warning = |w: &Warning| {
         if !args.quiet {
             warnings_shown += 1;

@@ -3,8 +3,7 @@
 use crate::*;
 
 pub(crate) fn index(command: IndexCommand) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = StdoutSink::new();
     match command {
         IndexCommand::Create {
             index,
@@ -20,7 +19,9 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             }
             Index::with_stories(tuning.params()?, stories.map(Granularity::params))?
                 .save(&index)?;
-            writeln!(out, "created {}", index.display())?;
+            writeln!(out, "created {}", index.display())
+                .and_then(|()| out.flush())
+                .with_context(|| saved_but(&index))?;
         }
         IndexCommand::Add {
             index: path,
@@ -30,6 +31,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             format,
             quiet,
         } => {
+            refuse_missing_index(&path)?;
             // Held from reading the index to writing it back: another `add` or `remove`
             // at the same time would otherwise write over this one's documents.
             let _lock = lock_for_update(&path)?;
@@ -60,7 +62,15 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 Ok::<(), anyhow::Error>(())
             })?;
             warnings.finish();
-            let evicted = window.map_or(0, |w| index.evict_window(w));
+            // Every decision is out before the index changes on disk: a failed write
+            // leaves the index as it was, and an error after the save cannot happen.
+            out.flush().with_context(|| {
+                format!(
+                    "cannot write the decisions to standard output; {} was left unchanged",
+                    path.display()
+                )
+            })?;
+            let evicted = window.map_or(Ok(0), |w| index.evict_window(w))?;
             index.save(&path)?;
             if !quiet {
                 eprintln!(
@@ -97,6 +107,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             warnings.finish();
         }
         IndexCommand::Remove { index: path, ids } => {
+            refuse_missing_index(&path)?;
             let _lock = lock_for_update(&path)?;
             let index = Index::open(&path)?;
             for id in &ids {
@@ -108,7 +119,9 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 "removed {} documents; {} stored",
                 ids.len(),
                 index.len()
-            )?;
+            )
+            .and_then(|()| out.flush())
+            .with_context(|| saved_but(&path))?;
         }
         IndexCommand::Stats {
             index: path,
@@ -134,6 +147,22 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// The context of a failed write after the index was saved: the change is made, only
+/// its confirmation is lost.
+fn saved_but(path: &std::path::Path) -> String {
+    format!(
+        "{} was saved, but its confirmation could not be written",
+        path.display()
+    )
+}
+
+/// Refuses to update an index that does not exist, before its lock file is made: a
+/// mistyped path must leave nothing behind.
+fn refuse_missing_index(path: &std::path::Path) -> Result<()> {
+    std::fs::metadata(path).map_err(|e| storyhash::Error::io(path, e))?;
     Ok(())
 }
 

@@ -6,12 +6,13 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let mut params = args.granularity.params();
     if let Some(t) = args.threshold {
-        anyhow::ensure!(t > 0.0 && t <= 1.0, "threshold must be in (0, 1], got {t}");
         params.threshold = t;
     }
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
+    // Before reading: a bad value is a usage error, found at once.
+    params.check()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
     let clustering = cluster_stories(&read.documents, &params)?;
     let report = StoryReport::build(&read.documents, &clustering);

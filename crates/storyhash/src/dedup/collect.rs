@@ -28,6 +28,27 @@ pub(super) struct DocEntry {
     /// multisets share it with probability 2^-64, so pass 2 reads one copy of a text
     /// and gives its set to the others.
     pub(super) fingerprint: u64,
+    /// A hash of the record's bytes: a later pass that reads other bytes for it stops
+    /// the run ([`check_unchanged`]).
+    pub(super) checksum: u32,
+}
+
+/// The hash [`DocEntry::checksum`] keeps of a record's bytes.
+pub(super) fn record_checksum(bytes: &[u8]) -> u32 {
+    xxhash_rust::xxh3::xxh3_64(bytes) as u32
+}
+
+/// Refuses a record read again in pass 2 or 3 whose bytes are not those pass 1 read: the
+/// file was edited, truncated, replaced or reordered in between, and going on would
+/// verify or write records that were never judged.
+pub(super) fn check_unchanged(file: &InputFile, entry: &DocEntry, bytes: &[u8]) -> Result<()> {
+    if bytes.len() as u64 == entry.length && record_checksum(bytes) == entry.checksum {
+        return Ok(());
+    }
+    Err(Error::InputChanged {
+        location: Location::new(&file.label, entry.line),
+        detail: format!("record {:?} is not the one read before", entry.id),
+    })
 }
 
 /// What pass 1 learns of one accepted record: its entry (numbered when merged) and
@@ -80,6 +101,8 @@ pub(super) struct Collected {
     pub(super) first_with: HashMap<u64, DocIndex, BuildHasherDefault<Prehashed>>,
     /// (copy, first document with its shingle hashes), in input order.
     pub(super) copies: Vec<(DocIndex, DocIndex)>,
+    /// Bytes of the documents' ids.
+    pub(super) id_bytes: usize,
 }
 
 impl Collected {
@@ -148,6 +171,7 @@ impl Collected {
                         self.low_bytes.resize(self.low_bytes.len() + k, 0);
                     }
                     entry.record = batch.first_record + i as u64;
+                    self.id_bytes += entry.id.len();
                     self.docs.push(entry);
                     self.ids.insert(index, id_hash);
                 }
@@ -170,6 +194,24 @@ impl Collected {
             )));
         }
         Ok(())
+    }
+
+    /// Bytes the per-document tables hold for the documents so far (what pass 1 keeps
+    /// for every document and the later passes need): entries with their ids, band
+    /// keys, signature low bytes, held hashes and the id and fingerprint tables. Counted
+    /// by what is in them, not by what was reserved (address space, not memory).
+    pub(super) fn table_bytes(&self) -> usize {
+        let n = self.docs.len();
+        n * std::mem::size_of::<DocEntry>()
+            + self.id_bytes
+            + self.keys.bytes()
+            + self.low_bytes.len()
+            + self.held_bytes
+            + self.held.len() * std::mem::size_of::<Box<[u32]>>()
+            // A hash table's slot and control byte for each id and fingerprint.
+            + n * (std::mem::size_of::<(DocIndex, u32)>() + 1)
+            + self.first_with.len() * (std::mem::size_of::<(u64, DocIndex)>() + 1)
+            + self.copies.len() * std::mem::size_of::<(DocIndex, DocIndex)>()
     }
 
     /// Makes room for about `documents` documents in the per-document tables at once.

@@ -92,16 +92,42 @@ pub struct DedupOptions {
     /// the exact sets of held candidates from memory and re-reads only the others; 0
     /// re-reads every candidate. Outputs do not depend on it, only time and memory.
     pub set_memory: usize,
+    /// Bytes pass 1's per-document tables may take (about 450 bytes a document plus
+    /// its id at the default parameters: see [`DedupSummary::table_bytes`]); a run
+    /// that would pass it stops with [`Error::MemoryLimit`] as soon as it does, rather
+    /// than growing until the allocator aborts. None: no limit.
+    pub memory_limit: Option<u64>,
 }
 
 impl DedupOptions {
-    /// Options with the default [`DedupOptions::set_memory`].
+    /// Options with the default [`DedupOptions::set_memory`] and no memory limit.
     pub fn new(params: Params, read: ReadOptions) -> Self {
         DedupOptions {
             params,
             read,
             set_memory: DEFAULT_SET_MEMORY,
+            memory_limit: None,
         }
+    }
+}
+
+/// The memory this process may use, as far as the system says: the smaller of the
+/// memory available now (`MemAvailable` in `/proc/meminfo`) and the control group's
+/// limit (`memory.max`, cgroup v2). None where neither can be read.
+pub fn available_memory() -> Option<u64> {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            kib.checked_mul(1024)
+        });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|max| max.trim().parse::<u64>().ok());
+    match (available, cgroup) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
     }
 }
 
@@ -175,6 +201,9 @@ pub struct DedupSummary {
     pub unreadable_dates: u64,
     /// Bytes of input read in the first pass.
     pub bytes_read: u64,
+    /// Bytes pass 1's per-document tables held at its end (what a run needs per
+    /// document: this over `documents`).
+    pub table_bytes: u64,
     /// Bands × rows used.
     pub lsh: Option<LshParams>,
     /// Wall-clock seconds per stage (the only figures here that vary between runs).
@@ -404,6 +433,7 @@ pub fn dedup(
             files: &files,
             docs: &docs,
             kept_of: &kept_of,
+            records: summary.records,
         };
         write_kept(&mut **out, kept, &options.read, &mut buffers, on_progress)?;
     }
@@ -455,6 +485,7 @@ mod tests {
             published: None,
             prefiltered: false,
             fingerprint: 0,
+            checksum: 0,
         };
         // With every hash equal, every lookup has to compare ids.
         for all_collide in [false, true] {
@@ -571,6 +602,8 @@ mod tests {
             published: None,
             prefiltered: true,
             fingerprint: 0,
+            // The bytes pass 1 read: the change is in how they parse.
+            checksum: record_checksum(b"{\"te"),
         };
         let err = reparse(&file, &entry, b"{\"te", &ReadOptions::default())
             .expect_err("a cut record does not parse");

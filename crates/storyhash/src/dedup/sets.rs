@@ -35,14 +35,15 @@ pub(super) fn chunks_of_few_files(
     chunks
 }
 
-/// Parses a record again in pass 2. It parsed in pass 1, so a failure means the file
-/// changed between the passes: stop rather than verify against a different text.
+/// Parses a record again in pass 2, refusing one whose bytes changed since pass 1: stop
+/// rather than verify against a different text.
 pub(super) fn reparse<'a>(
     file: &InputFile,
     entry: &DocEntry,
     bytes: &'a [u8],
     read: &ReadOptions,
 ) -> Result<std::borrow::Cow<'a, str>> {
+    check_unchanged(file, entry, bytes)?;
     let meta = RecordMeta {
         file: entry.file as usize,
         line: entry.line,

@@ -47,6 +47,15 @@ pub(super) fn sign(
         unreadable_dates: 0,
         first_with: HashMap::default(),
         copies: Vec::new(),
+        id_bytes: 0,
+    };
+    let within_limit = |collected: &Collected| match options.memory_limit {
+        Some(limit) if collected.table_bytes() as u64 > limit => Err(Error::MemoryLimit {
+            documents: collected.docs.len() as u64,
+            used: collected.table_bytes() as u64,
+            limit,
+        }),
+        _ => Ok(()),
     };
     // Each batch is signed in parallel while the previous one is merged into
     // `collected` (the merge is sequential: ids are checked in input order), so the
@@ -124,6 +133,7 @@ pub(super) fn sign(
                                     published,
                                     prefiltered: prefilter.covers(shingles as usize),
                                     fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
+                                    checksum: record_checksum(batch.bytes(i)),
                                 },
                                 has_shingles: shingles > 0,
                                 hashes: hold
@@ -136,12 +146,15 @@ pub(super) fn sign(
             || collected.merge(&mut merging, files, k, set_memory, strict, on_warning),
         );
         merged?;
+        within_limit(&collected)?;
         std::mem::swap(&mut signing, &mut merging);
         summary.records += n as u64;
         on_progress(Pass::Sign, summary.records);
         Ok(())
     })?;
     collected.merge(&mut merging, files, k, set_memory, strict, on_warning)?;
+    within_limit(&collected)?;
     drop((signing, merging));
+    summary.table_bytes = collected.table_bytes() as u64;
     Ok(collected)
 }

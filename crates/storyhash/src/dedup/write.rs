@@ -156,10 +156,15 @@ pub(super) struct Kept<'a> {
     pub(super) files: &'a [InputFile],
     pub(super) docs: &'a [DocEntry],
     pub(super) kept_of: &'a [DocIndex],
+    /// Records pass 1 read (skipped ones included).
+    pub(super) records: u64,
 }
 
 /// Pass 3: reads the input once more and copies each kept record's bytes to `out` (a
-/// `.txt` document becomes a JSON line).
+/// `.txt` document becomes a JSON line). Each kept record must be the one pass 1 read,
+/// and the input must hold as many records as then: a file edited, truncated or
+/// replaced in between stops the run ([`Error::InputChanged`]) instead of writing
+/// records that were never judged.
 pub(super) fn write_kept(
     out: &mut (dyn Write + Send),
     kept: Kept<'_>,
@@ -171,6 +176,7 @@ pub(super) fn write_kept(
         files,
         docs,
         kept_of,
+        records,
     } = kept;
     let reader = RecordReader::new(files.to_vec(), read);
     let mut next_doc = 0usize;
@@ -183,6 +189,7 @@ pub(super) fn write_kept(
                 let i = (docs[next_doc].record - records_done) as usize;
                 let meta = &batch.records[i];
                 let file = &files[meta.file];
+                check_unchanged(file, &docs[next_doc], batch.bytes(i))?;
                 if file.kind == FileKind::Jsonl {
                     runs.push(meta.range.clone());
                 } else {
@@ -197,6 +204,24 @@ pub(super) fn write_kept(
         on_progress(Pass::Write, records_done);
         Ok(())
     })?;
+    if let Some(missing) = docs.get(next_doc) {
+        return Err(Error::InputChanged {
+            location: Location::new(&files[missing.file as usize].label, missing.line),
+            detail: format!("record {:?} is gone", missing.id),
+        });
+    }
+    if records_done != records {
+        let last = docs.last().map_or((0, 0), |d| (d.file as usize, d.line));
+        let label = files
+            .get(last.0)
+            .map_or_else(Default::default, |f| f.label.clone());
+        return Err(Error::InputChanged {
+            location: Location::new(label, last.1),
+            detail: format!(
+                "it now holds {records_done} records where the first pass read {records}"
+            ),
+        });
+    }
     out.flush().map_err(|e| Error::io("<kept>", e))?;
     Ok(())
 }

@@ -206,6 +206,9 @@ impl Index {
     /// (about twice the index size) and costs several times the insertion time.
     pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
         let engine = Engine::new(&params)?;
+        if let Some(story) = &story {
+            story.check()?;
+        }
         let state = State {
             buckets: BandIndex::new(engine.lsh().bands),
             components: UnionFind::new(0),
@@ -337,6 +340,34 @@ impl Index {
             .collect()
     }
 
+    /// [`Index::insert_batch`], all or nothing: when any document would fail (an id
+    /// already stored or repeated in the batch, an unreadable publication time),
+    /// nothing is stored and the first such error is returned.
+    pub fn insert_all(&self, docs: &[Document]) -> Result<Vec<Decision>> {
+        let prepared: Vec<Prepared> = docs
+            .par_iter()
+            .map_init(RecordBuffers::default, |buffers, doc| {
+                self.prepare(doc, buffers)
+            })
+            .collect::<Result<_>>()?;
+        let mut state = self.write();
+        let mut batch_ids = std::collections::HashSet::with_capacity(prepared.len());
+        for p in &prepared {
+            if state.by_id.contains_key(&p.id) || !batch_ids.insert(p.id.as_str()) {
+                return Err(Error::DuplicateId(p.id.clone()));
+            }
+        }
+        drop(batch_ids);
+        prepared
+            .into_iter()
+            .map(|p| {
+                let decision = state.insert(p, &self.engine);
+                state.buckets.maybe_merge();
+                decision
+            })
+            .collect()
+    }
+
     /// Removes a document; its links go with it, which may split its cluster.
     pub fn remove(&self, id: &str) -> Result<()> {
         let mut state = self.write();
@@ -371,13 +402,19 @@ impl Index {
     }
 
     /// Removes documents published more than `seconds` before the newest publication time
-    /// seen: a sliding window that keeps memory bounded on an endless feed.
-    pub fn evict_window(&self, seconds: i64) -> usize {
+    /// seen: a sliding window that keeps memory bounded on an endless feed. A negative
+    /// window is refused (it would empty the index).
+    pub fn evict_window(&self, seconds: i64) -> Result<usize> {
+        if seconds < 0 {
+            return Err(Error::InvalidParams(format!(
+                "the time window cannot be negative, got {seconds} s"
+            )));
+        }
         let newest = self.read().newest_published;
-        match newest {
+        Ok(match newest {
             Some(newest) => self.evict_before(newest.saturating_sub(seconds)),
             None => 0,
-        }
+        })
     }
 
     /// The cluster of a stored document.

@@ -340,21 +340,22 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
                 continue;
             };
             // A repeated key keeps its last value, as serde_json's own maps do.
-            *slot = Some(if key == self.text_field {
-                // The text as its raw JSON, unescaped here: serde_json would unescape
-                // an article into a buffer grown from empty for every record (a dozen
-                // reallocations), then copy it out once more.
-                let raw: &'de serde_json::value::RawValue = map.next_value()?;
-                let raw = raw.get();
-                raw_json_value(raw).map_err(|(message, at)| {
+            // Every wanted field as its raw JSON, converted here: a number keeps its
+            // exact text (through f64, `18446744073709551617` would become another
+            // id), and the text is unescaped into one buffer of its final size, where
+            // serde_json would grow one from empty for every record, then copy it out.
+            let raw: &'de serde_json::value::RawValue = map.next_value()?;
+            let raw = raw.get();
+            let is_text = key == self.text_field;
+            // A repeated key keeps its last value, as serde_json's own maps do.
+            *slot = Some(raw_json_value(raw).map_err(|(message, at)| {
+                if is_text {
                     let column = (raw.as_ptr() as usize).wrapping_sub(self.line_start) + at + 1;
                     self.text_fault
                         .set(Some(format!("{message} (column {column})")));
-                    de::Error::custom(message)
-                })?
-            } else {
-                map.next_value_seed(ValueSeed)?
-            });
+                }
+                de::Error::custom(message)
+            })?);
         }
         Ok(Record::Object(fields))
     }
@@ -385,13 +386,16 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
 
 /// The value of the raw JSON `raw` (already validated by serde_json: a string's
 /// escapes are well formed and it holds no control character), or what is wrong with it
-/// and its byte offset in `raw`.
+/// and its byte offset in `raw`. A number is kept as written.
 pub(super) fn raw_json_value(raw: &str) -> std::result::Result<JsonValue<'_>, (String, usize)> {
     match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         // The string's text starts after its quote.
         Some(inner) => unescape_json(inner)
             .map(JsonValue::String)
             .map_err(|(message, at)| (message, at + 1)),
+        None if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+            Ok(JsonValue::Number(raw.to_owned()))
+        }
         None => {
             let mut de = serde_json::Deserializer::from_str(raw);
             ValueSeed

@@ -46,10 +46,135 @@ pub struct InputFile {
     pub id_base: String,
 }
 
+/// Names of other files listed in a directory's warning, at most.
+const OTHER_FILES_NAMED: usize = 5;
+
+/// The directories of one walk, by canonical path.
+#[derive(Default)]
+struct Walk {
+    /// Those being walked, outermost first: a link to one of them is a loop.
+    open: Vec<PathBuf>,
+    /// Every one walked: a directory reached again through a link is not read twice
+    /// (links between directories could otherwise multiply the paths without end).
+    seen: std::collections::HashSet<PathBuf>,
+}
+
+/// Collects the recognised files under `dir` into `found`, each directory once.
+fn walk_directory(
+    dir: &Path,
+    walk: &mut Walk,
+    found: &mut Vec<InputFile>,
+    warnings: &mut Vec<Warning>,
+) -> Result<()> {
+    let not_read = |warnings: &mut Vec<Warning>, path: &Path, reason: String| {
+        warnings.push(Warning {
+            location: Location::new(path, 0),
+            problem: InputProblem::NotRead(reason),
+        });
+    };
+    let canonical = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    if walk.open.contains(&canonical) {
+        not_read(
+            warnings,
+            dir,
+            "a link to a directory that contains it (a loop)".into(),
+        );
+        return Ok(());
+    }
+    if !walk.seen.insert(canonical.clone()) {
+        not_read(
+            warnings,
+            dir,
+            "a link to a directory read through another path".into(),
+        );
+        return Ok(());
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // The top directory's failure is the caller's error; a subdirectory's is a
+        // warning, as for any other entry that cannot be read.
+        Err(e) if walk.open.is_empty() => return Err(Error::io(dir, e)),
+        Err(e) => {
+            not_read(warnings, dir, format!("cannot list it: {e}"));
+            return Ok(());
+        }
+    };
+    walk.open.push(canonical);
+    let mut paths = Vec::new();
+    for entry in entries {
+        paths.push(entry.map_err(|e| Error::io(dir, e))?.path());
+    }
+    paths.sort();
+    let mut others = Vec::new();
+    for path in paths {
+        let hidden = path
+            .file_name()
+            .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
+        if hidden {
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => walk_directory(&path, walk, found, warnings)?,
+            Ok(meta) => match InputFile::from_path(&path) {
+                Some(file) if meta.is_file() => found.push(file),
+                Some(_) => not_read(
+                    warnings,
+                    &path,
+                    "not a regular file (a named pipe, a socket or a device)".into(),
+                ),
+                None => others.push(path),
+            },
+            Err(e) => {
+                let is_link = std::fs::symlink_metadata(&path)
+                    .is_ok_and(|meta| meta.file_type().is_symlink());
+                let reason = if is_link {
+                    format!("a symbolic link to nothing readable ({e})")
+                } else {
+                    e.to_string()
+                };
+                not_read(warnings, &path, reason);
+            }
+        }
+    }
+    walk.open.pop();
+    if !others.is_empty() {
+        let mut names: Vec<String> = others
+            .iter()
+            .take(OTHER_FILES_NAMED)
+            .map(|p| crate::error::shown(Path::new(p.file_name().unwrap_or_default())))
+            .collect();
+        if others.len() > OTHER_FILES_NAMED {
+            names.push(format!("{} more", others.len() - OTHER_FILES_NAMED));
+        }
+        not_read(
+            warnings,
+            dir,
+            format!(
+                "{} not read (storyhash reads .txt, .jsonl and .ndjson, optionally .gz or \
+                 .zst): {}",
+                plural_files(others.len()),
+                names.join(", ")
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn plural_files(n: usize) -> String {
+    if n == 1 {
+        "1 file".into()
+    } else {
+        format!("{n} files")
+    }
+}
+
 impl InputFile {
     /// Recognises a file by its name: `.txt`, `.jsonl`/`.ndjson`, plus `.gz`/`.zst`.
     pub fn from_path(path: &Path) -> Option<InputFile> {
-        let name = path.file_name()?.to_str()?;
+        // Only the extensions matter: a name that is not UTF-8 (a file from another
+        // system's encoding) is recognised by them as any other.
+        let name = path.file_name()?.to_string_lossy();
+        let name = name.as_ref();
         let (rest, compression) = if let Some(rest) = name.strip_suffix(".gz") {
             (rest, Compression::Gzip)
         } else if let Some(rest) = name.strip_suffix(".zst") {
@@ -275,10 +400,15 @@ pub(super) fn read_exact_at(
     Ok(())
 }
 
-/// Resolves sources into files: directories become their recognised files, sorted by
-/// name (so input order never depends on the file system); in-memory sources are left
-/// out (see [`read_sources`]).
-pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
+/// Resolves sources into files: directories are walked recursively and become their
+/// recognised files, sorted by path (so input order never depends on the file system);
+/// in-memory sources are left out (see [`read_sources`]). Entries of a directory that
+/// are not read get a warning in `warnings`, never silence: a recognised name that is
+/// not a readable regular file (a dangling link, a named pipe, a device), a link back
+/// to a directory being walked, a directory that cannot be listed, and (one warning per
+/// directory) files of other kinds. Hidden entries (names starting with `.`) are not
+/// walked: they are version-control and editor files, not corpora.
+pub fn resolve_sources(sources: &[Source], warnings: &mut Vec<Warning>) -> Result<Vec<InputFile>> {
     let mut files = Vec::new();
     for source in sources {
         match source {
@@ -286,14 +416,8 @@ pub fn resolve_sources(sources: &[Source]) -> Result<Vec<InputFile>> {
                 let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
                 if metadata.is_dir() {
                     let mut found = Vec::new();
-                    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
-                        let entry_path = entry.map_err(|e| Error::io(path, e))?.path();
-                        if entry_path.is_file() {
-                            if let Some(file) = InputFile::from_path(&entry_path) {
-                                found.push(file);
-                            }
-                        }
-                    }
+                    let mut walk = Walk::default();
+                    walk_directory(path, &mut walk, &mut found, warnings)?;
                     if found.is_empty() {
                         return Err(Error::NoInputFiles(path.clone()));
                     }

@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{printable, DocIndex, Document};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lsh::{band_keys_into, BandKeys, LshParams};
 use crate::minhash::{fmix64, splitmix64};
 use crate::normalize::normalize;
@@ -108,6 +108,40 @@ impl Granularity {
     }
 }
 
+impl StoryParams {
+    /// Refuses values no story clustering can use, with the message every front end
+    /// shows ([`Error::InvalidParams`]).
+    pub fn check(&self) -> Result<()> {
+        let refuse = |message: String| Err(Error::InvalidParams(message));
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return refuse(format!(
+                "threshold must be in (0, 1], got {}",
+                self.threshold
+            ));
+        }
+        if self.window_seconds < 0 {
+            return refuse(format!(
+                "the time window cannot be negative, got {} s",
+                self.window_seconds
+            ));
+        }
+        if self.num_perm == 0 || self.num_perm > crate::lsh::MAX_NUM_PERM {
+            return refuse(format!(
+                "story samples must be 1 to {}, got {}",
+                crate::lsh::MAX_NUM_PERM,
+                self.num_perm
+            ));
+        }
+        if !(self.title_weight.is_finite() && self.title_weight >= 0.0) {
+            return refuse(format!(
+                "title weight must be a finite number ≥ 0, got {}",
+                self.title_weight
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One member of a story: a document and how it joined.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoryMember {
@@ -162,6 +196,7 @@ type DocTerms = (Vec<(u64, f32)>, HashMap<u64, String>);
 
 /// Groups `docs` into stories with near-duplicate groups nested inside.
 pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryClustering> {
+    params.check()?;
     let dup = pipeline::run(docs, &Preset::Dup.params())?;
     let mut groups: Vec<Vec<DocIndex>> = dup
         .clusters

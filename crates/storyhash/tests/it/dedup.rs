@@ -36,7 +36,8 @@ struct Run {
 const HOLD_ALL: usize = DEFAULT_SET_MEMORY;
 
 fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize, set_memory: usize) -> Run {
-    let files = resolve_sources(&[Source::Path(input.to_path_buf())]).expect("input");
+    let files =
+        resolve_sources(&[Source::Path(input.to_path_buf())], &mut Vec::new()).expect("input");
     let mut params = Preset::Dup.params();
     params.keep = keep;
     let options = DedupOptions {
@@ -435,8 +436,11 @@ fn repeated_ids_are_skipped_naming_their_first_use() {
     let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
     std::fs::write(&a, first.join("\n") + "\n").expect("write");
     std::fs::write(&b, second.join("\n") + "\n").expect("write");
-    let files =
-        resolve_sources(&[Source::Path(a.clone()), Source::Path(b.clone())]).expect("inputs");
+    let files = resolve_sources(
+        &[Source::Path(a.clone()), Source::Path(b.clone())],
+        &mut Vec::new(),
+    )
+    .expect("inputs");
     let options = DedupOptions::new(Preset::Dup.params(), ReadOptions::default());
     let mut warnings = Vec::new();
     let mut kept = Vec::new();
@@ -491,7 +495,8 @@ fn a_named_pipe_is_refused_before_reading() {
         .status()
         .expect("mkfifo runs");
     assert!(made.success());
-    let files = resolve_sources(&[Source::Path(fifo.clone())]).expect("a .jsonl name");
+    let files =
+        resolve_sources(&[Source::Path(fifo.clone())], &mut Vec::new()).expect("a .jsonl name");
     let options = DedupOptions::new(Preset::Dup.params(), ReadOptions::default());
     let err = dedup(
         files,
@@ -506,5 +511,70 @@ fn a_named_pipe_is_refused_before_reading() {
         message.contains("feed.jsonl") && message.contains("not a regular file"),
         "{message}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The input edited between the passes that read it (truncated, one kept record
+/// rewritten in place, the same records reordered, a record appended): pass 3 stops
+/// with `InputChanged` instead of writing records that were never judged.
+#[test]
+fn an_input_changed_after_the_first_pass_stops_the_run() {
+    let dir = scratch("dedup-changed");
+    let docs = corpus();
+    let input = dir.join("feed.jsonl");
+    write_jsonl(&input, &docs);
+    let original = std::fs::read(&input).expect("read");
+    let lines: Vec<&[u8]> = original.split_inclusive(|&b| b == b'\n').collect();
+    let truncated = lines[..lines.len() / 2].concat();
+    let mut edited = original.clone();
+    // A letter of the first record's text: same length, other bytes.
+    let at = edited
+        .windows(8)
+        .position(|w| w == b"\"text\":\"")
+        .expect("text")
+        + 8;
+    edited[at] = if edited[at] == b'x' { b'y' } else { b'x' };
+    let reordered: Vec<u8> = lines.iter().rev().flat_map(|l| l.iter().copied()).collect();
+    let mut appended = original.clone();
+    appended.extend_from_slice(b"{\"id\":\"late\",\"text\":\"filed after the first pass\"}\n");
+    for (change, bytes) in [
+        ("truncated", truncated),
+        ("edited", edited),
+        ("reordered", reordered),
+        ("appended", appended),
+    ] {
+        std::fs::write(&input, &original).expect("restore");
+        // Holding no hashes, pass 2 re-reads the candidates and reports its progress
+        // once they are read (one chunk): the change lands between passes 2 and 3.
+        {
+            let set_memory = 0;
+            let files =
+                resolve_sources(&[Source::Path(input.clone())], &mut Vec::new()).expect("input");
+            let options = DedupOptions {
+                set_memory,
+                ..DedupOptions::new(Preset::Dup.params(), ReadOptions::default())
+            };
+            let mut kept = Vec::new();
+            let outputs = DedupOutputs {
+                kept: Some(&mut kept),
+                ..DedupOutputs::default()
+            };
+            let mut changed = false;
+            let mut on_progress = |pass: storyhash::dedup::Pass, _| {
+                if pass != storyhash::dedup::Pass::Sign && !changed {
+                    std::fs::write(&input, &bytes).expect("change the input");
+                    changed = true;
+                }
+            };
+            let result = dedup(files, &options, outputs, &mut |_| {}, &mut on_progress);
+            std::fs::write(&input, &original).expect("restore");
+            assert!(changed, "pass 2 reported progress");
+            let err = result.expect_err(change);
+            assert!(
+                matches!(err, storyhash::Error::InputChanged { .. }),
+                "{change}: {err}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -130,9 +130,15 @@ fn removal_and_time_window_eviction() {
     );
     assert!(index.remove("d0").is_err());
     // Newest is 2025-01-03; a one-day window keeps d1, exactly one day older.
-    assert_eq!(index.evict_window(86_400), 0);
+    assert_eq!(index.evict_window(86_400).expect("a window"), 0);
+    // A negative window would empty the index: refused, nothing evicted.
+    assert!(matches!(
+        index.evict_window(-1),
+        Err(storyhash::Error::InvalidParams(_))
+    ));
+    assert_eq!(index.len(), 3);
     // A twelve-hour window keeps d2 (and the undated document).
-    assert_eq!(index.evict_window(43_200), 1);
+    assert_eq!(index.evict_window(43_200).expect("a window"), 1);
     assert_eq!(index.len(), 2);
     assert!(index.cluster_of("d1").is_none());
     assert!(index.cluster_of("undated").is_some());
@@ -509,4 +515,60 @@ fn near_copies_of_one_story_cost_links_in_proportion_to_the_copies() {
         "{} links for {copies} copies",
         stats.links
     );
+}
+
+/// `insert_all` stores a batch whole or not at all: an id already stored, an id repeated
+/// in the batch, or an unreadable date anywhere in it leaves the index as it was.
+#[test]
+fn insert_all_is_all_or_nothing() {
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    let doc = |id: &str, text: &str| Document::new(id, text);
+    index
+        .insert(&doc(
+            "stored",
+            "the harbour reopened after the storm on monday",
+        ))
+        .expect("insert");
+    let mut bad_date = doc("late", "a market report with an impossible date");
+    bad_date.published = Some("2025-02-31".into());
+    for (case, batch) in [
+        (
+            "stored id",
+            vec![
+                doc("new-1", "the council approved the budget for schools"),
+                doc("stored", "another text under a stored id"),
+            ],
+        ),
+        (
+            "repeated id",
+            vec![
+                doc("twice", "the council approved the budget for schools"),
+                doc("new-2", "a strike closed the railway for two days"),
+                doc("twice", "a third text"),
+            ],
+        ),
+        (
+            "bad date",
+            vec![
+                doc("new-3", "the railway reopened on friday"),
+                bad_date.clone(),
+            ],
+        ),
+    ] {
+        assert!(index.insert_all(&batch).is_err(), "{case}");
+        assert_eq!(index.len(), 1, "{case}: nothing stored");
+        for d in &batch {
+            if d.id != "stored" {
+                assert!(index.cluster_of(&d.id).is_none(), "{case}: {}", d.id);
+            }
+        }
+    }
+    let decisions = index
+        .insert_all(&[
+            doc("copy", "the harbour reopened after the storm on monday"),
+            doc("other", "a strike closed the railway for two days"),
+        ])
+        .expect("a clean batch");
+    assert!(decisions[0].is_duplicate() && !decisions[1].is_duplicate());
+    assert_eq!(index.len(), 3);
 }

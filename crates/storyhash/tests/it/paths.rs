@@ -240,7 +240,8 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
 
 /// `dedup` over `input`, and the number of unreadable dates it warned about.
 fn by_dedup(input: &Path, keep: KeepPolicy) -> (Outcome, u64) {
-    let files = resolve_sources(&[Source::Path(input.to_path_buf())]).expect("input");
+    let files =
+        resolve_sources(&[Source::Path(input.to_path_buf())], &mut Vec::new()).expect("input");
     let options = DedupOptions::new(params(keep), ReadOptions::default());
     let (mut removed, mut clusters) = (Vec::new(), Vec::new());
     let mut bad_dates = 0;
