@@ -231,7 +231,16 @@ mod tests {
         assert_eq!(parse_duration("36h"), Ok(36 * 3_600));
         assert_eq!(parse_duration("90m"), Ok(5_400));
         assert_eq!(parse_duration("600s"), Ok(600));
-        for bad in ["7", "", "d", "-1d", "7x", "7é", "36500000d", "9223372036854775807s"] {
+        for bad in [
+            "7",
+            "",
+            "d",
+            "-1d",
+            "7x",
+            "7é",
+            "36500000d",
+            "9223372036854775807s",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }

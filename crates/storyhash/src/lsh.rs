@@ -273,14 +273,43 @@ impl BandKeys {
         self.keys.extend_from_slice(keys);
     }
 
-    /// Candidate pairs: per band (in parallel), the keys seen more than once
-    /// (`KeyFilter`) packed with their row into a u64, sorted, and cut into buckets of
-    /// equal keys. A near-duplicate pair shares a bucket in many bands (most of the 42 at
-    /// J = 0.9); it is proposed by the first of them only, so every pair is proposed
-    /// exactly once and pairs are never collected per band and then deduplicated.
+    /// [`BandKeys::candidate_pairs_ranked`] with documents ranked by position: an
+    /// oversized bucket's pivots are its earliest documents.
     pub fn candidate_pairs(&self) -> Candidates {
+        self.candidate_pairs_ranked(u64::from)
+    }
+
+    /// Candidate pairs: per band (in parallel), the keys seen more than once
+    /// (`KeyFilter`) packed with their row's rank into a u64, sorted, and cut into
+    /// buckets of equal keys. A near-duplicate pair shares a bucket in many bands (most
+    /// of the 42 at J = 0.9); it is proposed by the first of them only, so every pair is
+    /// proposed exactly once and pairs are never collected per band and then
+    /// deduplicated.
+    ///
+    /// `rank` orders the documents (ties by position): an oversized bucket's pivots are
+    /// its lowest-ranked members. Ranked by something that travels with a document (its
+    /// id, see [`id_rank`]), the candidates do not depend on the input's order.
+    pub fn candidate_pairs_ranked(&self, rank: impl Fn(DocIndex) -> u64 + Sync) -> Candidates {
         let bands = self.bands;
         let rows = self.docs.len();
+        // Rows renumbered by rank: within a bucket, rows sort by rank, so its first rows
+        // (the pivots) are its lowest-ranked documents.
+        let (rank_of_row, row_of_rank) = {
+            let mut order: Vec<(u64, u32)> = self
+                .docs
+                .par_iter()
+                .enumerate()
+                .map(|(row, &doc)| (rank(doc), row as u32))
+                .collect();
+            order.par_sort_unstable();
+            let mut rank_of_row = vec![0u32; rows];
+            for (position, &(_, row)) in order.iter().enumerate() {
+                rank_of_row[row as usize] = position as u32;
+            }
+            let row_of_rank: Vec<u32> = order.iter().map(|&(_, row)| row).collect();
+            (rank_of_row, row_of_rank)
+        };
+        let row = |ranked: usize| row_of_rank[ranked] as usize;
         let mut pairs: Vec<(DocIndex, DocIndex)> = Vec::new();
         // Per band, its buckets expanded through pivots, by key: sharing such a bucket
         // proposed a pair only if its first row was a pivot there.
@@ -303,8 +332,8 @@ impl BandKeys {
                         // each mispredicted often enough to cost more than the stores.
                         selected.resize(column.len(), 0);
                         let mut kept = 0;
-                        for (row, &key) in column.iter().enumerate() {
-                            selected[kept] = u64::from(key) << 32 | row as u64;
+                        for (&key, &ranked) in column.iter().zip(&rank_of_row) {
+                            selected[kept] = u64::from(key) << 32 | u64::from(ranked);
                             kept += usize::from(filter.seen_again(key));
                         }
                         let mut keyed = selected[..kept].to_vec();
@@ -327,10 +356,11 @@ impl BandKeys {
                         .collect(),
                 );
             }
-            let row_keys = |row: usize| &self.keys[row * bands..(row + 1) * bands];
-            // Whether an earlier band proposed (a, b), a < b: they share a bucket there
-            // that is either fully expanded or has a among its pivots (pivots are the
-            // first rows of a bucket, so if b is one, a is too).
+            let row_keys =
+                |ranked: usize| &self.keys[row(ranked) * bands..(row(ranked) + 1) * bands];
+            // Whether an earlier band proposed (a, b), ranks a < b: they share a bucket
+            // there that is either fully expanded or has a among its pivots (pivots are
+            // the lowest ranks of a bucket, so if b is one, a is too).
             let proposed_earlier = |band: usize, a: usize, b: usize| {
                 let (keys_a, keys_b) = (&row_keys(a)[..band], &row_keys(b)[..band]);
                 keys_a
@@ -352,7 +382,7 @@ impl BandKeys {
                     let mut found = Vec::new();
                     for_each_pair_in_buckets(keyed, |a, b| {
                         if !proposed_earlier(band, a, b) {
-                            let (x, y) = (self.docs[a], self.docs[b]);
+                            let (x, y) = (self.docs[row(a)], self.docs[row(b)]);
                             found.push((x.min(y), x.max(y)));
                         }
                     });
@@ -369,7 +399,30 @@ impl BandKeys {
     }
 }
 
-/// A bucket of one band expanded through pivots: its key and its pivot rows, sorted.
+/// The rank [`BandKeys::candidate_pairs_ranked`] gives a document by its id: a hash, so
+/// that pivots are a fair sample of a bucket, and the same whatever the input order.
+/// Two ids with one 64-bit hash (about one pair in 10^7 runs of a million documents)
+/// fall back to their positions.
+pub fn id_rank(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+}
+
+/// The ranks of `n` documents by id ([`id_rank`]), a group of exact copies (`(copy,
+/// first)` pairs, only the first banded) ranked by its lowest id: which copy came first
+/// must not change the candidates either.
+pub(crate) fn id_ranks<'a>(
+    n: usize,
+    id_of: impl Fn(usize) -> &'a str + Sync,
+    copies: impl IntoIterator<Item = (DocIndex, DocIndex)>,
+) -> Vec<u64> {
+    let mut ranks: Vec<u64> = (0..n).into_par_iter().map(|d| id_rank(id_of(d))).collect();
+    for (copy, first) in copies {
+        ranks[first as usize] = ranks[first as usize].min(ranks[copy as usize]);
+    }
+    ranks
+}
+
+/// A bucket of one band expanded through pivots: its key and its pivot ranks, sorted.
 #[derive(Debug)]
 struct PivotBucket {
     key: u32,
@@ -482,7 +535,7 @@ fn for_each_pair_in_buckets(keyed: &[u64], mut pair: impl FnMut(usize, usize)) {
             continue;
         }
         let pivots = pivots_for(bucket.len());
-        // Within a bucket, rows are sorted (keys equal), so a < b.
+        // Within a bucket, ranks are sorted (keys equal), so a < b.
         for (i, &a) in bucket[..pivots].iter().enumerate() {
             for &b in &bucket[i + 1..] {
                 pair(a as u32 as usize, b as u32 as usize);

@@ -543,8 +543,17 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
             (None, None) => featureless += 1,
         }
     }
-    let candidates = keys.candidate_pairs();
-    drop(keys);
+    // Pivots by id, so that the clusters do not depend on the input's order.
+    let ranks = crate::lsh::id_ranks(
+        docs.len(),
+        |d| &docs[d].id,
+        copy_of
+            .iter()
+            .zip(0..)
+            .filter_map(|(&first, copy)| Some((copy, first?))),
+    );
+    let candidates = keys.candidate_pairs_ranked(|doc| ranks[doc as usize]);
+    drop((keys, ranks));
     let mut pairs: Vec<ScoredPair> = candidates
         .pairs
         .par_iter()

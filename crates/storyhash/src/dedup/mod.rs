@@ -323,8 +323,10 @@ pub fn dedup(
     // A pair at the threshold agrees in about J + (1 − J)/256 of its low bytes, with a
     // standard deviation of at most √(0.25/k) (0.044 at k = 128): the margin is 5.66
     // of those.
-    let mut candidates = keys.candidate_pairs();
-    drop(keys);
+    // Pivots by id, as in every path: the clusters do not depend on the input's order.
+    let ranks = crate::lsh::id_ranks(docs.len(), |d| &docs[d].id, copies.iter().copied());
+    let mut candidates = keys.candidate_pairs_ranked(|doc| ranks[doc as usize]);
+    drop((keys, ranks));
     summary.candidate_pairs = candidates.pairs.len() as u64;
     summary.oversized_buckets = candidates.oversized_buckets as u64;
     let low_bytes_of = |d: DocIndex| &low_bytes[d as usize * k..(d as usize + 1) * k];
