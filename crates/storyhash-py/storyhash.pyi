@@ -1,7 +1,7 @@
 """Near-duplicate and story clustering for news articles (storyhash)."""
 
 from os import PathLike
-from typing import Dict, List, Optional, Tuple, TypedDict, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, TypedDict, Union, overload
 
 __version__: str
 
@@ -47,15 +47,33 @@ class Index:
     """The persistent, incremental near-duplicate index."""
 
     def __init__(
-        self, preset: str = "dup", threshold: Optional[float] = None, stories: Optional[str] = None
-    ) -> None: ...
+        self,
+        preset: str = "dup",
+        threshold: Optional[float] = None,
+        stories: Optional[str] = None,
+        *,
+        num_perm: Optional[int] = None,
+        shingle: Optional[str] = None,
+        bands: Optional[str] = None,
+        stopwords: Optional[str] = None,
+        stem: Optional[bool] = None,
+        seed: Optional[int] = None,
+    ) -> None:
+        """Parameters as the CLI's flags: shingle "word:5", bands "32x4", stopwords
+        "ar,en", "all" or "none". Invalid values raise ValueError."""
+        ...
     @staticmethod
-    def open(path: Union[str, PathLike[str]]) -> "Index": ...
+    def open(path: Union[str, PathLike[str]]) -> "Index":
+        """FileNotFoundError (an OSError) for a missing file, ValueError for a damaged
+        or foreign one."""
+        ...
     def save(self, path: Union[str, PathLike[str]]) -> None: ...
     def insert_or_match(self, id: str, text: str, published: Optional[str] = None) -> Decision: ...
     def insert(self, id: str, text: str, published: Optional[str] = None) -> Decision: ...
-    def query(self, text: str) -> List[Match]: ...
-    def insert_batch(self, docs: List[Doc]) -> List[Decision]:
+    def query(
+        self, text: str, threshold: Optional[float] = None, top_k: Optional[int] = None
+    ) -> List[Match]: ...
+    def insert_batch(self, docs: Iterable[Doc]) -> List[Decision]:
         """All or nothing: a stored or repeated id, or an unreadable date, raises
         ValueError and stores none of the batch."""
         ...
@@ -71,7 +89,45 @@ class Index:
     def __len__(self) -> int: ...
     def __contains__(self, id: str) -> bool: ...
 
-def cluster(docs: List[Doc], preset: str = "dup", threshold: Optional[float] = None) -> List[List[str]]: ...
+class Cluster:
+    """A cluster: members (representative first), the representative, and each
+    member's exact Jaccard similarity to it. Iterating gives the member ids."""
+
+    @property
+    def members(self) -> List[str]: ...
+    @property
+    def representative(self) -> str: ...
+    @property
+    def similarities(self) -> Dict[str, float]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+class Lock:
+    """The cross-process lock on updating an index file (the one the CLI takes)."""
+
+    def __init__(self, path: Union[str, PathLike[str]]) -> None: ...
+    def __enter__(self) -> "Lock": ...
+    def __exit__(self, *args: Any) -> bool: ...
+
+def cluster(
+    docs: Iterable[Doc], preset: str = "dup", threshold: Optional[float] = None, keep: str = "first"
+) -> List[Cluster]:
+    """Documents with an empty text, a repeated id or an unreadable date raise ValueError."""
+    ...
+@overload
 def dedup(
-    docs: List[Doc], preset: str = "dup", threshold: Optional[float] = None, keep: str = "first"
+    docs: Iterable[Doc], preset: str = "dup", threshold: Optional[float] = None, keep: str = "first"
 ) -> Tuple[List[str], Dict[str, Tuple[str, float]]]: ...
+@overload
+def dedup(
+    docs: Union[str, PathLike[str]],
+    preset: str = "dup",
+    threshold: Optional[float] = None,
+    keep: str = "first",
+    *,
+    output: Optional[Union[str, PathLike[str]]] = None,
+    removed: Optional[Union[str, PathLike[str]]] = None,
+    clusters: Optional[Union[str, PathLike[str]]] = None,
+) -> Dict[str, Any]:
+    """A file or directory, streamed as `storyhash dedup` does; returns its summary."""
+    ...

@@ -49,6 +49,10 @@ pub(crate) struct StoriesArgs {
     /// Override the time window (e.g. 3d, 36h).
     #[arg(long, value_parser = parse_duration)]
     pub(crate) window: Option<i64>,
+    /// Which member represents a group of copies: first (input order), longest (most
+    /// text), or earliest (`published` time).
+    #[arg(long, default_value = "first")]
+    pub(crate) keep: KeepPolicy,
     #[command(flatten)]
     pub(crate) reading: Reading,
     #[command(flatten)]
@@ -84,7 +88,7 @@ pub(crate) enum IndexCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// No warnings about skipped records.
+        /// No progress line and no warnings (skipped records are still counted).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -100,7 +104,7 @@ pub(crate) enum IndexCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// No warnings about skipped records.
+        /// No progress line and no warnings (skipped records are still counted).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -120,6 +124,43 @@ pub(crate) enum IndexCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+/// `--preset`'s long help: what each preset sets, from the presets themselves.
+fn preset_help() -> String {
+    let mut help = String::from(
+        "Parameter preset: dup (near-duplicate copies) or story (rewrites of one story). \
+         Each flag below overrides its value.\n",
+    );
+    for preset in [Preset::Dup, Preset::Story] {
+        let p = preset.params();
+        let bands = p
+            .lsh()
+            .map_or_else(|e| e.to_string(), |l| format!("{}x{}", l.bands, l.rows));
+        let stopwords = if p.tokens.stopwords.is_empty() {
+            "none".to_owned()
+        } else if p.tokens.stopwords.len() == Language::ALL.len() {
+            "all".to_owned()
+        } else {
+            let codes: Vec<&str> = p.tokens.stopwords.iter().map(|l| l.code()).collect();
+            codes.join(",")
+        };
+        help.push_str(&format!(
+            "\n{preset}: --threshold {} --shingle {} --num-perm {} --bands {bands} \
+             --stopwords {stopwords} {} --sketch {} --keep {}",
+            p.threshold,
+            p.shingle,
+            p.num_perm,
+            if p.tokens.stem_arabic {
+                "--stem"
+            } else {
+                "--no-stem"
+            },
+            p.sketch,
+            p.keep,
+        ));
+    }
+    help
 }
 
 /// A time window for clap: [`storyhash::doc::parse_duration`].
@@ -176,7 +217,7 @@ pub(crate) struct DedupArgs {
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 
-    /// No progress bar and no warnings about skipped records (they are still counted).
+    /// No progress line and no warnings (skipped records are still counted).
     #[arg(long, short)]
     pub(crate) quiet: bool,
 }
@@ -184,8 +225,9 @@ pub(crate) struct DedupArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ClusterArgs {
     /// Inputs: .txt files (one document each, id = file stem), .jsonl files (one JSON
-    /// object per line), directories of those (sorted, not recursive), or - for JSONL on
-    /// standard input.
+    /// object per line), directories of those (walked recursively, sorted by path), or -
+    /// for JSONL on standard input. With none: standard input when it is a pipe or a
+    /// file, else the bundled seed articles.
     pub(crate) inputs: Vec<PathBuf>,
 
     #[command(flatten)]
@@ -205,15 +247,21 @@ pub(crate) struct ReportOptions {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Write the report to FILE (atomically) instead of standard output (- is standard
+    /// output).
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+
+    /// Leave out clusters (stories) of fewer than N documents; 2 hides singletons. The
+    /// header counts what was left out.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) min_size: usize,
 
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
 
-    /// Do not print warnings about skipped records (they are still counted).
+    /// No progress line and no warnings (skipped records are still counted).
     #[arg(long, short)]
     pub(crate) quiet: bool,
 }
@@ -222,7 +270,7 @@ pub(crate) struct ReportOptions {
 #[derive(Debug, Args)]
 pub(crate) struct Tuning {
     /// Parameter preset: dup (near-duplicate copies) or story (rewrites of one story).
-    #[arg(long, default_value = "dup")]
+    #[arg(long, default_value = "dup", long_help = preset_help())]
     pub(crate) preset: Preset,
 
     /// Exact Jaccard similarity a pair needs, in (0, 1].
@@ -250,9 +298,13 @@ pub(crate) struct Tuning {
     #[arg(long, value_name = "LANGS", value_parser = parse_languages)]
     pub(crate) stopwords: Option<Languages>,
 
-    /// Apply Arabic light stemming (Lucene's ArabicStemmer): true or false.
-    #[arg(long, value_name = "BOOL")]
-    pub(crate) stem: Option<bool>,
+    /// Apply Arabic light stemming (Lucene's ArabicStemmer).
+    #[arg(long, overrides_with = "no_stem")]
+    pub(crate) stem: bool,
+
+    /// Do not stem (the dup preset's default).
+    #[arg(long, overrides_with = "stem")]
+    pub(crate) no_stem: bool,
 
     /// Which member represents a cluster (and is kept by dedup): first (input order),
     /// longest (most text), or earliest (`published` time).
@@ -284,6 +336,11 @@ pub(crate) struct Reading {
     /// Largest accepted document in bytes; larger ones are skipped with a warning.
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub(crate) max_doc_bytes: u64,
+
+    /// The input's text encoding: utf-8, or windows-1252 (also read for latin1 and
+    /// iso-8859-1, as browsers do). dedup's kept records stay as they were.
+    #[arg(long, value_name = "NAME", default_value = "utf-8")]
+    pub(crate) encoding: storyhash::input::Encoding,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -325,7 +382,11 @@ impl Tuning {
             seed: self.seed,
             bands: self.bands,
             stopwords: self.stopwords.as_ref().map(|l| l.0.clone()),
-            stem_arabic: self.stem,
+            stem_arabic: match (self.stem, self.no_stem) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             keep: self.keep,
             sketch: self.sketch,
         };
@@ -340,6 +401,7 @@ impl Reading {
             text_field: self.text_field.clone(),
             strict: self.strict,
             max_document_bytes: self.max_doc_bytes,
+            encoding: self.encoding,
         }
     }
 }

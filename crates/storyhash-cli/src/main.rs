@@ -26,7 +26,7 @@ use storyhash::output::{
     check_destination, refuse_shared_destinations, write_atomically, AtomicFile, UpdateLock,
 };
 use storyhash::stopwords::Language;
-use storyhash::story::{cluster_stories, Granularity, StoryReport};
+use storyhash::story::{cluster_stories_keeping, Granularity, StoryReport};
 use storyhash::{
     pipeline, pipeline::Overrides, Index, KeepPolicy, LshParams, Params, Preset, Report,
     ShingleSpec, SketchKind, Warning,
@@ -50,6 +50,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // Output into a pipe whose reader left (`dedup in.jsonl -o /dev/stdout | head`):
+        // the reader's choice, so no error, as for a tool ended by SIGPIPE.
+        Err(err) if is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("storyhash: error: {}", error_message(&err));
             // Parameters the library refuses are usage errors, as clap's are.
@@ -59,6 +62,57 @@ fn main() -> ExitCode {
             );
             ExitCode::from(if usage { 2 } else { 1 })
         }
+    }
+}
+
+fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let io = cause.downcast_ref::<io::Error>().or_else(|| {
+            match cause.downcast_ref::<storyhash::Error>() {
+                Some(storyhash::Error::Io { source, .. }) => Some(source),
+                _ => None,
+            }
+        });
+        io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Refuses a run whose every record was skipped: the input was not what the options
+/// describe, and an empty report or corpus would hide it.
+fn refuse_empty_run(
+    documents: u64,
+    by_reason: &std::collections::BTreeMap<&'static str, u64>,
+) -> Result<()> {
+    // Records, not files: an empty file or an entry not read holds none to skip. An
+    // input with no records is not a mistake (a feed with nothing new): its report is
+    // empty.
+    let skipped: Vec<(&str, u64)> = by_reason
+        .iter()
+        .filter(|(reason, _)| !matches!(**reason, "empty_file" | "not_read"))
+        .map(|(reason, n)| (*reason, *n))
+        .collect();
+    let total: u64 = skipped.iter().map(|(_, n)| n).sum();
+    if documents > 0 || total == 0 {
+        return Ok(());
+    }
+    let reasons: Vec<String> = skipped
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect();
+    anyhow::bail!(
+        "no document was read: {} skipped ({}); check --text-field and --id-field, and that \
+         the input is UTF-8 (--encoding reads Latin-1 and Windows-1252)",
+        plural(total, "record"),
+        reasons.join(", ")
+    )
+}
+
+/// "1 record", "2 records".
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -147,14 +201,14 @@ fn refuse_outputs_over_inputs<'a>(
 /// gone (`storyhash index query … | head -3`), the rest is discarded and the run goes on
 /// to its end, as a closed pipe is the reader's choice, not an error.
 pub(crate) struct StdoutSink {
-    out: io::BufWriter<io::StdoutLock<'static>>,
+    out: io::BufWriter<io::Stdout>,
     closed: bool,
 }
 
 impl StdoutSink {
     pub(crate) fn new() -> Self {
         StdoutSink {
-            out: io::BufWriter::new(io::stdout().lock()),
+            out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
             closed: false,
         }
     }
@@ -193,7 +247,7 @@ fn emit(
     output: Option<&std::path::Path>,
     write: impl Fn(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    match output {
+    match output.filter(|path| path.as_os_str() != "-") {
         Some(path) => write_atomically(path, |w| write(w))?,
         None => {
             let stdout = io::stdout();
@@ -216,20 +270,51 @@ fn read_documents(
     reading: &Reading,
     quiet: bool,
 ) -> Result<ReadOutcome> {
-    if let Some(path) = output {
+    if let Some(path) = output.filter(|path| path.as_os_str() != "-") {
         check_destination(path)?;
         // The walk's warnings are reported by the read that follows.
         let inputs = resolve_sources(&sources(inputs), &mut Vec::new())?;
-        refuse_outputs_over_inputs(output, &inputs)?;
+        refuse_outputs_over_inputs(Some(path), &inputs)?;
     }
     let read = read_sources(&sources(inputs), &reading.options())?;
     if !quiet {
         print_warnings(&read.warnings);
     }
+    let mut by_reason = std::collections::BTreeMap::new();
+    for w in read.warnings.iter().filter(|w| w.problem.skips_record()) {
+        *by_reason.entry(w.problem.kind()).or_insert(0) += 1;
+    }
+    refuse_empty_run(read.documents.len() as u64, &by_reason)?;
     Ok(read)
 }
 
+/// Whether standard input carries data to read: a pipe, a file or a socket, as in
+/// `cat feed.jsonl | storyhash cluster`. A terminal, `/dev/null` (what a test harness or
+/// `< /dev/null` gives) and a closed descriptor do not.
+fn stdin_has_input() -> bool {
+    if io::stdin().is_terminal() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata("/dev/stdin").is_ok_and(|meta| {
+            let kind = meta.file_type();
+            kind.is_fifo() || kind.is_file() || kind.is_socket()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
+/// The sources of `inputs`: `-` is standard input; with no inputs, standard input when
+/// it carries data, else the bundled seed articles.
 fn sources(inputs: &[PathBuf]) -> Vec<Source> {
+    if inputs.is_empty() && stdin_has_input() {
+        return vec![Source::Stdin];
+    }
     if inputs.is_empty() {
         return seeds::SEEDS
             .iter()

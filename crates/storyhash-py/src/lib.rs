@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError,
+    PyValueError,
+};
 use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
@@ -14,20 +17,67 @@ use storyhash_core::{Document, KeepPolicy, Params, Preset};
 /// ValueError for everything a caller passed (parameters, documents, ids, a damaged
 /// index file). No input reaches a panic.
 fn to_py_err(e: storyhash_core::Error) -> PyErr {
-    match e {
-        storyhash_core::Error::Io { .. } => PyOSError::new_err(e.to_string()),
+    match &e {
+        storyhash_core::Error::Io { path, source } => {
+            // The OSError subclass Python code catches (FileNotFoundError,
+            // PermissionError, IsADirectoryError...), with errno, message and file name.
+            let args = (
+                source.raw_os_error().unwrap_or(0),
+                e.to_string(),
+                path.display().to_string(),
+            );
+            match source.kind() {
+                std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+                std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+                std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(args),
+                std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(args),
+                _ => PyOSError::new_err(args),
+            }
+        }
         _ => PyValueError::new_err(e.to_string()),
     }
 }
 
-fn params(preset: &str, threshold: Option<f64>, keep: Option<&str>) -> PyResult<Params> {
+/// Parameters a Python call may override, as the CLI's flags do.
+#[derive(Default)]
+struct Tuning<'a> {
+    threshold: Option<f64>,
+    keep: Option<&'a str>,
+    num_perm: Option<usize>,
+    shingle: Option<&'a str>,
+    bands: Option<&'a str>,
+    stopwords: Option<&'a str>,
+    stem: Option<bool>,
+    seed: Option<u64>,
+}
+
+fn params(preset: &str, tuning: Tuning<'_>) -> PyResult<Params> {
     let preset: Preset = preset.parse().map_err(PyValueError::new_err)?;
     let overrides = Overrides {
-        threshold,
-        keep: keep
+        threshold: tuning.threshold,
+        keep: tuning
+            .keep
             .map(str::parse::<KeepPolicy>)
             .transpose()
             .map_err(PyValueError::new_err)?,
+        num_perm: tuning.num_perm,
+        shingle: tuning
+            .shingle
+            .map(str::parse)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        bands: tuning
+            .bands
+            .map(str::parse)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        stopwords: tuning
+            .stopwords
+            .map(storyhash_core::stopwords::parse_languages)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        stem_arabic: tuning.stem,
+        seed: tuning.seed,
         ..Overrides::default()
     };
     Params::with_overrides(preset, &overrides).map_err(to_py_err)
@@ -55,20 +105,35 @@ impl From<PyDoc> for Document {
     }
 }
 
-/// The documents of `cluster` and `dedup`, refusing an unreadable publication time
-/// (ValueError naming the document) rather than treating the document as undated.
-fn batch_documents(docs: Vec<PyDoc>) -> PyResult<Vec<Document>> {
-    docs.into_iter()
-        .map(|d| {
-            if let Some(Err(problem)) = d.published.as_deref().map(parse_published) {
-                return Err(PyValueError::new_err(format!(
-                    "document {:?}: {problem}",
-                    d.id
-                )));
-            }
-            Ok(Document::from(d))
-        })
-        .collect()
+/// The documents of `cluster` and `dedup` from any iterable of dicts (a list, a
+/// generator), refused as the CLI refuses them (ValueError naming the document): an
+/// unreadable publication time, an id seen before, a text with nothing but whitespace.
+fn batch_documents(docs: &Bound<'_, PyAny>) -> PyResult<Vec<Document>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for item in docs.try_iter()? {
+        let d: PyDoc = item?.extract()?;
+        if let Some(Err(problem)) = d.published.as_deref().map(parse_published) {
+            return Err(PyValueError::new_err(format!(
+                "document {:?}: {problem}",
+                d.id
+            )));
+        }
+        if d.text.trim().is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "document {:?}: empty text",
+                d.id
+            )));
+        }
+        if !seen.insert(d.id.clone()) {
+            return Err(PyValueError::new_err(format!(
+                "document {:?}: the id is used by an earlier document",
+                d.id
+            )));
+        }
+        out.push(Document::from(d));
+    }
+    Ok(out)
 }
 
 fn document(id: String, text: String, published: Option<String>) -> Document {
@@ -156,10 +221,25 @@ struct Index {
 
 #[pymethods]
 impl Index {
-    /// `stories`: None (no story tracking), "story" or "event".
+    /// A new, empty index. `preset` and the keyword arguments set its parameters as the
+    /// CLI's flags do (`num_perm`, `shingle` such as "word:5", `bands` such as "32x4",
+    /// `stopwords` such as "ar,en", `stem`, `seed`); `stories`: None (no story
+    /// tracking), "story" or "event".
     #[new]
-    #[pyo3(signature = (preset = "dup", threshold = None, stories = None))]
-    fn new(preset: &str, threshold: Option<f64>, stories: Option<&str>) -> PyResult<Index> {
+    #[pyo3(signature = (preset = "dup", threshold = None, stories = None, *, num_perm = None,
+                        shingle = None, bands = None, stopwords = None, stem = None, seed = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        preset: &str,
+        threshold: Option<f64>,
+        stories: Option<&str>,
+        num_perm: Option<usize>,
+        shingle: Option<&str>,
+        bands: Option<&str>,
+        stopwords: Option<&str>,
+        stem: Option<bool>,
+        seed: Option<u64>,
+    ) -> PyResult<Index> {
         let stories = stories
             .map(|g| {
                 g.parse::<storyhash_core::story::Granularity>()
@@ -167,9 +247,30 @@ impl Index {
             })
             .transpose()
             .map_err(PyValueError::new_err)?;
-        let inner = storyhash_core::Index::with_stories(params(preset, threshold, None)?, stories)
+        let tuning = Tuning {
+            threshold,
+            num_perm,
+            shingle,
+            bands,
+            stopwords,
+            stem,
+            seed,
+            ..Tuning::default()
+        };
+        let inner = storyhash_core::Index::with_stories(params(preset, tuning)?, stories)
             .map_err(to_py_err)?;
         Ok(Index { inner })
+    }
+
+    fn __repr__(&self) -> String {
+        let p = self.inner.params();
+        format!(
+            "Index(documents={}, preset={:?}, threshold={}, shingle={:?})",
+            self.inner.len(),
+            p.preset.map_or("custom".to_owned(), |p| p.to_string()),
+            p.threshold,
+            p.shingle.to_string()
+        )
     }
 
     /// Opens an index file.
@@ -214,19 +315,39 @@ impl Index {
     }
 
     /// Stored documents similar to `text`, most similar first; the index is unchanged.
-    fn query(&self, py: Python<'_>, text: String) -> Vec<Match> {
+    /// `threshold` keeps only matches at least that similar (above the index's own
+    /// threshold, which decides what is a match at all); `top_k` keeps the first k.
+    #[pyo3(signature = (text, threshold = None, top_k = None))]
+    fn query(
+        &self,
+        py: Python<'_>,
+        text: String,
+        threshold: Option<f64>,
+        top_k: Option<usize>,
+    ) -> PyResult<Vec<Match>> {
+        if let Some(t) = threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+            return Err(PyValueError::new_err(format!(
+                "threshold must be in [0, 1], got {t}"
+            )));
+        }
         let doc = Document::new("query", text);
-        py.detach(|| self.inner.query(&doc))
+        Ok(py
+            .detach(|| self.inner.query(&doc))
             .into_iter()
+            .filter(|m| threshold.is_none_or(|t| m.jaccard >= t))
+            .take(top_k.unwrap_or(usize::MAX))
             .map(Match::from)
-            .collect()
+            .collect())
     }
 
     /// Inserts many documents (dicts with `id`, `text`, optional `published`), using
     /// every core. All or nothing: an id already stored or repeated in the batch, or an
     /// unreadable date, raises ValueError and stores none of the batch.
-    fn insert_batch(&self, py: Python<'_>, docs: Vec<PyDoc>) -> PyResult<Vec<Decision>> {
-        let docs: Vec<Document> = docs.into_iter().map(Document::from).collect();
+    fn insert_batch(&self, py: Python<'_>, docs: &Bound<'_, PyAny>) -> PyResult<Vec<Decision>> {
+        let docs: Vec<Document> = docs
+            .try_iter()?
+            .map(|item| Ok(Document::from(item?.extract::<PyDoc>()?)))
+            .collect::<PyResult<_>>()?;
         py.detach(|| self.inner.insert_all(&docs))
             .map(|decisions| decisions.into_iter().map(Decision::from).collect())
             .map_err(to_py_err)
@@ -292,59 +413,242 @@ impl Index {
     }
 }
 
-/// Clusters documents (dicts with `id` and `text`); returns lists of ids, largest
-/// first, every document in exactly one list.
+/// A cluster of documents: its members (ids, representative first, then input order),
+/// the representative, and each member's exact Jaccard similarity to it. Iterating it
+/// gives the member ids.
+#[pyclass(frozen, get_all, skip_from_py_object, module = "storyhash")]
+#[derive(Clone)]
+struct Cluster {
+    members: Vec<String>,
+    representative: String,
+    similarities: HashMap<String, f64>,
+}
+
+#[pymethods]
+impl Cluster {
+    fn __len__(&self) -> usize {
+        self.members.len()
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let members = pyo3::types::PyList::new(py, &slf.members)?;
+        Ok(members.try_iter()?.into_any().unbind())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Cluster(size={}, representative={:?})",
+            self.members.len(),
+            self.representative
+        )
+    }
+}
+
+/// Clusters documents (an iterable of dicts with `id` and `text`, optional `published`
+/// and `title`); returns Cluster objects, largest first, every document in exactly one.
 #[pyfunction]
-#[pyo3(signature = (docs, preset = "dup", threshold = None))]
+#[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first"))]
 fn cluster(
     py: Python<'_>,
-    docs: Vec<PyDoc>,
+    docs: &Bound<'_, PyAny>,
     preset: &str,
     threshold: Option<f64>,
-) -> PyResult<Vec<Vec<String>>> {
-    let params = params(preset, threshold, None)?;
+    keep: &str,
+) -> PyResult<Vec<Cluster>> {
+    let params = params(
+        preset,
+        Tuning {
+            threshold,
+            keep: Some(keep),
+            ..Tuning::default()
+        },
+    )?;
     let docs = batch_documents(docs)?;
     let result = py
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;
     Ok(result
-        .member_ids(&docs)
-        .into_iter()
-        .map(|ids| ids.into_iter().map(str::to_owned).collect())
+        .clusters
+        .iter()
+        .map(|c| {
+            let rep = c.representative;
+            let mut members = vec![docs[rep as usize].id.clone()];
+            members.extend(
+                c.members
+                    .iter()
+                    .filter(|&&m| m != rep)
+                    .map(|&m| docs[m as usize].id.clone()),
+            );
+            Cluster {
+                similarities: c
+                    .members
+                    .iter()
+                    .map(|&m| (docs[m as usize].id.clone(), result.similarity(m, rep)))
+                    .collect(),
+                representative: docs[rep as usize].id.clone(),
+                members,
+            }
+        })
         .collect())
 }
 
-/// Removes near-duplicates: returns (kept ids in input order, {removed id: (kept id,
-/// exact Jaccard)}).
+/// Removes near-duplicates.
+///
+/// Given documents (an iterable of dicts), returns (kept ids in input order, {removed id:
+/// (kept id, exact Jaccard)}). Given a path (a JSONL or text file, or a directory, as
+/// the CLI reads them), deduplicates it as `storyhash dedup` does, streaming with bounded
+/// memory: `output` receives the kept records unchanged, `removed` and `clusters` the
+/// lists the CLI writes, each atomically; returns the run's summary as a dict.
 #[pyfunction]
-#[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first"))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first", *, output = None,
+                    removed = None, clusters = None))]
+#[allow(clippy::too_many_arguments)]
 fn dedup(
     py: Python<'_>,
-    docs: Vec<PyDoc>,
+    docs: &Bound<'_, PyAny>,
     preset: &str,
     threshold: Option<f64>,
     keep: &str,
-) -> PyResult<(Vec<String>, HashMap<String, (String, f64)>)> {
-    let params = params(preset, threshold, Some(keep))?;
+    output: Option<std::path::PathBuf>,
+    removed: Option<std::path::PathBuf>,
+    clusters: Option<std::path::PathBuf>,
+) -> PyResult<Py<PyAny>> {
+    let params = params(
+        preset,
+        Tuning {
+            threshold,
+            keep: Some(keep),
+            ..Tuning::default()
+        },
+    )?;
+    if let Ok(path) = docs.extract::<std::path::PathBuf>() {
+        let summary = py.detach(|| dedup_file(&path, params, [output, removed, clusters]))?;
+        let json = pyo3::types::PyModule::import(py, "json")?;
+        return Ok(json.call_method1("loads", (summary,))?.unbind());
+    }
+    if output.is_some() || removed.is_some() || clusters.is_some() {
+        return Err(PyValueError::new_err(
+            "output, removed and clusters are for a file or directory given by its path",
+        ));
+    }
     let docs = batch_documents(docs)?;
     let result = py
         .detach(|| pipeline::run(&docs, &params))
         .map_err(to_py_err)?;
     let mut kept = Vec::new();
-    let mut removed = HashMap::new();
+    let mut gone = HashMap::new();
     for (i, k) in (0..).zip(result.kept_of()) {
         if i == k {
             kept.push(docs[i as usize].id.clone());
         } else {
             let j = result.similarity(i, k);
-            removed.insert(
+            gone.insert(
                 docs[i as usize].id.clone(),
                 (docs[k as usize].id.clone(), j),
             );
         }
     }
-    Ok((kept, removed))
+    Ok((kept, gone).into_pyobject(py)?.into_any().unbind())
+}
+
+/// `dedup` of a file or directory: the streaming engine, its outputs written atomically;
+/// the summary as JSON text.
+fn dedup_file(
+    path: &std::path::Path,
+    params: Params,
+    [output, removed, clusters]: [Option<std::path::PathBuf>; 3],
+) -> PyResult<String> {
+    use storyhash_core::dedup::{DedupOptions, DedupOutputs, OutputNames};
+    use storyhash_core::input::{resolve_sources, ReadOptions, Source};
+    use storyhash_core::output::{check_destination, refuse_shared_destinations, AtomicFile};
+    let named: Vec<(&str, &std::path::Path)> = [
+        ("output", &output),
+        ("removed", &removed),
+        ("clusters", &clusters),
+    ]
+    .into_iter()
+    .filter_map(|(name, p)| Some((name, p.as_deref()?)))
+    .collect();
+    refuse_shared_destinations(named.iter().copied()).map_err(to_py_err)?;
+    for (_, p) in &named {
+        check_destination(p).map_err(to_py_err)?;
+    }
+    let files =
+        resolve_sources(&[Source::Path(path.to_path_buf())], &mut Vec::new()).map_err(to_py_err)?;
+    let options = DedupOptions {
+        memory_limit: storyhash_core::dedup::available_memory(),
+        ..DedupOptions::new(params, ReadOptions::default())
+    };
+    let create = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(AtomicFile::create)
+            .transpose()
+            .map_err(to_py_err)
+    };
+    let (mut kept, mut gone, mut groups) =
+        (create(&output)?, create(&removed)?, create(&clusters)?);
+    fn writer(f: &mut Option<AtomicFile>) -> Option<&mut (dyn std::io::Write + Send)> {
+        f.as_mut()
+            .map(|f| f.writer() as &mut (dyn std::io::Write + Send))
+    }
+    let name = |p: &Option<std::path::PathBuf>| p.clone().unwrap_or_default();
+    let outputs = DedupOutputs {
+        kept: writer(&mut kept),
+        removed: writer(&mut gone),
+        clusters: writer(&mut groups),
+        pairs: None,
+        names: OutputNames {
+            kept: name(&output),
+            removed: name(&removed),
+            clusters: name(&clusters),
+            ..OutputNames::default()
+        },
+    };
+    let summary =
+        storyhash_core::dedup::dedup(files, &options, outputs, &mut |_| {}, &mut |_, _| {})
+            .map_err(to_py_err)?;
+    for file in [kept, gone, groups].into_iter().flatten() {
+        file.commit().map_err(to_py_err)?;
+    }
+    serde_json::to_string(&summary).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// An exclusive lock on updating the index file at `path`, across processes (the CLI's
+/// `index add` and `remove` take the same one): use it as a context manager around
+/// open, insert and save.
+#[pyclass(module = "storyhash")]
+struct Lock {
+    path: std::path::PathBuf,
+    held: Option<storyhash_core::output::UpdateLock>,
+}
+
+#[pymethods]
+impl Lock {
+    #[new]
+    fn new(path: std::path::PathBuf) -> Lock {
+        Lock { path, held: None }
+    }
+
+    fn __enter__<'py>(mut slf: PyRefMut<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
+        let path = slf.path.clone();
+        let lock = slf
+            .py()
+            .detach(|| storyhash_core::output::UpdateLock::acquire(&path, |_| {}))
+            .map_err(to_py_err)?;
+        slf.held = Some(lock);
+        Ok(slf)
+    }
+
+    fn __exit__(
+        &mut self,
+        _kind: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> bool {
+        self.held = None;
+        false
+    }
 }
 
 #[pymodule]
@@ -352,6 +656,8 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Index>()?;
     m.add_class::<Match>()?;
     m.add_class::<Decision>()?;
+    m.add_class::<Cluster>()?;
+    m.add_class::<Lock>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

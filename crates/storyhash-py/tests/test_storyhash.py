@@ -73,7 +73,7 @@ def test_remove_and_window():
 
 def test_batch_cluster_and_dedup():
     docs = [{"id": "a", "text": BODY}, {"id": "b", "text": COPY}, {"id": "c", "text": OTHER}]
-    assert storyhash.cluster(docs) == [["a", "b"], ["c"]]
+    assert [list(c) for c in storyhash.cluster(docs)] == [["a", "b"], ["c"]]
     kept, removed = storyhash.dedup(docs, keep="longest")
     assert sorted(kept + list(removed)) == ["a", "b", "c"]
     (dup, (orig, jaccard)), = removed.items()
@@ -161,3 +161,99 @@ def test_a_damaged_index_file_raises_value_error(tmp_path):
         storyhash.Index.open(str(path))
     with pytest.raises(OSError):
         storyhash.Index.open(str(tmp_path / "missing.shix"))
+
+
+def test_any_iterable_of_documents_is_accepted():
+    docs = [{"id": "a", "text": BODY}, {"id": "b", "text": COPY}, {"id": "c", "text": OTHER}]
+    from_generator = storyhash.cluster(d for d in docs)
+    assert [list(c) for c in from_generator] == [["a", "b"], ["c"]]
+    kept, removed = storyhash.dedup(iter(docs))
+    assert kept == ["a", "c"] and removed["b"][0] == "a"
+    index = storyhash.Index()
+    assert len(index.insert_batch(d for d in docs)) == 3
+
+
+def test_clusters_carry_their_representative_and_similarities():
+    docs = [{"id": "a", "text": BODY}, {"id": "b", "text": COPY + " and more"}, {"id": "c", "text": OTHER}]
+    first, alone = storyhash.cluster(docs, keep="longest")
+    assert first.representative == "b" and first.members == ["b", "a"]
+    assert first.similarities["b"] == 1.0 and 0.4 <= first.similarities["a"] < 1.0
+    assert len(first) == 2 and list(alone) == ["c"]
+    assert "representative='b'" in repr(first) or 'representative="b"' in repr(first)
+
+
+def test_repeated_ids_and_empty_texts_are_refused_as_the_cli_refuses_them():
+    with pytest.raises(ValueError, match="earlier document"):
+        storyhash.dedup([{"id": "1", "text": "a b c d e f"}] * 2)
+    with pytest.raises(ValueError, match="empty text"):
+        storyhash.cluster([{"id": "1", "text": "  "}])
+
+
+def test_index_parameters_and_query_limits():
+    index = storyhash.Index(num_perm=64, shingle="word:3", bands="16x4", stopwords="en", stem=False, seed=7)
+    assert "documents=0" in repr(index)
+    for i in range(5):
+        index.insert(f"copy{i}", BODY + f" edition {i}")
+    matches = index.query(BODY)
+    assert len(matches) == 5
+    assert len(index.query(BODY, top_k=2)) == 2
+    assert all(m.jaccard >= 0.9 for m in index.query(BODY, threshold=0.9))
+    for bad in [dict(num_perm=0), dict(shingle="word:0"), dict(bands="64x64"), dict(stopwords="xx")]:
+        with pytest.raises(ValueError):
+            storyhash.Index(**bad)
+    with pytest.raises(ValueError):
+        index.query(BODY, threshold=1.5)
+
+
+def test_missing_files_raise_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError) as caught:
+        storyhash.Index.open(tmp_path / "missing.shix")
+    assert caught.value.filename.endswith("missing.shix")
+    with pytest.raises(FileNotFoundError):
+        storyhash.dedup(tmp_path / "missing.jsonl", output=tmp_path / "kept.jsonl")
+
+
+def test_dedup_of_a_file_streams_it_and_writes_the_outputs(tmp_path):
+    import json
+    feed = tmp_path / "feed.jsonl"
+    docs = [{"id": "a", "text": BODY}, {"id": "b", "text": COPY}, {"id": "c", "text": OTHER}]
+    feed.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    summary = storyhash.dedup(feed, output=tmp_path / "kept.jsonl", removed=str(tmp_path / "removed.jsonl"))
+    assert summary["documents"] == 3 and summary["kept"] == 2 and summary["schema_version"] == 1
+    kept = [json.loads(line)["id"] for line in (tmp_path / "kept.jsonl").read_text().splitlines()]
+    assert kept == ["a", "c"]
+    removed = json.loads((tmp_path / "removed.jsonl").read_text())
+    assert removed["id"] == "b" and removed["duplicate_of"] == "a"
+    # The same answers as the in-memory call.
+    assert storyhash.dedup(docs)[0] == kept
+    with pytest.raises(ValueError):
+        storyhash.dedup(feed, output=tmp_path / "same", removed=tmp_path / "same")
+    with pytest.raises(ValueError):
+        storyhash.dedup(docs, output=tmp_path / "kept2.jsonl")
+
+
+def test_the_update_lock_is_the_one_the_cli_takes(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "i.shix"
+    storyhash.Index().save(path)
+    lock_file = tmp_path / "i.shix.lock"
+    with storyhash.Lock(path):
+        assert lock_file.exists()
+        # Another process cannot take it meanwhile: flock on the same file fails.
+        probe = subprocess.run(
+            [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(lock_file)],
+            capture_output=True,
+        )
+        assert probe.returncode != 0
+    probe = subprocess.run(
+        [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(lock_file)],
+        capture_output=True,
+    )
+    assert probe.returncode == 0
+
+
+def test_the_package_describes_itself():
+    from importlib.metadata import metadata
+    description = metadata("storyhash").get_payload() or metadata("storyhash")["Description"]
+    assert "storyhash.cluster" in description and "insert_or_match" in description

@@ -28,6 +28,16 @@ pub enum KeepPolicy {
     Earliest,
 }
 
+impl std::fmt::Display for KeepPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeepPolicy::First => "first",
+            KeepPolicy::Longest => "longest",
+            KeepPolicy::Earliest => "earliest",
+        })
+    }
+}
+
 impl FromStr for KeepPolicy {
     type Err = String;
 

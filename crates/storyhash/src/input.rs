@@ -74,6 +74,35 @@ pub struct ReadOptions {
     /// Largest accepted document (a JSONL line or a `.txt` file), in bytes. Larger ones are
     /// skipped without being held in memory.
     pub max_document_bytes: u64,
+    /// How the input's bytes encode text.
+    pub encoding: Encoding,
+}
+
+/// A text encoding of input files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8: bytes that are not are a warning naming the line.
+    #[default]
+    Utf8,
+    /// Windows-1252, which the web (and the WHATWG Encoding Standard) reads for any text
+    /// labelled Latin-1 / ISO-8859-1: every byte is a character, so nothing is refused.
+    Windows1252,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Encoding, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => {
+                Ok(Encoding::Windows1252)
+            }
+            _ => Err(format!(
+                "unknown encoding {s:?} (known: utf-8, windows-1252, latin1)"
+            )),
+        }
+    }
 }
 
 impl Default for ReadOptions {
@@ -83,6 +112,7 @@ impl Default for ReadOptions {
             text_field: "text".into(),
             strict: false,
             max_document_bytes: 64 << 20,
+            encoding: Encoding::Utf8,
         }
     }
 }

@@ -35,6 +35,8 @@ const HEADLINE_CHARS: usize = 72;
 /// The whole report: parameters, counts, and every document in exactly one cluster.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The version of this JSON shape ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// The parameters that produced it.
     pub params: ReportParams,
     /// Counts.
@@ -42,6 +44,11 @@ pub struct Report {
     /// Clusters, largest first; singletons last.
     pub clusters: Vec<ClusterReport>,
 }
+
+/// The version of the JSON outputs' shapes (cluster and stories reports, dedup's summary,
+/// index stats and decisions): raised when a field changes meaning or goes away, not when
+/// one is added. The README lists the fields of each.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Parameters, flattened for readers of the JSON.
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +91,11 @@ pub struct ReportStats {
     pub skipped_by_reason: BTreeMap<&'static str, usize>,
     /// Documents kept without a publication time because theirs could not be read.
     pub unreadable_dates: usize,
+    /// Clusters left out of `clusters` as smaller than the size asked for
+    /// ([`Report::retain_min_size`]), and the documents in them.
+    pub omitted_clusters: usize,
+    /// Documents in the omitted clusters.
+    pub omitted_documents: usize,
 }
 
 /// One cluster.
@@ -156,6 +168,7 @@ impl Report {
             *skipped_by_reason.entry(w.problem.kind()).or_insert(0) += 1;
         }
         Report {
+            schema_version: SCHEMA_VERSION,
             params: ReportParams {
                 preset: params.preset,
                 shingle: params.shingle,
@@ -176,8 +189,10 @@ impl Report {
                 skipped_by_reason,
                 unreadable_dates: warnings
                     .iter()
-                    .filter(|w| !w.problem.skips_record())
+                    .filter(|w| matches!(w.problem, crate::error::InputProblem::BadDate(_)))
                     .count(),
+                omitted_clusters: 0,
+                omitted_documents: 0,
             },
             clusters,
         }
@@ -189,6 +204,19 @@ impl Report {
         writeln!(out)
     }
 
+    /// Leaves out the clusters of fewer than `min_size` documents (counted in the
+    /// stats), as `--min-size` asks: a large corpus's report is mostly singletons.
+    pub fn retain_min_size(&mut self, min_size: usize) {
+        let before = (
+            self.clusters.len(),
+            self.clusters.iter().map(|c| c.size).sum::<usize>(),
+        );
+        self.clusters.retain(|c| c.size >= min_size);
+        self.stats.omitted_clusters += before.0 - self.clusters.len();
+        self.stats.omitted_documents +=
+            before.1 - self.clusters.iter().map(|c| c.size).sum::<usize>();
+    }
+
     /// Writes the text form for people.
     pub fn write_text(&self, mut out: impl Write) -> io::Result<()> {
         let p = &self.params;
@@ -196,8 +224,8 @@ impl Report {
         let preset = p.preset.map_or("custom".to_string(), |p| p.to_string());
         writeln!(
             out,
-            "storyhash: {} documents, {} ({} with more than one document)",
-            s.documents,
+            "storyhash: {}, {} ({} with more than one document)",
+            plural(s.documents, "document"),
             plural(s.clusters, "cluster"),
             s.multi_member_clusters
         )?;
@@ -270,6 +298,15 @@ impl Report {
                 writeln!(out, "  {}  {}", printable(&doc.id), shorten(&doc.headline))?;
             }
         }
+        if self.stats.omitted_clusters > 0 {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} in {} below the size asked for, not shown",
+                plural(self.stats.omitted_documents, "document"),
+                plural(self.stats.omitted_clusters, "cluster")
+            )?;
+        }
         Ok(())
     }
 }
@@ -284,8 +321,8 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
     if let (Some(mean), Some(min)) = (cluster.mean_similarity, cluster.min_similarity) {
         write!(
             out,
-            ", {} verified pairs, Jaccard mean {mean:.3} min {min:.3}",
-            cluster.verified_pairs
+            ", {}, Jaccard mean {mean:.3} min {min:.3}",
+            plural(cluster.verified_pairs, "verified pair")
         )?;
     }
     writeln!(out)?;
@@ -324,7 +361,8 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
     Ok(())
 }
 
-fn plural(n: usize, noun: &str) -> String {
+/// "1 document", "2 documents".
+pub(crate) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -333,7 +371,7 @@ fn plural(n: usize, noun: &str) -> String {
 }
 
 /// The first line of `text`, printable, cut to [`HEADLINE_CHARS`].
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let line = printable(text.lines().next().unwrap_or("").trim());
     let line = line.as_ref();
     if line.chars().count() <= HEADLINE_CHARS {

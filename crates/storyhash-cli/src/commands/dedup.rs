@@ -6,8 +6,10 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     set_threads(args.threads)?;
     let started = Instant::now();
     let params = args.tuning.params()?;
+    // Kept records go to standard output unless -o names a file.
+    let kept_path = args.output.clone().filter(|p| p.as_os_str() != "-");
     let destinations = [
-        ("-o", &args.output),
+        ("-o", &kept_path),
         ("--removed", &args.removed),
         ("--clusters", &args.clusters),
         ("--pairs", &args.pairs),
@@ -68,7 +70,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     };
     refuse_outputs_over_inputs(
         [
-            &args.output,
+            &kept_path,
             &args.removed,
             &args.clusters,
             &args.pairs,
@@ -78,12 +80,19 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         .flatten(),
         &files,
     )?;
-    let mut kept = args.output.as_ref().map(AtomicFile::create).transpose()?;
+    let mut kept = kept_path.as_ref().map(AtomicFile::create).transpose()?;
+    let mut stdout = StdoutSink::new();
     let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
     let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
     let mut pairs = args.pairs.as_ref().map(AtomicFile::create).transpose()?;
+    let name = |path: &Option<PathBuf>, default: &str| {
+        path.clone().unwrap_or_else(|| PathBuf::from(default))
+    };
     let outputs = DedupOutputs {
-        kept: kept.as_mut().map(|f| f.writer() as &mut (dyn Write + Send)),
+        kept: Some(match kept.as_mut() {
+            Some(file) => file.writer() as &mut (dyn Write + Send),
+            None => &mut stdout,
+        }),
         removed: removed
             .as_mut()
             .map(|f| f.writer() as &mut (dyn Write + Send)),
@@ -93,6 +102,12 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         pairs: pairs
             .as_mut()
             .map(|f| f.writer() as &mut (dyn Write + Send)),
+        names: storyhash::dedup::OutputNames {
+            kept: name(&kept_path, "<standard output>"),
+            removed: name(&args.removed, ""),
+            clusters: name(&args.clusters, ""),
+            pairs: name(&args.pairs, ""),
+        },
     };
     let progress = Progress::new(args.quiet);
     let mut warnings_shown = 0usize;
@@ -114,9 +129,15 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     let summary =
         storyhash::dedup::dedup(files, &options, outputs, &mut on_warning, &mut on_progress)?;
     progress.finish();
+    // Before any output is committed: a run that read nothing is a mistake to report
+    // (a misnamed text field, a file in another encoding), not an empty corpus.
+    refuse_empty_run(summary.documents, &summary.skipped_by_reason)?;
     for file in [kept, removed, clusters, pairs].into_iter().flatten() {
         file.commit()?;
     }
+    stdout
+        .flush()
+        .context("cannot write the kept records to standard output")?;
     drop(spooled);
     let seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.summary {
@@ -133,12 +154,13 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         );
     }
     eprintln!(
-        "storyhash dedup: {} documents read ({skipped} records skipped), {} kept, {} removed \
-         in {} clusters; {:.1} s, {:.0} documents/s",
-        summary.documents,
+        "storyhash dedup: {} read ({} skipped), {} kept, {} removed in {}; {:.1} s, \
+         {:.0} documents/s",
+        plural(summary.documents, "document"),
+        plural(skipped, "record"),
         summary.kept,
         summary.removed,
-        summary.clusters,
+        plural(summary.clusters, "cluster"),
         seconds,
         summary.records as f64 / seconds.max(1e-9),
     );

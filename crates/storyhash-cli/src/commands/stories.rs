@@ -14,8 +14,9 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     // Before reading: a bad value is a usage error, found at once.
     params.check()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
-    let clustering = cluster_stories(&read.documents, &params)?;
-    let report = StoryReport::build(&read.documents, &clustering);
+    let clustering = cluster_stories_keeping(&read.documents, &params, args.keep)?;
+    let mut report = StoryReport::build(&read.documents, &clustering);
+    report.retain_min_size(args.report.min_size);
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
             Format::Text => report.write_text(out),

@@ -142,6 +142,32 @@ pub struct DedupOutputs<'a> {
     pub clusters: Option<&'a mut (dyn Write + Send)>,
     /// One JSON line per verified pair: `{"a", "b", "jaccard"}`, ids in input order.
     pub pairs: Option<&'a mut (dyn Write + Send)>,
+    /// What errors call each output.
+    pub names: OutputNames,
+}
+
+/// The names error messages give the outputs: their paths, where there are paths.
+#[derive(Debug, Clone)]
+pub struct OutputNames {
+    /// The kept records' output.
+    pub kept: std::path::PathBuf,
+    /// The removed documents' output.
+    pub removed: std::path::PathBuf,
+    /// The clusters' output.
+    pub clusters: std::path::PathBuf,
+    /// The pairs' output.
+    pub pairs: std::path::PathBuf,
+}
+
+impl Default for OutputNames {
+    fn default() -> Self {
+        OutputNames {
+            kept: "<kept records>".into(),
+            removed: "<removed documents>".into(),
+            clusters: "<clusters>".into(),
+            pairs: "<pairs>".into(),
+        }
+    }
 }
 
 /// Which pass a progress report is about.
@@ -158,6 +184,8 @@ pub enum Pass {
 /// Counts and parameters of a finished run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DedupSummary {
+    /// The version of this JSON shape ([`crate::report::SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// Records read (documents plus skipped records).
     pub records: u64,
     /// Documents accepted.
@@ -269,6 +297,7 @@ pub fn dedup(
     let k = params.num_perm;
     let prefilter = Prefilter::new(params.threshold, k);
     let mut summary = DedupSummary {
+        schema_version: crate::report::SCHEMA_VERSION,
         lsh: Some(lsh),
         ..DedupSummary::default()
     };
@@ -437,7 +466,14 @@ pub fn dedup(
             kept_of: &kept_of,
             records: summary.records,
         };
-        write_kept(&mut **out, kept, &options.read, &mut buffers, on_progress)?;
+        write_kept(
+            &mut **out,
+            &outputs.names.kept,
+            kept,
+            &options.read,
+            &mut buffers,
+            on_progress,
+        )?;
     }
     summary.seconds.write = lap(&mut clock);
     Ok(summary)

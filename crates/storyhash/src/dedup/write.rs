@@ -90,6 +90,7 @@ impl<'a> KeptRuns<'a> {
 /// Writes a kept record of a text file as the JSON line `{"id", "text"}`.
 pub(super) fn write_text_record(
     out: &mut dyn Write,
+    name: &std::path::Path,
     file: &InputFile,
     meta: &crate::input::RecordMeta,
     batch: &Batch,
@@ -98,7 +99,7 @@ pub(super) fn write_text_record(
 ) -> Result<()> {
     let doc = parse_record(file, meta, batch.bytes(i), read).map_err(Error::from)?;
     let line = serde_json::json!({ "id": doc.id, "text": doc.text });
-    writeln!(out, "{line}").map_err(|e| Error::io("<kept>", e))
+    writeln!(out, "{line}").map_err(|e| Error::io(name, e))
 }
 
 /// Writes the removed, pairs and clusters lists that were asked for.
@@ -118,7 +119,8 @@ pub(super) fn write_lists(
                     id: &docs[d].id,
                     jaccard: round6(exact_jaccard(d as DocIndex, k)),
                 };
-                write_json_line(&mut **out, &line).map_err(|e| Error::io("<removed>", e))?;
+                write_json_line(&mut **out, &line)
+                    .map_err(|e| Error::io(&outputs.names.removed, e))?;
             }
         }
     }
@@ -129,7 +131,7 @@ pub(super) fn write_lists(
                 b: &docs[pair.b as usize].id,
                 jaccard: round6(pair.jaccard),
             };
-            write_json_line(&mut **out, &line).map_err(|e| Error::io("<pairs>", e))?;
+            write_json_line(&mut **out, &line).map_err(|e| Error::io(&outputs.names.pairs, e))?;
         }
     }
     if let Some(out) = outputs.clusters.as_mut() {
@@ -145,7 +147,8 @@ pub(super) fn write_lists(
                 members: &members,
                 size: members.len(),
             };
-            write_json_line(&mut **out, &line).map_err(|e| Error::io("<clusters>", e))?;
+            write_json_line(&mut **out, &line)
+                .map_err(|e| Error::io(&outputs.names.clusters, e))?;
         }
     }
     Ok(())
@@ -167,6 +170,7 @@ pub(super) struct Kept<'a> {
 /// records that were never judged.
 pub(super) fn write_kept(
     out: &mut (dyn Write + Send),
+    name: &std::path::Path,
     kept: Kept<'_>,
     read: &ReadOptions,
     buffers: &mut [Batch; 2],
@@ -193,13 +197,13 @@ pub(super) fn write_kept(
                 if file.kind == FileKind::Jsonl {
                     runs.push(meta.range.clone());
                 } else {
-                    runs.write(&mut *out).map_err(|e| Error::io("<kept>", e))?;
-                    write_text_record(&mut *out, file, meta, batch, i, read)?;
+                    runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
+                    write_text_record(&mut *out, name, file, meta, batch, i, read)?;
                 }
             }
             next_doc += 1;
         }
-        runs.write(&mut *out).map_err(|e| Error::io("<kept>", e))?;
+        runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
         records_done = end_record;
         on_progress(Pass::Write, records_done);
         Ok(())
@@ -222,6 +226,6 @@ pub(super) fn write_kept(
             ),
         });
     }
-    out.flush().map_err(|e| Error::io("<kept>", e))?;
+    out.flush().map_err(|e| Error::io(name, e))?;
     Ok(())
 }

@@ -102,6 +102,8 @@ impl Decision {
 /// Counts describing an index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndexStats {
+    /// The version of this JSON shape ([`crate::report::SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// Documents stored.
     pub documents: usize,
     /// Clusters with two or more documents.
@@ -471,6 +473,7 @@ impl Index {
         let state = self.read();
         let alive = |s: &usize| state.alive[*s];
         IndexStats {
+            schema_version: crate::report::SCHEMA_VERSION,
             documents: state.by_id.len(),
             multi_member_clusters: clusters.len(),
             clustered_documents: clusters.iter().map(|(_, m)| m.len()).sum(),

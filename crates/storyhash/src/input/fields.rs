@@ -37,6 +37,20 @@ pub struct RecordFields<'a> {
     pub published: Option<Cow<'a, str>>,
 }
 
+impl RecordFields<'_> {
+    /// The fields, owning their text.
+    pub fn into_owned(self) -> RecordFields<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        RecordFields {
+            id: own(self.id),
+            text: own(self.text),
+            title: self.title.map(own),
+            url: self.url.map(own),
+            published: self.published.map(own),
+        }
+    }
+}
+
 /// [`parse_record`] without copying: the same checks and warnings, but the fields borrow
 /// from `bytes` (a corpus pass reads each text once and needs no owned copy).
 pub fn parse_fields<'a>(
@@ -45,6 +59,23 @@ pub fn parse_fields<'a>(
     bytes: &'a [u8],
     options: &ReadOptions,
 ) -> Result<RecordFields<'a>, Warning> {
+    if options.encoding == Encoding::Windows1252 {
+        // Text that is all ASCII reads as it is; other text is decoded into UTF-8 and
+        // the fields taken from that copy.
+        let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+        if let Cow::Owned(decoded) = decoded {
+            let utf8 = ReadOptions {
+                encoding: Encoding::Utf8,
+                ..options.clone()
+            };
+            let meta = RecordMeta {
+                range: 0..decoded.len(),
+                ..meta.clone()
+            };
+            return parse_fields(file, &meta, decoded.as_bytes(), &utf8)
+                .map(RecordFields::into_owned);
+        }
+    }
     let fail = |problem, line| Warning {
         location: Location::new(&file.label, line),
         problem,

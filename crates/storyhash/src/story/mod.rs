@@ -39,6 +39,7 @@ use crate::pipeline::{self, Preset};
 use crate::shingle::token_hash;
 use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
+use crate::{KeepPolicy, Params};
 
 mod report;
 mod tracker;
@@ -196,8 +197,24 @@ type DocTerms = (Vec<(u64, f32)>, HashMap<u64, String>);
 
 /// Groups `docs` into stories with near-duplicate groups nested inside.
 pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryClustering> {
+    cluster_stories_keeping(docs, params, KeepPolicy::First)
+}
+
+/// [`cluster_stories`] with `keep` choosing each group of copies' representative (the
+/// member whose text and headline stand for the group).
+pub fn cluster_stories_keeping(
+    docs: &[Document],
+    params: &StoryParams,
+    keep: KeepPolicy,
+) -> Result<StoryClustering> {
     params.check()?;
-    let dup = pipeline::run(docs, &Preset::Dup.params())?;
+    let dup = pipeline::run(
+        docs,
+        &Params {
+            keep,
+            ..Preset::Dup.params()
+        },
+    )?;
     let mut groups: Vec<Vec<DocIndex>> = dup
         .clusters
         .iter()

@@ -2,17 +2,37 @@
 //! their story, and the JSON tree.
 
 use super::*;
+use crate::report::{plural, shorten};
+
+/// A window as people say it: in the largest unit that divides it (`7 days`,
+/// `36 hours`, `90 minutes`, `600 seconds`).
+fn window_text(seconds: i64) -> String {
+    let (n, unit) = match seconds {
+        s if s > 0 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s > 0 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s > 0 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    plural(n.max(0) as usize, unit)
+}
 
 /// The story clustering as people and machines read it: stories, each with its
 /// near-duplicate groups, members by id.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoryReport {
+    /// The version of this JSON shape ([`crate::report::SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// Parameters used.
     pub params: StoryParams,
     /// Documents clustered.
     pub documents: usize,
     /// Stories, largest first.
     pub stories: Vec<StoryReportEntry>,
+    /// Stories left out as smaller than the size asked for
+    /// ([`StoryReport::retain_min_size`]).
+    pub omitted_stories: usize,
+    /// Documents in the omitted stories.
+    pub omitted_documents: usize,
 }
 
 /// One story in a [`StoryReport`].
@@ -35,7 +55,7 @@ pub struct StoryReportEntry {
 pub struct StoryGroupEntry {
     /// Member ids, representative first.
     pub members: Vec<String>,
-    /// Headline of the representative.
+    /// Headline of the representative, whole (the text form shortens it).
     pub headline: String,
     /// Decayed similarity to the story when the group joined (1 for the founder).
     pub attached_with: f64,
@@ -45,6 +65,9 @@ impl StoryReport {
     /// Builds the report of `clustering` over `docs`.
     pub fn build(docs: &[Document], clustering: &StoryClustering) -> StoryReport {
         StoryReport {
+            schema_version: crate::report::SCHEMA_VERSION,
+            omitted_stories: 0,
+            omitted_documents: 0,
             params: clustering.params.clone(),
             documents: docs.len(),
             stories: clustering
@@ -62,17 +85,24 @@ impl StoryReport {
                         .zip(&story.attached_with)
                         .map(|(group, &attached_with)| StoryGroupEntry {
                             members: group.iter().map(|&d| docs[d as usize].id.clone()).collect(),
-                            headline: docs[group[0] as usize]
-                                .headline()
-                                .chars()
-                                .take(72)
-                                .collect(),
+                            headline: docs[group[0] as usize].headline().to_owned(),
                             attached_with,
                         })
                         .collect(),
                 })
                 .collect(),
         }
+    }
+
+    /// Leaves out the stories of fewer than `min_size` documents (counted).
+    pub fn retain_min_size(&mut self, min_size: usize) {
+        let before = (
+            self.stories.len(),
+            self.stories.iter().map(|s| s.size).sum::<usize>(),
+        );
+        self.stories.retain(|s| s.size >= min_size);
+        self.omitted_stories += before.0 - self.stories.len();
+        self.omitted_documents += before.1 - self.stories.iter().map(|s| s.size).sum::<usize>();
     }
 
     /// Writes the JSON form.
@@ -87,29 +117,29 @@ impl StoryReport {
         let p = &self.params;
         writeln!(
             out,
-            "storyhash stories: {} documents, {} {} ({}: weighted Jaccard >= {:.2}, \
-             window {} days, ICWS k={})",
-            self.documents,
-            self.stories.len(),
+            "storyhash stories: {}, {} ({}: weighted Jaccard >= {:.2}, window {}, ICWS k={})",
+            plural(self.documents, "document"),
             if self.stories.len() == 1 {
-                "story"
+                "1 story".to_owned()
             } else {
-                "stories"
+                format!("{} stories", self.stories.len())
             },
             match p.granularity {
                 Granularity::Story => "story",
                 Granularity::Event => "event",
             },
             p.threshold,
-            p.window_seconds / 86_400,
+            window_text(p.window_seconds),
             p.num_perm
         )?;
         for story in &self.stories {
             writeln!(out)?;
             writeln!(
                 out,
-                "story {}: {} documents, least similarity of a group to the final centroid {:.3}",
-                story.id, story.size, story.min_similarity
+                "story {}: {}, least similarity of a group to the final centroid {:.3}",
+                story.id,
+                plural(story.size, "document"),
+                story.min_similarity
             )?;
             writeln!(out, "  terms: {}", story.top_terms.join(", "))?;
             for group in &story.groups {
@@ -118,12 +148,25 @@ impl StoryReport {
                     "  {:.3}  {}  {}",
                     group.attached_with,
                     printable(&group.members[0]),
-                    printable(&group.headline)
+                    shorten(&group.headline)
                 )?;
                 for copy in &group.members[1..] {
                     writeln!(out, "         copy: {}", printable(copy))?;
                 }
             }
+        }
+        if self.omitted_stories > 0 {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} in {} below the size asked for, not shown",
+                plural(self.omitted_documents, "document"),
+                if self.omitted_stories == 1 {
+                    "1 story".to_owned()
+                } else {
+                    format!("{} stories", self.omitted_stories)
+                }
+            )?;
         }
         Ok(())
     }

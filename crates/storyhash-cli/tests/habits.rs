@@ -1,0 +1,379 @@
+//! The binary used as people use ripgrep and fd: pipes in and out, readers that leave
+//! early, `-` for standard streams, runs that read nothing, other encodings, help that
+//! says what presets set, reports that count in English and carry a schema version.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+/// Runs the binary with `stdin` piped in.
+fn piped(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    out
+}
+
+#[test]
+fn a_pipe_into_a_command_without_inputs_is_read() {
+    let out = piped(&["cluster", "--format", "json"], small_feed().as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["stats"]["documents"], 3, "the feed, not the seeds");
+    assert_eq!(report["stats"]["skipped_records"], 1);
+    // Without a pipe (standard input at /dev/null), the seeds.
+    let seeds = storyhash(&["cluster", "--format", "json"]);
+    assert_eq!(json(&seeds)["stats"]["documents"], 5);
+}
+
+#[test]
+fn a_dash_names_standard_output() {
+    let dir = scratch("habits-dash");
+    let run = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["cluster", "-o", "-"])
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).starts_with("storyhash: 5 documents"));
+    assert!(!dir.join("-").exists(), "no file named -");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dedup_writes_the_kept_records_to_standard_output_by_default() {
+    let feed = small_feed();
+    let kept_lines: Vec<&str> = feed
+        .lines()
+        .filter(|l| l.contains("\"id\":\"a\"") || l.contains("\"id\":\"c\""))
+        .collect();
+    for args in [vec!["dedup", "-"], vec!["dedup", "-", "-o", "-"]] {
+        let out = piped(&args, feed.as_bytes());
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+        assert_eq!(lines, kept_lines, "{args:?}");
+    }
+}
+
+#[test]
+fn a_reader_that_leaves_early_ends_no_run_with_an_error() {
+    let dir = scratch("habits-early-reader");
+    let feed = dir.join("big.jsonl");
+    let lines: String = (0..30_000)
+        .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"article {i} about the harbour and the storm that closed it for {i} days\"}}\n"))
+        .collect();
+    std::fs::write(&feed, lines).expect("feed");
+    let feed_arg = feed.display().to_string();
+    for args in [
+        vec!["dedup", "--quiet", feed_arg.as_str(), "-o", "/dev/stdout"],
+        vec!["dedup", "--quiet", feed_arg.as_str()],
+        vec!["cluster", feed_arg.as_str()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut first = [0u8; 10];
+        out.read_exact(&mut first).expect("ten bytes");
+        drop(out);
+        let run = child.wait_with_output().expect("wait");
+        assert!(run.status.success(), "{args:?}: {}", stderr(&run));
+        assert!(!stderr(&run).contains("Broken pipe"), "{}", stderr(&run));
+        assert!(!stderr(&run).contains("<kept"), "{}", stderr(&run));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_that_skips_every_record_fails_and_says_why() {
+    let dir = scratch("habits-all-skipped");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, "{\"id\":\"a\",\"body\":\"text under another name\"}\n{\"id\":\"b\",\"body\":\"and again\"}\n").expect("feed");
+    let feed_arg = feed.display().to_string();
+    for args in [
+        vec!["cluster", feed_arg.as_str()],
+        vec!["stories", feed_arg.as_str()],
+        vec!["dedup", feed_arg.as_str(), "-o", "/dev/null"],
+    ] {
+        let run = storyhash(&args);
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        let message = stderr(&run);
+        assert!(
+            message.contains("no document was read: 2 records skipped (2 missing_field)"),
+            "{message}"
+        );
+        assert!(message.contains("--text-field"), "{message}");
+    }
+    // The same records under the right field name are read.
+    let run = storyhash(&["cluster", "--text-field", "body", &feed_arg]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // An empty input is no mistake: an empty report.
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").expect("empty");
+    let run = piped(&["cluster", "-"], b"");
+    assert!(run.status.success(), "{}", stderr(&run));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn latin1_input_is_read_with_its_encoding() {
+    let dir = scratch("habits-latin1");
+    let feed = dir.join("feed.jsonl");
+    // "Café à Montréal" in Latin-1 bytes.
+    let mut bytes =
+        b"{\"id\":\"a\",\"text\":\"Caf\xe9 \xe0 Montr\xe9al: the city council met on monday\"}\n"
+            .to_vec();
+    bytes.extend_from_slice(b"{\"id\":\"b\",\"text\":\"plain ascii text about the harbour\"}\n");
+    std::fs::write(&feed, &bytes).expect("feed");
+    let text = dir.join("note.txt");
+    std::fs::write(&text, b"Na\xefve caf\xe9 owners met the mayor\n").expect("txt");
+    let feed_arg = feed.display().to_string();
+    let run = storyhash(&["cluster", "--format", "json", &feed_arg]);
+    assert!(run.status.success());
+    assert_eq!(json(&run)["stats"]["skipped_by_reason"]["invalid_utf8"], 1);
+    for encoding in ["latin1", "windows-1252"] {
+        let run = storyhash(&[
+            "cluster",
+            "--format",
+            "json",
+            "--encoding",
+            encoding,
+            &feed_arg,
+            &text.display().to_string(),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let report = json(&run);
+        assert_eq!(report["stats"]["documents"], 3, "{report}");
+        let headlines = report.to_string();
+        assert!(headlines.contains("Café à Montréal"), "{headlines}");
+        assert!(headlines.contains("Naïve café"), "{headlines}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_says_what_each_preset_sets_and_stemming_is_a_switch() {
+    let help = stdout(&storyhash(&["cluster", "--help"]));
+    assert!(
+        help.contains("dup: --threshold 0.4 --shingle word:5 --num-perm 128 --bands 42x3"),
+        "{help}"
+    );
+    assert!(
+        help.contains("story: --threshold 0.15 --shingle word:1"),
+        "{help}"
+    );
+    assert!(help.contains("--no-stem"));
+    for (flag, stemmed) in [("--stem", true), ("--no-stem", false)] {
+        let run = storyhash(&["cluster", "--preset", "story", "--format", "json", flag]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert_eq!(json(&run)["params"]["stem_arabic"], stemmed);
+    }
+    assert_eq!(
+        storyhash(&["cluster", "--stem", "true"]).status.code(),
+        Some(1),
+        "true is an input path now"
+    );
+}
+
+#[test]
+fn reports_count_in_english_hide_small_clusters_and_carry_a_schema_version() {
+    let dir = scratch("habits-reports");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let feed_arg = feed.display().to_string();
+    let text = stdout(&storyhash(&["cluster", &feed_arg]));
+    assert!(
+        text.contains("cluster 0: 2 documents, 1 verified pair,"),
+        "{text}"
+    );
+    let hidden = stdout(&storyhash(&["cluster", "--min-size", "2", &feed_arg]));
+    assert!(!hidden.contains("in no cluster"), "{hidden}");
+    assert!(
+        hidden.contains("1 document in 1 cluster below the size asked for, not shown"),
+        "{hidden}"
+    );
+    let report = json(&storyhash(&[
+        "cluster",
+        "--format",
+        "json",
+        "--min-size",
+        "2",
+        &feed_arg,
+    ]));
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["clusters"].as_array().expect("clusters").len(), 1);
+    assert_eq!(report["stats"]["omitted_clusters"], 1);
+
+    // Stories: whole headlines in JSON, the window in its unit, --keep for groups.
+    let long_title =
+        "A headline long enough to pass the seventy-two characters the text report shows of it";
+    let stories_feed = dir.join("stories.jsonl");
+    std::fs::write(
+        &stories_feed,
+        format!(
+            "{{\"id\":\"s\",\"title\":\"{long_title}\",\"text\":\"short text of the story\"}}\n\
+             {{\"id\":\"l\",\"title\":\"{long_title}\",\"text\":\"short text of the story\\n\\nwith a longer ending\"}}\n"
+        ),
+    )
+    .expect("stories feed");
+    let stories_arg = stories_feed.display().to_string();
+    let stories = json(&storyhash(&["stories", "--format", "json", &stories_arg]));
+    assert_eq!(stories["schema_version"], 1);
+    assert_eq!(stories["stories"][0]["groups"][0]["headline"], long_title);
+    let text = stdout(&storyhash(&["stories", "--window", "36h", &stories_arg]));
+    assert!(text.contains("window 36 hours"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dedup_summary_and_index_stats_carry_the_schema_version() {
+    let IndexFixture {
+        dir,
+        index_arg,
+        feed,
+        ..
+    } = index_fixture("habits-schema");
+    let summary = dir.join("summary.json");
+    let run = storyhash(&[
+        "dedup",
+        "--quiet",
+        &feed.display().to_string(),
+        "-o",
+        "/dev/null",
+        "--summary",
+        &summary.display().to_string(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("JSON");
+    assert_eq!(summary["schema_version"], 1);
+    assert!(storyhash(&["index", "create", &index_arg]).status.success());
+    let stats = json(&storyhash(&[
+        "index", "stats", "--format", "json", &index_arg,
+    ]));
+    assert_eq!(stats["schema_version"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The fields the README's "JSON outputs" table lists for `output` (the first column,
+/// without backticks), in order: the documented schema.
+fn documented_fields(output: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(testdata("../README.md")).expect("README");
+    let row = readme
+        .lines()
+        .find(|line| line.starts_with(&format!("| {output} |")))
+        .unwrap_or_else(|| panic!("README documents {output}"));
+    let fields = row.rsplit('|').nth(1).expect("a fields column");
+    // Each field is the first backticked word of a comma-separated item; parentheses
+    // describe nested fields.
+    let mut names = Vec::new();
+    let mut depth = 0;
+    for part in fields.split('`').collect::<Vec<_>>().chunks(2) {
+        let (between, name) = (part[0], part.get(1));
+        depth += between.matches('(').count() as i32 - between.matches(')').count() as i32;
+        if let (Some(name), 0) = (name, depth) {
+            names.push((*name).to_owned());
+        }
+    }
+    names
+}
+
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn json_outputs_have_the_documented_fields() {
+    let IndexFixture {
+        dir,
+        index_arg,
+        feed,
+        ..
+    } = index_fixture("habits-documented");
+    let feed_arg = feed.display().to_string();
+    let cluster = json(&storyhash(&["cluster", "--format", "json", &feed_arg]));
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let same = |got: Vec<String>, output: &str| {
+        assert_eq!(sorted(got), sorted(documented_fields(output)), "{output}");
+    };
+    same(keys(&cluster), "`cluster --format json`");
+    same(keys(&cluster["stats"]), "its `stats`");
+    same(keys(&cluster["clusters"][0]), "each of its `clusters`");
+    let stories = json(&storyhash(&["stories", "--format", "json", &feed_arg]));
+    same(keys(&stories), "`stories --format json`");
+    same(keys(&stories["stories"][0]), "each of its `stories`");
+
+    let out = |name: &str| dir.join(name).display().to_string();
+    let run = storyhash(&[
+        "dedup",
+        "--quiet",
+        &feed_arg,
+        "-o",
+        &out("kept.jsonl"),
+        "--summary",
+        &out("s.json"),
+        "--removed",
+        &out("removed.jsonl"),
+        "--clusters",
+        &out("clusters.jsonl"),
+        "--pairs",
+        &out("pairs.jsonl"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let first_line = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join(name)).expect(name);
+        serde_json::from_str(text.lines().next().expect("a line")).expect("JSON")
+    };
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("s.json")).expect("summary")).expect("JSON");
+    same(keys(&summary), "`dedup --summary`");
+    same(
+        keys(&first_line("removed.jsonl")),
+        "`dedup --removed`, a line",
+    );
+    same(
+        keys(&first_line("clusters.jsonl")),
+        "`dedup --clusters`, a line",
+    );
+    same(keys(&first_line("pairs.jsonl")), "`dedup --pairs`, a line");
+
+    assert!(storyhash(&["index", "create", &index_arg]).status.success());
+    let added = storyhash(&["index", "add", "--format", "json", &index_arg, &feed_arg]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&added).lines().next().expect("a line")).expect("JSON");
+    same(keys(&line), "`index add --format json`, a line");
+    let queried = storyhash(&["index", "query", "--format", "json", &index_arg, &feed_arg]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&queried).lines().next().expect("a line")).expect("JSON");
+    same(keys(&line), "`index query --format json`, a line");
+    let stats = json(&storyhash(&[
+        "index", "stats", "--format", "json", &index_arg,
+    ]));
+    same(keys(&stats), "`index stats --format json`");
+    let _ = std::fs::remove_dir_all(&dir);
+}
