@@ -34,6 +34,39 @@ pub(crate) enum Command {
     /// whether new ones duplicate stored ones.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Explain why two documents of the input match or do not: their exact Jaccard
+    /// similarity and containments, the MinHash estimate, the LSH bands where they met,
+    /// the verdict under the parameters, and the passages they share.
+    Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), for
+    /// example `storyhash completions bash > ~/.local/share/bash-completion/completions/storyhash`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for example `storyhash man > storyhash.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The first document's id.
+    pub(crate) a: String,
+    /// The second document's id.
+    pub(crate) b: String,
+    /// Inputs holding both, as for `cluster` (none: standard input when piped, else the
+    /// seeds).
+    pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) tuning: Tuning,
+    #[command(flatten)]
+    pub(crate) reading: Reading,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// No warnings about the input's skipped records.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +271,11 @@ pub(crate) struct ClusterArgs {
 
     #[command(flatten)]
     pub(crate) report: ReportOptions,
+
+    /// Instead of the report, a table of what several thresholds give (comma-separated,
+    /// such as 0.3,0.4,0.5), from one run banded at the lowest.
+    #[arg(long, value_name = "T,T,...", value_parser = parse_thresholds)]
+    pub(crate) sweep: Option<Thresholds>,
 }
 
 /// Where and how a report is written, shared by the reporting commands.
@@ -354,6 +392,22 @@ pub(crate) struct Languages(pub(crate) Vec<Language>);
 
 pub(crate) fn parse_languages(s: &str) -> Result<Languages, String> {
     storyhash::stopwords::parse_languages(s).map(Languages)
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Thresholds(pub(crate) Vec<f64>);
+
+pub(crate) fn parse_thresholds(s: &str) -> Result<Thresholds, String> {
+    s.split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|t| *t > 0.0 && *t <= 1.0)
+                .ok_or_else(|| format!("{t:?} is not a threshold in (0, 1]"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Thresholds)
 }
 
 /// The most worker threads accepted: far beyond any machine's cores, and far below what

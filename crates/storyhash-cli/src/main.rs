@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use args::*;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use commands::{cluster, dedup, index, stories};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use commands::{cluster, dedup, explain, index, stories};
 use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
@@ -140,6 +140,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Dedup(args) => dedup(args),
         Command::Index(command) => index(command),
         Command::Stories(args) => stories(args),
+        Command::Explain(args) => explain(args),
+        Command::Completions { shell } => {
+            let mut out = StdoutSink::new();
+            clap_complete::generate(shell, &mut Cli::command(), "storyhash", &mut out);
+            Ok(out.flush()?)
+        }
+        Command::Man => {
+            let mut out = StdoutSink::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(out.flush()?)
+        }
     }
 }
 

@@ -375,5 +375,90 @@ fn json_outputs_have_the_documented_fields() {
         "index", "stats", "--format", "json", &index_arg,
     ]));
     same(keys(&stats), "`index stats --format json`");
+    let sweep = json(&storyhash(&[
+        "cluster", "--sweep", "0.4,0.6", "--format", "json", &feed_arg,
+    ]));
+    same(keys(&sweep), "`cluster --sweep … --format json`");
+    let explained = json(&storyhash(&[
+        "explain", "a", "b", "--format", "json", &feed_arg,
+    ]));
+    same(keys(&explained), "`explain --format json`");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_says_why_two_documents_match_or_not() {
+    let dir = scratch("habits-explain");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let feed_arg = feed.display().to_string();
+    let copy = stdout(&storyhash(&["explain", "a", "b", &feed_arg]));
+    assert!(
+        copy.starts_with("a and b: duplicates: compared through"),
+        "{copy}"
+    );
+    assert!(
+        copy.contains("shared: \"the minister arrived in moscow on"),
+        "{copy}"
+    );
+    let apart = json(&storyhash(&[
+        "explain", "a", "c", "--format", "json", &feed_arg,
+    ]));
+    assert_eq!(apart["joined"], false);
+    assert!(
+        apart["verdict"]
+            .as_str()
+            .expect("verdict")
+            .starts_with("never compared"),
+        "{apart}"
+    );
+    assert_eq!(apart["bands_met"].as_array().expect("bands").len(), 0);
+    // The same pair under the cluster report: joined exactly when explain says so.
+    let report = json(&storyhash(&["cluster", "--format", "json", &feed_arg]));
+    assert_eq!(
+        report["clusters"][0]["members"],
+        serde_json::json!(["a", "b"])
+    );
+    let missing = storyhash(&["explain", "a", "zz", &feed_arg]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("no document with id \"zz\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_sweep_shows_several_thresholds_from_one_run() {
+    let dir = scratch("habits-sweep");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let feed_arg = feed.display().to_string();
+    let rows = json(&storyhash(&[
+        "cluster", "--sweep", "0.95,0.2", "--format", "json", &feed_arg,
+    ]));
+    let rows = rows["sweep"].as_array().expect("rows").clone();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["threshold"], 0.2, "sorted by threshold");
+    assert_eq!(rows[0]["multi_member_clusters"], 1);
+    assert_eq!(rows[1]["multi_member_clusters"], 0);
+    let text = stdout(&storyhash(&["cluster", "--sweep", "0.2,0.95", &feed_arg]));
+    assert!(text.starts_with("threshold  verified pairs"), "{text}");
+    assert_eq!(
+        storyhash(&["cluster", "--sweep", "0.2,1.5"]).status.code(),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_and_a_man_page_come_from_the_same_definitions() {
+    let bash = storyhash(&["completions", "bash"]);
+    assert!(bash.status.success());
+    assert!(
+        stdout(&bash).contains("--min-size"),
+        "completions list the flags"
+    );
+    let man = stdout(&storyhash(&["man"]));
+    assert!(
+        man.contains(".TH storyhash 1") && man.contains("explain"),
+        "{man}"
+    );
 }

@@ -42,6 +42,7 @@ pub mod dedup;
 pub mod doc;
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod index;
 pub mod input;
 pub mod lsh;

@@ -590,6 +590,62 @@ pub fn run(docs: &[Document], params: &Params) -> Result<Clustering> {
     })
 }
 
+/// One threshold of a [`sweep`]: what clustering at it gives.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepRow {
+    /// The exact-Jaccard threshold.
+    pub threshold: f64,
+    /// Verified pairs at or above it.
+    pub verified_pairs: usize,
+    /// Clusters of two or more documents.
+    pub multi_member_clusters: usize,
+    /// Documents in such clusters.
+    pub clustered_documents: usize,
+    /// The largest cluster's size.
+    pub largest_cluster: usize,
+}
+
+/// Clusters `docs` at each of `thresholds` from one run: candidates are banded and
+/// verified once at the lowest threshold, and each row keeps the verified pairs at or
+/// above its own. A higher threshold's row can therefore hold pairs that its own banding
+/// would have missed (recall is that of the lowest threshold's banding, which is never
+/// lower), so a row can differ slightly from a separate run at that threshold.
+pub fn sweep(docs: &[Document], params: &Params, thresholds: &[f64]) -> Result<Vec<SweepRow>> {
+    let Some(lowest) = thresholds.iter().copied().reduce(f64::min) else {
+        return Ok(Vec::new());
+    };
+    let base = run(
+        docs,
+        &Params {
+            threshold: lowest,
+            ..params.clone()
+        },
+    )?;
+    let facts = DocFacts::default();
+    let mut rows: Vec<SweepRow> = thresholds
+        .iter()
+        .map(|&threshold| {
+            let pairs: Vec<ScoredPair> = base
+                .pairs
+                .iter()
+                .filter(|p| p.jaccard >= threshold)
+                .copied()
+                .collect();
+            let clusters = connected_components(docs.len(), &pairs, &facts, KeepPolicy::First);
+            let multi: Vec<&Cluster> = clusters.iter().filter(|c| c.members.len() > 1).collect();
+            SweepRow {
+                threshold,
+                verified_pairs: pairs.len(),
+                multi_member_clusters: multi.len(),
+                clustered_documents: multi.iter().map(|c| c.members.len()).sum(),
+                largest_cluster: clusters.first().map_or(0, |c| c.members.len()),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.threshold.total_cmp(&b.threshold));
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

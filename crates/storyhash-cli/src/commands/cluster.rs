@@ -6,6 +6,39 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let params = args.tuning.params()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
+    if let Some(thresholds) = &args.sweep {
+        let rows = pipeline::sweep(&read.documents, &params, &thresholds.0)?;
+        return emit(args.report.output.as_deref(), |out| {
+            match args.report.format {
+                Format::Json => {
+                    let sweep = serde_json::json!({
+                        "schema_version": storyhash::report::SCHEMA_VERSION,
+                        "sweep": rows,
+                    });
+                    serde_json::to_writer_pretty(&mut *out, &sweep)?;
+                    writeln!(out)
+                }
+                Format::Text => {
+                    writeln!(
+                        out,
+                        "threshold  verified pairs  clusters  documents in clusters  largest"
+                    )?;
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "{:>9.3}  {:>14}  {:>8}  {:>21}  {:>7}",
+                            r.threshold,
+                            r.verified_pairs,
+                            r.multi_member_clusters,
+                            r.clustered_documents,
+                            r.largest_cluster
+                        )?;
+                    }
+                    Ok(())
+                }
+            }
+        });
+    }
     let result = pipeline::run(&read.documents, &params)?;
     let mut report = Report::build(&read.documents, &result, &read.warnings);
     report.retain_min_size(args.report.min_size);

@@ -2,10 +2,12 @@
 
 mod cluster;
 mod dedup;
+mod explain;
 mod index;
 mod stories;
 
 pub(crate) use cluster::cluster;
 pub(crate) use dedup::dedup;
+pub(crate) use explain::explain;
 pub(crate) use index::index;
 pub(crate) use stories::stories;
