@@ -77,6 +77,61 @@ fn is_closed_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// A progress line on stderr, drawn only when stderr is a terminal and not `--quiet`:
+/// what the command is doing, how far it is (when that can be known), and the time
+/// spent.
+pub(crate) struct ProgressLine {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressLine {
+    pub(crate) fn new(quiet: bool) -> ProgressLine {
+        let bar = (!quiet && io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("the template is valid"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        ProgressLine { bar }
+    }
+
+    pub(crate) fn set(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_owned());
+        }
+    }
+
+    pub(crate) fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// ", 45%, about 12 s left" for a stage `fraction` done after `elapsed`; nothing when the
+/// fraction is unknown, and no estimate before there is something to estimate from.
+pub(crate) fn progress_share(fraction: Option<f64>, elapsed: std::time::Duration) -> String {
+    let Some(fraction) = fraction.map(|f| f.clamp(0.0, 1.0)) else {
+        return String::new();
+    };
+    let percent = format!(", {:.0}%", 100.0 * fraction);
+    if !(0.02..1.0).contains(&fraction) {
+        return percent;
+    }
+    let left = elapsed.as_secs_f64() * (1.0 - fraction) / fraction;
+    format!("{percent}, about {left:.0} s left")
+}
+
 /// Refuses a run whose every record was skipped: the input was not what the options
 /// describe, and an empty report or corpus would hide it.
 fn refuse_empty_run(

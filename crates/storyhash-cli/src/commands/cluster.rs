@@ -7,7 +7,10 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     let params = args.tuning.params()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
     if let Some(thresholds) = &args.sweep {
+        let progress = ProgressLine::new(args.report.quiet);
+        progress.set(&format!("clustering {} documents", read.documents.len()));
         let rows = pipeline::sweep(&read.documents, &params, &thresholds.0)?;
+        progress.finish();
         return emit(args.report.output.as_deref(), |out| {
             match args.report.format {
                 Format::Json => {
@@ -39,9 +42,13 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
             }
         });
     }
+    let progress = ProgressLine::new(args.report.quiet);
+    progress.set(&format!("clustering {} documents", read.documents.len()));
     let result = pipeline::run(&read.documents, &params)?;
+    progress.set(&format!("explaining {} clusters", result.clusters.len()));
     let mut report = Report::build(&read.documents, &result, &read.warnings);
     report.retain_min_size(args.report.min_size);
+    progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
             Format::Text => report.write_text(out),

@@ -109,7 +109,18 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             pairs: name(&args.pairs, ""),
         },
     };
-    let progress = Progress::new(args.quiet);
+    let progress = ProgressLine::new(args.quiet);
+    // Pass 1 is measured by bytes against the input's size when every file has one
+    // (compressed input: no percentage); passes 2 and 3 by records against pass 1's.
+    let input_bytes: Option<u64> = files
+        .iter()
+        .map(|f| {
+            let plain = f.compression == storyhash::input::Compression::None;
+            plain
+                .then(|| std::fs::metadata(&f.path).ok().map(|m| m.len()))
+                .flatten()
+        })
+        .sum();
     let mut warnings_shown = 0usize;
     if !args.quiet {
         for w in walked.iter().take(MAX_WARNINGS_SHOWN) {
@@ -125,7 +136,36 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             }
         }
     };
-    let mut on_progress = |pass: Pass, records: u64| progress.update(pass, records);
+    let mut pass_clock = (Pass::Sign, Instant::now(), 0u64);
+    let mut on_progress = |p: storyhash::dedup::Progress| {
+        let (pass, started, input_records) = &mut pass_clock;
+        if p.pass != *pass {
+            *pass = p.pass;
+            *started = Instant::now();
+        }
+        let (name, fraction) = match p.pass {
+            Pass::Sign => {
+                *input_records = p.records;
+                let fraction = input_bytes
+                    .filter(|&total| total > 0)
+                    .map(|total| p.bytes as f64 / total as f64);
+                ("1/3 reading and signing", fraction)
+            }
+            Pass::Verify => (
+                "2/3 verifying candidates",
+                Some(p.records as f64 / (*input_records).max(1) as f64),
+            ),
+            Pass::Write => (
+                "3/3 writing kept records",
+                Some(p.records as f64 / (*input_records).max(1) as f64),
+            ),
+        };
+        progress.set(&format!(
+            "{name}: {} records{}",
+            p.records,
+            progress_share(fraction, started.elapsed())
+        ));
+    };
     let summary =
         storyhash::dedup::dedup(files, &options, outputs, &mut on_warning, &mut on_progress)?;
     progress.finish();
@@ -165,48 +205,4 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         summary.records as f64 / seconds.max(1e-9),
     );
     Ok(())
-}
-
-/// A progress line on stderr, only when stderr is a terminal and not `--quiet`.
-pub(crate) struct Progress {
-    pub(crate) bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    pub(crate) fn new(quiet: bool) -> Progress {
-        let bar = (!quiet && io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                    .expect("the template is valid"),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        });
-        Progress { bar }
-    }
-
-    pub(crate) fn update(&self, pass: Pass, records: u64) {
-        if let Some(bar) = &self.bar {
-            let name = match pass {
-                Pass::Sign => "1/3 reading and signing",
-                Pass::Verify => "2/3 verifying candidates",
-                Pass::Write => "3/3 writing kept records",
-            };
-            bar.set_message(format!("{name}: {records} records"));
-        }
-    }
-
-    pub(crate) fn println(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    pub(crate) fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -36,10 +36,14 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             // at the same time would otherwise write over this one's documents.
             let _lock = lock_for_update(&path)?;
             let index = Index::open(&path)?;
+            let progress = ProgressLine::new(quiet);
+            let mut added = 0usize;
             // In batches: the text of one batch at a time is held, whatever the input.
             let mut warnings = Warnings::new(quiet);
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
+                added += read.documents.len();
+                progress.set(&format!("adding documents: {added} read"));
                 for (doc, result) in read
                     .documents
                     .iter()
@@ -61,6 +65,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 }
                 Ok::<(), anyhow::Error>(())
             })?;
+            progress.set(&format!("saving {}", path.display()));
             warnings.finish();
             // Every decision is out before the index changes on disk: a failed write
             // leaves the index as it was, and an error after the save cannot happen.
@@ -72,6 +77,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             })?;
             let evicted = window.map_or(Ok(0), |w| index.evict_window(w))?;
             index.save(&path)?;
+            progress.finish();
             if !quiet {
                 eprintln!(
                     "storyhash index: {} documents stored{}",

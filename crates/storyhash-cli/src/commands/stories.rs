@@ -14,9 +14,15 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     // Before reading: a bad value is a usage error, found at once.
     params.check()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
+    let progress = ProgressLine::new(args.report.quiet);
+    progress.set(&format!(
+        "grouping {} documents into stories",
+        read.documents.len()
+    ));
     let clustering = cluster_stories_keeping(&read.documents, &params, args.keep)?;
     let mut report = StoryReport::build(&read.documents, &clustering);
     report.retain_min_size(args.report.min_size);
+    progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
             Format::Text => report.write_text(out),

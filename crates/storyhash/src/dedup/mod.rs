@@ -181,6 +181,29 @@ pub enum Pass {
     Write,
 }
 
+/// How far a run has come, reported after each batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The pass.
+    pub pass: Pass,
+    /// Input records behind this point of the pass (skipped ones included). Pass 1's
+    /// final count is the input's: passes 2 and 3 count towards it.
+    pub records: u64,
+    /// Input bytes read so far in pass 1 (decompressed), to measure against the input's
+    /// size when it is known; 0 in the later passes.
+    pub bytes: u64,
+}
+
+impl Progress {
+    fn of(pass: Pass, records: u64) -> Progress {
+        Progress {
+            pass,
+            records,
+            bytes: 0,
+        }
+    }
+}
+
 /// Counts and parameters of a finished run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DedupSummary {
@@ -265,7 +288,7 @@ pub fn dedup(
     options: &DedupOptions,
     mut outputs: DedupOutputs<'_>,
     on_warning: &mut (dyn FnMut(&Warning) + Send),
-    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<DedupSummary> {
     if files.iter().any(|f| f.stdin) {
         return Err(Error::InvalidParams(

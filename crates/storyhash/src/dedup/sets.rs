@@ -109,7 +109,7 @@ pub(super) fn exact_sets(
     from_memory: Vec<(usize, Box<[u32]>)>,
     buffers: &mut [Batch; 2],
     summary: &mut DedupSummary,
-    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<SetStore> {
     let Stage {
         files,
@@ -196,9 +196,11 @@ pub(super) fn exact_sets(
                     .collect::<Result<Vec<_>>>()?;
                 sets.add(computed);
                 if let Some(&last) = chunk.last() {
-                    on_progress(Pass::Verify, docs[last].record + 1);
+                    on_progress(Progress::of(Pass::Verify, docs[last].record + 1));
                 }
             }
+            // The records after the last candidate need no reading.
+            on_progress(Progress::of(Pass::Verify, summary.records));
         } else {
             let reader = RecordReader::new(files.to_vec(), &options.read);
             let mut next_doc = 0usize;
@@ -224,7 +226,7 @@ pub(super) fn exact_sets(
                     .collect::<Result<Vec<_>>>()?;
                 sets.add(computed);
                 records_done = end_record;
-                on_progress(Pass::Verify, records_done);
+                on_progress(Progress::of(Pass::Verify, records_done));
                 Ok(())
             })?;
         }

@@ -22,7 +22,7 @@ pub(super) fn sign(
     buffers: &mut [Batch; 2],
     summary: &mut DedupSummary,
     on_warning: &mut (dyn FnMut(&Warning) + Send),
-    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Collected> {
     let Stage {
         files,
@@ -149,7 +149,11 @@ pub(super) fn sign(
         within_limit(&collected)?;
         std::mem::swap(&mut signing, &mut merging);
         summary.records += n as u64;
-        on_progress(Pass::Sign, summary.records);
+        on_progress(Progress {
+            pass: Pass::Sign,
+            records: summary.records,
+            bytes: summary.bytes_read,
+        });
         Ok(())
     })?;
     collected.merge(&mut merging, files, k, set_memory, strict, on_warning)?;

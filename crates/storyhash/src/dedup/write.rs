@@ -174,7 +174,7 @@ pub(super) fn write_kept(
     kept: Kept<'_>,
     read: &ReadOptions,
     buffers: &mut [Batch; 2],
-    on_progress: &mut (dyn FnMut(Pass, u64) + Send),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<()> {
     let Kept {
         files,
@@ -205,7 +205,7 @@ pub(super) fn write_kept(
         }
         runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
         records_done = end_record;
-        on_progress(Pass::Write, records_done);
+        on_progress(Progress::of(Pass::Write, records_done));
         Ok(())
     })?;
     if let Some(missing) = docs.get(next_doc) {

@@ -57,7 +57,7 @@ fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize, set_memory: usize) 
             pairs: None,
             names: Default::default(),
         };
-        dedup(files, &options, outputs, &mut |_| {}, &mut |_, _| {}).expect("dedup runs")
+        dedup(files, &options, outputs, &mut |_| {}, &mut |_| {}).expect("dedup runs")
     });
     Run {
         summary,
@@ -454,7 +454,7 @@ fn repeated_ids_are_skipped_naming_their_first_use() {
         &options,
         outputs,
         &mut |w| warnings.push(w.to_string()),
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .expect("dedup runs");
     assert_eq!(summary.documents, 3001);
@@ -504,7 +504,7 @@ fn a_named_pipe_is_refused_before_reading() {
         &options,
         DedupOutputs::default(),
         &mut |_| {},
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .expect_err("a pipe cannot be read twice");
     let message = err.to_string();
@@ -561,8 +561,8 @@ fn an_input_changed_after_the_first_pass_stops_the_run() {
                 ..DedupOutputs::default()
             };
             let mut changed = false;
-            let mut on_progress = |pass: storyhash::dedup::Pass, _| {
-                if pass != storyhash::dedup::Pass::Sign && !changed {
+            let mut on_progress = |progress: storyhash::dedup::Progress| {
+                if progress.pass != storyhash::dedup::Pass::Sign && !changed {
                     std::fs::write(&input, &bytes).expect("change the input");
                     changed = true;
                 }
@@ -577,5 +577,49 @@ fn an_input_changed_after_the_first_pass_stops_the_run() {
             );
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Progress comes pass by pass, never going back: pass 1 by records and input bytes up
+/// to the input's, passes 2 and 3 by records up to pass 1's count.
+#[test]
+fn progress_reports_each_pass_in_order_up_to_the_input() {
+    let dir = scratch("dedup-progress");
+    let input = dir.join("feed.jsonl");
+    write_jsonl(&input, &corpus());
+    let files = resolve_sources(&[Source::Path(input.clone())], &mut Vec::new()).expect("input");
+    let options = DedupOptions {
+        set_memory: 0,
+        ..DedupOptions::new(Preset::Dup.params(), ReadOptions::default())
+    };
+    let mut kept = Vec::new();
+    let outputs = DedupOutputs {
+        kept: Some(&mut kept),
+        ..DedupOutputs::default()
+    };
+    let mut seen: Vec<storyhash::dedup::Progress> = Vec::new();
+    let summary =
+        dedup(files, &options, outputs, &mut |_| {}, &mut |p| seen.push(p)).expect("runs");
+    use storyhash::dedup::Pass;
+    let rank = |p: Pass| match p {
+        Pass::Sign => 0,
+        Pass::Verify => 1,
+        Pass::Write => 2,
+    };
+    assert!(seen.windows(2).all(|w| rank(w[0].pass) <= rank(w[1].pass)));
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].pass != w[1].pass || w[0].records <= w[1].records));
+    let last_of = |pass: Pass| {
+        *seen
+            .iter()
+            .rev()
+            .find(|p| p.pass == pass)
+            .expect("reported")
+    };
+    assert_eq!(last_of(Pass::Sign).records, summary.records);
+    assert_eq!(last_of(Pass::Sign).bytes, summary.bytes_read);
+    assert_eq!(last_of(Pass::Verify).records, summary.records);
+    assert_eq!(last_of(Pass::Write).records, summary.records);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -257,7 +257,7 @@ fn by_dedup(input: &Path, keep: KeepPolicy) -> (Outcome, u64) {
         &options,
         outputs,
         &mut |w| bad_dates += u64::from(matches!(w.problem, InputProblem::BadDate(_))),
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .expect("dedup runs");
     assert_eq!(summary.unreadable_dates, bad_dates);
