@@ -228,6 +228,11 @@ pub(crate) struct DedupArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) summary: Option<PathBuf>,
 
+    /// Write a report to look at as one HTML page: the counts, cluster sizes, verified
+    /// similarities against the threshold, the banding's S-curve, and the clusters by id.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
+
     #[command(flatten)]
     pub(crate) tuning: Tuning,
 
@@ -282,8 +287,8 @@ pub(crate) struct ClusterArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReportOptions {
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 
     /// Write the report to FILE (atomically) instead of standard output (- is standard
     /// output).
@@ -385,6 +390,16 @@ pub(crate) struct Reading {
 pub(crate) enum Format {
     Text,
     Json,
+}
+
+/// The formats of the cluster and story reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Text,
+    Json,
+    /// One self-contained page (no network) with plots, a filterable list and a
+    /// side-by-side view of two members.
+    Html,
 }
 
 #[derive(Debug, Clone)]

@@ -605,9 +605,8 @@ fn dedup_file(
             ..OutputNames::default()
         },
     };
-    let summary =
-        storyhash_core::dedup::dedup(files, &options, outputs, &mut |_| {}, &mut |_| {})
-            .map_err(to_py_err)?;
+    let summary = storyhash_core::dedup::dedup(files, &options, outputs, &mut |_| {}, &mut |_| {})
+        .map_err(to_py_err)?;
     for file in [kept, gone, groups].into_iter().flatten() {
         file.commit().map_err(to_py_err)?;
     }

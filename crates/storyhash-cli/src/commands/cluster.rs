@@ -7,13 +7,19 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     let params = args.tuning.params()?;
     let read = args.report.read(&args.inputs, &args.reading)?;
     if let Some(thresholds) = &args.sweep {
+        if args.report.format == ReportFormat::Html {
+            return Err(storyhash::Error::InvalidParams(
+                "--sweep prints a table: --format text or json".into(),
+            )
+            .into());
+        }
         let progress = ProgressLine::new(args.report.quiet);
         progress.set(&format!("clustering {} documents", read.documents.len()));
         let rows = pipeline::sweep(&read.documents, &params, &thresholds.0)?;
         progress.finish();
         return emit(args.report.output.as_deref(), |out| {
             match args.report.format {
-                Format::Json => {
+                ReportFormat::Json => {
                     let sweep = serde_json::json!({
                         "schema_version": storyhash::report::SCHEMA_VERSION,
                         "sweep": rows,
@@ -21,7 +27,7 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
                     serde_json::to_writer_pretty(&mut *out, &sweep)?;
                     writeln!(out)
                 }
-                Format::Text => {
+                ReportFormat::Text | ReportFormat::Html => {
                     writeln!(
                         out,
                         "threshold  verified pairs  clusters  documents in clusters  largest"
@@ -51,8 +57,11 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
-            Format::Text => report.write_text(out),
-            Format::Json => report.write_json(out),
+            ReportFormat::Text => report.write_text(out),
+            ReportFormat::Json => report.write_json(out),
+            ReportFormat::Html => {
+                storyhash::html::write_cluster_report(out, &report, &read.documents, &result)
+            }
         }
     })
 }

@@ -14,6 +14,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         ("--clusters", &args.clusters),
         ("--pairs", &args.pairs),
         ("--summary", &args.summary),
+        ("--report", &args.report),
     ];
     let named = || {
         destinations
@@ -75,6 +76,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             &args.clusters,
             &args.pairs,
             &args.summary,
+            &args.report,
         ]
         .into_iter()
         .flatten(),
@@ -88,20 +90,48 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     let name = |path: &Option<PathBuf>, default: &str| {
         path.clone().unwrap_or_else(|| PathBuf::from(default))
     };
+    // The HTML report is drawn from the removed and pairs lists, kept in memory too.
+    let mut removed_lines = Vec::new();
+    let mut pair_lines = Vec::new();
+    let mut removed_tee;
+    let mut pairs_tee;
+    let (removed_out, pairs_out): (
+        Option<&mut (dyn Write + Send)>,
+        Option<&mut (dyn Write + Send)>,
+    ) = if args.report.is_some() {
+        removed_tee = Tee(
+            removed
+                .as_mut()
+                .map(|f| f.writer() as &mut (dyn Write + Send)),
+            &mut removed_lines,
+        );
+        pairs_tee = Tee(
+            pairs
+                .as_mut()
+                .map(|f| f.writer() as &mut (dyn Write + Send)),
+            &mut pair_lines,
+        );
+        (Some(&mut removed_tee), Some(&mut pairs_tee))
+    } else {
+        (
+            removed
+                .as_mut()
+                .map(|f| f.writer() as &mut (dyn Write + Send)),
+            pairs
+                .as_mut()
+                .map(|f| f.writer() as &mut (dyn Write + Send)),
+        )
+    };
     let outputs = DedupOutputs {
         kept: Some(match kept.as_mut() {
             Some(file) => file.writer() as &mut (dyn Write + Send),
             None => &mut stdout,
         }),
-        removed: removed
-            .as_mut()
-            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        removed: removed_out,
         clusters: clusters
             .as_mut()
             .map(|f| f.writer() as &mut (dyn Write + Send)),
-        pairs: pairs
-            .as_mut()
-            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        pairs: pairs_out,
         names: storyhash::dedup::OutputNames {
             kept: name(&kept_path, "<standard output>"),
             removed: name(&args.removed, ""),
@@ -172,6 +202,10 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     // Before any output is committed: a run that read nothing is a mistake to report
     // (a misnamed text field, a file in another encoding), not an empty corpus.
     refuse_empty_run(summary.documents, &summary.skipped_by_reason)?;
+    if let Some(path) = &args.report {
+        let page = html_report(&summary, &options.params, &removed_lines, &pair_lines)?;
+        write_atomically(path, |w| w.write_all(&page))?;
+    }
     for file in [kept, removed, clusters, pairs].into_iter().flatten() {
         file.commit()?;
     }
@@ -205,4 +239,61 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         summary.records as f64 / seconds.max(1e-9),
     );
     Ok(())
+}
+
+/// Writes to an optional output and to memory at once.
+struct Tee<'a>(Option<&'a mut (dyn Write + Send)>, &'a mut Vec<u8>);
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(out) = self.0.as_mut() {
+            out.write_all(buf)?;
+        }
+        self.1.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.as_mut().map_or(Ok(()), |out| out.flush())
+    }
+}
+
+/// The HTML page of a dedup run, from its removed and pairs lines (JSON Lines).
+fn html_report(
+    summary: &storyhash::dedup::DedupSummary,
+    params: &Params,
+    removed: &[u8],
+    pairs: &[u8],
+) -> Result<Vec<u8>> {
+    let lines = |bytes: &'_ [u8]| -> Result<Vec<serde_json::Value>> {
+        Ok(bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(serde_json::from_slice)
+            .collect::<std::result::Result<_, _>>()?)
+    };
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
+    let mut clusters: Vec<storyhash::html::DedupCluster> = Vec::new();
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in lines(removed)? {
+        let kept = text(&r, "duplicate_of");
+        let at = *position.entry(kept.clone()).or_insert_with(|| {
+            clusters.push(storyhash::html::DedupCluster {
+                kept,
+                removed: Vec::new(),
+            });
+            clusters.len() - 1
+        });
+        clusters[at]
+            .removed
+            .push((text(&r, "id"), r["jaccard"].as_f64().unwrap_or_default()));
+    }
+    clusters.sort_by_key(|c| std::cmp::Reverse(c.removed.len()));
+    let similarities: Vec<f64> = lines(pairs)?
+        .iter()
+        .map(|p| p["jaccard"].as_f64().unwrap_or_default())
+        .collect();
+    let mut page = Vec::new();
+    storyhash::html::write_dedup_report(&mut page, summary, params, &clusters, &similarities)?;
+    Ok(page)
 }

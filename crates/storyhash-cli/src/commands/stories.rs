@@ -25,8 +25,11 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
-            Format::Text => report.write_text(out),
-            Format::Json => report.write_json(out),
+            ReportFormat::Text => report.write_text(out),
+            ReportFormat::Json => report.write_json(out),
+            ReportFormat::Html => {
+                storyhash::html::write_story_report(out, &report, &read.documents)
+            }
         }
     })
 }

@@ -1,0 +1,496 @@
+//! The reports as one self-contained HTML page for people to look at: an overview with
+//! the parameters, a histogram of cluster sizes, the distribution of verified
+//! similarities with the threshold marked and the LSH S-curve with the recall at the
+//! threshold; the clusters (or stories), largest first, filterable, singletons counted;
+//! and two members side by side with the passages they share highlighted.
+//!
+//! No network: the data is embedded as JSON, the style and script inline, and the page
+//! renders lazily (a cluster's members when it is opened, the list a hundred at a time),
+//! so a report of 100,000 documents opens in seconds. Texts are embedded for the members
+//! of listed clusters only, each cut to [`MAX_TEXT_CHARS`] characters, all within
+//! [`MAX_TEXT_BYTES`]: the file stays near 200 bytes per document plus those texts.
+//! Input text only ever reaches the page as text nodes (never as markup).
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::doc::Document;
+use crate::pipeline::Clustering;
+use crate::report::{plural, Report};
+use crate::story::StoryReport;
+
+/// Characters of one document's text the page carries for the side-by-side view.
+pub const MAX_TEXT_CHARS: usize = 3_000;
+
+/// Bytes of text the page carries at most; members beyond have no side-by-side view.
+pub const MAX_TEXT_BYTES: usize = 16 << 20;
+
+/// Bins of the similarity histogram, over [0, 1].
+const SIMILARITY_BINS: usize = 20;
+
+#[derive(Serialize)]
+struct Page<'a> {
+    kind: &'static str,
+    title: String,
+    overview: Vec<(&'static str, String)>,
+    params: Vec<(&'static str, String)>,
+    sizes: Vec<(&'static str, usize)>,
+    similarities: Option<Similarities>,
+    curve: Option<Curve>,
+    shingle_words: usize,
+    groups: Vec<Group<'a>>,
+    singletons: usize,
+    texts: HashMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
+struct Similarities {
+    bins: Vec<usize>,
+    threshold: f64,
+}
+
+#[derive(Serialize)]
+struct Curve {
+    points: Vec<(f64, f64)>,
+    threshold: f64,
+    recall: f64,
+    bands: usize,
+    rows: usize,
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    id: usize,
+    size: usize,
+    terms: Vec<String>,
+    passages: &'a [String],
+    members: Vec<Member<'a>>,
+}
+
+#[derive(Serialize)]
+struct Member<'a> {
+    id: &'a str,
+    headline: &'a str,
+    date: Option<&'a str>,
+    similarity: f64,
+    kept: bool,
+    copies: Vec<&'a str>,
+}
+
+/// The histogram of verified similarities, over [0, 1].
+fn similarity_bins(similarities: impl Iterator<Item = f64>, threshold: f64) -> Similarities {
+    let mut bins = vec![0usize; SIMILARITY_BINS];
+    for j in similarities {
+        bins[((j * SIMILARITY_BINS as f64) as usize).min(SIMILARITY_BINS - 1)] += 1;
+    }
+    Similarities { bins, threshold }
+}
+
+/// The S-curve of `lsh`, with the share of pairs at `threshold` that are compared.
+fn s_curve(lsh: crate::LshParams, threshold: f64) -> Curve {
+    Curve {
+        points: (0..=50)
+            .map(|i| {
+                let s = i as f64 / 50.0;
+                (s, lsh.probability(s))
+            })
+            .collect(),
+        threshold,
+        recall: lsh.probability(threshold),
+        bands: lsh.bands,
+        rows: lsh.rows,
+    }
+}
+
+/// Which bucket of the size histogram a group of `size` documents falls in.
+fn size_bucket(size: usize) -> usize {
+    match size {
+        0 | 1 => 0,
+        2 => 1,
+        3..=5 => 2,
+        6..=10 => 3,
+        11..=50 => 4,
+        _ => 5,
+    }
+}
+
+const SIZE_LABELS: [&str; 6] = ["1", "2", "3-5", "6-10", "11-50", "51+"];
+
+fn size_histogram(sizes: impl Iterator<Item = usize>) -> Vec<(&'static str, usize)> {
+    let mut counts = [0usize; 6];
+    for size in sizes {
+        counts[size_bucket(size)] += 1;
+    }
+    SIZE_LABELS.iter().copied().zip(counts).collect()
+}
+
+/// Characters of a headline the page shows (a text without line breaks is its own
+/// headline).
+const MAX_HEADLINE_CHARS: usize = 200;
+
+/// `text`'s first `chars` characters.
+fn cut(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(at, _)| &text[..at])
+}
+
+/// The texts of the listed groups' members, cut and within the page's budget.
+fn texts_of<'a>(
+    docs: &'a [Document],
+    by_id: &HashMap<&str, usize>,
+    groups: &[Group<'a>],
+) -> HashMap<&'a str, &'a str> {
+    let mut texts = HashMap::new();
+    let mut bytes = 0;
+    for member in groups.iter().flat_map(|g| &g.members) {
+        let Some(&d) = by_id.get(member.id) else {
+            continue;
+        };
+        let cut = cut(&docs[d].text, MAX_TEXT_CHARS);
+        if bytes + cut.len() > MAX_TEXT_BYTES {
+            break;
+        }
+        bytes += cut.len();
+        texts.insert(docs[d].id.as_str(), cut);
+    }
+    texts
+}
+
+/// Writes the cluster report of `result` over `docs` as one HTML page.
+pub fn write_cluster_report(
+    out: impl Write,
+    report: &Report,
+    docs: &[Document],
+    result: &Clustering,
+) -> io::Result<()> {
+    let by_id: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let date = |id: &str| by_id.get(id).and_then(|&d| docs[d].published.as_deref());
+    let groups: Vec<Group<'_>> = report
+        .clusters
+        .iter()
+        .filter(|c| c.size > 1)
+        .map(|c| Group {
+            id: c.id,
+            size: c.size,
+            terms: c.shared_terms.iter().map(|t| t.term.clone()).collect(),
+            passages: &c.shared_shingles,
+            members: c
+                .documents
+                .iter()
+                .map(|m| Member {
+                    id: &m.id,
+                    headline: cut(&m.headline, MAX_HEADLINE_CHARS),
+                    date: date(&m.id),
+                    similarity: m.similarity_to_representative,
+                    kept: m.id == c.representative,
+                    copies: Vec::new(),
+                })
+                .collect(),
+        })
+        .collect();
+    let p = &report.params;
+    let s = &report.stats.run;
+    let lsh = result.lsh;
+    let removed: usize = groups.iter().map(|g| g.size - 1).sum();
+    let page = Page {
+        kind: "clusters",
+        title: format!(
+            "storyhash: {}, {} of two or more",
+            plural(s.documents, "document"),
+            plural(s.multi_member_clusters, "cluster")
+        ),
+        overview: vec![
+            ("documents", s.documents.to_string()),
+            (
+                "clusters of two or more",
+                s.multi_member_clusters.to_string(),
+            ),
+            (
+                "documents in no cluster",
+                (s.clusters - s.multi_member_clusters).to_string(),
+            ),
+            (
+                "kept (one per cluster)",
+                (s.documents - removed).to_string(),
+            ),
+            ("removed as duplicates", removed.to_string()),
+            ("verified pairs", s.verified_pairs.to_string()),
+            (
+                "skipped input records",
+                report.stats.skipped_records.to_string(),
+            ),
+        ],
+        params: vec![
+            (
+                "preset",
+                p.preset.map_or("custom".into(), |p| p.to_string()),
+            ),
+            ("shingles", p.shingle.to_string()),
+            ("threshold", format!("{:.3}", p.threshold)),
+            (
+                "MinHash",
+                format!("{} k={} seed={}", p.sketch, p.num_perm, p.seed),
+            ),
+            ("LSH", format!("{} bands x {} rows", p.bands, p.rows)),
+            ("keep", p.keep.to_string()),
+        ],
+        sizes: size_histogram(report.clusters.iter().map(|c| c.size)),
+        similarities: Some(similarity_bins(
+            result.pairs.iter().map(|pair| pair.jaccard),
+            p.threshold,
+        )),
+        curve: Some(s_curve(lsh, p.threshold)),
+        shingle_words: match p.shingle {
+            crate::ShingleSpec::Word(n) => n,
+            crate::ShingleSpec::Char(_) => 3,
+        },
+        singletons: report.clusters.iter().filter(|c| c.size == 1).count(),
+        texts: texts_of(docs, &by_id, &groups),
+        groups,
+    };
+    write_page(out, &page)
+}
+
+/// Writes the story report over `docs` as one HTML page: stories, their groups of
+/// copies nested, and their top terms.
+pub fn write_story_report(
+    out: impl Write,
+    report: &StoryReport,
+    docs: &[Document],
+) -> io::Result<()> {
+    let by_id: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let date = |id: &str| by_id.get(id).and_then(|&d| docs[d].published.as_deref());
+    let groups: Vec<Group<'_>> = report
+        .stories
+        .iter()
+        .filter(|s| s.size > 1)
+        .map(|story| Group {
+            id: story.id,
+            size: story.size,
+            terms: story.top_terms.clone(),
+            passages: &[],
+            members: story
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| Member {
+                    id: &g.members[0],
+                    headline: cut(&g.headline, MAX_HEADLINE_CHARS),
+                    date: date(&g.members[0]),
+                    similarity: g.attached_with,
+                    kept: i == 0,
+                    copies: g.members[1..].iter().map(String::as_str).collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let p = &report.params;
+    let page = Page {
+        kind: "stories",
+        title: format!(
+            "storyhash stories: {}, {} of two or more",
+            plural(report.documents, "document"),
+            if groups.len() == 1 {
+                "1 story".to_owned()
+            } else {
+                format!("{} stories", groups.len())
+            }
+        ),
+        overview: vec![
+            ("documents", report.documents.to_string()),
+            ("stories", report.stories.len().to_string()),
+            ("stories of two or more documents", groups.len().to_string()),
+        ],
+        params: vec![
+            ("granularity", format!("{:?}", p.granularity).to_lowercase()),
+            (
+                "threshold (weighted Jaccard)",
+                format!("{:.3}", p.threshold),
+            ),
+            ("window", format!("{} s", p.window_seconds)),
+        ],
+        sizes: size_histogram(report.stories.iter().map(|s| s.size)),
+        similarities: None,
+        curve: None,
+        shingle_words: 3,
+        singletons: report.stories.iter().filter(|s| s.size == 1).count(),
+        texts: texts_of(docs, &by_id, &groups),
+        groups,
+    };
+    write_page(out, &page)
+}
+
+/// One cluster of a dedup run as its report knows it: the kept id and the members (kept
+/// first), each with its exact Jaccard to the kept one.
+#[derive(Debug, Clone)]
+pub struct DedupCluster {
+    /// The kept document's id.
+    pub kept: String,
+    /// Members other than the kept one, with their Jaccard to it.
+    pub removed: Vec<(String, f64)>,
+}
+
+/// Writes a dedup run's report: the summary's counts and banding, cluster sizes, the
+/// similarities of `pair_similarities` (every verified pair) and the clusters by id
+/// (dedup keeps no text, so there are no headlines and no side-by-side view).
+pub fn write_dedup_report(
+    out: impl Write,
+    summary: &crate::dedup::DedupSummary,
+    params: &crate::Params,
+    clusters: &[DedupCluster],
+    pair_similarities: &[f64],
+) -> io::Result<()> {
+    let groups: Vec<Group<'_>> = clusters
+        .iter()
+        .enumerate()
+        .map(|(id, c)| Group {
+            id,
+            size: c.removed.len() + 1,
+            terms: Vec::new(),
+            passages: &[],
+            members: std::iter::once(Member {
+                id: &c.kept,
+                headline: &c.kept,
+                date: None,
+                similarity: 1.0,
+                kept: true,
+                copies: Vec::new(),
+            })
+            .chain(c.removed.iter().map(|(id, j)| Member {
+                id,
+                headline: id,
+                date: None,
+                similarity: *j,
+                kept: false,
+                copies: Vec::new(),
+            }))
+            .collect(),
+        })
+        .collect();
+    let lsh = summary
+        .lsh
+        .unwrap_or(crate::LshParams { bands: 1, rows: 1 });
+    let in_clusters: u64 = clusters.iter().map(|c| c.removed.len() as u64 + 1).sum();
+    let page = Page {
+        kind: "clusters",
+        title: format!(
+            "storyhash dedup: {}, {} kept",
+            plural(summary.documents as usize, "document"),
+            summary.kept
+        ),
+        overview: vec![
+            ("documents", summary.documents.to_string()),
+            ("clusters of two or more", summary.clusters.to_string()),
+            ("kept", summary.kept.to_string()),
+            ("removed as duplicates", summary.removed.to_string()),
+            ("verified pairs", summary.verified_pairs.to_string()),
+            ("skipped input records", summary.skipped().to_string()),
+        ],
+        params: vec![
+            (
+                "preset",
+                params.preset.map_or("custom".into(), |p| p.to_string()),
+            ),
+            ("shingles", params.shingle.to_string()),
+            ("threshold", format!("{:.3}", params.threshold)),
+            (
+                "MinHash",
+                format!(
+                    "{} k={} seed={}",
+                    params.sketch, params.num_perm, params.seed
+                ),
+            ),
+            ("LSH", format!("{} bands x {} rows", lsh.bands, lsh.rows)),
+            ("keep", params.keep.to_string()),
+        ],
+        sizes: size_histogram(clusters.iter().map(|c| c.removed.len() + 1).chain(
+            std::iter::repeat_n(1, (summary.documents - in_clusters) as usize),
+        )),
+        similarities: Some(similarity_bins(
+            pair_similarities.iter().copied(),
+            params.threshold,
+        )),
+        curve: Some(s_curve(lsh, params.threshold)),
+        shingle_words: 3,
+        singletons: (summary.documents - in_clusters) as usize,
+        texts: HashMap::new(),
+        groups,
+    };
+    write_page(out, &page)
+}
+
+fn write_page(mut out: impl Write, page: &Page<'_>) -> io::Result<()> {
+    let data = serde_json::to_string(page)?
+        // Inside a script element, "</script" would end it and "<!--" change how it is
+        // parsed; "<" appears in JSON only inside strings, where "\u003c" means the same.
+        .replace('<', "\\u003c");
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>storyhash report</title><style>{STYLE}</style></head><body>\
+         <main id=\"app\"><p>Loading…</p></main>\
+         <script type=\"application/json\" id=\"data\">{data}</script>\
+         <script>{SCRIPT}</script></body></html>\n"
+    )
+}
+
+const STYLE: &str = include_str!("html/report.css");
+const SCRIPT: &str = include_str!("html/report.js");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{pipeline, Preset};
+
+    /// Text that looks like markup stays data: it cannot close the data script, and
+    /// reaches the page only through the JSON the script reads into text nodes.
+    #[test]
+    fn input_markup_cannot_leave_the_data_block() {
+        let hostile = "</script><script>alert(1)</script> the minister arrived in moscow on monday";
+        let docs = vec![
+            Document::new("a</script>", hostile),
+            Document::new("b", hostile),
+        ];
+        let result = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+        let report = Report::build(&docs, &result, &[]);
+        let mut page = Vec::new();
+        write_cluster_report(&mut page, &report, &docs, &result).expect("in memory");
+        let page = String::from_utf8(page).expect("utf8");
+        assert_eq!(
+            page.matches("</script>").count(),
+            2,
+            "only the page's own two scripts close"
+        );
+        assert!(page.contains("\\u003c/script>\\u003cscript>alert(1)"));
+        assert!(
+            !page.contains("http://")
+                || page
+                    .matches("http://")
+                    .all(|_| page.contains("http://www.w3.org/2000/svg"))
+        );
+    }
+
+    #[test]
+    fn texts_are_cut_and_bounded() {
+        let long = "word ".repeat(2 * MAX_TEXT_CHARS);
+        let docs = vec![Document::new("a", long.clone()), Document::new("b", long)];
+        let result = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+        let report = Report::build(&docs, &result, &[]);
+        let mut page = Vec::new();
+        write_cluster_report(&mut page, &report, &docs, &result).expect("in memory");
+        // Two texts of MAX_TEXT_CHARS characters each, not of twice that.
+        assert!(page.len() < 2 * MAX_TEXT_CHARS + 40_000, "{}", page.len());
+    }
+}
