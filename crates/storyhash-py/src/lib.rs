@@ -51,6 +51,17 @@ struct Tuning<'a> {
     seed: Option<u64>,
 }
 
+impl<'a> Tuning<'a> {
+    /// What `cluster` and `dedup` let a caller set.
+    fn batch(threshold: Option<f64>, keep: &'a str) -> Self {
+        Tuning {
+            threshold,
+            keep: Some(keep),
+            ..Tuning::default()
+        }
+    }
+}
+
 fn params(preset: &str, tuning: Tuning<'_>) -> PyResult<Params> {
     let preset: Preset = preset.parse().map_err(PyValueError::new_err)?;
     let overrides = Overrides {
@@ -456,14 +467,7 @@ fn cluster(
     threshold: Option<f64>,
     keep: &str,
 ) -> PyResult<Vec<Cluster>> {
-    let params = params(
-        preset,
-        Tuning {
-            threshold,
-            keep: Some(keep),
-            ..Tuning::default()
-        },
-    )?;
+    let params = params(preset, Tuning::batch(threshold, keep))?;
     let docs = batch_documents(docs)?;
     let result = py
         .detach(|| pipeline::run(&docs, &params))
@@ -514,14 +518,7 @@ fn dedup(
     removed: Option<std::path::PathBuf>,
     clusters: Option<std::path::PathBuf>,
 ) -> PyResult<Py<PyAny>> {
-    let params = params(
-        preset,
-        Tuning {
-            threshold,
-            keep: Some(keep),
-            ..Tuning::default()
-        },
-    )?;
+    let params = params(preset, Tuning::batch(threshold, keep))?;
     if let Ok(path) = docs.extract::<std::path::PathBuf>() {
         let summary = py.detach(|| dedup_file(&path, params, [output, removed, clusters]))?;
         let json = pyo3::types::PyModule::import(py, "json")?;

@@ -138,25 +138,42 @@ fn cut(text: &str, chars: usize) -> &str {
 }
 
 /// The texts of the listed groups' members, cut and within the page's budget.
-fn texts_of<'a>(
-    docs: &'a [Document],
-    by_id: &HashMap<&str, usize>,
-    groups: &[Group<'a>],
-) -> HashMap<&'a str, &'a str> {
+fn texts_of<'a>(by_id: &ById<'a>, groups: &[Group<'a>]) -> HashMap<&'a str, &'a str> {
     let mut texts = HashMap::new();
     let mut bytes = 0;
     for member in groups.iter().flat_map(|g| &g.members) {
-        let Some(&d) = by_id.get(member.id) else {
+        let Some(doc) = by_id.get(member.id) else {
             continue;
         };
-        let cut = cut(&docs[d].text, MAX_TEXT_CHARS);
+        let cut = cut(&doc.text, MAX_TEXT_CHARS);
         if bytes + cut.len() > MAX_TEXT_BYTES {
             break;
         }
         bytes += cut.len();
-        texts.insert(docs[d].id.as_str(), cut);
+        texts.insert(doc.id.as_str(), cut);
     }
     texts
+}
+
+/// The input's documents by id, for what the page shows of them.
+struct ById<'a> {
+    docs: &'a [Document],
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> ById<'a> {
+    fn new(docs: &'a [Document]) -> Self {
+        let index = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i))
+            .collect();
+        ById { docs, index }
+    }
+
+    fn get(&self, id: &str) -> Option<&'a Document> {
+        self.index.get(id).map(|&i| &self.docs[i])
+    }
 }
 
 /// Writes the cluster report of `result` over `docs` as one HTML page.
@@ -166,12 +183,8 @@ pub fn write_cluster_report(
     docs: &[Document],
     result: &Clustering,
 ) -> io::Result<()> {
-    let by_id: HashMap<&str, usize> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-    let date = |id: &str| by_id.get(id).and_then(|&d| docs[d].published.as_deref());
+    let by_id = ById::new(docs);
+    let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
     let groups: Vec<Group<'_>> = report
         .clusters
         .iter()
@@ -252,7 +265,7 @@ pub fn write_cluster_report(
             crate::ShingleSpec::Char(_) => 3,
         },
         singletons: report.clusters.iter().filter(|c| c.size == 1).count(),
-        texts: texts_of(docs, &by_id, &groups),
+        texts: texts_of(&by_id, &groups),
         groups,
     };
     write_page(out, &page)
@@ -265,12 +278,8 @@ pub fn write_story_report(
     report: &StoryReport,
     docs: &[Document],
 ) -> io::Result<()> {
-    let by_id: HashMap<&str, usize> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-    let date = |id: &str| by_id.get(id).and_then(|&d| docs[d].published.as_deref());
+    let by_id = ById::new(docs);
+    let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
     let groups: Vec<Group<'_>> = report
         .stories
         .iter()
@@ -325,7 +334,7 @@ pub fn write_story_report(
         curve: None,
         shingle_words: 3,
         singletons: report.stories.iter().filter(|s| s.size == 1).count(),
-        texts: texts_of(docs, &by_id, &groups),
+        texts: texts_of(&by_id, &groups),
         groups,
     };
     write_page(out, &page)
@@ -474,11 +483,10 @@ mod tests {
             "only the page's own two scripts close"
         );
         assert!(page.contains("\\u003c/script>\\u003cscript>alert(1)"));
-        assert!(
-            !page.contains("http://")
-                || page
-                    .matches("http://")
-                    .all(|_| page.contains("http://www.w3.org/2000/svg"))
+        // No address the page could fetch: the only URL is SVG's namespace name.
+        assert_eq!(
+            page.matches("http").count(),
+            page.matches("http://www.w3.org/2000/svg").count()
         );
     }
 
