@@ -126,3 +126,50 @@ fn text_reports_escape_control_characters_of_the_input() {
     assert!(!raw_control(&stories), "{stories:?}");
     assert!(stories.contains("wire-2\\u{7}"), "{stories}");
 }
+
+/// Texts in several scripts whose analysis and hashes must never change silently: an
+/// index stores shingle sets and band keys, not texts, so a change of any of them makes
+/// stored indexes answer differently (docs/hashing.md).
+const HASH_VECTOR_TEXTS: [&str; 6] = [
+    "The Minister arrived in Moscow on Monday for talks on energy, trade and security.",
+    "وصل وزير الخارجية السوري، أسعد الشيباني، إلى موسكو لإجراء مباحثات مع نظيره الروسي.",
+    "İstanbul'da DİYARBAKIR toplantısı — دیدار وزیران در تهران ﻻ ﺍﻟﺴﻼﻡ",
+    "外交部长周一抵达莫斯科进行会谈，讨论能源与贸易。",
+    "Министр прибыл в Москву в понедельник для переговоров об энергетике.",
+    "ＡＢＣ café naïve façade ﬁnance ２０２５ — ½ ① x²",
+];
+
+/// Every hash the analysis produces for the texts above under each preset: the sorted
+/// exact set, the set's fingerprint, the signature and the band keys, as JSON lines.
+fn hash_vectors() -> String {
+    use storyhash::record::{Engine, RecordBuffers};
+    let mut lines = String::new();
+    for preset in [Preset::Dup, Preset::Story] {
+        let engine = Engine::new(&preset.params()).expect("engine");
+        for (n, text) in HASH_VECTOR_TEXTS.iter().enumerate() {
+            let record = engine.record(text, None, &mut RecordBuffers::default());
+            let hex = |values: &[u32]| -> Vec<String> {
+                values.iter().map(|v| format!("{v:08x}")).collect()
+            };
+            let line = serde_json::json!({
+                "preset": preset.to_string(),
+                "text": n,
+                "set": hex(&record.set),
+                "fingerprint": format!("{:016x}", record.fingerprint),
+                "signature": hex(&record.signature),
+                "keys": hex(record.keys.as_deref().unwrap_or(&[])),
+            });
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+    }
+    lines
+}
+
+#[test]
+fn hash_vectors_are_a_promise() {
+    check(
+        &testdata().join("golden/hash-vectors.jsonl"),
+        &hash_vectors(),
+    );
+}
