@@ -277,6 +277,11 @@ pub(crate) struct ClusterArgs {
     #[command(flatten)]
     pub(crate) report: ReportOptions,
 
+    /// Also write every verified pair as JSON lines {"a", "b", "jaccard"}, as dedup
+    /// --pairs does.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pairs: Option<PathBuf>,
+
     /// Instead of the report, a table of what several thresholds give (comma-separated,
     /// such as 0.3,0.4,0.5), from one run banded at the lowest.
     #[arg(long, value_name = "T,T,...", value_parser = parse_thresholds)]

@@ -462,3 +462,36 @@ fn completions_and_a_man_page_come_from_the_same_definitions() {
         "{man}"
     );
 }
+
+#[test]
+fn cluster_writes_the_pairs_dedup_writes() {
+    let dir = scratch("habits-pairs");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let feed_arg = feed.display().to_string();
+    let (from_cluster, from_dedup) = (dir.join("c.jsonl"), dir.join("d.jsonl"));
+    let run = storyhash(&[
+        "cluster",
+        &feed_arg,
+        "--pairs",
+        &from_cluster.display().to_string(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let run = storyhash(&[
+        "dedup",
+        "--quiet",
+        &feed_arg,
+        "-o",
+        "/dev/null",
+        "--pairs",
+        &from_dedup.display().to_string(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).expect("pairs");
+    assert_eq!(read(&from_cluster), read(&from_dedup));
+    assert!(read(&from_cluster).starts_with("{\"a\":\"a\",\"b\":\"b\",\"jaccard\":"));
+    let over_input = storyhash(&["cluster", &feed_arg, "--pairs", &feed_arg]);
+    assert_eq!(over_input.status.code(), Some(1));
+    assert_eq!(read(&feed), small_feed(), "the input is kept");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,14 @@ use crate::*;
 pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     set_threads(args.report.threads)?;
     let params = args.tuning.params()?;
+    if let Some(path) = &args.pairs {
+        check_destination(path)?;
+        let inputs = resolve_sources(&sources(&args.inputs), &mut Vec::new())?;
+        refuse_outputs_over_inputs(Some(path), &inputs)?;
+        if let Some(report) = &args.report.output {
+            refuse_shared_destinations([("-o", report.as_path()), ("--pairs", path.as_path())])?;
+        }
+    }
     let read = args.report.read(&args.inputs, &args.reading)?;
     if let Some(thresholds) = &args.sweep {
         if args.report.format == ReportFormat::Html {
@@ -51,6 +59,12 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     let progress = ProgressLine::new(args.report.quiet);
     progress.set(&format!("clustering {} documents", read.documents.len()));
     let result = pipeline::run(&read.documents, &params)?;
+    if let Some(path) = &args.pairs {
+        let docs = &read.documents;
+        write_atomically(path, |w| {
+            storyhash::dedup::write_pair_lines(w, &result.pairs, |d| &docs[d as usize].id)
+        })?;
+    }
     progress.set(&format!("explaining {} clusters", result.clusters.len()));
     let mut report = Report::build(&read.documents, &result, &read.warnings);
     report.retain_min_size(args.report.min_size);

@@ -64,6 +64,7 @@ mod write;
 use collect::*;
 use sets::*;
 use sign::*;
+pub use write::write_pair_lines;
 use write::*;
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds

@@ -36,6 +36,24 @@ pub(super) fn write_json_line(out: &mut dyn Write, line: &impl Serialize) -> std
     out.write_all(b"\n")
 }
 
+/// Writes `pairs` as the pairs file's JSON lines, `{"a", "b", "jaccard"}` (ids by
+/// `id_of`, Jaccard to six decimals): what `dedup --pairs` and `cluster --pairs` write.
+pub fn write_pair_lines<'a>(
+    out: &mut dyn Write,
+    pairs: &[ScoredPair],
+    id_of: impl Fn(DocIndex) -> &'a str,
+) -> std::io::Result<()> {
+    for pair in pairs {
+        let line = PairLine {
+            a: id_of(pair.a),
+            b: id_of(pair.b),
+            jaccard: round6(pair.jaccard),
+        };
+        write_json_line(out, &line)?;
+    }
+    Ok(())
+}
+
 pub(super) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
@@ -125,14 +143,8 @@ pub(super) fn write_lists(
         }
     }
     if let Some(out) = outputs.pairs.as_mut() {
-        for pair in pairs {
-            let line = PairLine {
-                a: &docs[pair.a as usize].id,
-                b: &docs[pair.b as usize].id,
-                jaccard: round6(pair.jaccard),
-            };
-            write_json_line(&mut **out, &line).map_err(|e| Error::io(&outputs.names.pairs, e))?;
-        }
+        write_pair_lines(&mut **out, pairs, |d| &docs[d as usize].id)
+            .map_err(|e| Error::io(&outputs.names.pairs, e))?;
     }
     if let Some(out) = outputs.clusters.as_mut() {
         for (n, cluster) in clusters.iter().filter(|c| c.members.len() > 1).enumerate() {
