@@ -102,7 +102,8 @@ def test_a_generated_corpus_filters_and_pages(browser, tmp_path):
     docs = []
     for story in range(150):
         for copy in range(3):
-            docs.append({"id": f"s{story}-{copy}", "text": body.format(f"day {story} edition {copy} of {story}") + f" story {story}" * 6})
+            docs.append({"id": f"s{story}-{copy}", "url": f"https://site{copy}.example/news/{story}",
+                         "text": body.format(f"day {story} edition {copy} of {story}") + f" story {story}" * 6})
     for alone in range(40):
         docs.append({"id": f"alone{alone}", "text": f"unrelated note number {alone} " * 8})
     feed = tmp_path / "feed.jsonl"
@@ -118,6 +119,9 @@ def test_a_generated_corpus_filters_and_pages(browser, tmp_path):
     search.send_keys("s17-1")
     shown = browser.find_elements(By.CSS_SELECTOR, "details.group")
     assert len(shown) == 1
+    shown[0].find_element(By.TAG_NAME, "summary").click()
+    rows = members_of(shown[0])
+    assert [r.find_elements(By.TAG_NAME, "td")[4].text for r in rows] == ["site0.example", "site1.example", "site2.example"]
     assert "40 documents in no cluster" in browser.find_element(By.ID, "singletons").text
     shot(browser, "filtered")
     no_console_errors(browser)

@@ -74,6 +74,8 @@ struct Member<'a> {
     id: &'a str,
     headline: &'a str,
     date: Option<&'a str>,
+    /// The site of the document's URL.
+    source: Option<&'a str>,
     similarity: f64,
     kept: bool,
     copies: Vec<&'a str>,
@@ -130,6 +132,15 @@ fn size_histogram(sizes: impl Iterator<Item = usize>) -> Vec<(&'static str, usiz
 /// headline).
 const MAX_HEADLINE_CHARS: usize = 200;
 
+/// The host of `url` (`https://www.example.com/a/b` → `www.example.com`), the source a
+/// reader recognises; None when there is none.
+fn site(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    (!host.is_empty()).then_some(host)
+}
+
 /// `text`'s first `chars` characters.
 fn cut(text: &str, chars: usize) -> &str {
     text.char_indices()
@@ -185,6 +196,7 @@ pub fn write_cluster_report(
 ) -> io::Result<()> {
     let by_id = ById::new(docs);
     let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
+    let source = |id: &str| by_id.get(id).and_then(|d| site(d.url.as_deref()?));
     let groups: Vec<Group<'_>> = report
         .clusters
         .iter()
@@ -201,6 +213,7 @@ pub fn write_cluster_report(
                     id: &m.id,
                     headline: cut(&m.headline, MAX_HEADLINE_CHARS),
                     date: date(&m.id),
+                    source: source(&m.id),
                     similarity: m.similarity_to_representative,
                     kept: m.id == c.representative,
                     copies: Vec::new(),
@@ -280,6 +293,7 @@ pub fn write_story_report(
 ) -> io::Result<()> {
     let by_id = ById::new(docs);
     let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
+    let source = |id: &str| by_id.get(id).and_then(|d| site(d.url.as_deref()?));
     let groups: Vec<Group<'_>> = report
         .stories
         .iter()
@@ -297,6 +311,7 @@ pub fn write_story_report(
                     id: &g.members[0],
                     headline: cut(&g.headline, MAX_HEADLINE_CHARS),
                     date: date(&g.members[0]),
+                    source: source(&g.members[0]),
                     similarity: g.attached_with,
                     kept: i == 0,
                     copies: g.members[1..].iter().map(String::as_str).collect(),
@@ -372,6 +387,7 @@ pub fn write_dedup_report(
                 id: &c.kept,
                 headline: &c.kept,
                 date: None,
+                source: None,
                 similarity: 1.0,
                 kept: true,
                 copies: Vec::new(),
@@ -380,6 +396,7 @@ pub fn write_dedup_report(
                 id,
                 headline: id,
                 date: None,
+                source: None,
                 similarity: *j,
                 kept: false,
                 copies: Vec::new(),
@@ -500,5 +517,19 @@ mod tests {
         write_cluster_report(&mut page, &report, &docs, &result).expect("in memory");
         // Two texts of MAX_TEXT_CHARS characters each, not of twice that.
         assert!(page.len() < 2 * MAX_TEXT_CHARS + 40_000, "{}", page.len());
+    }
+
+    #[test]
+    fn a_source_is_the_host_of_the_url() {
+        assert_eq!(
+            site("https://www.example.com/a/b?c#d"),
+            Some("www.example.com")
+        );
+        assert_eq!(
+            site("http://user@news.example:8080/x"),
+            Some("news.example:8080")
+        );
+        assert_eq!(site("example.org/path"), Some("example.org"));
+        assert_eq!(site("https:///nothing"), None);
     }
 }
