@@ -164,11 +164,7 @@ fn refuse_empty_run(
 
 /// "1 record", "2 records".
 fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    storyhash::report::plural(usize::try_from(n).unwrap_or(usize::MAX), noun)
 }
 
 /// The error and its causes on one line. The library's errors already name their cause

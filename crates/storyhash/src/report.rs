@@ -361,8 +361,8 @@ fn write_cluster(out: &mut impl Write, cluster: &ClusterReport) -> io::Result<()
     Ok(())
 }
 
-/// "1 document", "2 documents".
-pub(crate) fn plural(n: usize, noun: &str) -> String {
+/// "1 document", "2 documents": counts in the text reports and messages.
+pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
