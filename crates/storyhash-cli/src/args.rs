@@ -300,6 +300,12 @@ pub(crate) struct ReportOptions {
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
+    /// Memory the documents may take, held in memory all at once (about 1,500 bytes each
+    /// plus three times its text); more stops the run with a clear error (default: the
+    /// memory available when it starts).
+    #[arg(long, value_name = "MIB")]
+    pub(crate) memory_limit: Option<u64>,
+
     /// Leave out clusters (stories) of fewer than N documents; 2 hides singletons. The
     /// header counts what was left out.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -484,6 +490,12 @@ impl ReportOptions {
     /// The documents a report is made of: [`read_documents`] with this report's output
     /// file kept off its inputs.
     pub(crate) fn read(&self, inputs: &[PathBuf], reading: &Reading) -> Result<ReadOutcome> {
-        read_documents(inputs, self.output.as_ref(), reading, self.quiet)
+        read_documents(
+            inputs,
+            self.output.as_ref(),
+            reading,
+            self.quiet,
+            self.memory_limit,
+        )
     }
 }

@@ -19,8 +19,7 @@ use commands::{cluster, dedup, explain, index, stories};
 use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
-    read_sources, read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome,
-    Source,
+    read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
 };
 use storyhash::output::{
     check_destination, refuse_shared_destinations, write_atomically, AtomicFile, UpdateLock,
@@ -331,6 +330,7 @@ fn read_documents(
     output: Option<&PathBuf>,
     reading: &Reading,
     quiet: bool,
+    memory_limit: Option<u64>,
 ) -> Result<ReadOutcome> {
     if let Some(path) = output.filter(|path| path.as_os_str() != "-") {
         check_destination(path)?;
@@ -338,7 +338,39 @@ fn read_documents(
         let inputs = resolve_sources(&sources(inputs), &mut Vec::new())?;
         refuse_outputs_over_inputs(Some(path), &inputs)?;
     }
-    let read = read_sources(&sources(inputs), &reading.options())?;
+    let limit = match memory_limit {
+        Some(mib) => Some(
+            mib.checked_mul(1 << 20)
+                .context("--memory-limit is too large")?,
+        ),
+        None => storyhash::dedup::available_memory(),
+    };
+    let mut read = ReadOutcome::default();
+    let mut text_bytes = 0u64;
+    read_sources_in_batches(&sources(inputs), &reading.options(), 4096, |batch| {
+        text_bytes += batch
+            .documents
+            .iter()
+            .map(|d| d.text.len() as u64)
+            .sum::<u64>();
+        read.documents.extend(batch.documents);
+        read.warnings.extend(batch.warnings);
+        let documents = read.documents.len() as u64;
+        let needed = in_memory_bytes(documents, text_bytes);
+        match limit {
+            Some(limit) if needed > limit => anyhow::bail!(
+                "this command holds every document in memory, about {} bytes each plus {} \
+                 times its text: {documents} documents so far need about {} MiB, more than \
+                 the memory limit of {} MiB; dedup streams a corpus of any size, or split \
+                 the input (--memory-limit raises the limit)",
+                IN_MEMORY_BYTES_PER_DOCUMENT,
+                IN_MEMORY_TEXT_FACTOR,
+                needed >> 20,
+                limit >> 20
+            ),
+            _ => Ok(()),
+        }
+    })?;
     if !quiet {
         print_warnings(&read.warnings);
     }
@@ -348,6 +380,21 @@ fn read_documents(
     }
     refuse_empty_run(read.documents.len() as u64, &by_reason)?;
     Ok(read)
+}
+
+/// What `cluster`, `stories` and `explain` hold per document besides its text: measured
+/// at 1.4 KB on 200,000 documents of three words (the document, its set, signature, band
+/// keys and report entry), rounded up.
+const IN_MEMORY_BYTES_PER_DOCUMENT: u64 = 1_500;
+
+/// Peak memory per byte of text on 100,000 generated news articles of 2.7 KB: 7.8 KB a
+/// document, 1.4 KB of it fixed; rounded up.
+const IN_MEMORY_TEXT_FACTOR: u64 = 3;
+
+fn in_memory_bytes(documents: u64, text_bytes: u64) -> u64 {
+    documents
+        .saturating_mul(IN_MEMORY_BYTES_PER_DOCUMENT)
+        .saturating_add(text_bytes.saturating_mul(IN_MEMORY_TEXT_FACTOR))
 }
 
 /// Whether standard input carries data to read: a pipe, a file or a socket, as in

@@ -380,6 +380,17 @@ fn a_run_past_its_memory_limit_stops_with_the_numbers_and_writes_nothing() {
     );
     assert!(message.contains("bytes a document"), "{message}");
     assert_eq!(files_in(&dir), ["tiny.jsonl"], "no output, no temporary");
+    // The commands that hold every document stop the same way, naming the streaming one.
+    for command in ["cluster", "stories"] {
+        let run = storyhash(&[command, &feed.display().to_string(), "--memory-limit", "1"]);
+        assert_eq!(run.status.code(), Some(1), "{command}: {}", stderr(&run));
+        let message = stderr(&run);
+        assert!(
+            message.contains("holds every document in memory"),
+            "{message}"
+        );
+        assert!(message.contains("dedup streams"), "{message}");
+    }
     // The same run with room for its tables succeeds.
     let run = storyhash(&[
         "dedup",

@@ -4,7 +4,7 @@ use crate::*;
 
 pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
     let params = args.tuning.params()?;
-    let read = read_documents(&args.inputs, None, &args.reading, args.quiet)?;
+    let read = read_documents(&args.inputs, None, &args.reading, args.quiet, None)?;
     let find = |id: &str| {
         read.documents
             .iter()
