@@ -307,7 +307,7 @@ pub(crate) struct ReportOptions {
     pub(crate) memory_limit: Option<u64>,
 
     /// Leave out clusters (stories) of fewer than N documents; 2 hides singletons. The
-    /// header counts what was left out.
+    /// header counts what was left out. (The HTML page has a size filter of its own.)
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub(crate) min_size: usize,
 

@@ -277,7 +277,8 @@ pub fn write_cluster_report(
             crate::ShingleSpec::Word(n) => n,
             crate::ShingleSpec::Char(_) => 3,
         },
-        singletons: report.clusters.iter().filter(|c| c.size == 1).count(),
+        // From the run, not the listed clusters: --min-size may have left some out.
+        singletons: s.clusters - s.multi_member_clusters,
         texts: texts_of(&by_id, &groups),
         groups,
     };
