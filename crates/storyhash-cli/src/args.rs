@@ -487,6 +487,15 @@ impl Reading {
 }
 
 impl ReportOptions {
+    /// The smallest cluster (story) a text or JSON report lists; the HTML page lists all,
+    /// as it has its own size filter and counts what it does not show.
+    pub(crate) fn listed_min_size(&self) -> usize {
+        match self.format {
+            ReportFormat::Html => 1,
+            _ => self.min_size,
+        }
+    }
+
     /// The documents a report is made of: [`read_documents`] with this report's output
     /// file kept off its inputs.
     pub(crate) fn read(&self, inputs: &[PathBuf], reading: &Reading) -> Result<ReadOutcome> {

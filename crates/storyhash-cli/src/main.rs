@@ -338,13 +338,7 @@ fn read_documents(
         let inputs = resolve_sources(&sources(inputs), &mut Vec::new())?;
         refuse_outputs_over_inputs(Some(path), &inputs)?;
     }
-    let limit = match memory_limit {
-        Some(mib) => Some(
-            mib.checked_mul(1 << 20)
-                .context("--memory-limit is too large")?,
-        ),
-        None => storyhash::dedup::available_memory(),
-    };
+    let limit = memory_limit_bytes(memory_limit)?;
     let mut read = ReadOutcome::default();
     let mut text_bytes = 0u64;
     read_sources_in_batches(&sources(inputs), &reading.options(), 4096, |batch| {
@@ -380,6 +374,17 @@ fn read_documents(
     }
     refuse_empty_run(read.documents.len() as u64, &by_reason)?;
     Ok(read)
+}
+
+/// `--memory-limit` in bytes; without it, the memory available now.
+fn memory_limit_bytes(mib: Option<u64>) -> Result<Option<u64>> {
+    match mib {
+        Some(mib) => Ok(Some(
+            mib.checked_mul(1 << 20)
+                .context("--memory-limit is too large")?,
+        )),
+        None => Ok(storyhash::dedup::available_memory()),
+    }
 }
 
 /// What `cluster`, `stories` and `explain` hold per document besides its text: measured

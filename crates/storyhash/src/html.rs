@@ -185,6 +185,16 @@ impl<'a> ById<'a> {
     fn get(&self, id: &str) -> Option<&'a Document> {
         self.index.get(id).map(|&i| &self.docs[i])
     }
+
+    /// The publication time as the input gave it.
+    fn date(&self, id: &str) -> Option<&'a str> {
+        self.get(id)?.published.as_deref()
+    }
+
+    /// The site of the document's URL.
+    fn source(&self, id: &str) -> Option<&'a str> {
+        site(self.get(id)?.url.as_deref()?)
+    }
 }
 
 /// Writes the cluster report of `result` over `docs` as one HTML page.
@@ -195,8 +205,6 @@ pub fn write_cluster_report(
     result: &Clustering,
 ) -> io::Result<()> {
     let by_id = ById::new(docs);
-    let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
-    let source = |id: &str| by_id.get(id).and_then(|d| site(d.url.as_deref()?));
     let groups: Vec<Group<'_>> = report
         .clusters
         .iter()
@@ -212,8 +220,8 @@ pub fn write_cluster_report(
                 .map(|m| Member {
                     id: &m.id,
                     headline: cut(&m.headline, MAX_HEADLINE_CHARS),
-                    date: date(&m.id),
-                    source: source(&m.id),
+                    date: by_id.date(&m.id),
+                    source: by_id.source(&m.id),
                     similarity: m.similarity_to_representative,
                     kept: m.id == c.representative,
                     copies: Vec::new(),
@@ -293,8 +301,6 @@ pub fn write_story_report(
     docs: &[Document],
 ) -> io::Result<()> {
     let by_id = ById::new(docs);
-    let date = |id: &str| by_id.get(id).and_then(|d| d.published.as_deref());
-    let source = |id: &str| by_id.get(id).and_then(|d| site(d.url.as_deref()?));
     let groups: Vec<Group<'_>> = report
         .stories
         .iter()
@@ -311,8 +317,8 @@ pub fn write_story_report(
                 .map(|(i, g)| Member {
                     id: &g.members[0],
                     headline: cut(&g.headline, MAX_HEADLINE_CHARS),
-                    date: date(&g.members[0]),
-                    source: source(&g.members[0]),
+                    date: by_id.date(&g.members[0]),
+                    source: by_id.source(&g.members[0]),
                     similarity: g.attached_with,
                     kept: i == 0,
                     copies: g.members[1..].iter().map(String::as_str).collect(),

@@ -67,10 +67,7 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     }
     progress.set(&format!("explaining {} clusters", result.clusters.len()));
     let mut report = Report::build(&read.documents, &result, &read.warnings);
-    // The page has its own size filter and counts what it does not list.
-    if args.report.format != ReportFormat::Html {
-        report.retain_min_size(args.report.min_size);
-    }
+    report.retain_min_size(args.report.listed_min_size());
     progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {

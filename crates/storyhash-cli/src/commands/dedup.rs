@@ -61,13 +61,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             .set_memory
             .checked_mul(1 << 20)
             .context("--set-memory is too large")?,
-        memory_limit: match args.memory_limit {
-            Some(mib) => Some(
-                mib.checked_mul(1 << 20)
-                    .context("--memory-limit is too large")?,
-            ),
-            None => storyhash::dedup::available_memory(),
-        },
+        memory_limit: memory_limit_bytes(args.memory_limit)?,
     };
     refuse_outputs_over_inputs(
         [

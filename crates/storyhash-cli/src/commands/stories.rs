@@ -21,10 +21,7 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     ));
     let clustering = cluster_stories_keeping(&read.documents, &params, args.keep)?;
     let mut report = StoryReport::build(&read.documents, &clustering);
-    // The page has its own size filter and counts what it does not list.
-    if args.report.format != ReportFormat::Html {
-        report.retain_min_size(args.report.min_size);
-    }
+    report.retain_min_size(args.report.listed_min_size());
     progress.finish();
     emit(args.report.output.as_deref(), |out| {
         match args.report.format {
