@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|doc| {
             let t = Instant::now();
-            std::hint::black_box(index.query(doc));
+            std::hint::black_box(index.query(doc).expect("query"));
             t.elapsed().as_secs_f64() * 1e6
         })
         .collect();

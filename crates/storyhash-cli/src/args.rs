@@ -94,9 +94,9 @@ pub(crate) struct StoriesArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum IndexCommand {
-    /// Create an empty index file with the given parameters.
+    /// Create an empty index (a directory) with the given parameters.
     Create {
-        /// The index file to create (refused if it exists).
+        /// The index directory to create (refused if it exists).
         index: PathBuf,
         #[command(flatten)]
         tuning: Tuning,
@@ -107,7 +107,7 @@ pub(crate) enum IndexCommand {
     },
     /// Add documents; prints, per document, what it duplicates and its cluster.
     Add {
-        /// The index file.
+        /// The index directory.
         index: PathBuf,
         /// Inputs, as for `cluster`.
         #[arg(required = true)]
@@ -127,7 +127,7 @@ pub(crate) enum IndexCommand {
     },
     /// Find stored documents similar to each input document (the index is unchanged).
     Query {
-        /// The index file.
+        /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
         /// Inputs, as for `cluster`.
         #[arg(required = true)]
@@ -143,7 +143,7 @@ pub(crate) enum IndexCommand {
     },
     /// Remove documents by id.
     Remove {
-        /// The index file.
+        /// The index directory.
         index: PathBuf,
         /// Ids to remove.
         #[arg(required = true)]
@@ -151,11 +151,31 @@ pub(crate) enum IndexCommand {
     },
     /// Print counts and parameters.
     Stats {
-        /// The index file.
+        /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Merge every segment into one and drop removed documents (readers keep working;
+    /// run it from cron, say, when `stats` shows many segments).
+    Compact {
+        /// The index directory.
+        index: PathBuf,
+    },
+    /// Read every byte of an index and check it (checksums, order, every set and band
+    /// entry); opening checks only what it reads.
+    Check {
+        /// The index (a directory, or a single file of format 4 or 5).
+        index: PathBuf,
+    },
+    /// Write a single-file index of format 4 or 5 as an index directory.
+    Upgrade {
+        /// The single-file index.
+        old: PathBuf,
+        /// The directory to write (refused if it exists). Without it, the directory
+        /// takes the old file's name and the file is kept beside it as `<name>.old`.
+        new: Option<PathBuf>,
     },
 }
 

@@ -22,7 +22,7 @@ use storyhash::input::{
     read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
 };
 use storyhash::output::{
-    check_destination, refuse_shared_destinations, write_atomically, AtomicFile, UpdateLock,
+    check_destination, refuse_shared_destinations, write_atomically, AtomicFile,
 };
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories_keeping, Granularity, StoryReport};
@@ -216,18 +216,6 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 
 /// Warnings printed in full before the rest are only counted.
 const MAX_WARNINGS_SHOWN: usize = 20;
-
-/// Takes the lock that serialises updates of the index file at `path` between
-/// processes, saying so on stderr when another process holds it.
-fn lock_for_update(path: &std::path::Path) -> Result<UpdateLock> {
-    Ok(UpdateLock::acquire(path, |lock| {
-        eprintln!(
-            "storyhash: waiting for another process updating {} (lock: {})",
-            path.display(),
-            lock.display()
-        );
-    })?)
-}
 
 /// Refuses an output file that is one of the input files: once the run commits it would
 /// replace the corpus with the report (or with the list of removed documents). Checked

@@ -31,9 +31,18 @@ const HEADER_LEN: usize = 24;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum ContentKind {
-    /// A persistent index (`index`).
+    /// A persistent index in one file (formats 4 and 5).
     Index = 1,
+    /// The manifest of an index directory: its parameters and committed segments.
+    Manifest = 2,
+    /// The deleted documents of one index segment.
+    Deletes = 3,
 }
+
+/// The most bytes a metadata section may decode to: bincode checks every announced
+/// length against it before allocating, so a forged string or vector length is an
+/// error, never an allocation of 2^40 bytes.
+const META_LIMIT: usize = 16 << 20;
 
 /// Builds a payload section by section.
 #[derive(Debug, Default)]
@@ -63,19 +72,8 @@ impl PayloadWriter {
         self.bytes(&bytes);
     }
 
-    /// A section of u64s.
-    pub fn u64s(&mut self, values: &[u64]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.bytes(&bytes);
-    }
-
-    /// A section of i64s.
-    pub fn i64s(&mut self, values: &[i64]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.bytes(&bytes);
-    }
-
     /// A section of f32s.
+    #[cfg(test)]
     pub fn f32s(&mut self, values: &[f32]) {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.bytes(&bytes);
@@ -146,7 +144,8 @@ impl<'a> PayloadReader<'a> {
         }
         if found_kind != kind as u32 {
             return Err(fail(format!(
-                "holds content of kind {found_kind}, not an index"
+                "holds storyhash content of kind {found_kind}, not of kind {}",
+                kind as u32
             )));
         }
         if !supported.contains(&version) {
@@ -200,9 +199,11 @@ impl<'a> PayloadReader<'a> {
     /// The next section, decoded with bincode.
     pub fn meta<T: DeserializeOwned>(&mut self) -> Result<T> {
         let bytes = self.bytes()?;
-        let (value, _) =
-            bincode::serde::decode_from_slice::<T, _>(bytes, bincode::config::standard())
-                .map_err(|e| self.damaged(&format!("metadata does not decode ({e})")))?;
+        let (value, _) = bincode::serde::decode_from_slice::<T, _>(
+            bytes,
+            bincode::config::standard().with_limit::<META_LIMIT>(),
+        )
+        .map_err(|e| self.damaged(&format!("metadata does not decode ({e})")))?;
         Ok(value)
     }
 

@@ -194,17 +194,6 @@ impl ExactCopies {
             }
         }
     }
-
-    /// Forgets `first` as the representative of its set (every document with it was
-    /// removed).
-    pub fn forget(&mut self, first: DocIndex, fingerprint: u64) {
-        if let Some(firsts) = self.first_with.get_mut(&fingerprint) {
-            firsts.retain(|&d| d != first);
-            if firsts.is_empty() {
-                self.first_with.remove(&fingerprint);
-            }
-        }
-    }
 }
 
 /// Documents analysed per parallel chunk by [`records_of`]: copies found in a chunk
@@ -291,16 +280,6 @@ mod tests {
         assert_eq!(
             copies.representative(2, 7, sets[2], |d| sets[d as usize]),
             Some(0)
-        );
-        // Once the first is forgotten, the next document with its set is the first.
-        copies.forget(0, 7);
-        assert_eq!(
-            copies.representative(3, 7, sets[0], |d| sets[d as usize]),
-            None
-        );
-        assert_eq!(
-            copies.representative(4, 7, sets[4], |d| sets[d as usize]),
-            Some(3)
         );
     }
 }

@@ -1,4 +1,7 @@
-//! `storyhash index`: create, add, query, remove and stats of a persistent index.
+//! `storyhash index`: create, add, query, remove, stats, compact, check and upgrade of a
+//! persistent index.
+
+use std::path::{Path, PathBuf};
 
 use crate::*;
 
@@ -10,15 +13,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             tuning,
             stories,
         } => {
-            let _lock = lock_for_update(&index)?;
-            if index.exists() {
+            if std::fs::symlink_metadata(&index).is_ok() {
                 anyhow::bail!(
                     "{}: already exists (remove it first to start over)",
                     index.display()
                 );
             }
-            Index::with_stories(tuning.params()?, stories.map(Granularity::params))?
-                .save(&index)?;
+            Index::create(&index, tuning.params()?, stories.map(Granularity::params))?;
             writeln!(out, "created {}", index.display())
                 .and_then(|()| out.flush())
                 .with_context(|| saved_but(&index))?;
@@ -31,11 +32,9 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             format,
             quiet,
         } => {
-            refuse_missing_index(&path)?;
-            // Held from reading the index to writing it back: another `add` or `remove`
-            // at the same time would otherwise write over this one's documents.
-            let _lock = lock_for_update(&path)?;
-            let index = Index::open(&path)?;
+            // The writer lock is held from reading the index to committing: another `add`
+            // or `remove` waits, and then matches against what this one added.
+            let index = open_writer(&path)?;
             let progress = ProgressLine::new(quiet);
             let mut added = 0usize;
             // In batches: the text of one batch at a time is held, whatever the input.
@@ -65,7 +64,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 }
                 Ok::<(), anyhow::Error>(())
             })?;
-            progress.set(&format!("saving {}", path.display()));
+            progress.set(&format!("committing to {}", path.display()));
             warnings.finish();
             // Every decision is out before the index changes on disk: a failed write
             // leaves the index as it was, and an error after the save cannot happen.
@@ -76,7 +75,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 )
             })?;
             let evicted = window.map_or(Ok(0), |w| index.evict_window(w))?;
-            index.save(&path)?;
+            index.commit()?;
             progress.finish();
             if !quiet {
                 eprintln!(
@@ -104,7 +103,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 for (doc, matches) in read
                     .documents
                     .iter()
-                    .zip(index.query_batch(&read.documents))
+                    .zip(index.query_batch(&read.documents)?)
                 {
                     write_decision(&mut out, format, &doc.id, &matches, None)?;
                 }
@@ -113,13 +112,11 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             warnings.finish();
         }
         IndexCommand::Remove { index: path, ids } => {
-            refuse_missing_index(&path)?;
-            let _lock = lock_for_update(&path)?;
-            let index = Index::open(&path)?;
+            let index = open_writer(&path)?;
             for id in &ids {
                 index.remove(id)?;
             }
-            index.save(&path)?;
+            index.commit()?;
             writeln!(
                 out,
                 "removed {} documents; {} stored",
@@ -133,7 +130,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             index: path,
             format,
         } => {
-            let stats = Index::open(&path)?.stats();
+            let stats = Index::open(&path)?.stats()?;
             match format {
                 Format::Json => {
                     serde_json::to_writer_pretty(&mut out, &stats)?;
@@ -148,9 +145,43 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                         path.display(), stats.documents, stats.multi_member_clusters, stats.clustered_documents, stats.links)?;
                     writeln!(out, "preset {preset}: {} shingles, threshold {:.2}, k={} ({}), {} stored shingles",
                         stats.params.shingle, stats.params.threshold, stats.params.num_perm, stats.params.sketch, stats.shingles)?;
+                    writeln!(
+                        out,
+                        "{} segments{}",
+                        stats.segments,
+                        if stats.uncommitted > 0 {
+                            format!(", {} documents not committed", stats.uncommitted)
+                        } else {
+                            String::new()
+                        }
+                    )?;
                 }
             }
         }
+        IndexCommand::Compact { index: path } => {
+            let index = open_writer(&path)?;
+            let before = index.stats()?.segments;
+            index.compact()?;
+            writeln!(
+                out,
+                "compacted {}: {} segments into {}, {} documents",
+                path.display(),
+                before,
+                index.stats()?.segments,
+                index.len()
+            )?;
+        }
+        IndexCommand::Check { index: path } => {
+            let index = Index::open(&path)?;
+            index.verify()?;
+            writeln!(
+                out,
+                "{}: {} documents, every byte checked",
+                path.display(),
+                index.len()
+            )?;
+        }
+        IndexCommand::Upgrade { old, new } => upgrade(&mut out, &old, new.as_deref())?,
     }
     out.flush()?;
     Ok(())
@@ -165,10 +196,69 @@ fn saved_but(path: &std::path::Path) -> String {
     )
 }
 
-/// Refuses to update an index that does not exist, before its lock file is made: a
-/// mistyped path must leave nothing behind.
-fn refuse_missing_index(path: &std::path::Path) -> Result<()> {
+/// Opens the index directory at `path` as its one writer, saying so on stderr while
+/// another process holds its lock. A missing path is refused before anything is made.
+fn open_writer(path: &Path) -> Result<Index> {
     std::fs::metadata(path).map_err(|e| storyhash::Error::io(path, e))?;
+    Ok(Index::open_writer(path, |lock| {
+        eprintln!(
+            "storyhash: waiting for another process writing {} (lock: {})",
+            path.display(),
+            lock.display()
+        );
+    })?)
+}
+
+/// `index upgrade`: a single-file index written again as a directory. In place, the
+/// directory is built under a temporary name and the old file kept as `<name>.old`.
+fn upgrade(out: &mut impl Write, old: &Path, new: Option<&Path>) -> Result<()> {
+    if std::fs::metadata(old)
+        .map_err(|e| storyhash::Error::io(old, e))?
+        .is_dir()
+    {
+        anyhow::bail!("{}: already an index directory", old.display());
+    }
+    let index = Index::open(old)?;
+    match new {
+        Some(new) => {
+            index.save(new)?;
+            writeln!(
+                out,
+                "wrote {} ({} documents) from {}",
+                new.display(),
+                index.len(),
+                old.display()
+            )?;
+        }
+        None => {
+            let with_suffix = |suffix: &str| {
+                let mut name = old.as_os_str().to_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            };
+            let (building, kept) = (with_suffix(".upgrading"), with_suffix(".old"));
+            if std::fs::symlink_metadata(&kept).is_ok() {
+                anyhow::bail!(
+                    "{}: already exists; move it away to upgrade in place",
+                    kept.display()
+                );
+            }
+            if std::fs::symlink_metadata(&building).is_ok() {
+                std::fs::remove_dir_all(&building)
+                    .map_err(|e| storyhash::Error::io(&building, e))?;
+            }
+            index.save(&building)?;
+            std::fs::rename(old, &kept).map_err(|e| storyhash::Error::io(old, e))?;
+            std::fs::rename(&building, old).map_err(|e| storyhash::Error::io(old, e))?;
+            writeln!(
+                out,
+                "upgraded {} ({} documents); the old file is kept as {}",
+                old.display(),
+                index.len(),
+                kept.display()
+            )?;
+        }
+    }
     Ok(())
 }
 

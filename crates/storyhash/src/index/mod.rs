@@ -2,62 +2,75 @@
 //! arriving article, "is this a duplicate, and of which cluster?", and record it, without
 //! re-running the corpus.
 //!
-//! Each stored document is a [`DocRecord`] of the shared per-document core (exact
-//! shingle set, for exact Jaccard and containment; signature; LSH band keys; publication
-//! time) plus its verified links to earlier documents. Clusters are the connected
-//! components of the links, as in `cluster` and `dedup`, so inserting a stream gives the
-//! same clusters as clustering it in one batch. A cluster is named by the id of its
-//! earliest-inserted member still in the index.
+//! Each stored document keeps what the shared per-document core decides about it (its
+//! exact shingle set, for exact Jaccard and containment; its LSH band keys; its
+//! publication time) plus its verified links to earlier documents. Clusters are the
+//! connected components of the links, as in `cluster` and `dedup`, so inserting a stream
+//! gives the same clusters as clustering it in one batch. A cluster is named by the id of
+//! its earliest-inserted member still in the index.
 //!
-//! Exact copies (a document whose exact set equals a stored one's) link to that first
-//! document only and are never put in the band buckets, so the links and buckets of
-//! 100,000 copies of one wire story grow with the copies, not with their pairs; they
-//! share its set in memory. When the first document is removed, its earliest copy takes
-//! its place (its links and bucket entries).
+//! Exact copies (a document whose exact set equals a stored one's) belong to the copy
+//! group of the first such document, its holder: they store no set or keys of their own
+//! and are never put in the band buckets, so 100,000 copies of one wire story cost a few
+//! dozen bytes each. When a holder is removed it stays as a carrier of its set, links and
+//! bucket entries while any copy remains, and its earliest remaining copy answers for it.
 //!
 //! Near-copies (a story republished under new headlines) share every band key: a new
 //! document is compared with the newest `lsh::MAX_BUCKET_PIVOTS` members of each of its
 //! buckets only, so it joins their cluster through them and links stay in proportion to
-//! documents; its reported matches are then among those members, not every earlier copy.
+//! documents.
 //!
-//! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in parallel,
-//! writers take the write lock. Analysis (the expensive part) happens outside the lock.
+//! Storage: an index is a directory (`store`): immutable segments (`segment`) named by a
+//! manifest that each commit replaces atomically. Documents inserted since the last
+//! commit live in memory; [`Index::save`] (or [`Index::commit`]) writes them as a new
+//! segment and records removals as deletion lists, so a commit costs what was added, not
+//! what is stored. Opening maps the segments and reads the manifest, deletion lists and
+//! the small per-document arrays the clusters need (holders, links): a few dozen bytes a
+//! document, never the sets. Small segments are merged as they accumulate;
+//! [`Index::compact`] merges everything and drops deleted documents.
 //!
-//! Persistence: [`Index::save`] writes one file atomically (temporary file, fsync,
-//! rename) in the `persist` container, format version [`FORMAT_VERSION`]; [`Index::open`]
-//! verifies its checksum before reading anything. Removed and evicted documents are
-//! dropped from the file.
+//! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in
+//! parallel, writers take the write lock, and analysis (the expensive part) happens
+//! outside the lock. Across processes, one writer holds the directory's lock
+//! ([`Index::open_writer`]; [`Index::save`] takes it for the commit if needed) and any
+//! number of readers open the last committed manifest.
 //!
-//! Layout: this module holds the public API and the types behind the lock; `state`
-//! matches, stores and removes documents; `format` writes and reads the file; `buckets`
-//! holds the LSH buckets.
+//! Layout: this module holds the public API; `state` matches, stores and removes
+//! documents; `commit` writes and merges segments; `store` the directory; `segment` and
+//! `codec` the file layout; `legacy` reads the one-file formats 4 and 5; `buckets` the
+//! band buckets of documents not yet committed.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::cluster::UnionFind;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
-use crate::minhash::Prehashed;
-use crate::output::write_atomically;
-use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
-use crate::record::{set_fingerprint, DocRecord, Engine, ExactCopies, RecordBuffers};
-use crate::shingle::jaccard_from_counts;
-use crate::story::{story_tokenizer, term_frequencies, StoryParams, StoryTracker};
+use crate::record::{DocRecord, Engine, RecordBuffers};
+use crate::story::{story_tokenizer, term_frequencies, StoryParams};
 use crate::tokenize::Tokenizer;
 
 mod buckets;
-mod format;
+mod codec;
+mod commit;
+mod legacy;
+mod mapped;
+mod segment;
 mod state;
+mod store;
 
-use buckets::BandIndex;
-pub use format::{FORMAT_VERSION, SUPPORTED_VERSIONS};
+use state::State;
+pub use store::WriterLock;
+
+/// The index format this build writes: 6, a directory of segments. Single-file indexes
+/// of formats 4 and 5 ([`LEGACY_VERSIONS`]) are read, and written again as a directory
+/// by [`Index::save`] to a new path (`storyhash index upgrade`).
+pub const FORMAT_VERSION: u32 = store::MANIFEST_VERSION;
+/// The single-file index formats this build reads.
+pub const LEGACY_VERSIONS: &[u32] = legacy::SUPPORTED_VERSIONS;
 
 /// A stored document similar to a queried one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,69 +127,20 @@ pub struct IndexStats {
     pub shingles: usize,
     /// Verified links between stored documents.
     pub links: usize,
+    /// Committed segments.
+    pub segments: usize,
+    /// Documents inserted since the last commit.
+    pub uncommitted: usize,
     /// The parameters the index was created with.
     pub params: Params,
 }
 
 /// A document analysed for the index, before any lock is taken.
-struct Prepared {
+pub(crate) struct Prepared {
     id: String,
     record: DocRecord,
     /// Story-layer term frequencies, sorted by term.
     terms: Box<[(u64, f32)]>,
-}
-
-/// Everything behind the lock. Slots are dense positions; removed slots stay as
-/// tombstones (`alive == false`) until the next save.
-#[derive(Default)]
-struct State {
-    ids: Vec<String>,
-    published: Vec<Option<i64>>,
-    alive: Vec<bool>,
-    /// The copy group of each slot.
-    group_of: Vec<u32>,
-    /// Groups of documents with one exact set.
-    groups: Vec<CopyGroup>,
-    /// Groups by set.
-    firsts: ExactCopies,
-    /// MinHash signatures, `num_perm` per slot, for the prefilter.
-    signatures: Vec<u32>,
-    num_perm: usize,
-    /// Story-layer terms per slot.
-    terms: Vec<Box<[(u64, f32)]>>,
-    /// Story of each slot: the slot that started it.
-    story_of: Vec<u32>,
-    tracker: StoryTracker,
-    /// Verified links between group holders (a copy's link to its holder is implicit);
-    /// lists may name removed slots until `prune_links`.
-    links: Vec<Vec<(u32, f32)>>,
-    by_id: HashMap<String, u32>,
-    buckets: BandIndex,
-    components: UnionFind,
-    /// Earliest alive slot of each component, indexed by root.
-    first_of_root: Vec<u32>,
-    newest_published: Option<i64>,
-}
-
-/// Documents with one exact set: the holder (its earliest alive member) stands for all
-/// of them in the buckets and in links; the others join it in the clusters.
-#[derive(Debug)]
-struct CopyGroup {
-    holder: u32,
-    set: Box<[u32]>,
-    keys: Option<Box<[u32]>>,
-    fingerprint: u64,
-    /// Later members in slot order; removed ones are skipped when a holder is replaced.
-    later: std::collections::VecDeque<u32>,
-}
-
-/// Metadata stored as the index file's bincode section.
-#[derive(Debug, Serialize, Deserialize)]
-struct IndexMeta {
-    params: Params,
-    story: Option<StoryParams>,
-    writer: String,
-    documents: u64,
 }
 
 /// The persistent, incremental index.
@@ -198,26 +162,22 @@ impl std::fmt::Debug for Index {
 }
 
 impl Index {
-    /// An empty index with `params` (usually a preset's), without story tracking.
+    /// An empty index in memory with `params` (usually a preset's), without story
+    /// tracking. [`Index::save`] writes it as a directory.
     pub fn new(params: Params) -> Result<Index> {
         Index::with_stories(params, None)
     }
 
-    /// An empty index with `params` for near-duplicates and, if `story` is given, story
-    /// tracking with those parameters. Story tracking keeps each document's weighted terms
-    /// (about twice the index size) and costs several times the insertion time.
+    /// An empty index in memory with `params` for near-duplicates and, if `story` is
+    /// given, story tracking with those parameters. Story tracking keeps each document's
+    /// weighted terms (about twice the index size), costs several times the insertion
+    /// time, and replays every document's terms when the index is opened.
     pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
         let engine = Engine::new(&params)?;
         if let Some(story) = &story {
             story.check()?;
         }
-        let state = State {
-            buckets: BandIndex::new(engine.lsh().bands),
-            components: UnionFind::new(0),
-            num_perm: params.num_perm,
-            tracker: story.clone().map(StoryTracker::new).unwrap_or_default(),
-            ..State::default()
-        };
+        let state = State::empty(&params, engine.lsh().bands, story.clone());
         Ok(Index {
             story_tokenizer: story_tokenizer(),
             story_params: story,
@@ -227,6 +187,53 @@ impl Index {
         })
     }
 
+    /// Creates an empty index directory at `path` (refusing an existing path) and returns
+    /// the index, ready to insert into and commit.
+    pub fn create(
+        path: impl AsRef<Path>,
+        params: Params,
+        story: Option<StoryParams>,
+    ) -> Result<Index> {
+        let index = Index::with_stories(params, story)?;
+        index.save(path)?;
+        Ok(index)
+    }
+
+    /// Opens an index: a directory (its last committed state, without locking: any
+    /// number of processes may read while one writes) or a single file of format 4 or 5
+    /// (read whole; save it to a new path to upgrade it). Damaged, foreign and unknown
+    /// files are refused by name.
+    pub fn open(path: impl AsRef<Path>) -> Result<Index> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            let (manifest, segments) = commit::read_committed(path)?;
+            let index = Index::with_stories(manifest.params.clone(), manifest.story.clone())
+                .map_err(|e| Error::Index {
+                    path: path.to_path_buf(),
+                    problem: format!("inconsistent manifest: {e}"),
+                })?;
+            let state = State::load(path, manifest, segments, index.engine.lsh().bands, None)?;
+            *index.write() = state;
+            Ok(index)
+        } else {
+            legacy::open(path)
+        }
+    }
+
+    /// Opens the index directory at `path` as its one writer: waits for (calling
+    /// `on_wait` once) and holds its lock until dropped, so that what it commits is
+    /// based on the latest committed state and no other writer commits meanwhile.
+    pub fn open_writer(path: impl AsRef<Path>, on_wait: impl FnOnce(&Path)) -> Result<Index> {
+        let path = path.as_ref();
+        if !store::is_index_dir(path) {
+            return Err(commit::not_a_directory_index(path));
+        }
+        let lock = WriterLock::acquire(path, on_wait)?;
+        let index = Index::open(path)?;
+        index.write().set_lock(lock);
+        Ok(index)
+    }
+
     /// The parameters.
     pub fn params(&self) -> &Params {
         &self.params
@@ -234,12 +241,17 @@ impl Index {
 
     /// Documents stored.
     pub fn len(&self) -> usize {
-        self.read().by_id.len()
+        self.read().live()
     }
 
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The directory this index was opened from or last saved to.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.read().origin_dir().map(Path::to_path_buf)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -284,8 +296,8 @@ impl Index {
 
     /// Stored documents similar to `doc` (at or above the threshold), most similar first.
     /// An exact copy of stored documents matches the first of them (the others are its
-    /// copies, in its cluster).
-    pub fn query(&self, doc: &Document) -> Vec<Match> {
+    /// copies, in its cluster). Fails only on a damaged segment.
+    pub fn query(&self, doc: &Document) -> Result<Vec<Match>> {
         let record = self
             .engine
             .record(&doc.text, None, &mut RecordBuffers::default());
@@ -293,7 +305,7 @@ impl Index {
     }
 
     /// [`Index::query`] for many documents, in parallel.
-    pub fn query_batch(&self, docs: &[Document]) -> Vec<Vec<Match>> {
+    pub fn query_batch(&self, docs: &[Document]) -> Result<Vec<Vec<Match>>> {
         let records: Vec<DocRecord> = docs
             .par_iter()
             .map_init(RecordBuffers::default, |buffers, doc| {
@@ -316,29 +328,25 @@ impl Index {
     /// cluster it joins. The id must be new.
     pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
         let prepared = self.prepare(doc, &mut RecordBuffers::default())?;
-        let mut state = self.write();
-        let decision = state.insert(prepared, &self.engine);
-        state.buckets.maybe_merge();
-        decision
+        self.write().insert(prepared, &self.engine)
+    }
+
+    fn prepare_all(&self, docs: &[Document]) -> Vec<Result<Prepared>> {
+        docs.par_iter()
+            .map_init(RecordBuffers::default, |buffers, doc| {
+                self.prepare(doc, buffers)
+            })
+            .collect()
     }
 
     /// [`Index::insert_or_match`] for many documents: analysed in parallel, inserted in
     /// order (so the result equals inserting them one by one).
     pub fn insert_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
-        let prepared: Vec<Result<Prepared>> = docs
-            .par_iter()
-            .map_init(RecordBuffers::default, |buffers, doc| {
-                self.prepare(doc, buffers)
-            })
-            .collect();
+        let prepared = self.prepare_all(docs);
         let mut state = self.write();
         prepared
             .into_iter()
-            .map(|p| {
-                let decision = state.insert(p?, &self.engine);
-                state.buckets.maybe_merge();
-                decision
-            })
+            .map(|p| state.insert(p?, &self.engine))
             .collect()
     }
 
@@ -346,61 +354,36 @@ impl Index {
     /// already stored or repeated in the batch, an unreadable publication time),
     /// nothing is stored and the first such error is returned.
     pub fn insert_all(&self, docs: &[Document]) -> Result<Vec<Decision>> {
-        let prepared: Vec<Prepared> = docs
-            .par_iter()
-            .map_init(RecordBuffers::default, |buffers, doc| {
-                self.prepare(doc, buffers)
-            })
-            .collect::<Result<_>>()?;
+        let prepared: Vec<Prepared> = self.prepare_all(docs).into_iter().collect::<Result<_>>()?;
         let mut state = self.write();
         let mut batch_ids = std::collections::HashSet::with_capacity(prepared.len());
         for p in &prepared {
-            if state.by_id.contains_key(&p.id) || !batch_ids.insert(p.id.as_str()) {
+            if state.contains(&p.id)? || !batch_ids.insert(p.id.as_str()) {
                 return Err(Error::DuplicateId(p.id.clone()));
             }
         }
         drop(batch_ids);
         prepared
             .into_iter()
-            .map(|p| {
-                let decision = state.insert(p, &self.engine);
-                state.buckets.maybe_merge();
-                decision
-            })
+            .map(|p| state.insert(p, &self.engine))
             .collect()
     }
 
     /// Removes a document; its links go with it, which may split its cluster.
     pub fn remove(&self, id: &str) -> Result<()> {
         let mut state = self.write();
-        let slot = state
-            .by_id
-            .get(id)
-            .copied()
+        let doc = state
+            .find(id)?
             .ok_or_else(|| Error::UnknownId(id.to_string()))?;
-        state.forget(slot);
-        state.prune_links();
+        state.forget(doc)?;
         state.rebuild_components();
         Ok(())
     }
 
     /// Removes every document published before `cutoff` (Unix seconds); documents
     /// without a publication time are kept. Returns how many were removed.
-    pub fn evict_before(&self, cutoff: i64) -> usize {
-        let mut state = self.write();
-        let old: Vec<u32> = (0..state.ids.len() as u32)
-            .filter(|&s| {
-                state.alive[s as usize] && state.published[s as usize].is_some_and(|t| t < cutoff)
-            })
-            .collect();
-        for &slot in &old {
-            state.forget(slot);
-        }
-        if !old.is_empty() {
-            state.prune_links();
-            state.rebuild_components();
-        }
-        old.len()
+    pub fn evict_before(&self, cutoff: i64) -> Result<usize> {
+        self.write().evict_before(cutoff)
     }
 
     /// Removes documents published more than `seconds` before the newest publication time
@@ -412,81 +395,95 @@ impl Index {
                 "the time window cannot be negative, got {seconds} s"
             )));
         }
-        let newest = self.read().newest_published;
-        Ok(match newest {
+        let newest = self.read().newest_published();
+        match newest {
             Some(newest) => self.evict_before(newest.saturating_sub(seconds)),
-            None => 0,
-        })
+            None => Ok(0),
+        }
     }
 
     /// The cluster of a stored document.
-    pub fn cluster_of(&self, id: &str) -> Option<String> {
+    pub fn cluster_of(&self, id: &str) -> Result<Option<String>> {
         let state = self.read();
-        let slot = *state.by_id.get(id)?;
-        Some(state.cluster_name_readonly(slot))
+        match state.find(id)? {
+            Some(doc) => state.cluster_name(doc).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The story of a stored document, named by its first document (None when the id is
     /// unknown or the index does not track stories).
-    pub fn story_of(&self, id: &str) -> Option<String> {
+    pub fn story_of(&self, id: &str) -> Result<Option<String>> {
         let state = self.read();
-        if !state.tracker.enabled() {
-            return None;
+        match state.find(id)? {
+            Some(doc) => state.story_name(doc),
+            None => Ok(None),
         }
-        let slot = *state.by_id.get(id)?;
-        Some(state.ids[state.story_of[slot as usize] as usize].clone())
     }
 
     /// Every multi-member cluster: (cluster name, member ids in insertion order).
-    pub fn clusters(&self) -> Vec<(String, Vec<String>)> {
-        // Read-only finds: union by size keeps trees shallow, and readers need not wait
-        // for the write lock.
-        let state = self.read();
-        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
-        for slot in 0..state.ids.len() as u32 {
-            if state.alive[slot as usize] {
-                let root = state.components.find_readonly(slot);
-                groups.entry(root).or_default().push(slot);
-            }
-        }
-        let mut out: Vec<(String, Vec<String>)> = groups
-            .into_values()
-            .filter(|m| m.len() > 1)
-            .map(|members| {
-                let name = state.ids[members[0] as usize].clone();
-                (
-                    name,
-                    members
-                        .iter()
-                        .map(|&m| state.ids[m as usize].clone())
-                        .collect(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
+    pub fn clusters(&self) -> Result<Vec<(String, Vec<String>)>> {
+        self.read().clusters()
     }
 
     /// Counts.
-    pub fn stats(&self) -> IndexStats {
-        let clusters = self.clusters();
+    pub fn stats(&self) -> Result<IndexStats> {
+        let clusters = self.clusters()?;
         let state = self.read();
-        let alive = |s: &usize| state.alive[*s];
-        IndexStats {
+        Ok(IndexStats {
             schema_version: crate::report::SCHEMA_VERSION,
-            documents: state.by_id.len(),
+            documents: state.live(),
             multi_member_clusters: clusters.len(),
             clustered_documents: clusters.iter().map(|(_, m)| m.len()).sum(),
-            shingles: (0..state.ids.len())
-                .filter(alive)
-                .map(|s| state.set_of(s as u32).len())
-                .sum(),
-            links: (0..state.ids.len())
-                .filter(alive)
-                .map(|s| state.links[s].len())
-                .sum::<usize>()
-                / 2,
+            shingles: state.shingles()?,
+            links: state.links(),
+            segments: state.segment_count(),
+            uncommitted: state.uncommitted(),
             params: self.params.clone(),
+        })
+    }
+
+    /// Writes the index to `path`. To the directory it was opened from (or last saved
+    /// to), this commits: documents inserted since are written as a new segment and
+    /// removals as deletion lists, then the manifest is replaced atomically; small
+    /// segments are merged. To a path that does not exist, it writes a new index
+    /// directory holding every stored document, and the index then belongs to it. Any
+    /// other path is refused (it holds another index or a file). A crash at any moment
+    /// leaves the last committed state readable.
+    ///
+    /// A commit takes the directory's writer lock if this index does not hold it, and is
+    /// refused if another writer committed since this index was opened (its documents
+    /// were matched against a state that is no longer the latest).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut state = self.write();
+        if state.is_origin(path) {
+            commit::commit(&mut state, &self.params, self.story_params.as_ref())
+        } else {
+            commit::write_new(&mut state, path, &self.params, self.story_params.as_ref())
         }
+    }
+
+    /// Commits to the directory the index belongs to ([`Index::save`] to it).
+    pub fn commit(&self) -> Result<()> {
+        let dir = self.path().ok_or_else(|| {
+            Error::InvalidParams("this index has no directory: save it to a path first".into())
+        })?;
+        self.save(dir)
+    }
+
+    /// Commits, then merges every segment into one, dropping removed documents. Readers
+    /// that opened the index before keep their segments (mapped files outlive their
+    /// names) until they open it again.
+    pub fn compact(&self) -> Result<()> {
+        self.commit()?;
+        let mut state = self.write();
+        commit::compact(&mut state, &self.params, self.story_params.as_ref())
+    }
+
+    /// Reads every byte of every committed segment and checks it: checksums, the order
+    /// of every sorted array, every set, every band entry. Opening checks only headers.
+    pub fn verify(&self) -> Result<()> {
+        self.read().verify()
     }
 }

@@ -1,183 +1,659 @@
-//! The state behind the index's lock: matching a record against the stored documents,
-//! storing it (copy groups, links, components), and removing documents.
+//! The state behind the index's lock: the committed segments, the documents inserted
+//! since, and the small per-document arrays that clusters need, all in one numbering.
+//!
+//! Documents are numbered densely in seq order: the committed segments' documents in
+//! manifest order, then the uncommitted ones. The numbers live in memory only (links and
+//! holders are stored as seqs) and are renumbered whenever the index is loaded.
 
-use super::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::buckets::MemBands;
+use super::segment::Segment;
+use super::store::{Manifest, SegmentEntry, WriterLock};
+use super::{Decision, Match, Prepared};
+use crate::cluster::UnionFind;
+use crate::error::{Error, Result};
 use crate::lsh::MAX_BUCKET_PIVOTS;
+use crate::pipeline::Params;
+use crate::record::{DocRecord, Engine, ExactCopies};
+use crate::shingle::{intersection_size_u32, jaccard_from_counts};
+use crate::story::{StoryParams, StoryTracker};
+
+/// Where the index lives on disk.
+#[derive(Debug)]
+pub(super) struct Origin {
+    pub dir: PathBuf,
+    /// The manifest generation this state was loaded from.
+    pub generation: u64,
+    pub manifest: Manifest,
+    /// Held when this index is the directory's writer.
+    pub lock: Option<WriterLock>,
+}
+
+/// A committed segment and the number of its first document.
+#[derive(Debug)]
+pub(super) struct Seg {
+    pub segment: Segment,
+    pub base: u32,
+    pub entry: SegmentEntry,
+    /// A document of it was removed since the last commit.
+    pub dirty: bool,
+}
+
+/// Documents inserted since the last commit.
+#[derive(Debug, Default)]
+pub(super) struct Mem {
+    pub ids: Vec<String>,
+    /// Id → document number, for live documents.
+    pub by_id: HashMap<String, u32>,
+    pub published: Vec<Option<i64>>,
+    /// A holder's exact set; empty for a copy.
+    pub sets: Vec<Box<[u32]>>,
+    pub keys: Vec<Option<Box<[u32]>>>,
+    pub fingerprints: Vec<u64>,
+    /// Links to earlier documents: (document number, Jaccard).
+    pub links: Vec<Vec<(u32, f32)>>,
+    pub terms: Vec<Box<[(u64, f32)]>>,
+    /// Copy groups held by uncommitted documents, by set.
+    pub firsts: ExactCopies,
+    pub bands: MemBands,
+}
+
+/// Where a document is.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum At {
+    Seg(usize, u32),
+    Mem(usize),
+}
+
+/// Everything behind the lock.
+#[derive(Debug)]
+pub(super) struct State {
+    pub origin: Option<Origin>,
+    pub segments: Vec<Seg>,
+    /// Number of the first uncommitted document, and its seq.
+    pub mem_base: u32,
+    pub mem_first_seq: u64,
+    pub mem: Mem,
+    pub bands: usize,
+    pub alive: Vec<bool>,
+    /// Per document, the document number of its copy-group holder (its own for a holder).
+    pub holder: Vec<u32>,
+    /// Committed documents' links to earlier documents, as numbers (CSR).
+    seg_link_ends: Vec<u32>,
+    seg_link_to: Vec<u32>,
+    /// Per document, the story it is in (the number of the document that names it).
+    pub story_of: Vec<u32>,
+    pub tracker: StoryTracker,
+    components: UnionFind,
+    /// Earliest live document of each component, indexed by root (u32::MAX: none).
+    first_of_root: Vec<u32>,
+    /// Later members of each copy group with any, in order.
+    copies: HashMap<u32, Vec<u32>>,
+    /// Removed holders whose copies remain → their earliest remaining copy.
+    pub heirs: HashMap<u32, u32>,
+    live: usize,
+    pub newest_published: Option<i64>,
+}
+
+fn damaged(path: &Path, what: &str) -> Error {
+    Error::Index {
+        path: path.to_path_buf(),
+        problem: format!("inconsistent index: {what}"),
+    }
+}
 
 impl State {
-    /// The exact set of `slot` (its group's).
-    pub(super) fn set_of(&self, slot: u32) -> &[u32] {
-        &self.groups[self.group_of[slot as usize] as usize].set
+    /// An empty in-memory state.
+    pub(super) fn empty(_params: &Params, bands: usize, story: Option<StoryParams>) -> State {
+        State {
+            origin: None,
+            segments: Vec::new(),
+            mem_base: 0,
+            mem_first_seq: 0,
+            mem: Mem {
+                bands: MemBands::new(bands),
+                ..Mem::default()
+            },
+            bands,
+            alive: Vec::new(),
+            holder: Vec::new(),
+            seg_link_ends: vec![0],
+            seg_link_to: Vec::new(),
+            story_of: Vec::new(),
+            tracker: story.map(StoryTracker::new).unwrap_or_default(),
+            components: UnionFind::new(0),
+            first_of_root: Vec::new(),
+            copies: HashMap::new(),
+            heirs: HashMap::new(),
+            live: 0,
+            newest_published: None,
+        }
     }
 
-    pub(super) fn signature_of(&self, slot: u32) -> &[u32] {
-        let k = self.num_perm;
-        &self.signatures[slot as usize * k..(slot as usize + 1) * k]
+    /// The state of a committed index: its segments mapped, their deletion lists read,
+    /// and holders, links and (with story tracking) terms read into memory.
+    pub(super) fn load(
+        dir: &Path,
+        manifest: Manifest,
+        segments: Vec<Segment>,
+        bands: usize,
+        lock: Option<WriterLock>,
+    ) -> Result<State> {
+        let mut state = State::empty(&manifest.params, bands, manifest.story.clone());
+        let total: u64 = manifest.docs();
+        let total = u32::try_from(total)
+            .ok()
+            .filter(|&t| t < u32::MAX)
+            .ok_or_else(|| damaged(dir, "more documents than an index holds (2^32)"))?;
+        let mut base = 0u32;
+        for (segment, entry) in segments.into_iter().zip(&manifest.segments) {
+            let docs = segment.docs() as u32;
+            state.segments.push(Seg {
+                segment,
+                base,
+                entry: entry.clone(),
+                dirty: false,
+            });
+            base += docs;
+        }
+        state.mem_base = total;
+        state.mem_first_seq = manifest.next_seq;
+        state.newest_published = manifest.newest_published;
+        state.alive = vec![true; total as usize];
+        for s in &state.segments {
+            if let Some(name) = &s.entry.deletes {
+                let deleted =
+                    super::store::read_deletes(dir, name, s.segment.docs(), s.entry.deleted)?;
+                for local in deleted {
+                    state.alive[(s.base + local) as usize] = false;
+                }
+            }
+        }
+        state.live = state.alive.iter().filter(|&&a| a).count();
+        // Holders and links, as numbers. A seq that no longer resolves names a document a
+        // merge dropped (removed, with no copy left): the link is gone with it.
+        state.holder = Vec::with_capacity(total as usize);
+        state.seg_link_ends = Vec::with_capacity(total as usize + 1);
+        state.seg_link_ends.push(0);
+        let mut links = Vec::new();
+        for (i, s) in state.segments.iter().enumerate() {
+            for local in 0..s.segment.docs() as u32 {
+                let d = s.base + local;
+                let seq = s.segment.seq(local)?;
+                let holder_seq = s.segment.holder(local)?;
+                let holder = if holder_seq == seq {
+                    d
+                } else {
+                    match state.number_of_seq_in(i, holder_seq)? {
+                        Some(h) if h < d => h,
+                        Some(_) => {
+                            return Err(damaged(s.segment.path(), "a copy names a later holder"))
+                        }
+                        None if state.alive[d as usize] => {
+                            return Err(damaged(s.segment.path(), "a copy's holder is missing"))
+                        }
+                        None => d,
+                    }
+                };
+                state.holder.push(holder);
+                links.clear();
+                s.segment.links(local, &mut links)?;
+                for &(to, _) in &links {
+                    if let Some(t) = state.number_of_seq_in(i, to)? {
+                        if t < d {
+                            state.seg_link_to.push(t);
+                        }
+                    }
+                }
+                state.seg_link_ends.push(state.seg_link_to.len() as u32);
+            }
+        }
+        for d in 0..total {
+            let h = state.holder[d as usize];
+            if h != d {
+                state.copies.entry(h).or_default().push(d);
+            }
+        }
+        state.components = UnionFind::new(total as usize);
+        state.first_of_root = vec![u32::MAX; total as usize];
+        if state.tracker.enabled() {
+            state.replay_stories()?;
+        }
+        state.rebuild_components();
+        state.origin = Some(Origin {
+            dir: dir.to_path_buf(),
+            generation: manifest.generation,
+            manifest,
+            lock,
+        });
+        Ok(state)
     }
 
-    /// Stored documents matching `record`, most similar first: group holders only, so
-    /// an exact copy of stored documents meets the first of them.
-    pub(super) fn matches(&self, record: &DocRecord, engine: &Engine) -> Vec<Match> {
+    /// Rebuilds the story tracker from the stored terms, in insertion order. A story is
+    /// named by its first document still stored.
+    fn replay_stories(&mut self) -> Result<()> {
+        let mut first_of_story: HashMap<u64, u32> = HashMap::new();
+        self.story_of = Vec::with_capacity(self.alive.len());
+        for i in 0..self.segments.len() {
+            let s = &self.segments[i];
+            for local in 0..s.segment.docs() as u32 {
+                let d = s.base + local;
+                if !self.alive[d as usize] {
+                    self.story_of.push(d);
+                    continue;
+                }
+                let terms = s.segment.terms(local)?;
+                let story_seq = s.segment.story(local)?;
+                let story = *first_of_story.entry(story_seq).or_insert(d);
+                let when = s.segment.published(local)?;
+                self.tracker.count(&terms);
+                self.tracker.assign(&terms, when, Some(story), d);
+                self.story_of.push(story);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn set_lock(&mut self, lock: WriterLock) {
+        if let Some(origin) = &mut self.origin {
+            origin.lock = Some(lock);
+        }
+    }
+
+    pub(super) fn origin_dir(&self) -> Option<&Path> {
+        self.origin.as_ref().map(|o| o.dir.as_path())
+    }
+
+    /// Whether `path` names the directory this state was loaded from.
+    pub(super) fn is_origin(&self, path: &Path) -> bool {
+        let Some(dir) = self.origin_dir() else {
+            return false;
+        };
+        match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    pub(super) fn live(&self) -> usize {
+        self.live
+    }
+
+    pub(super) fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    pub(super) fn uncommitted(&self) -> usize {
+        self.mem.ids.len()
+    }
+
+    pub(super) fn newest_published(&self) -> Option<i64> {
+        self.newest_published
+    }
+
+    pub(super) fn documents(&self) -> u32 {
+        self.alive.len() as u32
+    }
+
+    /// Where document `d` is.
+    pub(super) fn at(&self, d: u32) -> At {
+        if d >= self.mem_base {
+            return At::Mem((d - self.mem_base) as usize);
+        }
+        let i = self.segments.partition_point(|s| s.base <= d) - 1;
+        At::Seg(i, d - self.segments[i].base)
+    }
+
+    /// The document with `seq`, looked up from segment `near` (where most references
+    /// point: the document's own segment or an earlier one).
+    fn number_of_seq_in(&self, near: usize, seq: u64) -> Result<Option<u32>> {
+        let s = &self.segments[near];
+        if seq >= s.entry.first_seq && seq <= s.entry.last_seq {
+            return Ok(s.segment.local_of_seq(seq)?.map(|l| s.base + l));
+        }
+        self.number_of_seq(seq)
+    }
+
+    /// The document with `seq`, if it is stored (live or not).
+    pub(super) fn number_of_seq(&self, seq: u64) -> Result<Option<u32>> {
+        if seq >= self.mem_first_seq {
+            let i = seq - self.mem_first_seq;
+            return Ok((i < self.mem.ids.len() as u64).then(|| self.mem_base + i as u32));
+        }
+        let i = self.segments.partition_point(|s| s.entry.last_seq < seq);
+        match self.segments.get(i) {
+            Some(s) if seq >= s.entry.first_seq => {
+                Ok(s.segment.local_of_seq(seq)?.map(|l| s.base + l))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    pub(super) fn seq_of(&self, d: u32) -> Result<u64> {
+        match self.at(d) {
+            At::Mem(i) => Ok(self.mem_first_seq + i as u64),
+            At::Seg(s, local) => self.segments[s].segment.seq(local),
+        }
+    }
+
+    pub(super) fn id_of(&self, d: u32) -> Result<String> {
+        match self.at(d) {
+            At::Mem(i) => Ok(self.mem.ids[i].clone()),
+            At::Seg(s, local) => self.segments[s].segment.id(local).map(str::to_owned),
+        }
+    }
+
+    pub(super) fn published_of(&self, d: u32) -> Result<Option<i64>> {
+        match self.at(d) {
+            At::Mem(i) => Ok(self.mem.published[i]),
+            At::Seg(s, local) => self.segments[s].segment.published(local),
+        }
+    }
+
+    pub(super) fn terms_of(&self, d: u32) -> Result<Box<[(u64, f32)]>> {
+        if !self.tracker.enabled() {
+            return Ok(Box::new([]));
+        }
+        match self.at(d) {
+            At::Mem(i) => Ok(self.mem.terms[i].clone()),
+            At::Seg(s, local) => self.segments[s].segment.terms(local),
+        }
+    }
+
+    /// The exact set of holder `d`: borrowed when uncommitted, else decoded into
+    /// `scratch`.
+    fn set_of<'a>(&'a self, d: u32, scratch: &'a mut Vec<u32>) -> Result<&'a [u32]> {
+        match self.at(d) {
+            At::Mem(i) => Ok(&self.mem.sets[i]),
+            At::Seg(s, local) => {
+                self.segments[s].segment.set(local, scratch)?;
+                Ok(scratch)
+            }
+        }
+    }
+
+    /// The live document with `id`.
+    pub(super) fn find(&self, id: &str) -> Result<Option<u32>> {
+        if let Some(&d) = self.mem.by_id.get(id) {
+            return Ok(Some(d));
+        }
+        for s in self.segments.iter().rev() {
+            if let Some(local) = s.segment.local_of_id(id)? {
+                let d = s.base + local;
+                if self.alive[d as usize] {
+                    return Ok(Some(d));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) fn contains(&self, id: &str) -> Result<bool> {
+        Ok(self.find(id)?.is_some())
+    }
+
+    /// Whether `d` still stands for a copy group: live, or removed with copies left.
+    fn holds_group(&self, d: u32) -> bool {
+        self.alive[d as usize] || self.heirs.contains_key(&d)
+    }
+
+    /// The document that answers for holder `d` in matches: itself, or its heir.
+    fn answering(&self, d: u32) -> Option<u32> {
+        if self.alive[d as usize] {
+            Some(d)
+        } else {
+            self.heirs.get(&d).copied()
+        }
+    }
+
+    /// Stored documents matching `record`, most similar first. Only holders are in the
+    /// buckets, so an exact copy of stored documents meets the first of them.
+    pub(super) fn matches(&self, record: &DocRecord, engine: &Engine) -> Result<Vec<Match>> {
         let Some(keys) = &record.keys else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let mut candidates: Vec<u32> = Vec::new();
+        let mut in_band: Vec<u32> = Vec::new();
+        let mut locals: Vec<u32> = Vec::new();
         for (band, &key) in keys.iter().enumerate() {
-            self.buckets
-                .lookup(band, key, &mut candidates, MAX_BUCKET_PIVOTS);
+            in_band.clear();
+            self.mem
+                .bands
+                .lookup(band, key, &mut in_band, MAX_BUCKET_PIVOTS);
+            for s in &self.segments {
+                locals.clear();
+                s.segment
+                    .lookup(band, key, &mut locals, MAX_BUCKET_PIVOTS)?;
+                in_band.extend(locals.iter().map(|&l| s.base + l));
+            }
+            // The newest members of the bucket, whichever segments hold them.
+            if in_band.len() > MAX_BUCKET_PIVOTS {
+                in_band.sort_unstable_by(|a, b| b.cmp(a));
+                in_band.truncate(MAX_BUCKET_PIVOTS);
+            }
+            candidates.extend_from_slice(&in_band);
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut found: Vec<(u32, Match)> = candidates
-            .into_iter()
-            // Index files written before copies were left out of the buckets hold every
-            // copy's keys: only holders are compared (a copy's holder is a candidate too).
-            .filter(|&s| self.alive[s as usize] && self.is_holder(s))
-            .filter_map(|s| {
-                let stored = self.set_of(s);
-                let shared = engine.shared_if_similar(
-                    &record.set,
-                    &record.signature,
-                    stored,
-                    self.signature_of(s),
-                )?;
-                let shared_f = shared as f64;
-                let m = Match {
-                    id: self.ids[s as usize].clone(),
-                    jaccard: jaccard_from_counts(shared, record.set.len(), stored.len()),
-                    containment_of_query: shared_f / record.set.len().max(1) as f64,
-                    containment_of_stored: shared_f / stored.len().max(1) as f64,
-                    cluster: self.cluster_name_readonly(s),
-                };
-                Some((s, m))
-            })
-            .collect();
+        let threshold = engine.params().threshold;
+        let mut scratch = Vec::new();
+        let mut found: Vec<(u32, Match)> = Vec::new();
+        for c in candidates {
+            if self.holder.get(c as usize) != Some(&c) {
+                continue;
+            }
+            let Some(answer) = self.answering(c) else {
+                continue;
+            };
+            let stored = self.set_of(c, &mut scratch)?;
+            let shared = intersection_size_u32(&record.set, stored);
+            let jaccard = jaccard_from_counts(shared, record.set.len(), stored.len());
+            if jaccard < threshold {
+                continue;
+            }
+            let shared_f = shared as f64;
+            let m = Match {
+                id: self.id_of(answer)?,
+                jaccard,
+                containment_of_query: shared_f / record.set.len().max(1) as f64,
+                containment_of_stored: shared_f / stored.len().max(1) as f64,
+                cluster: self.cluster_name(answer)?,
+            };
+            found.push((answer, m));
+        }
         found.sort_by(|a, b| b.1.jaccard.total_cmp(&a.1.jaccard).then(a.0.cmp(&b.0)));
-        found.into_iter().map(|(_, m)| m).collect()
+        Ok(found.into_iter().map(|(_, m)| m).collect())
     }
 
-    pub(super) fn is_holder(&self, slot: u32) -> bool {
-        self.groups[self.group_of[slot as usize] as usize].holder == slot
+    /// The copy group `record` belongs to: a committed or uncommitted holder with an
+    /// equal set that still stands for its group. None registers document `d` as a new
+    /// holder. A record without shingles is a group of its own.
+    fn group_for(&mut self, record: &DocRecord, d: u32) -> Result<Option<u32>> {
+        if record.set.is_empty() {
+            return Ok(None);
+        }
+        let mut locals = Vec::new();
+        let mut scratch = Vec::new();
+        for s in &self.segments {
+            locals.clear();
+            s.segment
+                .holders_with_fingerprint(record.fingerprint, &mut locals)?;
+            for &local in &locals {
+                let h = s.base + local;
+                if self.holder[h as usize] == h && self.holds_group(h) {
+                    s.segment.set(local, &mut scratch)?;
+                    if *scratch == *record.set {
+                        return Ok(Some(h));
+                    }
+                }
+            }
+        }
+        let (mem_base, sets, alive, heirs) =
+            (self.mem_base, &self.mem.sets, &self.alive, &self.heirs);
+        // A group whose holder and copies are all gone compares as empty: never equal.
+        let set_of = |h: u32| -> &[u32] {
+            if alive[h as usize] || heirs.contains_key(&h) {
+                &sets[(h - mem_base) as usize]
+            } else {
+                &[]
+            }
+        };
+        Ok(self
+            .mem
+            .firsts
+            .representative(d, record.fingerprint, &record.set, set_of))
     }
 
     /// Stores `p` after matching it against what is stored.
     pub(super) fn insert(&mut self, p: Prepared, engine: &Engine) -> Result<Decision> {
-        if self.by_id.contains_key(&p.id) {
+        if self.contains(&p.id)? {
             return Err(Error::DuplicateId(p.id));
         }
-        let matches = self.matches(&p.record, engine);
-        let new_slot = self.ids.len() as u32;
-        let group = self.group_for(&p.record, new_slot);
-        let copy = self.groups[group as usize].holder != new_slot;
+        if self.alive.len() >= u32::MAX as usize - 1 {
+            return Err(Error::InvalidParams(
+                "the index holds 2^32 documents, its most".into(),
+            ));
+        }
+        let matches = self.matches(&p.record, engine)?;
+        let d = self.documents();
+        let group = self.group_for(&p.record, d)?;
+        let holder = group.unwrap_or(d);
         // A copy's only link is implicit (its holder); a new text links to every match.
-        let links: Vec<(u32, f32)> = if copy {
-            Vec::new()
-        } else {
-            matches
-                .iter()
-                .map(|m| (self.by_id[&m.id], m.jaccard as f32))
-                .collect()
+        let mut links: Vec<(u32, f32)> = Vec::new();
+        if group.is_none() {
+            for m in &matches {
+                let other = self
+                    .find(&m.id)?
+                    .ok_or_else(|| Error::UnknownId(m.id.clone()))?;
+                links.push((other, m.jaccard as f32));
+            }
+        }
+        let copied_story = match matches.first() {
+            Some(m) => self
+                .find(&m.id)?
+                .and_then(|o| self.story_of.get(o as usize).copied()),
+            None => None,
         };
-        let copied_story = matches
-            .first()
-            .map(|m| self.story_of[self.by_id[&m.id] as usize]);
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) =
             self.tracker
-                .assign(&p.terms, p.record.published, copied_story, new_slot);
-        let id = p.id.clone();
-        let slot = self.push(p, group, links.clone(), true, story);
-        for &(other, j) in &links {
-            self.links[other as usize].push((slot, j));
-            self.join(slot, other);
+                .assign(&p.terms, p.record.published, copied_story, d);
+        if let Some(t) = p.record.published {
+            self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
         }
-        if copy {
-            self.join(slot, self.groups[group as usize].holder);
+        let id = p.id;
+        let record = p.record;
+        if group.is_none() {
+            if let Some(keys) = &record.keys {
+                self.mem.bands.insert(d, keys);
+            }
+        }
+        self.mem.by_id.insert(id.clone(), d);
+        self.mem.ids.push(id.clone());
+        self.mem.published.push(record.published);
+        self.mem.fingerprints.push(record.fingerprint);
+        if group.is_none() {
+            self.mem.sets.push(record.set);
+            self.mem.keys.push(record.keys);
+        } else {
+            self.mem.sets.push(Box::new([]));
+            self.mem.keys.push(None);
+        }
+        self.mem.links.push(links.clone());
+        self.mem
+            .terms
+            .push(if tracking { p.terms } else { Box::new([]) });
+        self.alive.push(true);
+        self.holder.push(holder);
+        if tracking {
+            self.story_of.push(story);
+        }
+        self.components.push();
+        self.first_of_root.push(d);
+        self.live += 1;
+        if holder != d {
+            self.copies.entry(holder).or_default().push(d);
+            self.join(d, holder);
+        }
+        for &(other, _) in &links {
+            self.join(d, other);
         }
         // Cluster names may have changed with this document's links.
         let mut matches = matches;
         for m in &mut matches {
-            let other = self.by_id[&m.id];
-            m.cluster = self.cluster_name(other);
+            if let Some(other) = self.find(&m.id)? {
+                m.cluster = self.cluster_name(other)?;
+            }
         }
-        let cluster = self.cluster_name(slot);
         Ok(Decision {
             id,
             matches,
-            cluster,
-            story: tracking.then(|| self.ids[story as usize].clone()),
+            cluster: self.cluster_name(d)?,
+            story: if tracking {
+                Some(self.id_of(story)?)
+            } else {
+                None
+            },
             story_score: tracking.then_some(story_score),
         })
     }
 
-    /// The group `record` (to be stored at `slot`) belongs to: the group of a stored
-    /// document with an equal exact set, or a new group held by `slot`. A record without
-    /// shingles is a group of its own (it matches nothing, not even its copies).
-    pub(super) fn group_for(&mut self, record: &DocRecord, slot: u32) -> u32 {
-        let new_group = self.groups.len() as u32;
-        let existing = if record.set.is_empty() {
-            None
-        } else {
-            let groups = &self.groups;
-            self.firsts
-                .representative(new_group, record.fingerprint, &record.set, |g| {
-                    &groups[g as usize].set
-                })
-        };
-        match existing {
-            Some(group) => {
-                self.groups[group as usize].later.push_back(slot);
-                group
-            }
-            None => {
-                self.groups.push(CopyGroup {
-                    holder: slot,
-                    set: record.set.clone(),
-                    keys: record.keys.clone(),
-                    fingerprint: record.fingerprint,
-                    later: Default::default(),
-                });
-                new_group
-            }
-        }
-    }
-
-    /// Appends a slot in `group` (links given from the new slot's side only). A new
-    /// group's band keys go into the recent entries if `index_keys` (not when the loaded
-    /// base arrays hold them).
-    pub(super) fn push(
+    /// Appends a document read from a single-file index, as it was stored there: its
+    /// links (to earlier documents) and story (an earlier document) are given, not
+    /// matched. Components are rebuilt by the caller.
+    pub(super) fn push_loaded(
         &mut self,
-        p: Prepared,
-        group: u32,
+        id: String,
+        record: DocRecord,
         links: Vec<(u32, f32)>,
-        index_keys: bool,
+        terms: Box<[(u64, f32)]>,
         story: u32,
-    ) -> u32 {
-        debug_assert_eq!(p.record.signature.len(), self.num_perm);
-        self.signatures.extend_from_slice(&p.record.signature);
-        let slot = self.ids.len() as u32;
-        let holder = &self.groups[group as usize];
-        if let (Some(keys), true, true) = (&holder.keys, index_keys, holder.holder == slot) {
-            self.buckets.insert(slot, keys);
-        }
-        if let Some(t) = p.record.published {
+    ) -> Result<()> {
+        let d = self.documents();
+        let group = self.group_for(&record, d)?;
+        let holder = group.unwrap_or(d);
+        self.tracker.count(&terms);
+        self.tracker
+            .assign(&terms, record.published, Some(story), d);
+        if let Some(t) = record.published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
         }
-        self.by_id.insert(p.id.clone(), slot);
-        self.ids.push(p.id);
-        self.published.push(p.record.published);
+        if group.is_none() {
+            if let Some(keys) = &record.keys {
+                self.mem.bands.insert(d, keys);
+            }
+        }
+        self.mem.by_id.insert(id.clone(), d);
+        self.mem.ids.push(id);
+        self.mem.published.push(record.published);
+        self.mem.fingerprints.push(record.fingerprint);
+        if group.is_none() {
+            self.mem.sets.push(record.set);
+            self.mem.keys.push(record.keys);
+        } else {
+            self.mem.sets.push(Box::new([]));
+            self.mem.keys.push(None);
+            self.copies.entry(holder).or_default().push(d);
+        }
+        self.mem
+            .links
+            .push(if group.is_none() { links } else { Vec::new() });
+        self.mem.terms.push(terms);
         self.alive.push(true);
-        self.group_of.push(group);
-        self.terms.push(p.terms);
-        self.story_of.push(story);
-        self.links.push(links);
+        self.holder.push(holder);
+        if self.tracker.enabled() {
+            self.story_of.push(story);
+        }
         self.components.push();
-        self.first_of_root.push(slot);
-        slot
+        self.first_of_root.push(d);
+        self.live += 1;
+        Ok(())
     }
 
-    pub(super) fn join(&mut self, a: u32, b: u32) {
+    fn join(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.components.find(a), self.components.find(b));
         if ra == rb {
             return;
@@ -188,88 +664,167 @@ impl State {
         self.first_of_root[root as usize] = first;
     }
 
-    pub(super) fn cluster_name(&mut self, slot: u32) -> String {
-        let root = self.components.find(slot);
-        self.ids[self.first_of_root[root as usize] as usize].clone()
-    }
-
-    pub(super) fn cluster_name_readonly(&self, slot: u32) -> String {
-        let root = self.components.find_readonly(slot);
-        self.ids[self.first_of_root[root as usize] as usize].clone()
-    }
-
-    /// Marks `slot` removed. A group holder hands its place (bucket entries, links) to
-    /// the earliest alive member of its group. Links naming removed slots stay until
-    /// [`State::prune_links`], so that removing many documents costs one pass.
-    pub(super) fn forget(&mut self, slot: u32) {
-        let s = slot as usize;
-        self.alive[s] = false;
-        self.by_id.remove(&self.ids[s]);
-        let terms = std::mem::take(&mut self.terms[s]);
-        self.tracker.uncount(&terms);
-        let g = self.group_of[s] as usize;
-        if self.groups[g].holder != slot {
-            return;
+    /// The cluster of `d`: its component's earliest live document.
+    pub(super) fn cluster_name(&self, d: u32) -> Result<String> {
+        let root = self.components.find_readonly(d);
+        match self.first_of_root[root as usize] {
+            u32::MAX => self.id_of(d),
+            first => self.id_of(first),
         }
-        let heir = loop {
-            match self.groups[g].later.pop_front() {
-                Some(next) if self.alive[next as usize] => break Some(next),
-                Some(_) => continue,
-                None => break None,
+    }
+
+    pub(super) fn story_name(&self, d: u32) -> Result<Option<String>> {
+        if !self.tracker.enabled() {
+            return Ok(None);
+        }
+        let story = self.story_of.get(d as usize).copied().unwrap_or(d);
+        self.id_of(story).map(Some)
+    }
+
+    /// Marks `d` removed (components are rebuilt by the caller, once per batch).
+    pub(super) fn forget(&mut self, d: u32) -> Result<()> {
+        if !self.alive[d as usize] {
+            return Ok(());
+        }
+        let terms = self.terms_of(d)?;
+        self.tracker.uncount(&terms);
+        self.alive[d as usize] = false;
+        self.live -= 1;
+        match self.at(d) {
+            At::Mem(i) => {
+                self.mem.by_id.remove(&self.mem.ids[i]);
+                self.mem.terms[i] = Box::new([]);
+            }
+            At::Seg(s, _) => self.segments[s].dirty = true,
+        }
+        Ok(())
+    }
+
+    /// Removes every live document published before `cutoff`.
+    pub(super) fn evict_before(&mut self, cutoff: i64) -> Result<usize> {
+        let mut old = Vec::new();
+        for d in 0..self.documents() {
+            if self.alive[d as usize] && self.published_of(d)?.is_some_and(|t| t < cutoff) {
+                old.push(d);
+            }
+        }
+        for &d in &old {
+            self.forget(d)?;
+        }
+        if !old.is_empty() {
+            self.rebuild_components();
+        }
+        Ok(old.len())
+    }
+
+    /// The links of document `d` to earlier documents.
+    fn links_of(&self, d: u32) -> impl Iterator<Item = u32> + '_ {
+        let (committed, uncommitted): (&[u32], &[(u32, f32)]) = match self.at(d) {
+            At::Mem(i) => (&[], &self.mem.links[i]),
+            At::Seg(..) => {
+                let (a, b) = (
+                    self.seg_link_ends[d as usize] as usize,
+                    self.seg_link_ends[d as usize + 1] as usize,
+                );
+                (&self.seg_link_to[a..b], &[])
             }
         };
-        let links = std::mem::take(&mut self.links[s]);
-        let group = &mut self.groups[g];
-        match heir {
-            Some(heir) => {
-                group.holder = heir;
-                // Band entries of removed slots stay until the index is saved and opened
-                // again (lookups skip them); the heir's are added now.
-                if let Some(keys) = group.keys.clone() {
-                    self.buckets.insert(heir, &keys);
-                }
-                // Same set, same Jaccard: every link of the old holder is the heir's.
-                for (other, j) in links {
-                    if self.alive[other as usize] {
-                        self.links[other as usize].push((heir, j));
-                        self.links[heir as usize].push((other, j));
-                    }
-                }
-            }
-            None => {
-                let fingerprint = group.fingerprint;
-                group.set = Box::new([]);
-                group.keys = None;
-                self.firsts.forget(g as u32, fingerprint);
-            }
-        }
+        committed
+            .iter()
+            .copied()
+            .chain(uncommitted.iter().map(|&(to, _)| to))
     }
 
-    /// Drops links to removed slots.
-    pub(super) fn prune_links(&mut self) {
-        let alive = &self.alive;
-        for links in &mut self.links {
-            links.retain(|&(other, _)| alive[other as usize]);
-        }
-    }
-
-    /// Components from scratch: every alive slot joins its group's holder and its links.
+    /// Heirs and components from scratch: every live document joins its group's holder
+    /// and its links; a removed holder with copies left still joins them (its copies
+    /// keep its links), other removed documents join nothing.
     pub(super) fn rebuild_components(&mut self) {
-        let n = self.ids.len();
+        self.heirs.clear();
+        for (&h, members) in &self.copies {
+            if !self.alive[h as usize] {
+                if let Some(&heir) = members.iter().find(|&&m| self.alive[m as usize]) {
+                    self.heirs.insert(h, heir);
+                }
+            }
+        }
+        let n = self.alive.len();
         self.components = UnionFind::new(n);
-        self.first_of_root = (0..n as u32).collect();
-        for slot in 0..n as u32 {
-            if !self.alive[slot as usize] {
+        self.first_of_root = (0..n as u32)
+            .map(|d| if self.alive[d as usize] { d } else { u32::MAX })
+            .collect();
+        for d in 0..n as u32 {
+            if !self.holds_group(d) && !self.alive[d as usize] {
                 continue;
             }
-            let holder = self.groups[self.group_of[slot as usize] as usize].holder;
-            if holder != slot {
-                self.join(slot, holder);
+            let h = self.holder[d as usize];
+            if h != d && self.alive[d as usize] {
+                self.join(d, h);
             }
-            for i in 0..self.links[slot as usize].len() {
-                let other = self.links[slot as usize][i].0;
-                self.join(slot, other);
+            let targets: Vec<u32> = self.links_of(d).collect();
+            for to in targets {
+                if self.holds_group(to) {
+                    self.join(d, to);
+                }
             }
         }
+    }
+
+    /// Every multi-member cluster: (name, member ids in insertion order).
+    pub(super) fn clusters(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        for d in 0..self.documents() {
+            if self.alive[d as usize] {
+                groups
+                    .entry(self.components.find_readonly(d))
+                    .or_default()
+                    .push(d);
+            }
+        }
+        let mut out = Vec::new();
+        for members in groups.into_values().filter(|m| m.len() > 1) {
+            let ids: Vec<String> = members
+                .iter()
+                .map(|&m| self.id_of(m))
+                .collect::<Result<_>>()?;
+            out.push((ids[0].clone(), ids));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Stored shingles: the set size of every live document (a copy counts its group's).
+    pub(super) fn shingles(&self) -> Result<usize> {
+        let mut total = 0;
+        for d in 0..self.documents() {
+            if self.alive[d as usize] {
+                let h = self.holder[d as usize];
+                total += match self.at(h) {
+                    At::Mem(i) => self.mem.sets[i].len(),
+                    At::Seg(s, local) => self.segments[s].segment.set_len(local)?,
+                };
+            }
+        }
+        Ok(total)
+    }
+
+    /// Links between live documents (or a removed holder's, which its copies keep).
+    pub(super) fn links(&self) -> usize {
+        (0..self.documents())
+            .filter(|&d| self.alive[d as usize])
+            .map(|d| self.links_of(d).filter(|&to| self.holds_group(to)).count())
+            .sum()
+    }
+
+    pub(super) fn verify(&self) -> Result<()> {
+        for s in &self.segments {
+            s.segment.verify()?;
+        }
+        Ok(())
+    }
+
+    /// Whether `d` must be written by a commit or merge: live, or a removed holder
+    /// whose copies remain.
+    pub(super) fn kept(&self, d: u32) -> bool {
+        self.holds_group(d)
     }
 }

@@ -18,6 +18,18 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The files of an index directory by name, their bytes.
+fn files_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .flatten()
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).expect("read");
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect()
+}
+
 fn corpus() -> Vec<Document> {
     DupCorpus {
         seed: 23,
@@ -70,7 +82,7 @@ fn a_stream_saved_and_reopened_between_runs_clusters_like_one_batch() {
         index.insert(d).expect("insert");
     }
     assert_eq!(index.len(), docs.len());
-    let actual = groups(index.clusters().into_iter().map(|(_, m)| m));
+    let actual = groups(index.clusters().expect("clusters").into_iter().map(|(_, m)| m));
     assert_eq!(actual, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -82,12 +94,12 @@ fn queries_report_scores_and_clusters_and_insert_refuses_known_ids() {
     for d in &docs {
         index.insert(d).expect("insert");
     }
-    let (name, members) = index.clusters().into_iter().next().expect("a cluster");
+    let (name, members) = index.clusters().expect("clusters").into_iter().next().expect("a cluster");
     let member = docs
         .iter()
         .find(|d| d.id == members[1])
         .expect("member doc");
-    let matches = index.query(member);
+    let matches = index.query(member).expect("query");
     let me = matches
         .iter()
         .find(|m| m.id == member.id)
@@ -103,7 +115,7 @@ fn queries_report_scores_and_clusters_and_insert_refuses_known_ids() {
         "a known id was accepted twice"
     );
     let fresh = Document::new("fresh", "nothing like anything stored in this index at all");
-    assert!(index.query(&fresh).is_empty());
+    assert!(index.query(&fresh).expect("query").is_empty());
 }
 
 #[test]
@@ -121,10 +133,10 @@ fn removal_and_time_window_eviction() {
     for d in &docs {
         index.insert(d).expect("insert");
     }
-    assert_eq!(index.cluster_of("d2").as_deref(), Some("d0"));
+    assert_eq!(index.cluster_of("d2").expect("cluster_of").as_deref(), Some("d0"));
     index.remove("d0").expect("remove");
     assert_eq!(
-        index.cluster_of("d2").as_deref(),
+        index.cluster_of("d2").expect("cluster_of").as_deref(),
         Some("d1"),
         "the cluster is renamed"
     );
@@ -140,8 +152,8 @@ fn removal_and_time_window_eviction() {
     // A twelve-hour window keeps d2 (and the undated document).
     assert_eq!(index.evict_window(43_200).expect("a window"), 1);
     assert_eq!(index.len(), 2);
-    assert!(index.cluster_of("d1").is_none());
-    assert!(index.cluster_of("undated").is_some());
+    assert!(index.cluster_of("d1").expect("cluster_of").is_none());
+    assert!(index.cluster_of("undated").expect("cluster_of").is_some());
 }
 
 #[test]
@@ -184,12 +196,12 @@ fn a_batch_decides_exactly_as_one_insert_after_another() {
             >= 1
     );
     let dir = scratch("batch-equals-singles");
-    one_by_one.save(dir.join("a.shix")).expect("save");
-    batched.save(dir.join("b.shix")).expect("save");
+    one_by_one.save(dir.join("a.idx")).expect("save");
+    batched.save(dir.join("b.idx")).expect("save");
     assert_eq!(
-        std::fs::read(dir.join("a.shix")).expect("read"),
-        std::fs::read(dir.join("b.shix")).expect("read"),
-        "the same index file"
+        files_of(&dir.join("a.idx")),
+        files_of(&dir.join("b.idx")),
+        "the same index files"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -208,7 +220,7 @@ fn a_removed_document_is_never_matched_and_its_id_can_return() {
     }
     index.remove("c1").expect("remove");
     let ids = |index: &Index| -> Vec<String> {
-        let mut ids: Vec<String> = index.query(&copies[1]).into_iter().map(|m| m.id).collect();
+        let mut ids: Vec<String> = index.query(&copies[1]).expect("query").into_iter().map(|m| m.id).collect();
         ids.sort();
         ids
     };
@@ -225,52 +237,55 @@ fn a_removed_document_is_never_matched_and_its_id_can_return() {
 }
 
 #[test]
-fn an_interrupted_save_leaves_the_previous_index_readable() {
+fn an_interrupted_commit_leaves_the_previous_commit_readable_and_its_debris_is_removed() {
     let dir = scratch("interrupted");
-    let path = dir.join("feed.shix");
+    let path = dir.join("feed.idx");
     let docs = corpus();
     let index = Index::new(Preset::Dup.params()).expect("new");
     for d in &docs[..20] {
         index.insert(d).expect("insert");
     }
     index.save(&path).expect("first save");
-    let old = std::fs::read(&path).expect("read");
+    let manifest = std::fs::read(path.join("MANIFEST")).expect("manifest");
+    // What a writer killed mid-commit leaves: a segment the manifest does not name, a
+    // half-written temporary segment and a half-written temporary manifest.
+    let segment = std::fs::read_dir(&path)
+        .expect("list")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+        .expect("a segment")
+        .path();
+    let bytes = std::fs::read(&segment).expect("segment");
+    std::fs::write(path.join("seg-0000000099.seg"), &bytes).expect("orphan");
+    std::fs::write(path.join(".seg-0000000100.seg.tmp-99999-0"), &bytes[..bytes.len() / 2])
+        .expect("partial segment");
+    std::fs::write(path.join(".MANIFEST.tmp-99999-1"), &manifest[..manifest.len() / 2])
+        .expect("partial manifest");
+    let reopened = Index::open(&path).expect("the committed index opens");
+    assert_eq!(reopened.len(), 20);
+    // The next commit, under the lock, removes what no manifest names.
     for d in &docs[20..40] {
-        index.insert(d).expect("insert");
+        reopened.insert(d).expect("insert");
     }
-    let new = index.to_bytes().expect("bytes");
-    // Stop the save after every possible amount of written data (the temporary file is
-    // abandoned, as when the process dies or the disk fills), at 64 points through it.
-    let step = (new.len() / 64).max(1);
-    for written in (0..=new.len()).step_by(step) {
-        let mut file = AtomicFile::create(&path).expect("temporary file");
-        file.writer()
-            .write_all(&new[..written])
-            .expect("partial write");
-        drop(file);
-        assert_eq!(
-            std::fs::read(&path).expect("read"),
-            old,
-            "after {written} bytes"
-        );
-        let reopened = Index::open(&path).expect("the previous index opens");
-        assert_eq!(reopened.len(), 20);
-    }
-    // A crash that leaves a partial temporary file behind changes nothing either.
-    std::fs::write(dir.join(".feed.shix.tmp-99999"), &new[..new.len() / 2]).expect("debris");
-    assert_eq!(Index::open(&path).expect("opens").len(), 20);
-    index.save(&path).expect("second save");
+    reopened.save(&path).expect("second commit");
     assert_eq!(Index::open(&path).expect("opens").len(), 40);
+    let mut names: Vec<String> = std::fs::read_dir(&path)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.iter().all(|n| !n.contains("tmp") && n != "seg-0000000099.seg"),
+        "{names:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-fn every_flipped_byte_of_an_index_file_is_detected() {
-    let index = Index::new(Preset::Dup.params()).expect("new");
-    for d in &corpus()[..3] {
-        index.insert(d).expect("insert");
-    }
-    let bytes = index.to_bytes().expect("bytes");
+fn every_flipped_byte_of_a_single_file_index_is_detected() {
+    let fixture = testdata().join("index/v5/seeds.shix");
+    let bytes = std::fs::read(&fixture).expect("fixture");
     let path = std::path::Path::new("flipped.shix");
     assert!(Index::from_bytes(path, &bytes).is_ok());
     for i in 0..bytes.len() {
@@ -310,7 +325,7 @@ fn the_version_4_fixture_still_opens() {
     assert_eq!(index.len(), 5);
     assert_eq!(index.params(), &Preset::Dup.params());
     for d in &seeds {
-        let matches = index.query(d);
+        let matches = index.query(d).expect("query");
         assert_eq!(matches.len(), 1, "{} matches only itself", d.id);
         assert_eq!(matches[0].id, d.id);
         assert_eq!(matches[0].jaccard, 1.0);
@@ -343,19 +358,25 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
     let index = Index::open(&fixture).expect("version 5 fixture opens");
     assert_eq!(index.len(), 6);
     assert_eq!(
-        index.cluster_of("copy-of-000").as_deref(),
+        index.cluster_of("copy-of-000").expect("cluster_of").as_deref(),
         Some(docs[0].id.as_str())
     );
     for d in &docs[..5] {
-        let matches = index.query(d);
+        let matches = index.query(d).expect("query");
         assert_eq!(matches.len(), 1, "{} matches its group's holder only", d.id);
         assert_eq!(matches[0].id, d.id);
         assert_eq!(matches[0].jaccard, 1.0);
     }
-    // Written again by this build and read back, it keeps its groups and clusters.
-    let again = Index::from_bytes(&fixture, &index.to_bytes().expect("bytes")).expect("reopens");
-    assert_eq!(again.clusters(), index.clusters());
-    assert_eq!(again.stats(), index.stats());
+    // Written again as a directory by this build and read back, it keeps its groups
+    // and clusters.
+    let dir = scratch("upgraded-v5");
+    index.save(dir.join("seeds.idx")).expect("upgrade");
+    let again = Index::open(dir.join("seeds.idx")).expect("reopens");
+    assert_eq!(again.clusters().expect("clusters"), index.clusters().expect("clusters"));
+    let (mut a, mut b) = (again.stats().expect("stats"), index.stats().expect("stats"));
+    (a.segments, a.uncommitted, b.segments, b.uncommitted) = (0, 0, 0, 0);
+    assert_eq!(a, b);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Versions 1 to 3 hashed some texts differently; their sets and band keys would
@@ -400,7 +421,7 @@ fn index_is_send_and_sync_and_serves_readers_during_writes() {
         for _ in 0..2 {
             scope.spawn(|| {
                 for d in &docs[..100] {
-                    assert!(!index.query(d).is_empty(), "a stored document finds itself");
+                    assert!(!index.query(d).expect("query").is_empty(), "a stored document finds itself");
                 }
             });
         }
@@ -438,7 +459,7 @@ fn the_index_assigns_stories_as_documents_arrive() {
             let original = &decision.matches[0].id;
             assert_eq!(
                 decision.story,
-                index.story_of(original),
+                index.story_of(original).expect("story_of"),
                 "a copy left its story"
             );
         }
@@ -471,8 +492,8 @@ fn the_index_assigns_stories_as_documents_arrive() {
     let reopened = Index::open(&path).expect("open");
     for (doc, _) in &docs {
         assert_eq!(
-            reopened.story_of(&doc.id),
-            index.story_of(&doc.id),
+            reopened.story_of(&doc.id).expect("story_of"),
+            index.story_of(&doc.id).expect("story_of"),
             "{}",
             doc.id
         );
@@ -506,7 +527,7 @@ fn near_copies_of_one_story_cost_links_in_proportion_to_the_copies() {
             decision.expect("stored");
         }
     }
-    let stats = index.stats();
+    let stats = index.stats().expect("stats");
     assert_eq!(stats.multi_member_clusters, 1);
     assert_eq!(stats.clustered_documents, copies);
     let limit = storyhash::lsh::MAX_BUCKET_PIVOTS;
@@ -559,7 +580,7 @@ fn insert_all_is_all_or_nothing() {
         assert_eq!(index.len(), 1, "{case}: nothing stored");
         for d in &batch {
             if d.id != "stored" {
-                assert!(index.cluster_of(&d.id).is_none(), "{case}: {}", d.id);
+                assert!(index.cluster_of(&d.id).expect("cluster_of").is_none(), "{case}: {}", d.id);
             }
         }
     }

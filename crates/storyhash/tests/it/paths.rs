@@ -323,7 +323,7 @@ fn by_index(
         }
     }
     index
-        .clusters()
+        .clusters().expect("clusters")
         .into_iter()
         .map(|(name, members)| (name, sorted(members)))
         .collect()

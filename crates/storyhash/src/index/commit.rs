@@ -1,0 +1,474 @@
+//! Writing an index: commits (the uncommitted documents as a new segment, removals as
+//! deletion lists), merges of segments, compaction, and new index directories.
+//!
+//! Merge policy: after a commit, the newest segments are merged while the newer ones
+//! together hold at least half as many live documents as the one before them and the
+//! merge stays under an eighth of the index (at least 65,536 documents), so a document is
+//! rewritten O(log n) times and a commit never rewrites the bulk of the index; a segment
+//! with at least half its documents removed is rewritten alone. [`super::Index::compact`]
+//! merges everything.
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::segment::{Segment, SegmentBuilder, SegmentDoc};
+use super::state::{At, State};
+use super::store::{self, Manifest, SegmentEntry, WriterLock};
+use crate::error::{Error, Result};
+use crate::pipeline::Params;
+use crate::record::set_fingerprint;
+use crate::story::StoryParams;
+
+/// The fewest live documents an automatic merge may reach, whatever the index's size.
+const MIN_MERGE_LIMIT: u64 = 65_536;
+
+/// The manifest and mapped segments of the index directory `dir`, as last committed.
+pub(super) fn read_committed(dir: &Path) -> Result<(Manifest, Vec<Segment>)> {
+    // A merge may remove a segment between the reading of the manifest and the opening
+    // of its segments: the new manifest names the segments that replaced it.
+    let mut attempts = 0;
+    loop {
+        let manifest = store::read_manifest(dir)?;
+        let bands = manifest
+            .params
+            .lsh()
+            .map_err(|e| Error::Index {
+                path: dir.join(store::MANIFEST),
+                problem: format!("inconsistent manifest: {e}"),
+            })?
+            .bands;
+        match store::open_segments(dir, &manifest, bands) {
+            Err(Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound && attempts < 8 =>
+            {
+                attempts += 1;
+            }
+            result => return result.map(|segments| (manifest, segments)),
+        }
+    }
+}
+
+pub(super) fn not_a_directory_index(path: &Path) -> Error {
+    let problem = if path.is_file() {
+        "a single-file index of an earlier format: write it as a directory with \
+         `storyhash index upgrade` (or save it to a new path) first"
+    } else {
+        "not an index directory (it has no MANIFEST)"
+    };
+    Error::Index {
+        path: path.to_path_buf(),
+        problem: problem.into(),
+    }
+}
+
+/// The writer lock for a write to `dir`: the one `state` holds, or a new one held
+/// for the write.
+fn lock_for(state: &mut State, dir: &Path) -> Result<Option<WriterLock>> {
+    match state.origin.as_ref().and_then(|o| o.lock.as_ref()) {
+        Some(lock) if lock.dir() == dir => Ok(None),
+        _ => WriterLock::acquire(dir, |_| {}).map(Some),
+    }
+}
+
+/// Refuses to write on top of a commit this state has not seen.
+fn check_generation(state: &State, dir: &Path) -> Result<Manifest> {
+    let current = store::read_manifest(dir)?;
+    let seen = state.origin.as_ref().map_or(0, |o| o.generation);
+    if current.generation != seen {
+        return Err(Error::Index {
+            path: dir.to_path_buf(),
+            problem: format!(
+                "changed by another writer since it was opened (commit {seen}, now {}): \
+                 open it again and repeat the changes",
+                current.generation
+            ),
+        });
+    }
+    Ok(current)
+}
+
+/// Reloads `state` from what `dir` holds now, keeping its lock.
+fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
+    let lock = state.origin.as_mut().and_then(|o| o.lock.take());
+    let segments = store::open_segments(dir, &manifest, state.bands)?;
+    *state = State::load(dir, manifest, segments, state.bands, lock)?;
+    Ok(())
+}
+
+/// Commits `state` to the directory it was loaded from.
+pub(super) fn commit(
+    state: &mut State,
+    params: &Params,
+    story: Option<&StoryParams>,
+) -> Result<()> {
+    let dir = match state.origin_dir() {
+        Some(dir) => dir.to_path_buf(),
+        None => return Err(Error::InvalidParams("this index has no directory".into())),
+    };
+    let _lock = lock_for(state, &dir)?;
+    let current = check_generation(state, &dir)?;
+    store::remove_unreferenced(&dir, &current)?;
+    let dirty = state.segments.iter().any(|s| s.dirty);
+    if state.uncommitted() == 0 && !dirty {
+        return Ok(());
+    }
+    let generation = current.generation + 1;
+    let mut manifest = current;
+    manifest.generation = generation;
+    manifest.params = params.clone();
+    manifest.story = story.cloned();
+    manifest.writer = writer();
+    manifest.next_seq = state.mem_first_seq + state.uncommitted() as u64;
+    manifest.newest_published = state.newest_published;
+    for (s, entry) in state.segments.iter().zip(&mut manifest.segments) {
+        if s.dirty {
+            let removed: Vec<u32> = (0..s.segment.docs() as u32)
+                .filter(|&local| !state.alive[(s.base + local) as usize])
+                .collect();
+            let name = store::deletes_name(&entry.name, generation);
+            store::write_deletes(&dir, &name, &removed)?;
+            entry.deletes = Some(name);
+            entry.deleted = removed.len() as u64;
+        }
+    }
+    let mut builder = SegmentBuilder::new(state.bands);
+    let mut removed = Vec::new();
+    append_uncommitted(state, &mut builder, &mut removed)?;
+    if let Some(entry) = write_segment(&dir, generation, builder, &removed)? {
+        manifest.segments.push(entry);
+    }
+    store::write_manifest(&dir, &manifest)?;
+    reload(state, &dir, manifest)?;
+    merge(state, &dir, false)?;
+    Ok(())
+}
+
+/// Merges every segment of the committed `state` into one.
+pub(super) fn compact(
+    state: &mut State,
+    _params: &Params,
+    _story: Option<&StoryParams>,
+) -> Result<()> {
+    let dir = match state.origin_dir() {
+        Some(dir) => dir.to_path_buf(),
+        None => return Err(Error::InvalidParams("this index has no directory".into())),
+    };
+    let _lock = lock_for(state, &dir)?;
+    check_generation(state, &dir)?;
+    merge(state, &dir, true)
+}
+
+/// Merges segments of the committed `state`: those the policy picks, or all of them.
+fn merge(state: &mut State, dir: &Path, everything: bool) -> Result<()> {
+    let Some(origin) = &state.origin else {
+        return Ok(());
+    };
+    let entries = &origin.manifest.segments;
+    let ranges = if everything {
+        let worth = entries.len() > 1 || entries.iter().any(|e| e.deleted > 0);
+        if worth {
+            vec![0..entries.len()]
+        } else {
+            Vec::new()
+        }
+    } else {
+        plan_merges(entries)
+    };
+    if ranges.is_empty() {
+        return Ok(());
+    }
+    let mut manifest = origin.manifest.clone();
+    let mut segments: Vec<SegmentEntry> = Vec::new();
+    let mut next = 0;
+    for range in ranges {
+        segments.extend_from_slice(&manifest.segments[next..range.start]);
+        manifest.generation += 1;
+        let mut builder = SegmentBuilder::new(state.bands);
+        let mut removed = Vec::new();
+        for i in range.clone() {
+            append_segment(state, i, &mut builder, &mut removed)?;
+        }
+        segments.extend(write_segment(dir, manifest.generation, builder, &removed)?);
+        next = range.end;
+    }
+    segments.extend_from_slice(&manifest.segments[next..]);
+    manifest.segments = segments;
+    manifest.writer = writer();
+    store::write_manifest(dir, &manifest)?;
+    store::remove_unreferenced(dir, &manifest)?;
+    reload(state, dir, manifest)
+}
+
+/// The segment ranges the merge policy (module docs) merges.
+fn plan_merges(entries: &[SegmentEntry]) -> Vec<Range<usize>> {
+    let live = |e: &SegmentEntry| e.docs - e.deleted;
+    let total: u64 = entries.iter().map(live).sum();
+    let limit = (total / 8).max(MIN_MERGE_LIMIT);
+    let n = entries.len();
+    let mut ranges = Vec::new();
+    let mut tail_start = n;
+    if n >= 2 {
+        let mut k = n - 1;
+        let mut sum = live(&entries[k]);
+        while k > 0 && sum * 2 >= live(&entries[k - 1]) && sum + live(&entries[k - 1]) <= limit {
+            sum += live(&entries[k - 1]);
+            k -= 1;
+        }
+        if k < n - 1 {
+            tail_start = k;
+        }
+    }
+    for (i, e) in entries[..tail_start].iter().enumerate() {
+        if e.deleted > 0 && e.deleted * 2 >= e.docs {
+            ranges.push(i..i + 1);
+        }
+    }
+    if tail_start < n {
+        ranges.push(tail_start..n);
+    }
+    ranges
+}
+
+/// Writes a new index directory at `path` holding every stored document of `state`,
+/// which then belongs to it.
+pub(super) fn write_new(
+    state: &mut State,
+    path: &Path,
+    params: &Params,
+    story: Option<&StoryParams>,
+) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        let problem = if store::is_index_dir(path) {
+            "holds another index: changes are committed to an index only by the index \
+             opened from it (open it, insert, save); to copy this index, save to a new path"
+        } else {
+            "already exists: an index is saved to its own directory or to a new path"
+        };
+        return Err(Error::Index {
+            path: path.to_path_buf(),
+            problem: problem.into(),
+        });
+    }
+    let mut builder = SegmentBuilder::new(state.bands);
+    let mut removed = Vec::new();
+    for i in 0..state.segments.len() {
+        append_segment(state, i, &mut builder, &mut removed)?;
+    }
+    append_uncommitted(state, &mut builder, &mut removed)?;
+    let manifest = Manifest {
+        params: params.clone(),
+        story: story.cloned(),
+        writer: writer(),
+        generation: 1,
+        next_seq: state.mem_first_seq + state.uncommitted() as u64,
+        newest_published: state.newest_published,
+        segments: Vec::new(),
+    };
+    let manifest = store::create_dir(path, &manifest, |dir, manifest| {
+        manifest
+            .segments
+            .extend(write_segment(dir, 1, builder, &removed)?);
+        Ok(())
+    })?;
+    let segments = store::open_segments(path, &manifest, state.bands)?;
+    *state = State::load(path, manifest, segments, state.bands, None)?;
+    Ok(())
+}
+
+fn writer() -> String {
+    format!("storyhash {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Writes `builder` as segment `generation` of `dir`, with `removed` (its removed holders
+/// kept for their copies) as its deletion list. None when it holds no document.
+fn write_segment(
+    dir: &Path,
+    generation: u64,
+    builder: SegmentBuilder,
+    removed: &[u32],
+) -> Result<Option<SegmentEntry>> {
+    if builder.len() == 0 {
+        return Ok(None);
+    }
+    let name = store::segment_name(generation);
+    let (first_seq, last_seq) = builder.seq_range();
+    let docs = builder.len() as u64;
+    store::write_segment(dir, &name, builder)?;
+    let deletes = if removed.is_empty() {
+        None
+    } else {
+        let deletes = store::deletes_name(&name, generation);
+        store::write_deletes(dir, &deletes, removed)?;
+        Some(deletes)
+    };
+    Ok(Some(SegmentEntry {
+        name,
+        docs,
+        first_seq,
+        last_seq,
+        deletes,
+        deleted: removed.len() as u64,
+    }))
+}
+
+/// Appends the uncommitted documents that must be kept to `builder`; removed ones kept
+/// for their copies go to `removed` too.
+fn append_uncommitted(
+    state: &State,
+    builder: &mut SegmentBuilder,
+    removed: &mut Vec<u32>,
+) -> Result<()> {
+    let mut links = Vec::new();
+    for i in 0..state.uncommitted() {
+        let d = state.mem_base + i as u32;
+        if !state.kept(d) {
+            continue;
+        }
+        let mem = &state.mem;
+        links.clear();
+        for &(to, j) in &mem.links[i] {
+            if state.kept(to) {
+                links.push((state.seq_of(to)?, j));
+            }
+        }
+        let holder = state.holder[i + state.mem_base as usize];
+        let is_holder = holder == d;
+        let story = match state.story_of.get(d as usize) {
+            Some(&s) => state.seq_of(s)?,
+            None => state.mem_first_seq + i as u64,
+        };
+        let doc = SegmentDoc {
+            seq: state.mem_first_seq + i as u64,
+            id: &mem.ids[i],
+            published: mem.published[i],
+            holder: state.seq_of(holder)?,
+            set: is_holder.then_some(&*mem.sets[i]),
+            fingerprint: mem.fingerprints[i],
+            keys: if is_holder {
+                mem.keys[i].as_deref()
+            } else {
+                None
+            },
+            links: &links,
+            terms: &mem.terms[i],
+            story,
+        };
+        push(builder, doc, !state.alive[d as usize], removed)?;
+    }
+    Ok(())
+}
+
+/// Appends the documents of committed segment `i` that must be kept to `builder`.
+fn append_segment(
+    state: &State,
+    i: usize,
+    builder: &mut SegmentBuilder,
+    removed: &mut Vec<u32>,
+) -> Result<()> {
+    let s = &state.segments[i];
+    let seg = &s.segment;
+    let mut renumbered = vec![u32::MAX; seg.docs()];
+    let mut set = Vec::new();
+    let mut stored_links = Vec::new();
+    let mut links = Vec::new();
+    for local in 0..seg.docs() as u32 {
+        let d = s.base + local;
+        if !state.kept(d) {
+            continue;
+        }
+        let is_holder = state.holder[d as usize] == d;
+        if is_holder {
+            seg.set(local, &mut set)?;
+        }
+        stored_links.clear();
+        seg.links(local, &mut stored_links)?;
+        links.clear();
+        for &(to, j) in &stored_links {
+            if state.number_of_seq(to)?.is_some_and(|t| state.kept(t)) {
+                links.push((to, j));
+            }
+        }
+        let alive = state.alive[d as usize];
+        let terms = if alive {
+            seg.terms(local)?
+        } else {
+            Box::new([])
+        };
+        let doc = SegmentDoc {
+            seq: seg.seq(local)?,
+            id: seg.id(local)?,
+            published: seg.published(local)?,
+            holder: seg.holder(local)?,
+            set: is_holder.then_some(&set[..]),
+            fingerprint: if is_holder { set_fingerprint(&set) } else { 0 },
+            keys: None,
+            links: &links,
+            terms: &terms,
+            story: seg.story(local)?,
+        };
+        renumbered[local as usize] = builder.len() as u32;
+        push(builder, doc, !alive, removed)?;
+    }
+    for band in 0..state.bands {
+        for e in 0..seg.keyed() {
+            let (key, local) = seg.band_entry(band, e)?;
+            match renumbered.get(local as usize) {
+                Some(&new) if new != u32::MAX => builder.push_band_entry(band, key, new),
+                _ => {}
+            }
+        }
+    }
+    debug_assert!(matches!(state.at(s.base), At::Seg(..)) || seg.docs() == 0);
+    Ok(())
+}
+
+fn push(
+    builder: &mut SegmentBuilder,
+    doc: SegmentDoc<'_>,
+    is_removed: bool,
+    removed: &mut Vec<u32>,
+) -> Result<()> {
+    let local = builder.len() as u32;
+    let id = doc.id.to_owned();
+    builder
+        .push(doc)
+        .map_err(|problem| Error::InvalidParams(format!("cannot store {id:?}: {problem}")))?;
+    if is_removed {
+        removed.push(local);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(docs: u64, deleted: u64) -> SegmentEntry {
+        SegmentEntry {
+            name: "seg-1.seg".into(),
+            docs,
+            first_seq: 0,
+            last_seq: docs,
+            deletes: None,
+            deleted,
+        }
+    }
+
+    #[test]
+    fn merges_keep_big_segments_and_gather_small_ones() {
+        // A big segment and one commit: nothing to merge.
+        assert!(plan_merges(&[entry(1_000_000, 0), entry(10_000, 0)]).is_empty());
+        // Two commits of similar size merge; the big segment stays.
+        assert_eq!(
+            plan_merges(&[entry(1_000_000, 0), entry(10_000, 0), entry(10_000, 0)]),
+            [1..3]
+        );
+        // A segment mostly removed is rewritten alone.
+        assert_eq!(
+            plan_merges(&[entry(1_000_000, 600_000), entry(10_000, 0)]),
+            [0..1]
+        );
+        // Small segments below the floor merge whatever the index's size.
+        assert_eq!(plan_merges(&[entry(10, 0), entry(10, 0)]), [0..2]);
+    }
+}

@@ -1,0 +1,967 @@
+//! Index segments: immutable files of documents, written once by a commit or a merge and
+//! then only mapped and read.
+//!
+//! ```text
+//! offset        size        field
+//! 0             8           magic "STORYSEG"
+//! 8             4           segment format version (u32 LE)
+//! 12            4           number of sections (u32 LE)
+//! 16            8           documents n
+//! 24            8           keyed documents m (group holders with band keys)
+//! 32            4           bands b
+//! 36            4           band directory bits d
+//! 40            8           reserved (0)
+//! 48            16 × S      section table: offset and length in bytes (u64 LE each)
+//! ...                       sections, each at an offset that is a multiple of 8
+//! c             8 × B       xxh3-64 of each 64 KiB block of the bytes between the table
+//!                           and c
+//! end − 24      8, 8, 8     c, B, xxh3-64 of the header, table and block checksums
+//! ```
+//!
+//! Sections (little-endian arrays; `seq` numbers are the index-wide insertion order and
+//! never change, so links and copy holders survive merges):
+//! `seqs` u64 × n (increasing) · `id_ends` u32 × n and `id_bytes` · `id_hashes` u64 ×
+//! n and `id_locals` u32 × n (sorted by the xxh3 of the id) · `published` i64 × n
+//! (i64::MIN: none) · `holders` u64 × n (seq of the copy-group holder; a document's own
+//! for holders) · `set_ends` u64 × n and `set_bytes` (Rice-coded exact sets, `codec`;
+//! empty for copies) · `fp_hashes` u64 and `fp_locals` u32 (holders with shingles, by
+//! set fingerprint) · `link_ends` u32 × n, `link_targets` u64 (seqs) and `link_jaccard`
+//! f32 · `bands` u64 × b × m (per band, `key << 32 | local` sorted) · `directory` u32 ×
+//! b × (2^d + 1) (per band, where each d-bit key prefix starts) · `term_ends` u64 × n,
+//! `term_ids` u64, `term_weights` f32 (story terms) · `stories` u64 × n (seq of the
+//! story's first document).
+//!
+//! Opening reads the header, table and block checksums only (a few hundred kilobytes for
+//! a million documents) and checks every section's place and length against the counts;
+//! a block's checksum is verified the first time anything in it is read. Every read is
+//! bounds-checked, so a file edited and re-checksummed gives errors, never a panic or an
+//! allocation it announces.
+
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::codec;
+use super::mapped::Bytes;
+use crate::error::{Error, Result};
+
+/// The first eight bytes of a segment file.
+pub(super) const SEGMENT_MAGIC: &[u8; 8] = b"STORYSEG";
+/// The segment layout this build writes and reads.
+pub(super) const SEGMENT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 48;
+const FOOTER_LEN: usize = 24;
+/// Checksummed unit: a query touches a few blocks, never a whole section.
+const BLOCK: usize = 64 * 1024;
+/// A `published` value meaning "no publication time".
+const NO_TIME: i64 = i64::MIN;
+/// Key-directory prefixes are sized for about this many entries each.
+const ENTRIES_PER_PREFIX: usize = 8;
+
+/// The sections, in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+enum Sec {
+    Seqs,
+    IdEnds,
+    IdBytes,
+    IdHashes,
+    IdLocals,
+    Published,
+    Holders,
+    SetEnds,
+    SetBytes,
+    FpHashes,
+    FpLocals,
+    LinkEnds,
+    LinkTargets,
+    LinkJaccard,
+    Bands,
+    Directory,
+    TermEnds,
+    TermIds,
+    TermWeights,
+    Stories,
+}
+const SECTIONS: usize = 20;
+const TABLE_END: usize = HEADER_LEN + 16 * SECTIONS;
+
+/// One document as written to a segment.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SegmentDoc<'a> {
+    pub seq: u64,
+    pub id: &'a str,
+    pub published: Option<i64>,
+    /// Seq of its copy-group holder (its own for a holder).
+    pub holder: u64,
+    /// A holder's exact set; None for a copy.
+    pub set: Option<&'a [u32]>,
+    pub fingerprint: u64,
+    /// A holder's band keys (None for a copy or a document without shingles).
+    pub keys: Option<&'a [u32]>,
+    pub links: &'a [(u64, f32)],
+    pub terms: &'a [(u64, f32)],
+    pub story: u64,
+}
+
+/// Builds a segment document by document, in increasing seq order.
+#[derive(Debug)]
+pub(super) struct SegmentBuilder {
+    bands: usize,
+    docs: usize,
+    last_seq: Option<u64>,
+    seqs: Vec<u8>,
+    id_ends: Vec<u8>,
+    id_bytes: Vec<u8>,
+    ids: Vec<(u64, u32)>,
+    published: Vec<u8>,
+    holders: Vec<u8>,
+    set_ends: Vec<u8>,
+    set_bytes: Vec<u8>,
+    fps: Vec<(u64, u32)>,
+    link_ends: Vec<u8>,
+    link_targets: Vec<u8>,
+    link_jaccard: Vec<u8>,
+    link_count: u64,
+    band_entries: Vec<Vec<u64>>,
+    term_ends: Vec<u8>,
+    term_ids: Vec<u8>,
+    term_weights: Vec<u8>,
+    term_count: u64,
+    stories: Vec<u8>,
+}
+
+impl SegmentBuilder {
+    pub(super) fn new(bands: usize) -> SegmentBuilder {
+        SegmentBuilder {
+            bands,
+            docs: 0,
+            last_seq: None,
+            seqs: Vec::new(),
+            id_ends: Vec::new(),
+            id_bytes: Vec::new(),
+            ids: Vec::new(),
+            published: Vec::new(),
+            holders: Vec::new(),
+            set_ends: Vec::new(),
+            set_bytes: Vec::new(),
+            fps: Vec::new(),
+            link_ends: Vec::new(),
+            link_targets: Vec::new(),
+            link_jaccard: Vec::new(),
+            link_count: 0,
+            band_entries: vec![Vec::new(); bands],
+            term_ends: Vec::new(),
+            term_ids: Vec::new(),
+            term_weights: Vec::new(),
+            term_count: 0,
+            stories: Vec::new(),
+        }
+    }
+
+    /// Documents pushed so far.
+    pub(super) fn len(&self) -> usize {
+        self.docs
+    }
+
+    /// The first and last seq pushed ((0, 0) when empty).
+    pub(super) fn seq_range(&self) -> (u64, u64) {
+        let first = self.seqs.get(..8).map_or(0, |b| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        });
+        (first, self.last_seq.unwrap_or(0))
+    }
+
+    /// Adds a band entry of an already pushed holder (merges copy entries over from
+    /// the sorted band arrays, where a holder's keys are kept).
+    pub(super) fn push_band_entry(&mut self, band: usize, key: u32, local: u32) {
+        self.band_entries[band].push(u64::from(key) << 32 | u64::from(local));
+    }
+
+    /// Appends a document. Refuses what the layout cannot hold (more than 2^32
+    /// documents or id bytes in one segment) and seqs out of order.
+    pub(super) fn push(&mut self, doc: SegmentDoc<'_>) -> std::result::Result<(), String> {
+        let local =
+            u32::try_from(self.docs).map_err(|_| "a segment holds at most 2^32 documents")?;
+        if self.last_seq.is_some_and(|last| doc.seq <= last) {
+            return Err(format!("document seq {} is out of order", doc.seq));
+        }
+        self.last_seq = Some(doc.seq);
+        self.seqs.extend_from_slice(&doc.seq.to_le_bytes());
+        self.id_bytes.extend_from_slice(doc.id.as_bytes());
+        let id_end = u32::try_from(self.id_bytes.len())
+            .map_err(|_| "a segment holds at most 4 GiB of ids")?;
+        self.id_ends.extend_from_slice(&id_end.to_le_bytes());
+        self.ids.push((xxh3_64(doc.id.as_bytes()), local));
+        self.published
+            .extend_from_slice(&doc.published.unwrap_or(NO_TIME).to_le_bytes());
+        self.holders.extend_from_slice(&doc.holder.to_le_bytes());
+        if let Some(set) = doc.set {
+            codec::encode_set(set, &mut self.set_bytes);
+            if !set.is_empty() {
+                self.fps.push((doc.fingerprint, local));
+            }
+        }
+        self.set_ends
+            .extend_from_slice(&(self.set_bytes.len() as u64).to_le_bytes());
+        if let Some(keys) = doc.keys {
+            if keys.len() != self.bands {
+                return Err(format!(
+                    "{} band keys where the index has {}",
+                    keys.len(),
+                    self.bands
+                ));
+            }
+            for (band, &key) in keys.iter().enumerate() {
+                self.band_entries[band].push(u64::from(key) << 32 | u64::from(local));
+            }
+        }
+        for &(to, j) in doc.links {
+            self.link_targets.extend_from_slice(&to.to_le_bytes());
+            self.link_jaccard.extend_from_slice(&j.to_le_bytes());
+        }
+        self.link_count += doc.links.len() as u64;
+        let link_end =
+            u32::try_from(self.link_count).map_err(|_| "a segment holds at most 2^32 links")?;
+        self.link_ends.extend_from_slice(&link_end.to_le_bytes());
+        for &(t, w) in doc.terms {
+            self.term_ids.extend_from_slice(&t.to_le_bytes());
+            self.term_weights.extend_from_slice(&w.to_le_bytes());
+        }
+        self.term_count += doc.terms.len() as u64;
+        self.term_ends
+            .extend_from_slice(&self.term_count.to_le_bytes());
+        self.stories.extend_from_slice(&doc.story.to_le_bytes());
+        self.docs += 1;
+        Ok(())
+    }
+
+    /// Writes the segment file to `w`; returns its length in bytes.
+    pub(super) fn write(mut self, w: impl Write) -> io::Result<u64> {
+        let keyed = self.band_entries.first().map_or(0, Vec::len);
+        let dir_bits = (keyed / ENTRIES_PER_PREFIX)
+            .checked_ilog2()
+            .unwrap_or(0)
+            .min(24);
+        let mut directory = Vec::with_capacity(self.bands * ((1 << dir_bits) + 1) * 4);
+        let mut bands = Vec::with_capacity(self.bands * keyed * 8);
+        for entries in &mut self.band_entries {
+            entries.sort_unstable();
+            let mut at = 0usize;
+            for prefix in 0..=(1u64 << dir_bits) {
+                while at < entries.len() && prefix_of(entries[at] >> 32, dir_bits) < prefix {
+                    at += 1;
+                }
+                directory.extend_from_slice(&(at as u32).to_le_bytes());
+            }
+            for e in entries.iter() {
+                bands.extend_from_slice(&e.to_le_bytes());
+            }
+        }
+        self.ids.sort_unstable();
+        self.fps.sort_unstable();
+        let split = |pairs: &[(u64, u32)]| -> (Vec<u8>, Vec<u8>) {
+            (
+                pairs.iter().flat_map(|p| p.0.to_le_bytes()).collect(),
+                pairs.iter().flat_map(|p| p.1.to_le_bytes()).collect(),
+            )
+        };
+        let (id_hashes, id_locals) = split(&self.ids);
+        let (fp_hashes, fp_locals) = split(&self.fps);
+        let sections: [&[u8]; SECTIONS] = [
+            &self.seqs,
+            &self.id_ends,
+            &self.id_bytes,
+            &id_hashes,
+            &id_locals,
+            &self.published,
+            &self.holders,
+            &self.set_ends,
+            &self.set_bytes,
+            &fp_hashes,
+            &fp_locals,
+            &self.link_ends,
+            &self.link_targets,
+            &self.link_jaccard,
+            &bands,
+            &directory,
+            &self.term_ends,
+            &self.term_ids,
+            &self.term_weights,
+            &self.stories,
+        ];
+        let mut head = Vec::with_capacity(TABLE_END);
+        head.extend_from_slice(SEGMENT_MAGIC);
+        head.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        head.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
+        head.extend_from_slice(&(self.docs as u64).to_le_bytes());
+        head.extend_from_slice(&(keyed as u64).to_le_bytes());
+        head.extend_from_slice(&(self.bands as u32).to_le_bytes());
+        head.extend_from_slice(&dir_bits.to_le_bytes());
+        head.extend_from_slice(&0u64.to_le_bytes());
+        let mut offset = TABLE_END as u64;
+        for s in &sections {
+            offset = offset.next_multiple_of(8);
+            head.extend_from_slice(&offset.to_le_bytes());
+            head.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            offset += s.len() as u64;
+        }
+        let checksums_at = offset.next_multiple_of(8);
+        let mut w = BlockWriter::new(w);
+        w.inner.write_all(&head)?;
+        let mut at = TABLE_END as u64;
+        for s in &sections {
+            let pad = at.next_multiple_of(8) - at;
+            w.write(&[0u8; 8][..pad as usize])?;
+            w.write(s)?;
+            at += pad + s.len() as u64;
+        }
+        w.write(&[0u8; 8][..(checksums_at - at) as usize])?;
+        let (mut inner, block_hashes) = w.finish()?;
+        let checksums: Vec<u8> = block_hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+        inner.write_all(&checksums)?;
+        head.extend_from_slice(&checksums);
+        inner.write_all(&checksums_at.to_le_bytes())?;
+        inner.write_all(&(block_hashes.len() as u64).to_le_bytes())?;
+        inner.write_all(&xxh3_64(&head).to_le_bytes())?;
+        Ok(checksums_at + checksums.len() as u64 + FOOTER_LEN as u64)
+    }
+}
+
+/// The directory prefix of a key.
+fn prefix_of(key: u64, bits: u32) -> u64 {
+    key >> (32 - bits)
+}
+
+/// Writes bytes through and hashes them in [`BLOCK`]s.
+struct BlockWriter<W: Write> {
+    inner: W,
+    block: Vec<u8>,
+    hashes: Vec<u64>,
+}
+
+impl<W: Write> BlockWriter<W> {
+    fn new(inner: W) -> Self {
+        BlockWriter {
+            inner,
+            block: Vec::with_capacity(BLOCK),
+            hashes: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let take = (BLOCK - self.block.len()).min(bytes.len());
+            self.block.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.block.len() == BLOCK {
+                self.flush_block()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> io::Result<()> {
+        self.hashes.push(xxh3_64(&self.block));
+        self.inner.write_all(&self.block)?;
+        self.block.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<(W, Vec<u64>)> {
+        if !self.block.is_empty() {
+            self.flush_block()?;
+        }
+        Ok((self.inner, self.hashes))
+    }
+}
+
+/// A segment opened for reading.
+pub(super) struct Segment {
+    path: PathBuf,
+    bytes: Bytes,
+    docs: usize,
+    keyed: usize,
+    bands: usize,
+    dir_bits: u32,
+    table: [Range<usize>; SECTIONS],
+    checksums_at: usize,
+    /// One bit per block: its checksum was verified.
+    verified: Vec<AtomicU64>,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("path", &self.path)
+            .field("docs", &self.docs)
+            .finish()
+    }
+}
+
+impl Segment {
+    /// Maps the segment file at `path`, for an index with `bands` bands.
+    pub(super) fn open(path: &Path, bands: usize) -> Result<Segment> {
+        Segment::new(path.to_path_buf(), Bytes::map(path)?, bands)
+    }
+
+    /// A segment from bytes in memory (`path` names it in errors).
+    #[cfg(test)]
+    pub(super) fn from_vec(path: &Path, bytes: Vec<u8>, bands: usize) -> Result<Segment> {
+        Segment::new(path.to_path_buf(), Bytes::Owned(bytes), bands)
+    }
+
+    fn new(path: PathBuf, bytes: Bytes, bands: usize) -> Result<Segment> {
+        let fail = |problem: String| Error::Index {
+            path: path.clone(),
+            problem,
+        };
+        let b: &[u8] = &bytes;
+        if b.len() < SEGMENT_MAGIC.len() || &b[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
+            return Err(fail("not a storyhash index segment".into()));
+        }
+        if b.len() < TABLE_END + FOOTER_LEN {
+            return Err(fail(format!("truncated segment: {} bytes", b.len())));
+        }
+        let u32_at = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        let u64_at = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let version = u32_at(8);
+        if version != SEGMENT_VERSION {
+            return Err(fail(format!(
+                "segment format version {version} is not supported by this build (it reads version {SEGMENT_VERSION})"
+            )));
+        }
+        let footer = b.len() - FOOTER_LEN;
+        let (checksums_at, blocks, head_hash) =
+            (u64_at(footer), u64_at(footer + 8), u64_at(footer + 16));
+        let data_len = checksums_at.checked_sub(TABLE_END as u64);
+        let blocks_fit = blocks
+            .checked_mul(8)
+            .and_then(|n| n.checked_add(checksums_at))
+            .is_some_and(|end| end == footer as u64);
+        let Some(data_len) = data_len.filter(|_| blocks_fit) else {
+            return Err(fail(
+                "truncated or damaged segment: its footer does not match its length".into(),
+            ));
+        };
+        if blocks != (data_len as usize).div_ceil(BLOCK) as u64 {
+            return Err(fail(
+                "damaged segment: block count does not match its data".into(),
+            ));
+        }
+        let checksums_at = checksums_at as usize;
+        let mut head = Vec::with_capacity(TABLE_END + blocks as usize * 8);
+        head.extend_from_slice(&b[..TABLE_END]);
+        head.extend_from_slice(&b[checksums_at..footer]);
+        if xxh3_64(&head) != head_hash {
+            return Err(fail(
+                "checksum mismatch: the segment's header is damaged".into(),
+            ));
+        }
+        let damaged = |what: &str| fail(format!("damaged segment: {what}"));
+        if u32_at(12) as usize != SECTIONS {
+            return Err(damaged("unexpected number of sections"));
+        }
+        // Counts are bounded by the bytes that must hold them before any is used.
+        let docs = usize::try_from(u64_at(16)).map_err(|_| damaged("document count"))?;
+        let keyed = usize::try_from(u64_at(24)).map_err(|_| damaged("keyed count"))?;
+        let file_bands = u32_at(32) as usize;
+        let dir_bits = u32_at(36);
+        if file_bands != bands {
+            return Err(damaged(&format!(
+                "{file_bands} bands where the index has {bands}"
+            )));
+        }
+        if dir_bits > 24 || keyed > docs || docs > b.len() / 8 {
+            return Err(damaged("counts out of range"));
+        }
+        let mut table: [Range<usize>; SECTIONS] = std::array::from_fn(|_| 0..0);
+        for (i, range) in table.iter_mut().enumerate() {
+            let at = HEADER_LEN + 16 * i;
+            let (offset, len) = (u64_at(at), u64_at(at + 8));
+            let end = offset.checked_add(len);
+            if offset % 8 != 0
+                || offset < TABLE_END as u64
+                || end.is_none_or(|end| end > checksums_at as u64)
+            {
+                return Err(damaged("a section lies outside the data"));
+            }
+            *range = offset as usize..(offset + len) as usize;
+        }
+        let len_of = |s: Sec| table[s as usize].len();
+        let n = docs;
+        let exact = [
+            (Sec::Seqs, n * 8),
+            (Sec::IdEnds, n * 4),
+            (Sec::IdHashes, n * 8),
+            (Sec::IdLocals, n * 4),
+            (Sec::Published, n * 8),
+            (Sec::Holders, n * 8),
+            (Sec::SetEnds, n * 8),
+            (Sec::LinkEnds, n * 4),
+            (Sec::TermEnds, n * 8),
+            (Sec::Stories, n * 8),
+            (Sec::Bands, bands * keyed * 8),
+            (Sec::Directory, bands * ((1usize << dir_bits) + 1) * 4),
+        ];
+        let pairs_agree = len_of(Sec::FpHashes) / 8 == len_of(Sec::FpLocals) / 4
+            && len_of(Sec::FpHashes) % 8 == 0
+            && len_of(Sec::FpLocals) % 4 == 0
+            && len_of(Sec::LinkTargets) % 8 == 0
+            && len_of(Sec::LinkTargets) / 8 == len_of(Sec::LinkJaccard) / 4
+            && len_of(Sec::LinkJaccard) % 4 == 0
+            && len_of(Sec::TermIds) % 8 == 0
+            && len_of(Sec::TermIds) / 8 == len_of(Sec::TermWeights) / 4
+            && len_of(Sec::TermWeights) % 4 == 0;
+        if !pairs_agree || exact.iter().any(|&(s, want)| len_of(s) != want) {
+            return Err(damaged("section lengths do not match the document counts"));
+        }
+        let verified = (0..(blocks as usize).div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        Ok(Segment {
+            path,
+            bytes,
+            docs,
+            keyed,
+            bands,
+            dir_bits,
+            table,
+            checksums_at,
+            verified,
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Documents in the segment (deleted ones included).
+    pub(super) fn docs(&self) -> usize {
+        self.docs
+    }
+
+    /// Holders with band keys.
+    pub(super) fn keyed(&self) -> usize {
+        self.keyed
+    }
+
+    /// Entry `i` of band `band`'s sorted array: (key, local number).
+    pub(super) fn band_entry(&self, band: usize, i: usize) -> Result<(u32, u32)> {
+        if band >= self.bands || i >= self.keyed {
+            return Err(self.damaged("a band entry out of range"));
+        }
+        let e = self.u64(Sec::Bands, band * self.keyed + i)?;
+        Ok(((e >> 32) as u32, e as u32))
+    }
+
+    fn damaged(&self, what: &str) -> Error {
+        Error::Index {
+            path: self.path.clone(),
+            problem: format!("damaged segment: {what}"),
+        }
+    }
+
+    /// `len` bytes at `start` of section `s`, their blocks verified.
+    fn raw(&self, s: Sec, start: usize, len: usize) -> Result<&[u8]> {
+        let section = &self.table[s as usize];
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= section.len())
+            .ok_or_else(|| self.damaged("a read runs past its section"))?;
+        let (from, to) = (section.start + start, section.start + end);
+        if to > from {
+            let first = (from - TABLE_END) / BLOCK;
+            let last = (to - 1 - TABLE_END) / BLOCK;
+            for block in first..=last {
+                self.verify_block(block)?;
+            }
+        }
+        Ok(&self.bytes[from..to])
+    }
+
+    fn verify_block(&self, block: usize) -> Result<()> {
+        let (word, bit) = (&self.verified[block / 64], 1u64 << (block % 64));
+        if word.load(Ordering::Relaxed) & bit != 0 {
+            return Ok(());
+        }
+        let start = TABLE_END + block * BLOCK;
+        let end = (start + BLOCK).min(self.checksums_at);
+        let at = self.checksums_at + block * 8;
+        let mut stored = [0u8; 8];
+        stored.copy_from_slice(&self.bytes[at..at + 8]);
+        if xxh3_64(&self.bytes[start..end]) != u64::from_le_bytes(stored) {
+            return Err(self.damaged(&format!("checksum mismatch in block {block}")));
+        }
+        word.fetch_or(bit, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn u32(&self, s: Sec, i: usize) -> Result<u32> {
+        let b = self.raw(s, i.checked_mul(4).unwrap_or(usize::MAX), 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&self, s: Sec, i: usize) -> Result<u64> {
+        let b = self.raw(s, i.checked_mul(8).unwrap_or(usize::MAX), 8)?;
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        Ok(u64::from_le_bytes(w))
+    }
+
+    /// The byte range `ends[i - 1]..ends[i]` of a section indexed by an `ends` array.
+    fn span(&self, ends: Sec, wide: bool, i: usize, within: usize) -> Result<Range<usize>> {
+        let end_at = |j: usize| -> Result<u64> {
+            if wide {
+                self.u64(ends, j)
+            } else {
+                self.u32(ends, j).map(u64::from)
+            }
+        };
+        let start = if i == 0 { 0 } else { end_at(i - 1)? };
+        let end = end_at(i)?;
+        if start > end || end > within as u64 {
+            return Err(self.damaged("offsets out of order or out of range"));
+        }
+        Ok(start as usize..end as usize)
+    }
+
+    fn check_local(&self, local: u32) -> Result<usize> {
+        let local = local as usize;
+        if local < self.docs {
+            Ok(local)
+        } else {
+            Err(self.damaged("a document number out of range"))
+        }
+    }
+
+    pub(super) fn seq(&self, local: u32) -> Result<u64> {
+        self.u64(Sec::Seqs, self.check_local(local)?)
+    }
+
+    /// The local number of the document with `seq`, if this segment holds it.
+    pub(super) fn local_of_seq(&self, seq: u64) -> Result<Option<u32>> {
+        let (mut lo, mut hi) = (0usize, self.docs);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.u64(Sec::Seqs, mid)?.cmp(&seq) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(Some(mid as u32)),
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) fn id(&self, local: u32) -> Result<&str> {
+        let local = self.check_local(local)?;
+        let span = self.span(
+            Sec::IdEnds,
+            false,
+            local,
+            self.table[Sec::IdBytes as usize].len(),
+        )?;
+        let bytes = self.raw(Sec::IdBytes, span.start, span.len())?;
+        std::str::from_utf8(bytes).map_err(|_| self.damaged("an id is not UTF-8"))
+    }
+
+    /// The local number of the document with `id`.
+    pub(super) fn local_of_id(&self, id: &str) -> Result<Option<u32>> {
+        let hash = xxh3_64(id.as_bytes());
+        let mut at = self.lower_bound(Sec::IdHashes, self.docs, hash)?;
+        while at < self.docs && self.u64(Sec::IdHashes, at)? == hash {
+            let local = self.u32(Sec::IdLocals, at)?;
+            if self.id(local)? == id {
+                return Ok(Some(local));
+            }
+            at += 1;
+        }
+        Ok(None)
+    }
+
+    /// The first position in the sorted u64 section `s` (of `len` values) not below `v`.
+    fn lower_bound(&self, s: Sec, len: usize, v: u64) -> Result<usize> {
+        let (mut lo, mut hi) = (0usize, len);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.u64(s, mid)? < v {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
+    pub(super) fn published(&self, local: u32) -> Result<Option<i64>> {
+        let t = self.u64(Sec::Published, self.check_local(local)?)? as i64;
+        Ok((t != NO_TIME).then_some(t))
+    }
+
+    /// Seq of the document's copy-group holder.
+    pub(super) fn holder(&self, local: u32) -> Result<u64> {
+        self.u64(Sec::Holders, self.check_local(local)?)
+    }
+
+    fn set_code(&self, local: u32) -> Result<&[u8]> {
+        let local = self.check_local(local)?;
+        let span = self.span(
+            Sec::SetEnds,
+            true,
+            local,
+            self.table[Sec::SetBytes as usize].len(),
+        )?;
+        self.raw(Sec::SetBytes, span.start, span.len())
+    }
+
+    /// Decodes a holder's exact set into `out` (empty for a copy).
+    pub(super) fn set(&self, local: u32, out: &mut Vec<u32>) -> Result<()> {
+        let code = self.set_code(local)?;
+        if code.is_empty() {
+            out.clear();
+            return Ok(());
+        }
+        codec::decode_set(code, out).ok_or_else(|| self.damaged("a shingle set does not decode"))
+    }
+
+    /// The size of a holder's exact set, without decoding it.
+    pub(super) fn set_len(&self, local: u32) -> Result<usize> {
+        let code = self.set_code(local)?;
+        if code.is_empty() {
+            return Ok(0);
+        }
+        codec::set_len(code).ok_or_else(|| self.damaged("a shingle set does not decode"))
+    }
+
+    /// Holders whose set has fingerprint `fp`, pushed to `out`.
+    pub(super) fn holders_with_fingerprint(&self, fp: u64, out: &mut Vec<u32>) -> Result<()> {
+        let len = self.table[Sec::FpHashes as usize].len() / 8;
+        let mut at = self.lower_bound(Sec::FpHashes, len, fp)?;
+        while at < len && self.u64(Sec::FpHashes, at)? == fp {
+            out.push(self.u32(Sec::FpLocals, at)?);
+            at += 1;
+        }
+        Ok(())
+    }
+
+    /// The document's links: (seq, Jaccard), pushed to `out`.
+    pub(super) fn links(&self, local: u32, out: &mut Vec<(u64, f32)>) -> Result<()> {
+        let local = self.check_local(local)?;
+        let total = self.table[Sec::LinkTargets as usize].len() / 8;
+        let span = self.span(Sec::LinkEnds, false, local, total)?;
+        for i in span {
+            let to = self.u64(Sec::LinkTargets, i)?;
+            let j = f32::from_bits(self.u32(Sec::LinkJaccard, i)?);
+            out.push((to, j));
+        }
+        Ok(())
+    }
+
+    /// The holders with band key `key` in `band`, pushed to `out` (at most `cap` of them,
+    /// those inserted last).
+    pub(super) fn lookup(
+        &self,
+        band: usize,
+        key: u32,
+        out: &mut Vec<u32>,
+        cap: usize,
+    ) -> Result<()> {
+        if band >= self.bands || self.keyed == 0 {
+            return Ok(());
+        }
+        let prefixes = (1usize << self.dir_bits) + 1;
+        let prefix = prefix_of(u64::from(key), self.dir_bits) as usize;
+        let dir = band * prefixes + prefix;
+        let (lo, hi) = (
+            self.u32(Sec::Directory, dir)? as usize,
+            self.u32(Sec::Directory, dir + 1)? as usize,
+        );
+        if lo > hi || hi > self.keyed {
+            return Err(self.damaged("a band directory is out of order"));
+        }
+        let base = band * self.keyed;
+        // Entries are sorted by key, then local: the last ones of a key are the newest.
+        let mut found: Vec<u32> = Vec::new();
+        for i in lo..hi {
+            let entry = self.u64(Sec::Bands, base + i)?;
+            match ((entry >> 32) as u32).cmp(&key) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Greater => break,
+                std::cmp::Ordering::Equal => found.push(entry as u32),
+            }
+        }
+        let skip = found.len().saturating_sub(cap);
+        out.extend_from_slice(&found[skip..]);
+        Ok(())
+    }
+
+    /// The document's story terms.
+    pub(super) fn terms(&self, local: u32) -> Result<Box<[(u64, f32)]>> {
+        let local = self.check_local(local)?;
+        let total = self.table[Sec::TermIds as usize].len() / 8;
+        let span = self.span(Sec::TermEnds, true, local, total)?;
+        span.map(|i| {
+            Ok((
+                self.u64(Sec::TermIds, i)?,
+                f32::from_bits(self.u32(Sec::TermWeights, i)?),
+            ))
+        })
+        .collect()
+    }
+
+    /// Seq of the first document of the document's story.
+    pub(super) fn story(&self, local: u32) -> Result<u64> {
+        self.u64(Sec::Stories, self.check_local(local)?)
+    }
+
+    /// Reads and checks everything: every block's checksum, the order of every sorted
+    /// array, every set, and every band entry (each keyed holder once per band, under its
+    /// prefix). What `index check` runs; opening checks only the header.
+    pub(super) fn verify(&self) -> Result<()> {
+        for block in 0..(self.checksums_at - TABLE_END).div_ceil(BLOCK) {
+            self.verify_block(block)?;
+        }
+        let mut previous = None;
+        let mut set = Vec::new();
+        let mut links = Vec::new();
+        for local in 0..self.docs as u32 {
+            let seq = self.seq(local)?;
+            if previous.is_some_and(|p| seq <= p) {
+                return Err(self.damaged("seqs out of order"));
+            }
+            previous = Some(seq);
+            self.id(local)?;
+            self.set(local, &mut set)?;
+            links.clear();
+            self.links(local, &mut links)?;
+            self.terms(local)?;
+        }
+        for (hashes, locals) in [
+            (Sec::IdHashes, Sec::IdLocals),
+            (Sec::FpHashes, Sec::FpLocals),
+        ] {
+            let len = self.table[locals as usize].len() / 4;
+            let mut last = 0;
+            for i in 0..len {
+                let h = self.u64(hashes, i)?;
+                if h < last {
+                    return Err(self.damaged("a lookup table is out of order"));
+                }
+                last = h;
+                self.check_local(self.u32(locals, i)?)?;
+            }
+        }
+        for (i, local) in (0..self.docs as u32).enumerate() {
+            let id = self.id(local)?;
+            if i >= self.docs || self.local_of_id(id)? != Some(local) {
+                return Err(self.damaged("the id table does not find every id"));
+            }
+        }
+        let prefixes = (1usize << self.dir_bits) + 1;
+        for band in 0..self.bands {
+            let mut seen = vec![false; self.docs];
+            let mut last = 0u64;
+            for i in 0..self.keyed {
+                let entry = self.u64(Sec::Bands, band * self.keyed + i)?;
+                let local = self.check_local(entry as u32)?;
+                if entry < last || std::mem::replace(&mut seen[local], true) {
+                    return Err(self.damaged("a band array is out of order or repeats a document"));
+                }
+                last = entry;
+                let prefix = prefix_of(entry >> 32, self.dir_bits) as usize;
+                let lo = self.u32(Sec::Directory, band * prefixes + prefix)? as usize;
+                let hi = self.u32(Sec::Directory, band * prefixes + prefix + 1)? as usize;
+                if !(lo..hi).contains(&i) {
+                    return Err(self.damaged("a band directory does not cover its entries"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc<'a>(seq: u64, id: &'a str, set: &'a [u32], keys: &'a [u32]) -> SegmentDoc<'a> {
+        SegmentDoc {
+            seq,
+            id,
+            published: Some(seq as i64 * 10),
+            holder: seq,
+            set: Some(set),
+            fingerprint: crate::record::set_fingerprint(set),
+            keys: Some(keys),
+            links: &[],
+            terms: &[],
+            story: seq,
+        }
+    }
+
+    fn sample(n: u64) -> Vec<u8> {
+        let mut b = SegmentBuilder::new(2);
+        let sets: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32, 1000 + i as u32]).collect();
+        let keys: Vec<[u32; 2]> = (0..n).map(|i| [(i % 7) as u32 * 0x1000_0000, 5]).collect();
+        let ids: Vec<String> = (0..n).map(|i| format!("doc-{i}")).collect();
+        for i in 0..n as usize {
+            b.push(doc(i as u64 * 3, &ids[i], &sets[i], &keys[i]))
+                .expect("push");
+        }
+        let mut out = Vec::new();
+        b.write(&mut out).expect("write");
+        out
+    }
+
+    #[test]
+    fn documents_read_back() {
+        let seg = Segment::from_vec(Path::new("s"), sample(300), 2).expect("opens");
+        seg.verify().expect("verifies");
+        assert_eq!(seg.docs(), 300);
+        assert_eq!(seg.id(7).expect("id"), "doc-7");
+        assert_eq!(seg.local_of_id("doc-299").expect("lookup"), Some(299));
+        assert_eq!(seg.local_of_id("nope").expect("lookup"), None);
+        assert_eq!(seg.local_of_seq(21).expect("seq"), Some(7));
+        assert_eq!(seg.local_of_seq(22).expect("seq"), None);
+        assert_eq!(seg.published(4).expect("time"), Some(120));
+        let mut set = Vec::new();
+        seg.set(5, &mut set).expect("set");
+        assert_eq!(set, [5, 1005]);
+        let mut found = Vec::new();
+        seg.lookup(0, 3 * 0x1000_0000, &mut found, usize::MAX)
+            .expect("lookup");
+        let want: Vec<u32> = (0..300).filter(|i| i % 7 == 3).collect();
+        assert_eq!(found, want);
+        found.clear();
+        seg.lookup(1, 5, &mut found, 4).expect("lookup");
+        assert_eq!(found, [296, 297, 298, 299], "the newest under a cap");
+        let mut fp = Vec::new();
+        seg.holders_with_fingerprint(crate::record::set_fingerprint(&[9, 1009]), &mut fp)
+            .expect("fp");
+        assert_eq!(fp, [9]);
+    }
+
+    #[test]
+    fn a_flipped_byte_is_found_when_its_block_is_read() {
+        let good = sample(5000);
+        assert!(good.len() > 2 * BLOCK, "spans several blocks");
+        for at in [TABLE_END + 10, good.len() / 2, good.len() - FOOTER_LEN - 9] {
+            let mut bad = good.clone();
+            bad[at] ^= 1;
+            let verdict = Segment::from_vec(Path::new("s"), bad, 2).and_then(|s| s.verify());
+            assert!(verdict.is_err(), "byte {at} flipped unnoticed");
+        }
+        for len in [0, 8, TABLE_END, good.len() / 2, good.len() - 1] {
+            assert!(Segment::from_vec(Path::new("s"), good[..len].to_vec(), 2).is_err());
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The index directory: immutable segment files, their deletion lists, the manifest that
+//! names the committed ones, and the writer lock.
+//!
+//! ```text
+//! t.idx/
+//!   MANIFEST                 parameters, generation, next seq, and per segment its file,
+//!                            seq range, document count and current deletion list
+//!   LOCK                     taken (flock) by the one writer; never removed
+//!   seg-0000000007.seg       a segment (`segment`), written once
+//!   seg-0000000007.del-9     the segment's deleted documents as of generation 9
+//! ```
+//!
+//! A commit writes new files under new names (segment, deletion lists), then replaces the
+//! manifest atomically (temporary file, fsync, rename, directory fsync): a reader sees the
+//! old manifest and its files or the new ones, and a writer killed at any moment leaves
+//! the last committed manifest intact. Files the manifest does not name (a killed
+//! writer's temporaries and unfinished segments, files replaced by a later commit) are
+//! removed by the next writer, under the lock. Readers never lock: one that finds a
+//! segment gone (replaced by a merge after it read the manifest) reads the manifest again.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::segment::{Segment, SegmentBuilder};
+use crate::error::{Error, Result};
+use crate::output::AtomicFile;
+use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
+use crate::pipeline::Params;
+use crate::story::StoryParams;
+
+/// The manifest's file name.
+pub(super) const MANIFEST: &str = "MANIFEST";
+/// The writer lock's file name.
+pub(super) const LOCK: &str = "LOCK";
+/// The manifest format version: 6, the first index that is a directory of segments.
+pub(super) const MANIFEST_VERSION: u32 = 6;
+/// A manifest is small (a line per segment); a larger file is not one.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
+/// What a manifest records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Manifest {
+    pub params: Params,
+    pub story: Option<StoryParams>,
+    /// The storyhash version that wrote it.
+    pub writer: String,
+    /// Incremented by every commit; names the files it writes.
+    pub generation: u64,
+    /// The seq the next inserted document gets.
+    pub next_seq: u64,
+    /// The newest publication time ever stored (the reference of window eviction).
+    pub newest_published: Option<i64>,
+    /// Segments in seq order.
+    pub segments: Vec<SegmentEntry>,
+}
+
+/// One committed segment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct SegmentEntry {
+    pub name: String,
+    pub docs: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// Its deletion list, if any document of it was deleted.
+    pub deletes: Option<String>,
+    pub deleted: u64,
+}
+
+impl Manifest {
+    /// Checks what the rest of the code relies on: file names that stay inside the
+    /// directory, segments in seq order with counts that fit their ranges.
+    fn check(&self) -> std::result::Result<(), String> {
+        let mut after = None;
+        for s in &self.segments {
+            if !is_segment_name(&s.name)
+                || s.deletes.as_deref().is_some_and(|d| !is_deletes_name(d))
+            {
+                return Err(format!("names a file that is not a segment: {:?}", s.name));
+            }
+            let span = s
+                .last_seq
+                .checked_sub(s.first_seq)
+                .and_then(|d| d.checked_add(1));
+            if span.is_none_or(|span| s.docs > span)
+                || s.docs == 0
+                || s.deleted > s.docs
+                || after.is_some_and(|a| s.first_seq <= a)
+                || s.last_seq >= self.next_seq
+            {
+                return Err("segments out of order or with impossible counts".into());
+            }
+            after = Some(s.last_seq);
+        }
+        Ok(())
+    }
+
+    /// Documents in committed segments (deleted ones included).
+    pub(super) fn docs(&self) -> u64 {
+        self.segments.iter().map(|s| s.docs).sum()
+    }
+}
+
+fn is_segment_name(name: &str) -> bool {
+    name.strip_prefix("seg-")
+        .and_then(|n| n.strip_suffix(".seg"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_deletes_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix("seg-")
+        .and_then(|n| n.split_once(".del-"))
+        .is_some_and(|(segment, generation)| digits(segment) && digits(generation))
+}
+
+/// The name of the segment written by commit `generation`.
+pub(super) fn segment_name(generation: u64) -> String {
+    format!("seg-{generation:010}.seg")
+}
+
+/// The name of a segment's deletion list as of commit `generation`.
+pub(super) fn deletes_name(segment: &str, generation: u64) -> String {
+    format!("{}.del-{generation}", segment.trim_end_matches(".seg"))
+}
+
+/// Whether `path` is an index directory (it holds a manifest).
+pub(super) fn is_index_dir(path: &Path) -> bool {
+    path.is_dir() && path.join(MANIFEST).is_file()
+}
+
+/// Reads a small regular file whole, refusing devices, pipes and anything over `limit`
+/// bytes before reading.
+fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let fail = |problem: String| Error::Index {
+        path: path.to_path_buf(),
+        problem,
+    };
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if meta.len() > limit {
+        return Err(fail(format!(
+            "{} bytes, more than such a file can hold ({limit})",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// Reads and checks the manifest of the index directory `dir`.
+pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST);
+    let bytes = read_small(&path, MAX_MANIFEST_BYTES)?;
+    let (_, mut r) =
+        PayloadReader::open(&path, &bytes, ContentKind::Manifest, &[MANIFEST_VERSION])?;
+    let manifest: Manifest = r.meta()?;
+    r.finish()?;
+    manifest.check().map_err(|problem| Error::Index {
+        path: path.clone(),
+        problem: format!("inconsistent manifest: {problem}"),
+    })?;
+    manifest.params.check().map_err(|e| Error::Index {
+        path: path.clone(),
+        problem: format!("inconsistent manifest: {e}"),
+    })?;
+    if let Some(story) = &manifest.story {
+        story.check().map_err(|e| Error::Index {
+            path: path.clone(),
+            problem: format!("inconsistent manifest: {e}"),
+        })?;
+    }
+    Ok(manifest)
+}
+
+/// Replaces the manifest of `dir` atomically and durably.
+pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let mut w = PayloadWriter::default();
+    w.meta(manifest)?;
+    let bytes = w.finish(ContentKind::Manifest, MANIFEST_VERSION);
+    write_durably(&dir.join(MANIFEST), &bytes)
+}
+
+/// Writes a new file durably (temporary file, fsync, rename, directory fsync).
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    io::Write::write_all(file.writer(), bytes).map_err(|e| Error::io(path, e))?;
+    file.commit()
+}
+
+/// Writes the segment `builder` holds as `dir/name`; returns its size in bytes.
+pub(super) fn write_segment(dir: &Path, name: &str, builder: SegmentBuilder) -> Result<u64> {
+    let path = dir.join(name);
+    let mut file = AtomicFile::create(&path)?;
+    let len = builder
+        .write(file.writer())
+        .map_err(|e| Error::io(&path, e))?;
+    file.commit()?;
+    Ok(len)
+}
+
+/// Writes a segment's deletion list (sorted local numbers).
+pub(super) fn write_deletes(dir: &Path, name: &str, locals: &[u32]) -> Result<()> {
+    let mut w = PayloadWriter::default();
+    w.u32s(locals);
+    write_durably(&dir.join(name), &w.finish(ContentKind::Deletes, 1))
+}
+
+/// Reads a segment's deletion list, checked against its `docs` documents.
+pub(super) fn read_deletes(dir: &Path, name: &str, docs: usize, expected: u64) -> Result<Vec<u32>> {
+    let path = dir.join(name);
+    let bytes = read_small(&path, docs as u64 * 4 + 64)?;
+    let (_, mut r) = PayloadReader::open(&path, &bytes, ContentKind::Deletes, &[1])?;
+    let locals = r.u32s()?;
+    r.finish()?;
+    let ordered = locals.windows(2).all(|w| w[0] < w[1]);
+    if !ordered
+        || locals.last().is_some_and(|&l| l as usize >= docs)
+        || locals.len() as u64 != expected
+    {
+        return Err(r_inconsistent(
+            &path,
+            "a deletion list does not match its segment",
+        ));
+    }
+    Ok(locals)
+}
+
+fn r_inconsistent(path: &Path, what: &str) -> Error {
+    Error::Index {
+        path: path.to_path_buf(),
+        problem: format!("inconsistent index: {what}"),
+    }
+}
+
+/// Opens the segments a manifest names.
+pub(super) fn open_segments(dir: &Path, manifest: &Manifest, bands: usize) -> Result<Vec<Segment>> {
+    manifest
+        .segments
+        .iter()
+        .map(|entry| {
+            let segment = Segment::open(&dir.join(&entry.name), bands)?;
+            if segment.docs() as u64 != entry.docs {
+                return Err(r_inconsistent(
+                    segment.path(),
+                    "the segment's document count differs from the manifest's",
+                ));
+            }
+            Ok(segment)
+        })
+        .collect()
+}
+
+/// Removes what a commit or a crash left that the manifest does not name: segments and
+/// deletion lists of earlier generations, and temporary files. Only under the lock.
+pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let referenced: std::collections::HashSet<&str> = manifest
+        .segments
+        .iter()
+        .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.deletes.as_deref()))
+        .collect();
+    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = is_segment_name(name)
+            || is_deletes_name(name)
+            || (name.starts_with('.') && name.contains(".tmp-"));
+        if ours && !referenced.contains(name) {
+            // A file that cannot be removed now is removed by a later commit.
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// Creates the index directory `dir` with `manifest`, atomically: it is built under a
+/// temporary name and renamed into place, so a crash leaves no half-made index, and an
+/// existing path is never replaced.
+pub(super) fn create_dir(
+    dir: &Path,
+    manifest: &Manifest,
+    fill: impl FnOnce(&Path, &mut Manifest) -> Result<()>,
+) -> Result<Manifest> {
+    if fs::symlink_metadata(dir).is_ok() {
+        return Err(Error::io(
+            dir,
+            io::Error::new(io::ErrorKind::AlreadyExists, "already exists"),
+        ));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::io(dir, io::Error::other("not a directory name")))?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".tmp-{}", std::process::id()));
+    let temporary = parent.join(temporary_name);
+    let _ = fs::remove_dir_all(&temporary);
+    fs::create_dir(&temporary).map_err(|e| Error::io(dir, e))?;
+    let result = (|| {
+        let mut manifest = manifest.clone();
+        fill(&temporary, &mut manifest)?;
+        write_manifest(&temporary, &manifest)?;
+        File::create(temporary.join(LOCK)).map_err(|e| Error::io(dir, e))?;
+        // A rename onto a path created meanwhile fails (an empty directory would be
+        // replaced: refuse that too, by checking again).
+        if fs::symlink_metadata(dir).is_ok() {
+            return Err(Error::io(
+                dir,
+                io::Error::new(io::ErrorKind::AlreadyExists, "already exists"),
+            ));
+        }
+        fs::rename(&temporary, dir).map_err(|e| Error::io(dir, e))?;
+        if let Ok(parent) = File::open(&parent) {
+            let _ = parent.sync_all();
+        }
+        Ok(manifest)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&temporary);
+    }
+    result
+}
+
+/// The one writer's lock on an index directory: `flock` on its `LOCK` file, released
+/// when dropped or when the process ends (however it ends). The lock is on the
+/// directory's own file, so every name of the index (a symbolic link, a relative path)
+/// takes the same lock.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+    dir: PathBuf,
+}
+
+impl WriterLock {
+    /// Waits for and takes the writer lock of the index directory `dir`; `on_wait` is
+    /// called once if another writer holds it.
+    pub(super) fn acquire(dir: &Path, on_wait: impl FnOnce(&Path)) -> Result<WriterLock> {
+        let path = dir.join(LOCK);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                on_wait(&path);
+                file.lock().map_err(|e| Error::io(&path, e))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        Ok(WriterLock {
+            _file: file,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The locked directory.
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
