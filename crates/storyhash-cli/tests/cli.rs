@@ -731,7 +731,7 @@ fn index_commands_create_add_query_remove_stats() {
     assert_eq!(gone.status.code(), Some(1));
     assert!(stderr(&gone).contains("not in the index"));
 
-    std::fs::write(&index, b"not an index").expect("clobber");
+    std::fs::write(index.join("MANIFEST"), b"not an index").expect("clobber");
     let refused = storyhash(&["index", "stats", &index_arg]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
@@ -748,7 +748,7 @@ fn index_commands_create_add_query_remove_stats() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Two processes updating one index take turns: while one holds the update lock,
+/// Two processes updating one index take turns: while one holds the writer lock,
 /// another `index add` waits (and says so) instead of writing over its documents.
 #[test]
 fn index_updates_wait_for_each_other() {
@@ -760,9 +760,8 @@ fn index_updates_wait_for_each_other() {
     } = index_fixture("index-lock");
     assert!(storyhash(&["index", "create", &index_arg]).status.success());
 
-    // Another updater, holding the lock.
-    let held = storyhash::output::UpdateLock::acquire(&index, |_| {}).expect("lock");
-    assert!(held.path().exists());
+    // Another writer, holding the lock.
+    let held = storyhash::Index::open_writer(&index, |_| {}).expect("writer");
     let mut adding = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["index", "add", &index_arg, &feed.display().to_string()])
         .stdout(Stdio::piped())
@@ -778,7 +777,7 @@ fn index_updates_wait_for_each_other() {
     let out = adding.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("waiting for another process updating"),
+        stderr(&out).contains("waiting for another process writing"),
         "{}",
         stderr(&out)
     );

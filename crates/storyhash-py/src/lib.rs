@@ -284,18 +284,51 @@ impl Index {
         )
     }
 
-    /// Opens an index file.
+    /// Opens an index (a directory, or a single file of format 4 or 5). With
+    /// `writer=True`, waits for and holds the directory's writer lock until the index is
+    /// dropped (as the CLI's `index add` does), so no other process commits meanwhile.
     #[staticmethod]
-    fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Index> {
+    #[pyo3(signature = (path, writer = false))]
+    fn open(py: Python<'_>, path: std::path::PathBuf, writer: bool) -> PyResult<Index> {
         let inner = py
-            .detach(|| storyhash_core::Index::open(&path))
+            .detach(|| {
+                if writer {
+                    storyhash_core::Index::open_writer(&path, |_| {})
+                } else {
+                    storyhash_core::Index::open(&path)
+                }
+            })
             .map_err(to_py_err)?;
         Ok(Index { inner })
     }
 
-    /// Saves atomically.
+    /// Writes the index: to the directory it was opened from, commits what changed
+    /// (taking its writer lock for the commit); to a new path, writes a new index
+    /// directory, which the index then belongs to. Crash-safe at every step.
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         py.detach(|| self.inner.save(&path)).map_err(to_py_err)
+    }
+
+    /// Commits to the index's own directory.
+    fn commit(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.commit()).map_err(to_py_err)
+    }
+
+    /// Commits, then merges every segment into one and drops removed documents.
+    fn compact(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.compact()).map_err(to_py_err)
+    }
+
+    /// Reads and checks every byte of the committed segments; raises ValueError on
+    /// damage.
+    fn verify(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.verify()).map_err(to_py_err)
+    }
+
+    /// The directory the index belongs to, or None for an index never saved.
+    #[getter]
+    fn path(&self) -> Option<std::path::PathBuf> {
+        self.inner.path()
     }
 
     /// Stores a document and returns what it duplicates.
@@ -344,6 +377,7 @@ impl Index {
         let doc = Document::new("query", text);
         Ok(py
             .detach(|| self.inner.query(&doc))
+            .map_err(to_py_err)?
             .into_iter()
             .filter(|m| threshold.is_none_or(|t| m.jaccard >= t))
             .take(top_k.unwrap_or(usize::MAX))
@@ -365,16 +399,18 @@ impl Index {
     }
 
     /// Queries many texts, using every core.
-    fn query_batch(&self, py: Python<'_>, texts: Vec<String>) -> Vec<Vec<Match>> {
+    fn query_batch(&self, py: Python<'_>, texts: Vec<String>) -> PyResult<Vec<Vec<Match>>> {
         let docs: Vec<Document> = texts
             .into_iter()
             .enumerate()
             .map(|(i, t)| Document::new(format!("query-{i}"), t))
             .collect();
-        py.detach(|| self.inner.query_batch(&docs))
+        Ok(py
+            .detach(|| self.inner.query_batch(&docs))
+            .map_err(to_py_err)?
             .into_iter()
             .map(|ms| ms.into_iter().map(Match::from).collect())
-            .collect()
+            .collect())
     }
 
     /// Removes a document by id.
@@ -389,38 +425,46 @@ impl Index {
     }
 
     /// The story of a stored document (named by its first document), or None.
-    fn story_of(&self, id: &str) -> Option<String> {
-        self.inner.story_of(id)
+    fn story_of(&self, id: &str) -> PyResult<Option<String>> {
+        self.inner.story_of(id).map_err(to_py_err)
     }
 
     /// The cluster of a stored document, or None.
-    fn cluster_of(&self, id: &str) -> Option<String> {
-        self.inner.cluster_of(id)
+    fn cluster_of(&self, id: &str) -> PyResult<Option<String>> {
+        self.inner.cluster_of(id).map_err(to_py_err)
     }
 
     /// Clusters of two or more: {cluster name: [member ids]}.
-    fn clusters(&self) -> HashMap<String, Vec<String>> {
-        self.inner.clusters().into_iter().collect()
+    fn clusters(&self) -> PyResult<HashMap<String, Vec<String>>> {
+        Ok(self
+            .inner
+            .clusters()
+            .map_err(to_py_err)?
+            .into_iter()
+            .collect())
     }
 
-    /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links.
-    fn stats(&self) -> HashMap<String, usize> {
-        let s = self.inner.stats();
-        HashMap::from([
+    /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,
+    /// segments (committed), uncommitted (documents inserted since the last commit).
+    fn stats(&self) -> PyResult<HashMap<String, usize>> {
+        let s = self.inner.stats().map_err(to_py_err)?;
+        Ok(HashMap::from([
             ("documents".to_string(), s.documents),
             ("multi_member_clusters".to_string(), s.multi_member_clusters),
             ("clustered_documents".to_string(), s.clustered_documents),
             ("shingles".to_string(), s.shingles),
             ("links".to_string(), s.links),
-        ])
+            ("segments".to_string(), s.segments),
+            ("uncommitted".to_string(), s.uncommitted),
+        ]))
     }
 
     fn __len__(&self) -> usize {
         self.inner.len()
     }
 
-    fn __contains__(&self, id: &str) -> bool {
-        self.inner.cluster_of(id).is_some()
+    fn __contains__(&self, id: &str) -> PyResult<bool> {
+        Ok(self.inner.cluster_of(id).map_err(to_py_err)?.is_some())
     }
 }
 
@@ -610,50 +654,12 @@ fn dedup_file(
     serde_json::to_string(&summary).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
-/// An exclusive lock on updating the index file at `path`, across processes (the CLI's
-/// `index add` and `remove` take the same one): use it as a context manager around
-/// open, insert and save.
-#[pyclass(module = "storyhash")]
-struct Lock {
-    path: std::path::PathBuf,
-    held: Option<storyhash_core::output::UpdateLock>,
-}
-
-#[pymethods]
-impl Lock {
-    #[new]
-    fn new(path: std::path::PathBuf) -> Lock {
-        Lock { path, held: None }
-    }
-
-    fn __enter__<'py>(mut slf: PyRefMut<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
-        let path = slf.path.clone();
-        let lock = slf
-            .py()
-            .detach(|| storyhash_core::output::UpdateLock::acquire(&path, |_| {}))
-            .map_err(to_py_err)?;
-        slf.held = Some(lock);
-        Ok(slf)
-    }
-
-    fn __exit__(
-        &mut self,
-        _kind: Option<&Bound<'_, PyAny>>,
-        _value: Option<&Bound<'_, PyAny>>,
-        _traceback: Option<&Bound<'_, PyAny>>,
-    ) -> bool {
-        self.held = None;
-        false
-    }
-}
-
 #[pymodule]
 fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Index>()?;
     m.add_class::<Match>()?;
     m.add_class::<Decision>()?;
     m.add_class::<Cluster>()?;
-    m.add_class::<Lock>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

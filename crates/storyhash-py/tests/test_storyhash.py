@@ -45,16 +45,28 @@ def test_query_leaves_the_index_unchanged():
 
 
 def test_save_and_open_round_trip(tmp_path):
-    path = tmp_path / "feed.shix"
+    path = tmp_path / "feed.idx"
     index = storyhash.Index()
     index.insert_batch([{"id": "a", "text": BODY}, {"id": "c", "text": OTHER}])
     index.save(path)
+    assert index.path == path
     reopened = storyhash.Index.open(str(path))
     assert len(reopened) == 2
     assert reopened.insert_or_match("b", COPY).cluster == "a"
-    path.write_bytes(b"garbage")
+    reopened.save(path)
+    assert reopened.stats()["uncommitted"] == 0
+    assert len(storyhash.Index.open(path)) == 3
+    # The first index was opened before that commit: its own commit is refused.
+    index.insert("d", "an unrelated text about the weather in the mountains today")
+    with pytest.raises(ValueError, match="another writer"):
+        index.save(path)
+    # Saving onto another index or a file is refused.
+    with pytest.raises(ValueError, match="another index"):
+        storyhash.Index().save(path)
+    garbage = tmp_path / "garbage.shix"
+    garbage.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a storyhash index"):
-        storyhash.Index.open(path)
+        storyhash.Index.open(garbage)
     with pytest.raises(OSError):
         storyhash.Index.open(tmp_path / "missing.shix")
 
@@ -149,14 +161,15 @@ def test_bad_arguments_raise_ordinary_exceptions():
             case()
 
 
-def test_a_damaged_index_file_raises_value_error(tmp_path):
+def test_a_damaged_index_raises_value_error(tmp_path):
     index = storyhash.Index()
     index.insert_or_match("a", BODY)
-    path = tmp_path / "i.shix"
+    path = tmp_path / "i.idx"
     index.save(str(path))
-    data = bytearray(path.read_bytes())
+    manifest = path / "MANIFEST"
+    data = bytearray(manifest.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    manifest.write_bytes(bytes(data))
     with pytest.raises(ValueError):
         storyhash.Index.open(str(path))
     with pytest.raises(OSError):
@@ -232,25 +245,48 @@ def test_dedup_of_a_file_streams_it_and_writes_the_outputs(tmp_path):
         storyhash.dedup(docs, output=tmp_path / "kept2.jsonl")
 
 
-def test_the_update_lock_is_the_one_the_cli_takes(tmp_path):
+def test_a_writer_holds_the_lock_the_cli_takes(tmp_path):
     import subprocess
     import sys
-    path = tmp_path / "i.shix"
+    path = tmp_path / "i.idx"
     storyhash.Index().save(path)
-    lock_file = tmp_path / "i.shix.lock"
-    with storyhash.Lock(path):
-        assert lock_file.exists()
-        # Another process cannot take it meanwhile: flock on the same file fails.
-        probe = subprocess.run(
-            [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(lock_file)],
-            capture_output=True,
-        )
-        assert probe.returncode != 0
-    probe = subprocess.run(
-        [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(lock_file)],
-        capture_output=True,
-    )
+    probe_code = "import fcntl,sys; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
+    writer = storyhash.Index.open(path, writer=True)
+    # Another process cannot take it meanwhile: flock on the same file fails.
+    probe = subprocess.run([sys.executable, "-c", probe_code, str(path / "LOCK")], capture_output=True)
+    assert probe.returncode != 0
+    writer.insert("a", BODY)
+    writer.commit()
+    del writer
+    probe = subprocess.run([sys.executable, "-c", probe_code, str(path / "LOCK")], capture_output=True)
     assert probe.returncode == 0
+    assert len(storyhash.Index.open(path)) == 1
+
+
+def test_threads_saving_one_index_lose_nothing(tmp_path):
+    import threading
+    path = tmp_path / "t.idx"
+    storyhash.Index().save(path)
+    errors = []
+
+    def add(n):
+        for round in range(5):
+            try:
+                writer = storyhash.Index.open(path, writer=True)
+                writer.insert(f"t{n}-{round}", f"{OTHER} thread {n} round {round} " * 3)
+                writer.commit()
+                del writer
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(storyhash.Index.open(path)) == 20
+    assert not [p for p in path.iterdir() if "tmp" in p.name]
 
 
 def test_the_package_describes_itself():

@@ -190,6 +190,20 @@ impl Params {
                 self.fn_weight
             )));
         }
+        // Each language once: a list read from a damaged file could name one millions of
+        // times, and building the stopword set would take minutes.
+        let stopwords = &self.tokens.stopwords;
+        if stopwords.len() > Language::ALL.len()
+            || stopwords
+                .iter()
+                .enumerate()
+                .any(|(i, l)| stopwords[..i].contains(l))
+        {
+            return Err(Error::InvalidParams(format!(
+                "stopword languages must be distinct, got {} of them",
+                stopwords.len()
+            )));
+        }
         match self.bands {
             Some(p) if p.bands == 0 || p.rows == 0 || p.used_perm() > self.num_perm => {
                 Err(Error::InvalidParams(format!(

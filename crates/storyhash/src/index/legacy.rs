@@ -34,7 +34,10 @@ struct IndexMeta {
 pub(super) fn open(path: &Path) -> Result<Index> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_file() {
-        return Err(super::commit::not_a_directory_index(path));
+        return Err(Error::Index {
+            path: path.to_path_buf(),
+            problem: "not an index: neither an index directory nor a regular file".into(),
+        });
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     Index::from_bytes(path, &bytes)

@@ -18,6 +18,8 @@ impl Bytes {
     /// Maps the regular file at `path`. Devices, pipes and directories are refused
     /// before anything is read (`/dev/zero` would map endlessly, a FIFO would block).
     pub(super) fn map(path: &Path) -> Result<Bytes> {
+        // Checked before opening too: opening a FIFO blocks until someone writes to it.
+        super::store::refuse_special(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         if !meta.is_file() {

@@ -56,6 +56,8 @@ use crate::tokenize::Tokenizer;
 mod buckets;
 mod codec;
 mod commit;
+#[cfg(feature = "internals")]
+pub mod forge;
 mod legacy;
 mod mapped;
 mod segment;

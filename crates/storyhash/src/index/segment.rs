@@ -53,9 +53,9 @@ pub(super) const SEGMENT_MAGIC: &[u8; 8] = b"STORYSEG";
 /// The segment layout this build writes and reads.
 pub(super) const SEGMENT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 48;
-const FOOTER_LEN: usize = 24;
+pub(super) const FOOTER_LEN: usize = 24;
 /// Checksummed unit: a query touches a few blocks, never a whole section.
-const BLOCK: usize = 64 * 1024;
+pub(super) const BLOCK: usize = 64 * 1024;
 /// A `published` value meaning "no publication time".
 const NO_TIME: i64 = i64::MIN;
 /// Key-directory prefixes are sized for about this many entries each.
@@ -86,8 +86,8 @@ enum Sec {
     TermWeights,
     Stories,
 }
-const SECTIONS: usize = 20;
-const TABLE_END: usize = HEADER_LEN + 16 * SECTIONS;
+pub(super) const SECTIONS: usize = 20;
+pub(super) const TABLE_END: usize = HEADER_LEN + 16 * SECTIONS;
 
 /// One document as written to a segment.
 #[derive(Debug, Clone, Copy)]

@@ -42,6 +42,7 @@ const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(unreachable_pub)]
 pub(super) struct Manifest {
     pub params: Params,
     pub story: Option<StoryParams>,
@@ -131,9 +132,24 @@ pub(super) fn is_index_dir(path: &Path) -> bool {
     path.is_dir() && path.join(MANIFEST).is_file()
 }
 
+/// Refuses a path that is not a regular file (a device such as `/dev/zero`, a FIFO, a
+/// directory) before it is opened: opening a FIFO blocks until someone writes to it.
+pub(super) fn refuse_special(path: &Path) -> Result<()> {
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(Error::Index {
+            path: path.to_path_buf(),
+            problem: "not a regular file".into(),
+        })
+    }
+}
+
 /// Reads a small regular file whole, refusing devices, pipes and anything over `limit`
 /// bytes before reading.
 fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    refuse_special(path)?;
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     let fail = |problem: String| Error::Index {

@@ -1,11 +1,9 @@
 //! The persistent index: incremental equals batch, crash safety, corruption, old files.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
 
 use storyhash::index::Index;
-use storyhash::output::AtomicFile;
 use storyhash::synth::DupCorpus;
 use storyhash::{pipeline, Document, Preset};
 
@@ -82,7 +80,13 @@ fn a_stream_saved_and_reopened_between_runs_clusters_like_one_batch() {
         index.insert(d).expect("insert");
     }
     assert_eq!(index.len(), docs.len());
-    let actual = groups(index.clusters().expect("clusters").into_iter().map(|(_, m)| m));
+    let actual = groups(
+        index
+            .clusters()
+            .expect("clusters")
+            .into_iter()
+            .map(|(_, m)| m),
+    );
     assert_eq!(actual, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -94,7 +98,12 @@ fn queries_report_scores_and_clusters_and_insert_refuses_known_ids() {
     for d in &docs {
         index.insert(d).expect("insert");
     }
-    let (name, members) = index.clusters().expect("clusters").into_iter().next().expect("a cluster");
+    let (name, members) = index
+        .clusters()
+        .expect("clusters")
+        .into_iter()
+        .next()
+        .expect("a cluster");
     let member = docs
         .iter()
         .find(|d| d.id == members[1])
@@ -133,7 +142,10 @@ fn removal_and_time_window_eviction() {
     for d in &docs {
         index.insert(d).expect("insert");
     }
-    assert_eq!(index.cluster_of("d2").expect("cluster_of").as_deref(), Some("d0"));
+    assert_eq!(
+        index.cluster_of("d2").expect("cluster_of").as_deref(),
+        Some("d0")
+    );
     index.remove("d0").expect("remove");
     assert_eq!(
         index.cluster_of("d2").expect("cluster_of").as_deref(),
@@ -220,7 +232,12 @@ fn a_removed_document_is_never_matched_and_its_id_can_return() {
     }
     index.remove("c1").expect("remove");
     let ids = |index: &Index| -> Vec<String> {
-        let mut ids: Vec<String> = index.query(&copies[1]).expect("query").into_iter().map(|m| m.id).collect();
+        let mut ids: Vec<String> = index
+            .query(&copies[1])
+            .expect("query")
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         ids.sort();
         ids
     };
@@ -257,10 +274,16 @@ fn an_interrupted_commit_leaves_the_previous_commit_readable_and_its_debris_is_r
         .path();
     let bytes = std::fs::read(&segment).expect("segment");
     std::fs::write(path.join("seg-0000000099.seg"), &bytes).expect("orphan");
-    std::fs::write(path.join(".seg-0000000100.seg.tmp-99999-0"), &bytes[..bytes.len() / 2])
-        .expect("partial segment");
-    std::fs::write(path.join(".MANIFEST.tmp-99999-1"), &manifest[..manifest.len() / 2])
-        .expect("partial manifest");
+    std::fs::write(
+        path.join(".seg-0000000100.seg.tmp-99999-0"),
+        &bytes[..bytes.len() / 2],
+    )
+    .expect("partial segment");
+    std::fs::write(
+        path.join(".MANIFEST.tmp-99999-1"),
+        &manifest[..manifest.len() / 2],
+    )
+    .expect("partial manifest");
     let reopened = Index::open(&path).expect("the committed index opens");
     assert_eq!(reopened.len(), 20);
     // The next commit, under the lock, removes what no manifest names.
@@ -276,7 +299,9 @@ fn an_interrupted_commit_leaves_the_previous_commit_readable_and_its_debris_is_r
         .collect();
     names.sort();
     assert!(
-        names.iter().all(|n| !n.contains("tmp") && n != "seg-0000000099.seg"),
+        names
+            .iter()
+            .all(|n| !n.contains("tmp") && n != "seg-0000000099.seg"),
         "{names:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -358,7 +383,10 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
     let index = Index::open(&fixture).expect("version 5 fixture opens");
     assert_eq!(index.len(), 6);
     assert_eq!(
-        index.cluster_of("copy-of-000").expect("cluster_of").as_deref(),
+        index
+            .cluster_of("copy-of-000")
+            .expect("cluster_of")
+            .as_deref(),
         Some(docs[0].id.as_str())
     );
     for d in &docs[..5] {
@@ -372,7 +400,10 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
     let dir = scratch("upgraded-v5");
     index.save(dir.join("seeds.idx")).expect("upgrade");
     let again = Index::open(dir.join("seeds.idx")).expect("reopens");
-    assert_eq!(again.clusters().expect("clusters"), index.clusters().expect("clusters"));
+    assert_eq!(
+        again.clusters().expect("clusters"),
+        index.clusters().expect("clusters")
+    );
     let (mut a, mut b) = (again.stats().expect("stats"), index.stats().expect("stats"));
     (a.segments, a.uncommitted, b.segments, b.uncommitted) = (0, 0, 0, 0);
     assert_eq!(a, b);
@@ -421,7 +452,10 @@ fn index_is_send_and_sync_and_serves_readers_during_writes() {
         for _ in 0..2 {
             scope.spawn(|| {
                 for d in &docs[..100] {
-                    assert!(!index.query(d).expect("query").is_empty(), "a stored document finds itself");
+                    assert!(
+                        !index.query(d).expect("query").is_empty(),
+                        "a stored document finds itself"
+                    );
                 }
             });
         }
@@ -580,7 +614,11 @@ fn insert_all_is_all_or_nothing() {
         assert_eq!(index.len(), 1, "{case}: nothing stored");
         for d in &batch {
             if d.id != "stored" {
-                assert!(index.cluster_of(&d.id).expect("cluster_of").is_none(), "{case}: {}", d.id);
+                assert!(
+                    index.cluster_of(&d.id).expect("cluster_of").is_none(),
+                    "{case}: {}",
+                    d.id
+                );
             }
         }
     }

@@ -10,6 +10,7 @@ mod properties;
 mod seeds;
 mod statistics;
 mod stories;
+mod tampered;
 
 use std::path::PathBuf;
 

@@ -323,7 +323,8 @@ fn by_index(
         }
     }
     index
-        .clusters().expect("clusters")
+        .clusters()
+        .expect("clusters")
         .into_iter()
         .map(|(name, members)| (name, sorted(members)))
         .collect()
