@@ -13,55 +13,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// An exclusive, advisory lock held while a file is read, changed and written back, so
-/// that two processes updating it at once cannot each write a version without the
-/// other's change. It is taken on a companion file, `<name>.lock` beside it: the file
-/// itself is replaced on every atomic write, so a lock on it would not outlive the first
-/// writer. The lock ends when this value is dropped or the process ends; the companion
-/// file stays (removing it could split waiting processes between two locks).
-#[derive(Debug)]
-pub struct UpdateLock {
-    _file: File,
-    path: PathBuf,
-}
-
-impl UpdateLock {
-    /// Waits for and takes the lock for updating `path`. `on_wait` is called once, with
-    /// the lock file's path, if another process holds the lock.
-    pub fn acquire(path: impl AsRef<Path>, on_wait: impl FnOnce(&Path)) -> Result<UpdateLock> {
-        let path = path.as_ref();
-        let mut name = path
-            .file_name()
-            .ok_or_else(|| Error::io(path, io::Error::other("not a file name")))?
-            .to_os_string();
-        name.push(".lock");
-        let lock_path = path.with_file_name(name);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                on_wait(&lock_path);
-                file.lock().map_err(|e| Error::io(&lock_path, e))?;
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
-        }
-        Ok(UpdateLock {
-            _file: file,
-            path: lock_path,
-        })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 /// A file being written atomically. Write through [`AtomicFile::writer`], then
 /// [`AtomicFile::commit`]; dropping it uncommitted deletes the temporary file.
 #[derive(Debug)]
