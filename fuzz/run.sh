@@ -9,7 +9,7 @@ seconds=${1:-60}
 export RUSTC_BOOTSTRAP=1
 mkdir -p corpus/index_decoder
 cp ../testdata/index/v4/seeds.shix corpus/index_decoder/
-for target in input_reader normalize index_decoder params walker; do
+for target in input_reader normalize index_decoder index_segment params walker; do
     mkdir -p "corpus/$target"
     cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=65536 \
         2>&1 | tee "/tmp/storyhash-fuzz-$target.log" | grep -E "^(#[0-9]+\s+DONE|==|SUMMARY|Done)" || true
