@@ -1,68 +1,124 @@
-//! Index benchmark: inserts a JSONL corpus with `insert_batch`, then times single
-//! queries (p50/p99), the index file's bytes per document, and how long opening it takes.
-//! Prints one JSON object.
+//! Index benchmark, in two modes that run as separate processes (so that what opening
+//! costs is measured in a process that did nothing else). Each prints one JSON object.
 //!
-//! Usage: `bench_index CORPUS.jsonl INDEX_FILE [QUERIES]`
+//! `bench_index build CORPUS.jsonl INDEX_DIR SKIP_LAST`: creates the index from all but
+//! the last SKIP_LAST documents of the corpus: `insert_batch` in chunks of 20,000, a
+//! commit every 100,000 documents (as an ingester would), then `compact`. Reports the
+//! insertion rate (insertion only, with the rayon threads it ran with), the slowest
+//! commit, the compaction, and bytes per document on disk.
+//!
+//! `bench_index measure INDEX_DIR PROBES.jsonl`: reads the probes, opens the index
+//! (time, and resident memory before and after, from /proc/self/status), then times one
+//! `query` per probe (p50/p99) and reports the resident memory after them.
 
 use std::time::Instant;
 
 use storyhash::input::{read_sources, ReadOptions, Source};
-use storyhash::{Index, Preset};
+use storyhash::{Document, Index, Preset};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        return Err("usage: bench_index CORPUS.jsonl INDEX_FILE [QUERIES]".into());
-    }
-    let queries: usize = args
-        .get(3)
-        .map(|q| q.parse())
-        .transpose()?
-        .unwrap_or(10_000);
-    let docs = read_sources(
-        &[Source::Path(args[1].clone().into())],
-        &ReadOptions::default(),
-    )?
-    .documents;
-    let (stored, probes) = docs.split_at(docs.len() - queries.min(docs.len() / 2));
-    let index = Index::new(Preset::Dup.params())?;
+fn read(path: &str) -> Result<Vec<Document>, Box<dyn std::error::Error>> {
+    Ok(read_sources(&[Source::Path(path.into())], &ReadOptions::default())?.documents)
+}
 
-    let start = Instant::now();
-    let mut duplicates = 0usize;
-    for chunk in stored.chunks(20_000) {
-        for decision in index.insert_batch(chunk) {
-            duplicates += usize::from(decision?.is_duplicate());
-        }
-    }
-    let insert_s = start.elapsed().as_secs_f64();
-
-    let mut latencies: Vec<f64> = probes
-        .iter()
-        .map(|doc| {
-            let t = Instant::now();
-            std::hint::black_box(index.query(doc).expect("query"));
-            t.elapsed().as_secs_f64() * 1e6
+/// Resident memory of this process in MiB (VmRSS).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
-        .collect();
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
 
+fn dir_bytes(dir: &str) -> Result<u64, Box<dyn std::error::Error>> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        total += entry?.metadata()?.len();
+    }
+    Ok(total)
+}
+
+fn build(corpus: &str, dir: &str, skip_last: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let docs = read(corpus)?;
+    let stored = &docs[..docs.len().saturating_sub(skip_last)];
+    let index = Index::create(dir, Preset::Dup.params(), None)?;
+    let (mut insert_s, mut commit_s, mut slowest_commit_s) = (0.0, 0.0, 0.0f64);
+    let mut duplicates = 0usize;
+    for commit in stored.chunks(100_000) {
+        let t = Instant::now();
+        for chunk in commit.chunks(20_000) {
+            for decision in index.insert_batch(chunk) {
+                duplicates += usize::from(decision?.is_duplicate());
+            }
+        }
+        insert_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        index.commit()?;
+        let s = t.elapsed().as_secs_f64();
+        commit_s += s;
+        slowest_commit_s = slowest_commit_s.max(s);
+    }
+    let segments_before = index.stats()?.segments;
     let t = Instant::now();
-    index.save(&args[2])?;
-    let save_s = t.elapsed().as_secs_f64();
-    let bytes = std::fs::metadata(&args[2])?.len();
-    let t = Instant::now();
-    let reopened = Index::open(&args[2])?;
-    let open_s = t.elapsed().as_secs_f64();
-    assert_eq!(reopened.len(), stored.len());
+    index.compact()?;
+    let compact_s = t.elapsed().as_secs_f64();
+    let bytes = dir_bytes(dir)?;
     println!(
-        "{{\"documents\":{},\"duplicates_found\":{duplicates},\"threads\":{},\"insert_per_s\":{:.0},\"query_p50_us\":{:.0},\"query_p99_us\":{:.0},\"index_bytes_per_document\":{:.0},\"save_s\":{save_s:.2},\"open_s\":{open_s:.2}}}",
+        "{{\"mode\":\"build\",\"documents\":{},\"duplicates_found\":{duplicates},\"threads\":{},\
+         \"insert_per_s\":{:.0},\"commits_s\":{commit_s:.2},\"slowest_commit_s\":{slowest_commit_s:.2},\
+         \"segments_before_compact\":{segments_before},\"compact_s\":{compact_s:.2},\
+         \"bytes_per_document\":{:.0},\"peak_rss_mib\":\"see /usr/bin/time\"}}",
         stored.len(),
         rayon::current_num_threads(),
         stored.len() as f64 / insert_s,
-        pct(0.5),
-        pct(0.99),
         bytes as f64 / stored.len() as f64,
     );
     Ok(())
+}
+
+fn measure(dir: &str, probes: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let probes = read(probes)?;
+    let rss_before_open = rss_mib();
+    let t = Instant::now();
+    let index = Index::open(dir)?;
+    let open_s = t.elapsed().as_secs_f64();
+    let rss_after_open = rss_mib();
+    let mut latencies: Vec<f64> = Vec::with_capacity(probes.len());
+    let mut matched = 0usize;
+    for doc in &probes {
+        let t = Instant::now();
+        let matches = std::hint::black_box(index.query(doc)?);
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        matched += usize::from(!matches.is_empty());
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    println!(
+        "{{\"mode\":\"measure\",\"documents\":{},\"segments\":{},\"open_s\":{open_s:.3},\
+         \"rss_before_open_mib\":{rss_before_open:.0},\"rss_after_open_mib\":{rss_after_open:.0},\
+         \"queries\":{},\"queries_matched\":{matched},\"query_p50_us\":{:.0},\"query_p99_us\":{:.0},\
+         \"rss_after_queries_mib\":{:.0}}}",
+        index.len(),
+        index.stats()?.segments,
+        probes.len(),
+        pct(0.5),
+        pct(0.99),
+        rss_mib(),
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("build") if args.len() == 5 => build(&args[2], &args[3], args[4].parse()?),
+        Some("measure") if args.len() == 4 => measure(&args[2], &args[3]),
+        _ => Err(
+            "usage: bench_index build CORPUS.jsonl INDEX_DIR SKIP_LAST | \
+                  bench_index measure INDEX_DIR PROBES.jsonl"
+                .into(),
+        ),
+    }
 }

@@ -128,6 +128,23 @@ impl Engine {
             .map(|shared| jaccard_from_counts(shared, a.set.len(), b.set.len()))
     }
 
+    /// Whether a pair whose signatures' low bytes are `sketch_a` and `sketch_b` (sets of
+    /// `len_a` and `len_b` shingles) is still compared exactly: the b-bit prefilter of
+    /// `dedup`, for callers that keep only those bytes (index segments).
+    pub(crate) fn sketches_may_match(
+        &self,
+        len_a: usize,
+        sketch_a: &[u8],
+        len_b: usize,
+        sketch_b: &[u8],
+    ) -> bool {
+        !(self.prefilter.covers(len_a) && self.prefilter.covers(len_b))
+            || sketch_a.len() != sketch_b.len()
+            || self
+                .prefilter
+                .keeps(crate::minhash::low_byte_agreement(sketch_a, sketch_b))
+    }
+
     /// |A ∩ B| when the pair's exact Jaccard reaches the threshold (the prefilter first),
     /// for callers that also report containment.
     pub fn shared_if_similar(
@@ -149,6 +166,12 @@ impl Engine {
         (jaccard_from_counts(shared, set_a.len(), set_b.len()) >= self.params.threshold)
             .then_some(shared)
     }
+}
+
+/// The low byte of each signature value: a k-byte sketch for the b-bit prefilter
+/// ([`Engine::sketches_may_match`]).
+pub(crate) fn sketch_of(signature: &[u32]) -> Box<[u8]> {
+    signature.iter().map(|&v| v as u8).collect()
 }
 
 /// The fingerprint of an exact set ([`DocRecord::fingerprint`]).

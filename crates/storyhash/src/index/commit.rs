@@ -131,7 +131,7 @@ pub(super) fn commit(
             entry.deleted = removed.len() as u64;
         }
     }
-    let mut builder = SegmentBuilder::new(state.bands);
+    let mut builder = state.segment_builder();
     let mut removed = Vec::new();
     append_uncommitted(state, &mut builder, &mut removed)?;
     if let Some(entry) = write_segment(&dir, generation, builder, &removed)? {
@@ -183,7 +183,7 @@ fn merge(state: &mut State, dir: &Path, everything: bool) -> Result<()> {
     for range in ranges {
         segments.extend_from_slice(&manifest.segments[next..range.start]);
         manifest.generation += 1;
-        let mut builder = SegmentBuilder::new(state.bands);
+        let mut builder = state.segment_builder();
         let mut removed = Vec::new();
         for i in range.clone() {
             append_segment(state, i, &mut builder, &mut removed)?;
@@ -249,7 +249,7 @@ pub(super) fn write_new(
             problem: problem.into(),
         });
     }
-    let mut builder = SegmentBuilder::new(state.bands);
+    let mut builder = state.segment_builder();
     let mut removed = Vec::new();
     for i in 0..state.segments.len() {
         append_segment(state, i, &mut builder, &mut removed)?;
@@ -343,6 +343,7 @@ fn append_uncommitted(
             published: mem.published[i],
             holder: state.seq_of(holder)?,
             set: is_holder.then_some(&*mem.sets[i]),
+            sketch: &mem.sketches[i],
             fingerprint: mem.fingerprints[i],
             keys: if is_holder {
                 mem.keys[i].as_deref()
@@ -394,12 +395,14 @@ fn append_segment(
         } else {
             Box::new([])
         };
+        let sketch = seg.sketch(local)?.0;
         let doc = SegmentDoc {
             seq: seg.seq(local)?,
             id: seg.id(local)?,
             published: seg.published(local)?,
             holder: seg.holder(local)?,
             set: is_holder.then_some(&set[..]),
+            sketch,
             fingerprint: if is_holder { set_fingerprint(&set) } else { 0 },
             keys: None,
             links: &links,

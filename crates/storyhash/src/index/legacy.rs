@@ -208,7 +208,8 @@ impl Index {
                     fingerprint: set_fingerprint(&set),
                     text_len: 0,
                     set,
-                    signature: Box::new([]),
+                    signature: signatures[signature_row[slot] * k..(signature_row[slot] + 1) * k]
+                        .into(),
                     keys: doc_keys,
                     published: when,
                 };

@@ -10,10 +10,11 @@
 //! 24            8           keyed documents m (group holders with band keys)
 //! 32            4           bands b
 //! 36            4           band directory bits d
-//! 40            8           reserved (0)
+//! 40            4           sketch bytes per holder s (the signature's k low bytes)
+//! 44            4           flags (bit 0: story terms and stories are stored)
 //! 48            16 × S      section table: offset and length in bytes (u64 LE each)
 //! ...                       sections, each at an offset that is a multiple of 8
-//! c             8 × B       xxh3-64 of each 64 KiB block of the bytes between the table
+//! c             8 × B       xxh3-64 of each 4 KiB block of the bytes between the table
 //!                           and c
 //! end − 24      8, 8, 8     c, B, xxh3-64 of the header, table and block checksums
 //! ```
@@ -23,13 +24,15 @@
 //! `seqs` u64 × n (increasing) · `id_ends` u32 × n and `id_bytes` · `id_hashes` u64 ×
 //! n and `id_locals` u32 × n (sorted by the xxh3 of the id) · `published` i64 × n
 //! (i64::MIN: none) · `holders` u64 × n (seq of the copy-group holder; a document's own
-//! for holders) · `set_ends` u64 × n and `set_bytes` (Rice-coded exact sets, `codec`;
-//! empty for copies) · `fp_hashes` u64 and `fp_locals` u32 (holders with shingles, by
+//! for holders) · `set_ends` u64 × n and `set_bytes` (per holder with shingles, its s
+//! sketch bytes then its Rice-coded exact set, `codec`; a holder without shingles has
+//! the one-byte code of the empty set; empty for copies) · `fp_hashes` u64 and
+//! `fp_locals` u32 (holders with shingles, by
 //! set fingerprint) · `link_ends` u32 × n, `link_targets` u64 (seqs) and `link_jaccard`
 //! f32 · `bands` u64 × b × m (per band, `key << 32 | local` sorted) · `directory` u32 ×
 //! b × (2^d + 1) (per band, where each d-bit key prefix starts) · `term_ends` u64 × n,
 //! `term_ids` u64, `term_weights` f32 (story terms) · `stories` u64 × n (seq of the
-//! story's first document).
+//! story's first document); the last four are empty in an index without stories.
 //!
 //! Opening reads the header, table and block checksums only (a few hundred kilobytes for
 //! a million documents) and checks every section's place and length against the counts;
@@ -54,8 +57,11 @@ pub(super) const SEGMENT_MAGIC: &[u8; 8] = b"STORYSEG";
 pub(super) const SEGMENT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 48;
 pub(super) const FOOTER_LEN: usize = 24;
-/// Checksummed unit: a query touches a few blocks, never a whole section.
-pub(super) const BLOCK: usize = 64 * 1024;
+/// Checksummed unit: one page. A query touches a few dozen scattered entries (one per
+/// band, a few sets); verifying the 4 KiB around each on first touch costs well under a
+/// microsecond, where 64 KiB blocks made a cold query's verification most of its time.
+/// The checksums take 8 bytes per 4 KiB (0.2%), read when the segment is opened.
+pub(super) const BLOCK: usize = 4 * 1024;
 /// A `published` value meaning "no publication time".
 const NO_TIME: i64 = i64::MIN;
 /// Key-directory prefixes are sized for about this many entries each.
@@ -99,6 +105,8 @@ pub(super) struct SegmentDoc<'a> {
     pub holder: u64,
     /// A holder's exact set; None for a copy.
     pub set: Option<&'a [u32]>,
+    /// A holder's sketch (the low bytes of its signature), stored with a non-empty set.
+    pub sketch: &'a [u8],
     pub fingerprint: u64,
     /// A holder's band keys (None for a copy or a document without shingles).
     pub keys: Option<&'a [u32]>,
@@ -111,6 +119,8 @@ pub(super) struct SegmentDoc<'a> {
 #[derive(Debug)]
 pub(super) struct SegmentBuilder {
     bands: usize,
+    sketch_len: usize,
+    stories_kept: bool,
     docs: usize,
     last_seq: Option<u64>,
     seqs: Vec<u8>,
@@ -135,9 +145,13 @@ pub(super) struct SegmentBuilder {
 }
 
 impl SegmentBuilder {
-    pub(super) fn new(bands: usize) -> SegmentBuilder {
+    /// A builder for an index with `bands` bands and `sketch_len`-byte sketches, keeping
+    /// story terms and stories if `stories_kept`.
+    pub(super) fn new(bands: usize, sketch_len: usize, stories_kept: bool) -> SegmentBuilder {
         SegmentBuilder {
             bands,
+            sketch_len,
+            stories_kept,
             docs: 0,
             last_seq: None,
             seqs: Vec::new(),
@@ -202,10 +216,18 @@ impl SegmentBuilder {
             .extend_from_slice(&doc.published.unwrap_or(NO_TIME).to_le_bytes());
         self.holders.extend_from_slice(&doc.holder.to_le_bytes());
         if let Some(set) = doc.set {
-            codec::encode_set(set, &mut self.set_bytes);
             if !set.is_empty() {
+                if doc.sketch.len() != self.sketch_len {
+                    return Err(format!(
+                        "a sketch of {} bytes where the index keeps {}",
+                        doc.sketch.len(),
+                        self.sketch_len
+                    ));
+                }
+                self.set_bytes.extend_from_slice(doc.sketch);
                 self.fps.push((doc.fingerprint, local));
             }
+            codec::encode_set(set, &mut self.set_bytes);
         }
         self.set_ends
             .extend_from_slice(&(self.set_bytes.len() as u64).to_le_bytes());
@@ -229,14 +251,16 @@ impl SegmentBuilder {
         let link_end =
             u32::try_from(self.link_count).map_err(|_| "a segment holds at most 2^32 links")?;
         self.link_ends.extend_from_slice(&link_end.to_le_bytes());
-        for &(t, w) in doc.terms {
-            self.term_ids.extend_from_slice(&t.to_le_bytes());
-            self.term_weights.extend_from_slice(&w.to_le_bytes());
+        if self.stories_kept {
+            for &(t, w) in doc.terms {
+                self.term_ids.extend_from_slice(&t.to_le_bytes());
+                self.term_weights.extend_from_slice(&w.to_le_bytes());
+            }
+            self.term_count += doc.terms.len() as u64;
+            self.term_ends
+                .extend_from_slice(&self.term_count.to_le_bytes());
+            self.stories.extend_from_slice(&doc.story.to_le_bytes());
         }
-        self.term_count += doc.terms.len() as u64;
-        self.term_ends
-            .extend_from_slice(&self.term_count.to_le_bytes());
-        self.stories.extend_from_slice(&doc.story.to_le_bytes());
         self.docs += 1;
         Ok(())
     }
@@ -303,7 +327,8 @@ impl SegmentBuilder {
         head.extend_from_slice(&(keyed as u64).to_le_bytes());
         head.extend_from_slice(&(self.bands as u32).to_le_bytes());
         head.extend_from_slice(&dir_bits.to_le_bytes());
-        head.extend_from_slice(&0u64.to_le_bytes());
+        head.extend_from_slice(&(self.sketch_len as u32).to_le_bytes());
+        head.extend_from_slice(&u32::from(self.stories_kept).to_le_bytes());
         let mut offset = TABLE_END as u64;
         for s in &sections {
             offset = offset.next_multiple_of(8);
@@ -389,6 +414,8 @@ pub(super) struct Segment {
     keyed: usize,
     bands: usize,
     dir_bits: u32,
+    sketch_len: usize,
+    stories_kept: bool,
     table: [Range<usize>; SECTIONS],
     checksums_at: usize,
     /// One bit per block: its checksum was verified.
@@ -405,18 +432,24 @@ impl std::fmt::Debug for Segment {
 }
 
 impl Segment {
-    /// Maps the segment file at `path`, for an index with `bands` bands.
-    pub(super) fn open(path: &Path, bands: usize) -> Result<Segment> {
-        Segment::new(path.to_path_buf(), Bytes::map(path)?, bands)
+    /// Maps the segment file at `path`, for an index with `bands` bands and
+    /// `sketch_len`-byte sketches.
+    pub(super) fn open(path: &Path, bands: usize, sketch_len: usize) -> Result<Segment> {
+        Segment::new(path.to_path_buf(), Bytes::map(path)?, bands, sketch_len)
     }
 
     /// A segment from bytes in memory (`path` names it in errors).
     #[cfg(test)]
-    pub(super) fn from_vec(path: &Path, bytes: Vec<u8>, bands: usize) -> Result<Segment> {
-        Segment::new(path.to_path_buf(), Bytes::Owned(bytes), bands)
+    pub(super) fn from_vec(
+        path: &Path,
+        bytes: Vec<u8>,
+        bands: usize,
+        sketch_len: usize,
+    ) -> Result<Segment> {
+        Segment::new(path.to_path_buf(), Bytes::Owned(bytes), bands, sketch_len)
     }
 
-    fn new(path: PathBuf, bytes: Bytes, bands: usize) -> Result<Segment> {
+    fn new(path: PathBuf, bytes: Bytes, bands: usize, sketch_len: usize) -> Result<Segment> {
         let fail = |problem: String| Error::Index {
             path: path.clone(),
             problem,
@@ -481,6 +514,10 @@ impl Segment {
                 "{file_bands} bands where the index has {bands}"
             )));
         }
+        if u32_at(40) as usize != sketch_len || u32_at(44) > 1 {
+            return Err(damaged("sketch length or flags differ from the index's"));
+        }
+        let stories_kept = u32_at(44) == 1;
         if dir_bits > 24 || keyed > docs || docs > b.len() / 8 {
             return Err(damaged("counts out of range"));
         }
@@ -508,8 +545,8 @@ impl Segment {
             (Sec::Holders, n * 8),
             (Sec::SetEnds, n * 8),
             (Sec::LinkEnds, n * 4),
-            (Sec::TermEnds, n * 8),
-            (Sec::Stories, n * 8),
+            (Sec::TermEnds, if stories_kept { n * 8 } else { 0 }),
+            (Sec::Stories, if stories_kept { n * 8 } else { 0 }),
             (Sec::Bands, bands * keyed * 8),
             (Sec::Directory, bands * ((1usize << dir_bits) + 1) * 4),
         ];
@@ -521,7 +558,8 @@ impl Segment {
             && len_of(Sec::LinkJaccard) % 4 == 0
             && len_of(Sec::TermIds) % 8 == 0
             && len_of(Sec::TermIds) / 8 == len_of(Sec::TermWeights) / 4
-            && len_of(Sec::TermWeights) % 4 == 0;
+            && len_of(Sec::TermWeights) % 4 == 0
+            && (stories_kept || len_of(Sec::TermIds) == 0);
         if !pairs_agree || exact.iter().any(|&(s, want)| len_of(s) != want) {
             return Err(damaged("section lengths do not match the document counts"));
         }
@@ -535,6 +573,8 @@ impl Segment {
             keyed,
             bands,
             dir_bits,
+            sketch_len,
+            stories_kept,
             table,
             checksums_at,
             verified,
@@ -712,7 +752,9 @@ impl Segment {
         self.u64(Sec::Holders, self.check_local(local)?)
     }
 
-    fn set_code(&self, local: u32) -> Result<&[u8]> {
+    /// A holder's sketch and set code (an empty sketch for an empty set; both empty
+    /// for a copy).
+    fn set_entry(&self, local: u32) -> Result<(&[u8], &[u8])> {
         let local = self.check_local(local)?;
         let span = self.span(
             Sec::SetEnds,
@@ -720,7 +762,27 @@ impl Segment {
             local,
             self.table[Sec::SetBytes as usize].len(),
         )?;
-        self.raw(Sec::SetBytes, span.start, span.len())
+        let entry = self.raw(Sec::SetBytes, span.start, span.len())?;
+        match entry.len() {
+            0 | 1 => Ok((&[], entry)),
+            len if len > self.sketch_len => Ok(entry.split_at(self.sketch_len)),
+            _ => Err(self.damaged("a set entry is shorter than its sketch")),
+        }
+    }
+
+    fn set_code(&self, local: u32) -> Result<&[u8]> {
+        Ok(self.set_entry(local)?.1)
+    }
+
+    /// A holder's sketch (empty when its set is empty) and set size.
+    pub(super) fn sketch(&self, local: u32) -> Result<(&[u8], usize)> {
+        let (sketch, code) = self.set_entry(local)?;
+        let len = if code.is_empty() {
+            0
+        } else {
+            codec::set_len(code).ok_or_else(|| self.damaged("a shingle set does not decode"))?
+        };
+        Ok((sketch, len))
     }
 
     /// Decodes a holder's exact set into `out` (empty for a copy).
@@ -807,6 +869,9 @@ impl Segment {
     /// The document's story terms.
     pub(super) fn terms(&self, local: u32) -> Result<Box<[(u64, f32)]>> {
         let local = self.check_local(local)?;
+        if !self.stories_kept {
+            return Ok(Box::new([]));
+        }
         let total = self.table[Sec::TermIds as usize].len() / 8;
         let span = self.span(Sec::TermEnds, true, local, total)?;
         span.map(|i| {
@@ -820,6 +885,9 @@ impl Segment {
 
     /// Seq of the first document of the document's story.
     pub(super) fn story(&self, local: u32) -> Result<u64> {
+        if !self.stories_kept {
+            return self.seq(local);
+        }
         self.u64(Sec::Stories, self.check_local(local)?)
     }
 
@@ -900,6 +968,7 @@ mod tests {
             published: Some(seq as i64 * 10),
             holder: seq,
             set: Some(set),
+            sketch: &[7, 7],
             fingerprint: crate::record::set_fingerprint(set),
             keys: Some(keys),
             links: &[],
@@ -909,7 +978,7 @@ mod tests {
     }
 
     fn sample(n: u64) -> Vec<u8> {
-        let mut b = SegmentBuilder::new(2);
+        let mut b = SegmentBuilder::new(2, 2, true);
         let sets: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32, 1000 + i as u32]).collect();
         let keys: Vec<[u32; 2]> = (0..n).map(|i| [(i % 7) as u32 * 0x1000_0000, 5]).collect();
         let ids: Vec<String> = (0..n).map(|i| format!("doc-{i}")).collect();
@@ -924,7 +993,7 @@ mod tests {
 
     #[test]
     fn documents_read_back() {
-        let seg = Segment::from_vec(Path::new("s"), sample(300), 2).expect("opens");
+        let seg = Segment::from_vec(Path::new("s"), sample(300), 2, 2).expect("opens");
         seg.verify().expect("verifies");
         assert_eq!(seg.docs(), 300);
         assert_eq!(seg.id(7).expect("id"), "doc-7");
@@ -957,11 +1026,11 @@ mod tests {
         for at in [TABLE_END + 10, good.len() / 2, good.len() - FOOTER_LEN - 9] {
             let mut bad = good.clone();
             bad[at] ^= 1;
-            let verdict = Segment::from_vec(Path::new("s"), bad, 2).and_then(|s| s.verify());
+            let verdict = Segment::from_vec(Path::new("s"), bad, 2, 2).and_then(|s| s.verify());
             assert!(verdict.is_err(), "byte {at} flipped unnoticed");
         }
         for len in [0, 8, TABLE_END, good.len() / 2, good.len() - 1] {
-            assert!(Segment::from_vec(Path::new("s"), good[..len].to_vec(), 2).is_err());
+            assert!(Segment::from_vec(Path::new("s"), good[..len].to_vec(), 2, 2).is_err());
         }
     }
 }

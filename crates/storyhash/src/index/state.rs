@@ -16,7 +16,7 @@ use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
 use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
-use crate::record::{DocRecord, Engine, ExactCopies};
+use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
 use crate::story::{StoryParams, StoryTracker};
 
@@ -50,6 +50,8 @@ pub(super) struct Mem {
     pub published: Vec<Option<i64>>,
     /// A holder's exact set; empty for a copy.
     pub sets: Vec<Box<[u32]>>,
+    /// A holder's sketch (its signature's low bytes); empty for a copy.
+    pub sketches: Vec<Box<[u8]>>,
     pub keys: Vec<Option<Box<[u32]>>>,
     pub fingerprints: Vec<u64>,
     /// Links to earlier documents: (document number, Jaccard).
@@ -77,6 +79,9 @@ pub(super) struct State {
     pub mem_first_seq: u64,
     pub mem: Mem,
     pub bands: usize,
+    /// Sketch bytes per holder: the signature length.
+    sketch_len: usize,
+    tracking: bool,
     pub alive: Vec<bool>,
     /// Per document, the document number of its copy-group holder (its own for a holder).
     pub holder: Vec<u32>,
@@ -106,8 +111,10 @@ fn damaged(path: &Path, what: &str) -> Error {
 
 impl State {
     /// An empty in-memory state.
-    pub(super) fn empty(_params: &Params, bands: usize, story: Option<StoryParams>) -> State {
+    pub(super) fn empty(params: &Params, bands: usize, story: Option<StoryParams>) -> State {
         State {
+            sketch_len: params.num_perm,
+            tracking: story.is_some(),
             origin: None,
             segments: Vec::new(),
             mem_base: 0,
@@ -254,6 +261,11 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// A builder for a segment of this index.
+    pub(super) fn segment_builder(&self) -> super::segment::SegmentBuilder {
+        super::segment::SegmentBuilder::new(self.bands, self.sketch_len, self.tracking)
     }
 
     pub(super) fn set_lock(&mut self, lock: WriterLock) {
@@ -438,6 +450,7 @@ impl State {
         candidates.sort_unstable();
         candidates.dedup();
         let threshold = engine.params().threshold;
+        let query_sketch = sketch_of(&record.signature);
         let mut scratch = Vec::new();
         let mut found: Vec<(u32, Match)> = Vec::new();
         for c in candidates {
@@ -447,6 +460,15 @@ impl State {
             let Some(answer) = self.answering(c) else {
                 continue;
             };
+            // The b-bit prefilter first, as in `dedup`: chance collisions of documents
+            // that share only boilerplate are dismissed without decoding a set.
+            let (sketch, len) = match self.at(c) {
+                At::Mem(i) => (&*self.mem.sketches[i], self.mem.sets[i].len()),
+                At::Seg(s, local) => self.segments[s].segment.sketch(local)?,
+            };
+            if !engine.sketches_may_match(record.set.len(), &query_sketch, len, sketch) {
+                continue;
+            }
             let stored = self.set_of(c, &mut scratch)?;
             let shared = intersection_size_u32(&record.set, stored);
             let jaccard = jaccard_from_counts(shared, record.set.len(), stored.len());
@@ -556,10 +578,16 @@ impl State {
         self.mem.published.push(record.published);
         self.mem.fingerprints.push(record.fingerprint);
         if group.is_none() {
+            self.mem.sketches.push(if record.set.is_empty() {
+                Box::new([])
+            } else {
+                sketch_of(&record.signature)
+            });
             self.mem.sets.push(record.set);
             self.mem.keys.push(record.keys);
         } else {
             self.mem.sets.push(Box::new([]));
+            self.mem.sketches.push(Box::new([]));
             self.mem.keys.push(None);
         }
         self.mem.links.push(links.clone());
@@ -631,10 +659,16 @@ impl State {
         self.mem.published.push(record.published);
         self.mem.fingerprints.push(record.fingerprint);
         if group.is_none() {
+            self.mem.sketches.push(if record.set.is_empty() {
+                Box::new([])
+            } else {
+                sketch_of(&record.signature)
+            });
             self.mem.sets.push(record.set);
             self.mem.keys.push(record.keys);
         } else {
             self.mem.sets.push(Box::new([]));
+            self.mem.sketches.push(Box::new([]));
             self.mem.keys.push(None);
             self.copies.entry(holder).or_default().push(d);
         }

@@ -263,7 +263,7 @@ pub(super) fn open_segments(dir: &Path, manifest: &Manifest, bands: usize) -> Re
         .segments
         .iter()
         .map(|entry| {
-            let segment = Segment::open(&dir.join(&entry.name), bands)?;
+            let segment = Segment::open(&dir.join(&entry.name), bands, manifest.params.num_perm)?;
             if segment.docs() as u64 != entry.docs {
                 return Err(r_inconsistent(
                     segment.path(),

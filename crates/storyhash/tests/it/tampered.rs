@@ -61,6 +61,11 @@ fn get_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// The sketch bytes before each set's code: the signature length.
+fn sketch_len() -> usize {
+    Preset::Dup.params().num_perm
+}
+
 type SegmentEdit = fn(&mut Vec<u8>);
 type ManifestEdit = fn(&mut serde_json::Value);
 
@@ -87,13 +92,14 @@ fn segment_cases() -> Vec<(&'static str, SegmentEdit)> {
             put_u64(s, header::TABLE + 8, len + 8);
         }),
         ("set-length-2^60", |s| {
-            // The first set's code begins with its length: 2^60 in the same bytes.
-            let (at, _) = section(s, "set_bytes");
+            // The first set's code (after its sketch) begins with its length: 2^60 in
+            // the same bytes.
+            let at = section(s, "set_bytes").0 + sketch_len();
             let forged = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10];
             s[at..at + forged.len()].copy_from_slice(&forged);
         }),
         ("set-rice-parameter-40", |s| {
-            let (at, _) = section(s, "set_bytes");
+            let at = section(s, "set_bytes").0 + sketch_len();
             let varint_len = s[at..].iter().position(|b| b & 0x80 == 0).expect("varint") + 1;
             s[at + varint_len] = 40;
         }),
