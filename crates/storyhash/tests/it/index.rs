@@ -410,6 +410,62 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `testdata/index/v6/seeds.idx` is an index directory as this release writes it (format
+/// 6): the seed articles, an exact copy of the first and a removed document, in two
+/// commits (two segments, one deletion list), with story tracking. Every later build must
+/// open it and answer as it did. `UPDATE_GOLDEN=1` writes it when missing.
+#[test]
+fn the_version_6_fixture_opens_and_answers_as_written() {
+    let fixture = testdata().join("index/v6/seeds.idx");
+    let mut docs = storyhash::input::read_sources(
+        &[storyhash::input::Source::Path(testdata().join("seeds"))],
+        &storyhash::input::ReadOptions::default(),
+    )
+    .expect("seeds")
+    .documents;
+    let mut copy = docs[0].clone();
+    copy.id = "copy-of-000".into();
+    docs.push(copy);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
+        std::fs::create_dir_all(fixture.parent().expect("folder")).expect("mkdir");
+        let index = Index::create(
+            &fixture,
+            Preset::Dup.params(),
+            Some(storyhash::story::Granularity::Story.params()),
+        )
+        .expect("create");
+        // A commit of six documents, then one of a single copy and a removal: too small
+        // to merge with the first, so two segments and a deletion list.
+        for d in &docs[..5] {
+            index.insert(d).expect("insert");
+        }
+        index
+            .insert(&Document::new("removed", "a short text that is removed again"))
+            .expect("insert");
+        index.commit().expect("first commit");
+        index.insert(&docs[5]).expect("insert");
+        index.remove("removed").expect("remove");
+        index.commit().expect("second commit");
+    }
+    let index = Index::open(&fixture).expect("version 6 fixture opens");
+    index.verify().expect("every byte checks");
+    assert_eq!(index.stats().expect("stats").segments, 2);
+    assert_eq!(index.len(), 6);
+    assert_eq!(index.params(), &Preset::Dup.params());
+    assert_eq!(
+        index.cluster_of("copy-of-000").expect("cluster").as_deref(),
+        Some(docs[0].id.as_str())
+    );
+    assert_eq!(index.cluster_of("removed").expect("cluster"), None);
+    for d in &docs[..5] {
+        let matches = index.query(d).expect("query");
+        assert_eq!(matches.len(), 1, "{} matches its group's holder only", d.id);
+        assert_eq!(matches[0].id, d.id);
+        assert_eq!(matches[0].jaccard, 1.0);
+        assert!(index.story_of(&d.id).expect("story").is_some());
+    }
+}
+
 /// Versions 1 to 3 hashed some texts differently; their sets and band keys would
 /// silently fail to match, so they are refused with advice instead.
 #[test]
