@@ -2,7 +2,8 @@
 # The persistent index at scale (BENCHMARKS.md, "The persistent index"): a generated
 # corpus of about a million articles (gen_corpus 770000), built into an index on one
 # core, then measured in fresh processes: open time and resident memory, query latency,
-# a durable `index add` of 10,000 new articles, and the same after it.
+# a durable `index add` of 10,000 new articles, the same after it, and the library's
+# insertion rate on one core into the result.
 #
 # Usage: bash benches/index.sh [ORIGINALS] [WORKDIR]   (defaults 770000, /tmp/storyhash-index)
 set -euo pipefail
@@ -28,4 +29,6 @@ echo "# index add of 10,000 articles (durable)"
 timed target/release/storyhash index add -q "$work/index.idx" "$work/add.jsonl" > /dev/null
 echo "# open and query after the add"
 timed target/release/bench_index measure "$work/index.idx" "$work/probes.jsonl"
+echo "# library insertion into the index, one core (the probes, new to it)"
+RAYON_NUM_THREADS=1 timed target/release/bench_index insert "$work/index.idx" "$work/probes.jsonl"
 du -sb "$work/index.idx"

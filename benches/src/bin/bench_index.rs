@@ -9,7 +9,12 @@
 //!
 //! `bench_index measure INDEX_DIR PROBES.jsonl`: reads the probes, opens the index
 //! (time, and resident memory before and after, from /proc/self/status), then times one
-//! `query` per probe (p50/p99) and reports the resident memory after them.
+//! `query` per probe (p50/p99) and reports the resident memory after them: all of it,
+//! and the anonymous part (the rest is mapped segment pages, which the kernel can drop).
+//!
+//! `bench_index insert INDEX_DIR DOCS.jsonl`: opens the index as its writer and inserts
+//! the documents with `insert_batch` (chunks of 1,000); reports the insertion rate with
+//! the rayon threads it ran with, then commits.
 
 use std::time::Instant;
 
@@ -20,16 +25,21 @@ fn read(path: &str) -> Result<Vec<Document>, Box<dyn std::error::Error>> {
     Ok(read_sources(&[Source::Path(path.into())], &ReadOptions::default())?.documents)
 }
 
-/// Resident memory of this process in MiB (VmRSS).
-fn rss_mib() -> f64 {
+/// A /proc/self/status field in MiB (VmRSS: resident memory; RssAnon: its anonymous
+/// part).
+fn status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn rss_mib() -> f64 {
+    status_mib("VmRSS:")
 }
 
 fn dir_bytes(dir: &str) -> Result<u64, Box<dyn std::error::Error>> {
@@ -99,13 +109,38 @@ fn measure(dir: &str, probes: &str) -> Result<(), Box<dyn std::error::Error>> {
         "{{\"mode\":\"measure\",\"documents\":{},\"segments\":{},\"open_s\":{open_s:.3},\
          \"rss_before_open_mib\":{rss_before_open:.0},\"rss_after_open_mib\":{rss_after_open:.0},\
          \"queries\":{},\"queries_matched\":{matched},\"query_p50_us\":{:.0},\"query_p99_us\":{:.0},\
-         \"rss_after_queries_mib\":{:.0}}}",
+         \"rss_after_queries_mib\":{:.0},\"anonymous_rss_after_queries_mib\":{:.0}}}",
         index.len(),
         index.stats()?.segments,
         probes.len(),
         pct(0.5),
         pct(0.99),
         rss_mib(),
+        status_mib("RssAnon:"),
+    );
+    Ok(())
+}
+
+fn insert(dir: &str, docs: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let docs = read(docs)?;
+    let index = Index::open_writer(dir, |_| {})?;
+    let before = index.len();
+    let t = Instant::now();
+    for chunk in docs.chunks(1_000) {
+        for decision in index.insert_batch(chunk) {
+            decision?;
+        }
+    }
+    let insert_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    index.commit()?;
+    let commit_s = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"mode\":\"insert\",\"documents_before\":{before},\"inserted\":{},\"threads\":{},\
+         \"insert_per_s\":{:.0},\"commit_s\":{commit_s:.2}}}",
+        docs.len(),
+        rayon::current_num_threads(),
+        docs.len() as f64 / insert_s,
     );
     Ok(())
 }
@@ -115,9 +150,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.get(1).map(String::as_str) {
         Some("build") if args.len() == 5 => build(&args[2], &args[3], args[4].parse()?),
         Some("measure") if args.len() == 4 => measure(&args[2], &args[3]),
+        Some("insert") if args.len() == 4 => insert(&args[2], &args[3]),
         _ => Err(
             "usage: bench_index build CORPUS.jsonl INDEX_DIR SKIP_LAST | \
-                  bench_index measure INDEX_DIR PROBES.jsonl"
+                  bench_index measure INDEX_DIR PROBES.jsonl | bench_index insert INDEX_DIR DOCS.jsonl"
                 .into(),
         ),
     }

@@ -77,10 +77,21 @@ pub(super) fn decode_set(code: &[u8], out: &mut Vec<u32>) -> Option<()> {
     out.reserve(n as usize);
     let mut reader = BitReader { bytes: bits, at: 0 };
     let mut next = 0u64;
+    let total = bits.len() * 8;
+    let mask = (1u64 << k) - 1;
     for _ in 0..n {
-        let q = reader.unary()?;
-        let low = if k > 0 { reader.take(k)? } else { 0 };
-        let gap = (q << k) | low;
+        // Most gaps are a short run of ones, a zero and k bits, all inside one 57-bit
+        // window: one load and a count of trailing ones. Longer runs take the slow path.
+        let window = reader.peek();
+        let ones = (!window).trailing_zeros();
+        let gap = if ones + 1 + k <= 57 && reader.at + (ones + 1 + k) as usize <= total {
+            reader.at += (ones + 1 + k) as usize;
+            (u64::from(ones) << k) | ((window >> (ones + 1)) & mask)
+        } else {
+            let q = reader.unary()?;
+            let low = if k > 0 { reader.take(k)? } else { 0 };
+            q.checked_shl(k).filter(|v| v >> k == q)? | low
+        };
         let value = next.checked_add(gap)?;
         if value > u64::from(u32::MAX) {
             return None;
@@ -147,6 +158,11 @@ impl BitReader<'_> {
     /// The next up to 57 bits, least significant first, zero past the end.
     fn peek(&self) -> u64 {
         let byte = self.at / 8;
+        if let Some(word) = self.bytes.get(byte..byte + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            return u64::from_le_bytes(w) >> (self.at % 8);
+        }
         let mut word = [0u8; 8];
         let available = self.bytes.len().saturating_sub(byte).min(8);
         word[..available].copy_from_slice(&self.bytes[byte..byte + available]);

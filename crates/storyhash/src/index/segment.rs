@@ -358,6 +358,21 @@ impl SegmentBuilder {
     }
 }
 
+/// The first of `0..n` for which `before` is false (`before` holds for a prefix of the
+/// range), as `slice::partition_point` for values not in a slice.
+fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// The directory prefix of a key.
 fn prefix_of(key: u64, bits: u32) -> u64 {
     key >> (32 - bits)
@@ -815,6 +830,70 @@ impl Segment {
         Ok(())
     }
 
+    /// Every document's (seq, holder seq), in local order, read as two whole columns.
+    pub(super) fn seqs_and_holders(&self) -> Result<impl Iterator<Item = (u64, u64)> + '_> {
+        let seqs = self.raw(Sec::Seqs, 0, self.docs * 8)?;
+        let holders = self.raw(Sec::Holders, 0, self.docs * 8)?;
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        Ok(seqs
+            .chunks_exact(8)
+            .zip(holders.chunks_exact(8))
+            .map(move |(s, h)| (word(s), word(h))))
+    }
+
+    /// Calls `each(local, target seq)` for every link, in local order.
+    pub(super) fn for_each_link(&self, mut each: impl FnMut(u32, u64) -> Result<()>) -> Result<()> {
+        let ends = self.raw(Sec::LinkEnds, 0, self.docs * 4)?;
+        let total = self.table[Sec::LinkTargets as usize].len() / 8;
+        let targets = self.raw(Sec::LinkTargets, 0, total * 8)?;
+        let mut start = 0usize;
+        for (local, end) in ends.chunks_exact(4).enumerate() {
+            let end = u32::from_le_bytes([end[0], end[1], end[2], end[3]]) as usize;
+            if end < start || end > total {
+                return Err(self.damaged("offsets out of order or out of range"));
+            }
+            for t in targets[start * 8..end * 8].chunks_exact(8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(t);
+                each(local as u32, u64::from_le_bytes(w))?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Calls `each(id hash, local)` for every document, then `each_fp(fingerprint,
+    /// local)` for every holder with shingles: the lookup tables, read in one pass each.
+    pub(super) fn for_each_key(
+        &self,
+        mut each_id: impl FnMut(u64, u32),
+        mut each_fp: impl FnMut(u64, u32),
+    ) -> Result<()> {
+        for (hashes, locals, each) in [
+            (
+                Sec::IdHashes,
+                Sec::IdLocals,
+                &mut each_id as &mut dyn FnMut(u64, u32),
+            ),
+            (Sec::FpHashes, Sec::FpLocals, &mut each_fp),
+        ] {
+            let n = self.table[locals as usize].len() / 4;
+            let h = self.raw(hashes, 0, n * 8)?;
+            let l = self.raw(locals, 0, n * 4)?;
+            for (h, l) in h.chunks_exact(8).zip(l.chunks_exact(4)) {
+                let local = u32::from_le_bytes([l[0], l[1], l[2], l[3]]);
+                let mut w = [0u8; 8];
+                w.copy_from_slice(h);
+                each(u64::from_le_bytes(w), self.check_local(local)? as u32);
+            }
+        }
+        Ok(())
+    }
+
     /// The document's links: (seq, Jaccard), pushed to `out`.
     pub(super) fn links(&self, local: u32, out: &mut Vec<(u64, f32)>) -> Result<()> {
         let local = self.check_local(local)?;
@@ -843,26 +922,38 @@ impl Segment {
         let prefixes = (1usize << self.dir_bits) + 1;
         let prefix = prefix_of(u64::from(key), self.dir_bits) as usize;
         let dir = band * prefixes + prefix;
-        let (lo, hi) = (
-            self.u32(Sec::Directory, dir)? as usize,
-            self.u32(Sec::Directory, dir + 1)? as usize,
-        );
+        // Both ends in one read, then the key's few entries as one slice: a lookup is two
+        // reads of mapped memory (one page each), not one checked read per entry.
+        let ends = self.raw(Sec::Directory, dir * 4, 8)?;
+        let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
+        let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
         if lo > hi || hi > self.keyed {
             return Err(self.damaged("a band directory is out of order"));
         }
-        let base = band * self.keyed;
+        let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
+        let key_of = |i: usize| {
+            u32::from_le_bytes([
+                entries[i * 8 + 4],
+                entries[i * 8 + 5],
+                entries[i * 8 + 6],
+                entries[i * 8 + 7],
+            ])
+        };
+        let local_of = |i: usize| {
+            u32::from_le_bytes([
+                entries[i * 8],
+                entries[i * 8 + 1],
+                entries[i * 8 + 2],
+                entries[i * 8 + 3],
+            ])
+        };
         // Entries are sorted by key, then local: the last ones of a key are the newest.
-        let mut found: Vec<u32> = Vec::new();
-        for i in lo..hi {
-            let entry = self.u64(Sec::Bands, base + i)?;
-            match ((entry >> 32) as u32).cmp(&key) {
-                std::cmp::Ordering::Less => continue,
-                std::cmp::Ordering::Greater => break,
-                std::cmp::Ordering::Equal => found.push(entry as u32),
-            }
-        }
-        let skip = found.len().saturating_sub(cap);
-        out.extend_from_slice(&found[skip..]);
+        let n = hi - lo;
+        // Binary searches: a crowded key (thousands of near-copies) is not walked.
+        let start = partition_point(n, |i| key_of(i) < key);
+        let end = partition_point(n, |i| key_of(i) <= key);
+        let first = end - (end - start).min(cap);
+        out.extend((first..end).map(local_of));
         Ok(())
     }
 

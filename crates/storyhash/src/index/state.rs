@@ -100,6 +100,49 @@ pub(super) struct State {
     pub heirs: HashMap<u32, u32>,
     live: usize,
     pub newest_published: Option<i64>,
+    /// The committed documents' id hashes and holders' fingerprints in memory, built on
+    /// the first insertion: a writer then finds ids and copy groups with one probe
+    /// instead of a binary search in every segment. Readers never build it.
+    committed_keys: Option<CommittedKeys>,
+}
+
+/// Committed documents by id hash and committed holders by fingerprint.
+#[derive(Debug, Default)]
+struct CommittedKeys {
+    ids: KeyMap,
+    fingerprints: KeyMap,
+}
+
+/// 64-bit hashes to document numbers: one entry per key in a map (the keys are hashes
+/// already, so the map does not hash them again), and the rare further documents of a
+/// key (a collision, or an id removed and added again) beside it.
+#[derive(Debug, Default)]
+struct KeyMap {
+    first: HashMap<u64, u32, std::hash::BuildHasherDefault<crate::minhash::Prehashed>>,
+    more: HashMap<u64, Vec<u32>>,
+}
+
+impl KeyMap {
+    fn insert(&mut self, key: u64, d: u32) {
+        if let Some(&first) = self.first.get(&key) {
+            let more = self.more.entry(key).or_default();
+            more.push(d);
+            more.push(first);
+            more.sort_unstable();
+            more.dedup();
+        } else {
+            self.first.insert(key, d);
+        }
+    }
+
+    /// The documents with `key`, in number order.
+    fn get(&self, key: u64) -> Vec<u32> {
+        match (self.more.get(&key), self.first.get(&key)) {
+            (Some(all), _) => all.clone(),
+            (None, Some(&d)) => vec![d],
+            (None, None) => Vec::new(),
+        }
+    }
 }
 
 fn damaged(path: &Path, what: &str) -> Error {
@@ -136,7 +179,27 @@ impl State {
             heirs: HashMap::new(),
             live: 0,
             newest_published: None,
+            committed_keys: None,
         }
+    }
+
+    /// Builds [`CommittedKeys`] if it is not built yet.
+    fn ensure_committed_keys(&mut self) -> Result<()> {
+        if self.committed_keys.is_some() {
+            return Ok(());
+        }
+        let mut keys = CommittedKeys::default();
+        let docs = self.mem_base as usize;
+        keys.ids.first.reserve(docs);
+        keys.fingerprints.first.reserve(docs);
+        for s in &self.segments {
+            s.segment.for_each_key(
+                |h, local| keys.ids.insert(h, s.base + local),
+                |fp, local| keys.fingerprints.insert(fp, s.base + local),
+            )?;
+        }
+        self.committed_keys = Some(keys);
+        Ok(())
     }
 
     /// The state of a committed index: its segments mapped, their deletion lists read,
@@ -181,15 +244,13 @@ impl State {
         state.live = state.alive.iter().filter(|&&a| a).count();
         // Holders and links, as numbers. A seq that no longer resolves names a document a
         // merge dropped (removed, with no copy left): the link is gone with it.
-        state.holder = Vec::with_capacity(total as usize);
-        state.seg_link_ends = Vec::with_capacity(total as usize + 1);
-        state.seg_link_ends.push(0);
-        let mut links = Vec::new();
+        let mut holders = Vec::with_capacity(total as usize);
+        let mut link_ends = Vec::with_capacity(total as usize + 1);
+        link_ends.push(0u32);
+        let mut link_to = Vec::new();
         for (i, s) in state.segments.iter().enumerate() {
-            for local in 0..s.segment.docs() as u32 {
-                let d = s.base + local;
-                let seq = s.segment.seq(local)?;
-                let holder_seq = s.segment.holder(local)?;
+            for (local, (seq, holder_seq)) in s.segment.seqs_and_holders()?.enumerate() {
+                let d = s.base + local as u32;
                 let holder = if holder_seq == seq {
                     d
                 } else {
@@ -204,19 +265,31 @@ impl State {
                         None => d,
                     }
                 };
-                state.holder.push(holder);
-                links.clear();
-                s.segment.links(local, &mut links)?;
-                for &(to, _) in &links {
-                    if let Some(t) = state.number_of_seq_in(i, to)? {
-                        if t < d {
-                            state.seg_link_to.push(t);
-                        }
+                holders.push(holder);
+            }
+            // Per document the end of its links: documents before `local` are closed
+            // when a later document's first link arrives.
+            let mut closed = 0u32;
+            s.segment.for_each_link(|local, to| {
+                while closed < local {
+                    link_ends.push(link_to.len() as u32);
+                    closed += 1;
+                }
+                if let Some(t) = state.number_of_seq_in(i, to)? {
+                    if t < s.base + local {
+                        link_to.push(t);
                     }
                 }
-                state.seg_link_ends.push(state.seg_link_to.len() as u32);
+                Ok(())
+            })?;
+            while (closed as usize) < s.segment.docs() {
+                link_ends.push(link_to.len() as u32);
+                closed += 1;
             }
         }
+        state.holder = holders;
+        state.seg_link_ends = link_ends;
+        state.seg_link_to = link_to;
         for d in 0..total {
             let h = state.holder[d as usize];
             if h != d {
@@ -391,6 +464,15 @@ impl State {
         if let Some(&d) = self.mem.by_id.get(id) {
             return Ok(Some(d));
         }
+        if let Some(keys) = &self.committed_keys {
+            let hash = xxhash_rust::xxh3::xxh3_64(id.as_bytes());
+            for d in keys.ids.get(hash) {
+                if self.alive[d as usize] && self.id_of(d)? == id {
+                    return Ok(Some(d));
+                }
+            }
+            return Ok(None);
+        }
         for s in self.segments.iter().rev() {
             if let Some(local) = s.segment.local_of_id(id)? {
                 let d = s.base + local;
@@ -423,6 +505,15 @@ impl State {
     /// Stored documents matching `record`, most similar first. Only holders are in the
     /// buckets, so an exact copy of stored documents meets the first of them.
     pub(super) fn matches(&self, record: &DocRecord, engine: &Engine) -> Result<Vec<Match>> {
+        Ok(self
+            .numbered_matches(record, engine)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect())
+    }
+
+    /// [`State::matches`] with the number of each matched document.
+    fn numbered_matches(&self, record: &DocRecord, engine: &Engine) -> Result<Vec<(u32, Match)>> {
         let Some(keys) = &record.keys else {
             return Ok(Vec::new());
         };
@@ -486,7 +577,7 @@ impl State {
             found.push((answer, m));
         }
         found.sort_by(|a, b| b.1.jaccard.total_cmp(&a.1.jaccard).then(a.0.cmp(&b.0)));
-        Ok(found.into_iter().map(|(_, m)| m).collect())
+        Ok(found)
     }
 
     /// The copy group `record` belongs to: a committed or uncommitted holder with an
@@ -496,16 +587,24 @@ impl State {
         if record.set.is_empty() {
             return Ok(None);
         }
-        let mut locals = Vec::new();
+        let mut holders = Vec::new();
+        match &self.committed_keys {
+            Some(keys) => holders.extend(keys.fingerprints.get(record.fingerprint)),
+            None => {
+                let mut locals = Vec::new();
+                for s in &self.segments {
+                    locals.clear();
+                    s.segment
+                        .holders_with_fingerprint(record.fingerprint, &mut locals)?;
+                    holders.extend(locals.iter().map(|&l| s.base + l));
+                }
+            }
+        }
         let mut scratch = Vec::new();
-        for s in &self.segments {
-            locals.clear();
-            s.segment
-                .holders_with_fingerprint(record.fingerprint, &mut locals)?;
-            for &local in &locals {
-                let h = s.base + local;
-                if self.holder[h as usize] == h && self.holds_group(h) {
-                    s.segment.set(local, &mut scratch)?;
+        for h in holders {
+            if self.holder[h as usize] == h && self.holds_group(h) {
+                if let At::Seg(s, local) = self.at(h) {
+                    self.segments[s].segment.set(local, &mut scratch)?;
                     if *scratch == *record.set {
                         return Ok(Some(h));
                     }
@@ -530,6 +629,7 @@ impl State {
 
     /// Stores `p` after matching it against what is stored.
     pub(super) fn insert(&mut self, p: Prepared, engine: &Engine) -> Result<Decision> {
+        self.ensure_committed_keys()?;
         if self.contains(&p.id)? {
             return Err(Error::DuplicateId(p.id));
         }
@@ -538,26 +638,22 @@ impl State {
                 "the index holds 2^32 documents, its most".into(),
             ));
         }
-        let matches = self.matches(&p.record, engine)?;
+        let numbered = self.numbered_matches(&p.record, engine)?;
         let d = self.documents();
         let group = self.group_for(&p.record, d)?;
         let holder = group.unwrap_or(d);
         // A copy's only link is implicit (its holder); a new text links to every match.
-        let mut links: Vec<(u32, f32)> = Vec::new();
-        if group.is_none() {
-            for m in &matches {
-                let other = self
-                    .find(&m.id)?
-                    .ok_or_else(|| Error::UnknownId(m.id.clone()))?;
-                links.push((other, m.jaccard as f32));
-            }
-        }
-        let copied_story = match matches.first() {
-            Some(m) => self
-                .find(&m.id)?
-                .and_then(|o| self.story_of.get(o as usize).copied()),
-            None => None,
+        let links: Vec<(u32, f32)> = if group.is_none() {
+            numbered
+                .iter()
+                .map(|(o, m)| (*o, m.jaccard as f32))
+                .collect()
+        } else {
+            Vec::new()
         };
+        let copied_story = numbered
+            .first()
+            .and_then(|&(o, _)| self.story_of.get(o as usize).copied());
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) =
@@ -610,11 +706,10 @@ impl State {
             self.join(d, other);
         }
         // Cluster names may have changed with this document's links.
-        let mut matches = matches;
-        for m in &mut matches {
-            if let Some(other) = self.find(&m.id)? {
-                m.cluster = self.cluster_name(other)?;
-            }
+        let mut matches = Vec::with_capacity(numbered.len());
+        for (other, mut m) in numbered {
+            m.cluster = self.cluster_name(other)?;
+            matches.push(m);
         }
         Ok(Decision {
             id,

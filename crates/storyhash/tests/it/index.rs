@@ -440,7 +440,10 @@ fn the_version_6_fixture_opens_and_answers_as_written() {
             index.insert(d).expect("insert");
         }
         index
-            .insert(&Document::new("removed", "a short text that is removed again"))
+            .insert(&Document::new(
+                "removed",
+                "a short text that is removed again",
+            ))
             .expect("insert");
         index.commit().expect("first commit");
         index.insert(&docs[5]).expect("insert");
