@@ -167,7 +167,7 @@ fn merge(state: &mut State, dir: &Path, everything: bool) -> Result<()> {
     let ranges = if everything {
         let worth = entries.len() > 1 || entries.iter().any(|e| e.deleted > 0);
         if worth {
-            vec![0..entries.len()]
+            std::iter::once(0..entries.len()).collect()
         } else {
             Vec::new()
         }
@@ -443,6 +443,7 @@ fn push(
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 

@@ -662,12 +662,12 @@ impl Segment {
     }
 
     fn u32(&self, s: Sec, i: usize) -> Result<u32> {
-        let b = self.raw(s, i.checked_mul(4).unwrap_or(usize::MAX), 4)?;
+        let b = self.raw(s, i.saturating_mul(4), 4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn u64(&self, s: Sec, i: usize) -> Result<u64> {
-        let b = self.raw(s, i.checked_mul(8).unwrap_or(usize::MAX), 8)?;
+        let b = self.raw(s, i.saturating_mul(8), 8)?;
         let mut w = [0u8; 8];
         w.copy_from_slice(b);
         Ok(u64::from_le_bytes(w))

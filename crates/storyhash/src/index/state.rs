@@ -248,13 +248,26 @@ impl State {
         let mut link_ends = Vec::with_capacity(total as usize + 1);
         link_ends.push(0u32);
         let mut link_to = Vec::new();
-        for (i, s) in state.segments.iter().enumerate() {
+        // Every segment's seqs in memory while loading (8 bytes a document, freed after):
+        // holders and links name documents by seq, and most resolve within a segment.
+        let seqs: Vec<Vec<u64>> = state
+            .segments
+            .iter()
+            .map(|s| Ok(s.segment.seqs_and_holders()?.map(|(seq, _)| seq).collect()))
+            .collect::<Result<_>>()?;
+        let resolve = |seq: u64| -> Option<u32> {
+            let i = state.segments.partition_point(|s| s.entry.last_seq < seq);
+            let s = state.segments.get(i)?;
+            let local = seqs[i].binary_search(&seq).ok()?;
+            Some(s.base + local as u32)
+        };
+        for s in &state.segments {
             for (local, (seq, holder_seq)) in s.segment.seqs_and_holders()?.enumerate() {
                 let d = s.base + local as u32;
                 let holder = if holder_seq == seq {
                     d
                 } else {
-                    match state.number_of_seq_in(i, holder_seq)? {
+                    match resolve(holder_seq) {
                         Some(h) if h < d => h,
                         Some(_) => {
                             return Err(damaged(s.segment.path(), "a copy names a later holder"))
@@ -275,7 +288,7 @@ impl State {
                     link_ends.push(link_to.len() as u32);
                     closed += 1;
                 }
-                if let Some(t) = state.number_of_seq_in(i, to)? {
+                if let Some(t) = resolve(to) {
                     if t < s.base + local {
                         link_to.push(t);
                     }
@@ -287,6 +300,7 @@ impl State {
                 closed += 1;
             }
         }
+        drop(seqs);
         state.holder = holders;
         state.seg_link_ends = link_ends;
         state.seg_link_to = link_to;
@@ -389,16 +403,6 @@ impl State {
         }
         let i = self.segments.partition_point(|s| s.base <= d) - 1;
         At::Seg(i, d - self.segments[i].base)
-    }
-
-    /// The document with `seq`, looked up from segment `near` (where most references
-    /// point: the document's own segment or an earlier one).
-    fn number_of_seq_in(&self, near: usize, seq: u64) -> Result<Option<u32>> {
-        let s = &self.segments[near];
-        if seq >= s.entry.first_seq && seq <= s.entry.last_seq {
-            return Ok(s.segment.local_of_seq(seq)?.map(|l| s.base + l));
-        }
-        self.number_of_seq(seq)
     }
 
     /// The document with `seq`, if it is stored (live or not).
