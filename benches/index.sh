@@ -29,6 +29,10 @@ echo "# index add of 10,000 articles (durable)"
 timed target/release/storyhash index add -q "$work/index.idx" "$work/add.jsonl" > /dev/null
 echo "# open and query after the add"
 timed target/release/bench_index measure "$work/index.idx" "$work/probes.jsonl"
-echo "# library insertion into the index, one core (the probes, new to it)"
-RAYON_NUM_THREADS=1 timed target/release/bench_index insert "$work/index.idx" "$work/probes.jsonl"
+echo "# library insertion into the index, one core (about 10,000 articles of new families)"
+[ -s "$work/fresh.jsonl" ] || {
+    target/release/gen_corpus 7700 "$work/fresh.jsonl" "$work/fresh-truth.jsonl" 7
+    sed -i 's/"id":"/"id":"fresh-/' "$work/fresh.jsonl"
+}
+RAYON_NUM_THREADS=1 timed target/release/bench_index insert "$work/index.idx" "$work/fresh.jsonl"
 du -sb "$work/index.idx"

@@ -101,10 +101,7 @@ pub(super) fn commit(
     params: &Params,
     story: Option<&StoryParams>,
 ) -> Result<()> {
-    let dir = match state.origin_dir() {
-        Some(dir) => dir.to_path_buf(),
-        None => return Err(Error::InvalidParams("this index has no directory".into())),
-    };
+    let dir = own_dir(state)?;
     let _lock = lock_for(state, &dir)?;
     let current = check_generation(state, &dir)?;
     store::remove_unreferenced(&dir, &current)?;
@@ -143,16 +140,16 @@ pub(super) fn commit(
     Ok(())
 }
 
+/// The directory `state` belongs to.
+fn own_dir(state: &State) -> Result<std::path::PathBuf> {
+    state.origin_dir().map(Path::to_path_buf).ok_or_else(|| {
+        Error::InvalidParams("this index has no directory: save it to a path first".into())
+    })
+}
+
 /// Merges every segment of the committed `state` into one.
-pub(super) fn compact(
-    state: &mut State,
-    _params: &Params,
-    _story: Option<&StoryParams>,
-) -> Result<()> {
-    let dir = match state.origin_dir() {
-        Some(dir) => dir.to_path_buf(),
-        None => return Err(Error::InvalidParams("this index has no directory".into())),
-    };
+pub(super) fn compact(state: &mut State) -> Result<()> {
+    let dir = own_dir(state)?;
     let _lock = lock_for(state, &dir)?;
     check_generation(state, &dir)?;
     merge(state, &dir, true)

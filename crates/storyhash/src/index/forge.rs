@@ -107,17 +107,22 @@ pub fn reseal_container(bytes: &mut [u8]) -> bool {
     true
 }
 
-/// The manifest's fields as JSON, for editing with [`encode_manifest`].
-pub fn decode_manifest(bytes: &[u8]) -> Option<serde_json::Value> {
+/// A reader over a manifest file's sections.
+fn manifest_reader(bytes: &[u8]) -> Option<PayloadReader<'_>> {
     let path = std::path::Path::new("MANIFEST");
-    let (_, mut r) = PayloadReader::open(
+    PayloadReader::open(
         path,
         bytes,
         ContentKind::Manifest,
         &[super::store::MANIFEST_VERSION],
     )
-    .ok()?;
-    let manifest: Manifest = r.meta().ok()?;
+    .ok()
+    .map(|(_, r)| r)
+}
+
+/// The manifest's fields as JSON, for editing with [`encode_manifest`].
+pub fn decode_manifest(bytes: &[u8]) -> Option<serde_json::Value> {
+    let manifest: Manifest = manifest_reader(bytes)?.meta().ok()?;
     serde_json::to_value(manifest).ok()
 }
 
@@ -140,13 +145,5 @@ pub fn manifest_with_raw_meta(meta: &[u8]) -> Vec<u8> {
 
 /// The metadata section of a manifest file.
 pub fn manifest_raw_meta(bytes: &[u8]) -> Option<Vec<u8>> {
-    let path = std::path::Path::new("MANIFEST");
-    let (_, mut r) = PayloadReader::open(
-        path,
-        bytes,
-        ContentKind::Manifest,
-        &[super::store::MANIFEST_VERSION],
-    )
-    .ok()?;
-    r.bytes().ok().map(<[u8]>::to_vec)
+    manifest_reader(bytes)?.bytes().ok().map(<[u8]>::to_vec)
 }

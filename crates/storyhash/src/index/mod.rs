@@ -480,7 +480,7 @@ impl Index {
     pub fn compact(&self) -> Result<()> {
         self.commit()?;
         let mut state = self.write();
-        commit::compact(&mut state, &self.params, self.story_params.as_ref())
+        commit::compact(&mut state)
     }
 
     /// Reads every byte of every committed segment and checks it: checksums, the order

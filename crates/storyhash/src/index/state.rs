@@ -663,47 +663,10 @@ impl State {
         let (story, story_score) =
             self.tracker
                 .assign(&p.terms, p.record.published, copied_story, d);
-        if let Some(t) = p.record.published {
-            self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
-        }
         let id = p.id;
-        let record = p.record;
-        if group.is_none() {
-            if let Some(keys) = &record.keys {
-                self.mem.bands.insert(d, keys);
-            }
-        }
-        self.mem.by_id.insert(id.clone(), d);
-        self.mem.ids.push(id.clone());
-        self.mem.published.push(record.published);
-        self.mem.fingerprints.push(record.fingerprint);
-        if group.is_none() {
-            self.mem.sketches.push(if record.set.is_empty() {
-                Box::new([])
-            } else {
-                sketch_of(&record.signature)
-            });
-            self.mem.sets.push(record.set);
-            self.mem.keys.push(record.keys);
-        } else {
-            self.mem.sets.push(Box::new([]));
-            self.mem.sketches.push(Box::new([]));
-            self.mem.keys.push(None);
-        }
-        self.mem.links.push(links.clone());
-        self.mem
-            .terms
-            .push(if tracking { p.terms } else { Box::new([]) });
-        self.alive.push(true);
-        self.holder.push(holder);
-        if tracking {
-            self.story_of.push(story);
-        }
-        self.components.push();
-        self.first_of_root.push(d);
-        self.live += 1;
+        let terms = if tracking { p.terms } else { Box::new([]) };
+        self.push_uncommitted(id.clone(), p.record, group, links.clone(), terms, story);
         if holder != d {
-            self.copies.entry(holder).or_default().push(d);
             self.join(d, holder);
         }
         for &(other, _) in &links {
@@ -741,49 +704,64 @@ impl State {
     ) -> Result<()> {
         let d = self.documents();
         let group = self.group_for(&record, d)?;
-        let holder = group.unwrap_or(d);
         self.tracker.count(&terms);
         self.tracker
             .assign(&terms, record.published, Some(story), d);
+        let links = if group.is_none() { links } else { Vec::new() };
+        self.push_uncommitted(id, record, group, links, terms, story);
+        Ok(())
+    }
+
+    /// Appends an uncommitted document: in copy group `group` (None: a holder of its
+    /// own), with its links to earlier documents, story terms and story. Its components
+    /// join nothing yet.
+    fn push_uncommitted(
+        &mut self,
+        id: String,
+        record: DocRecord,
+        group: Option<u32>,
+        links: Vec<(u32, f32)>,
+        terms: Box<[(u64, f32)]>,
+        story: u32,
+    ) {
+        let d = self.documents();
         if let Some(t) = record.published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
         }
-        if group.is_none() {
-            if let Some(keys) = &record.keys {
-                self.mem.bands.insert(d, keys);
+        match group {
+            None => {
+                if let Some(keys) = &record.keys {
+                    self.mem.bands.insert(d, keys);
+                }
+                self.mem.sketches.push(if record.set.is_empty() {
+                    Box::new([])
+                } else {
+                    sketch_of(&record.signature)
+                });
+                self.mem.sets.push(record.set);
+                self.mem.keys.push(record.keys);
+            }
+            Some(holder) => {
+                self.mem.sets.push(Box::new([]));
+                self.mem.sketches.push(Box::new([]));
+                self.mem.keys.push(None);
+                self.copies.entry(holder).or_default().push(d);
             }
         }
         self.mem.by_id.insert(id.clone(), d);
         self.mem.ids.push(id);
         self.mem.published.push(record.published);
         self.mem.fingerprints.push(record.fingerprint);
-        if group.is_none() {
-            self.mem.sketches.push(if record.set.is_empty() {
-                Box::new([])
-            } else {
-                sketch_of(&record.signature)
-            });
-            self.mem.sets.push(record.set);
-            self.mem.keys.push(record.keys);
-        } else {
-            self.mem.sets.push(Box::new([]));
-            self.mem.sketches.push(Box::new([]));
-            self.mem.keys.push(None);
-            self.copies.entry(holder).or_default().push(d);
-        }
-        self.mem
-            .links
-            .push(if group.is_none() { links } else { Vec::new() });
+        self.mem.links.push(links);
         self.mem.terms.push(terms);
         self.alive.push(true);
-        self.holder.push(holder);
+        self.holder.push(group.unwrap_or(d));
         if self.tracker.enabled() {
             self.story_of.push(story);
         }
         self.components.push();
         self.first_of_root.push(d);
         self.live += 1;
-        Ok(())
     }
 
     fn join(&mut self, a: u32, b: u32) {

@@ -332,12 +332,7 @@ fn every_flipped_byte_of_a_single_file_index_is_detected() {
 #[test]
 fn the_version_4_fixture_still_opens() {
     let fixture = testdata().join("index/v4/seeds.shix");
-    let seeds = storyhash::input::read_sources(
-        &[storyhash::input::Source::Path(testdata().join("seeds"))],
-        &storyhash::input::ReadOptions::default(),
-    )
-    .expect("seeds")
-    .documents;
+    let seeds = crate::seed_documents();
     if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
         let index = Index::new(Preset::Dup.params()).expect("new");
         for d in &seeds {
@@ -363,12 +358,7 @@ fn the_version_4_fixture_still_opens() {
 #[test]
 fn the_version_5_fixture_opens_with_its_copy_group() {
     let fixture = testdata().join("index/v5/seeds.shix");
-    let mut docs = storyhash::input::read_sources(
-        &[storyhash::input::Source::Path(testdata().join("seeds"))],
-        &storyhash::input::ReadOptions::default(),
-    )
-    .expect("seeds")
-    .documents;
+    let mut docs = crate::seed_documents();
     let mut copy = docs[0].clone();
     copy.id = "copy-of-000".into();
     docs.push(copy);
@@ -417,12 +407,7 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
 #[test]
 fn the_version_6_fixture_opens_and_answers_as_written() {
     let fixture = testdata().join("index/v6/seeds.idx");
-    let mut docs = storyhash::input::read_sources(
-        &[storyhash::input::Source::Path(testdata().join("seeds"))],
-        &storyhash::input::ReadOptions::default(),
-    )
-    .expect("seeds")
-    .documents;
+    let mut docs = crate::seed_documents();
     let mut copy = docs[0].clone();
     copy.id = "copy-of-000".into();
     docs.push(copy);

@@ -22,6 +22,16 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
+/// The seed articles (`testdata/seeds`), as the CLI reads them.
+pub fn seed_documents() -> Vec<Document> {
+    storyhash::input::read_sources(
+        &[storyhash::input::Source::Path(testdata().join("seeds"))],
+        &storyhash::input::ReadOptions::default(),
+    )
+    .expect("seeds")
+    .documents
+}
+
 /// Synthetic documents as pipeline documents.
 pub fn documents(docs: &[SynthDoc]) -> Vec<Document> {
     docs.iter()

@@ -21,12 +21,7 @@ const SEGMENT: &str = "seg-0000000001.seg";
 const TOLERATED: &[&str] = &["link-to-nowhere"];
 
 fn base_documents() -> Vec<Document> {
-    let mut docs = storyhash::input::read_sources(
-        &[storyhash::input::Source::Path(testdata().join("seeds"))],
-        &storyhash::input::ReadOptions::default(),
-    )
-    .expect("seeds")
-    .documents;
+    let mut docs = crate::seed_documents();
     let mut copy = docs[0].clone();
     copy.id = "copy-of-000".into();
     let mut near = docs[1].clone();
