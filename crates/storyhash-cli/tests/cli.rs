@@ -668,7 +668,7 @@ fn killing_a_run_never_leaves_a_partial_output() {
 }
 
 /// A scratch directory with `small_feed()` written to `feed.jsonl`, and the path of a
-/// `feed.shix` index beside it (not created).
+/// `feed.idx` index beside it (not created).
 #[test]
 fn index_commands_create_add_query_remove_stats() {
     let IndexFixture {

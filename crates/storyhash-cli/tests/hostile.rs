@@ -99,7 +99,7 @@ fn a_directory_as_output_fails_before_the_work_and_leaves_nothing() {
 #[test]
 fn parameters_out_of_range_are_usage_errors_in_every_command() {
     let dir = scratch("hostile-params");
-    let index = dir.join("i.shix").display().to_string();
+    let index = dir.join("i.idx").display().to_string();
     for (flag, value, says) in [
         (
             "--bands",
@@ -264,14 +264,14 @@ fn updating_a_missing_index_leaves_no_lock_file() {
     let dir = scratch("hostile-missing-index");
     let feed = dir.join("feed.jsonl");
     std::fs::write(&feed, small_feed()).expect("feed");
-    let index = dir.join("typo.shix").display().to_string();
+    let index = dir.join("typo.idx").display().to_string();
     for args in [
         vec!["index", "add", &index, feed.to_str().expect("path")],
         vec!["index", "remove", &index, "a"],
     ] {
         let run = storyhash(&args);
         assert_eq!(run.status.code(), Some(1));
-        assert!(stderr(&run).contains("typo.shix"), "{}", stderr(&run));
+        assert!(stderr(&run).contains("typo.idx"), "{}", stderr(&run));
         assert_eq!(files_in(&dir), ["feed.jsonl"], "{args:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -289,7 +289,7 @@ fn an_unwritable_standard_output_leaves_the_index_unchanged_and_says_so() {
         feed,
     } = index_fixture("hostile-dev-full");
     assert!(storyhash(&["index", "create", &index_arg]).status.success());
-    let before = std::fs::read(&index).expect("index");
+    let before = std::fs::read(index.join("MANIFEST")).expect("manifest");
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -305,7 +305,16 @@ fn an_unwritable_standard_output_leaves_the_index_unchanged_and_says_so() {
         "{}",
         stderr(&run)
     );
-    assert_eq!(std::fs::read(&index).expect("index"), before);
+    assert_eq!(
+        std::fs::read(index.join("MANIFEST")).expect("manifest"),
+        before
+    );
+    let names: Vec<_> = std::fs::read_dir(&index)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "only MANIFEST and LOCK: {names:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -63,7 +63,7 @@ pub struct IndexFixture {
 
 pub fn index_fixture(name: &str) -> IndexFixture {
     let dir = scratch(name);
-    let index = dir.join("feed.shix");
+    let index = dir.join("feed.idx");
     let feed = dir.join("feed.jsonl");
     std::fs::write(&feed, small_feed()).expect("feed");
     IndexFixture {

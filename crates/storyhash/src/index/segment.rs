@@ -907,53 +907,46 @@ impl Segment {
         Ok(())
     }
 
-    /// The holders with band key `key` in `band`, pushed to `out` (at most `cap` of them,
-    /// those inserted last).
-    pub(super) fn lookup(
+    /// For each band `b`, the holders with band key `keys[b]` (at most `cap` of them,
+    /// those inserted last), pushed to `out` as (band, local). The directory entries of
+    /// every band are read before any band's entries, so that the memory reads of one
+    /// phase (one page each, scattered over the mapping) are independent and overlap
+    /// instead of waiting for each other.
+    pub(super) fn lookup_bands(
         &self,
-        band: usize,
-        key: u32,
-        out: &mut Vec<u32>,
+        keys: &[u32],
         cap: usize,
+        out: &mut Vec<(u32, u32)>,
     ) -> Result<()> {
-        if band >= self.bands || self.keyed == 0 {
+        if self.keyed == 0 {
             return Ok(());
         }
         let prefixes = (1usize << self.dir_bits) + 1;
-        let prefix = prefix_of(u64::from(key), self.dir_bits) as usize;
-        let dir = band * prefixes + prefix;
-        // Both ends in one read, then the key's few entries as one slice: a lookup is two
-        // reads of mapped memory (one page each), not one checked read per entry.
-        let ends = self.raw(Sec::Directory, dir * 4, 8)?;
-        let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
-        let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
-        if lo > hi || hi > self.keyed {
-            return Err(self.damaged("a band directory is out of order"));
+        let mut ranges = Vec::with_capacity(keys.len().min(self.bands));
+        for (band, &key) in keys.iter().enumerate().take(self.bands) {
+            let dir = band * prefixes + prefix_of(u64::from(key), self.dir_bits) as usize;
+            let ends = self.raw(Sec::Directory, dir * 4, 8)?;
+            let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
+            let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
+            if lo > hi || hi > self.keyed {
+                return Err(self.damaged("a band directory is out of order"));
+            }
+            ranges.push((lo, hi));
         }
-        let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
-        let key_of = |i: usize| {
-            u32::from_le_bytes([
-                entries[i * 8 + 4],
-                entries[i * 8 + 5],
-                entries[i * 8 + 6],
-                entries[i * 8 + 7],
-            ])
-        };
-        let local_of = |i: usize| {
-            u32::from_le_bytes([
-                entries[i * 8],
-                entries[i * 8 + 1],
-                entries[i * 8 + 2],
-                entries[i * 8 + 3],
-            ])
-        };
-        // Entries are sorted by key, then local: the last ones of a key are the newest.
-        let n = hi - lo;
-        // Binary searches: a crowded key (thousands of near-copies) is not walked.
-        let start = partition_point(n, |i| key_of(i) < key);
-        let end = partition_point(n, |i| key_of(i) <= key);
-        let first = end - (end - start).min(cap);
-        out.extend((first..end).map(local_of));
+        for (band, (&key, (lo, hi))) in keys.iter().zip(ranges).enumerate() {
+            let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
+            let word = |i: usize, at: usize| {
+                let b = &entries[i * 8 + at..i * 8 + at + 4];
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            };
+            // Entries are sorted by key, then local: the last ones of a key are the
+            // newest. Binary searches: a crowded key (thousands of near-copies) is not
+            // walked.
+            let start = partition_point(hi - lo, |i| word(i, 4) < key);
+            let end = partition_point(hi - lo, |i| word(i, 4) <= key);
+            let first = end - (end - start).min(cap);
+            out.extend((first..end).map(|i| (band as u32, word(i, 0))));
+        }
         Ok(())
     }
 
@@ -1097,13 +1090,19 @@ mod tests {
         seg.set(5, &mut set).expect("set");
         assert_eq!(set, [5, 1005]);
         let mut found = Vec::new();
-        seg.lookup(0, 3 * 0x1000_0000, &mut found, usize::MAX)
+        seg.lookup_bands(&[3 * 0x1000_0000, 5], 4, &mut found)
             .expect("lookup");
-        let want: Vec<u32> = (0..300).filter(|i| i % 7 == 3).collect();
-        assert_eq!(found, want);
+        let want: Vec<(u32, u32)> = (0..300)
+            .filter(|i| i % 7 == 3)
+            .map(|i| (0, i))
+            .skip(39)
+            .chain((296..300).map(|i| (1, i)))
+            .collect();
+        assert_eq!(found, want, "the newest of each band under a cap");
         found.clear();
-        seg.lookup(1, 5, &mut found, 4).expect("lookup");
-        assert_eq!(found, [296, 297, 298, 299], "the newest under a cap");
+        seg.lookup_bands(&[3 * 0x1000_0000], usize::MAX, &mut found)
+            .expect("lookup");
+        assert_eq!(found.len(), 43);
         let mut fp = Vec::new();
         seg.holders_with_fingerprint(crate::record::set_fingerprint(&[9, 1009]), &mut fp)
             .expect("fp");

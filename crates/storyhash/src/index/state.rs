@@ -523,24 +523,34 @@ impl State {
         };
         let mut candidates: Vec<u32> = Vec::new();
         let mut in_band: Vec<u32> = Vec::new();
-        let mut locals: Vec<u32> = Vec::new();
+        let mut locals: Vec<(u32, u32)> = Vec::new();
+        // (band, document) for every bucket member found, then per band the newest
+        // members of the bucket, whichever segments hold them.
+        let mut found: Vec<(u32, u32)> = Vec::new();
         for (band, &key) in keys.iter().enumerate() {
             in_band.clear();
             self.mem
                 .bands
                 .lookup(band, key, &mut in_band, MAX_BUCKET_PIVOTS);
-            for s in &self.segments {
-                locals.clear();
-                s.segment
-                    .lookup(band, key, &mut locals, MAX_BUCKET_PIVOTS)?;
-                in_band.extend(locals.iter().map(|&l| s.base + l));
+            found.extend(in_band.iter().map(|&d| (band as u32, d)));
+        }
+        for s in &self.segments {
+            locals.clear();
+            s.segment
+                .lookup_bands(keys, MAX_BUCKET_PIVOTS, &mut locals)?;
+            found.extend(locals.iter().map(|&(band, l)| (band, s.base + l)));
+        }
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut taken = 0;
+        for (i, &(band, d)) in found.iter().enumerate() {
+            taken = if i > 0 && found[i - 1].0 == band {
+                taken + 1
+            } else {
+                1
+            };
+            if taken <= MAX_BUCKET_PIVOTS {
+                candidates.push(d);
             }
-            // The newest members of the bucket, whichever segments hold them.
-            if in_band.len() > MAX_BUCKET_PIVOTS {
-                in_band.sort_unstable_by(|a, b| b.cmp(a));
-                in_band.truncate(MAX_BUCKET_PIVOTS);
-            }
-            candidates.extend_from_slice(&in_band);
         }
         candidates.sort_unstable();
         candidates.dedup();
