@@ -2,7 +2,7 @@
 # Peak memory and time on pathological inputs: one 100 MB document, a million identical
 # documents (one giant cluster), a million tiny distinct documents, a million lines of
 # which every other one is malformed, and 100,000 identical articles through `index add`
-# (with the index file's bytes per document), `stories` and `cluster`. Prints one line
+# (with the index directory's bytes per document), `stories` and `cluster`. Prints one line
 # per case.
 #
 #   bash benches/pathological.sh
@@ -57,9 +57,10 @@ measure "1M identical documents" "$bin" dedup --quiet "$work/identical.jsonl" -o
 measure "1M tiny distinct documents" "$bin" dedup --quiet "$work/tiny.jsonl" -o "$work/out.jsonl"
 measure "1M lines, half malformed" "$bin" dedup --quiet "$work/half-bad.jsonl" -o "$work/out.jsonl"
 rm -f "$work/identical.shix"
-"$bin" index create "$work/identical.shix" >/dev/null
-measure "100k identical documents (index add)" "$bin" index add --quiet "$work/identical.shix" "$work/identical-100k.jsonl"
-python3 -c "import os, sys; b = os.path.getsize(sys.argv[1]); print(f'  index file: {b} bytes, {b / 100_000:.0f} bytes per document')" "$work/identical.shix"
+rm -rf "$work/identical.idx"
+"$bin" index create "$work/identical.idx" >/dev/null
+measure "100k identical documents (index add)" "$bin" index add --quiet "$work/identical.idx" "$work/identical-100k.jsonl"
+python3 -c "import os, sys; b = sum(e.stat().st_size for e in os.scandir(sys.argv[1])); print(f'  index directory: {b} bytes, {b / 100_000:.0f} bytes per document')" "$work/identical.idx"
 measure "100k identical documents (stories)" "$bin" stories "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (cluster)" "$bin" cluster "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (dedup)" "$bin" dedup --quiet "$work/identical-100k.jsonl" -o "$work/out.jsonl"
