@@ -56,7 +56,6 @@ measure "one 100 MB document over the default 64 MiB limit" "$bin" dedup --quiet
 measure "1M identical documents" "$bin" dedup --quiet "$work/identical.jsonl" -o "$work/out.jsonl" --summary "$work/identical-summary.json"
 measure "1M tiny distinct documents" "$bin" dedup --quiet "$work/tiny.jsonl" -o "$work/out.jsonl"
 measure "1M lines, half malformed" "$bin" dedup --quiet "$work/half-bad.jsonl" -o "$work/out.jsonl"
-rm -f "$work/identical.shix"
 rm -rf "$work/identical.idx"
 "$bin" index create "$work/identical.idx" >/dev/null
 measure "100k identical documents (index add)" "$bin" index add --quiet "$work/identical.idx" "$work/identical-100k.jsonl"

@@ -3,7 +3,7 @@
 # `stories` and `index add` on a generated corpus of about 200,000 news-like documents
 # with near-duplicate families (benches/src/bin/gen_corpus.rs, 154,000 originals), and
 # on 100,000 identical articles. Prints seconds, peak RSS, each command's time over
-# dedup's on the same file, and the index file's bytes per document. `stories` on the
+# dedup's on the same file, and the index directory's bytes per document. `stories` on the
 # generated corpus takes its first STORY_DOCS documents (default 20,000): its story
 # attachment is not linear yet, and the whole corpus takes tens of minutes.
 #
@@ -45,8 +45,8 @@ PY
 for corpus in corpus identical; do
     input="$work/$corpus.jsonl"
     docs=$(wc -l < "$input")
-    rm -f "$work/$corpus.shix"
-    "$bin" index create "$work/$corpus.shix" >/dev/null
+    rm -rf "$work/$corpus.idx"
+    "$bin" index create "$work/$corpus.idx" >/dev/null
     {
         run dedup "$bin" dedup --quiet "$input" -o "$work/kept.jsonl"
         run cluster "$bin" cluster "$input" -o "$work/report.txt"
@@ -56,9 +56,9 @@ for corpus in corpus identical; do
         else
             run stories "$bin" stories "$input" -o "$work/stories.txt"
         fi
-        run "index add" "$bin" index add --quiet "$work/$corpus.shix" "$input"
+        run "index add" "$bin" index add --quiet "$work/$corpus.idx" "$input"
     } > "$work/$corpus.tsv"
-    python3 - "$work/$corpus.tsv" "$corpus" "$docs" "$work/$corpus.shix" <<'PY'
+    python3 - "$work/$corpus.tsv" "$corpus" "$docs" "$work/$corpus.idx" <<'PY'
 import os, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 # Each row over the dedup run on the same input (the prefix has its own).
@@ -70,7 +70,7 @@ for name, seconds, rss in rows:
     prefix = name.partition(", ")[2]
     base = dedups[f"dedup, {prefix}"] if prefix else dedups["dedup"]
     print(f"| {name} | {float(seconds):.2f} | {rss} | {float(seconds) / base:.1f} |")
-size = os.path.getsize(sys.argv[4])
-print(f"index file: {size:,} bytes, {size / int(sys.argv[3]):.0f} bytes per document")
+size = sum(e.stat().st_size for e in os.scandir(sys.argv[4]))
+print(f"index directory: {size:,} bytes, {size / int(sys.argv[3]):.0f} bytes per document")
 PY
 done
