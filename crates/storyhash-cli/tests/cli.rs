@@ -786,3 +786,34 @@ fn index_updates_wait_for_each_other() {
     assert_eq!(stats["documents"], 3, "{stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A single-file index of an earlier format is refused by `index add` with advice, and
+/// `index upgrade` writes it as a directory in place, keeping the file beside it.
+#[test]
+fn index_upgrade_writes_a_single_file_index_as_a_directory() {
+    let dir = scratch("upgrade");
+    let old = dir.join("feed.shix");
+    std::fs::copy(testdata("index/v5/seeds.shix"), &old).expect("fixture");
+    let old_arg = old.display().to_string();
+    let refused = storyhash(&["index", "add", &old_arg, &path("seeds")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("index upgrade"),
+        "{}",
+        stderr(&refused)
+    );
+    let upgraded = storyhash(&["index", "upgrade", &old_arg]);
+    assert!(upgraded.status.success(), "{}", stderr(&upgraded));
+    assert!(old.is_dir() && dir.join("feed.shix.old").is_file());
+    let stats = json(&storyhash(&[
+        "index", "stats", "--format", "json", &old_arg,
+    ]));
+    assert_eq!(stats["documents"], 6);
+    assert_eq!(stats["multi_member_clusters"], 1);
+    let check = storyhash(&["index", "check", &old_arg]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let again = storyhash(&["index", "upgrade", &old_arg]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("already an index directory"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
