@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::segment::{Segment, SegmentBuilder, SegmentDoc};
-use super::state::{At, State};
+use super::state::State;
 use super::store::{self, Manifest, SegmentEntry, WriterLock};
 use crate::error::{Error, Result};
 use crate::pipeline::Params;
@@ -418,7 +418,6 @@ fn append_segment(
             }
         }
     }
-    debug_assert!(matches!(state.at(s.base), At::Seg(..)) || seg.docs() == 0);
     Ok(())
 }
 
