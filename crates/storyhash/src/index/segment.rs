@@ -705,16 +705,8 @@ impl Segment {
 
     /// The local number of the document with `seq`, if this segment holds it.
     pub(super) fn local_of_seq(&self, seq: u64) -> Result<Option<u32>> {
-        let (mut lo, mut hi) = (0usize, self.docs);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.u64(Sec::Seqs, mid)?.cmp(&seq) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Ok(Some(mid as u32)),
-            }
-        }
-        Ok(None)
+        let at = self.lower_bound(Sec::Seqs, self.docs, seq)?;
+        Ok((at < self.docs && self.u64(Sec::Seqs, at)? == seq).then_some(at as u32))
     }
 
     pub(super) fn id(&self, local: u32) -> Result<&str> {
