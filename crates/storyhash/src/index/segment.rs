@@ -1004,9 +1004,9 @@ impl Segment {
                 self.check_local(self.u32(locals, i)?)?;
             }
         }
-        for (i, local) in (0..self.docs as u32).enumerate() {
+        for local in 0..self.docs as u32 {
             let id = self.id(local)?;
-            if i >= self.docs || self.local_of_id(id)? != Some(local) {
+            if self.local_of_id(id)? != Some(local) {
                 return Err(self.damaged("the id table does not find every id"));
             }
         }

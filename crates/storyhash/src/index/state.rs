@@ -873,19 +873,19 @@ impl State {
         self.first_of_root = (0..n as u32)
             .map(|d| if self.alive[d as usize] { d } else { u32::MAX })
             .collect();
+        let mut targets = Vec::new();
         for d in 0..n as u32 {
-            if !self.holds_group(d) && !self.alive[d as usize] {
+            if !self.holds_group(d) {
                 continue;
             }
             let h = self.holder[d as usize];
             if h != d && self.alive[d as usize] {
                 self.join(d, h);
             }
-            let targets: Vec<u32> = self.links_of(d).collect();
-            for to in targets {
-                if self.holds_group(to) {
-                    self.join(d, to);
-                }
+            targets.clear();
+            targets.extend(self.links_of(d).filter(|&to| self.holds_group(to)));
+            for &to in &targets {
+                self.join(d, to);
             }
         }
     }
