@@ -16,16 +16,18 @@ use anyhow::{Context, Result};
 use args::*;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use commands::{cluster, dedup, explain, index, stories};
-use storyhash::dedup::{DedupOptions, DedupOutputs, Pass};
+use storyhash::dedup::{DedupOptions, DedupOutputs, KeptFormat, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
     read_sources_in_batches, resolve_sources, InputFile, ReadOptions, ReadOutcome, Source,
 };
 use storyhash::output::{
-    check_destination, refuse_shared_destinations, write_atomically, AtomicFile,
+    check_destination, is_parquet_path, refuse_shared_destinations, write_atomically, AtomicFile,
+    ListFile,
 };
 use storyhash::stopwords::Language;
 use storyhash::story::{cluster_stories_keeping, Granularity, StoryReport};
+use storyhash::tables::Table;
 use storyhash::{
     pipeline, pipeline::Overrides, Index, KeepPolicy, LshParams, Params, Preset, Report,
     ShingleSpec, SketchKind, Warning,

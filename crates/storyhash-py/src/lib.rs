@@ -639,6 +639,7 @@ fn dedup_file(
         removed: writer(&mut gone),
         clusters: writer(&mut groups),
         pairs: None,
+        kept_format: Default::default(),
         names: OutputNames {
             kept: name(&output),
             removed: name(&removed),

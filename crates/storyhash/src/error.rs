@@ -202,6 +202,16 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A Parquet file that cannot be read or written as asked: damaged or truncated, a
+    /// wanted column missing or of a type that cannot hold it, files of one run with
+    /// different schemas. `detail` names the row group and column where one applies.
+    #[error("{}: {detail}", shown(path))]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where in the file.
+        detail: String,
+    },
     /// A record that read differently in a later pass over the same input (dedup
     /// reads its input more than once): the file was modified while it ran.
     #[error("{location}: the input changed while it was being read ({detail}); run again on a file nobody is writing")]
@@ -228,13 +238,13 @@ pub enum Error {
     #[error("id {0:?} is not in the index")]
     UnknownId(String),
     /// An input path whose kind is not supported.
-    #[error("{}: unsupported input (expected a .txt or .jsonl file, a directory, or -)", shown(.0))]
+    #[error("{}: unsupported input (expected a .txt, .jsonl or .parquet file, a directory, or -)", shown(.0))]
     UnsupportedInput(PathBuf),
     /// An input file in UTF-16 (it starts with a UTF-16 byte-order mark).
     #[error("{}: UTF-16 text (it starts with a UTF-16 byte-order mark); storyhash reads UTF-8, so convert it first (for example iconv -f UTF-16 -t UTF-8)", shown(.0))]
     Utf16Input(PathBuf),
     /// A directory given as input with no file storyhash reads in it.
-    #[error("{}: no .txt, .jsonl or .ndjson file (optionally .gz or .zst) in this directory (subdirectories are not read)", shown(.0))]
+    #[error("{}: no .txt, .jsonl, .ndjson (optionally .gz or .zst) or .parquet file in this directory (subdirectories are not read)", shown(.0))]
     NoInputFiles(PathBuf),
 }
 

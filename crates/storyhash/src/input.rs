@@ -34,6 +34,7 @@ use crate::error::{Error, InputProblem, Location, Result, Warning, MAX_FIELDS_SH
 mod fields;
 mod files;
 mod flat_json;
+pub(crate) mod parquet;
 mod reader;
 
 pub(crate) use files::distinguish_id_bases;

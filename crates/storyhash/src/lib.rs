@@ -60,6 +60,7 @@ pub mod stopwords;
 pub mod story;
 #[cfg(feature = "synth")]
 pub mod synth;
+pub mod tables;
 pub mod tokenize;
 pub mod verify;
 

@@ -12,6 +12,7 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::tables::{ParquetLines, Table};
 
 /// A file being written atomically. Write through [`AtomicFile::writer`], then
 /// [`AtomicFile::commit`]; dropping it uncommitted deletes the temporary file.
@@ -119,6 +120,65 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+impl io::Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer().write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer().flush()
+    }
+}
+
+/// A list output (pairs, removed, clusters, band rows) written atomically: JSON lines,
+/// or Parquet of the list's [`Table`] schema when its name ends in `.parquet`. The
+/// lists are produced as JSON lines either way ([`crate::tables::ParquetLines`]).
+pub enum ListFile {
+    /// JSON lines.
+    Lines(AtomicFile),
+    /// Parquet.
+    Parquet(Box<ParquetLines<AtomicFile>>),
+}
+
+impl ListFile {
+    /// Starts writing the list `table` to `destination`.
+    pub fn create(destination: impl AsRef<Path>, table: Table) -> Result<ListFile> {
+        let path = destination.as_ref();
+        let file = AtomicFile::create(path)?;
+        Ok(if is_parquet_path(path) {
+            ListFile::Parquet(Box::new(ParquetLines::new(table, file, path)?))
+        } else {
+            ListFile::Lines(file)
+        })
+    }
+
+    /// Where the list's JSON lines go.
+    pub fn writer(&mut self) -> &mut (dyn io::Write + Send) {
+        match self {
+            ListFile::Lines(file) => file,
+            ListFile::Parquet(parquet) => &mut **parquet,
+        }
+    }
+
+    /// Ends the list (a Parquet file's footer) and commits it ([`AtomicFile::commit`]).
+    pub fn commit(self) -> Result<()> {
+        match self {
+            ListFile::Lines(file) => file.commit(),
+            ListFile::Parquet(parquet) => parquet.finish()?.commit(),
+        }
+    }
+}
+
+/// Whether an output named `path` is written as Parquet: its name ends in `.parquet`.
+pub fn is_parquet_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 impl Drop for AtomicFile {

@@ -78,9 +78,14 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     )?;
     let mut kept = kept_path.as_ref().map(AtomicFile::create).transpose()?;
     let mut stdout = StdoutSink::new();
-    let mut removed = args.removed.as_ref().map(AtomicFile::create).transpose()?;
-    let mut clusters = args.clusters.as_ref().map(AtomicFile::create).transpose()?;
-    let mut pairs = args.pairs.as_ref().map(AtomicFile::create).transpose()?;
+    let list = |path: &Option<PathBuf>, table| {
+        path.as_ref()
+            .map(|p| ListFile::create(p, table))
+            .transpose()
+    };
+    let mut removed = list(&args.removed, Table::Removed)?;
+    let mut clusters = list(&args.clusters, Table::Clusters)?;
+    let mut pairs = list(&args.pairs, Table::Pairs)?;
     let name = |path: &Option<PathBuf>, default: &str| {
         path.clone().unwrap_or_else(|| PathBuf::from(default))
     };
@@ -93,27 +98,13 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         Option<&mut (dyn Write + Send)>,
         Option<&mut (dyn Write + Send)>,
     ) = if args.report.is_some() {
-        removed_tee = Tee(
-            removed
-                .as_mut()
-                .map(|f| f.writer() as &mut (dyn Write + Send)),
-            &mut removed_lines,
-        );
-        pairs_tee = Tee(
-            pairs
-                .as_mut()
-                .map(|f| f.writer() as &mut (dyn Write + Send)),
-            &mut pair_lines,
-        );
+        removed_tee = Tee(removed.as_mut().map(ListFile::writer), &mut removed_lines);
+        pairs_tee = Tee(pairs.as_mut().map(ListFile::writer), &mut pair_lines);
         (Some(&mut removed_tee), Some(&mut pairs_tee))
     } else {
         (
-            removed
-                .as_mut()
-                .map(|f| f.writer() as &mut (dyn Write + Send)),
-            pairs
-                .as_mut()
-                .map(|f| f.writer() as &mut (dyn Write + Send)),
+            removed.as_mut().map(ListFile::writer),
+            pairs.as_mut().map(ListFile::writer),
         )
     };
     let outputs = DedupOutputs {
@@ -122,10 +113,12 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             None => &mut stdout,
         }),
         removed: removed_out,
-        clusters: clusters
-            .as_mut()
-            .map(|f| f.writer() as &mut (dyn Write + Send)),
+        clusters: clusters.as_mut().map(ListFile::writer),
         pairs: pairs_out,
+        kept_format: match &kept_path {
+            Some(path) if is_parquet_path(path) => KeptFormat::Parquet,
+            _ => KeptFormat::JsonLines,
+        },
         names: storyhash::dedup::OutputNames {
             kept: name(&kept_path, "<standard output>"),
             removed: name(&args.removed, ""),
@@ -200,8 +193,11 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         let page = html_report(&summary, &options.params, &removed_lines, &pair_lines)?;
         write_atomically(path, |w| w.write_all(&page))?;
     }
-    for file in [kept, removed, clusters, pairs].into_iter().flatten() {
+    if let Some(file) = kept {
         file.commit()?;
+    }
+    for list in [removed, clusters, pairs].into_iter().flatten() {
+        list.commit()?;
     }
     stdout
         .flush()

@@ -64,8 +64,8 @@ mod write;
 use collect::*;
 use sets::*;
 use sign::*;
-pub use write::write_pair_lines;
 use write::*;
+pub use write::{write_pair_lines, KeptFormat};
 
 /// Records per batch: large enough to amortise the parallel fan-out (a few microseconds
 /// against milliseconds of work), small enough that a batch of news articles stays
@@ -143,6 +143,8 @@ pub struct DedupOutputs<'a> {
     pub clusters: Option<&'a mut (dyn Write + Send)>,
     /// One JSON line per verified pair: `{"a", "b", "jaccard"}`, ids in input order.
     pub pairs: Option<&'a mut (dyn Write + Send)>,
+    /// How the kept records are written.
+    pub kept_format: KeptFormat,
     /// What errors call each output.
     pub names: OutputNames,
 }
@@ -495,6 +497,7 @@ pub fn dedup(
             &outputs.names.kept,
             kept,
             &options.read,
+            outputs.kept_format,
             &mut buffers,
             on_progress,
         )?;

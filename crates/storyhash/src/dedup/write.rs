@@ -175,16 +175,33 @@ pub(super) struct Kept<'a> {
     pub(super) records: u64,
 }
 
-/// Pass 3: reads the input once more and copies each kept record's bytes to `out` (a
-/// `.txt` document becomes a JSON line). Each kept record must be the one pass 1 read,
-/// and the input must hold as many records as then: a file edited, truncated or
-/// replaced in between stops the run ([`Error::InputChanged`]) instead of writing
-/// records that were never judged.
+/// How pass 3 writes the kept records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeptFormat {
+    /// JSON lines: a JSONL record's line unchanged, a `.txt` document as `{"id", "text"}`,
+    /// a Parquet row as one JSON object of all its columns.
+    #[default]
+    JsonLines,
+    /// Parquet with the input's schema, rows unchanged (Parquet input only, one schema).
+    Parquet,
+}
+
+/// Pass 3's position: the next document entry and the input records behind it.
+struct Cursor {
+    next_doc: usize,
+    records_done: u64,
+}
+
+/// Pass 3: reads the input once more and copies each kept record to `out`, as
+/// `format` says. Each kept record must be the one pass 1 read, and the input must hold
+/// as many records as then: a file edited, truncated or replaced in between stops the
+/// run ([`Error::InputChanged`]) instead of writing records that were never judged.
 pub(super) fn write_kept(
     out: &mut (dyn Write + Send),
     name: &std::path::Path,
     kept: Kept<'_>,
     read: &ReadOptions,
+    format: KeptFormat,
     buffers: &mut [Batch; 2],
     on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<()> {
@@ -194,32 +211,82 @@ pub(super) fn write_kept(
         kept_of,
         records,
     } = kept;
-    let reader = RecordReader::new(files.to_vec(), read);
-    let mut next_doc = 0usize;
-    let mut records_done = 0u64;
-    for_each_batch(reader, buffers, |batch| {
-        let end_record = records_done + batch.records.len() as u64;
-        let mut runs = KeptRuns::new(&batch.data);
-        while next_doc < docs.len() && docs[next_doc].record < end_record {
-            if kept_of[next_doc] as usize == next_doc {
-                let i = (docs[next_doc].record - records_done) as usize;
-                let meta = &batch.records[i];
-                let file = &files[meta.file];
-                check_unchanged(file, &docs[next_doc], batch.bytes(i))?;
-                if file.kind == FileKind::Jsonl {
-                    runs.push(meta.range.clone());
-                } else {
-                    runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
-                    write_text_record(&mut *out, name, file, meta, batch, i, read)?;
-                }
-            }
-            next_doc += 1;
+    if format == KeptFormat::Parquet {
+        if let Some(file) = files.iter().find(|f| f.kind != FileKind::Parquet) {
+            return Err(Error::InvalidParams(format!(
+                "{}: kept records are written as Parquet only from Parquet input (each \
+                 kept row is copied with the input's schema), and this file is not \
+                 Parquet; write the kept records as JSON lines instead",
+                crate::error::shown(&file.label)
+            )));
         }
-        runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
-        records_done = end_record;
-        on_progress(Progress::of(Pass::Write, records_done));
-        Ok(())
-    })?;
+    }
+    let mut cursor = Cursor {
+        next_doc: 0,
+        records_done: 0,
+    };
+    let mut rows_out = RowsOut::new(format, name);
+    let mut start = 0;
+    while start < files.len() {
+        if files[start].kind == FileKind::Parquet {
+            let file = &files[start];
+            crate::input::parquet::for_each_full_batch(file, start, read, |decoded, rows| {
+                let end_record = cursor.records_done + rows.records.len() as u64;
+                let mut keep = vec![false; rows.records.len()];
+                while cursor.next_doc < docs.len() && docs[cursor.next_doc].record < end_record {
+                    let doc = cursor.next_doc;
+                    if kept_of[doc] as usize == doc {
+                        let i = (docs[doc].record - cursor.records_done) as usize;
+                        check_unchanged(file, &docs[doc], rows.bytes(i))?;
+                        keep[i] = true;
+                    }
+                    cursor.next_doc += 1;
+                }
+                rows_out.write(&mut *out, file, decoded, keep)?;
+                cursor.records_done = end_record;
+                on_progress(Progress::of(Pass::Write, cursor.records_done));
+                Ok(())
+            })?;
+            start += 1;
+            continue;
+        }
+        let end = files[start..]
+            .iter()
+            .position(|f| f.kind == FileKind::Parquet)
+            .map_or(files.len(), |p| start + p);
+        let run = &files[start..end];
+        let reader = RecordReader::new(run.to_vec(), read);
+        for_each_batch(reader, buffers, |batch| {
+            let end_record = cursor.records_done + batch.records.len() as u64;
+            let mut runs = KeptRuns::new(&batch.data);
+            while cursor.next_doc < docs.len() && docs[cursor.next_doc].record < end_record {
+                let doc = cursor.next_doc;
+                if kept_of[doc] as usize == doc {
+                    let i = (docs[doc].record - cursor.records_done) as usize;
+                    let meta = &batch.records[i];
+                    let file = &run[meta.file];
+                    check_unchanged(file, &docs[doc], batch.bytes(i))?;
+                    if file.kind == FileKind::Jsonl {
+                        runs.push(meta.range.clone());
+                    } else {
+                        runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
+                        write_text_record(&mut *out, name, file, meta, batch, i, read)?;
+                    }
+                }
+                cursor.next_doc += 1;
+            }
+            runs.write(&mut *out).map_err(|e| Error::io(name, e))?;
+            cursor.records_done = end_record;
+            on_progress(Progress::of(Pass::Write, cursor.records_done));
+            Ok(())
+        })?;
+        start = end;
+    }
+    rows_out.finish(&mut *out)?;
+    let Cursor {
+        next_doc,
+        records_done,
+    } = cursor;
     if let Some(missing) = docs.get(next_doc) {
         return Err(Error::InputChanged {
             location: Location::new(&files[missing.file as usize].label, missing.line),
@@ -241,3 +308,125 @@ pub(super) fn write_kept(
     out.flush().map_err(|e| Error::io(name, e))?;
     Ok(())
 }
+
+/// Kept Parquet rows on their way out: as Parquet through one writer whose schema is
+/// the first file's (every later file must have the same), or as JSON lines.
+struct RowsOut<'n> {
+    format: KeptFormat,
+    name: &'n std::path::Path,
+    /// The Parquet being written: its schema and its encoded bytes so far, handed to
+    /// the output batch by batch.
+    parquet: Option<::parquet::arrow::ArrowWriter<Vec<u8>>>,
+    /// The schema of the Parquet being written.
+    schema: Option<arrow_schema::SchemaRef>,
+}
+
+impl<'n> RowsOut<'n> {
+    fn new(format: KeptFormat, name: &'n std::path::Path) -> Self {
+        RowsOut {
+            format,
+            name,
+            parquet: None,
+            schema: None,
+        }
+    }
+
+    fn failed(&self, e: impl std::fmt::Display) -> Error {
+        write_failed(self.name, e)
+    }
+
+    /// Writes the rows of `decoded` (from `file`) that `keep` marks.
+    fn write(
+        &mut self,
+        out: &mut (dyn Write + Send),
+        file: &InputFile,
+        decoded: &arrow_array::RecordBatch,
+        keep: Vec<bool>,
+    ) -> Result<()> {
+        let mask = arrow_array::BooleanArray::from(keep);
+        let rows = arrow_select::filter::filter_record_batch(decoded, &mask)
+            .map_err(|e| self.failed(e))?;
+        match self.format {
+            KeptFormat::JsonLines => {
+                if rows.num_rows() > 0 {
+                    let mut writer = arrow_json::LineDelimitedWriter::new(&mut *out);
+                    writer.write(&rows).map_err(|e| self.failed(e))?;
+                    writer.finish().map_err(|e| self.failed(e))?;
+                }
+            }
+            KeptFormat::Parquet => {
+                if self.parquet.is_none() {
+                    let props = ::parquet::file::properties::WriterProperties::builder()
+                        .set_compression(::parquet::basic::Compression::ZSTD(Default::default()))
+                        .build();
+                    let writer = ::parquet::arrow::ArrowWriter::try_new(
+                        Vec::new(),
+                        rows.schema(),
+                        Some(props),
+                    )
+                    .map_err(|e| self.failed(e))?;
+                    self.parquet = Some(writer);
+                    self.schema = Some(rows.schema());
+                }
+                if self
+                    .schema
+                    .as_ref()
+                    .is_some_and(|first| first.fields() != rows.schema().fields())
+                {
+                    return Err(Error::Parquet {
+                        path: file.label.clone(),
+                        detail: "its schema differs from the first Parquet input's; kept rows \
+                                 of files with different schemas cannot share one Parquet \
+                                 output"
+                            .into(),
+                    });
+                }
+                let name = self.name;
+                let Some(writer) = self.parquet.as_mut() else {
+                    return Ok(());
+                };
+                writer.write(&rows).map_err(|e| write_failed(name, e))?;
+                // A row group is held in memory until flushed: flushed by size, so that
+                // long texts never make one of hundreds of megabytes.
+                if writer.in_progress_size() > ROW_GROUP_BYTES {
+                    writer.flush().map_err(|e| write_failed(name, e))?;
+                }
+                self.drain(out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the Parquet bytes encoded so far to `out`.
+    fn drain(&mut self, out: &mut (dyn Write + Send)) -> Result<()> {
+        if let Some(writer) = self.parquet.as_mut() {
+            let encoded = writer.inner_mut();
+            if !encoded.is_empty() {
+                out.write_all(encoded)
+                    .map_err(|e| Error::io(self.name, e))?;
+                encoded.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the Parquet output (its last row group and footer); nothing for JSON lines.
+    fn finish(mut self, out: &mut (dyn Write + Send)) -> Result<()> {
+        let name = self.name;
+        if let Some(writer) = self.parquet.as_mut() {
+            writer.finish().map_err(|e| write_failed(name, e))?;
+        }
+        self.drain(out)
+    }
+}
+
+/// The error of a failed write of the kept rows to `name`.
+fn write_failed(name: &std::path::Path, e: impl std::fmt::Display) -> Error {
+    Error::Parquet {
+        path: name.to_path_buf(),
+        detail: format!("writing the kept rows: {e}"),
+    }
+}
+
+/// The in-memory size at which a row group of kept rows is written out.
+const ROW_GROUP_BYTES: usize = 64 << 20;

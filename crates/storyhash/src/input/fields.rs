@@ -111,6 +111,8 @@ pub fn parse_fields<'a>(
         }
         FileKind::Jsonl => parse_json_line(bytes, file, meta.line, options)
             .map_err(|problem| fail(problem, meta.line)),
+        FileKind::Parquet => parquet::parse_row(bytes, file, meta.line, options)
+            .map_err(|problem| fail(problem, meta.line)),
     }
 }
 

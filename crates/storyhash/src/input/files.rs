@@ -11,6 +11,8 @@ pub enum FileKind {
     Text,
     /// One JSON object per line.
     Jsonl,
+    /// A Parquet file: one document per row (`input::parquet`).
+    Parquet,
 }
 
 /// How a file is compressed.
@@ -151,7 +153,7 @@ fn walk_directory(
             dir,
             format!(
                 "{} not read (storyhash reads .txt, .jsonl and .ndjson, optionally .gz or \
-                 .zst): {}",
+                 .zst, and .parquet): {}",
                 plural_files(others.len()),
                 names.join(", ")
             ),
@@ -169,7 +171,8 @@ fn plural_files(n: usize) -> String {
 }
 
 impl InputFile {
-    /// Recognises a file by its name: `.txt`, `.jsonl`/`.ndjson`, plus `.gz`/`.zst`.
+    /// Recognises a file by its name: `.txt`, `.jsonl`/`.ndjson`, plus `.gz`/`.zst`, and
+    /// `.parquet` (whose pages carry their own compression).
     pub fn from_path(path: &Path) -> Option<InputFile> {
         // Only the extensions matter: a name that is not UTF-8 (a file from another
         // system's encoding) is recognised by them as any other.
@@ -182,6 +185,16 @@ impl InputFile {
         } else {
             (name, Compression::None)
         };
+        if name.ends_with(".parquet") {
+            return Some(InputFile {
+                path: path.to_path_buf(),
+                label: path.to_path_buf(),
+                kind: FileKind::Parquet,
+                compression: Compression::None,
+                stdin: false,
+                id_base: stem_of(path),
+            });
+        }
         let kind = if rest.ends_with(".jsonl") || rest.ends_with(".ndjson") {
             FileKind::Jsonl
         } else if rest.ends_with(".txt") {
@@ -210,7 +223,11 @@ impl InputFile {
         // Only a regular file can be looked into without taking its bytes from the
         // reader that comes after (a named pipe would also block here for a writer).
         let regular = std::fs::metadata(&self.path).is_ok_and(|meta| meta.is_file());
-        if self.compression != Compression::None || self.stdin || !regular {
+        if self.compression != Compression::None
+            || self.stdin
+            || !regular
+            || self.kind == FileKind::Parquet
+        {
             return Ok(());
         }
         let mut magic = Vec::with_capacity(4);
@@ -265,9 +282,10 @@ impl InputFile {
     }
 
     /// Whether [`InputFile::read_record_at`] can read this file's records directly:
-    /// an uncompressed file that was not standard input.
+    /// an uncompressed text or JSONL file that was not standard input (a Parquet row is
+    /// decoded from its row group's pages, never read at an offset).
     pub(crate) fn random_access(&self) -> bool {
-        self.compression == Compression::None && !self.stdin
+        self.compression == Compression::None && !self.stdin && self.kind != FileKind::Parquet
     }
 
     /// Reads `len` bytes at `offset` of an open handle to this file into `buf`
@@ -343,7 +361,7 @@ pub(super) fn stem_of(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     let mut stem = name.as_str();
-    for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt"] {
+    for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt", ".parquet"] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }
     stem.to_string()

@@ -68,6 +68,10 @@ pub struct RecordReader {
     pub(super) max_document_bytes: u64,
     pub(super) next_file: usize,
     pub(super) current: Option<OpenFile>,
+    /// The Parquet file being read, when the current file is one.
+    pub(super) parquet: Option<super::parquet::ParquetRows>,
+    /// Which columns a Parquet file's documents are read from.
+    pub(super) options: ReadOptions,
 }
 
 pub(super) struct OpenFile {
@@ -103,6 +107,8 @@ impl RecordReader {
             max_document_bytes: options.max_document_bytes,
             next_file: 0,
             current: None,
+            parquet: None,
+            options: options.clone(),
         }
     }
 
@@ -125,21 +131,33 @@ impl RecordReader {
         while batch.records.is_empty()
             || (batch.records.len() < max_records && batch.data.len() < max_bytes)
         {
-            if self.current.is_none() {
+            if self.current.is_none() && self.parquet.is_none() {
                 if self.next_file == self.files.len() {
                     break;
                 }
                 let index = self.next_file;
                 self.next_file += 1;
-                let reader = self.files[index].open()?;
-                self.current = Some(OpenFile::new(index, reader));
+                let file = &self.files[index];
+                if file.kind == FileKind::Parquet {
+                    let rows = super::parquet::ParquetRows::open(index, file, &self.options)?;
+                    self.parquet = Some(rows);
+                } else {
+                    self.current = Some(OpenFile::new(index, file.open()?));
+                }
             }
-            let more = match self.files[self.current.as_ref().map_or(0, |c| c.index)].kind {
-                FileKind::Text => self.read_text_file(batch)?,
-                FileKind::Jsonl => self.read_jsonl_lines(batch, max_records, max_bytes)?,
+            let more = if let Some(rows) = self.parquet.as_mut() {
+                let file = &self.files[self.next_file - 1];
+                rows.fill(file, batch, max_records, max_bytes, self.max_document_bytes)?
+            } else {
+                match self.files[self.current.as_ref().map_or(0, |c| c.index)].kind {
+                    FileKind::Text => self.read_text_file(batch)?,
+                    FileKind::Jsonl => self.read_jsonl_lines(batch, max_records, max_bytes)?,
+                    FileKind::Parquet => false,
+                }
             };
             if !more {
                 self.current = None;
+                self.parquet = None;
             }
         }
         Ok(!batch.records.is_empty())

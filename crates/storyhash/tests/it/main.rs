@@ -5,6 +5,7 @@ mod determinism;
 mod generated;
 mod golden;
 mod index;
+mod parquet;
 mod paths;
 mod properties;
 mod seeds;
