@@ -224,15 +224,18 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
 #[derive(Debug, Args)]
 pub(crate) struct DedupArgs {
     /// Inputs: JSONL files (.jsonl, .ndjson, optionally .gz or .zst), .txt files,
-    /// directories of those, or - for JSONL on standard input (spooled to a temporary file).
+    /// .parquet files, directories of those, or - for JSONL on standard input (spooled
+    /// to a temporary file).
     #[arg(required = true)]
     pub(crate) inputs: Vec<PathBuf>,
 
-    /// Write the kept records here (atomically), one per line, unchanged.
+    /// Write the kept records here (atomically), one per line, unchanged; a name ending
+    /// in .parquet writes Parquet input's kept rows as Parquet with the input's schema.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
-    /// Write one JSON line per removed document: its id, the kept id, their exact Jaccard.
+    /// Write one JSON line per removed document: its id, the kept id, their exact Jaccard
+    /// (Parquet when the name ends in .parquet, as for every list below).
     #[arg(long, value_name = "FILE")]
     pub(crate) removed: Option<PathBuf>,
 
@@ -243,6 +246,11 @@ pub(crate) struct DedupArgs {
     /// Write one JSON line per verified pair: both ids and their exact Jaccard.
     #[arg(long, value_name = "FILE")]
     pub(crate) pairs: Option<PathBuf>,
+
+    /// Write the band rows (id, band, key) of every document with shingles: the stage
+    /// contract's first table, to compare with a Spark run (docs/stages.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bands: Option<PathBuf>,
 
     /// Write the run's summary as JSON here.
     #[arg(long, value_name = "FILE")]

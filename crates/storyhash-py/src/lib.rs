@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+mod kernels;
+
 use pyo3::exceptions::{
     PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError,
     PyValueError,
@@ -600,9 +602,12 @@ fn dedup_file(
     params: Params,
     [output, removed, clusters]: [Option<std::path::PathBuf>; 3],
 ) -> PyResult<String> {
-    use storyhash_core::dedup::{DedupOptions, DedupOutputs, OutputNames};
+    use storyhash_core::dedup::{DedupOptions, DedupOutputs, KeptFormat, OutputNames};
     use storyhash_core::input::{resolve_sources, ReadOptions, Source};
-    use storyhash_core::output::{check_destination, refuse_shared_destinations, AtomicFile};
+    use storyhash_core::output::{
+        check_destination, is_parquet_path, refuse_shared_destinations, AtomicFile, ListFile,
+    };
+    use storyhash_core::tables::Table;
     let named: Vec<(&str, &std::path::Path)> = [
         ("output", &output),
         ("removed", &removed),
@@ -621,25 +626,35 @@ fn dedup_file(
         memory_limit: storyhash_core::dedup::available_memory(),
         ..DedupOptions::new(params, ReadOptions::default())
     };
-    let create = |p: &Option<std::path::PathBuf>| {
+    let mut kept = output
+        .as_ref()
+        .map(AtomicFile::create)
+        .transpose()
+        .map_err(to_py_err)?;
+    // The lists are Parquet when their names end in .parquet, as the CLI's are.
+    let list = |p: &Option<std::path::PathBuf>, table| {
         p.as_ref()
-            .map(AtomicFile::create)
+            .map(|p| ListFile::create(p, table))
             .transpose()
             .map_err(to_py_err)
     };
-    let (mut kept, mut gone, mut groups) =
-        (create(&output)?, create(&removed)?, create(&clusters)?);
-    fn writer(f: &mut Option<AtomicFile>) -> Option<&mut (dyn std::io::Write + Send)> {
-        f.as_mut()
-            .map(|f| f.writer() as &mut (dyn std::io::Write + Send))
-    }
+    let (mut gone, mut groups) = (
+        list(&removed, Table::Removed)?,
+        list(&clusters, Table::Clusters)?,
+    );
     let name = |p: &Option<std::path::PathBuf>| p.clone().unwrap_or_default();
     let outputs = DedupOutputs {
-        kept: writer(&mut kept),
-        removed: writer(&mut gone),
-        clusters: writer(&mut groups),
+        kept: kept
+            .as_mut()
+            .map(|f| f.writer() as &mut (dyn std::io::Write + Send)),
+        removed: gone.as_mut().map(ListFile::writer),
+        clusters: groups.as_mut().map(ListFile::writer),
         pairs: None,
-        kept_format: Default::default(),
+        bands: None,
+        kept_format: match &output {
+            Some(p) if is_parquet_path(p) => KeptFormat::Parquet,
+            _ => KeptFormat::JsonLines,
+        },
         names: OutputNames {
             kept: name(&output),
             removed: name(&removed),
@@ -649,18 +664,23 @@ fn dedup_file(
     };
     let summary = storyhash_core::dedup::dedup(files, &options, outputs, &mut |_| {}, &mut |_| {})
         .map_err(to_py_err)?;
-    for file in [kept, gone, groups].into_iter().flatten() {
+    if let Some(file) = kept {
         file.commit().map_err(to_py_err)?;
+    }
+    for list in [gone, groups].into_iter().flatten() {
+        list.commit().map_err(to_py_err)?;
     }
     serde_json::to_string(&summary).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 #[pymodule]
+#[pyo3(name = "_storyhash")]
 fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Index>()?;
     m.add_class::<Match>()?;
     m.add_class::<Decision>()?;
     m.add_class::<Cluster>()?;
+    m.add_class::<kernels::Signer>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

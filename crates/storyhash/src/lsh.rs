@@ -266,6 +266,14 @@ impl BandKeys {
         let _ = self.keys.try_reserve(documents.saturating_mul(self.bands));
     }
 
+    /// The documents pushed, each with its keys, in the order they were pushed.
+    pub fn rows(&self) -> impl Iterator<Item = (DocIndex, &[u32])> {
+        self.docs
+            .iter()
+            .copied()
+            .zip(self.keys.chunks_exact(self.bands.max(1)))
+    }
+
     /// Adds document `doc` with its keys (one per band).
     pub fn push(&mut self, doc: DocIndex, keys: &[u32]) {
         debug_assert_eq!(keys.len(), self.bands);
@@ -531,15 +539,24 @@ fn short_band_key(values: &[u32], band: usize) -> u64 {
 /// a larger one.
 fn for_each_pair_in_buckets(keyed: &[u64], mut pair: impl FnMut(usize, usize)) {
     for bucket in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
-        if bucket.len() < 2 {
-            continue;
-        }
-        let pivots = pivots_for(bucket.len());
         // Within a bucket, ranks are sorted (keys equal), so a < b.
-        for (i, &a) in bucket[..pivots].iter().enumerate() {
-            for &b in &bucket[i + 1..] {
-                pair(a as u32 as usize, b as u32 as usize);
-            }
+        bucket_pairs(bucket.len(), |i, j| {
+            pair(bucket[i] as u32 as usize, bucket[j] as u32 as usize)
+        });
+    }
+}
+
+/// Calls `pair(i, j)`, i < j, for the pairs a bucket of `len` members ranked in order
+/// proposes: all of them up to [`MAX_BUCKET_PIVOTS`] members, and each pivot (the first
+/// few members) with every later member beyond. The rule of every path, Spark's
+/// included (the Python kernels call it on buckets grouped there).
+pub fn bucket_pairs(len: usize, mut pair: impl FnMut(usize, usize)) {
+    if len < 2 {
+        return;
+    }
+    for i in 0..pivots_for(len) {
+        for j in i + 1..len {
+            pair(i, j);
         }
     }
 }

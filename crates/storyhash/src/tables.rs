@@ -10,7 +10,7 @@
 //! - [`Table::Removed`]: `(id, duplicate_of, jaccard)`, each removed document with the kept
 //!   member of its cluster.
 //! - [`Table::Clusters`]: `(cluster, kept, members, size)`, clusters of two or more,
-//!   numbered in order of their first member, members in input order.
+//!   numbered largest first (ties by first member), members in input order.
 //!
 //! The lists are written as JSON lines by the commands; [`ParquetLines`] turns those
 //! lines into Parquet with the table's schema as they are written, so both formats come

@@ -13,6 +13,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         ("--removed", &args.removed),
         ("--clusters", &args.clusters),
         ("--pairs", &args.pairs),
+        ("--bands", &args.bands),
         ("--summary", &args.summary),
         ("--report", &args.report),
     ];
@@ -69,6 +70,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             &args.removed,
             &args.clusters,
             &args.pairs,
+            &args.bands,
             &args.summary,
             &args.report,
         ]
@@ -86,6 +88,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     let mut removed = list(&args.removed, Table::Removed)?;
     let mut clusters = list(&args.clusters, Table::Clusters)?;
     let mut pairs = list(&args.pairs, Table::Pairs)?;
+    let mut bands = list(&args.bands, Table::Bands)?;
     let name = |path: &Option<PathBuf>, default: &str| {
         path.clone().unwrap_or_else(|| PathBuf::from(default))
     };
@@ -115,6 +118,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         removed: removed_out,
         clusters: clusters.as_mut().map(ListFile::writer),
         pairs: pairs_out,
+        bands: bands.as_mut().map(ListFile::writer),
         kept_format: match &kept_path {
             Some(path) if is_parquet_path(path) => KeptFormat::Parquet,
             _ => KeptFormat::JsonLines,
@@ -124,6 +128,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             removed: name(&args.removed, ""),
             clusters: name(&args.clusters, ""),
             pairs: name(&args.pairs, ""),
+            bands: name(&args.bands, ""),
         },
     };
     let progress = ProgressLine::new(args.quiet);
@@ -196,7 +201,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     if let Some(file) = kept {
         file.commit()?;
     }
-    for list in [removed, clusters, pairs].into_iter().flatten() {
+    for list in [removed, clusters, pairs, bands].into_iter().flatten() {
         list.commit()?;
     }
     stdout

@@ -59,11 +59,13 @@ use crate::verify::ScoredPair;
 mod collect;
 mod sets;
 mod sign;
+mod signer;
 mod write;
 
 use collect::*;
 use sets::*;
 use sign::*;
+pub use signer::{DocSigner, SignedText, SignerScratch};
 use write::*;
 pub use write::{write_pair_lines, KeptFormat};
 
@@ -143,6 +145,9 @@ pub struct DedupOutputs<'a> {
     pub clusters: Option<&'a mut (dyn Write + Send)>,
     /// One JSON line per verified pair: `{"a", "b", "jaccard"}`, ids in input order.
     pub pairs: Option<&'a mut (dyn Write + Send)>,
+    /// One JSON line per document with shingles and band: `{"id", "band", "key"}`
+    /// ([`crate::tables::Table::Bands`]), documents in input order.
+    pub bands: Option<&'a mut (dyn Write + Send)>,
     /// How the kept records are written.
     pub kept_format: KeptFormat,
     /// What errors call each output.
@@ -160,6 +165,8 @@ pub struct OutputNames {
     pub clusters: std::path::PathBuf,
     /// The pairs' output.
     pub pairs: std::path::PathBuf,
+    /// The band rows' output.
+    pub bands: std::path::PathBuf,
 }
 
 impl Default for OutputNames {
@@ -169,6 +176,7 @@ impl Default for OutputNames {
             removed: "<removed documents>".into(),
             clusters: "<clusters>".into(),
             pairs: "<pairs>".into(),
+            bands: "<band rows>".into(),
         }
     }
 }
@@ -321,7 +329,6 @@ pub fn dedup(
     let params = &options.params;
     let lsh = params.lsh()?;
     let k = params.num_perm;
-    let prefilter = Prefilter::new(params.threshold, k);
     let mut summary = DedupSummary {
         schema_version: crate::report::SCHEMA_VERSION,
         lsh: Some(lsh),
@@ -331,9 +338,7 @@ pub fn dedup(
         files: &files,
         options,
         lsh,
-        analyzer: Analyzer::new(params),
-        hasher: MinHasher::with_kind(params.sketch, params.num_perm, params.seed),
-        prefilter,
+        signer: DocSigner::new(params)?,
     };
     // At their full size from the start: grown by doubling, each buffer would be copied
     // into fresh pages five times over during the first batches.
@@ -378,6 +383,9 @@ pub fn dedup(
     // A pair at the threshold agrees in about J + (1 − J)/256 of its low bytes, with a
     // standard deviation of at most √(0.25/k) (0.044 at k = 128): the margin is 5.66
     // of those.
+    if let Some(out) = outputs.bands.as_mut() {
+        write_band_rows(&mut **out, &outputs.names.bands, &docs, &keys, &copies)?;
+    }
     // Pivots by id, as in every path: the clusters do not depend on the input's order.
     let ranks = crate::lsh::id_ranks(docs.len(), |d| &docs[d].id, copies.iter().copied());
     let mut candidates = keys.candidate_pairs_ranked(|doc| ranks[doc as usize]);
@@ -390,8 +398,13 @@ pub fn dedup(
         .par_iter()
         .copied()
         .filter(|&(a, b)| {
-            !(docs[a as usize].prefiltered && docs[b as usize].prefiltered)
-                || prefilter.keeps(low_byte_agreement(low_bytes_of(a), low_bytes_of(b)))
+            let (a, b) = (a as usize, b as usize);
+            stage.signer.survives_prefilter(
+                docs[a].prefiltered,
+                low_bytes_of(a as DocIndex),
+                docs[b].prefiltered,
+                low_bytes_of(b as DocIndex),
+            )
         })
         .collect();
     drop(low_bytes);

@@ -114,9 +114,10 @@ pub(super) fn exact_sets(
     let Stage {
         files,
         options,
-        analyzer,
+        signer,
         ..
     } = stage;
+    let analyzer = signer.analyzer();
     let mut sets = SetStore::new(docs.len());
     sets.add(
         from_memory

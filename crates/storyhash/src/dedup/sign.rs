@@ -8,9 +8,7 @@ pub(super) struct Stage<'a> {
     pub(super) files: &'a [InputFile],
     pub(super) options: &'a DedupOptions,
     pub(super) lsh: LshParams,
-    pub(super) analyzer: Analyzer,
-    pub(super) hasher: MinHasher,
-    pub(super) prefilter: Prefilter,
+    pub(super) signer: DocSigner,
 }
 
 /// Pass 1: reads every record once and keeps its entry, band keys, signature low bytes
@@ -28,9 +26,7 @@ pub(super) fn sign(
         files,
         options,
         lsh,
-        analyzer,
-        hasher,
-        prefilter,
+        signer,
     } = stage;
     let (lsh, k) = (*lsh, options.params.num_perm);
     let set_memory = options.set_memory;
@@ -88,8 +84,8 @@ pub(super) fn sign(
                     .zip(signing.low_bytes.par_chunks_mut(k))
                     .enumerate()
                     .map_init(
-                        || (Scratch::default(), vec![0u32; k]),
-                        |(scratch, signature), (i, (keys_out, low_out))| {
+                        SignerScratch::default,
+                        |scratch, (i, (keys_out, low_out))| {
                             let meta = &batch.records[i];
                             let file = &files[meta.file];
                             let fields = parse_fields(file, meta, batch.bytes(i), &options.read)?;
@@ -106,18 +102,8 @@ pub(super) fn sign(
                                         })),
                                     ),
                                 };
-                            let mut sketch = hasher.sketch(signature);
-                            let hashes = analyzer.shingle_hashes(&fields.text, scratch);
-                            sketch.add_all(hashes);
-                            sketch.finish();
-                            let shingles = hashes.len() as u64;
-                            let sum = hashes.iter().fold(0u64, |s, &h| s.wrapping_add(h));
-                            if shingles > 0 {
-                                band_keys_to(signature, lsh, keys_out);
-                                for (byte, &value) in low_out.iter_mut().zip(signature.iter()) {
-                                    *byte = value as u8;
-                                }
-                            }
+                            let (signed, hashes) =
+                                signer.sign(&fields.text, scratch, keys_out, low_out);
                             Ok(Signed {
                                 id_hash: id_hash(id_seed, &fields.id),
                                 date_warning,
@@ -131,11 +117,11 @@ pub(super) fn sign(
                                     length: meta.range.len() as u64,
                                     text_len: fields.text.len() as u64,
                                     published,
-                                    prefiltered: prefilter.covers(shingles as usize),
-                                    fingerprint: fmix64(sum ^ shingles.rotate_left(32)),
+                                    prefiltered: signed.prefiltered,
+                                    fingerprint: signed.fingerprint,
                                     checksum: record_checksum(batch.bytes(i)),
                                 },
-                                has_shingles: shingles > 0,
+                                has_shingles: signed.shingles > 0,
                                 hashes: hold
                                     .then(|| hashes.iter().map(|&h| set_element(h)).collect()),
                             })

@@ -21,6 +21,44 @@ pub(super) struct PairLine<'a> {
     pub(super) jaccard: f64,
 }
 
+/// A line of the band rows file.
+#[derive(Serialize)]
+struct BandLine<'a> {
+    id: &'a str,
+    band: usize,
+    key: u32,
+}
+
+/// Writes the band rows of every document with shingles, in input order: a banded
+/// document's own keys, an exact copy's those of the document it copies (the same text
+/// signs the same).
+pub(super) fn write_band_rows(
+    out: &mut dyn Write,
+    name: &std::path::Path,
+    docs: &[DocEntry],
+    keys: &BandKeys,
+    copies: &[(DocIndex, DocIndex)],
+) -> Result<()> {
+    let mut keys_of: Vec<Option<&[u32]>> = vec![None; docs.len()];
+    for (doc, row) in keys.rows() {
+        keys_of[doc as usize] = Some(row);
+    }
+    for &(copy, first) in copies {
+        keys_of[copy as usize] = keys_of[first as usize];
+    }
+    for (doc, row) in docs.iter().zip(&keys_of) {
+        for (band, &key) in row.iter().flat_map(|r| r.iter()).enumerate() {
+            let line = BandLine {
+                id: &doc.id,
+                band,
+                key,
+            };
+            write_json_line(out, &line).map_err(|e| Error::io(name, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// A line of the clusters file.
 #[derive(Serialize)]
 pub(super) struct ClusterLine<'a> {

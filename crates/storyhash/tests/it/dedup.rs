@@ -55,6 +55,7 @@ fn run_dedup(input: &Path, keep: KeepPolicy, threads: usize, set_memory: usize) 
             removed: Some(&mut removed),
             clusters: Some(&mut clusters),
             pairs: None,
+            bands: None,
             kept_format: Default::default(),
             names: Default::default(),
         };

@@ -250,6 +250,7 @@ fn by_dedup(input: &Path, keep: KeepPolicy) -> (Outcome, u64) {
         removed: Some(&mut removed),
         clusters: Some(&mut clusters),
         pairs: None,
+        bands: None,
         kept_format: Default::default(),
         names: Default::default(),
     };
