@@ -291,8 +291,8 @@ pub(crate) struct DedupArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ClusterArgs {
     /// Inputs: .txt files (one document each, id = file stem), .jsonl files (one JSON
-    /// object per line), directories of those (walked recursively, sorted by path), or -
-    /// for JSONL on standard input. With none: standard input when it is a pipe or a
+    /// object per line), .parquet files (one document per row), directories of those
+    /// (walked recursively, sorted by path), or - for JSONL on standard input. With none: standard input when it is a pipe or a
     /// file, else the bundled seed articles.
     pub(crate) inputs: Vec<PathBuf>,
 

@@ -166,7 +166,8 @@ fn errors_and_usage_have_distinct_exit_codes() {
     let in_empty = storyhash(&["dedup", &empty.display().to_string()]);
     assert_eq!(in_empty.status.code(), Some(1));
     assert!(
-        stderr(&in_empty).contains("no .txt, .jsonl or .ndjson file"),
+        stderr(&in_empty)
+            .contains("no .txt, .jsonl, .ndjson (optionally .gz or .zst) or .parquet file"),
         "{}",
         stderr(&in_empty)
     );

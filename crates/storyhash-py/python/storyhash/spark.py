@@ -186,7 +186,9 @@ def _clustered(df, id_col, text_col, published_col, preset, threshold, keep):
     if repeated:
         raise ValueError(f"id {repeated[0]['id']!r} is used by more than one row; ids must be unique")
 
-    featured = signed.filter("shingles > 0")
+    # Only the narrow columns travel through the copy grouping and the banding; the
+    # low bytes and sets go to the verification join alone.
+    featured = signed.filter("shingles > 0").select("order", "fingerprint", "rank", "keys")
     groups = featured.groupBy("fingerprint").agg(
         F.min("order").alias("first"), F.min("rank").alias("group_rank")
     )
@@ -206,7 +208,7 @@ def _clustered(df, id_col, text_col, published_col, preset, threshold, keep):
     candidates = buckets.mapInArrow(_bucket_pairs(preset, threshold, keep), _PAIRS).distinct()
 
     def side(s):
-        return representatives.select(
+        return signed.select(
             F.col("order").alias(s),
             F.col("prefiltered").alias("prefiltered_" + s),
             F.col("low").alias("low_" + s),

@@ -401,14 +401,31 @@ pub(super) struct ParquetRows {
     rows: u64,
 }
 
+/// Runs `work`, which decodes Parquet, turning a panic into an error naming `label`: the
+/// Parquet and Arrow decoders still panic on some damaged files (an offset past a
+/// buffer's end), and a damaged file must be an error, not a crash.
+fn guarded<T>(label: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Parquet {
+            path: label.to_path_buf(),
+            detail: format!("damaged data: the Parquet decoder failed ({message})"),
+        })
+    })
+}
+
 /// Opens `file`'s Parquet metadata.
 fn open_metadata(file: &InputFile) -> Result<(File, ArrowReaderMetadata)> {
     let handle = File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
-    let metadata = ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()).map_err(|e| {
-        Error::Parquet {
+    let metadata = guarded(&file.label, || {
+        ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()).map_err(|e| Error::Parquet {
             path: file.label.clone(),
             detail: format!("not a readable Parquet file ({e})"),
-        }
+        })
     })?;
     Ok((handle, metadata))
 }
@@ -423,15 +440,17 @@ fn row_group_reader(
     label: &Path,
 ) -> Result<ParquetRecordBatchReader> {
     let clone = handle.try_clone().map_err(|e| Error::io(label, e))?;
-    ParquetRecordBatchReaderBuilder::new_with_metadata(clone, metadata.clone())
-        .with_projection(mask)
-        .with_row_groups(vec![group])
-        .with_batch_size(ARROW_BATCH_ROWS)
-        .build()
-        .map_err(|e| Error::Parquet {
-            path: label.to_path_buf(),
-            detail: format!("row group {group}: {e}"),
-        })
+    guarded(label, || {
+        ParquetRecordBatchReaderBuilder::new_with_metadata(clone, metadata.clone())
+            .with_projection(mask)
+            .with_row_groups(vec![group])
+            .with_batch_size(ARROW_BATCH_ROWS)
+            .build()
+            .map_err(|e| Error::Parquet {
+                path: label.to_path_buf(),
+                detail: format!("row group {group}: {e}"),
+            })
+    })
 }
 
 /// The next decoded batch of `reader` (row group `group`), its failure named.
@@ -468,6 +487,19 @@ impl ParquetRows {
     /// Takes rows into `batch` until it holds `max_records` records or `max_bytes`
     /// bytes; returns false at the end of the file.
     pub(super) fn fill(
+        &mut self,
+        file: &InputFile,
+        batch: &mut Batch,
+        max_records: usize,
+        max_bytes: usize,
+        limit: u64,
+    ) -> Result<bool> {
+        guarded(&file.label, || {
+            self.fill_unguarded(file, batch, max_records, max_bytes, limit)
+        })
+    }
+
+    fn fill_unguarded(
         &mut self,
         file: &InputFile,
         batch: &mut Batch,
@@ -553,18 +585,26 @@ pub(crate) fn for_each_full_batch(
             group,
             &file.label,
         )?;
-        while let Some(decoded) = next_decoded(&mut reader, group, &file.label)? {
-            let source = RowSource::new(&decoded, &columns).map_err(|detail| Error::Parquet {
-                path: file.label.clone(),
-                detail: format!("row group {group}: {detail}"),
+        loop {
+            let decoded = guarded(&file.label, || {
+                let Some(decoded) = next_decoded(&mut reader, group, &file.label)? else {
+                    return Ok(None);
+                };
+                let source =
+                    RowSource::new(&decoded, &columns).map_err(|detail| Error::Parquet {
+                        path: file.label.clone(),
+                        detail: format!("row group {group}: {detail}"),
+                    })?;
+                records.data.clear();
+                records.records.clear();
+                for row in 0..decoded.num_rows() {
+                    rows += 1;
+                    let limit = options.max_document_bytes;
+                    push_row(&source, row, &mut records, file_index, rows, limit);
+                }
+                Ok(Some(decoded))
             })?;
-            records.data.clear();
-            records.records.clear();
-            for row in 0..decoded.num_rows() {
-                rows += 1;
-                let limit = options.max_document_bytes;
-                push_row(&source, row, &mut records, file_index, rows, limit);
-            }
+            let Some(decoded) = decoded else { break };
             each(&decoded, &records)?;
         }
     }
