@@ -223,8 +223,8 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct DedupArgs {
-    /// Inputs: JSONL files (.jsonl, .ndjson, optionally .gz or .zst), .txt files,
-    /// .parquet files, directories of those, or - for JSONL on standard input (spooled
+    /// Inputs: JSONL files (.jsonl, .ndjson, optionally .gz or .zst), .txt files, .html
+    /// pages, .parquet files, directories of those, or - for JSONL on standard input (spooled
     /// to a temporary file).
     #[arg(required = true)]
     pub(crate) inputs: Vec<PathBuf>,
@@ -250,7 +250,7 @@ pub(crate) struct DedupArgs {
     /// Write the band rows (id, band, key) of every document with shingles: the stage
     /// contract's first table, to compare with a Spark run (docs/stages.md).
     #[arg(long, value_name = "FILE")]
-    pub(crate) bands: Option<PathBuf>,
+    pub(crate) band_rows: Option<PathBuf>,
 
     /// Write the run's summary as JSON here.
     #[arg(long, value_name = "FILE")]
@@ -290,8 +290,9 @@ pub(crate) struct DedupArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ClusterArgs {
-    /// Inputs: .txt files (one document each, id = file stem), .jsonl files (one JSON
-    /// object per line), .parquet files (one document per row), directories of those
+    /// Inputs: .txt files (one document each, id = file stem), .html pages (one document
+    /// each, the article extracted), .jsonl files (one JSON object per line), .parquet
+    /// files (one document per row), directories of those
     /// (walked recursively, sorted by path), or - for JSONL on standard input. With none: standard input when it is a pipe or a
     /// file, else the bundled seed articles.
     pub(crate) inputs: Vec<PathBuf>,
@@ -423,6 +424,12 @@ pub(crate) struct Reading {
     /// iso-8859-1, as browsers do). dedup's kept records stay as they were.
     #[arg(long, value_name = "NAME", default_value = "utf-8")]
     pub(crate) encoding: storyhash::input::Encoding,
+
+    /// Whether a JSONL or Parquet record's text is a web page whose article (main text,
+    /// and title and time when the record has none) is extracted: detect (texts that
+    /// start with markup), always, or never. .html files always are.
+    #[arg(long, value_name = "MODE", default_value = "detect")]
+    pub(crate) html: storyhash::input::HtmlText,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -510,6 +517,7 @@ impl Reading {
             strict: self.strict,
             max_document_bytes: self.max_doc_bytes,
             encoding: self.encoding,
+            html: self.html,
         }
     }
 }

@@ -352,7 +352,7 @@ impl Signer {
     }
 
     /// Band rows of a batch with `id` and `text` columns: `(id, band, key)` for every
-    /// document with shingles and every band, as `storyhash dedup --bands` writes them.
+    /// document with shingles and every band, as `storyhash dedup --band-rows` writes them.
     fn band_rows(&self, py: Python<'_>, batch: PyRecordBatch) -> PyResult<Py<PyAny>> {
         let batch = batch.into_inner();
         let (ids, rows) = py.detach(|| self.sign_rows(&batch))?;

@@ -159,7 +159,7 @@ def test_large_star_small_star_components_match_union_find(spark):
 
 
 def test_kernels_agree_with_the_cli_band_rows(tmp_path):
-    """The band rows kernel gives `dedup --bands`' rows for the same documents."""
+    """The band rows kernel gives `dedup --band-rows`' rows for the same documents."""
     rows = [r for r in corpus()[:400] if r["text"] and r["text"].strip()]
     signer = storyhash.Signer("dup")
     batch = pa.record_batch({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]})
@@ -170,7 +170,7 @@ def test_kernels_agree_with_the_cli_band_rows(tmp_path):
     pq.write_table(pa.table({"id": batch.column("id"), "text": batch.column("text")}), path)
     out = tmp_path / "bands.parquet"
     subprocess.run(
-        [str(CLI), "dedup", str(path), "-o", str(tmp_path / "k.jsonl"), "--bands", str(out), "--quiet"],
+        [str(CLI), "dedup", str(path), "-o", str(tmp_path / "k.jsonl"), "--band-rows", str(out), "--quiet"],
         check=True,
         capture_output=True,
     )

@@ -1,6 +1,7 @@
-//! Reading documents: `.txt` files (one document each, id = file stem), JSONL files (one
+//! Reading documents: `.txt` files (one document each, id = file stem), `.html`/`.htm`
+//! pages (one document each, its extracted article: [`crate::extract`]), JSONL files (one
 //! JSON object per line; `.jsonl`, `.ndjson`, optionally compressed as `.gz` or `.zst`),
-//! directories of those (sorted by name, not recursive), standard input (JSONL) and
+//! Parquet files (one document per row), directories of those (sorted by name, not recursive), standard input (JSONL) and
 //! in-memory text.
 //!
 //! Two layers. `RecordReader` streams raw records (a JSONL line, or a whole `.txt`
@@ -77,6 +78,48 @@ pub struct ReadOptions {
     pub max_document_bytes: u64,
     /// How the input's bytes encode text.
     pub encoding: Encoding,
+    /// When a record's text is a web page whose article is extracted
+    /// ([`crate::extract`]); `.html` files always are.
+    pub html: HtmlText,
+}
+
+/// Whether the text of JSONL and Parquet records is read as HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HtmlText {
+    /// Texts that look like markup ([`crate::extract::looks_like_html`]) are pages: their
+    /// article is extracted; other texts are read as they are.
+    #[default]
+    Detect,
+    /// Every text is a page.
+    Always,
+    /// No text is a page: markup is read as text.
+    Never,
+}
+
+impl HtmlText {
+    /// Whether `text` is read as a page.
+    pub fn applies(self, text: &str) -> bool {
+        match self {
+            HtmlText::Detect => crate::extract::looks_like_html(text),
+            HtmlText::Always => true,
+            HtmlText::Never => false,
+        }
+    }
+}
+
+impl std::str::FromStr for HtmlText {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<HtmlText, String> {
+        match s {
+            "detect" | "auto" => Ok(HtmlText::Detect),
+            "always" => Ok(HtmlText::Always),
+            "never" => Ok(HtmlText::Never),
+            _ => Err(format!(
+                "unknown HTML mode {s:?} (known: detect, always, never)"
+            )),
+        }
+    }
 }
 
 /// A text encoding of input files.
@@ -114,6 +157,7 @@ impl Default for ReadOptions {
             strict: false,
             max_document_bytes: 64 << 20,
             encoding: Encoding::Utf8,
+            html: HtmlText::Detect,
         }
     }
 }

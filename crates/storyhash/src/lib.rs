@@ -43,6 +43,7 @@ pub mod doc;
 pub mod error;
 pub mod eval;
 pub mod explain;
+pub mod extract;
 pub mod html;
 pub mod index;
 pub mod input;

@@ -1,5 +1,5 @@
 //! The stage contract: the tables a run hands from stage to stage, with one Arrow schema
-//! each, so that a run on one machine (the CLI's `--bands`, `--pairs`, `--removed`,
+//! each, so that a run on one machine (the CLI's `--band-rows`, `--pairs`, `--removed`,
 //! `--clusters` files) and a run on Spark (`storyhash.spark`, the Python kernels) can be
 //! compared file by file. `docs/stages.md` describes them for users.
 //!

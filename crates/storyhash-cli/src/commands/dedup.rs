@@ -13,7 +13,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
         ("--removed", &args.removed),
         ("--clusters", &args.clusters),
         ("--pairs", &args.pairs),
-        ("--bands", &args.bands),
+        ("--band-rows", &args.band_rows),
         ("--summary", &args.summary),
         ("--report", &args.report),
     ];
@@ -70,7 +70,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             &args.removed,
             &args.clusters,
             &args.pairs,
-            &args.bands,
+            &args.band_rows,
             &args.summary,
             &args.report,
         ]
@@ -88,7 +88,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
     let mut removed = list(&args.removed, Table::Removed)?;
     let mut clusters = list(&args.clusters, Table::Clusters)?;
     let mut pairs = list(&args.pairs, Table::Pairs)?;
-    let mut bands = list(&args.bands, Table::Bands)?;
+    let mut bands = list(&args.band_rows, Table::Bands)?;
     let name = |path: &Option<PathBuf>, default: &str| {
         path.clone().unwrap_or_else(|| PathBuf::from(default))
     };
@@ -128,7 +128,7 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             removed: name(&args.removed, ""),
             clusters: name(&args.clusters, ""),
             pairs: name(&args.pairs, ""),
-            bands: name(&args.bands, ""),
+            bands: name(&args.band_rows, ""),
         },
     };
     let progress = ProgressLine::new(args.quiet);

@@ -83,8 +83,8 @@ pub fn parse_fields<'a>(
     if let Some(problem) = &meta.problem {
         return Err(fail(problem.clone(), meta.line));
     }
-    match file.kind {
-        FileKind::Text => {
+    let fields = match file.kind {
+        FileKind::Text | FileKind::Html => {
             let bytes = strip_bom(bytes);
             let text = validate_utf8(bytes).map_err(|e| {
                 let offset = e.valid_up_to();
@@ -113,7 +113,32 @@ pub fn parse_fields<'a>(
             .map_err(|problem| fail(problem, meta.line)),
         FileKind::Parquet => parquet::parse_row(bytes, file, meta.line, options)
             .map_err(|problem| fail(problem, meta.line)),
+    }?;
+    let page = match file.kind {
+        FileKind::Html => true,
+        FileKind::Text => false,
+        FileKind::Jsonl | FileKind::Parquet => options.html.applies(&fields.text),
+    };
+    if page {
+        return article_fields(fields).map_err(|problem| fail(problem, meta.line));
     }
+    Ok(fields)
+}
+
+/// `fields` with the text replaced by the article extracted from it, and the title and
+/// publication time taken from the page where the record has none of its own.
+fn article_fields(fields: RecordFields<'_>) -> Result<RecordFields<'_>, InputProblem> {
+    let article = crate::extract::extract_article(&fields.text);
+    if article.text.trim().is_empty() {
+        return Err(InputProblem::EmptyDocument);
+    }
+    Ok(RecordFields {
+        id: fields.id,
+        text: Cow::Owned(article.text),
+        title: fields.title.or(article.title.map(Cow::Owned)),
+        url: fields.url,
+        published: fields.published.or(article.published.map(Cow::Owned)),
+    })
 }
 
 pub(super) fn parse_json_line<'a>(

@@ -13,6 +13,8 @@ pub enum FileKind {
     Jsonl,
     /// A Parquet file: one document per row (`input::parquet`).
     Parquet,
+    /// A web page: one document, its extracted article ([`crate::extract`]).
+    Html,
 }
 
 /// How a file is compressed.
@@ -152,8 +154,8 @@ fn walk_directory(
             warnings,
             dir,
             format!(
-                "{} not read (storyhash reads .txt, .jsonl and .ndjson, optionally .gz or \
-                 .zst, and .parquet): {}",
+                "{} not read (storyhash reads .txt, .html, .htm, .jsonl and .ndjson, \
+                 optionally .gz or .zst, and .parquet): {}",
                 plural_files(others.len()),
                 names.join(", ")
             ),
@@ -171,7 +173,8 @@ fn plural_files(n: usize) -> String {
 }
 
 impl InputFile {
-    /// Recognises a file by its name: `.txt`, `.jsonl`/`.ndjson`, plus `.gz`/`.zst`, and
+    /// Recognises a file by its name: `.txt`, `.html`/`.htm`, `.jsonl`/`.ndjson`, plus
+    /// `.gz`/`.zst`, and
     /// `.parquet` (whose pages carry their own compression).
     pub fn from_path(path: &Path) -> Option<InputFile> {
         // Only the extensions matter: a name that is not UTF-8 (a file from another
@@ -199,6 +202,8 @@ impl InputFile {
             FileKind::Jsonl
         } else if rest.ends_with(".txt") {
             FileKind::Text
+        } else if rest.ends_with(".html") || rest.ends_with(".htm") {
+            FileKind::Html
         } else {
             return None;
         };
@@ -361,7 +366,9 @@ pub(super) fn stem_of(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     let mut stem = name.as_str();
-    for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".txt", ".parquet"] {
+    for ext in [
+        ".gz", ".zst", ".jsonl", ".ndjson", ".txt", ".html", ".htm", ".parquet",
+    ] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }
     stem.to_string()

@@ -150,7 +150,7 @@ impl RecordReader {
                 rows.fill(file, batch, max_records, max_bytes, self.max_document_bytes)?
             } else {
                 match self.files[self.current.as_ref().map_or(0, |c| c.index)].kind {
-                    FileKind::Text => self.read_text_file(batch)?,
+                    FileKind::Text | FileKind::Html => self.read_text_file(batch)?,
                     FileKind::Jsonl => self.read_jsonl_lines(batch, max_records, max_bytes)?,
                     FileKind::Parquet => false,
                 }

@@ -4,6 +4,7 @@ mod dedup;
 mod determinism;
 mod generated;
 mod golden;
+mod html;
 mod index;
 mod parquet;
 mod paths;

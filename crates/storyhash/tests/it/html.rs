@@ -1,0 +1,177 @@
+//! Web pages: one article under two sites' templates is one near-duplicate pair after
+//! extraction (and is not, read as markup), with its title and time from the page's
+//! metadata and its entities decoded; JSONL records holding pages read the same.
+
+use std::path::{Path, PathBuf};
+
+use storyhash::input::{read_sources, HtmlText, ReadOptions, Source};
+use storyhash::{pipeline, Document, Preset};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storyhash-html-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The article: a seed's paragraphs, with an ampersand to be written as an entity.
+fn article() -> Vec<String> {
+    let seed = std::fs::read_to_string(crate::testdata().join("seeds/000_06492c2b52d2f1b0.txt"))
+        .expect("seed");
+    let mut paragraphs: Vec<String> = seed
+        .split('.')
+        .map(str::trim)
+        .filter(|s| s.len() > 40)
+        .map(|s| format!("{s}."))
+        .collect();
+    paragraphs.push("Talks covered trade & energy, the ministers said.".into());
+    paragraphs
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+}
+
+/// Site A: a news portal with a long menu, a most-read sidebar, a cookie banner,
+/// scripts and a footer of links; Open Graph metadata.
+fn site_a(paragraphs: &[String]) -> String {
+    let menu: String = (0..40)
+        .map(|i| format!("<li><a href=\"/section/{i}\">Section number {i}</a></li>"))
+        .collect();
+    let sidebar: String = (0..12)
+        .map(|i| format!("<li><a href=\"/story/{i}\">Most read headline {i} about markets and weather today</a></li>"))
+        .collect();
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
+    format!(
+        r#"<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8">
+<title>Site A | News</title>
+<meta property="og:title" content="Syria and Russia discuss investment">
+<meta property="article:published_time" content="2025-03-01T10:30:00Z">
+<style>body {{ font-family: serif }} .ad {{ display: none }}</style>
+<script>window.analytics = {{ id: "UA-1", track: function() {{ return 1 }} }};</script>
+</head><body>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies or manage settings.</div>
+<header><nav class="menu"><ul>{menu}</ul></nav></header>
+<main><article class="story"><h1>Syria and Russia discuss investment</h1>
+<div class="byline">By staff reporter</div>{body}</article>
+<aside class="most-read"><h2>Most read</h2><ul>{sidebar}</ul></aside></main>
+<footer><p>Copyright 2025 Site A Media Group. All rights reserved.</p><ul>{menu}</ul></footer>
+<script>document.querySelectorAll(".ad").forEach(function(e) {{ e.remove() }});</script>
+</body></html>"#
+    )
+}
+
+/// Site B: another template (tables, divs, a newsletter box, related links), JSON-LD
+/// metadata, the same article.
+fn site_b(paragraphs: &[String]) -> String {
+    let related: String = (0..15)
+        .map(|i| format!("<div class=\"related\"><a href=\"/r/{i}\">Related coverage item {i}: regional politics and the economy</a></div>"))
+        .collect();
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p class=\"para\">{}</p>\n", escape(p)))
+        .collect();
+    format!(
+        r#"<html><head><title>B-News</title>
+<script type="application/ld+json">{{"@context":"https://schema.org","@type":"NewsArticle",
+"headline":"Syria and Russia discuss investment","datePublished":"2025-03-01T12:30:00+02:00"}}</script>
+<link rel="stylesheet" href="/b.css"></head>
+<body><table class="layout"><tr><td class="left">
+<div class="newsletter">Subscribe to our newsletter for the latest headlines every morning.</div>
+{related}</td><td class="main"><div id="content"><div class="article-body">{body}</div></div>
+</td></tr></table><div class="footer">B-News &copy; 2025 · Terms · Privacy · Contact · Advertise</div>
+</body></html>"#
+    )
+}
+
+fn read(paths: &[&Path], options: &ReadOptions) -> Vec<Document> {
+    let sources: Vec<Source> = paths
+        .iter()
+        .map(|p| Source::Path(p.to_path_buf()))
+        .collect();
+    let read = read_sources(&sources, options).expect("read");
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    read.documents
+}
+
+/// The exact Jaccard of the two documents under the `dup` preset, and whether it
+/// clusters them.
+fn dup_similarity(docs: &[Document]) -> (f64, bool) {
+    let result = pipeline::run(docs, &Preset::Dup.params()).expect("run");
+    let together = result.clusters.iter().any(|c| c.members.len() == 2);
+    (result.similarity(0, 1), together)
+}
+
+#[test]
+fn one_article_under_two_templates_is_a_near_duplicate_after_extraction() {
+    let dir = scratch("templates");
+    let paragraphs = article();
+    let (a, b) = (dir.join("a.html"), dir.join("b.htm"));
+    std::fs::write(&a, site_a(&paragraphs)).expect("write");
+    std::fs::write(&b, site_b(&paragraphs)).expect("write");
+
+    let pages = read(&[&a, &b], &ReadOptions::default());
+    let (j, together) = dup_similarity(&pages);
+    assert!(together && j >= 0.9, "Jaccard after extraction {j}");
+    for page in &pages {
+        assert_eq!(
+            page.title.as_deref(),
+            Some("Syria and Russia discuss investment")
+        );
+        // One instant, written in two zones.
+        assert_eq!(page.published_time(), Some(1_740_825_000));
+        assert!(page.text.contains("trade & energy"), "entities decoded");
+        assert!(!page.text.contains("Most read") && !page.text.contains("newsletter"));
+        assert!(!page.text.contains("analytics") && !page.text.contains('<'));
+    }
+
+    // The same pages read as text: markup, menus and scripts keep them apart.
+    let (x, y) = (dir.join("a.txt"), dir.join("b.txt"));
+    std::fs::write(&x, site_a(&paragraphs)).expect("write");
+    std::fs::write(&y, site_b(&paragraphs)).expect("write");
+    let raw = read(&[&x, &y], &ReadOptions::default());
+    let (raw_j, raw_together) = dup_similarity(&raw);
+    assert!(!raw_together && raw_j < 0.4, "Jaccard as markup {raw_j}");
+}
+
+#[test]
+fn jsonl_records_holding_pages_are_extracted_when_detected_or_asked() {
+    let dir = scratch("jsonl");
+    let paragraphs = article();
+    let path = dir.join("pages.jsonl");
+    let lines = [
+        serde_json::json!({"id": "a", "text": site_a(&paragraphs)}),
+        serde_json::json!({"id": "b", "text": site_b(&paragraphs), "title": "Own title"}),
+        serde_json::json!({"id": "plain", "text": "a < b while c > d, said nobody in a plain text"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).expect("write");
+
+    let detected = read(&[&path], &ReadOptions::default());
+    let (j, together) = dup_similarity(&detected[..2]);
+    assert!(together && j >= 0.9, "{j}");
+    assert_eq!(
+        detected[0].title.as_deref(),
+        Some("Syria and Russia discuss investment")
+    );
+    assert_eq!(
+        detected[1].title.as_deref(),
+        Some("Own title"),
+        "the record's own title wins"
+    );
+    assert_eq!(
+        detected[2].text,
+        "a < b while c > d, said nobody in a plain text"
+    );
+
+    let never = ReadOptions {
+        html: HtmlText::Never,
+        ..ReadOptions::default()
+    };
+    let raw = read(&[&path], &never);
+    assert!(raw[0].text.starts_with("<!DOCTYPE html>"));
+    assert_eq!(raw[0].title, None);
+}
