@@ -88,20 +88,13 @@ def _sign_batches(preset, threshold, keep):
     return run
 
 
-def _bucket_pairs(preset, threshold, keep):
+def _apply(method, preset, threshold, keep):
+    """A mapInArrow function that runs the Signer's `method` on every batch."""
+
     def run(batches):
-        signer = _kernel(preset, threshold, keep)
+        kernel = getattr(_kernel(preset, threshold, keep), method)
         for batch in batches:
-            yield signer.bucket_pairs(batch)
-
-    return run
-
-
-def _verify(preset, threshold, keep):
-    def run(batches):
-        signer = _kernel(preset, threshold, keep)
-        for batch in batches:
-            yield signer.verify(batch)
+            yield kernel(batch)
 
     return run
 
@@ -205,7 +198,7 @@ def _clustered(df, id_col, text_col, published_col, preset, threshold, keep):
         .filter(F.size("m") > 1)
         .select(F.col("m.order").alias("members"))
     )
-    candidates = buckets.mapInArrow(_bucket_pairs(preset, threshold, keep), _PAIRS).distinct()
+    candidates = buckets.mapInArrow(_apply("bucket_pairs", preset, threshold, keep), _PAIRS).distinct()
 
     def side(s):
         return signed.select(
@@ -218,7 +211,7 @@ def _clustered(df, id_col, text_col, published_col, preset, threshold, keep):
     verified = (
         candidates.join(side("a"), "a")
         .join(side("b"), "b")
-        .mapInArrow(_verify(preset, threshold, keep), _EDGES)
+        .mapInArrow(_apply("verify", preset, threshold, keep), _EDGES)
         .select("a", "b")
     )
     roots = components(verified.union(copies))
