@@ -29,7 +29,9 @@
 //!    one-in-20,000 event, moving J by 1/900 when it happens.)
 //! 4. **Cluster**: connected components; the [`crate::KeepPolicy`] picks the kept member.
 //! 5. **Write** (pass 3): read the input once more and copy each kept record's original
-//!    line unchanged (a `.txt` document becomes a JSON line with `id` and `text`).
+//!    line unchanged (a `.txt` or `.html` document becomes a JSON line with `id` and
+//!    `text`); a Parquet input's kept rows go out as Parquet with its schema, or as JSON
+//!    lines ([`KeptFormat`]).
 //!
 //! Every pass reads the same records in the same order, so inputs must be re-readable:
 //! files, not pipes (the CLI spools standard input to a temporary file first). A record

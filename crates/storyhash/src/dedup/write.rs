@@ -216,8 +216,9 @@ pub(super) struct Kept<'a> {
 /// How pass 3 writes the kept records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeptFormat {
-    /// JSON lines: a JSONL record's line unchanged, a `.txt` document as `{"id", "text"}`,
-    /// a Parquet row as one JSON object of all its columns.
+    /// JSON lines: a JSONL record's line unchanged, a `.txt` or `.html` document as
+    /// `{"id", "text"}` (a page's extracted text), a Parquet row as one JSON object of
+    /// all its columns.
     #[default]
     JsonLines,
     /// Parquet with the input's schema, rows unchanged (Parquet input only, one schema).
