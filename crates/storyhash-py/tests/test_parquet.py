@@ -73,3 +73,15 @@ def test_a_damaged_parquet_file_is_an_error_naming_it(tmp_path):
     assert result.returncode != 0
     assert "broken.parquet" in result.stderr and "not a readable Parquet file" in result.stderr
     assert not (tmp_path / "k.jsonl").exists()
+
+
+def test_cluster_pairs_as_parquet_equal_its_json_lines(tmp_path):
+    rows = [r for r in corpus()[:1500] if r["text"] and r["text"].strip()]
+    source = tmp_path / "corpus.parquet"
+    pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]}), source)
+    as_parquet, as_lines = tmp_path / "pairs.parquet", tmp_path / "pairs.jsonl"
+    run("cluster", source, "--pairs", as_parquet, "-o", tmp_path / "report.txt")
+    run("cluster", source, "--pairs", as_lines, "-o", tmp_path / "report2.txt")
+    pairs = pq.read_table(as_parquet)
+    assert pairs.schema.names == ["a", "b", "jaccard"] and pairs.num_rows > 0
+    assert pairs.to_pylist() == [json.loads(x) for x in as_lines.read_text().splitlines()]

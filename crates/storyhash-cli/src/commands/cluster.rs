@@ -61,9 +61,11 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     let result = pipeline::run(&read.documents, &params)?;
     if let Some(path) = &args.pairs {
         let docs = &read.documents;
-        write_atomically(path, |w| {
-            storyhash::dedup::write_pair_lines(w, &result.pairs, |d| &docs[d as usize].id)
-        })?;
+        // JSON lines, or Parquet when the name ends in .parquet, as dedup's lists.
+        let mut list = ListFile::create(path, Table::Pairs)?;
+        storyhash::dedup::write_pair_lines(list.writer(), &result.pairs, |d| &docs[d as usize].id)
+            .map_err(|e| storyhash::Error::io(path, e))?;
+        list.commit()?;
     }
     progress.set(&format!("explaining {} clusters", result.clusters.len()));
     let mut report = Report::build(&read.documents, &result, &read.warnings);
