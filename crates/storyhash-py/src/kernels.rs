@@ -191,9 +191,12 @@ fn batch_of(fields: Vec<Field>, columns: Vec<ArrayRef>) -> PyResult<RecordBatch>
 }
 
 impl Signer {
+    /// Signs every row of `batch`; `with_sets` also keeps each exact set (what
+    /// verification needs and band rows do not).
     fn sign_rows<'b>(
         &self,
         batch: &'b RecordBatch,
+        with_sets: bool,
     ) -> PyResult<(Vec<Option<&'b str>>, Vec<SignedRow>)> {
         let ids = strings(column(batch, "id")?, "id")?;
         let texts = strings(column(batch, "text")?, "text")?;
@@ -217,9 +220,13 @@ impl Signer {
                         set: Vec::new(),
                     };
                 };
-                let (signed, set) = self
-                    .signer
-                    .sign_with_set(text, scratch, &mut keys, &mut low);
+                let (signed, set) = if with_sets {
+                    self.signer
+                        .sign_with_set(text, scratch, &mut keys, &mut low)
+                } else {
+                    let (signed, _) = self.signer.sign(text, scratch, &mut keys, &mut low);
+                    (signed, Vec::new())
+                };
                 let has_shingles = signed.shingles > 0;
                 SignedRow {
                     document: true,
@@ -287,7 +294,7 @@ impl Signer {
             Some(array) => published(array)?,
             None => vec![None; batch.num_rows()],
         };
-        let (ids, rows) = py.detach(|| self.sign_rows(&batch))?;
+        let (ids, rows) = py.detach(|| self.sign_rows(&batch, true))?;
         let mut id = StringBuilder::new();
         let mut document = BooleanBuilder::new();
         let (mut rank, mut fingerprint, mut shingles, mut text_len, mut time) = (
@@ -355,7 +362,7 @@ impl Signer {
     /// document with shingles and every band, as `storyhash dedup --band-rows` writes them.
     fn band_rows(&self, py: Python<'_>, batch: PyRecordBatch) -> PyResult<Py<PyAny>> {
         let batch = batch.into_inner();
-        let (ids, rows) = py.detach(|| self.sign_rows(&batch))?;
+        let (ids, rows) = py.detach(|| self.sign_rows(&batch, false))?;
         let (mut id, mut band, mut key) = (
             StringBuilder::new(),
             UInt32Builder::new(),
