@@ -111,7 +111,7 @@ def components(edges, max_rounds=None):
     """Connected components of an undirected graph given as `(a, b)` long columns, by
     large-star/small-star. Returns `(node, root)` for every node on an edge, `root` the
     smallest node of its component. Raises RuntimeError after `max_rounds` rounds
-    (default 2·⌈log2(nodes + 2)⌉², the paper's bound with room) without convergence."""
+    (default 2·⌈log2(2·edges + 2)⌉², the paper's O(log² n) with room) without convergence."""
     e = (
         edges.select(F.greatest("a", "b").alias("a"), F.least("a", "b").alias("b"))
         .filter("a != b")
