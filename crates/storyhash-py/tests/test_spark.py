@@ -33,7 +33,7 @@ def spark():
     # The executors' Python is this one, which has storyhash installed.
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (
+    spark_session = (
         SparkSession.builder.master("local[2]")
         .appName("storyhash-test")
         .config("spark.sql.shuffle.partitions", "4")
@@ -41,9 +41,9 @@ def spark():
         .config("spark.driver.memory", "2g")
         .getOrCreate()
     )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    spark_session.sparkContext.setLogLevel("ERROR")
+    yield spark_session
+    spark_session.stop()
 
 
 def corpus(n_originals=6600, seed=11):
