@@ -32,14 +32,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for doc in &docs {
         let line = format!(
             "{{\"id\":{},\"text\":{}}}",
-            json_string(&doc.id),
-            json_string(&doc.text)
+            storyhash_bench::json_string(&doc.id),
+            storyhash_bench::json_string(&doc.text)
         );
         writeln!(out, "{line}")?;
         writeln!(
             truth,
             "{{\"id\":{},\"label\":{}}}",
-            json_string(&doc.id),
+            storyhash_bench::json_string(&doc.id),
             doc.label
         )?;
     }
@@ -47,20 +47,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     truth.flush()?;
     eprintln!("wrote {} documents", docs.len());
     Ok(())
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

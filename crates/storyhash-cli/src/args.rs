@@ -27,8 +27,8 @@ pub(crate) enum Command {
     /// Group documents into stories (or events), with near-duplicate groups nested.
     ///
     /// Terms are weighted by rarity in the input (idf) and titles count twice; groups
-    /// join the story whose centroid they resemble most, within a time window. With no
-    /// INPUT, uses the bundled seed articles.
+    /// join the story whose members they resemble most on average (mean cosine), within
+    /// a time window. With no INPUT, uses the bundled seed articles.
     Stories(StoriesArgs),
     /// A persistent, incremental index: create it, add documents as they arrive, ask
     /// whether new ones duplicate stored ones.
@@ -76,7 +76,8 @@ pub(crate) struct StoriesArgs {
     /// story (a topic thread over days) or event (one happening).
     #[arg(long, default_value = "story")]
     pub(crate) granularity: Granularity,
-    /// Override the weighted-Jaccard threshold.
+    /// Override the threshold: the mean cosine to a story's members a group needs to
+    /// join it (story 0.2, event 0.3).
     #[arg(long, value_name = "T")]
     pub(crate) threshold: Option<f64>,
     /// Override the time window (e.g. 3d, 36h).

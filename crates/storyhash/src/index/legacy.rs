@@ -9,24 +9,24 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::Index;
 use crate::error::{Error, Result};
 use crate::persist::{ContentKind, PayloadReader};
 use crate::pipeline::Params;
 use crate::record::{set_fingerprint, DocRecord};
-use crate::story::StoryParams;
+use crate::story::{StoredStoryParamsV6, StoryParams};
 
 /// Single-file index format versions this build reads.
 pub(super) const SUPPORTED_VERSIONS: &[u32] = &[4, 5];
 
 /// Metadata stored as the file's bincode section.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct IndexMeta {
     params: Params,
-    story: Option<StoryParams>,
-    writer: String,
+    story: Option<StoredStoryParamsV6>,
+    _writer: String,
     documents: u64,
 }
 
@@ -100,7 +100,7 @@ impl Index {
         if !holders_valid {
             return Err(r.inconsistent("a copy names no earlier holder"));
         }
-        let index = Index::with_stories(meta.params, meta.story)
+        let index = Index::with_stories(meta.params, meta.story.map(StoryParams::from))
             .map_err(|e| r.inconsistent(&e.to_string()))?;
         let bands = index.engine.lsh().bands;
         let lengths_agree = [

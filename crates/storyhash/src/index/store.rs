@@ -29,23 +29,28 @@ use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
-use crate::story::StoryParams;
+use crate::story::{StoredStoryParamsV6, StoryParams};
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 6, the first index that is a directory of segments.
-pub(super) const MANIFEST_VERSION: u32 = 6;
+/// The manifest format version: 7, whose story parameters are those of group-average
+/// attachment. Version 6 (the first index that is a directory of segments) is read too.
+pub(super) const MANIFEST_VERSION: u32 = 7;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
+pub(super) type Manifest = ManifestOf<StoryParams>;
+
+/// A manifest whose story parameters are stored as `S`: [`StoryParams`] from version 7,
+/// [`StoredStoryParamsV6`] before.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
-pub(super) struct Manifest {
+pub(super) struct ManifestOf<S> {
     pub params: Params,
-    pub story: Option<StoryParams>,
+    pub story: Option<S>,
     /// The storyhash version that wrote it.
     pub writer: String,
     /// Incremented by every commit; names the files it writes.
@@ -70,7 +75,7 @@ pub(super) struct SegmentEntry {
     pub deleted: u64,
 }
 
-impl Manifest {
+impl<S> ManifestOf<S> {
     /// Checks what the rest of the code relies on: file names that stay inside the
     /// directory, segments in seq order with counts that fit their ranges.
     fn check(&self) -> std::result::Result<(), String> {
@@ -176,9 +181,22 @@ fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
 pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
     let bytes = read_small(&path, MAX_MANIFEST_BYTES)?;
-    let (_, mut r) =
-        PayloadReader::open(&path, &bytes, ContentKind::Manifest, &[MANIFEST_VERSION])?;
-    let manifest: Manifest = r.meta()?;
+    let (version, mut r) =
+        PayloadReader::open(&path, &bytes, ContentKind::Manifest, &[6, MANIFEST_VERSION])?;
+    let manifest: Manifest = if version == 6 {
+        let old: ManifestOf<StoredStoryParamsV6> = r.meta()?;
+        ManifestOf {
+            params: old.params,
+            story: old.story.map(StoryParams::from),
+            writer: old.writer,
+            generation: old.generation,
+            next_seq: old.next_seq,
+            newest_published: old.newest_published,
+            segments: old.segments,
+        }
+    } else {
+        r.meta()?
+    };
     r.finish()?;
     manifest.check().map_err(|problem| Error::Index {
         path: path.clone(),

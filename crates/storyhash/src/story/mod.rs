@@ -7,23 +7,21 @@
 //!
 //! 1. **Near-duplicate groups** first (the `dup` preset): copies of one article enter the
 //!    story layer as one unit, so a story always holds whole groups.
-//! 2. **Weighted features** per group: unigrams after normalization, stopword removal and
-//!    Arabic light stemming, weighted by inverse document frequency over the input,
-//!    idf(t) = ln((N + 1) / (df(t) + 1)) + 1 — rare terms such as names weigh most — with
-//!    title terms counted twice. A term's weight is tf-idf, tf = 1 + ln(count).
-//! 3. **Weighted MinHash**: Ioffe's Improved Consistent Weighted Sampling (ICWS, ICDM
-//!    2010): k samples, each agreeing between two vectors with probability equal to their
-//!    weighted (generalised) Jaccard Σ min / Σ max. Banded like plain signatures to
-//!    propose candidate pairs.
-//! 4. **Attachment to a story as a whole**: groups are visited in time order (then input
-//!    order); each joins the candidate story whose centroid (mean weight vector) it is most
-//!    similar to, if that similarity (times the time decay) reaches the threshold, and
-//!    otherwise starts a story. A chain A~B, B~C cannot drag C into A's story unless C
-//!    resembles the story itself. Each story reports its least similar member.
-//! 5. **Time**: when both sides have a `published` time, a group further than the window
+//! 2. **Weighted terms** per group: unigrams after normalization, stopword removal and
+//!    Arabic light stemming, title terms counted twice, weighted by sublinear term
+//!    frequency and inverse document frequency over the input, boilerplate terms dropped
+//!    (see [`attach`] for the weights, the criterion and the candidates).
+//! 3. **Group-average attachment**: groups are visited in time order (then input order);
+//!    each joins the candidate story whose members it resembles most on average (mean
+//!    cosine), if that similarity times the time decay reaches the threshold, and
+//!    otherwise starts a story. Each story reports its least similar member.
+//! 4. **Time**: when both sides have a `published` time, a group further than the window
 //!    from the story's latest member cannot join it, and within the window similarity is
 //!    scaled down linearly to half at the window's edge. Groups without a time match
 //!    without decay.
+//!
+//! The index assigns arriving documents to stories with the same [`attach`] code, its
+//! document frequencies being those of the documents stored so far.
 
 use std::collections::HashMap;
 
@@ -32,8 +30,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::{Error, Result};
-use crate::lsh::{band_keys_into, BandKeys, LshParams};
-use crate::minhash::{fmix64, splitmix64};
 use crate::normalize::normalize;
 use crate::pipeline::{self, Preset};
 use crate::shingle::token_hash;
@@ -41,6 +37,7 @@ use crate::stopwords::Language;
 use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::{KeepPolicy, Params};
 
+pub(crate) mod attach;
 mod report;
 mod tracker;
 
@@ -75,36 +72,57 @@ impl std::str::FromStr for Granularity {
 pub struct StoryParams {
     /// The preset these values came from.
     pub granularity: Granularity,
-    /// Weighted-Jaccard similarity (after time decay) a group needs to join a story.
+    /// Mean cosine to a story's members (after time decay) a group needs to join it.
     pub threshold: f64,
     /// Time window in seconds.
     pub window_seconds: i64,
-    /// Weighted MinHash samples.
-    pub num_perm: usize,
-    /// Seed of the sampling.
-    pub seed: u64,
     /// Weight multiplier for title terms.
     pub title_weight: f64,
 }
 
 impl Granularity {
-    /// The preset's parameters. Thresholds: on the generated multi-event corpora, whose
-    /// rewrites are calibrated to the seed articles' overlap, idf-weighted Jaccard to a
-    /// story centroid is 0.10–0.30 within an event and under 0.03 across events; real
-    /// news has more shared topic vocabulary across events than that, so `story` sits at
-    /// 0.08 (lenient, a topic thread) and `event` at 0.14 (one happening).
+    /// The preset's parameters. The thresholds are mean cosines of idf-weighted unit
+    /// vectors (see [`attach`]); how they were chosen, on real and generated news, is
+    /// in BENCHMARKS.md ("Story and event clustering").
     pub fn params(self) -> StoryParams {
         let (threshold, days) = match self {
-            Granularity::Story => (0.08, 7),
-            Granularity::Event => (0.14, 2),
+            Granularity::Story => (STORY_THRESHOLD, 7),
+            Granularity::Event => (EVENT_THRESHOLD, 2),
         };
         StoryParams {
             granularity: self,
             threshold,
             window_seconds: days * 86_400,
-            num_perm: 64,
-            seed: pipeline::DEFAULT_SEED,
             title_weight: 2.0,
+        }
+    }
+}
+
+/// Default threshold of [`Granularity::Story`].
+const STORY_THRESHOLD: f64 = 0.2;
+/// Default threshold of [`Granularity::Event`].
+const EVENT_THRESHOLD: f64 = 0.3;
+
+/// The story parameters as version-6 index manifests and single-file indexes stored
+/// them, when stories were compared by weighted MinHash. Their threshold measured
+/// weighted Jaccard, which nothing compares any more: such an index opens with its
+/// granularity's present threshold, its window and title weight kept.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct StoredStoryParamsV6 {
+    granularity: Granularity,
+    _threshold: f64,
+    window_seconds: i64,
+    _num_perm: usize,
+    _seed: u64,
+    title_weight: f64,
+}
+
+impl From<StoredStoryParamsV6> for StoryParams {
+    fn from(old: StoredStoryParamsV6) -> StoryParams {
+        StoryParams {
+            window_seconds: old.window_seconds,
+            title_weight: old.title_weight,
+            ..old.granularity.params()
         }
     }
 }
@@ -124,13 +142,6 @@ impl StoryParams {
             return refuse(format!(
                 "the time window cannot be negative, got {} s",
                 self.window_seconds
-            ));
-        }
-        if self.num_perm == 0 || self.num_perm > crate::lsh::MAX_NUM_PERM {
-            return refuse(format!(
-                "story samples must be 1 to {}, got {}",
-                crate::lsh::MAX_NUM_PERM,
-                self.num_perm
             ));
         }
         if !(self.title_weight.is_finite() && self.title_weight >= 0.0) {
@@ -158,10 +169,10 @@ pub struct Story {
     /// Near-duplicate groups, each a list of input positions (first = representative),
     /// in the order they joined.
     pub groups: Vec<Vec<DocIndex>>,
-    /// For each group, the decayed similarity to the story's centroid at the moment it
+    /// For each group, the decayed similarity to the story's members at the moment it
     /// joined (1 for the founding group).
     pub attached_with: Vec<f64>,
-    /// The least similarity of any group to the final centroid.
+    /// The least mean cosine of a group to the story's other groups, at the end.
     pub min_similarity: f64,
     /// The heaviest terms of the centroid (surface forms), most telling first.
     pub top_terms: Vec<String>,
@@ -188,7 +199,7 @@ pub struct StoryClustering {
     pub stories: Vec<Story>,
 }
 
-/// A sparse weight vector: (term hash, weight), sorted by term.
+/// A sparse weight vector: (term hash, weight).
 type Weights = Vec<(u64, f64)>;
 
 /// A document's term frequencies (see [`term_frequencies`]), and token hash → the
@@ -276,102 +287,46 @@ pub fn cluster_stories_keeping(
         }
     }
     drop(others);
-    let n = docs.len() as f64;
-    let idf = |t: u64| ((n + 1.0) / (f64::from(df[&t]) + 1.0)).ln() + 1.0;
+    let documents = docs.len() as u64;
+    let df_of = |t: u64| df.get(&t).copied().unwrap_or(0);
     // A group's vector: its representative's terms (copies add no information).
     let vectors: Vec<Weights> = groups
-        .iter()
+        .par_iter()
         .map(|g| {
-            let (terms, _) = doc_terms[g[0] as usize]
+            doc_terms[g[0] as usize]
                 .as_ref()
-                .expect("a group's head has terms");
-            terms
-                .iter()
-                .map(|&(t, tf)| (t, f64::from(tf) * idf(t)))
-                .collect()
+                .map_or_else(Vec::new, |(terms, _)| {
+                    attach::weigh(terms, documents, df_of)
+                })
         })
         .collect();
 
-    // Candidate pairs of groups by banding their ICWS samples.
-    let lsh = LshParams::optimal(params.threshold.max(0.01), params.num_perm, 0.75)?;
-    let sketches: Vec<Vec<u32>> = vectors
-        .par_iter()
-        .map(|v| icws(v, params.num_perm, params.seed))
-        .collect();
-    let mut keys = BandKeys::new(lsh.bands);
-    let mut row = Vec::new();
-    for (g, sketch) in sketches.iter().enumerate() {
-        if !vectors[g].is_empty() {
-            band_keys_into(sketch, lsh, &mut row);
-            keys.push(g as DocIndex, &row);
-        }
-    }
-    let mut earlier: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (a, b) in keys.candidate_pairs().pairs {
-        earlier[b as usize].push(a as usize);
-    }
-
-    // Attach groups to stories, in visiting order.
-    let mut story_of: Vec<usize> = Vec::with_capacity(groups.len());
-    let mut centroids: Vec<HashMap<u64, f64>> = Vec::new();
-    let mut totals: Vec<f64> = Vec::new();
-    let mut sizes: Vec<usize> = Vec::new();
-    let mut latest: Vec<Option<i64>> = Vec::new();
+    // Attach groups to stories, in visiting order; story s is the s-th founded.
+    let mut attacher = attach::Attacher::default();
     let mut members: Vec<Vec<(usize, f64)>> = Vec::new();
     for (g, vector) in vectors.iter().enumerate() {
         let when = group_time(&groups[g]);
-        let mut candidates: Vec<usize> = earlier[g].iter().map(|&e| story_of[e]).collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut best: Option<(f64, usize)> = None;
-        for s in candidates {
-            let Some(decay) = decay(when, latest[s], params.window_seconds) else {
-                continue;
-            };
-            let score =
-                weighted_jaccard_to_centroid(vector, &centroids[s], sizes[s], totals[s]) * decay;
-            if score >= params.threshold && best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, s));
-            }
-        }
-        let s = match best {
-            Some((score, s)) => {
-                members[s].push((g, score));
-                s
-            }
+        let (s, score) = match attacher.best(vector, when, params, documents, df_of) {
+            Some((score, s)) => (s as usize, score),
             None => {
-                centroids.push(HashMap::new());
-                totals.push(0.0);
-                sizes.push(0);
-                latest.push(None);
-                members.push(vec![(g, 1.0)]);
-                centroids.len() - 1
+                members.push(Vec::new());
+                (members.len() - 1, 1.0)
             }
         };
-        for &(t, w) in vector {
-            *centroids[s].entry(t).or_insert(0.0) += w;
-            totals[s] += w;
-        }
-        sizes[s] += 1;
-        latest[s] = match (latest[s], when) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        story_of.push(s);
+        members[s].push((g, score));
+        attacher.add(s as u32, vector, when);
     }
 
     let mut stories: Vec<Story> = members
         .into_iter()
         .enumerate()
         .map(|(s, joined)| {
+            let state = &attacher.stories[&(s as u32)];
             let min_similarity = joined
                 .iter()
-                .map(|&(g, _)| {
-                    weighted_jaccard_to_centroid(&vectors[g], &centroids[s], sizes[s], totals[s])
-                })
+                .map(|&(g, _)| state.similarity_to_others(&vectors[g]))
                 .fold(1.0f64, f64::min);
-            let mut heaviest: Vec<(u64, f64)> =
-                centroids[s].iter().map(|(&t, &w)| (t, w)).collect();
+            let mut heaviest: Vec<(u64, f64)> = state.sum.iter().map(|(&t, &w)| (t, w)).collect();
             heaviest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let top_terms = heaviest
                 .iter()
@@ -413,103 +368,6 @@ fn decay(a: Option<i64>, b: Option<i64>, window: i64) -> Option<f64> {
         }
         _ => Some(1.0),
     }
-}
-
-/// Weighted Jaccard Σ min / Σ max between a vector and a story's mean vector.
-/// `total` is the sum of the centroid's weights, so that the centroid's mass outside
-/// `v` costs nothing to find: the comparison is O(|v|) whatever the story's size.
-fn weighted_jaccard_to_centroid(
-    v: &Weights,
-    centroid: &HashMap<u64, f64>,
-    size: usize,
-    total: f64,
-) -> f64 {
-    if size == 0 {
-        return 0.0;
-    }
-    let size = size as f64;
-    let (mut min_sum, mut max_sum) = (0.0, 0.0);
-    let mut shared_mass = 0.0;
-    for &(t, w) in v {
-        let c = centroid.get(&t).copied().unwrap_or(0.0);
-        shared_mass += c;
-        let c = c / size;
-        min_sum += w.min(c);
-        max_sum += w.max(c);
-    }
-    max_sum += ((total - shared_mass) / size).max(0.0);
-    if max_sum == 0.0 {
-        0.0
-    } else {
-        min_sum / max_sum
-    }
-}
-
-/// Exact weighted Jaccard Σ min / Σ max of two sparse vectors sorted by term.
-pub fn weighted_jaccard(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
-    let (mut i, mut j) = (0, 0);
-    let (mut min_sum, mut max_sum) = (0.0, 0.0);
-    while i < a.len() || j < b.len() {
-        match (a.get(i), b.get(j)) {
-            (Some(&(ta, wa)), Some(&(tb, wb))) if ta == tb => {
-                min_sum += wa.min(wb);
-                max_sum += wa.max(wb);
-                i += 1;
-                j += 1;
-            }
-            (Some(&(ta, wa)), Some(&(tb, _))) if ta < tb => {
-                max_sum += wa;
-                i += 1;
-            }
-            (Some(&(_, wa)), None) => {
-                max_sum += wa;
-                i += 1;
-            }
-            (_, Some(&(_, wb))) => {
-                max_sum += wb;
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    if max_sum == 0.0 {
-        0.0
-    } else {
-        min_sum / max_sum
-    }
-}
-
-/// Ioffe's ICWS: `k` samples of a positive-weighted set. For sample i and element e the
-/// randomness r, c ~ Gamma(2, 1) and β ~ U(0, 1) is a hash of (seed, i, e), so every
-/// vector sees the same draws; the sample is the element minimising
-/// a = c / (y·e^r), with t = ⌊ln w / r + β⌋ and y = e^{r(t−β)}, together with its t.
-/// Compared in the log domain: ln a = ln c − r(t − β + 1).
-pub fn icws(v: &[(u64, f64)], k: usize, seed: u64) -> Vec<u32> {
-    let mut out = Vec::with_capacity(k);
-    let mut state = seed;
-    let sample_seeds: Vec<u64> = (0..k).map(|_| splitmix64(&mut state)).collect();
-    for &sample_seed in &sample_seeds {
-        let mut best = (f64::INFINITY, 0u64, 0i64);
-        for &(e, w) in v {
-            if w <= 0.0 {
-                continue;
-            }
-            let h1 = fmix64(e ^ sample_seed);
-            let h2 = fmix64(h1 ^ 0x9E37_79B9_7F4A_7C15);
-            let h3 = fmix64(h2 ^ 0x632B_E59B_D9B4_E019);
-            let unit = |x: u64| ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-            let r = -(unit(h1) * unit(h2)).ln();
-            let c = -(unit(h3) * unit(fmix64(h3))).ln();
-            let beta = unit(fmix64(h1 ^ h3));
-            let t = (w.ln() / r + beta).floor();
-            let ln_a = c.ln() - r * (t - beta + 1.0);
-            if ln_a < best.0 {
-                best = (ln_a, e, t as i64);
-            }
-        }
-        out.push(fmix64(best.1 ^ (best.2 as u64).wrapping_mul(0xA24B_AED4_963E_E407)) as u32);
-    }
-    out
 }
 
 /// The story of each document, by input position (for scoring against labels).
@@ -567,15 +425,6 @@ pub(crate) fn story_tokenizer() -> Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn weighted_jaccard_by_hand() {
-        let a = [(1, 2.0), (2, 1.0)];
-        let b = [(1, 1.0), (3, 1.0)];
-        // min: 1; max: 2 + 1 + 1.
-        assert!((weighted_jaccard(&a, &b) - 0.25).abs() < 1e-12);
-        assert_eq!(weighted_jaccard(&a, &a), 1.0);
-    }
 
     #[test]
     fn decay_and_window() {

@@ -117,7 +117,7 @@ impl StoryReport {
         let p = &self.params;
         writeln!(
             out,
-            "storyhash stories: {}, {} ({}: weighted Jaccard >= {:.2}, window {}, ICWS k={})",
+            "storyhash stories: {}, {} ({}: mean cosine to a story >= {:.2}, window {})",
             plural(self.documents, "document"),
             if self.stories.len() == 1 {
                 "1 story".to_owned()
@@ -130,13 +130,12 @@ impl StoryReport {
             },
             p.threshold,
             window_text(p.window_seconds),
-            p.num_perm
         )?;
         for story in &self.stories {
             writeln!(out)?;
             writeln!(
                 out,
-                "story {}: {}, least similarity of a group to the final centroid {:.3}",
+                "story {}: {}, least mean cosine of a group to the others {:.3}",
                 story.id,
                 plural(story.size, "document"),
                 story.min_similarity

@@ -132,49 +132,6 @@ fn lsh_candidate_rates_follow_the_s_curve() {
     }
 }
 
-/// ICWS samples agree with probability equal to the weighted Jaccard Σmin/Σmax: the
-/// estimate over k samples is unbiased with the same sqrt(J(1−J)/k) spread.
-#[test]
-fn icws_estimates_weighted_jaccard() {
-    use storyhash::story::{icws, weighted_jaccard};
-    let k = 128;
-    let mut rng = Rng::new(9);
-    let mut z_sum = 0.0;
-    let mut z_sq = 0.0;
-    let trials = 300;
-    for _ in 0..trials {
-        // Two weighted sets over 60 shared-or-not terms with random positive weights.
-        let mut a = Vec::new();
-        let mut b = Vec::new();
-        for term in 0..60u64 {
-            let t = rng.next_u64() ^ term;
-            let (wa, wb) = (0.1 + 3.0 * rng.unit(), 0.1 + 3.0 * rng.unit());
-            match rng.range(0, 2) {
-                0 => a.push((t, wa)),
-                1 => b.push((t, wb)),
-                _ => {
-                    a.push((t, wa));
-                    b.push((t, wb));
-                }
-            }
-        }
-        a.sort_by_key(|&(t, _)| t);
-        b.sort_by_key(|&(t, _)| t);
-        let exact = weighted_jaccard(&a, &b);
-        let seed = rng.next_u64();
-        let estimate = estimate_jaccard(&icws(&a, k, seed), &icws(&b, k, seed));
-        let sigma = estimate_std_dev(exact, k).max(1e-9);
-        let z = (estimate - exact) / sigma;
-        z_sum += z;
-        z_sq += z * z;
-    }
-    let mean_z = z_sum / trials as f64;
-    let var_z = z_sq / trials as f64 - mean_z * mean_z;
-    eprintln!("ICWS: mean z {mean_z:+.3}, variance of z {var_z:.3} (1 expected)");
-    assert!(mean_z.abs() < 0.25, "biased: mean z {mean_z}");
-    assert!((0.7..1.3).contains(&var_z), "spread: variance of z {var_z}");
-}
-
 /// dedup dismisses a candidate pair without exact verification when the low bytes of
 /// the two signatures agree in fewer than threshold − PREFILTER_MARGIN (0.25) of the
 /// positions, unless either document has fewer shingles than the signature has values

@@ -1,0 +1,45 @@
+//! Writes a generated multi-event news corpus (`synth::StoryCorpus`) as JSONL:
+//! `{"id","text","published","label"}` per line, documents sharing a label being about
+//! one event.
+//!
+//! Usage: `gen_stories OUT.jsonl EVENTS EVENTS_PER_TOPIC SEED [arabic]`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use storyhash::synth::{Script, StoryCorpus};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 5 {
+        return Err("usage: gen_stories OUT.jsonl EVENTS EVENTS_PER_TOPIC SEED [arabic]".into());
+    }
+    let script = match args.get(5).map(String::as_str) {
+        Some("arabic") => Script::Arabic,
+        _ => Script::Latin,
+    };
+    let docs = StoryCorpus {
+        seed: args[4].parse()?,
+        script,
+        events: args[2].parse()?,
+        events_per_topic: args[3].parse()?,
+        ..StoryCorpus::default()
+    }
+    .generate();
+    let mut out = BufWriter::new(File::create(&args[1])?);
+    for doc in &docs {
+        let published = doc
+            .published
+            .as_deref()
+            .map_or_else(|| "null".to_owned(), storyhash_bench::json_string);
+        writeln!(
+            out,
+            "{{\"id\":{},\"text\":{},\"published\":{published},\"label\":{}}}",
+            storyhash_bench::json_string(&doc.id),
+            storyhash_bench::json_string(&doc.text),
+            doc.label
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
