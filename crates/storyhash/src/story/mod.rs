@@ -38,6 +38,7 @@ use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::{KeepPolicy, Params};
 
 pub(crate) mod attach;
+use attach::{Attacher, Vector, Vocabulary};
 mod report;
 mod tracker;
 
@@ -195,16 +196,24 @@ impl Story {
 pub struct StoryClustering {
     /// Parameters used.
     pub params: StoryParams,
+    /// The most widespread of the terms that weighed nothing as boilerplate (at most
+    /// [`BOILERPLATE_LISTED`]), most widespread first.
+    pub boilerplate: Vec<BoilerplateTerm>,
     /// Stories, largest first, ties by earliest document.
     pub stories: Vec<Story>,
 }
 
-/// A sparse weight vector: (term hash, weight).
-type Weights = Vec<(u64, f64)>;
+/// A term left out of the story vectors as boilerplate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoilerplateTerm {
+    /// The term as first written.
+    pub term: String,
+    /// The share of the documents holding it.
+    pub share: f64,
+}
 
-/// A document's term frequencies (see [`term_frequencies`]), and token hash → the
-/// surface word it was first seen as (for reports).
-type DocTerms = (Vec<(u64, f32)>, HashMap<u64, String>);
+/// Boilerplate terms a clustering lists.
+pub const BOILERPLATE_LISTED: usize = 20;
 
 /// Groups `docs` into stories with near-duplicate groups nested inside.
 pub fn cluster_stories(docs: &[Document], params: &StoryParams) -> Result<StoryClustering> {
@@ -219,94 +228,63 @@ pub fn cluster_stories_keeping(
     keep: KeepPolicy,
 ) -> Result<StoryClustering> {
     params.check()?;
-    let dup = pipeline::run(
-        docs,
-        &Params {
-            keep,
-            ..Preset::Dup.params()
-        },
-    )?;
-    let mut groups: Vec<Vec<DocIndex>> = dup
-        .clusters
-        .iter()
-        .map(|c| {
-            let mut members = vec![c.representative];
-            members.extend(c.members.iter().copied().filter(|&m| m != c.representative));
-            members
-        })
-        .collect();
+    // Only the groups of copies are needed from the near-duplicate run; its sets go.
+    let (mut groups, copy_of) = {
+        let dup = pipeline::run(
+            docs,
+            &Params {
+                keep,
+                ..Preset::Dup.params()
+            },
+        )?;
+        let groups: Vec<Vec<DocIndex>> = dup
+            .clusters
+            .iter()
+            .map(|c| {
+                let mut members = vec![c.representative];
+                members.extend(c.members.iter().copied().filter(|&m| m != c.representative));
+                members
+            })
+            .collect();
+        (groups, dup.copy_of)
+    };
     // Visit groups in time order, then input order: the founding member of a story is
     // its earliest report.
     let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
     let group_time = |g: &Vec<DocIndex>| g.iter().filter_map(|&m| times[m as usize]).min();
     groups.sort_by_key(|g| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
 
-    let tokenizer = story_tokenizer();
-    // Terms of the documents that head a group, and the surface word each was first
-    // seen as, for reports: only a group's representative gives its vector and names.
-    let mut heads = vec![false; docs.len()];
-    for g in &groups {
-        heads[g[0] as usize] = true;
-    }
-    let doc_terms: Vec<Option<DocTerms>> = docs
-        .par_iter()
-        .zip(&heads)
-        .map(|(d, &head)| {
-            head.then(|| {
-                let mut surface = HashMap::new();
-                let terms = term_frequencies(&tokenizer, d, params.title_weight, |t, word| {
-                    surface.entry(t).or_insert_with(|| word.to_string());
-                });
-                (terms, surface)
-            })
-        })
-        .collect();
     // Document frequencies count every document; an exact copy under the same title
-    // has its first document's terms, so each distinct text is analysed once.
+    // has its first document's terms, so each distinct text is analysed once, in
+    // blocks (analysed in parallel, counted in input order) that bound the memory.
+    let tokenizer = story_tokenizer();
+    let terms_of =
+        |d: usize| term_frequencies(&tokenizer, &docs[d], params.title_weight, |_, _| {});
     let mut copies = vec![0u32; docs.len()];
-    for (d, first) in dup.copy_of.iter().enumerate() {
+    for (d, first) in copy_of.iter().enumerate() {
         let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
         copies[same.map_or(d, |f| f as usize)] += 1;
     }
-    // Terms of the counted documents that head no group (the heads' are above).
-    let others: Vec<Option<Vec<(u64, f32)>>> = docs
-        .par_iter()
-        .enumerate()
-        .map(|(d, doc)| {
-            (copies[d] > 0 && doc_terms[d].is_none())
-                .then(|| term_frequencies(&tokenizer, doc, params.title_weight, |_, _| {}))
-        })
-        .collect();
-    let mut df: HashMap<u64, u32> = HashMap::new();
-    for (d, own) in others.iter().enumerate() {
-        let terms = own
-            .as_deref()
-            .or_else(|| doc_terms[d].as_ref().map(|(terms, _)| terms.as_slice()));
-        for &(t, _) in terms.into_iter().flatten() {
-            *df.entry(t).or_insert(0) += copies[d];
+    let mut vocabulary = Vocabulary::default();
+    let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
+    for block in counted.chunks(COUNT_BLOCK) {
+        let terms: Vec<Vec<(u64, f32)>> = block.par_iter().map(|&d| terms_of(d)).collect();
+        for (&d, terms) in block.iter().zip(&terms) {
+            vocabulary.count(terms, copies[d]);
         }
     }
-    drop(others);
-    let documents = docs.len() as u64;
-    let df_of = |t: u64| df.get(&t).copied().unwrap_or(0);
     // A group's vector: its representative's terms (copies add no information).
-    let vectors: Vec<Weights> = groups
+    let vectors: Vec<Vector> = groups
         .par_iter()
-        .map(|g| {
-            doc_terms[g[0] as usize]
-                .as_ref()
-                .map_or_else(Vec::new, |(terms, _)| {
-                    attach::weigh(terms, documents, df_of)
-                })
-        })
+        .map(|g| vocabulary.weigh(&terms_of(g[0] as usize)))
         .collect();
 
     // Attach groups to stories, in visiting order; story s is the s-th founded.
-    let mut attacher = attach::Attacher::default();
+    let mut attacher = Attacher::default();
     let mut members: Vec<Vec<(usize, f64)>> = Vec::new();
     for (g, vector) in vectors.iter().enumerate() {
         let when = group_time(&groups[g]);
-        let (s, score) = match attacher.best(vector, when, params, documents, df_of) {
+        let (s, score) = match attacher.best(vector, when, params, &vocabulary) {
             Some((score, s)) => (s as usize, score),
             None => {
                 members.push(Vec::new());
@@ -318,7 +296,7 @@ pub fn cluster_stories_keeping(
     }
 
     let mut stories: Vec<Story> = members
-        .into_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(s, joined)| {
             let state = &attacher.stories[&(s as u32)];
@@ -326,18 +304,22 @@ pub fn cluster_stories_keeping(
                 .iter()
                 .map(|&(g, _)| state.similarity_to_others(&vectors[g]))
                 .fold(1.0f64, f64::min);
-            let mut heaviest: Vec<(u64, f64)> = state.sum.iter().map(|(&t, &w)| (t, w)).collect();
+            let mut heaviest: Vec<(u32, f32)> = state.sum.iter().map(|(&t, &w)| (t, w)).collect();
             heaviest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let top_terms = heaviest
+            let wanted: Vec<u64> = heaviest
                 .iter()
-                .take(8)
-                .filter_map(|&(t, _)| {
-                    joined.iter().find_map(|&(g, _)| {
-                        doc_terms[groups[g][0] as usize]
-                            .as_ref()
-                            .and_then(|(_, surface)| surface.get(&t).cloned())
-                    })
-                })
+                .take(TOP_TERMS)
+                .map(|&(t, _)| vocabulary.hash(t))
+                .collect();
+            let words = surface_words(
+                &tokenizer,
+                joined.iter().map(|&(g, _)| &docs[groups[g][0] as usize]),
+                params.title_weight,
+                &wanted,
+            );
+            let top_terms = wanted
+                .iter()
+                .filter_map(|t| words.get(t).cloned())
                 .collect();
             Story {
                 groups: joined.iter().map(|&(g, _)| groups[g].clone()).collect(),
@@ -351,10 +333,51 @@ pub fn cluster_stories_keeping(
         let first = s.groups.iter().flatten().min().copied();
         (std::cmp::Reverse(s.len()), first)
     });
+    let boilerplate = vocabulary.boilerplate(BOILERPLATE_LISTED);
+    let words = surface_words(
+        &tokenizer,
+        docs.iter(),
+        params.title_weight,
+        &boilerplate.iter().map(|&(t, _)| t).collect::<Vec<_>>(),
+    );
     Ok(StoryClustering {
         params: params.clone(),
+        boilerplate: boilerplate
+            .iter()
+            .filter_map(|&(t, share)| {
+                let term = words.get(&t)?.clone();
+                Some(BoilerplateTerm { term, share })
+            })
+            .collect(),
         stories,
     })
+}
+
+/// Documents analysed at a time for document frequencies.
+const COUNT_BLOCK: usize = 8192;
+/// Terms a story lists as its most telling.
+const TOP_TERMS: usize = 8;
+
+/// The surface words (as first written) of the term hashes `wanted`, from the first of
+/// `docs` that has each; reading stops when all are found.
+fn surface_words<'a>(
+    tokenizer: &Tokenizer,
+    docs: impl Iterator<Item = &'a Document>,
+    title_weight: f64,
+    wanted: &[u64],
+) -> HashMap<u64, String> {
+    let mut found: HashMap<u64, String> = HashMap::new();
+    for doc in docs {
+        if found.len() == wanted.len() {
+            break;
+        }
+        term_frequencies(tokenizer, doc, title_weight, |t, word| {
+            if wanted.contains(&t) {
+                found.entry(t).or_insert_with(|| word.to_string());
+            }
+        });
+    }
+    found
 }
 
 /// Time eligibility and decay: None if both times are known and further apart than the

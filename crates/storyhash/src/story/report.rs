@@ -26,6 +26,9 @@ pub struct StoryReport {
     pub params: StoryParams,
     /// Documents clustered.
     pub documents: usize,
+    /// Terms that weighed nothing as boilerplate, most widespread first (see
+    /// [`StoryClustering::boilerplate`]).
+    pub boilerplate: Vec<BoilerplateTerm>,
     /// Stories, largest first.
     pub stories: Vec<StoryReportEntry>,
     /// Stories left out as smaller than the size asked for
@@ -42,9 +45,9 @@ pub struct StoryReportEntry {
     pub id: usize,
     /// Documents in the story.
     pub size: usize,
-    /// The heaviest terms of the story's centroid.
+    /// The heaviest terms of the sum of the story's vectors.
     pub top_terms: Vec<String>,
-    /// Least similarity of a group to the story's centroid.
+    /// Least mean cosine of a group to the story's other groups.
     pub min_similarity: f64,
     /// Near-duplicate groups in joining order.
     pub groups: Vec<StoryGroupEntry>,
@@ -70,6 +73,7 @@ impl StoryReport {
             omitted_documents: 0,
             params: clustering.params.clone(),
             documents: docs.len(),
+            boilerplate: clustering.boilerplate.clone(),
             stories: clustering
                 .stories
                 .iter()
@@ -131,6 +135,14 @@ impl StoryReport {
             p.threshold,
             window_text(p.window_seconds),
         )?;
+        if !self.boilerplate.is_empty() {
+            let listed: Vec<String> = self
+                .boilerplate
+                .iter()
+                .map(|b| format!("{} ({:.0}%)", b.term, 100.0 * b.share))
+                .collect();
+            writeln!(out, "boilerplate, weighing nothing: {}", listed.join(", "))?;
+        }
         for story in &self.stories {
             writeln!(out)?;
             writeln!(

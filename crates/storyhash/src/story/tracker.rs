@@ -1,6 +1,6 @@
 //! Incremental story assignment for the index.
 
-use super::attach::{self, Attacher};
+use super::attach::{Attacher, Vocabulary};
 use super::*;
 
 /// Incremental story assignment for the index: document frequencies kept up to date as
@@ -10,8 +10,7 @@ use super::*;
 #[derive(Debug, Default)]
 pub(crate) struct StoryTracker {
     params: Option<StoryParams>,
-    df: HashMap<u64, u32>,
-    documents: u64,
+    vocabulary: Vocabulary,
     attacher: Attacher,
 }
 
@@ -33,10 +32,7 @@ impl StoryTracker {
         if !self.enabled() {
             return;
         }
-        self.documents += 1;
-        for &(t, _) in terms {
-            *self.df.entry(t).or_insert(0) += 1;
-        }
+        self.vocabulary.count(terms, 1);
     }
 
     /// Removes a document's terms from the document frequencies. (Its weight stays in its
@@ -45,12 +41,7 @@ impl StoryTracker {
         if !self.enabled() {
             return;
         }
-        self.documents = self.documents.saturating_sub(1);
-        for &(t, _) in terms {
-            if let Some(df) = self.df.get_mut(&t) {
-                *df = df.saturating_sub(1);
-            }
-        }
+        self.vocabulary.uncount(terms);
     }
 
     /// Chooses the story of a counted document: `forced` (the story of a near-duplicate
@@ -66,13 +57,12 @@ impl StoryTracker {
         let Some(params) = &self.params else {
             return (new_story, 1.0);
         };
-        let df = |t: u64| self.df.get(&t).copied().unwrap_or(0);
-        let vector = attach::weigh(terms, self.documents, df);
+        let vector = self.vocabulary.weigh(terms);
         let (story, score) = match forced {
             Some(s) => (s, 1.0),
             None => self
                 .attacher
-                .best(&vector, when, params, self.documents, df)
+                .best(&vector, when, params, &self.vocabulary)
                 .map_or((new_story, 1.0), |(score, s)| (s, score)),
         };
         self.attacher.add(story, &vector, when);

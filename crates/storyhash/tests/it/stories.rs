@@ -149,3 +149,53 @@ fn seeds_story_groups_the_visit_and_dup_nests_nothing() {
             .all(|g| g.len() == 1));
     }
 }
+
+/// A chain of articles, each sharing half its names with the next and nothing with the
+/// others: pairwise links run end to end, but group-average attachment needs a group to
+/// resemble a story's members on average, so the chain breaks into short stories.
+#[test]
+fn a_chain_of_pairwise_links_does_not_make_one_story() {
+    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
+    let docs: Vec<Document> = (0..20)
+        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
+        .collect();
+    for granularity in [Granularity::Story, Granularity::Event] {
+        let result = cluster_stories(&docs, &granularity.params()).expect("runs");
+        let sizes: Vec<usize> = result.stories.iter().map(|s| s.len()).collect();
+        // Neighbours have cosine 0.5; a third member would need the mean over three,
+        // (0.5 + 0 + 0.5·…) / n, to stay at 0.2, which a chain cannot give beyond three.
+        assert!(sizes.iter().all(|&n| n <= 3), "{granularity:?}: {sizes:?}");
+        assert!(sizes.len() >= 7, "{granularity:?}: {sizes:?}");
+    }
+}
+
+/// Wire boilerplate on every article (a sign-off and an entity's debris) weighs
+/// nothing: the generated events come out exactly as without it, and the report names
+/// the terms it left out.
+#[test]
+fn boilerplate_on_every_article_changes_no_story_and_is_reported() {
+    let (docs, _) = documents(Script::Latin, 31, 3);
+    assert!(docs.len() >= 50, "boilerplate needs a corpus of 50");
+    let wired: Vec<Document> = docs
+        .iter()
+        .map(|d| {
+            let mut wired = d.clone();
+            wired.text = format!("{}\n&lt;ACME> wire service Reuter", d.text);
+            wired
+        })
+        .collect();
+    for granularity in [Granularity::Story, Granularity::Event] {
+        let plain = cluster_stories(&docs, &granularity.params()).expect("runs");
+        let with = cluster_stories(&wired, &granularity.params()).expect("runs");
+        let groups = |c: &StoryClustering| -> Vec<Vec<Vec<u32>>> {
+            c.stories.iter().map(|s| s.groups.clone()).collect()
+        };
+        assert_eq!(groups(&plain), groups(&with), "{granularity:?}");
+        let wire = ["reuter", "lt", "acme", "wire", "service"];
+        for term in wire {
+            let found = with.boilerplate.iter().find(|b| b.term == term);
+            assert_eq!(found.map(|b| b.share), Some(1.0), "{term}: {found:?}");
+            assert!(plain.boilerplate.iter().all(|b| b.term != term));
+        }
+    }
+}
