@@ -32,7 +32,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 
-GRANULARITIES = {"story": (0.2, 7 * 86400), "event": (0.3, 2 * 86400)}
+GRANULARITIES = ["story", "event"]
 GRID = [round(0.05 * i, 2) for i in range(1, 13)]
 
 
@@ -55,7 +55,7 @@ def timestamp(record):
 
 
 def storyhash_clusters(binary, path, granularity, threshold=None):
-    """Story number of each document, in input order."""
+    """Story number of each document by id, and the parameters the report states."""
     command = [binary, "stories", "--quiet", "--format", "json",
                "--granularity", granularity, path]
     if threshold is not None:
@@ -66,7 +66,7 @@ def storyhash_clusters(binary, path, granularity, threshold=None):
         for group in story["groups"]:
             for member in group["members"]:
                 story_of[member] = number
-    return story_of
+    return story_of, report["params"]
 
 
 def tfidf(records):
@@ -160,16 +160,17 @@ def main():
         ids = [r["id"] for r in records]
         times = [timestamp(r) for r in records]
         x = tfidf(records)
-        for granularity, (threshold, window) in GRANULARITIES.items():
+        for granularity in GRANULARITIES:
             if sweep:
                 for t in GRID:
-                    story_of = storyhash_clusters(binary, path, granularity, t)
+                    story_of, _ = storyhash_clusters(binary, path, granularity, t)
                     s = scores([story_of[i] for i in ids], truth)
                     print(f"{name} {granularity} {t:.2f}: P {s['precision']:.3f} "
                           f"R {s['recall']:.3f} F1 {s['f1']:.3f} largest {s['largest']} "
                           f"clusters {s['clusters']}", flush=True)
                 continue
-            story_of = storyhash_clusters(binary, path, granularity)
+            story_of, params = storyhash_clusters(binary, path, granularity)
+            threshold, window = params["threshold"], params["window_seconds"]
             ours = scores([story_of[i] for i in ids], truth)
             lines.append(row(name, kind, granularity, "storyhash", ours))
             z = baseline_linkage(x, times, window)

@@ -214,6 +214,13 @@ fn preset_help() -> String {
             p.keep,
         ));
     }
+    help.push_str(&format!(
+        "\n\n`cluster --preset story` groups with the story engine instead (`storyhash \
+         stories --granularity story`: group-average link, which cannot chain as the \
+         components of unigram-overlap pairs do); there only --threshold (mean cosine, \
+         {}) and --keep apply. dedup and index use the values above.",
+        Granularity::Story.params().threshold
+    ));
     help
 }
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use args::*;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use commands::{cluster, dedup, explain, index, stories};
+use commands::{cluster, dedup, explain, index, report_stories, stories};
 use storyhash::dedup::{DedupOptions, DedupOutputs, KeptFormat, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
@@ -26,7 +26,7 @@ use storyhash::output::{
     ListFile,
 };
 use storyhash::stopwords::Language;
-use storyhash::story::{cluster_stories_keeping, Granularity, StoryReport};
+use storyhash::story::{cluster_stories_keeping, Granularity, StoryParams, StoryReport};
 use storyhash::tables::Table;
 use storyhash::{
     pipeline, pipeline::Overrides, Index, KeepPolicy, LshParams, Params, Preset, Report,

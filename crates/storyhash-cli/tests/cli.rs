@@ -18,8 +18,38 @@ fn no_input_reports_on_the_bundled_seeds() {
         "{report}"
     );
     assert!(report.contains("000_06492c2b52d2f1b0"));
+    // The story preset groups with the story engine, whose report it prints.
     let story = stdout(&storyhash(&["cluster", "--preset", "story"]));
-    assert!(story.contains("cluster 0:"), "{story}");
+    assert_eq!(story, stdout(&storyhash(&["stories"])));
+    assert!(story.contains("story 0: 5 documents"), "{story}");
+}
+
+#[test]
+fn the_story_preset_takes_threshold_and_keep_and_refuses_shingle_settings() {
+    let out = storyhash(&[
+        "cluster",
+        "--preset",
+        "story",
+        "--format",
+        "json",
+        "--threshold",
+        "0.9",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["params"]["threshold"], 0.9);
+    assert_eq!(report["stories"].as_array().map(Vec::len), Some(5));
+    for flag in [
+        &["--pairs", "pairs.jsonl"][..],
+        &["--shingle", "word:3"],
+        &["--sweep", "0.1,0.2"],
+    ] {
+        let mut args = vec!["cluster", "--preset", "story"];
+        args.extend_from_slice(flag);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag[0]), "{}", stderr(&out));
+    }
 }
 
 #[test]
@@ -33,7 +63,7 @@ fn embedded_seeds_equal_the_seed_directory() {
         "story",
         &path("seeds"),
     ]);
-    assert_eq!(json(&embedded)["clusters"], json(&from_disk)["clusters"]);
+    assert_eq!(json(&embedded)["stories"], json(&from_disk)["stories"]);
 }
 
 #[test]
@@ -357,16 +387,16 @@ fn directories_are_read_in_name_order() {
         &path("seeds"),
     ]);
     let report = json(&out);
-    let members = report["clusters"][0]["members"]
-        .as_array()
-        .expect("members");
-    let ids: Vec<&str> = members.iter().map(|m| m.as_str().expect("id")).collect();
+    // Without publication times, groups join their story in input order.
+    let groups = report["stories"][0]["groups"].as_array().expect("groups");
+    let ids: Vec<&str> = groups
+        .iter()
+        .map(|g| g["members"][0].as_str().expect("id"))
+        .collect();
     let mut sorted = ids.clone();
-    sorted[1..].sort();
-    assert_eq!(
-        ids, sorted,
-        "members after the representative are in input order"
-    );
+    sorted.sort();
+    assert_eq!(ids.len(), 5);
+    assert_eq!(ids, sorted, "groups join in input order");
     assert!(Path::new(&path("seeds")).is_dir());
 }
 

@@ -181,7 +181,7 @@ fn help_says_what_each_preset_sets_and_stemming_is_a_switch() {
     );
     assert!(help.contains("--no-stem"));
     for (flag, stemmed) in [("--stem", true), ("--no-stem", false)] {
-        let run = storyhash(&["cluster", "--preset", "story", "--format", "json", flag]);
+        let run = storyhash(&["cluster", "--format", "json", flag]);
         assert!(run.status.success(), "{}", stderr(&run));
         assert_eq!(json(&run)["params"]["stem_arabic"], stemmed);
     }

@@ -3,6 +3,9 @@
 use crate::*;
 
 pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
+    if args.tuning.preset == Preset::Story {
+        return story_preset(&args);
+    }
     set_threads(args.report.threads)?;
     let params = args.tuning.params()?;
     if let Some(path) = &args.pairs {
@@ -80,4 +83,43 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
             }
         }
     })
+}
+
+/// `cluster --preset story`: rewrites of one story are grouped by the story engine
+/// (`storyhash stories --granularity story`), whose group-average attachment cannot
+/// chain as connected components of unigram-overlap pairs do. `--threshold` and
+/// `--keep` carry over; the MinHash settings, `--pairs` and `--sweep` have nothing to
+/// act on there and are refused.
+fn story_preset(args: &ClusterArgs) -> Result<()> {
+    let t = &args.tuning;
+    let not_applying = [
+        ("--shingle", t.shingle.is_some()),
+        ("--num-perm", t.num_perm.is_some()),
+        ("--seed", t.seed.is_some()),
+        ("--bands", t.bands.is_some()),
+        ("--stopwords", t.stopwords.is_some()),
+        ("--stem", t.stem),
+        ("--no-stem", t.no_stem),
+        ("--sketch", t.sketch.is_some()),
+        ("--pairs", args.pairs.is_some()),
+        ("--sweep", args.sweep.is_some()),
+    ];
+    if let Some((flag, _)) = not_applying.iter().find(|(_, given)| *given) {
+        return Err(storyhash::Error::InvalidParams(format!(
+            "--preset story groups rewrites with the story engine (as `storyhash stories`), \
+             where {flag} does not apply; use --preset dup for shingle clustering"
+        ))
+        .into());
+    }
+    let mut params = Granularity::Story.params();
+    if let Some(threshold) = t.threshold {
+        params.threshold = threshold;
+    }
+    report_stories(
+        &args.inputs,
+        &args.reading,
+        &args.report,
+        &params,
+        t.keep.unwrap_or_default(),
+    )
 }

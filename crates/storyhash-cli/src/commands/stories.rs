@@ -3,7 +3,6 @@
 use crate::*;
 
 pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
-    set_threads(args.report.threads)?;
     let mut params = args.granularity.params();
     if let Some(t) = args.threshold {
         params.threshold = t;
@@ -11,25 +10,40 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
+    report_stories(
+        &args.inputs,
+        &args.reading,
+        &args.report,
+        &params,
+        args.keep,
+    )
+}
+
+/// Reads the inputs, groups them into stories with `params` and writes the report:
+/// `stories`, and `cluster --preset story`.
+pub(crate) fn report_stories(
+    inputs: &[PathBuf],
+    reading: &Reading,
+    options: &ReportOptions,
+    params: &StoryParams,
+    keep: KeepPolicy,
+) -> Result<()> {
+    set_threads(options.threads)?;
     // Before reading: a bad value is a usage error, found at once.
     params.check()?;
-    let read = args.report.read(&args.inputs, &args.reading)?;
-    let progress = ProgressLine::new(args.report.quiet);
+    let read = options.read(inputs, reading)?;
+    let progress = ProgressLine::new(options.quiet);
     progress.set(&format!(
         "grouping {} documents into stories",
         read.documents.len()
     ));
-    let clustering = cluster_stories_keeping(&read.documents, &params, args.keep)?;
+    let clustering = cluster_stories_keeping(&read.documents, params, keep)?;
     let mut report = StoryReport::build(&read.documents, &clustering);
-    report.retain_min_size(args.report.listed_min_size());
+    report.retain_min_size(options.listed_min_size());
     progress.finish();
-    emit(args.report.output.as_deref(), |out| {
-        match args.report.format {
-            ReportFormat::Text => report.write_text(out),
-            ReportFormat::Json => report.write_json(out),
-            ReportFormat::Html => {
-                storyhash::html::write_story_report(out, &report, &read.documents)
-            }
-        }
+    emit(options.output.as_deref(), |out| match options.format {
+        ReportFormat::Text => report.write_text(out),
+        ReportFormat::Json => report.write_json(out),
+        ReportFormat::Html => storyhash::html::write_story_report(out, &report, &read.documents),
     })
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The story evaluation of BENCHMARKS.md ("Story and event clustering"), in one run:
+# Reuters-21578 from Debian's weka (corn/grain, 2,158 articles) and r-cran-tm (79
+# articles with TOPICS and DATE), fetched with `apt-get download` and unpacked here (no
+# install); generated multi-event corpora (benches/src/bin/gen_stories.rs); then
+# benches/eval/eval.py scores `storyhash stories` and a TF-IDF average-link baseline on
+# each and writes the table to $WORK/table.md. Needs python3 with numpy and scipy: a
+# venv under $WORK is made when none is given as PYTHON.
+#
+#   bash benches/eval/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=${WORK:-target/eval}
+mkdir -p "$work/debs"
+cargo build --release --locked -q -p storyhash-cli -p storyhash-bench --bin gen_stories
+
+if [ -z "${PYTHON:-}" ]; then
+    if [ ! -x "$work/venv/bin/python" ]; then
+        python3 -m venv "$work/venv"
+        "$work/venv/bin/pip" install -q numpy scipy
+    fi
+    PYTHON=$work/venv/bin/python
+fi
+
+if [ ! -d "$work/debs/root" ]; then
+    (cd "$work/debs" && apt-get download weka r-cran-tm)
+    for deb in "$work"/debs/*.deb; do
+        dpkg-deb -x "$deb" "$work/debs/root"
+    done
+fi
+python3 benches/eval/reuters.py "$work/debs/root" "$work"
+
+# Generated: one topic per event, and three events per topic (sharing its vocabulary),
+# in Latin and Arabic script; and a larger set of 400 events, three per topic.
+gen=target/release/gen_stories
+"$gen" "$work/gen-1.jsonl" 40 1 31
+"$gen" "$work/gen-3.jsonl" 40 3 31
+"$gen" "$work/gen-3-arabic.jsonl" 40 3 31 arabic
+"$gen" "$work/gen-400.jsonl" 400 3 7
+
+"$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
+    "$work/grain.jsonl:topic:Reuters corn/grain (weka)" \
+    "$work/tm.jsonl:topic:Reuters acq/crude (r-cran-tm)" \
+    "$work/gen-1.jsonl:event:generated, one topic per event" \
+    "$work/gen-3.jsonl:event:generated, three events per topic" \
+    "$work/gen-3-arabic.jsonl:event:generated, three events per topic, Arabic" \
+    "$work/gen-400.jsonl:event:generated, 400 events, three per topic"
