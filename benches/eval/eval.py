@@ -19,9 +19,13 @@ of 0.05 to 0.60, that scores best on the set's own labels: an oracle no user has
 
 Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME] ...
 (KIND: event or topic). `--sweep` prints storyhash's scores over thresholds instead.
+`python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
+at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
+seed, for reading.
 """
 
 import json
+import random
 import re
 import subprocess
 import sys
@@ -142,8 +146,30 @@ def row(name, kind, granularity, method, s):
             f"{s['pairs']} | {measured} |")
 
 
+def judge(binary, path):
+    command = [binary, "stories", "--quiet", "--format", "json", "--threshold", "0.1", path]
+    report = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
+    bands = {}
+    edges = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
+    for story in report["stories"]:
+        founder = story["groups"][0]["headline"]
+        for group in story["groups"][1:]:
+            score = group["attached_with"]
+            for low, high in zip(edges, edges[1:]):
+                if low <= score < high:
+                    bands.setdefault(low, []).append((score, founder, group["headline"]))
+    rng = random.Random(1)
+    for low in sorted(bands):
+        print(f"== from {low:.2f}: {len(bands[low])} attachments")
+        for score, founder, headline in rng.sample(bands[low], min(10, len(bands[low]))):
+            print(f"{score:.2f} | {founder[:70]} || {headline[:70]}")
+
+
 def main():
     args = sys.argv[1:]
+    if "--judge" in args:
+        judge(args[0], args[2])
+        return
     sweep = "--sweep" in args
     args = [a for a in args if a != "--sweep"]
     binary, out, sets = args[0], args[1], args[2:]
@@ -175,11 +201,11 @@ def main():
             lines.append(row(name, kind, granularity, "storyhash", ours))
             z = baseline_linkage(x, times, window)
             same = scores(baseline_clusters(z, threshold), truth)
-            lines.append(row(name, kind, granularity, f"TF-IDF average link {threshold}", same))
+            lines.append(row(name, kind, granularity, f"TF-IDF avg link {threshold}", same))
             if kind == "event":
                 tuned = max(GRID, key=lambda t: scores(baseline_clusters(z, t), truth)["f1"])
                 s = scores(baseline_clusters(z, tuned), truth)
-                lines.append(row(name, kind, granularity, f"TF-IDF average link, tuned {tuned}", s))
+                lines.append(row(name, kind, granularity, f"TF-IDF avg link, tuned {tuned}", s))
             print(lines[-1], flush=True)
     if not sweep:
         with open(out, "w", encoding="utf-8") as f:

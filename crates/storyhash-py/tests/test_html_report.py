@@ -64,10 +64,12 @@ def shot(driver, name):
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
-def test_the_seed_story_cluster_opens_compares_and_reads_right_to_left(browser, tmp_path):
+def test_the_seeds_word_overlap_cluster_opens_compares_and_reads_right_to_left(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    page = report(tmp_path, ["cluster", "--preset", "story"], "seeds.html")
+    # Unigram overlap (the story preset's shingle settings) joins the five seeds.
+    overlap = ["--shingle", "word:1", "--threshold", "0.15", "--stopwords", "all", "--stem"]
+    page = report(tmp_path, ["cluster", *overlap], "seeds.html")
     assert b"http://" not in page.read_bytes().replace(b"http://www.w3.org/2000/svg", b"")
     browser.get(page.as_uri())
     no_console_errors(browser)

@@ -346,10 +346,19 @@ pub fn write_story_report(
         params: vec![
             ("granularity", format!("{:?}", p.granularity).to_lowercase()),
             (
-                "threshold (weighted Jaccard)",
+                "threshold (mean cosine to a story)",
                 format!("{:.3}", p.threshold),
             ),
             ("window", format!("{} s", p.window_seconds)),
+            (
+                "boilerplate terms (weighing nothing)",
+                report
+                    .boilerplate
+                    .iter()
+                    .map(|b| b.term.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         ],
         sizes: size_histogram(report.stories.iter().map(|s| s.size)),
         similarities: None,

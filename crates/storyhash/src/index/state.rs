@@ -665,9 +665,26 @@ impl State {
         } else {
             Vec::new()
         };
-        let copied_story = numbered
-            .first()
-            .and_then(|&(o, _)| self.story_of.get(o as usize).copied());
+        // A copy joins its original's story, unless published further from it than the
+        // story window: a template report with new figures a week on is another event
+        // (as `stories` splits such groups of copies).
+        let copied_story = match numbered.first() {
+            Some(&(o, _)) => {
+                let apart = match (p.record.published, self.published_of(o)?) {
+                    (Some(a), Some(b)) => self
+                        .tracker
+                        .window()
+                        .is_some_and(|w| a.abs_diff(b) > w.unsigned_abs()),
+                    _ => false,
+                };
+                if apart {
+                    None
+                } else {
+                    self.story_of.get(o as usize).copied()
+                }
+            }
+            None => None,
+        };
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) =

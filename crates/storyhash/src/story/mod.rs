@@ -175,7 +175,8 @@ pub struct Story {
     pub attached_with: Vec<f64>,
     /// The least mean cosine of a group to the story's other groups, at the end.
     pub min_similarity: f64,
-    /// The heaviest terms of the centroid (surface forms), most telling first.
+    /// The heaviest terms of the sum of the story's vectors (surface forms), most
+    /// telling first.
     pub top_terms: Vec<String>,
 }
 
@@ -229,7 +230,7 @@ pub fn cluster_stories_keeping(
 ) -> Result<StoryClustering> {
     params.check()?;
     // Only the groups of copies are needed from the near-duplicate run; its sets go.
-    let (mut groups, copy_of) = {
+    let (groups, copy_of) = {
         let dup = pipeline::run(
             docs,
             &Params {
@@ -248,9 +249,10 @@ pub fn cluster_stories_keeping(
             .collect();
         (groups, dup.copy_of)
     };
+    let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
+    let mut groups = split_by_window(groups, &times, params.window_seconds);
     // Visit groups in time order, then input order: the founding member of a story is
     // its earliest report.
-    let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
     let group_time = |g: &Vec<DocIndex>| g.iter().filter_map(|&m| times[m as usize]).min();
     groups.sort_by_key(|g| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
 
@@ -351,6 +353,64 @@ pub fn cluster_stories_keeping(
             .collect(),
         stories,
     })
+}
+
+/// Splits each group of copies where its members' publication times lie further apart
+/// than `window`: a template report republished a week later with new figures is a
+/// near-duplicate of the last one, but another event. Members are taken in time order;
+/// one joins the current part while within `window` of that part's first member, and
+/// otherwise starts a part. Members without a time stay in the part of the group's
+/// representative, which leads its part; other parts are led by their earliest member.
+fn split_by_window(
+    groups: Vec<Vec<DocIndex>>,
+    times: &[Option<i64>],
+    window: i64,
+) -> Vec<Vec<DocIndex>> {
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let dated = group
+            .iter()
+            .filter(|&&m| times[m as usize].is_some())
+            .count();
+        if dated < 2 {
+            out.push(group);
+            continue;
+        }
+        let representative = group[0];
+        let mut by_time: Vec<(i64, DocIndex)> = group
+            .iter()
+            .filter_map(|&m| times[m as usize].map(|t| (t, m)))
+            .collect();
+        by_time.sort_unstable();
+        let mut parts: Vec<Vec<DocIndex>> = Vec::new();
+        let mut start = i64::MIN;
+        for (t, m) in by_time {
+            if parts.is_empty() || t.saturating_sub(start) > window {
+                parts.push(Vec::new());
+                start = t;
+            }
+            if let Some(part) = parts.last_mut() {
+                part.push(m);
+            }
+        }
+        let undated = group.iter().filter(|&&m| times[m as usize].is_none());
+        let home = parts
+            .iter()
+            .position(|p| p.contains(&representative))
+            .unwrap_or(0);
+        parts[home].extend(undated);
+        let position: HashMap<DocIndex, usize> =
+            group.iter().enumerate().map(|(i, &m)| (m, i)).collect();
+        for (i, mut part) in parts.into_iter().enumerate() {
+            // The representative leads its part, the rest keep the group's order.
+            let lead = if i == home { representative } else { part[0] };
+            part.retain(|&m| m != lead);
+            part.sort_by_key(|m| position.get(m).copied());
+            part.insert(0, lead);
+            out.push(part);
+        }
+    }
+    out
 }
 
 /// Documents analysed at a time for document frequencies.

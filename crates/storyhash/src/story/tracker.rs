@@ -27,6 +27,11 @@ impl StoryTracker {
         self.params.is_some()
     }
 
+    /// The story window in seconds, when stories are tracked.
+    pub(crate) fn window(&self) -> Option<i64> {
+        self.params.as_ref().map(|p| p.window_seconds)
+    }
+
     /// Counts a document's terms in the document frequencies.
     pub(crate) fn count(&mut self, terms: &[(u64, f32)]) {
         if !self.enabled() {

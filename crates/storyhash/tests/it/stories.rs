@@ -199,3 +199,80 @@ fn boilerplate_on_every_article_changes_no_story_and_is_reported() {
         }
     }
 }
+
+/// A weekly template report (the same sentences, new figures) is a near-duplicate of
+/// last week's, but another event: copies further apart than the window are split
+/// before stories form, in `stories` and in the index alike; a same-day republication
+/// stays with its original.
+#[test]
+fn weekly_template_reports_are_separate_events_and_same_day_copies_are_not() {
+    let report = |week: usize, figure: usize| {
+        let mut doc = Document::new(
+            format!("week{week}-{figure}"),
+            format!(
+                "The central bank sold treasury bills worth {figure} million dinars at its \
+                 weekly auction on Monday, the bank said in a statement. The average yield \
+                 on the ninety one day bills was {}.{} percent against the previous \
+                 auction, and bids totalled {} million dinars from local banks. The next \
+                 auction of bills is scheduled for the coming Monday, the statement said.",
+                figure % 7,
+                figure % 10,
+                figure * 3
+            ),
+        );
+        doc.published = Some(format!("2026-01-{:02}T09:00:00Z", 5 + 7 * week));
+        doc
+    };
+    let mut docs: Vec<Document> = (0..3).map(|week| report(week, 410 + 37 * week)).collect();
+    let mut same_day = docs[1].clone();
+    same_day.id = "week1-republished".into();
+    docs.push(same_day);
+    let dup = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+    assert_eq!(
+        dup.clusters.len(),
+        1,
+        "the reports are near-duplicates of one another"
+    );
+
+    let params = Granularity::Event.params();
+    let result = cluster_stories(&docs, &params).expect("runs");
+    let mut stories: Vec<Vec<String>> = result
+        .stories
+        .iter()
+        .map(|s| {
+            let mut ids: Vec<String> = s
+                .groups
+                .iter()
+                .flatten()
+                .map(|&d| docs[d as usize].id.clone())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    stories.sort();
+    assert_eq!(
+        stories,
+        [
+            vec!["week0-410".to_string()],
+            vec!["week1-447".into(), "week1-republished".into()],
+            vec!["week2-484".into()],
+        ]
+    );
+
+    let index =
+        storyhash::index::Index::with_stories(Preset::Dup.params(), Some(params)).expect("index");
+    let decisions: Vec<Option<String>> = docs
+        .iter()
+        .map(|d| index.insert(d).expect("insert").story)
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            Some("week0-410".to_string()),
+            Some("week1-447".into()),
+            Some("week2-484".into()),
+            Some("week1-447".into()),
+        ]
+    );
+}
