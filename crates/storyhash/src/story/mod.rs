@@ -18,7 +18,9 @@
 //! 4. **Time**: when both sides have a `published` time, a group further than the window
 //!    from the story's latest member cannot join it, and within the window similarity is
 //!    scaled down linearly to half at the window's edge. Groups without a time match
-//!    without decay.
+//!    without decay. Copies published further apart than the window are split into
+//!    separate groups first: a weekly template report is a near-duplicate of last
+//!    week's, but another event.
 //!
 //! The index assigns arriving documents to stories with the same [`attach`] code, its
 //! document frequencies being those of the documents stored so far.
