@@ -87,6 +87,15 @@ pub(crate) struct StoriesArgs {
     /// text), or earliest (`published` time).
     #[arg(long, default_value = "first")]
     pub(crate) keep: KeepPolicy,
+    /// Terms that never link stories, one per line (blank lines and lines starting
+    /// with # are skipped), besides the built-in stopwords and the learned boilerplate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) stopwords_file: Option<PathBuf>,
+    /// Lines removed from every document before its terms are weighed, one per line
+    /// (matched whole after normalization; blank lines and lines starting with # are
+    /// skipped), besides the lines learned as boilerplate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) boilerplate_file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) reading: Reading,
     #[command(flatten)]

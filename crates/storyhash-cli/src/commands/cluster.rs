@@ -121,5 +121,6 @@ fn story_preset(args: &ClusterArgs) -> Result<()> {
         &args.report,
         &params,
         t.keep.unwrap_or_default(),
+        &StoryLists::default(),
     )
 }

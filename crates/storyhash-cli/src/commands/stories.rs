@@ -10,13 +10,32 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
+    let lists = StoryLists {
+        stopwords: list_file(args.stopwords_file.as_deref())?,
+        boilerplate_lines: list_file(args.boilerplate_file.as_deref())?,
+    };
     report_stories(
         &args.inputs,
         &args.reading,
         &args.report,
         &params,
         args.keep,
+        &lists,
     )
+}
+
+/// The entries of a list file: its lines, trimmed, less blank ones and # comments.
+fn list_file(path: Option<&std::path::Path>) -> Result<Vec<String>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| storyhash::Error::io(path, e))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Reads the inputs, groups them into stories with `params` and writes the report:
@@ -27,6 +46,7 @@ pub(crate) fn report_stories(
     options: &ReportOptions,
     params: &StoryParams,
     keep: KeepPolicy,
+    lists: &StoryLists,
 ) -> Result<()> {
     set_threads(options.threads)?;
     // Before reading: a bad value is a usage error, found at once.
@@ -37,7 +57,7 @@ pub(crate) fn report_stories(
         "grouping {} documents into stories",
         read.documents.len()
     ));
-    let clustering = cluster_stories_keeping(&read.documents, params, keep)?;
+    let clustering = cluster_stories_with(&read.documents, params, keep, lists)?;
     let mut report = StoryReport::build(&read.documents, &clustering);
     report.retain_min_size(options.listed_min_size());
     progress.finish();

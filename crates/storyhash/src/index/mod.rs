@@ -50,7 +50,7 @@ use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
 use crate::pipeline::Params;
 use crate::record::{DocRecord, Engine, RecordBuffers};
-use crate::story::{story_tokenizer, term_frequencies, StoryParams};
+use crate::story::{story_tokenizer, term_frequencies, Exclusions, StoryParams};
 use crate::tokenize::Tokenizer;
 
 mod buckets;
@@ -287,10 +287,14 @@ impl Index {
             id: doc.id.clone(),
             record: self.engine.record(&doc.text, published, buffers),
             terms: match &self.story_params {
-                Some(story) => {
-                    term_frequencies(&self.story_tokenizer, doc, story.title_weight, |_, _| {})
-                        .into_boxed_slice()
-                }
+                Some(story) => term_frequencies(
+                    &self.story_tokenizer,
+                    doc,
+                    story.title_weight,
+                    &Exclusions::default(),
+                    |_, _| {},
+                )
+                .into_boxed_slice(),
                 None => Box::new([]),
             },
         })

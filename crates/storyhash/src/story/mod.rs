@@ -41,6 +41,9 @@ use crate::{KeepPolicy, Params};
 
 pub(crate) mod attach;
 use attach::{Attacher, Vector, Vocabulary};
+mod lines;
+pub(crate) use lines::Exclusions;
+pub use lines::{BoilerplateLine, StoryLists};
 mod report;
 mod tracker;
 
@@ -202,6 +205,9 @@ pub struct StoryClustering {
     /// The most widespread of the terms that weighed nothing as boilerplate (at most
     /// [`BOILERPLATE_LISTED`]), most widespread first.
     pub boilerplate: Vec<BoilerplateTerm>,
+    /// The most widespread of the lines left out as boilerplate (at most
+    /// [`BOILERPLATE_LISTED`]), most widespread first.
+    pub boilerplate_lines: Vec<BoilerplateLine>,
     /// Stories, largest first, ties by earliest document.
     pub stories: Vec<Story>,
 }
@@ -229,6 +235,16 @@ pub fn cluster_stories_keeping(
     docs: &[Document],
     params: &StoryParams,
     keep: KeepPolicy,
+) -> Result<StoryClustering> {
+    cluster_stories_with(docs, params, keep, &StoryLists::default())
+}
+
+/// [`cluster_stories_keeping`] that also ignores the user's `lists` of terms and lines.
+pub fn cluster_stories_with(
+    docs: &[Document],
+    params: &StoryParams,
+    keep: KeepPolicy,
+    lists: &StoryLists,
 ) -> Result<StoryClustering> {
     params.check()?;
     // Only the groups of copies are needed from the near-duplicate run; its sets go.
@@ -262,15 +278,24 @@ pub fn cluster_stories_keeping(
     // has its first document's terms, so each distinct text is analysed once, in
     // blocks (analysed in parallel, counted in input order) that bound the memory.
     let tokenizer = story_tokenizer();
-    let terms_of =
-        |d: usize| term_frequencies(&tokenizer, &docs[d], params.title_weight, |_, _| {});
     let mut copies = vec![0u32; docs.len()];
     for (d, first) in copy_of.iter().enumerate() {
         let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
         copies[same.map_or(d, |f| f as usize)] += 1;
     }
-    let mut vocabulary = Vocabulary::default();
     let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
+    let (exclusions, boilerplate_lines) =
+        Exclusions::learn(docs, &counted, &tokenizer, lists, BOILERPLATE_LISTED);
+    let terms_of = |d: usize| {
+        term_frequencies(
+            &tokenizer,
+            &docs[d],
+            params.title_weight,
+            &exclusions,
+            |_, _| {},
+        )
+    };
+    let mut vocabulary = Vocabulary::default();
     for block in counted.chunks(COUNT_BLOCK) {
         let terms: Vec<Vec<(u64, f32)>> = block.par_iter().map(|&d| terms_of(d)).collect();
         for (&d, terms) in block.iter().zip(&terms) {
@@ -319,6 +344,7 @@ pub fn cluster_stories_keeping(
                 &tokenizer,
                 joined.iter().map(|&(g, _)| &docs[groups[g][0] as usize]),
                 params.title_weight,
+                &exclusions,
                 &wanted,
             );
             let top_terms = wanted
@@ -342,10 +368,12 @@ pub fn cluster_stories_keeping(
         &tokenizer,
         docs.iter(),
         params.title_weight,
+        &Exclusions::default(),
         &boilerplate.iter().map(|&(t, _)| t).collect::<Vec<_>>(),
     );
     Ok(StoryClustering {
         params: params.clone(),
+        boilerplate_lines,
         boilerplate: boilerplate
             .iter()
             .filter_map(|&(t, share)| {
@@ -426,6 +454,7 @@ fn surface_words<'a>(
     tokenizer: &Tokenizer,
     docs: impl Iterator<Item = &'a Document>,
     title_weight: f64,
+    exclusions: &Exclusions,
     wanted: &[u64],
 ) -> HashMap<u64, String> {
     let mut found: HashMap<u64, String> = HashMap::new();
@@ -433,7 +462,7 @@ fn surface_words<'a>(
         if found.len() == wanted.len() {
             break;
         }
-        term_frequencies(tokenizer, doc, title_weight, |t, word| {
+        term_frequencies(tokenizer, doc, title_weight, exclusions, |t, word| {
             if wanted.contains(&t) {
                 found.entry(t).or_insert_with(|| word.to_string());
             }
@@ -473,24 +502,38 @@ pub(crate) fn term_frequencies(
     tokenizer: &Tokenizer,
     doc: &Document,
     title_weight: f64,
+    exclusions: &Exclusions,
     mut surface: impl FnMut(u64, &str),
 ) -> Vec<(u64, f32)> {
     let mut counts: HashMap<u64, f64> = HashMap::new();
-    let mut add = |text: &str, weight: f64| {
-        let normalized = normalize(text);
-        tokenizer.for_each_term(&normalized, |word, token| {
+    let mut add = |normalized: &str, weight: f64| {
+        tokenizer.for_each_term(normalized, |word, token| {
             // Single Latin letters and digits identify nothing.
             if token.chars().count() >= 2 || !token.is_ascii() {
                 let t = token_hash(token);
-                *counts.entry(t).or_insert(0.0) += weight;
-                surface(t, word);
+                if exclusions.keeps_term(t) {
+                    *counts.entry(t).or_insert(0.0) += weight;
+                    surface(t, word);
+                }
             }
         });
     };
     if let Some(title) = &doc.title {
-        add(title, title_weight);
+        add(&normalize(title), title_weight);
     }
-    add(&doc.text, 1.0);
+    if exclusions.is_empty() {
+        add(&normalize(&doc.text), 1.0);
+    } else {
+        // Terms never span lines, so line by line gives the same terms, less the
+        // boilerplate lines.
+        let source = Exclusions::source(doc);
+        for line in doc.text.lines() {
+            let normalized = normalize(line);
+            if exclusions.keeps_line(source, &normalized) {
+                add(&normalized, 1.0);
+            }
+        }
+    }
     let mut terms: Vec<(u64, f32)> = counts
         .into_iter()
         .map(|(t, c)| (t, (1.0 + c.ln()) as f32))

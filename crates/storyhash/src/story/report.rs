@@ -29,6 +29,9 @@ pub struct StoryReport {
     /// Terms that weighed nothing as boilerplate, most widespread first (see
     /// [`StoryClustering::boilerplate`]).
     pub boilerplate: Vec<BoilerplateTerm>,
+    /// Lines left out as boilerplate, most widespread first (see
+    /// [`StoryClustering::boilerplate_lines`]).
+    pub boilerplate_lines: Vec<BoilerplateLine>,
     /// Stories, largest first.
     pub stories: Vec<StoryReportEntry>,
     /// Stories left out as smaller than the size asked for
@@ -74,6 +77,7 @@ impl StoryReport {
             params: clustering.params.clone(),
             documents: docs.len(),
             boilerplate: clustering.boilerplate.clone(),
+            boilerplate_lines: clustering.boilerplate_lines.clone(),
             stories: clustering
                 .stories
                 .iter()
@@ -142,6 +146,19 @@ impl StoryReport {
                 .map(|b| format!("{} ({:.0}%)", b.term, 100.0 * b.share))
                 .collect();
             writeln!(out, "boilerplate, weighing nothing: {}", listed.join(", "))?;
+        }
+        for line in &self.boilerplate_lines {
+            let source = if line.source.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", line.source)
+            };
+            writeln!(
+                out,
+                "boilerplate line{source} ({:.0}%): {}",
+                100.0 * line.share,
+                shorten(&line.line)
+            )?;
         }
         for story in &self.stories {
             writeln!(out)?;

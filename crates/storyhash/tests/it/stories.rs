@@ -2,6 +2,7 @@
 
 use storyhash::story::{
     agreement, cluster_stories, story_of_documents, Agreement, Granularity, StoryClustering,
+    StoryLists,
 };
 use storyhash::synth::{Script, StoryCorpus};
 use storyhash::{pipeline, Document, Preset};
@@ -180,7 +181,8 @@ fn boilerplate_on_every_article_changes_no_story_and_is_reported() {
         .iter()
         .map(|d| {
             let mut wired = d.clone();
-            wired.text = format!("{}\n&lt;ACME> wire service Reuter", d.text);
+            // On the last paragraph's line, as wire copy ends: no line repeats.
+            wired.text = format!("{} &lt;ACME> wire service Reuter", d.text);
             wired
         })
         .collect();
@@ -275,4 +277,80 @@ fn weekly_template_reports_are_separate_events_and_same_day_copies_are_not() {
             Some("week1-447".into()),
         ]
     );
+}
+
+/// Lines a site repeats on most of its pages are learned as boilerplate and reported
+/// with their source; the stories are those of the articles without them.
+#[test]
+fn a_sites_repeated_lines_are_learned_removed_and_reported() {
+    let (docs, _) = documents(Script::Latin, 31, 3);
+    let templated: Vec<Document> = docs
+        .iter()
+        .map(|d| {
+            let mut page = d.clone();
+            page.url = Some(format!("https://News.Example/{}", d.id));
+            page.text = format!(
+                "Home | World | Business | Sport\n{}\nFollow us for the latest updates",
+                d.text
+            );
+            page
+        })
+        .collect();
+    let params = Granularity::Event.params();
+    let plain = cluster_stories(&docs, &params).expect("runs");
+    let pages = cluster_stories(&templated, &params).expect("runs");
+    let groups = |c: &StoryClustering| -> Vec<Vec<Vec<u32>>> {
+        c.stories.iter().map(|s| s.groups.clone()).collect()
+    };
+    assert_eq!(groups(&plain), groups(&pages));
+    let lines: Vec<(&str, &str)> = pages
+        .boilerplate_lines
+        .iter()
+        .map(|l| (l.source.as_str(), l.line.as_str()))
+        .collect();
+    assert!(
+        lines.contains(&("news.example", "Home | World | Business | Sport")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&("news.example", "Follow us for the latest updates")),
+        "{lines:?}"
+    );
+    assert!(plain.boilerplate_lines.is_empty());
+}
+
+/// The user's lists: a line or terms two unrelated articles share join them into one
+/// story until the line is listed as boilerplate or its terms as stopwords.
+#[test]
+fn listed_lines_and_stopwords_stop_linking_stories() {
+    let shared = "Sponsored by Zanthor Quillby Vextrana";
+    let docs: Vec<Document> = ["alpha bravo charlie delta", "kilo lima mike november"]
+        .iter()
+        .enumerate()
+        .map(|(i, words)| Document::new(format!("d{i}"), format!("{words}\n{shared}")))
+        .collect();
+    let params = Granularity::Story.params();
+    let story_count = |lists: &StoryLists| {
+        storyhash::story::cluster_stories_with(&docs, &params, storyhash::KeepPolicy::First, lists)
+            .expect("runs")
+            .stories
+            .len()
+    };
+    assert_eq!(
+        story_count(&StoryLists::default()),
+        1,
+        "the shared line links them"
+    );
+    let lines = StoryLists {
+        boilerplate_lines: vec![shared.to_uppercase()],
+        ..StoryLists::default()
+    };
+    assert_eq!(story_count(&lines), 2);
+    let stopwords = StoryLists {
+        stopwords: ["zanthor", "quillby", "vextrana", "sponsored"]
+            .map(String::from)
+            .to_vec(),
+        ..StoryLists::default()
+    };
+    assert_eq!(story_count(&stopwords), 2);
 }

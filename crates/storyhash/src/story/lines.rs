@@ -1,0 +1,185 @@
+//! What the story layer leaves out of a document before weighing its terms: boilerplate
+//! lines learned from the corpus (a line repeated in more than [`BOILERPLATE_SHARE`] of
+//! one source's documents: a site's navigation, a wire's sign-off paragraph, a
+//! disclaimer), and the lines and terms the user lists.
+//!
+//! A document's source is the host of its `url` (all documents without one form one
+//! source), since boilerplate belongs to a site's template. A source needs
+//! [`BOILERPLATE_MIN_DOCUMENTS`] documents before any of its lines is boilerplate.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::attach::{BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
+use crate::doc::Document;
+use crate::normalize::normalize;
+use crate::shingle::token_hash;
+use crate::tokenize::Tokenizer;
+
+/// Lines and terms the user asks the story layer to ignore, as written (each is
+/// normalized as documents are).
+#[derive(Debug, Clone, Default)]
+pub struct StoryLists {
+    /// Terms that never weigh (`--stopwords-file`).
+    pub stopwords: Vec<String>,
+    /// Lines removed from every document (`--boilerplate-file`).
+    pub boilerplate_lines: Vec<String>,
+}
+
+/// A line left out as boilerplate, for the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoilerplateLine {
+    /// The source's host (empty for documents without a URL).
+    pub source: String,
+    /// The line as first seen, trimmed.
+    pub line: String,
+    /// The share of the source's documents holding it (1 for a listed line).
+    pub share: f64,
+}
+
+/// The line key of a normalized line: None for a blank line.
+fn line_key(normalized: &str) -> Option<u64> {
+    let line = normalized.trim();
+    (!line.is_empty()).then(|| xxh3_64(line.as_bytes()))
+}
+
+/// The host of a URL, lowercased; empty when there is none.
+fn host_of(doc: &Document) -> String {
+    let Some(url) = doc.url.as_deref() else {
+        return String::new();
+    };
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.to_ascii_lowercase()
+}
+
+/// What to leave out of each document.
+#[derive(Debug, Default)]
+pub(crate) struct Exclusions {
+    /// (source hash, line key) of learned boilerplate lines.
+    learned: HashSet<(u64, u64)>,
+    /// Line keys of listed lines, in every source.
+    listed_lines: HashSet<u64>,
+    /// Hashes of listed terms.
+    listed_terms: HashSet<u64>,
+}
+
+impl Exclusions {
+    /// Learns the boilerplate lines of `docs` (each counted document once) and adds the
+    /// user's lists; returns them with the report's lines (at most `listed`, most
+    /// widespread first).
+    pub(crate) fn learn(
+        docs: &[Document],
+        counted: &[usize],
+        tokenizer: &Tokenizer,
+        lists: &StoryLists,
+        listed: usize,
+    ) -> (Exclusions, Vec<BoilerplateLine>) {
+        let mut exclusions = Exclusions::default();
+        for term in &lists.stopwords {
+            tokenizer.for_each_term(&normalize(term), |_, token| {
+                exclusions.listed_terms.insert(token_hash(token));
+            });
+        }
+        for line in &lists.boilerplate_lines {
+            exclusions.listed_lines.extend(line_key(&normalize(line)));
+        }
+        // Distinct lines per document, per source.
+        let keyed: Vec<(u64, Vec<u64>)> = counted
+            .par_iter()
+            .map(|&d| {
+                let doc = &docs[d];
+                let mut keys: Vec<u64> = doc
+                    .text
+                    .lines()
+                    .filter_map(|line| line_key(&normalize(line)))
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (xxh3_64(host_of(doc).as_bytes()), keys)
+            })
+            .collect();
+        let mut per_source: HashMap<u64, u32> = HashMap::new();
+        let mut counts: HashMap<(u64, u64), u32> = HashMap::new();
+        for (source, keys) in &keyed {
+            *per_source.entry(*source).or_insert(0) += 1;
+            for &key in keys {
+                *counts.entry((*source, key)).or_insert(0) += 1;
+            }
+        }
+        drop(keyed);
+        let mut learned: Vec<((u64, u64), f64)> = counts
+            .into_iter()
+            .filter_map(|(k, n)| {
+                let documents = per_source[&k.0];
+                let share = f64::from(n) / f64::from(documents);
+                (u64::from(documents) >= BOILERPLATE_MIN_DOCUMENTS && share > BOILERPLATE_SHARE)
+                    .then_some((k, share))
+            })
+            .collect();
+        learned.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        exclusions.learned = learned.iter().map(|&(k, _)| k).collect();
+        // The report's lines: the text of each as first seen.
+        let wanted: HashMap<(u64, u64), f64> = learned.iter().take(listed).copied().collect();
+        let mut found: HashMap<(u64, u64), (String, String)> = HashMap::new();
+        for &d in counted {
+            if found.len() == wanted.len() {
+                break;
+            }
+            let host = host_of(&docs[d]);
+            let source = xxh3_64(host.as_bytes());
+            for line in docs[d].text.lines() {
+                let Some(key) = line_key(&normalize(line)) else {
+                    continue;
+                };
+                if wanted.contains_key(&(source, key)) {
+                    found
+                        .entry((source, key))
+                        .or_insert_with(|| (host.clone(), line.trim().to_owned()));
+                }
+            }
+        }
+        let report = learned
+            .iter()
+            .take(listed)
+            .filter_map(|(k, share)| {
+                let (source, line) = found.get(k)?.clone();
+                Some(BoilerplateLine {
+                    source,
+                    line,
+                    share: *share,
+                })
+            })
+            .collect();
+        (exclusions, report)
+    }
+
+    /// Whether nothing is excluded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.learned.is_empty() && self.listed_lines.is_empty() && self.listed_terms.is_empty()
+    }
+
+    /// The source key of a document, for [`Exclusions::keeps_line`].
+    pub(crate) fn source(doc: &Document) -> u64 {
+        xxh3_64(host_of(doc).as_bytes())
+    }
+
+    /// Whether a normalized line of a document from `source` stays.
+    pub(crate) fn keeps_line(&self, source: u64, normalized: &str) -> bool {
+        match line_key(normalized) {
+            Some(key) => {
+                !self.listed_lines.contains(&key) && !self.learned.contains(&(source, key))
+            }
+            None => true,
+        }
+    }
+
+    /// Whether a term stays.
+    pub(crate) fn keeps_term(&self, term: u64) -> bool {
+        !self.listed_terms.contains(&term)
+    }
+}
