@@ -668,20 +668,19 @@ impl State {
         // A copy joins its original's story, unless published further from it than the
         // story window: a template report with new figures a week on is another event
         // (as `stories` splits such groups of copies).
+        // The original's time is read only when stories are tracked and the new
+        // document has a time: it is a scattered read of the mapped index.
         let copied_story = match numbered.first() {
             Some(&(o, _)) => {
-                let apart = match (p.record.published, self.published_of(o)?) {
-                    (Some(a), Some(b)) => self
-                        .tracker
-                        .window()
-                        .is_some_and(|w| a.abs_diff(b) > w.unsigned_abs()),
+                let apart = match (self.tracker.window(), p.record.published) {
+                    (Some(window), Some(a)) => self
+                        .published_of(o)?
+                        .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
                     _ => false,
                 };
-                if apart {
-                    None
-                } else {
-                    self.story_of.get(o as usize).copied()
-                }
+                (!apart)
+                    .then(|| self.story_of.get(o as usize).copied())
+                    .flatten()
             }
             None => None,
         };
