@@ -241,6 +241,11 @@ impl Index {
         &self.params
     }
 
+    /// The story parameters, when stories are tracked.
+    pub fn story_params(&self) -> Option<&StoryParams> {
+        self.story_params.as_ref()
+    }
+
     /// Documents stored.
     pub fn len(&self) -> usize {
         self.read().live()

@@ -400,42 +400,46 @@ fn the_version_5_fixture_opens_with_its_copy_group() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `testdata/index/v6/seeds.idx` is an index directory as this release writes it (format
-/// 6): the seed articles, an exact copy of the first and a removed document, in two
-/// commits (two segments, one deletion list), with story tracking. Every later build must
-/// open it and answer as it did. `UPDATE_GOLDEN=1` writes it when missing.
-#[test]
-fn the_version_6_fixture_opens_and_answers_as_written() {
-    let fixture = testdata().join("index/v6/seeds.idx");
+/// The documents of the directory fixtures: the seed articles and an exact copy of the
+/// first.
+fn directory_fixture_documents() -> Vec<Document> {
     let mut docs = crate::seed_documents();
     let mut copy = docs[0].clone();
     copy.id = "copy-of-000".into();
     docs.push(copy);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
-        std::fs::create_dir_all(fixture.parent().expect("folder")).expect("mkdir");
-        let index = Index::create(
-            &fixture,
-            Preset::Dup.params(),
-            Some(storyhash::story::Granularity::Story.params()),
-        )
-        .expect("create");
-        // A commit of six documents, then one of a single copy and a removal: too small
-        // to merge with the first, so two segments and a deletion list.
-        for d in &docs[..5] {
-            index.insert(d).expect("insert");
-        }
-        index
-            .insert(&Document::new(
-                "removed",
-                "a short text that is removed again",
-            ))
-            .expect("insert");
-        index.commit().expect("first commit");
-        index.insert(&docs[5]).expect("insert");
-        index.remove("removed").expect("remove");
-        index.commit().expect("second commit");
+    docs
+}
+
+/// Writes a directory fixture as this build writes indexes: `docs` and a removed
+/// document in two commits (two segments, one deletion list), with story tracking.
+fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
+    let index = Index::create(
+        path,
+        Preset::Dup.params(),
+        Some(storyhash::story::Granularity::Story.params()),
+    )
+    .expect("create");
+    // A commit of six documents, then one of a single copy and a removal: too small to
+    // merge with the first, so two segments and a deletion list.
+    for d in &docs[..5] {
+        index.insert(d).expect("insert");
     }
-    let index = Index::open(&fixture).expect("version 6 fixture opens");
+    index
+        .insert(&Document::new(
+            "removed",
+            "a short text that is removed again",
+        ))
+        .expect("insert");
+    index.commit().expect("first commit");
+    index.insert(&docs[5]).expect("insert");
+    index.remove("removed").expect("remove");
+    index.commit().expect("second commit");
+}
+
+/// What every directory fixture answers: its segments, groups and matches, and a story
+/// for every document.
+fn check_directory_fixture(index: &Index, docs: &[Document]) {
     index.verify().expect("every byte checks");
     assert_eq!(index.stats().expect("stats").segments, 2);
     assert_eq!(index.len(), 6);
@@ -452,6 +456,41 @@ fn the_version_6_fixture_opens_and_answers_as_written() {
         assert_eq!(matches[0].jaccard, 1.0);
         assert!(index.story_of(&d.id).expect("story").is_some());
     }
+}
+
+/// `testdata/index/v6/seeds.idx` was written by format version 6 (its manifest stores
+/// the story threshold as a weighted Jaccard) by [`write_directory_fixture`]. Every later
+/// build must open it and answer as it did.
+#[test]
+fn the_version_6_fixture_opens_and_answers_as_written() {
+    let fixture = testdata().join("index/v6/seeds.idx");
+    let index = Index::open(&fixture).expect("version 6 fixture opens");
+    check_directory_fixture(&index, &directory_fixture_documents());
+}
+
+/// `testdata/index/v7/seeds.idx` is an index directory as this release writes it (format
+/// 7), by [`write_directory_fixture`]. Every later build must open it and answer as it
+/// did: its documents' stories, and a copy of a stored article joining that article's
+/// story. `UPDATE_GOLDEN=1` writes it when missing: only when the version changes, and
+/// then keep the old directory under its version's folder.
+#[test]
+fn the_version_7_fixture_opens_and_answers_as_written() {
+    let fixture = testdata().join("index/v7/seeds.idx");
+    let docs = directory_fixture_documents();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
+        write_directory_fixture(&fixture, &docs);
+    }
+    let index = Index::open(&fixture).expect("version 7 fixture opens");
+    check_directory_fixture(&index, &docs);
+    assert_eq!(
+        index.story_of("copy-of-000").expect("story"),
+        index.story_of(&docs[0].id).expect("story")
+    );
+    assert_eq!(
+        index.story_params().map(|p| p.threshold),
+        Some(storyhash::story::Granularity::Story.params().threshold),
+        "format 7 keeps the story threshold as written"
+    );
 }
 
 /// Versions 1 to 3 hashed some texts differently; their sets and band keys would
