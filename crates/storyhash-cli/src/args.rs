@@ -96,6 +96,12 @@ pub(crate) struct StoriesArgs {
     /// skipped), besides the lines learned as boilerplate.
     #[arg(long, value_name = "FILE")]
     pub(crate) boilerplate_file: Option<PathBuf>,
+    /// Articles whose document frequencies are added to the input's before terms are
+    /// weighed (repeatable): an input file or folder of the same kind as the input, or
+    /// an index directory created with --stories. A few hundred articles of the same
+    /// beat give a small input an idf that tells an event's names from common words.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) background: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) reading: Reading,
     #[command(flatten)]

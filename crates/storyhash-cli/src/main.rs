@@ -26,7 +26,9 @@ use storyhash::output::{
     ListFile,
 };
 use storyhash::stopwords::Language;
-use storyhash::story::{cluster_stories_with, Granularity, StoryLists, StoryParams, StoryReport};
+use storyhash::story::{
+    cluster_stories_with, Background, Granularity, StoryLists, StoryParams, StoryReport,
+};
 use storyhash::tables::Table;
 use storyhash::{
     pipeline, pipeline::Overrides, Index, KeepPolicy, LshParams, Params, Preset, Report,

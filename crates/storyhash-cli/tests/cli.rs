@@ -848,3 +848,86 @@ fn index_upgrade_writes_a_single_file_index_as_a_directory() {
     assert!(stderr(&again).contains("already an index directory"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `stories --background`: a file of the beat's articles, or a story-tracking index of
+/// the same articles, tells the input's common words from its names (the library's test
+/// says why the stories change); an index without story terms is refused by name.
+#[test]
+fn stories_take_a_background_from_a_file_or_an_index() {
+    let dir = scratch("background");
+    let common = "ministry officials statement tuesday government spokesman";
+    let line = |id: &str, text: &str| format!("{{\"id\":\"{id}\",\"text\":\"{text}\"}}\n");
+    let input = dir.join("input.jsonl");
+    std::fs::write(
+        &input,
+        [
+            line(
+                "a",
+                &format!("Zarkovia harbour strike Velmont dockers {common}"),
+            ),
+            line(
+                "b",
+                &format!("Zarkovia harbour strike Velmont dockers continue {common}"),
+            ),
+            line(
+                "c",
+                &format!("Orlintha vaccine trial Quessby laboratory {common}"),
+            ),
+        ]
+        .concat(),
+    )
+    .expect("write input");
+    let beat = dir.join("beat.jsonl");
+    let beat_lines: String = (0..200)
+        .map(|i| {
+            let own: Vec<String> = (0..8).map(|w| format!("w{i}x{w}")).collect();
+            let own = own.join(" ");
+            let text = if i % 6 == 0 {
+                format!("{own} {common}")
+            } else {
+                own
+            };
+            line(&format!("bg{i}"), &text)
+        })
+        .collect();
+    std::fs::write(&beat, beat_lines).expect("write background");
+    let (input_arg, beat_arg) = (path_arg(&input), path_arg(&beat));
+    let stories = |extra: &[&str]| {
+        let mut args = vec!["stories", "--quiet", "--format", "json", input_arg.as_str()];
+        args.extend(extra);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        json(&out)["stories"].clone()
+    };
+    assert_eq!(stories(&[]).as_array().map(Vec::len), Some(1));
+    let with_file = stories(&["--background", &beat_arg]);
+    assert_eq!(with_file.as_array().map(Vec::len), Some(2));
+
+    let index = path_arg(&dir.join("beat.idx"));
+    for args in [
+        vec!["index", "create", index.as_str(), "--stories", "story"],
+        vec!["index", "add", "--quiet", index.as_str(), beat_arg.as_str()],
+    ] {
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(stories(&["--background", &index]), with_file);
+
+    let plain = path_arg(&dir.join("plain.idx"));
+    assert_eq!(
+        storyhash(&["index", "create", &plain]).status.code(),
+        Some(0)
+    );
+    let out = storyhash(&["stories", &input_arg, "--background", &plain]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("plain.idx: this index does not track stories"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn path_arg(path: &std::path::Path) -> String {
+    path.display().to_string()
+}

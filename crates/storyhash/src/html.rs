@@ -351,6 +351,10 @@ pub fn write_story_report(
             ),
             ("window", format!("{} s", p.window_seconds)),
             (
+                "background documents counted in idf",
+                report.background_documents.to_string(),
+            ),
+            (
                 "boilerplate terms (weighing nothing)",
                 report
                     .boilerplate
@@ -358,6 +362,18 @@ pub fn write_story_report(
                     .map(|b| b.term.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
+            ),
+            (
+                "boilerplate lines (left out)",
+                report
+                    .boilerplate_lines
+                    .iter()
+                    .map(|l| match l.source.as_str() {
+                        "" => format!("{} ({:.0}%)", l.line, 100.0 * l.share),
+                        source => format!("{} ({source}, {:.0}%)", l.line, 100.0 * l.share),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | "),
             ),
         ],
         sizes: size_histogram(report.stories.iter().map(|s| s.size)),

@@ -13,6 +13,7 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     let lists = StoryLists {
         stopwords: list_file(args.stopwords_file.as_deref())?,
         boilerplate_lines: list_file(args.boilerplate_file.as_deref())?,
+        background: background(&args.background, &args.reading, args.report.quiet)?,
     };
     report_stories(
         &args.inputs,
@@ -22,6 +23,41 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
         args.keep,
         &lists,
     )
+}
+
+/// The document frequencies of the `--background` paths: an index directory gives its
+/// story terms' counts; any other path is read as input, with the input's options,
+/// one batch of text in memory at a time.
+fn background(paths: &[PathBuf], reading: &Reading, quiet: bool) -> Result<Background> {
+    let mut background = Background::new();
+    for path in paths {
+        if storyhash::index::is_index_directory(path) {
+            let counts = Index::open(path)?.story_background().with_context(|| {
+                format!(
+                    "{}: this index does not track stories, so it counts no story terms \
+                     (an index created with --stories does)",
+                    path.display()
+                )
+            })?;
+            background.merge(&counts);
+            continue;
+        }
+        let mut warnings = Vec::new();
+        read_sources_in_batches(
+            &sources(std::slice::from_ref(path)),
+            &reading.options(),
+            4096,
+            |batch| {
+                background.add_documents(&batch.documents);
+                warnings.extend(batch.warnings);
+                Ok::<(), anyhow::Error>(())
+            },
+        )?;
+        if !quiet {
+            print_warnings(&warnings);
+        }
+    }
+    Ok(background)
 }
 
 /// The entries of a list file: its lines, trimmed, less blank ones and # comments.

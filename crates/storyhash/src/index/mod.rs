@@ -67,6 +67,11 @@ mod store;
 use state::State;
 pub use store::WriterLock;
 
+/// Whether `path` is an index directory (it holds a manifest).
+pub fn is_index_directory(path: &Path) -> bool {
+    store::is_index_dir(path)
+}
+
 /// The index format this build writes: 6, a directory of segments. Single-file indexes
 /// of formats 4 and 5 ([`LEGACY_VERSIONS`]) are read, and written again as a directory
 /// by [`Index::save`] to a new path (`storyhash index upgrade`).
@@ -430,6 +435,12 @@ impl Index {
             Some(doc) => state.story_name(doc),
             None => Ok(None),
         }
+    }
+
+    /// The document frequencies of the stored documents' story terms, as a background
+    /// for `stories` (None when the index does not track stories).
+    pub fn story_background(&self) -> Option<crate::story::Background> {
+        self.read().tracker.background()
     }
 
     /// Every multi-member cluster: (cluster name, member ids in insertion order).

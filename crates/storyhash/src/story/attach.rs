@@ -20,7 +20,11 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
-use super::{decay, StoryParams};
+use rayon::prelude::*;
+
+use super::lines::Exclusions;
+use super::{decay, story_tokenizer, term_frequencies, StoryParams, COUNT_BLOCK};
+use crate::doc::Document;
 
 /// Terms of a new vector looked up in the postings.
 const RAREST_TERMS: usize = 12;
@@ -53,6 +57,68 @@ fn is_boilerplate(documents: u64, df: u32) -> bool {
     documents >= BOILERPLATE_MIN_DOCUMENTS && f64::from(df) > BOILERPLATE_SHARE * documents as f64
 }
 
+/// Document frequencies of articles besides the input (`stories --background`): a file
+/// of articles of the kind the input comes from, or a story-tracking index's counts. In
+/// a small input every term is rare, so its idf cannot tell an event's names from
+/// common words; the background's counts are added to the input's before any term is
+/// weighed, and count towards the boilerplate share too.
+#[derive(Debug, Clone, Default)]
+pub struct Background {
+    df: HashMap<u64, u32>,
+    documents: u64,
+}
+
+impl Background {
+    /// No documents.
+    pub fn new() -> Background {
+        Background::default()
+    }
+
+    /// Adds `docs` (each counted once; title terms as body terms), analysed in
+    /// parallel blocks as `stories` analyses its input.
+    pub fn add_documents(&mut self, docs: &[Document]) {
+        let tokenizer = story_tokenizer();
+        let none = Exclusions::default();
+        for block in docs.chunks(COUNT_BLOCK) {
+            let terms: Vec<Vec<(u64, f32)>> = block
+                .par_iter()
+                .map(|d| term_frequencies(&tokenizer, d, 1.0, &none, |_, _| {}))
+                .collect();
+            for terms in &terms {
+                self.add_terms(terms.iter().map(|&(t, _)| t), 1);
+            }
+        }
+    }
+
+    /// Adds `times` documents holding each of `terms` (distinct term hashes).
+    pub(crate) fn add_terms(&mut self, terms: impl Iterator<Item = u64>, times: u32) {
+        self.documents += u64::from(times);
+        for t in terms {
+            let df = self.df.entry(t).or_insert(0);
+            *df = df.saturating_add(times);
+        }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: &Background) {
+        self.documents += other.documents;
+        for (&t, &df) in &other.df {
+            let e = self.df.entry(t).or_insert(0);
+            *e = e.saturating_add(df);
+        }
+    }
+
+    /// Documents counted.
+    pub fn documents(&self) -> u64 {
+        self.documents
+    }
+
+    /// Distinct terms counted.
+    pub fn terms(&self) -> usize {
+        self.df.len()
+    }
+}
+
 /// The terms counted so far: each term hash gets a dense id when first counted (so
 /// vectors and story sums hold 4-byte ids), and its document frequency.
 #[derive(Debug, Default)]
@@ -75,6 +141,39 @@ impl Vocabulary {
                 self.df.push(0);
             }
             self.df[id as usize] = self.df[id as usize].saturating_add(times);
+        }
+    }
+
+    /// A vocabulary holding `background`'s counts. Its terms are added in hash order, so
+    /// term ids do not depend on the map's iteration order.
+    pub(crate) fn with_background(background: &Background) -> Vocabulary {
+        let mut terms: Vec<(u64, u32)> = background.df.iter().map(|(&t, &df)| (t, df)).collect();
+        terms.sort_unstable();
+        let mut vocabulary = Vocabulary {
+            documents: background.documents,
+            ..Vocabulary::default()
+        };
+        vocabulary.ids.reserve(terms.len());
+        for (t, df) in terms {
+            vocabulary.ids.insert(t, vocabulary.hashes.len() as u32);
+            vocabulary.hashes.push(t);
+            vocabulary.df.push(df);
+        }
+        vocabulary
+    }
+
+    /// The counts as a background for another corpus.
+    pub(crate) fn to_background(&self) -> Background {
+        let df = self
+            .hashes
+            .iter()
+            .zip(&self.df)
+            .filter(|&(_, &df)| df > 0)
+            .map(|(&t, &df)| (t, df))
+            .collect();
+        Background {
+            df,
+            documents: self.documents,
         }
     }
 

@@ -13,20 +13,22 @@ use rayon::prelude::*;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::attach::{BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
+use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
 use crate::doc::Document;
 use crate::normalize::normalize;
 use crate::shingle::token_hash;
 use crate::tokenize::Tokenizer;
 
-/// Lines and terms the user asks the story layer to ignore, as written (each is
-/// normalized as documents are).
+/// What the user adds to the input's own statistics: lines and terms to ignore, as
+/// written (each is normalized as documents are), and background document frequencies.
 #[derive(Debug, Clone, Default)]
 pub struct StoryLists {
     /// Terms that never weigh (`--stopwords-file`).
     pub stopwords: Vec<String>,
     /// Lines removed from every document (`--boilerplate-file`).
     pub boilerplate_lines: Vec<String>,
+    /// Document frequencies added to the input's (`--background`).
+    pub background: Background,
 }
 
 /// A line left out as boilerplate, for the report.

@@ -9,8 +9,9 @@
 //!    story layer as one unit, so a story always holds whole groups.
 //! 2. **Weighted terms** per group: unigrams after normalization, stopword removal and
 //!    Arabic light stemming, title terms counted twice, weighted by sublinear term
-//!    frequency and inverse document frequency over the input, boilerplate terms dropped
-//!    (see [`attach`] for the weights, the criterion and the candidates).
+//!    frequency and inverse document frequency over the input (and a [`Background`]
+//!    corpus, if given), boilerplate terms dropped (see [`attach`] for the weights, the
+//!    criterion and the candidates).
 //! 3. **Group-average attachment**: groups are visited in time order (then input order);
 //!    each joins the candidate story whose members it resembles most on average (mean
 //!    cosine), if that similarity times the time decay reaches the threshold, and
@@ -42,6 +43,7 @@ use crate::{KeepPolicy, Params};
 pub(crate) mod attach;
 use attach::{Attacher, Vector, Vocabulary};
 mod lines;
+pub use attach::Background;
 pub(crate) use lines::Exclusions;
 pub use lines::{BoilerplateLine, StoryLists};
 mod report;
@@ -202,6 +204,8 @@ impl Story {
 pub struct StoryClustering {
     /// Parameters used.
     pub params: StoryParams,
+    /// Background documents whose frequencies were added to the input's.
+    pub background_documents: u64,
     /// The most widespread of the terms that weighed nothing as boilerplate (at most
     /// [`BOILERPLATE_LISTED`]), most widespread first.
     pub boilerplate: Vec<BoilerplateTerm>,
@@ -295,7 +299,7 @@ pub fn cluster_stories_with(
             |_, _| {},
         )
     };
-    let mut vocabulary = Vocabulary::default();
+    let mut vocabulary = Vocabulary::with_background(&lists.background);
     for block in counted.chunks(COUNT_BLOCK) {
         let terms: Vec<Vec<(u64, f32)>> = block.par_iter().map(|&d| terms_of(d)).collect();
         for (&d, terms) in block.iter().zip(&terms) {
@@ -373,6 +377,7 @@ pub fn cluster_stories_with(
     );
     Ok(StoryClustering {
         params: params.clone(),
+        background_documents: lists.background.documents(),
         boilerplate_lines,
         boilerplate: boilerplate
             .iter()

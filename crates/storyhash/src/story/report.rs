@@ -26,6 +26,8 @@ pub struct StoryReport {
     pub params: StoryParams,
     /// Documents clustered.
     pub documents: usize,
+    /// Background documents whose frequencies were added to the input's.
+    pub background_documents: u64,
     /// Terms that weighed nothing as boilerplate, most widespread first (see
     /// [`StoryClustering::boilerplate`]).
     pub boilerplate: Vec<BoilerplateTerm>,
@@ -76,6 +78,7 @@ impl StoryReport {
             omitted_documents: 0,
             params: clustering.params.clone(),
             documents: docs.len(),
+            background_documents: clustering.background_documents,
             boilerplate: clustering.boilerplate.clone(),
             boilerplate_lines: clustering.boilerplate_lines.clone(),
             stories: clustering
@@ -139,6 +142,13 @@ impl StoryReport {
             p.threshold,
             window_text(p.window_seconds),
         )?;
+        if self.background_documents > 0 {
+            writeln!(
+                out,
+                "idf counts {} besides the input",
+                plural(self.background_documents as usize, "background document")
+            )?;
+        }
         if !self.boilerplate.is_empty() {
             let listed: Vec<String> = self
                 .boilerplate

@@ -1,6 +1,6 @@
 //! Incremental story assignment for the index.
 
-use super::attach::{Attacher, Vocabulary};
+use super::attach::{Attacher, Background, Vocabulary};
 use super::*;
 
 /// Incremental story assignment for the index: document frequencies kept up to date as
@@ -30,6 +30,11 @@ impl StoryTracker {
     /// The story window in seconds, when stories are tracked.
     pub(crate) fn window(&self) -> Option<i64> {
         self.params.as_ref().map(|p| p.window_seconds)
+    }
+
+    /// The document frequencies of the documents counted, when stories are tracked.
+    pub(crate) fn background(&self) -> Option<Background> {
+        self.enabled().then(|| self.vocabulary.to_background())
     }
 
     /// Counts a document's terms in the document frequencies.

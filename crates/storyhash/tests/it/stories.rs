@@ -354,3 +354,89 @@ fn listed_lines_and_stopwords_stop_linking_stories() {
     };
     assert_eq!(story_count(&stopwords), 2);
 }
+
+/// A background corpus: in a three-article input every word is rare, so two unrelated
+/// articles that share a beat's common words join one story. With a background of the
+/// beat's articles, in which those words are common, they weigh little, are no longer
+/// among either article's rarest terms, and the two stay apart; the pair that shares
+/// names still joins.
+#[test]
+fn a_background_corpus_tells_common_words_from_names() {
+    let common = "ministry officials statement tuesday government spokesman";
+    let input: Vec<Document> = [
+        ("a", "Zarkovia harbour strike Velmont dockers"),
+        ("b", "Zarkovia harbour strike Velmont dockers continue"),
+        ("c", "Orlintha vaccine trial Quessby laboratory"),
+    ]
+    .iter()
+    .map(|(id, names)| Document::new(*id, format!("{names} {common}")))
+    .collect();
+    // Two hundred articles of the beat: each has words of its own; one in six also has
+    // the common words.
+    let background_docs: Vec<Document> = (0..200)
+        .map(|i| {
+            let own: Vec<String> = (0..8).map(|w| format!("w{i}x{w}")).collect();
+            let text = if i % 6 == 0 {
+                format!("{} {common}", own.join(" "))
+            } else {
+                own.join(" ")
+            };
+            Document::new(format!("bg{i}"), text)
+        })
+        .collect();
+    let mut background = storyhash::story::Background::new();
+    background.add_documents(&background_docs);
+    assert_eq!(background.documents(), 200);
+
+    let params = Granularity::Story.params();
+    let stories = |lists: &StoryLists| -> Vec<Vec<u32>> {
+        let clustering = storyhash::story::cluster_stories_with(
+            &input,
+            &params,
+            storyhash::KeepPolicy::First,
+            lists,
+        )
+        .expect("runs");
+        let mut stories: Vec<Vec<u32>> = clustering
+            .stories
+            .iter()
+            .map(|s| {
+                let mut m: Vec<u32> = s.groups.iter().flatten().copied().collect();
+                m.sort_unstable();
+                m
+            })
+            .collect();
+        stories.sort();
+        stories
+    };
+    assert_eq!(
+        stories(&StoryLists::default()),
+        vec![vec![0, 1, 2]],
+        "without a background the common words link all three"
+    );
+    let with = StoryLists {
+        background,
+        ..StoryLists::default()
+    };
+    assert_eq!(stories(&with), vec![vec![0, 1], vec![2]]);
+
+    // A story-tracking index of the same articles gives the same counts, and so the
+    // same stories.
+    let index =
+        storyhash::Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("index");
+    for d in &background_docs {
+        index.insert(d).expect("insert");
+    }
+    let from_index = index.story_background().expect("stories are tracked");
+    assert_eq!(from_index.documents(), 200);
+    assert_eq!(from_index.terms(), with.background.terms());
+    let indexed = StoryLists {
+        background: from_index,
+        ..StoryLists::default()
+    };
+    assert_eq!(stories(&indexed), stories(&with));
+    assert!(storyhash::Index::new(Preset::Dup.params())
+        .expect("index")
+        .story_background()
+        .is_none());
+}
