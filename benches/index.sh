@@ -36,3 +36,23 @@ echo "# library insertion into the index, one core (about 10,000 articles of new
 }
 RAYON_NUM_THREADS=1 timed target/release/bench_index insert "$work/index.idx" "$work/fresh.jsonl"
 du -sb "$work/index.idx"
+echo "# index compact of the two segments, fresh process, on a copy"
+# Peak resident memory split as the kernel counts it: anonymous (the process's own) and
+# file-backed (mapped segment pages, the page cache's), sampled every 20 ms.
+rm -rf "$work/compact.idx"
+cp -r "$work/index.idx" "$work/compact.idx"
+start=$(date +%s.%N)
+RAYON_NUM_THREADS=1 target/release/storyhash index compact "$work/compact.idx" > /dev/null &
+pid=$!
+anon=0 file=0
+while kill -0 "$pid" 2> /dev/null; do
+    read -r a f < <(awk '/RssAnon/{a=$2} /RssFile/{f=$2} END{print a+0, f+0}' \
+        "/proc/$pid/status" 2> /dev/null || echo "0 0")
+    ((a > anon)) && anon=$a
+    ((f > file)) && file=$f
+    sleep 0.02
+done
+wait "$pid"
+wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e - s}')
+echo "{\"wall_s\":$wall,\"peak_anon_kib\":$anon,\"peak_file_kib\":$file}"
+rm -rf "$work/compact.idx"

@@ -128,7 +128,7 @@ pub(super) fn commit(
             entry.deleted = removed.len() as u64;
         }
     }
-    let mut builder = state.segment_builder();
+    let mut builder = state.segment_builder(&dir);
     let mut removed = Vec::new();
     append_uncommitted(state, &mut builder, &mut removed)?;
     if let Some(entry) = write_segment(&dir, generation, builder, &removed)? {
@@ -180,7 +180,7 @@ fn merge(state: &mut State, dir: &Path, everything: bool) -> Result<()> {
     for range in ranges {
         segments.extend_from_slice(&manifest.segments[next..range.start]);
         manifest.generation += 1;
-        let mut builder = state.segment_builder();
+        let mut builder = state.segment_builder(dir);
         let mut removed = Vec::new();
         for i in range.clone() {
             append_segment(state, i, &mut builder, &mut removed)?;
@@ -246,7 +246,12 @@ pub(super) fn write_new(
             problem: problem.into(),
         });
     }
-    let mut builder = state.segment_builder();
+    // The new directory does not exist yet: its parent holds the spilled sections.
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = state.segment_builder(parent);
     let mut removed = Vec::new();
     for i in 0..state.segments.len() {
         append_segment(state, i, &mut builder, &mut removed)?;

@@ -130,7 +130,9 @@ pub(super) struct SegmentBuilder {
     published: Vec<u8>,
     holders: Vec<u8>,
     set_ends: Vec<u8>,
-    set_bytes: Vec<u8>,
+    set_bytes: Spillable,
+    /// Scratch for one set's code.
+    code: Vec<u8>,
     fps: Vec<(u64, u32)>,
     link_ends: Vec<u8>,
     link_targets: Vec<u8>,
@@ -138,16 +140,24 @@ pub(super) struct SegmentBuilder {
     link_count: u64,
     band_entries: Vec<Vec<u64>>,
     term_ends: Vec<u8>,
-    term_ids: Vec<u8>,
-    term_weights: Vec<u8>,
+    term_ids: Spillable,
+    term_weights: Spillable,
     term_count: u64,
     stories: Vec<u8>,
 }
 
 impl SegmentBuilder {
     /// A builder for an index with `bands` bands and `sketch_len`-byte sketches, keeping
-    /// story terms and stories if `stories_kept`.
-    pub(super) fn new(bands: usize, sketch_len: usize, stories_kept: bool) -> SegmentBuilder {
+    /// story terms and stories if `stories_kept`. Its largest sections (the sets and
+    /// the story terms) go to unnamed temporary files in `spill_dir` once they pass
+    /// [`SPILL_BYTES`] (kept in memory when it is None).
+    pub(super) fn new(
+        bands: usize,
+        sketch_len: usize,
+        stories_kept: bool,
+        spill_dir: Option<&Path>,
+    ) -> SegmentBuilder {
+        let spillable = || Spillable::new(spill_dir);
         SegmentBuilder {
             bands,
             sketch_len,
@@ -161,7 +171,8 @@ impl SegmentBuilder {
             published: Vec::new(),
             holders: Vec::new(),
             set_ends: Vec::new(),
-            set_bytes: Vec::new(),
+            set_bytes: spillable(),
+            code: Vec::new(),
             fps: Vec::new(),
             link_ends: Vec::new(),
             link_targets: Vec::new(),
@@ -169,11 +180,24 @@ impl SegmentBuilder {
             link_count: 0,
             band_entries: vec![Vec::new(); bands],
             term_ends: Vec::new(),
-            term_ids: Vec::new(),
-            term_weights: Vec::new(),
+            term_ids: spillable(),
+            term_weights: spillable(),
             term_count: 0,
             stories: Vec::new(),
         }
+    }
+
+    /// The builder spilling past `bytes` bytes per section.
+    #[cfg(test)]
+    fn spilling_at(mut self, bytes: usize) -> SegmentBuilder {
+        for s in [
+            &mut self.set_bytes,
+            &mut self.term_ids,
+            &mut self.term_weights,
+        ] {
+            s.spill_at = bytes;
+        }
+        self
     }
 
     /// Documents pushed so far.
@@ -224,13 +248,15 @@ impl SegmentBuilder {
                         self.sketch_len
                     ));
                 }
-                self.set_bytes.extend_from_slice(doc.sketch);
+                self.set_bytes.append(doc.sketch);
                 self.fps.push((doc.fingerprint, local));
             }
-            codec::encode_set(set, &mut self.set_bytes);
+            self.code.clear();
+            codec::encode_set(set, &mut self.code);
+            self.set_bytes.append(&self.code);
         }
         self.set_ends
-            .extend_from_slice(&(self.set_bytes.len() as u64).to_le_bytes());
+            .extend_from_slice(&self.set_bytes.len().to_le_bytes());
         if let Some(keys) = doc.keys {
             if keys.len() != self.bands {
                 return Err(format!(
@@ -253,8 +279,8 @@ impl SegmentBuilder {
         self.link_ends.extend_from_slice(&link_end.to_le_bytes());
         if self.stories_kept {
             for &(t, w) in doc.terms {
-                self.term_ids.extend_from_slice(&t.to_le_bytes());
-                self.term_weights.extend_from_slice(&w.to_le_bytes());
+                self.term_ids.append(&t.to_le_bytes());
+                self.term_weights.append(&w.to_le_bytes());
             }
             self.term_count += doc.terms.len() as u64;
             self.term_ends
@@ -265,7 +291,9 @@ impl SegmentBuilder {
         Ok(())
     }
 
-    /// Writes the segment file to `w`; returns its length in bytes.
+    /// Writes the segment file to `w`; returns its length in bytes. Besides the spilled
+    /// sections, what it holds is the band arrays, sorted in place, and the lookup
+    /// tables, about 400 bytes per document of a duplicate-preset index.
     pub(super) fn write(mut self, w: impl Write) -> io::Result<u64> {
         let keyed = self.band_entries.first().map_or(0, Vec::len);
         let dir_bits = (keyed / ENTRIES_PER_PREFIX)
@@ -273,7 +301,6 @@ impl SegmentBuilder {
             .unwrap_or(0)
             .min(24);
         let mut directory = Vec::with_capacity(self.bands * ((1 << dir_bits) + 1) * 4);
-        let mut bands = Vec::with_capacity(self.bands * keyed * 8);
         for entries in &mut self.band_entries {
             entries.sort_unstable();
             let mut at = 0usize;
@@ -282,9 +309,6 @@ impl SegmentBuilder {
                     at += 1;
                 }
                 directory.extend_from_slice(&(at as u32).to_le_bytes());
-            }
-            for e in entries.iter() {
-                bands.extend_from_slice(&e.to_le_bytes());
             }
         }
         self.ids.sort_unstable();
@@ -297,27 +321,27 @@ impl SegmentBuilder {
         };
         let (id_hashes, id_locals) = split(&self.ids);
         let (fp_hashes, fp_locals) = split(&self.fps);
-        let sections: [&[u8]; SECTIONS] = [
-            &self.seqs,
-            &self.id_ends,
-            &self.id_bytes,
-            &id_hashes,
-            &id_locals,
-            &self.published,
-            &self.holders,
-            &self.set_ends,
-            &self.set_bytes,
-            &fp_hashes,
-            &fp_locals,
-            &self.link_ends,
-            &self.link_targets,
-            &self.link_jaccard,
-            &bands,
-            &directory,
-            &self.term_ends,
-            &self.term_ids,
-            &self.term_weights,
-            &self.stories,
+        let mut sections: [Part<'_>; SECTIONS] = [
+            Part::Bytes(&self.seqs),
+            Part::Bytes(&self.id_ends),
+            Part::Bytes(&self.id_bytes),
+            Part::Bytes(&id_hashes),
+            Part::Bytes(&id_locals),
+            Part::Bytes(&self.published),
+            Part::Bytes(&self.holders),
+            Part::Bytes(&self.set_ends),
+            Part::Spilled(&mut self.set_bytes),
+            Part::Bytes(&fp_hashes),
+            Part::Bytes(&fp_locals),
+            Part::Bytes(&self.link_ends),
+            Part::Bytes(&self.link_targets),
+            Part::Bytes(&self.link_jaccard),
+            Part::Bands(&self.band_entries),
+            Part::Bytes(&directory),
+            Part::Bytes(&self.term_ends),
+            Part::Spilled(&mut self.term_ids),
+            Part::Spilled(&mut self.term_weights),
+            Part::Bytes(&self.stories),
         ];
         let mut head = Vec::with_capacity(TABLE_END);
         head.extend_from_slice(SEGMENT_MAGIC);
@@ -333,18 +357,18 @@ impl SegmentBuilder {
         for s in &sections {
             offset = offset.next_multiple_of(8);
             head.extend_from_slice(&offset.to_le_bytes());
-            head.extend_from_slice(&(s.len() as u64).to_le_bytes());
-            offset += s.len() as u64;
+            head.extend_from_slice(&s.len().to_le_bytes());
+            offset += s.len();
         }
         let checksums_at = offset.next_multiple_of(8);
         let mut w = BlockWriter::new(w);
         w.inner.write_all(&head)?;
         let mut at = TABLE_END as u64;
-        for s in &sections {
+        for s in &mut sections {
             let pad = at.next_multiple_of(8) - at;
             w.write(&[0u8; 8][..pad as usize])?;
-            w.write(s)?;
-            at += pad + s.len() as u64;
+            s.write_to(&mut w)?;
+            at += pad + s.len();
         }
         w.write(&[0u8; 8][..(checksums_at - at) as usize])?;
         let (mut inner, block_hashes) = w.finish()?;
@@ -355,6 +379,145 @@ impl SegmentBuilder {
         inner.write_all(&(block_hashes.len() as u64).to_le_bytes())?;
         inner.write_all(&xxh3_64(&head).to_le_bytes())?;
         Ok(checksums_at + checksums.len() as u64 + FOOTER_LEN as u64)
+    }
+}
+
+/// A section's bytes as the writer finds them.
+enum Part<'a> {
+    Bytes(&'a [u8]),
+    Spilled(&'a mut Spillable),
+    /// The sorted band arrays, one after another, as `key << 32 | local` each.
+    Bands(&'a [Vec<u64>]),
+}
+
+impl Part<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::Spilled(s) => s.len(),
+            Part::Bands(bands) => bands.iter().map(|b| b.len() as u64 * 8).sum(),
+        }
+    }
+
+    fn write_to<W: Write>(&mut self, w: &mut BlockWriter<W>) -> io::Result<()> {
+        match self {
+            Part::Bytes(b) => w.write(b),
+            Part::Spilled(s) => s.write_to(w),
+            Part::Bands(bands) => {
+                let mut chunk = Vec::with_capacity(64 * 1024);
+                for e in bands.iter().flat_map(|b| b.iter()) {
+                    chunk.extend_from_slice(&e.to_le_bytes());
+                    if chunk.len() >= 64 * 1024 {
+                        w.write(&chunk)?;
+                        chunk.clear();
+                    }
+                }
+                w.write(&chunk)
+            }
+        }
+    }
+}
+
+/// A section kept in memory up to this many bytes, then in a temporary file.
+const SPILL_BYTES: usize = 16 << 20;
+
+/// An append-only section (the sets, the story terms): in memory up to [`SPILL_BYTES`],
+/// then in an unnamed temporary file in the index's directory, so that merging
+/// segments of any size holds only the small per-document arrays in memory. The file
+/// has no name, so the system removes it however the process ends. A failure to write
+/// it is kept and returned when the segment is written.
+struct Spillable {
+    dir: Option<PathBuf>,
+    /// Bytes held in memory before spilling ([`SPILL_BYTES`]; less in tests).
+    spill_at: usize,
+    memory: Vec<u8>,
+    file: Option<io::BufWriter<std::fs::File>>,
+    len: u64,
+    error: Option<io::Error>,
+}
+
+impl std::fmt::Debug for Spillable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spillable")
+            .field("len", &self.len)
+            .field("spilled", &self.file.is_some())
+            .finish()
+    }
+}
+
+impl Spillable {
+    fn new(dir: Option<&Path>) -> Spillable {
+        Spillable {
+            dir: dir.map(Path::to_path_buf),
+            spill_at: SPILL_BYTES,
+            memory: Vec::new(),
+            file: None,
+            len: 0,
+            error: None,
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(file) = &mut self.file {
+            if let Err(e) = file.write_all(bytes) {
+                self.error = Some(e);
+            }
+            return;
+        }
+        self.memory.extend_from_slice(bytes);
+        if self.memory.len() < self.spill_at {
+            return;
+        }
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        let spilled = tempfile::tempfile_in(dir).and_then(|file| {
+            let mut file = io::BufWriter::with_capacity(1 << 20, file);
+            file.write_all(&self.memory)?;
+            Ok(file)
+        });
+        match spilled {
+            Ok(file) => {
+                self.file = Some(file);
+                self.memory = Vec::new();
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn write_to<W: Write>(&mut self, w: &mut BlockWriter<W>) -> io::Result<()> {
+        use std::io::{Read, Seek};
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let Some(file) = self.file.take() else {
+            return w.write(&self.memory);
+        };
+        let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.seek(io::SeekFrom::Start(0))?;
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut left = self.len;
+        while left > 0 {
+            let n = file.read(&mut buffer)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a temporary section file came back short",
+                ));
+            }
+            let n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
+            w.write(&buffer[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
     }
 }
 
@@ -1054,7 +1217,7 @@ mod tests {
     }
 
     fn sample(n: u64) -> Vec<u8> {
-        let mut b = SegmentBuilder::new(2, 2, true);
+        let mut b = SegmentBuilder::new(2, 2, true, None);
         let sets: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32, 1000 + i as u32]).collect();
         let keys: Vec<[u32; 2]> = (0..n).map(|i| [(i % 7) as u32 * 0x1000_0000, 5]).collect();
         let ids: Vec<String> = (0..n).map(|i| format!("doc-{i}")).collect();
@@ -1065,6 +1228,40 @@ mod tests {
         let mut out = Vec::new();
         b.write(&mut out).expect("write");
         out
+    }
+
+    /// Sections spilled to temporary files come back byte for byte, and the files are
+    /// gone once the segment is written.
+    #[test]
+    fn spilled_sections_write_the_same_segment() {
+        let dir = std::env::temp_dir().join(format!("storyhash-spill-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let build = |b: SegmentBuilder, spills: bool| {
+            let mut b = b;
+            let sets: Vec<Vec<u32>> = (0..500u32).map(|i| (i..i + 40).collect()).collect();
+            let ids: Vec<String> = (0..500).map(|i| format!("doc-{i}")).collect();
+            let terms: Vec<(u64, f32)> = (0..30).map(|t| (t, 0.5)).collect();
+            for i in 0..500 {
+                let mut d = doc(i as u64, &ids[i], &sets[i], &[1, 2]);
+                d.terms = &terms;
+                b.push(d).expect("push");
+            }
+            assert_eq!(b.set_bytes.file.is_some(), spills);
+            assert_eq!(b.term_ids.file.is_some(), spills);
+            let mut out = Vec::new();
+            b.write(&mut out).expect("write");
+            out
+        };
+        let in_memory = build(SegmentBuilder::new(2, 2, true, None), false);
+        let spilled = build(
+            SegmentBuilder::new(2, 2, true, Some(&dir)).spilling_at(1000),
+            true,
+        );
+        assert_eq!(in_memory, spilled);
+        assert!(Segment::from_vec(Path::new("s"), spilled, 2, 2).is_ok());
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("list").collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

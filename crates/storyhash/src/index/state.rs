@@ -350,9 +350,10 @@ impl State {
         Ok(())
     }
 
-    /// A builder for a segment of this index.
-    pub(super) fn segment_builder(&self) -> super::segment::SegmentBuilder {
-        super::segment::SegmentBuilder::new(self.bands, self.sketch_len, self.tracking)
+    /// A builder for a segment of this index, spilling its large sections to `dir`
+    /// (the directory the segment goes to, or the one the index directory is made in).
+    pub(super) fn segment_builder(&self, dir: &Path) -> super::segment::SegmentBuilder {
+        super::segment::SegmentBuilder::new(self.bands, self.sketch_len, self.tracking, Some(dir))
     }
 
     pub(super) fn set_lock(&mut self, lock: WriterLock) {
