@@ -26,7 +26,14 @@ use super::lines::Exclusions;
 use super::{decay, story_tokenizer, term_frequencies, StoryParams, COUNT_BLOCK};
 use crate::doc::Document;
 
-/// Terms of a new vector looked up in the postings.
+/// Terms of a new vector looked up in the postings. The candidate rule (two shared rare
+/// terms among these) bounds the cost, and it also keeps template reports apart: with
+/// every story sharing any term a candidate (no rare-term limit, no cap), `stories` on
+/// Reuters corn/grain makes 407 more attachments at the `story` threshold, and of 8 of
+/// them read at random 2 were the same story (an ICO quota meeting; a money-supply
+/// headline and its article) and 6 were different companies' earnings, dividend or
+/// split notices and different countries' outlooks. On the generated event sets recall
+/// is 1.000 either way and the rule only raises precision.
 const RAREST_TERMS: usize = 12;
 /// Candidate stories compared in full, those sharing the most rare terms first.
 const MAX_CANDIDATE_STORIES: usize = 16;
