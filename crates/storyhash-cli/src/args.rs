@@ -91,9 +91,10 @@ pub(crate) struct StoriesArgs {
     /// with # are skipped), besides the built-in stopwords and the learned boilerplate.
     #[arg(long, value_name = "FILE")]
     pub(crate) stopwords_file: Option<PathBuf>,
-    /// Lines removed from every document before its terms are weighed, one per line
-    /// (matched whole after normalization; blank lines and lines starting with # are
-    /// skipped), besides the lines learned as boilerplate.
+    /// Lines or sentences removed from every document before its terms are weighed, one
+    /// per line (matched whole after normalization, as a line or as a sentence inside
+    /// one; blank lines and lines starting with # are skipped), besides those learned as
+    /// boilerplate.
     #[arg(long, value_name = "FILE")]
     pub(crate) boilerplate_file: Option<PathBuf>,
     /// Articles whose document frequencies are added to the input's before terms are

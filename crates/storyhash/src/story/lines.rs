@@ -1,7 +1,13 @@
 //! What the story layer leaves out of a document before weighing its terms: boilerplate
-//! lines learned from the corpus (a line repeated in more than [`BOILERPLATE_SHARE`] of
-//! one source's documents: a site's navigation, a wire's sign-off paragraph, a
-//! disclaimer), and the lines and terms the user lists.
+//! lines and sentences learned from the corpus (one repeated in more than
+//! [`BOILERPLATE_SHARE`] of one source's documents: a site's navigation, a wire's
+//! sign-off paragraph, a disclaimer, a "follow us" sentence closing the last paragraph),
+//! and the lines, sentences and terms the user lists.
+//!
+//! A line of several sentences (UAX #29 sentence boundaries) counts as itself and as each
+//! of its sentences, so boilerplate inside a paragraph is found as well as a whole
+//! boilerplate line. Sentences are split on the text as written: case folding would hide
+//! the capital letter that tells a sentence's end from an abbreviation.
 //!
 //! A document's source is the host of its `url` (all documents without one form one
 //! source), since boilerplate belongs to a site's template. A source needs
@@ -11,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
+use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
@@ -31,12 +38,12 @@ pub struct StoryLists {
     pub background: Background,
 }
 
-/// A line left out as boilerplate, for the report.
+/// A line or sentence left out as boilerplate, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoilerplateLine {
     /// The source's host (empty for documents without a URL).
     pub source: String,
-    /// The line as first seen, trimmed.
+    /// The line or sentence as first seen, trimmed.
     pub line: String,
     /// The share of the source's documents holding it (1 for a listed line).
     pub share: f64,
@@ -46,6 +53,26 @@ pub struct BoilerplateLine {
 fn line_key(normalized: &str) -> Option<u64> {
     let line = normalized.trim();
     (!line.is_empty()).then(|| xxh3_64(line.as_bytes()))
+}
+
+/// The sentences of a line as written, when it has more than one.
+fn sentences(line: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = line
+        .split_sentence_bounds()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    (parts.len() > 1).then_some(parts)
+}
+
+/// Calls `each` with every unit of `text` that can be boilerplate, as written: each line,
+/// and each sentence of a line of several.
+fn for_each_unit<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
+    for line in text.lines() {
+        each(line);
+        for sentence in sentences(line).into_iter().flatten() {
+            each(sentence);
+        }
+    }
 }
 
 /// The host of a URL, lowercased; empty when there is none.
@@ -90,16 +117,13 @@ impl Exclusions {
         for line in &lists.boilerplate_lines {
             exclusions.listed_lines.extend(line_key(&normalize(line)));
         }
-        // Distinct lines per document, per source.
+        // Distinct lines and sentences per document, per source.
         let keyed: Vec<(u64, Vec<u64>)> = counted
             .par_iter()
             .map(|&d| {
                 let doc = &docs[d];
-                let mut keys: Vec<u64> = doc
-                    .text
-                    .lines()
-                    .filter_map(|line| line_key(&normalize(line)))
-                    .collect();
+                let mut keys: Vec<u64> = Vec::new();
+                for_each_unit(&doc.text, |unit| keys.extend(line_key(&normalize(unit))));
                 keys.sort_unstable();
                 keys.dedup();
                 (xxh3_64(host_of(doc).as_bytes()), keys)
@@ -134,16 +158,15 @@ impl Exclusions {
             }
             let host = host_of(&docs[d]);
             let source = xxh3_64(host.as_bytes());
-            for line in docs[d].text.lines() {
-                let Some(key) = line_key(&normalize(line)) else {
-                    continue;
-                };
-                if wanted.contains_key(&(source, key)) {
-                    found
-                        .entry((source, key))
-                        .or_insert_with(|| (host.clone(), line.trim().to_owned()));
+            for_each_unit(&docs[d].text, |unit| {
+                if let Some(key) = line_key(&normalize(unit)) {
+                    if wanted.contains_key(&(source, key)) {
+                        found
+                            .entry((source, key))
+                            .or_insert_with(|| (host.clone(), unit.trim().to_owned()));
+                    }
                 }
-            }
+            });
         }
         let report = learned
             .iter()
@@ -170,8 +193,31 @@ impl Exclusions {
         xxh3_64(host_of(doc).as_bytes())
     }
 
-    /// Whether a normalized line of a document from `source` stays.
-    pub(crate) fn keeps_line(&self, source: u64, normalized: &str) -> bool {
+    /// Calls `each` with the normalized parts of `text` (a document from `source`) that
+    /// stay: each line that is not boilerplate, or, for a line of several sentences, its
+    /// sentences that are not.
+    pub(crate) fn for_each_kept(&self, source: u64, text: &str, mut each: impl FnMut(&str)) {
+        for line in text.lines() {
+            let normalized = normalize(line);
+            if !self.keeps_line(source, &normalized) {
+                continue;
+            }
+            match sentences(line) {
+                None => each(&normalized),
+                Some(parts) => {
+                    for part in parts {
+                        let normalized = normalize(part);
+                        if self.keeps_line(source, &normalized) {
+                            each(&normalized);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a normalized line or sentence of a document from `source` stays.
+    fn keeps_line(&self, source: u64, normalized: &str) -> bool {
         match line_key(normalized) {
             Some(key) => {
                 !self.listed_lines.contains(&key) && !self.learned.contains(&(source, key))

@@ -529,15 +529,9 @@ pub(crate) fn term_frequencies(
     if exclusions.is_empty() {
         add(&normalize(&doc.text), 1.0);
     } else {
-        // Terms never span lines, so line by line gives the same terms, less the
-        // boilerplate lines.
-        let source = Exclusions::source(doc);
-        for line in doc.text.lines() {
-            let normalized = normalize(line);
-            if exclusions.keeps_line(source, &normalized) {
-                add(&normalized, 1.0);
-            }
-        }
+        // Terms never span lines or sentences, so part by part gives the same terms,
+        // less the boilerplate parts.
+        exclusions.for_each_kept(Exclusions::source(doc), &doc.text, |part| add(part, 1.0));
     }
     let mut terms: Vec<(u64, f32)> = counts
         .into_iter()

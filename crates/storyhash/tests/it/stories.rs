@@ -319,6 +319,60 @@ fn a_sites_repeated_lines_are_learned_removed_and_reported() {
     assert!(plain.boilerplate_lines.is_empty());
 }
 
+/// A sentence a site closes every article's last paragraph with is learned as
+/// boilerplate though no line repeats, and reported with its source.
+#[test]
+fn a_sites_repeated_sentences_inside_paragraphs_are_learned() {
+    let (docs, _) = documents(Script::Latin, 31, 3);
+    let closing = "Share this article with your friends.";
+    let templated: Vec<Document> = docs
+        .iter()
+        .map(|d| {
+            let mut page = d.clone();
+            page.url = Some(format!("https://news.example/{}", d.id));
+            page.text = format!("{}. {closing}", d.text.trim_end());
+            page
+        })
+        .collect();
+    let params = Granularity::Event.params();
+    let plain = cluster_stories(&docs, &params).expect("runs");
+    let pages = cluster_stories(&templated, &params).expect("runs");
+    let groups = |c: &StoryClustering| -> Vec<Vec<Vec<u32>>> {
+        c.stories.iter().map(|s| s.groups.clone()).collect()
+    };
+    assert_eq!(groups(&plain), groups(&pages));
+    let lines: Vec<(&str, &str)> = pages
+        .boilerplate_lines
+        .iter()
+        .map(|l| (l.source.as_str(), l.line.as_str()))
+        .collect();
+    assert_eq!(lines, [("news.example", closing)]);
+}
+
+/// A listed sentence is left out wherever it stands, also inside a paragraph.
+#[test]
+fn a_listed_sentence_inside_a_paragraph_stops_linking_stories() {
+    let shared = "Sponsored by Zanthor Quillby Vextrana.";
+    let docs: Vec<Document> = ["Alpha bravo charlie delta.", "Kilo lima mike november."]
+        .iter()
+        .enumerate()
+        .map(|(i, words)| Document::new(format!("d{i}"), format!("{words} {shared}")))
+        .collect();
+    let params = Granularity::Story.params();
+    let story_count = |lists: &StoryLists| {
+        storyhash::story::cluster_stories_with(&docs, &params, storyhash::KeepPolicy::First, lists)
+            .expect("runs")
+            .stories
+            .len()
+    };
+    assert_eq!(story_count(&StoryLists::default()), 1);
+    let listed = StoryLists {
+        boilerplate_lines: vec![shared.into()],
+        ..StoryLists::default()
+    };
+    assert_eq!(story_count(&listed), 2);
+}
+
 /// The user's lists: a line or terms two unrelated articles share join them into one
 /// story until the line is listed as boilerplate or its terms as stopwords.
 #[test]
