@@ -4,7 +4,7 @@
 //! sign-off paragraph, a disclaimer, a "follow us" sentence closing the last paragraph),
 //! and the lines, sentences and terms the user lists.
 //!
-//! A line of several sentences (UAX #29 sentence boundaries) counts as itself and as each
+//! A line of several sentences (see [`sentences`]) counts as itself and as each
 //! of its sentences, so boilerplate inside a paragraph is found as well as a whole
 //! boilerplate line. Sentences are split on the text as written: case folding would hide
 //! the capital letter that tells a sentence's end from an abbreviation.
@@ -17,7 +17,6 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
@@ -52,25 +51,65 @@ pub struct BoilerplateLine {
 /// The line key of a normalized line: None for a blank line.
 fn line_key(normalized: &str) -> Option<u64> {
     let line = normalized.trim();
-    (!line.is_empty()).then(|| xxh3_64(line.as_bytes()))
+    // The low bit is left clear for the counting to mark sentences with.
+    (!line.is_empty()).then(|| xxh3_64(line.as_bytes()) & !1)
 }
 
-/// The sentences of a line as written, when it has more than one.
+/// The sentences of a line as written, when it has more than one. A sentence ends after
+/// terminal punctuation (`.`, `!`, `?`, `…`, the Arabic `؟`, the ideographic `。`), any
+/// closing quotes or brackets, and white space, unless a lowercase letter follows (as
+/// after "e.g." or "approx."): the core of UAX #29's sentence rules. With
+/// `unicode-segmentation`'s full rules, learning took `stories` on 115,105 generated
+/// articles from 37 s to 45-50 s on one core; with this scan the run is within noise of
+/// one that splits nothing (35.2 against 36.3 s, one run each).
 fn sentences(line: &str) -> Option<Vec<&str>> {
-    let parts: Vec<&str> = line
-        .split_sentence_bounds()
-        .filter(|s| !s.trim().is_empty())
-        .collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut chars = line.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?' | '…' | '؟' | '。' | '！' | '？') {
+            continue;
+        }
+        while chars.peek().is_some_and(|&(_, c)| {
+            matches!(
+                c,
+                '.' | '!' | '?' | '"' | '\'' | '”' | '’' | '»' | ')' | ']'
+            )
+        }) {
+            chars.next();
+        }
+        let Some(&(space_at, c)) = chars.peek() else {
+            break;
+        };
+        if !c.is_whitespace() {
+            continue;
+        }
+        while chars.peek().is_some_and(|&(_, c)| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.peek() {
+            Some(&(next_at, c)) if !c.is_lowercase() => {
+                parts.push(&line[start..space_at]);
+                start = next_at;
+            }
+            _ => {}
+        }
+    }
+    if start == 0 {
+        return None;
+    }
+    parts.push(&line[start..]);
+    parts.retain(|p| !p.trim().is_empty());
     (parts.len() > 1).then_some(parts)
 }
 
-/// Calls `each` with every unit of `text` that can be boilerplate, as written: each line,
-/// and each sentence of a line of several.
-fn for_each_unit<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
+/// Calls `each` with every unit of `text` that can be boilerplate, as written: each line
+/// (with `false`), and each sentence of a line of several (with `true`).
+fn for_each_unit<'a>(text: &'a str, mut each: impl FnMut(&'a str, bool)) {
     for line in text.lines() {
-        each(line);
+        each(line, false);
         for sentence in sentences(line).into_iter().flatten() {
-            each(sentence);
+            each(sentence, true);
         }
     }
 }
@@ -95,6 +134,9 @@ pub(crate) struct Exclusions {
     listed_lines: HashSet<u64>,
     /// Hashes of listed terms.
     listed_terms: HashSet<u64>,
+    /// Whether a learned unit was seen as a sentence inside a line, or lines are
+    /// listed: only then are kept lines split into sentences.
+    split_sentences: bool,
 }
 
 impl Exclusions {
@@ -122,31 +164,45 @@ impl Exclusions {
             .par_iter()
             .map(|&d| {
                 let doc = &docs[d];
+                // Each key with its low bit set if the unit was seen as a sentence
+                // inside a line (63 bits of hash tell lines apart well enough).
                 let mut keys: Vec<u64> = Vec::new();
-                for_each_unit(&doc.text, |unit| keys.extend(line_key(&normalize(unit))));
+                for_each_unit(&doc.text, |unit, sentence| {
+                    keys.extend(line_key(&normalize(unit)).map(|k| k | u64::from(sentence)));
+                });
                 keys.sort_unstable();
-                keys.dedup();
+                keys.dedup_by(|later, first| {
+                    let same = *later >> 1 == *first >> 1;
+                    if same {
+                        *first |= *later & 1;
+                    }
+                    same
+                });
                 (xxh3_64(host_of(doc).as_bytes()), keys)
             })
             .collect();
         let mut per_source: HashMap<u64, u32> = HashMap::new();
-        let mut counts: HashMap<(u64, u64), u32> = HashMap::new();
+        // (source, key) → (documents, seen as a sentence inside a line).
+        let mut counts: HashMap<(u64, u64), (u32, bool)> = HashMap::new();
         for (source, keys) in &keyed {
             *per_source.entry(*source).or_insert(0) += 1;
             for &key in keys {
-                *counts.entry((*source, key)).or_insert(0) += 1;
+                let entry = counts.entry((*source, key & !1)).or_insert((0, false));
+                entry.0 += 1;
+                entry.1 |= key & 1 == 1;
             }
         }
         drop(keyed);
-        let mut learned: Vec<((u64, u64), f64)> = counts
-            .into_iter()
-            .filter_map(|(k, n)| {
-                let documents = per_source[&k.0];
-                let share = f64::from(n) / f64::from(documents);
-                (u64::from(documents) >= BOILERPLATE_MIN_DOCUMENTS && share > BOILERPLATE_SHARE)
-                    .then_some((k, share))
-            })
-            .collect();
+        let mut learned: Vec<((u64, u64), f64)> = Vec::new();
+        for (k, (n, sentence)) in counts {
+            let documents = per_source[&k.0];
+            let share = f64::from(n) / f64::from(documents);
+            if u64::from(documents) >= BOILERPLATE_MIN_DOCUMENTS && share > BOILERPLATE_SHARE {
+                learned.push((k, share));
+                exclusions.split_sentences |= sentence;
+            }
+        }
+        exclusions.split_sentences |= !exclusions.listed_lines.is_empty();
         learned.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         exclusions.learned = learned.iter().map(|&(k, _)| k).collect();
         // The report's lines: the text of each as first seen.
@@ -158,7 +214,7 @@ impl Exclusions {
             }
             let host = host_of(&docs[d]);
             let source = xxh3_64(host.as_bytes());
-            for_each_unit(&docs[d].text, |unit| {
+            for_each_unit(&docs[d].text, |unit, _| {
                 if let Some(key) = line_key(&normalize(unit)) {
                     if wanted.contains_key(&(source, key)) {
                         found
@@ -194,15 +250,15 @@ impl Exclusions {
     }
 
     /// Calls `each` with the normalized parts of `text` (a document from `source`) that
-    /// stay: each line that is not boilerplate, or, for a line of several sentences, its
-    /// sentences that are not.
+    /// stay: each line that is not boilerplate, or, for a line of several sentences when
+    /// sentences can be boilerplate, its sentences that are not.
     pub(crate) fn for_each_kept(&self, source: u64, text: &str, mut each: impl FnMut(&str)) {
         for line in text.lines() {
             let normalized = normalize(line);
             if !self.keeps_line(source, &normalized) {
                 continue;
             }
-            match sentences(line) {
+            match sentences(line).filter(|_| self.split_sentences) {
                 None => each(&normalized),
                 Some(parts) => {
                     for part in parts {
@@ -229,5 +285,26 @@ impl Exclusions {
     /// Whether a term stays.
     pub(crate) fn keeps_term(&self, term: u64) -> bool {
         !self.listed_terms.contains(&term)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentences;
+
+    #[test]
+    fn sentences_end_at_terminal_punctuation_before_a_new_sentence() {
+        assert_eq!(
+            sentences("Prices rose. \"Good,\" he said! Follow us."),
+            Some(vec!["Prices rose.", "\"Good,\" he said!", "Follow us."])
+        );
+        // An abbreviation before a lowercase word, and a number, end nothing.
+        assert_eq!(sentences("Costs e.g. fuel rose 2.5 pct."), None);
+        assert_eq!(
+            sentences("ارتفعت الأسعار. تابعونا على المنصات؟ شكرا"),
+            Some(vec!["ارتفعت الأسعار.", "تابعونا على المنصات؟", "شكرا"])
+        );
+        assert_eq!(sentences("One sentence only."), None);
+        assert_eq!(sentences("Trailing space.   "), None);
     }
 }
