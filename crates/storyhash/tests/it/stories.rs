@@ -279,21 +279,18 @@ fn weekly_template_reports_are_separate_events_and_same_day_copies_are_not() {
     );
 }
 
-/// Lines a site repeats on most of its pages are learned as boilerplate and reported
-/// with their source; the stories are those of the articles without them.
-#[test]
-fn a_sites_repeated_lines_are_learned_removed_and_reported() {
+/// Generated articles put under one site's template by `page` (their text in, the
+/// page's text out): the boilerplate lines `stories` reports for the pages, after
+/// checking that the pages form the stories the articles form.
+fn lines_learned_from_pages(page: impl Fn(&str) -> String) -> Vec<(String, String)> {
     let (docs, _) = documents(Script::Latin, 31, 3);
     let templated: Vec<Document> = docs
         .iter()
         .map(|d| {
-            let mut page = d.clone();
-            page.url = Some(format!("https://News.Example/{}", d.id));
-            page.text = format!(
-                "Home | World | Business | Sport\n{}\nFollow us for the latest updates",
-                d.text
-            );
-            page
+            let mut p = d.clone();
+            p.url = Some(format!("https://News.Example/{}", d.id));
+            p.text = page(&d.text);
+            p
         })
         .collect();
     let params = Granularity::Event.params();
@@ -303,50 +300,48 @@ fn a_sites_repeated_lines_are_learned_removed_and_reported() {
         c.stories.iter().map(|s| s.groups.clone()).collect()
     };
     assert_eq!(groups(&plain), groups(&pages));
-    let lines: Vec<(&str, &str)> = pages
-        .boilerplate_lines
-        .iter()
-        .map(|l| (l.source.as_str(), l.line.as_str()))
-        .collect();
-    assert!(
-        lines.contains(&("news.example", "Home | World | Business | Sport")),
-        "{lines:?}"
-    );
-    assert!(
-        lines.contains(&("news.example", "Follow us for the latest updates")),
-        "{lines:?}"
-    );
     assert!(plain.boilerplate_lines.is_empty());
+    pages
+        .boilerplate_lines
+        .into_iter()
+        .map(|l| (l.source, l.line))
+        .collect()
+}
+
+/// Lines a site repeats on most of its pages are learned as boilerplate and reported
+/// with their source; the stories are those of the articles without them.
+#[test]
+fn a_sites_repeated_lines_are_learned_removed_and_reported() {
+    let lines = lines_learned_from_pages(|text| {
+        format!("Home | World | Business | Sport\n{text}\nFollow us for the latest updates")
+    });
+    for line in [
+        "Home | World | Business | Sport",
+        "Follow us for the latest updates",
+    ] {
+        assert!(
+            lines.contains(&("news.example".into(), line.into())),
+            "{lines:?}"
+        );
+    }
 }
 
 /// A sentence a site closes every article's last paragraph with is learned as
 /// boilerplate though no line repeats, and reported with its source.
 #[test]
 fn a_sites_repeated_sentences_inside_paragraphs_are_learned() {
-    let (docs, _) = documents(Script::Latin, 31, 3);
     let closing = "Share this article with your friends.";
-    let templated: Vec<Document> = docs
-        .iter()
-        .map(|d| {
-            let mut page = d.clone();
-            page.url = Some(format!("https://news.example/{}", d.id));
-            page.text = format!("{}. {closing}", d.text.trim_end());
-            page
-        })
-        .collect();
-    let params = Granularity::Event.params();
-    let plain = cluster_stories(&docs, &params).expect("runs");
-    let pages = cluster_stories(&templated, &params).expect("runs");
-    let groups = |c: &StoryClustering| -> Vec<Vec<Vec<u32>>> {
-        c.stories.iter().map(|s| s.groups.clone()).collect()
-    };
-    assert_eq!(groups(&plain), groups(&pages));
-    let lines: Vec<(&str, &str)> = pages
-        .boilerplate_lines
-        .iter()
-        .map(|l| (l.source.as_str(), l.line.as_str()))
-        .collect();
-    assert_eq!(lines, [("news.example", closing)]);
+    let lines = lines_learned_from_pages(|text| format!("{}. {closing}", text.trim_end()));
+    assert_eq!(lines, [("news.example".to_string(), closing.to_string())]);
+}
+
+/// The number of stories `docs` form at the story granularity, ignoring `lists`.
+fn story_count(docs: &[Document], lists: &StoryLists) -> usize {
+    let params = Granularity::Story.params();
+    storyhash::story::cluster_stories_with(docs, &params, storyhash::KeepPolicy::First, lists)
+        .expect("runs")
+        .stories
+        .len()
 }
 
 /// A listed sentence is left out wherever it stands, also inside a paragraph.
@@ -358,13 +353,7 @@ fn a_listed_sentence_inside_a_paragraph_stops_linking_stories() {
         .enumerate()
         .map(|(i, words)| Document::new(format!("d{i}"), format!("{words} {shared}")))
         .collect();
-    let params = Granularity::Story.params();
-    let story_count = |lists: &StoryLists| {
-        storyhash::story::cluster_stories_with(&docs, &params, storyhash::KeepPolicy::First, lists)
-            .expect("runs")
-            .stories
-            .len()
-    };
+    let story_count = |lists: &StoryLists| story_count(&docs, lists);
     assert_eq!(story_count(&StoryLists::default()), 1);
     let listed = StoryLists {
         boilerplate_lines: vec![shared.into()],
@@ -383,13 +372,7 @@ fn listed_lines_and_stopwords_stop_linking_stories() {
         .enumerate()
         .map(|(i, words)| Document::new(format!("d{i}"), format!("{words}\n{shared}")))
         .collect();
-    let params = Granularity::Story.params();
-    let story_count = |lists: &StoryLists| {
-        storyhash::story::cluster_stories_with(&docs, &params, storyhash::KeepPolicy::First, lists)
-            .expect("runs")
-            .stories
-            .len()
-    };
+    let story_count = |lists: &StoryLists| story_count(&docs, lists);
     assert_eq!(
         story_count(&StoryLists::default()),
         1,
