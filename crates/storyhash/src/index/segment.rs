@@ -293,7 +293,7 @@ impl SegmentBuilder {
 
     /// Writes the segment file to `w`; returns its length in bytes. Besides the spilled
     /// sections, what it holds is the band arrays, sorted in place, and the lookup
-    /// tables, about 400 bytes per document of a duplicate-preset index.
+    /// tables, about 525 bytes per document of a duplicate-preset index (BENCHMARKS.md).
     pub(super) fn write(mut self, w: impl Write) -> io::Result<u64> {
         let keyed = self.band_entries.first().map_or(0, Vec::len);
         let dir_bits = (keyed / ENTRIES_PER_PREFIX)
