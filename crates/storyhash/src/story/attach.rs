@@ -12,8 +12,8 @@
 //!   threshold. A chain A~B, B~C cannot carry C into A's story: C must resemble the
 //!   members on average.
 //! - **Candidates**: only stories holding one of the vector's rarest terms (its
-//!   [`RAREST_TERMS`] heaviest terms among those in at most 1% of the documents, or 10),
-//!   sharing two of them when it has two to offer. A term's postings keep its
+//!   [`RAREST_TERMS`] heaviest terms among those in at most 1% of the documents, or 10,
+//!   that some story holds), sharing two of them when it has two to offer. A term's postings keep its
 //!   [`MAX_POSTINGS`] latest stories. Each document costs a bounded number of lookups and
 //!   comparisons, so a corpus costs time and memory linear in its documents.
 
@@ -299,12 +299,16 @@ impl Attacher {
             .filter(|&&(t, _)| u64::from(vocabulary.df(t)) <= rare_limit)
             .collect();
         rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Only terms some story holds can find one: a long article's own figures and
+        // names, rarest of all, would otherwise take every slot and hide the terms it
+        // shares with a short report of the same event (a headline-only flash).
         let mut shared: HashMap<u32, u32> = HashMap::new();
         let mut looked_up = 0;
-        for (t, _) in rarest.iter().take(RAREST_TERMS) {
-            let Some(postings) = self.postings.get(t) else {
-                continue;
-            };
+        for postings in rarest
+            .iter()
+            .filter_map(|(t, _)| self.postings.get(t))
+            .take(RAREST_TERMS)
+        {
             looked_up += 1;
             for &s in postings {
                 *shared.entry(s).or_insert(0) += 1;

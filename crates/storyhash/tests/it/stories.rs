@@ -477,3 +477,32 @@ fn a_background_corpus_tells_common_words_from_names() {
         .story_background()
         .is_none());
 }
+
+/// A headline-only flash and the full article that follows it are one story, though the
+/// article's own names and figures, rarer than anything it shares with the flash, are
+/// the heaviest terms it has.
+#[test]
+fn a_flash_and_its_full_article_are_one_story() {
+    let flash = Document::new(
+        "flash",
+        "Zorvex Holdings annual profit 57.1 against loss 69.1",
+    );
+    let own: Vec<String> = (0..14).map(|i| format!("detailword{i}")).collect();
+    let article = Document::new(
+        "article",
+        format!(
+            "Zorvex Holdings reported annual profit 57.1 against loss 69.1 last year. {} {}",
+            own.join(" "),
+            own.join(" ")
+        ),
+    );
+    let mut docs = vec![flash, article];
+    docs.extend((0..20).map(|i| {
+        let words: Vec<String> = (0..8).map(|w| format!("filler{i}x{w}")).collect();
+        Document::new(format!("other{i}"), words.join(" "))
+    }));
+    let clustering = cluster_stories(&docs, &Granularity::Story.params()).expect("runs");
+    let of = story_of_documents(&clustering, docs.len());
+    assert_eq!(of[0], of[1], "{:?}", clustering.stories[of[0]]);
+    assert_eq!(clustering.stories.len(), 21);
+}
