@@ -20,6 +20,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
+use super::COUNT_BLOCK;
 use crate::doc::Document;
 use crate::normalize::normalize;
 use crate::shingle::token_hash;
@@ -159,40 +160,42 @@ impl Exclusions {
         for line in &lists.boilerplate_lines {
             exclusions.listed_lines.extend(line_key(&normalize(line)));
         }
-        // Distinct lines and sentences per document, per source.
-        let keyed: Vec<(u64, Vec<u64>)> = counted
-            .par_iter()
-            .map(|&d| {
-                let doc = &docs[d];
-                // Each key with its low bit set if the unit was seen as a sentence
-                // inside a line (63 bits of hash tell lines apart well enough).
-                let mut keys: Vec<u64> = Vec::new();
-                for_each_unit(&doc.text, |unit, sentence| {
-                    keys.extend(line_key(&normalize(unit)).map(|k| k | u64::from(sentence)));
-                });
-                keys.sort_unstable();
-                keys.dedup_by(|later, first| {
-                    let same = *later >> 1 == *first >> 1;
-                    if same {
-                        *first |= *later & 1;
-                    }
-                    same
-                });
-                (xxh3_64(host_of(doc).as_bytes()), keys)
-            })
-            .collect();
+        // Distinct lines and sentences per document, per source, found in parallel
+        // blocks so that only one block's keys are held besides the counts.
         let mut per_source: HashMap<u64, u32> = HashMap::new();
         // (source, key) → (documents, seen as a sentence inside a line).
         let mut counts: HashMap<(u64, u64), (u32, bool)> = HashMap::new();
-        for (source, keys) in &keyed {
-            *per_source.entry(*source).or_insert(0) += 1;
-            for &key in keys {
-                let entry = counts.entry((*source, key & !1)).or_insert((0, false));
-                entry.0 += 1;
-                entry.1 |= key & 1 == 1;
+        for block in counted.chunks(COUNT_BLOCK) {
+            let keyed: Vec<(u64, Vec<u64>)> = block
+                .par_iter()
+                .map(|&d| {
+                    let doc = &docs[d];
+                    // Each key with its low bit set if the unit was seen as a sentence
+                    // inside a line (63 bits of hash tell lines apart well enough).
+                    let mut keys: Vec<u64> = Vec::new();
+                    for_each_unit(&doc.text, |unit, sentence| {
+                        keys.extend(line_key(&normalize(unit)).map(|k| k | u64::from(sentence)));
+                    });
+                    keys.sort_unstable();
+                    keys.dedup_by(|later, first| {
+                        let same = *later >> 1 == *first >> 1;
+                        if same {
+                            *first |= *later & 1;
+                        }
+                        same
+                    });
+                    (xxh3_64(host_of(doc).as_bytes()), keys)
+                })
+                .collect();
+            for (source, keys) in &keyed {
+                *per_source.entry(*source).or_insert(0) += 1;
+                for &key in keys {
+                    let entry = counts.entry((*source, key & !1)).or_insert((0, false));
+                    entry.0 += 1;
+                    entry.1 |= key & 1 == 1;
+                }
             }
         }
-        drop(keyed);
         let mut learned: Vec<((u64, u64), f64)> = Vec::new();
         for (k, (n, sentence)) in counts {
             let documents = per_source[&k.0];
