@@ -247,7 +247,7 @@ impl Exclusions {
         self.learned.is_empty() && self.listed_lines.is_empty() && self.listed_terms.is_empty()
     }
 
-    /// The source key of a document, for [`Exclusions::keeps_line`].
+    /// The source key of a document, for [`Exclusions::for_each_kept`].
     pub(crate) fn source(doc: &Document) -> u64 {
         xxh3_64(host_of(doc).as_bytes())
     }

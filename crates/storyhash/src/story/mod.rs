@@ -10,7 +10,7 @@
 //! 2. **Weighted terms** per group: unigrams after normalization, stopword removal and
 //!    Arabic light stemming, title terms counted twice, weighted by sublinear term
 //!    frequency and inverse document frequency over the input (and a [`Background`]
-//!    corpus, if given), boilerplate terms dropped (see [`attach`] for the weights, the
+//!    corpus, if given), boilerplate terms dropped (see `attach` for the weights, the
 //!    criterion and the candidates).
 //! 3. **Group-average attachment**: groups are visited in time order (then input order);
 //!    each joins the candidate story whose members it resembles most on average (mean
@@ -23,7 +23,7 @@
 //!    separate groups first: a weekly template report is a near-duplicate of last
 //!    week's, but another event.
 //!
-//! The index assigns arriving documents to stories with the same [`attach`] code, its
+//! The index assigns arriving documents to stories with the same `attach` code, its
 //! document frequencies being those of the documents stored so far.
 
 use std::collections::HashMap;
@@ -90,7 +90,7 @@ pub struct StoryParams {
 
 impl Granularity {
     /// The preset's parameters. The thresholds are mean cosines of idf-weighted unit
-    /// vectors (see [`attach`]); how they were chosen, on real and generated news, is
+    /// vectors (see `attach`); how they were chosen, on real and generated news, is
     /// in BENCHMARKS.md ("Story and event clustering").
     pub fn params(self) -> StoryParams {
         let (threshold, days) = match self {
