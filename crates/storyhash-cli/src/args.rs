@@ -87,6 +87,18 @@ pub(crate) struct StoriesArgs {
     /// text), or earliest (`published` time).
     #[arg(long, default_value = "first")]
     pub(crate) keep: KeepPolicy,
+    #[command(flatten)]
+    pub(crate) terms: StoryTerms,
+    #[command(flatten)]
+    pub(crate) reading: Reading,
+    #[command(flatten)]
+    pub(crate) report: ReportOptions,
+}
+
+/// What the story engine leaves out or counts besides the input when it weighs terms:
+/// `stories`, and `cluster --preset story`.
+#[derive(Debug, Args)]
+pub(crate) struct StoryTerms {
     /// Terms that never link stories, one per line (blank lines and lines starting
     /// with # are skipped), besides the built-in stopwords and the learned boilerplate.
     #[arg(long, value_name = "FILE")]
@@ -103,10 +115,19 @@ pub(crate) struct StoriesArgs {
     /// beat give a small input an idf that tells an event's names from common words.
     #[arg(long, value_name = "PATH")]
     pub(crate) background: Vec<PathBuf>,
-    #[command(flatten)]
-    pub(crate) reading: Reading,
-    #[command(flatten)]
-    pub(crate) report: ReportOptions,
+}
+
+impl StoryTerms {
+    /// The first of these flags given, for a command where they do not apply.
+    pub(crate) fn given(&self) -> Option<&'static str> {
+        [
+            ("--stopwords-file", self.stopwords_file.is_some()),
+            ("--boilerplate-file", self.boilerplate_file.is_some()),
+            ("--background", !self.background.is_empty()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -339,6 +360,10 @@ pub(crate) struct ClusterArgs {
     /// such as 0.3,0.4,0.5), from one run banded at the lowest.
     #[arg(long, value_name = "T,T,...", value_parser = parse_thresholds)]
     pub(crate) sweep: Option<Thresholds>,
+
+    /// With --preset story: term lists and a background, as for `stories`.
+    #[command(flatten)]
+    pub(crate) story_terms: StoryTerms,
 }
 
 /// Where and how a report is written, shared by the reporting commands.

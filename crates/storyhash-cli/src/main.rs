@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use args::*;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use commands::{cluster, dedup, explain, index, report_stories, stories};
+use commands::{cluster, dedup, explain, index, report_stories, stories, story_lists};
 use storyhash::dedup::{DedupOptions, DedupOutputs, KeptFormat, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{

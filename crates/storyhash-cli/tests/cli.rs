@@ -912,6 +912,24 @@ fn stories_take_a_background_from_a_file_or_an_index() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     }
     assert_eq!(stories(&["--background", &index]), with_file);
+    // `cluster --preset story` is the story engine, with the same flags.
+    let args = [
+        "cluster",
+        "--preset",
+        "story",
+        "--quiet",
+        "--format",
+        "json",
+        &input_arg,
+        "--background",
+        &beat_arg,
+    ];
+    let out = storyhash(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["stories"], with_file);
+    let out = storyhash(&["cluster", &input_arg, "--background", &beat_arg]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--background weighs the story engine's terms"));
 
     let plain = path_arg(&dir.join("plain.idx"));
     assert_eq!(

@@ -6,6 +6,13 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
     if args.tuning.preset == Preset::Story {
         return story_preset(&args);
     }
+    if let Some(flag) = args.story_terms.given() {
+        return Err(storyhash::Error::InvalidParams(format!(
+            "{flag} weighs the story engine's terms: it applies to --preset story (or \
+             `storyhash stories`), not to shingle clustering"
+        ))
+        .into());
+    }
     set_threads(args.report.threads)?;
     let params = args.tuning.params()?;
     if let Some(path) = &args.pairs {
@@ -87,9 +94,9 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
 
 /// `cluster --preset story`: rewrites of one story are grouped by the story engine
 /// (`storyhash stories --granularity story`), whose group-average attachment cannot
-/// chain as connected components of unigram-overlap pairs do. `--threshold` and
-/// `--keep` carry over; the MinHash settings, `--pairs` and `--sweep` have nothing to
-/// act on there and are refused.
+/// chain as connected components of unigram-overlap pairs do. `--threshold`, `--keep`,
+/// the term lists and `--background` carry over; the MinHash settings, `--pairs` and
+/// `--sweep` have nothing to act on there and are refused.
 fn story_preset(args: &ClusterArgs) -> Result<()> {
     let t = &args.tuning;
     let not_applying = [
@@ -121,6 +128,6 @@ fn story_preset(args: &ClusterArgs) -> Result<()> {
         &args.report,
         &params,
         t.keep.unwrap_or_default(),
-        &StoryLists::default(),
+        &story_lists(&args.story_terms, &args.reading, args.report.quiet)?,
     )
 }

@@ -10,11 +10,7 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
-    let lists = StoryLists {
-        stopwords: list_file(args.stopwords_file.as_deref())?,
-        boilerplate_lines: list_file(args.boilerplate_file.as_deref())?,
-        background: background(&args.background, &args.reading, args.report.quiet)?,
-    };
+    let lists = story_lists(&args.terms, &args.reading, args.report.quiet)?;
     report_stories(
         &args.inputs,
         &args.reading,
@@ -23,6 +19,19 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
         args.keep,
         &lists,
     )
+}
+
+/// The lists and background that `terms` names, read.
+pub(crate) fn story_lists(
+    terms: &StoryTerms,
+    reading: &Reading,
+    quiet: bool,
+) -> Result<StoryLists> {
+    Ok(StoryLists {
+        stopwords: list_file(terms.stopwords_file.as_deref())?,
+        boilerplate_lines: list_file(terms.boilerplate_file.as_deref())?,
+        background: background(&terms.background, reading, quiet)?,
+    })
 }
 
 /// The document frequencies of the `--background` paths: an index directory gives its
