@@ -143,7 +143,8 @@ pub(super) struct SegmentBuilder {
     link_targets: Vec<u8>,
     link_jaccard: Vec<u8>,
     link_count: u64,
-    band_entries: Vec<Vec<u64>>,
+    /// Per band, `key << 32 | local` (8 bytes LE) per keyed holder, in push order.
+    band_entries: Vec<Spillable>,
     term_ends: Vec<u8>,
     term_ids: Spillable,
     term_weights: Spillable,
@@ -183,7 +184,11 @@ impl SegmentBuilder {
             link_targets: Vec::new(),
             link_jaccard: Vec::new(),
             link_count: 0,
-            band_entries: vec![Vec::new(); bands],
+            // Each band spills at its share of the budget: all bands together hold
+            // what one set section does.
+            band_entries: (0..bands)
+                .map(|_| Spillable::new(spill_dir).spilling_at(SPILL_BYTES / bands.max(1)))
+                .collect(),
             term_ends: Vec::new(),
             term_ids: spillable(),
             term_weights: spillable(),
@@ -199,7 +204,10 @@ impl SegmentBuilder {
             &mut self.set_bytes,
             &mut self.term_ids,
             &mut self.term_weights,
-        ] {
+        ]
+        .into_iter()
+        .chain(&mut self.band_entries)
+        {
             s.spill_at = bytes;
         }
         self
@@ -223,7 +231,9 @@ impl SegmentBuilder {
     /// Adds a band entry of an already pushed holder (merges copy entries over from
     /// the sorted band arrays, where a holder's keys are kept).
     pub(super) fn push_band_entry(&mut self, band: usize, key: u32, local: u32) {
-        self.band_entries[band].push(u64::from(key) << 32 | u64::from(local));
+        if let Some(entries) = self.band_entries.get_mut(band) {
+            entries.append(&(u64::from(key) << 32 | u64::from(local)).to_le_bytes());
+        }
     }
 
     /// Appends a document. Refuses what the layout cannot hold (more than 2^32
@@ -270,8 +280,8 @@ impl SegmentBuilder {
                     self.bands
                 ));
             }
-            for (band, &key) in keys.iter().enumerate() {
-                self.band_entries[band].push(u64::from(key) << 32 | u64::from(local));
+            for (entries, &key) in self.band_entries.iter_mut().zip(keys) {
+                entries.append(&(u64::from(key) << 32 | u64::from(local)).to_le_bytes());
             }
         }
         for &(to, j) in doc.links {
@@ -297,25 +307,18 @@ impl SegmentBuilder {
     }
 
     /// Writes the segment file to `w`; returns its length in bytes. Besides the spilled
-    /// sections, what it holds is the band arrays, sorted in place, and the lookup
-    /// tables, about 525 bytes per document of a duplicate-preset index (BENCHMARKS.md).
+    /// sections, what it holds is the per-document tables and lookup tables (BENCHMARKS.md
+    /// gives their bytes per document), and while it writes the band arrays, one band's
+    /// entries at a time, read back and sorted.
     pub(super) fn write(mut self, w: impl Write) -> io::Result<u64> {
-        let keyed = self.band_entries.first().map_or(0, Vec::len);
+        let keyed = self.band_entries.first().map_or(0, |b| b.len() / 8) as usize;
         let dir_bits = (keyed / ENTRIES_PER_PREFIX)
             .checked_ilog2()
             .unwrap_or(0)
             .min(24);
-        let mut directory = Vec::with_capacity(self.bands * ((1 << dir_bits) + 1) * 4);
-        for entries in &mut self.band_entries {
-            entries.sort_unstable();
-            let mut at = 0usize;
-            for prefix in 0..=(1u64 << dir_bits) {
-                while at < entries.len() && prefix_of(entries[at] >> 32, dir_bits) < prefix {
-                    at += 1;
-                }
-                directory.extend_from_slice(&(at as u32).to_le_bytes());
-            }
-        }
+        // Filled while the band arrays are written, written right after them.
+        let directory_len = self.bands * ((1 << dir_bits) + 1) * 4;
+        let mut directory = Vec::with_capacity(directory_len);
         self.ids.sort_unstable();
         self.fps.sort_unstable();
         let split = |pairs: &[(u64, u32)]| -> (Vec<u8>, Vec<u8>) {
@@ -341,8 +344,8 @@ impl SegmentBuilder {
             Part::Bytes(&self.link_ends),
             Part::Bytes(&self.link_targets),
             Part::Bytes(&self.link_jaccard),
-            Part::Bands(&self.band_entries),
-            Part::Bytes(&directory),
+            Part::Bands(&mut self.band_entries, dir_bits),
+            Part::Directory(directory_len as u64),
             Part::Bytes(&self.term_ends),
             Part::Spilled(&mut self.term_ids),
             Part::Spilled(&mut self.term_weights),
@@ -372,7 +375,7 @@ impl SegmentBuilder {
         for s in &mut sections {
             let pad = at.next_multiple_of(8) - at;
             w.write(&[0u8; 8][..pad as usize])?;
-            s.write_to(&mut w)?;
+            s.write_to(&mut w, &mut directory)?;
             at += pad + s.len();
         }
         w.write(&[0u8; 8][..(checksums_at - at) as usize])?;
@@ -391,8 +394,11 @@ impl SegmentBuilder {
 enum Part<'a> {
     Bytes(&'a [u8]),
     Spilled(&'a mut Spillable),
-    /// The sorted band arrays, one after another, as `key << 32 | local` each.
-    Bands(&'a [Vec<u64>]),
+    /// The band arrays, each sorted as it is written, one after another, as
+    /// `key << 32 | local` each; their directory (of the given bits) is built on the way.
+    Bands(&'a mut [Spillable], u32),
+    /// The directory the band arrays built, of this many bytes.
+    Directory(u64),
 }
 
 impl Part<'_> {
@@ -400,21 +406,58 @@ impl Part<'_> {
         match self {
             Part::Bytes(b) => b.len() as u64,
             Part::Spilled(s) => s.len(),
-            Part::Bands(bands) => bands.iter().map(|b| b.len() as u64 * 8).sum(),
+            Part::Bands(bands, _) => bands.iter().map(Spillable::len).sum(),
+            Part::Directory(len) => *len,
         }
     }
 
-    fn write_to<W: Write>(&mut self, w: &mut BlockWriter<W>) -> io::Result<()> {
+    /// Writes the section; the band arrays append their directory to `directory`, which
+    /// the directory section then writes.
+    fn write_to<W: Write>(
+        &mut self,
+        w: &mut BlockWriter<W>,
+        directory: &mut Vec<u8>,
+    ) -> io::Result<()> {
         match self {
             Part::Bytes(b) => w.write(b),
             Part::Spilled(s) => s.write_to(w),
-            Part::Bands(bands) => {
+            Part::Directory(len) => {
+                if directory.len() as u64 != *len {
+                    return Err(io::Error::other("band arrays of unequal lengths"));
+                }
+                w.write(directory)
+            }
+            Part::Bands(bands, dir_bits) => {
+                let dir_bits = *dir_bits;
+                let mut bytes = Vec::new();
                 let mut chunk = Vec::with_capacity(64 * 1024);
-                for e in bands.iter().flat_map(|b| b.iter()) {
-                    chunk.extend_from_slice(&e.to_le_bytes());
-                    if chunk.len() >= 64 * 1024 {
-                        w.write(&chunk)?;
-                        chunk.clear();
+                for band in bands.iter_mut() {
+                    bytes.clear();
+                    band.for_each_chunk(|b| {
+                        bytes.extend_from_slice(b);
+                        Ok(())
+                    })?;
+                    let mut entries: Vec<u64> = bytes
+                        .chunks_exact(8)
+                        .map(|e| {
+                            u64::from_le_bytes([e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]])
+                        })
+                        .collect();
+                    entries.sort_unstable();
+                    let mut at = 0usize;
+                    for prefix in 0..=(1u64 << dir_bits) {
+                        while at < entries.len() && prefix_of(entries[at] >> 32, dir_bits) < prefix
+                        {
+                            at += 1;
+                        }
+                        directory.extend_from_slice(&(at as u32).to_le_bytes());
+                    }
+                    for e in &entries {
+                        chunk.extend_from_slice(&e.to_le_bytes());
+                        if chunk.len() >= 64 * 1024 {
+                            w.write(&chunk)?;
+                            chunk.clear();
+                        }
                     }
                 }
                 w.write(&chunk)
@@ -426,7 +469,8 @@ impl Part<'_> {
 /// A section kept in memory up to this many bytes, then in a temporary file.
 const SPILL_BYTES: usize = 16 << 20;
 
-/// An append-only section (the sets, the story terms): in memory up to [`SPILL_BYTES`],
+/// An append-only section (the sets, the story terms, the band entries): in memory up
+/// to [`SPILL_BYTES`] (a band's share of it for band entries),
 /// then in an unnamed temporary file in the index's directory, so that merging
 /// segments of any size holds only the small per-document arrays in memory. The file
 /// has no name, so the system removes it however the process ends. A failure to write
@@ -462,6 +506,12 @@ impl Spillable {
         }
     }
 
+    /// The section spilling past `bytes` bytes.
+    fn spilling_at(mut self, bytes: usize) -> Spillable {
+        self.spill_at = bytes;
+        self
+    }
+
     fn len(&self) -> u64 {
         self.len
     }
@@ -485,7 +535,7 @@ impl Spillable {
             return;
         };
         let spilled = tempfile::tempfile_in(dir).and_then(|file| {
-            let mut file = io::BufWriter::with_capacity(1 << 20, file);
+            let mut file = io::BufWriter::with_capacity(self.spill_at.clamp(4096, 1 << 20), file);
             file.write_all(&self.memory)?;
             Ok(file)
         });
@@ -499,12 +549,18 @@ impl Spillable {
     }
 
     fn write_to<W: Write>(&mut self, w: &mut BlockWriter<W>) -> io::Result<()> {
+        self.for_each_chunk(|b| w.write(b))
+    }
+
+    /// Hands the section's bytes to `each`, in order, in chunks of any length; a spilled
+    /// section is read back from its file, once.
+    fn for_each_chunk(&mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         use std::io::{Read, Seek};
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         let Some(file) = self.file.take() else {
-            return w.write(&self.memory);
+            return each(&self.memory);
         };
         let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.seek(io::SeekFrom::Start(0))?;
@@ -519,7 +575,7 @@ impl Spillable {
                 ));
             }
             let n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
-            w.write(&buffer[..n])?;
+            each(&buffer[..n])?;
             left -= n as u64;
         }
         Ok(())
@@ -1296,13 +1352,18 @@ mod tests {
             let sets: Vec<Vec<u32>> = (0..500u32).map(|i| (i..i + 40).collect()).collect();
             let ids: Vec<String> = (0..500).map(|i| format!("doc-{i}")).collect();
             let terms: Vec<(u64, f32)> = (0..30).map(|t| (t, 0.5)).collect();
+            // Keys out of order, some shared, so each band's array needs its sort.
+            let keys: Vec<[u32; 2]> = (0..500u32)
+                .map(|i| [((i * 7919) % 211) << 24, 500 - i / 3])
+                .collect();
             for i in 0..500 {
-                let mut d = doc(i as u64, &ids[i], &sets[i], &[1, 2]);
+                let mut d = doc(i as u64, &ids[i], &sets[i], &keys[i]);
                 d.terms = &terms;
                 b.push(d).expect("push");
             }
             assert_eq!(b.set_bytes.file.is_some(), spills);
             assert_eq!(b.term_ids.file.is_some(), spills);
+            assert!(b.band_entries.iter().all(|e| e.file.is_some() == spills));
             let mut out = Vec::new();
             b.write(&mut out).expect("write");
             out
