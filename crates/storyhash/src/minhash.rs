@@ -309,6 +309,10 @@ impl std::hash::Hasher for Prehashed {
     }
 }
 
+/// A map keyed by hashes computed here or by dense ids, hashed by [`Prehashed`].
+pub(crate) type PrehashedMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Prehashed>>;
+
 /// MurmurHash3's 64-bit finalizer: a bijective mixer whose output bits each depend on
 /// every input bit.
 #[inline]

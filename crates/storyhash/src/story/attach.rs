@@ -18,13 +18,14 @@
 //!   comparisons, so a corpus costs time and memory linear in its documents.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use rayon::prelude::*;
 
 use super::lines::Exclusions;
 use super::{decay, story_tokenizer, term_frequencies, StoryParams, COUNT_BLOCK};
 use crate::doc::Document;
+use crate::minhash::PrehashedMap;
 
 /// Terms of a new vector looked up in the postings. The candidate rule (two shared rare
 /// terms among these) bounds the cost, and it also keeps template reports apart: with
@@ -71,7 +72,7 @@ fn is_boilerplate(documents: u64, df: u32) -> bool {
 /// weighed, and count towards the boilerplate share too.
 #[derive(Debug, Clone, Default)]
 pub struct Background {
-    df: HashMap<u64, u32>,
+    df: PrehashedMap<u64, u32>,
     documents: u64,
 }
 
@@ -130,7 +131,7 @@ impl Background {
 /// vectors and story sums hold 4-byte ids), and its document frequency.
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
-    ids: HashMap<u64, u32>,
+    ids: PrehashedMap<u64, u32>,
     hashes: Vec<u64>,
     df: Vec<u32>,
     documents: u64,
@@ -243,7 +244,7 @@ impl Vocabulary {
 #[derive(Debug, Default)]
 pub(crate) struct StoryState {
     /// Sum of the members' unit vectors, by term id.
-    pub(crate) sum: HashMap<u32, f32>,
+    pub(crate) sum: PrehashedMap<u32, f32>,
     /// Members (vectors added).
     pub(crate) size: usize,
     /// The latest publication time of a member.
@@ -279,8 +280,8 @@ impl StoryState {
 /// Stories and the postings that find them.
 #[derive(Debug, Default)]
 pub(crate) struct Attacher {
-    pub(crate) stories: HashMap<u32, StoryState>,
-    postings: HashMap<u32, VecDeque<u32>>,
+    pub(crate) stories: PrehashedMap<u32, StoryState>,
+    postings: PrehashedMap<u32, VecDeque<u32>>,
 }
 
 impl Attacher {
@@ -302,7 +303,7 @@ impl Attacher {
         // Only terms some story holds can find one: a long article's own figures and
         // names, rarest of all, would otherwise take every slot and hide the terms it
         // shares with a short report of the same event (a headline-only flash).
-        let mut shared: HashMap<u32, u32> = HashMap::new();
+        let mut shared: PrehashedMap<u32, u32> = PrehashedMap::default();
         let mut looked_up = 0;
         for postings in rarest
             .iter()

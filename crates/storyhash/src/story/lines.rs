@@ -22,6 +22,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
 use super::COUNT_BLOCK;
 use crate::doc::Document;
+use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
 use crate::shingle::token_hash;
 use crate::tokenize::Tokenizer;
@@ -162,9 +163,9 @@ impl Exclusions {
         }
         // Distinct lines and sentences per document, per source, found in parallel
         // blocks so that only one block's keys are held besides the counts.
-        let mut per_source: HashMap<u64, u32> = HashMap::new();
+        let mut per_source: PrehashedMap<u64, u32> = PrehashedMap::default();
         // (source, key) → (documents, seen as a sentence inside a line).
-        let mut counts: HashMap<(u64, u64), (u32, bool)> = HashMap::new();
+        let mut counts: PrehashedMap<(u64, u64), (u32, bool)> = PrehashedMap::default();
         for block in counted.chunks(COUNT_BLOCK) {
             let keyed: Vec<(u64, Vec<u64>)> = block
                 .par_iter()

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::{Error, Result};
+use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
 use crate::pipeline::{self, Preset};
 use crate::shingle::token_hash;
@@ -510,7 +511,7 @@ pub(crate) fn term_frequencies(
     exclusions: &Exclusions,
     mut surface: impl FnMut(u64, &str),
 ) -> Vec<(u64, f32)> {
-    let mut counts: HashMap<u64, f64> = HashMap::new();
+    let mut counts: PrehashedMap<u64, f64> = PrehashedMap::default();
     let mut add = |normalized: &str, weight: f64| {
         tokenizer.for_each_term(normalized, |word, token| {
             // Single Latin letters and digits identify nothing.
