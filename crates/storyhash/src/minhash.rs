@@ -283,9 +283,11 @@ fn densify(out: &mut [u32], seed: u64) {
     }
 }
 
-/// A `Hasher` for keys that are already hashes or uniform (band keys, term hashes): one
-/// multiplication per key word instead of SipHash. Not for keys an adversary picks in
-/// numbers (every map using it holds hashes computed here).
+/// A `Hasher` for keys that are already hashes or uniform (band keys, term hashes), or
+/// dense numbers (term ids, document numbers: multiplying by an odd constant permutes
+/// their low bits, which pick the bucket): one multiplication per key word instead of
+/// SipHash. Not for keys an adversary picks in numbers (every map using it holds hashes
+/// computed here or numbers it assigned).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Prehashed(u64);
 
