@@ -407,7 +407,8 @@ impl BandKeys {
     }
 }
 
-/// The rank [`BandKeys::candidate_pairs_ranked`] gives a document by its id: a hash, so
+/// The rank candidate generation gives a document by its id (oversized buckets keep their
+/// lowest-ranked members as pivots): a hash, so
 /// that pivots are a fair sample of a bucket, and the same whatever the input order.
 /// Two ids with one 64-bit hash (about one pair in 10^7 runs of a million documents)
 /// fall back to their positions.

@@ -27,7 +27,8 @@ pub struct SignedText {
     /// 2^-64. Among documents with shingles, each later one with an earlier one's
     /// fingerprint is an exact copy of it.
     pub fingerprint: u64,
-    /// Whether the b-bit prefilter may judge this document ([`Prefilter::covers`]).
+    /// Whether the b-bit prefilter may judge this document: its set is large enough for
+    /// the sketch agreement to bound its Jaccard similarity.
     pub prefiltered: bool,
 }
 
