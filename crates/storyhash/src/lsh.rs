@@ -408,8 +408,8 @@ impl BandKeys {
 }
 
 /// The rank candidate generation gives a document by its id (oversized buckets keep their
-/// lowest-ranked members as pivots): a hash, so
-/// that pivots are a fair sample of a bucket, and the same whatever the input order.
+/// lowest-ranked members as pivots): a hash, so that pivots are a fair sample of a
+/// bucket, and the same whatever the input order.
 /// Two ids with one 64-bit hash (about one pair in 10^7 runs of a million documents)
 /// fall back to their positions.
 pub fn id_rank(id: &str) -> u64 {
