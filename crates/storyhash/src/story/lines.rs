@@ -185,7 +185,7 @@ impl Exclusions {
                         }
                         same
                     });
-                    (xxh3_64(host_of(doc).as_bytes()), keys)
+                    (Exclusions::source(doc), keys)
                 })
                 .collect();
             for (source, keys) in &keyed {
