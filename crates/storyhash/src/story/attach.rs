@@ -281,7 +281,9 @@ impl StoryState {
 #[derive(Debug, Default)]
 pub(crate) struct Attacher {
     pub(crate) stories: PrehashedMap<u32, StoryState>,
-    postings: PrehashedMap<u32, VecDeque<u32>>,
+    /// By term id (ids are dense): the stories holding the term, oldest first; empty
+    /// for a term no story holds.
+    postings: Vec<VecDeque<u32>>,
 }
 
 impl Attacher {
@@ -307,7 +309,8 @@ impl Attacher {
         let mut looked_up = 0;
         for postings in rarest
             .iter()
-            .filter_map(|(t, _)| self.postings.get(t))
+            .filter_map(|(t, _)| self.postings.get(*t as usize))
+            .filter(|postings| !postings.is_empty())
             .take(RAREST_TERMS)
         {
             looked_up += 1;
@@ -340,12 +343,19 @@ impl Attacher {
     /// Adds unit vector `v` published `when` to story `s` (created if new).
     pub(crate) fn add(&mut self, s: u32, v: &Vector, when: Option<i64>) {
         let story = self.stories.entry(s).or_default();
+        // Most stories are one document: a new story's sum is sized once for its terms.
+        if story.size == 0 {
+            story.sum.reserve(v.len());
+        }
         for &(t, w) in v {
             match story.sum.entry(t) {
                 Entry::Occupied(mut slot) => *slot.get_mut() += w,
                 Entry::Vacant(slot) => {
                     slot.insert(w);
-                    let postings = self.postings.entry(t).or_default();
+                    if self.postings.len() <= t as usize {
+                        self.postings.resize_with(t as usize + 1, VecDeque::new);
+                    }
+                    let postings = &mut self.postings[t as usize];
                     if postings.len() >= MAX_POSTINGS {
                         postings.pop_front();
                     }
