@@ -429,20 +429,16 @@ impl Part<'_> {
             }
             Part::Bands(bands, dir_bits) => {
                 let dir_bits = *dir_bits;
-                let mut bytes = Vec::new();
                 let mut chunk = Vec::with_capacity(64 * 1024);
                 for band in bands.iter_mut() {
-                    bytes.clear();
+                    // Read back straight into entries, the one copy of the band held
+                    // while it is sorted.
+                    let mut entries = EntryReader::with_bytes(band.len());
                     band.for_each_chunk(|b| {
-                        bytes.extend_from_slice(b);
+                        entries.push(b);
                         Ok(())
                     })?;
-                    let mut entries: Vec<u64> = bytes
-                        .chunks_exact(8)
-                        .map(|e| {
-                            u64::from_le_bytes([e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]])
-                        })
-                        .collect();
+                    let mut entries = entries.finish()?;
                     entries.sort_unstable();
                     let mut at = 0usize;
                     for prefix in 0..=(1u64 << dir_bits) {
@@ -463,6 +459,51 @@ impl Part<'_> {
                 w.write(&chunk)
             }
         }
+    }
+}
+
+/// Band entries (8 bytes each, little-endian) decoded from chunks that may end inside
+/// an entry.
+struct EntryReader {
+    entries: Vec<u64>,
+    /// The bytes of an entry a chunk ended inside.
+    partial: Vec<u8>,
+}
+
+impl EntryReader {
+    /// A reader for a section of `bytes` bytes (its entries are allocated once).
+    fn with_bytes(bytes: u64) -> EntryReader {
+        EntryReader {
+            entries: Vec::with_capacity(usize::try_from(bytes / 8).unwrap_or(0)),
+            partial: Vec::with_capacity(8),
+        }
+    }
+
+    fn push(&mut self, mut chunk: &[u8]) {
+        if !self.partial.is_empty() {
+            let take = (8 - self.partial.len()).min(chunk.len());
+            self.partial.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if let Ok(e) = <[u8; 8]>::try_from(self.partial.as_slice()) {
+                self.entries.push(u64::from_le_bytes(e));
+                self.partial.clear();
+            }
+        }
+        let mut whole = chunk.chunks_exact(8);
+        self.entries.extend(
+            whole
+                .by_ref()
+                .map(|e| u64::from_le_bytes([e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]])),
+        );
+        self.partial.extend_from_slice(whole.remainder());
+    }
+
+    /// The entries; an error if the bytes ended inside one.
+    fn finish(self) -> io::Result<Vec<u64>> {
+        if !self.partial.is_empty() {
+            return Err(io::Error::other("a band section ends inside an entry"));
+        }
+        Ok(self.entries)
     }
 }
 
@@ -1378,6 +1419,25 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).expect("list").collect();
         assert!(left.is_empty(), "{left:?}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn entries_read_back_from_chunks_split_anywhere() {
+        let entries: Vec<u64> = (0..100u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_le_bytes()).collect();
+        for step in [1, 3, 7, 8, 9, 13, 800, 801] {
+            let mut reader = EntryReader::with_bytes(bytes.len() as u64);
+            for chunk in bytes.chunks(step) {
+                reader.push(chunk);
+            }
+            let read = reader.finish().expect("whole entries");
+            assert_eq!(read, entries, "chunks of {step}");
+        }
+        let mut cut = EntryReader::with_bytes(12);
+        cut.push(&bytes[..12]);
+        assert!(cut.finish().is_err());
     }
 
     #[test]
