@@ -108,8 +108,8 @@ pub(crate) fn normalize_into_within(
 /// either end. A single space between two words, the common separator, does not break
 /// the stretch being copied: prose is copied a line or a paragraph at a time, and
 /// checked eight bytes at a time ([`plain_ascii_word`]). (Splitting on a char predicate
-/// and pushing each word took a fifth of `stories`' time on English text, where the
-/// boilerplate lines are normalized one by one.)
+/// and pushing each word took a fifth of `stories`' samples on 115,105 generated ASCII
+/// articles, whose lines and sentences are normalized one by one to find boilerplate.)
 fn fold_ascii_whitespace(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     let separates = |b: u8| b <= b' ' || b == 0x7f;
