@@ -41,7 +41,7 @@ fn background(paths: &[PathBuf], reading: &Reading, quiet: bool) -> Result<Backg
     let mut background = Background::new();
     for path in paths {
         if storyhash::index::is_index_directory(path) {
-            let counts = Index::open(path)?.story_background().with_context(|| {
+            let counts = Index::open(path)?.story_background()?.with_context(|| {
                 format!(
                     "{}: this index does not track stories, so it counts no story terms \
                      (an index created with --stories does)",

@@ -87,11 +87,14 @@ fn check_generation(state: &State, dir: &Path) -> Result<Manifest> {
     Ok(current)
 }
 
-/// Reloads `state` from what `dir` holds now, keeping its lock.
+/// Reloads `state` from what `dir` holds now, keeping its lock and, when the write
+/// kept every document, its story tracker.
 fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
     let lock = state.origin.as_mut().and_then(|o| o.lock.take());
     let segments = store::open_segments(dir, &manifest, state.bands)?;
-    *state = State::load(dir, manifest, segments, state.bands, lock)?;
+    let mut loaded = State::load(dir, manifest, segments, state.bands, lock)?;
+    loaded.keep_stories_of(state);
+    *state = loaded;
     Ok(())
 }
 
@@ -273,7 +276,9 @@ pub(super) fn write_new(
         Ok(())
     })?;
     let segments = store::open_segments(path, &manifest, state.bands)?;
-    *state = State::load(path, manifest, segments, state.bands, None)?;
+    let mut loaded = State::load(path, manifest, segments, state.bands, None)?;
+    loaded.keep_stories_of(state);
+    *state = loaded;
     Ok(())
 }
 

@@ -177,8 +177,9 @@ impl Index {
 
     /// An empty index in memory with `params` for near-duplicates and, if `story` is
     /// given, story tracking with those parameters. Story tracking keeps each document's
-    /// weighted terms (about twice the index size), costs several times the insertion
-    /// time, and replays every document's terms when the index is opened.
+    /// weighted terms (about twice the index size) and costs several times the insertion
+    /// time; an opened index replays every document's terms the first time it inserts,
+    /// removes or gives its story background (queries and cluster questions do not).
     pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
         let engine = Engine::new(&params)?;
         if let Some(story) = &story {
@@ -438,9 +439,12 @@ impl Index {
     }
 
     /// The document frequencies of the stored documents' story terms, as a background
-    /// for `stories` (None when the index does not track stories).
-    pub fn story_background(&self) -> Option<crate::story::Background> {
-        self.read().tracker.background()
+    /// for `stories` (None when the index does not track stories). The first call on
+    /// an opened index reads every stored document's terms.
+    pub fn story_background(&self) -> Result<Option<crate::story::Background>> {
+        let mut state = self.write();
+        state.ensure_stories()?;
+        Ok(state.tracker.background())
     }
 
     /// Every multi-member cluster: (cluster name, member ids in insertion order).

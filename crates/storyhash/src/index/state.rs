@@ -91,6 +91,10 @@ pub(super) struct State {
     /// Per document, the story it is in (the number of the document that names it).
     pub story_of: Vec<u32>,
     pub tracker: StoryTracker,
+    /// The tracker holds every stored document's terms. A loaded index defers it to
+    /// the first call that needs it ([`State::ensure_stories`]): readers that ask only
+    /// about copies and clusters never pay for it.
+    stories_counted: bool,
     components: UnionFind,
     /// Earliest live document of each component, indexed by root (u32::MAX: none).
     first_of_root: Vec<u32>,
@@ -172,6 +176,7 @@ impl State {
             seg_link_ends: vec![0],
             seg_link_to: Vec::new(),
             story_of: Vec::new(),
+            stories_counted: true,
             tracker: story.map(StoryTracker::new).unwrap_or_default(),
             components: UnionFind::new(0),
             first_of_root: Vec::new(),
@@ -313,7 +318,8 @@ impl State {
         state.components = UnionFind::new(total as usize);
         state.first_of_root = vec![u32::MAX; total as usize];
         if state.tracker.enabled() {
-            state.replay_stories()?;
+            state.name_stories()?;
+            state.stories_counted = false;
         }
         state.rebuild_components();
         state.origin = Some(Origin {
@@ -325,29 +331,65 @@ impl State {
         Ok(state)
     }
 
-    /// Rebuilds the story tracker from the stored terms, in insertion order. A story is
-    /// named by its first document still stored.
-    fn replay_stories(&mut self) -> Result<()> {
+    /// The story of every stored document, from the stored story seqs: a story is named
+    /// by its first document still stored.
+    fn name_stories(&mut self) -> Result<()> {
         let mut first_of_story: HashMap<u64, u32> = HashMap::new();
         self.story_of = Vec::with_capacity(self.alive.len());
-        for i in 0..self.segments.len() {
-            let s = &self.segments[i];
+        for s in &self.segments {
             for local in 0..s.segment.docs() as u32 {
                 let d = s.base + local;
                 if !self.alive[d as usize] {
                     self.story_of.push(d);
                     continue;
                 }
-                let terms = s.segment.terms(local)?;
                 let story_seq = s.segment.story(local)?;
-                let story = *first_of_story.entry(story_seq).or_insert(d);
-                let when = s.segment.published(local)?;
-                self.tracker.count(&terms);
-                self.tracker.assign(&terms, when, Some(story), d);
-                self.story_of.push(story);
+                self.story_of
+                    .push(*first_of_story.entry(story_seq).or_insert(d));
             }
         }
         Ok(())
+    }
+
+    /// Rebuilds the story tracker from the stored terms, in insertion order, if it is
+    /// not built yet: what inserting, removing and the story background need.
+    pub(super) fn ensure_stories(&mut self) -> Result<()> {
+        if self.stories_counted {
+            return Ok(());
+        }
+        for s in &self.segments {
+            for local in 0..s.segment.docs() as u32 {
+                let d = s.base + local;
+                if !self.alive[d as usize] {
+                    continue;
+                }
+                let terms = s.segment.terms(local)?;
+                let when = s.segment.published(local)?;
+                self.tracker.count(&terms);
+                self.tracker
+                    .assign(&terms, when, Some(self.story_of[d as usize]), d);
+            }
+        }
+        self.stories_counted = true;
+        Ok(())
+    }
+
+    /// Takes over the story tracker of `before`, the state this one was reloaded from
+    /// after a commit or merge, when that kept every document: documents are numbered
+    /// in seq order, so the same documents have the same numbers, and the tracker (and
+    /// the story names it keys its stories by) holds for them as it is. A write that
+    /// dropped removed documents renumbers the rest; the tracker is then rebuilt when
+    /// next needed.
+    pub(super) fn keep_stories_of(&mut self, before: &mut State) {
+        if self.tracker.enabled()
+            && before.stories_counted
+            && before.documents() == self.documents()
+            && before.story_of.len() == self.story_of.len()
+        {
+            self.tracker = std::mem::take(&mut before.tracker);
+            self.story_of = std::mem::take(&mut before.story_of);
+            self.stories_counted = true;
+        }
     }
 
     /// A builder for a segment of this index, spilling its large sections to `dir`
@@ -644,6 +686,7 @@ impl State {
 
     /// Stores `p` after matching it against what is stored.
     pub(super) fn insert(&mut self, p: Prepared, engine: &Engine) -> Result<Decision> {
+        self.ensure_stories()?;
         self.ensure_committed_keys()?;
         if self.contains(&p.id)? {
             return Err(Error::DuplicateId(p.id));
@@ -824,6 +867,7 @@ impl State {
         if !self.alive[d as usize] {
             return Ok(());
         }
+        self.ensure_stories()?;
         let terms = self.terms_of(d)?;
         self.tracker.uncount(&terms);
         self.alive[d as usize] = false;

@@ -46,7 +46,8 @@ impl StoryTracker {
     }
 
     /// Removes a document's terms from the document frequencies. (Its weight stays in its
-    /// story's sum until the index is next opened.)
+    /// story's sum until the tracker is next rebuilt: the index opened again, or a write
+    /// that dropped removed documents.)
     pub(crate) fn uncount(&mut self, terms: &[(u64, f32)]) {
         if !self.enabled() {
             return;

@@ -714,3 +714,66 @@ fn insert_all_is_all_or_nothing() {
     assert!(decisions[0].is_duplicate() && !decisions[1].is_duplicate());
     assert_eq!(index.len(), 3);
 }
+
+/// A story-tracking index answers alike whether it stays in memory, commits every few
+/// documents (the tracker carried across each commit and merge that keeps every
+/// document), or is opened again between batches (its tracker rebuilt from the stored
+/// terms on the first insertion after opening): the same story and score for every
+/// document.
+#[test]
+fn stories_are_the_same_across_commits_and_reopening() {
+    use storyhash::synth::StoryCorpus;
+    let generated = StoryCorpus {
+        seed: 52,
+        ..StoryCorpus::default()
+    }
+    .generate();
+    let mut docs: Vec<Document> = generated
+        .into_iter()
+        .map(|d| {
+            let mut doc = Document::new(d.id, d.text);
+            doc.published = d.published;
+            doc
+        })
+        .collect();
+    docs.sort_by(|a, b| a.published.cmp(&b.published).then(a.id.cmp(&b.id)));
+    assert!(docs.len() > 100, "{} documents", docs.len());
+    let story = Some(storyhash::story::Granularity::Story.params());
+    let answers = |index: &Index, d: &Document| {
+        let decision = index.insert_or_match(d).expect("insert");
+        (decision.story.expect("tracked"), decision.story_score)
+    };
+    let memory = Index::with_stories(Preset::Dup.params(), story.clone()).expect("new");
+    let expected: Vec<_> = docs.iter().map(|d| answers(&memory, d)).collect();
+    assert!(
+        expected.iter().any(|(_, score)| *score != Some(1.0)),
+        "some documents join a story by similarity"
+    );
+
+    let dir = scratch("stories-across-commits");
+    let committing =
+        Index::create(dir.join("c.idx"), Preset::Dup.params(), story.clone()).expect("create");
+    let mut got = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        got.push(answers(&committing, d));
+        if i % 10 == 9 {
+            committing.commit().expect("commit");
+        }
+    }
+    // Commits were merged too.
+    assert!(committing.stats().expect("stats").segments < docs.len() / 10);
+    assert_eq!(got, expected, "committing every 10 documents");
+
+    let path = dir.join("r.idx");
+    let mut reopened = Index::create(&path, Preset::Dup.params(), story).expect("create");
+    let mut got = Vec::new();
+    for chunk in docs.chunks(35) {
+        got.extend(chunk.iter().map(|d| answers(&reopened, d)));
+        reopened.commit().expect("commit");
+        // The writer's lock goes with it, for the next writer to take.
+        drop(reopened);
+        reopened = Index::open_writer(&path, |_| {}).expect("reopen");
+    }
+    assert_eq!(got, expected, "opened again every 35 documents");
+    let _ = std::fs::remove_dir_all(&dir);
+}

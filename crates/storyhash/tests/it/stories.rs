@@ -464,7 +464,10 @@ fn a_background_corpus_tells_common_words_from_names() {
     for d in &background_docs {
         index.insert(d).expect("insert");
     }
-    let from_index = index.story_background().expect("stories are tracked");
+    let from_index = index
+        .story_background()
+        .expect("readable")
+        .expect("stories are tracked");
     assert_eq!(from_index.documents(), 200);
     assert_eq!(from_index.terms(), with.background.terms());
     let indexed = StoryLists {
@@ -475,6 +478,7 @@ fn a_background_corpus_tells_common_words_from_names() {
     assert!(storyhash::Index::new(Preset::Dup.params())
         .expect("index")
         .story_background()
+        .expect("readable")
         .is_none());
 }
 
