@@ -723,19 +723,13 @@ fn insert_all_is_all_or_nothing() {
 #[test]
 fn stories_are_the_same_across_commits_and_reopening() {
     use storyhash::synth::StoryCorpus;
-    let generated = StoryCorpus {
-        seed: 52,
-        ..StoryCorpus::default()
-    }
-    .generate();
-    let mut docs: Vec<Document> = generated
-        .into_iter()
-        .map(|d| {
-            let mut doc = Document::new(d.id, d.text);
-            doc.published = d.published;
-            doc
-        })
-        .collect();
+    let mut docs = crate::dated_documents(
+        &StoryCorpus {
+            seed: 52,
+            ..StoryCorpus::default()
+        }
+        .generate(),
+    );
     docs.sort_by(|a, b| a.published.cmp(&b.published).then(a.id.cmp(&b.id)));
     assert!(docs.len() > 100, "{} documents", docs.len());
     let story = Some(storyhash::story::Granularity::Story.params());

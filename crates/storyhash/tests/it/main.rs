@@ -40,3 +40,14 @@ pub fn documents(docs: &[SynthDoc]) -> Vec<Document> {
         .map(|d| Document::new(d.id.clone(), d.text.clone()))
         .collect()
 }
+
+/// Synthetic documents as pipeline documents with their publication times.
+pub fn dated_documents(docs: &[SynthDoc]) -> Vec<Document> {
+    docs.iter()
+        .map(|d| {
+            let mut doc = Document::new(d.id.clone(), d.text.clone());
+            doc.published = d.published.clone();
+            doc
+        })
+        .collect()
+}

@@ -18,15 +18,7 @@ fn documents(script: Script, seed: u64, events_per_topic: usize) -> (Vec<Documen
     }
     .generate();
     let labels = docs.iter().map(|d| d.label).collect();
-    let docs = docs
-        .into_iter()
-        .map(|d| {
-            let mut doc = Document::new(d.id, d.text);
-            doc.published = d.published;
-            doc
-        })
-        .collect();
-    (docs, labels)
+    (crate::dated_documents(&docs), labels)
 }
 
 /// The scores behind BENCHMARKS.md's story table (`--nocapture` shows them).
