@@ -20,6 +20,10 @@ use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
 use crate::story::{StoryParams, StoryTracker};
 
+/// Stored documents read per chunk when the story tracker is rebuilt: a chunk is read
+/// and weighed while the one before is added to its stories.
+const REPLAY_CHUNK: usize = 1024;
+
 /// Where the index lives on disk.
 #[derive(Debug)]
 pub(super) struct Origin {
@@ -357,19 +361,28 @@ impl State {
         if self.stories_counted {
             return Ok(());
         }
-        for s in &self.segments {
-            for local in 0..s.segment.docs() as u32 {
-                let d = s.base + local;
-                if !self.alive[d as usize] {
-                    continue;
-                }
-                let terms = s.segment.terms(local)?;
-                let when = s.segment.published(local)?;
-                self.tracker.count(&terms);
-                self.tracker
-                    .assign(&terms, when, Some(self.story_of[d as usize]), d);
-            }
-        }
+        let (segments, alive, story_of) = (&self.segments, &self.alive, &self.story_of);
+        let mut alive_docs = segments.iter().flat_map(|s| {
+            (0..s.segment.docs() as u32)
+                .map(move |local| (s, local))
+                .filter(|&(s, local)| alive[(s.base + local) as usize])
+        });
+        let chunks = std::iter::from_fn(|| {
+            let chunk: Vec<(&Seg, u32)> = alive_docs.by_ref().take(REPLAY_CHUNK).collect();
+            (!chunk.is_empty()).then(|| {
+                chunk
+                    .into_iter()
+                    .map(|(s, local)| {
+                        Ok((
+                            s.segment.terms(local)?,
+                            s.segment.published(local)?,
+                            story_of[(s.base + local) as usize],
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+        });
+        self.tracker.replay(chunks)?;
         self.stories_counted = true;
         Ok(())
     }

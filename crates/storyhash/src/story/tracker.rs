@@ -3,6 +3,10 @@
 use super::attach::{Attacher, Background, Vocabulary};
 use super::*;
 
+/// A stored document as [`StoryTracker::replay`] takes it: its terms, publication time
+/// and story.
+pub(crate) type StoredTerms = (Box<[(u64, f32)]>, Option<i64>, u32);
+
 /// Incremental story assignment for the index: document frequencies kept up to date as
 /// documents arrive and leave, and the stories of [`Attacher`], which a new document is
 /// weighted and attached by exactly as `stories` attaches a group, with the
@@ -53,6 +57,60 @@ impl StoryTracker {
             return;
         }
         self.vocabulary.uncount(terms);
+    }
+
+    /// Replays stored documents, each given as its terms, publication time and story,
+    /// in insertion order: the document frequencies and story sums come out as they
+    /// were when the documents were inserted one by one. Reading, counting and
+    /// weighing a chunk from `chunks` runs beside adding the previous chunk's vectors
+    /// to their stories (`rayon::join`; on one thread, one after the other), so every
+    /// update comes in the order of a one-by-one replay. On an error the tracker is
+    /// left empty.
+    pub(crate) fn replay<E: Send>(
+        &mut self,
+        mut chunks: impl Iterator<Item = Result<Vec<StoredTerms>, E>> + Send,
+    ) -> Result<(), E> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let StoryTracker {
+            vocabulary,
+            attacher,
+            ..
+        } = self;
+        let mut weighed: Vec<(u32, Vector, Option<i64>)> = Vec::new();
+        loop {
+            let ((), next) = rayon::join(
+                || {
+                    for (story, vector, when) in weighed.drain(..) {
+                        attacher.add(story, &vector, when);
+                    }
+                },
+                || {
+                    chunks.next().map(|chunk| {
+                        chunk.map(|chunk| {
+                            chunk
+                                .into_iter()
+                                .map(|(terms, when, story)| {
+                                    vocabulary.count(&terms, 1);
+                                    (story, vocabulary.weigh(&terms), when)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                },
+            );
+            match next {
+                Some(Ok(next)) => weighed = next,
+                Some(Err(e)) => {
+                    // Half a replay would be counted again by the next one.
+                    *vocabulary = Vocabulary::default();
+                    *attacher = Attacher::default();
+                    return Err(e);
+                }
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Chooses the story of a counted document: `forced` (the story of a near-duplicate

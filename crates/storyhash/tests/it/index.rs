@@ -771,3 +771,61 @@ fn stories_are_the_same_across_commits_and_reopening() {
     assert_eq!(got, expected, "opened again every 35 documents");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reopened_writer_rebuilds_the_stories_of_thousands_of_documents() {
+    use storyhash::synth::StoryCorpus;
+    // More documents than the rebuild reads at a time (1,024), so that reading and
+    // weighing one chunk runs beside adding the chunk before to its stories. Without
+    // publication times every story stays a candidate, and the arriving documents
+    // (every eighth) have stored rewrites throughout the index.
+    let docs = crate::dated_documents(
+        &StoryCorpus {
+            seed: 53,
+            events: 700,
+            words: (60, 120),
+            events_per_topic: 3,
+            days: 0,
+            ..StoryCorpus::default()
+        }
+        .generate(),
+    );
+    let (mut arriving, mut stored) = (Vec::new(), Vec::new());
+    for (i, d) in docs.into_iter().enumerate() {
+        if i % 8 == 7 {
+            arriving.push(d);
+        } else {
+            stored.push(d);
+        }
+    }
+    assert!(stored.len() > 2 * 1024, "{} documents", stored.len());
+    let story = Some(storyhash::story::Granularity::Story.params());
+    let answers = |index: &Index, docs: &[Document]| -> Vec<(String, Option<f64>)> {
+        index
+            .insert_batch(docs)
+            .into_iter()
+            .map(|d| {
+                let d = d.expect("insert");
+                (d.story.expect("tracked"), d.story_score)
+            })
+            .collect()
+    };
+    let memory = Index::with_stories(Preset::Dup.params(), story.clone()).expect("new");
+    answers(&memory, &stored);
+    let expected = answers(&memory, &arriving);
+    let joined = expected.iter().filter(|(_, s)| *s != Some(1.0)).count();
+    assert!(
+        joined > 100,
+        "{joined} arriving documents join a story by similarity"
+    );
+
+    let dir = scratch("stories-rebuilt");
+    let path = dir.join("s.idx");
+    let writer = Index::create(&path, Preset::Dup.params(), story).expect("create");
+    answers(&writer, &stored);
+    writer.commit().expect("commit");
+    drop(writer);
+    let reopened = Index::open_writer(&path, |_| {}).expect("reopen");
+    assert_eq!(answers(&reopened, &arriving), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
