@@ -14,7 +14,10 @@ originals=${1:-77000}
 work=${WORK:-target/spark-bench}
 python=target/ci-venv/bin/python
 mkdir -p "$work"
-cargo build --release --locked -q -p storyhash-cli -p storyhash-bench --bins
+# The CLI in a build of its own, as users build it: built with storyhash-bench, the
+# library would carry the bench crate's features and compile differently.
+cargo build --release --locked -q -p storyhash-cli
+cargo build --release --locked -q -p storyhash-bench --bins
 target/release/gen_corpus "$originals" "$work/corpus.jsonl" "$work/truth.jsonl" 1
 "$python" - "$work" <<'PY'
 import sys, pyarrow.json as pj, pyarrow.parquet as pq

@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${WORK:-target/eval}
 mkdir -p "$work/debs"
-cargo build --release --locked -q -p storyhash-cli -p storyhash-bench --bin gen_stories
+# The CLI in a build of its own, as users build it: built with storyhash-bench, the
+# library would carry the bench crate's features and compile differently.
+cargo build --release --locked -q -p storyhash-cli
+cargo build --release --locked -q -p storyhash-bench --bin gen_stories
 
 if [ -z "${PYTHON:-}" ]; then
     if [ ! -x "$work/venv/bin/python" ]; then

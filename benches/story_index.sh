@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A story-tracking index (BENCHMARKS.md, "The persistent index"): 115,105 generated
+# articles about 32,000 events (`gen_stories OUT 32000 3 5`); an index created with
+# `--stories story` takes the first 105,105 on one thread. Then, each in a fresh process
+# on a fresh copy of that index: `index stats`, `index query` of 1,000 of the stored
+# articles, a durable `index add` of the other 10,000, and the add of a single article
+# (mostly the writer's rebuild of the story tracker from the stored terms), on one and
+# on two threads.
+#
+# Usage: bash benches/story_index.sh [WORKDIR]   (default /tmp/storyhash-story-index)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-/tmp/storyhash-story-index}
+mkdir -p "$work"
+# The CLI in a build of its own, as users build it: built with storyhash-bench, the
+# library would carry the bench crate's features and compile differently.
+cargo build --release --locked -q -p storyhash-cli
+cargo build --release --locked -q -p storyhash-bench --bin gen_stories
+bin=$PWD/target/release/storyhash
+corpus="$work/stories.jsonl"
+[ -s "$corpus" ] || target/release/gen_stories "$corpus" 32000 3 5
+head -n 105105 "$corpus" > "$work/stored.jsonl"
+tail -n 10000 "$corpus" > "$work/add.jsonl"
+head -n 1000 "$corpus" > "$work/probes.jsonl"
+tail -n 1 "$corpus" > "$work/one.jsonl"
+timed() {
+    local name=$1
+    shift
+    /usr/bin/time -f "{\"step\":\"$name\",\"wall_s\":%e,\"peak_rss_kib\":%M}" "$@" > /dev/null
+}
+rm -rf "$work/base.idx"
+"$bin" index create "$work/base.idx" --stories story > /dev/null
+RAYON_NUM_THREADS=1 timed "add 105,105, one thread" "$bin" index add -q "$work/base.idx" "$work/stored.jsonl"
+timed "stats" "$bin" index stats "$work/base.idx"
+timed "query 1,000" "$bin" index query "$work/base.idx" "$work/probes.jsonl"
+for threads in 1 2; do
+    for what in add:10,000 one:1; do
+        rm -rf "$work/copy.idx"
+        cp -r "$work/base.idx" "$work/copy.idx"
+        RAYON_NUM_THREADS=$threads timed "add ${what#*:}, threads $threads" \
+            "$bin" index add -q "$work/copy.idx" "$work/${what%%:*}.jsonl"
+    done
+done
+rm -rf "$work/copy.idx"
