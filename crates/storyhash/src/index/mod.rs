@@ -150,6 +150,11 @@ pub(crate) struct Prepared {
     terms: Box<[(u64, f32)]>,
 }
 
+/// Documents of a batch whose committed band entries are looked up together: enough
+/// that a band's lookups fall on neighbouring pages, few enough that their entries stay
+/// small beside the documents themselves.
+const LOOKUP_CHUNK: usize = 8192;
+
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
@@ -330,10 +335,18 @@ impl Index {
             })
             .collect();
         let state = self.read();
-        records
-            .par_iter()
-            .map(|r| state.matches(r, &self.engine))
-            .collect()
+        let mut matches = Vec::with_capacity(records.len());
+        for chunk in records.chunks(LOOKUP_CHUNK) {
+            let refs: Vec<&DocRecord> = chunk.iter().collect();
+            let hits = state.segment_hits(&refs)?;
+            let answers: Vec<Vec<Match>> = chunk
+                .par_iter()
+                .zip(hits)
+                .map(|(r, found)| state.matches_among(r, &self.engine, found))
+                .collect::<Result<_>>()?;
+            matches.extend(answers);
+        }
+        Ok(matches)
     }
 
     /// Stores `doc` (failing if its id is taken) and returns what it matched.
@@ -345,7 +358,7 @@ impl Index {
     /// cluster it joins. The id must be new.
     pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
         let prepared = self.prepare(doc, &mut RecordBuffers::default())?;
-        self.write().insert(prepared, &self.engine)
+        self.write().insert(prepared, None, &self.engine)
     }
 
     fn prepare_all(&self, docs: &[Document]) -> Vec<Result<Prepared>> {
@@ -360,11 +373,41 @@ impl Index {
     /// order (so the result equals inserting them one by one).
     pub fn insert_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
         let prepared = self.prepare_all(docs);
-        let mut state = self.write();
-        prepared
-            .into_iter()
-            .map(|p| state.insert(p?, &self.engine))
-            .collect()
+        self.insert_prepared(&mut self.write(), prepared, false)
+    }
+
+    /// Inserts `prepared` in order (up to the first failure when `stop_at_error`),
+    /// looking up the committed segments' band entries of [`LOOKUP_CHUNK`] documents at
+    /// a time: the segments do not change meanwhile.
+    fn insert_prepared(
+        &self,
+        state: &mut State,
+        prepared: Vec<Result<Prepared>>,
+        stop_at_error: bool,
+    ) -> Vec<Result<Decision>> {
+        let mut decisions = Vec::with_capacity(prepared.len());
+        let mut prepared = prepared.into_iter().peekable();
+        while prepared.peek().is_some() {
+            let chunk: Vec<Result<Prepared>> = prepared.by_ref().take(LOOKUP_CHUNK).collect();
+            let records: Vec<&DocRecord> = chunk.iter().flatten().map(|p| &p.record).collect();
+            // A damaged segment fails the batched lookup; each document then looks up
+            // its own entries and reports the error itself.
+            let mut hits = match state.segment_hits(&records) {
+                Ok(hits) => hits.into_iter().map(Some).collect(),
+                Err(_) => Vec::new(),
+            }
+            .into_iter();
+            for p in chunk {
+                // Hits were looked up for the prepared documents only.
+                let decision = p.and_then(|p| state.insert(p, hits.next().flatten(), &self.engine));
+                let failed = decision.is_err();
+                decisions.push(decision);
+                if failed && stop_at_error {
+                    return decisions;
+                }
+            }
+        }
+        decisions
     }
 
     /// [`Index::insert_batch`], all or nothing: when any document would fail (an id
@@ -380,9 +423,9 @@ impl Index {
             }
         }
         drop(batch_ids);
-        prepared
+        let prepared = prepared.into_iter().map(Ok).collect();
+        self.insert_prepared(&mut state, prepared, true)
             .into_iter()
-            .map(|p| state.insert(p, &self.engine))
             .collect()
     }
 

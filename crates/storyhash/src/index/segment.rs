@@ -71,6 +71,9 @@ const NO_TIME: i64 = i64::MIN;
 /// all bands and stays in cache, and a band lookup touches one page of entries where a
 /// directory of 8 entries a prefix (11 MB) cost a second scattered read.
 const ENTRIES_PER_PREFIX: usize = 64;
+/// Lookups of one band whose entries are loaded together ahead of their searches in
+/// [`Segment::lookup_band_sorted`]: enough to keep the memory system busy.
+const LOOKAHEAD: usize = 32;
 
 /// The sections, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1253,6 +1256,62 @@ impl Segment {
             let end = partition_point_near(hi - lo, start, |i| word(i, 4) <= key);
             let first = end - (end - start).min(cap);
             out.extend((first..end).map(|i| (band as u32, word(i, 0))));
+        }
+        Ok(())
+    }
+
+    /// [`Segment::lookup_bands`] for many documents in one band: `queries` holds (key,
+    /// query number) in key order, and `out` receives (query number, local) for the
+    /// newest `cap` entries of each key. In key order the band's directory and entries
+    /// are read front to back, so neighbouring lookups share pages and their address
+    /// translations, where one document's lookups land on a page of every band.
+    pub(super) fn lookup_band_sorted(
+        &self,
+        band: usize,
+        queries: &[(u32, u32)],
+        cap: usize,
+        out: &mut Vec<(u32, u32)>,
+    ) -> Result<()> {
+        if self.keyed == 0 || band >= self.bands {
+            return Ok(());
+        }
+        let prefixes = (1usize << self.dir_bits) + 1;
+        let shift = 32 - self.dir_bits;
+        let below = (1u64 << shift) - 1;
+        // Each query's prefix's entries and its guessed place among them.
+        let mut places: [(&[u8], usize); LOOKAHEAD] = [(&[], 0); LOOKAHEAD];
+        for block in queries.chunks(LOOKAHEAD) {
+            for (place, &(key, _)) in places.iter_mut().zip(block) {
+                let dir = band * prefixes + prefix_of(u64::from(key), self.dir_bits) as usize;
+                let ends = self.raw(Sec::Directory, dir * 4, 8)?;
+                let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
+                let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
+                if lo > hi || hi > self.keyed {
+                    return Err(self.damaged("a band directory is out of order"));
+                }
+                let guess = (((u64::from(key) & below) * (hi - lo) as u64) >> shift) as usize;
+                let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
+                *place = (entries, guess);
+            }
+            // A loop of nothing but the block's loads, so they are all in flight at
+            // once; the searches below read the same lines again from cache.
+            let touched = places[..block.len()]
+                .iter()
+                .fold(0u8, |t, &(entries, guess)| {
+                    t ^ entries.get(guess * 8).copied().unwrap_or(0)
+                });
+            std::hint::black_box(touched);
+            for (&(entries, guess), &(key, query)) in places.iter().zip(block) {
+                let word = |i: usize, at: usize| {
+                    let b = &entries[i * 8 + at..i * 8 + at + 4];
+                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                };
+                let n = entries.len() / 8;
+                let start = partition_point_near(n, guess, |i| word(i, 4) < key);
+                let end = partition_point_near(n, start, |i| word(i, 4) <= key);
+                let first = end - (end - start).min(cap);
+                out.extend((first..end).map(|i| (query, word(i, 0))));
+            }
         }
         Ok(())
     }

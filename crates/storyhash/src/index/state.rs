@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::buckets::MemBands;
 use super::segment::Segment;
 use super::store::{Manifest, SegmentEntry, WriterLock};
@@ -151,6 +153,11 @@ impl KeyMap {
             (None, None) => Vec::new(),
         }
     }
+}
+
+/// Matches without their document numbers.
+fn unnumbered(numbered: Vec<(u32, Match)>) -> Vec<Match> {
+    numbered.into_iter().map(|(_, m)| m).collect()
 }
 
 fn damaged(path: &Path, what: &str) -> Error {
@@ -565,11 +572,7 @@ impl State {
     /// Stored documents matching `record`, most similar first. Only holders are in the
     /// buckets, so an exact copy of stored documents meets the first of them.
     pub(super) fn matches(&self, record: &DocRecord, engine: &Engine) -> Result<Vec<Match>> {
-        Ok(self
-            .numbered_matches(record, engine)?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect())
+        Ok(unnumbered(self.numbered_matches(record, engine)?))
     }
 
     /// [`State::matches`] with the number of each matched document.
@@ -577,24 +580,81 @@ impl State {
         let Some(keys) = &record.keys else {
             return Ok(Vec::new());
         };
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        let mut locals: Vec<(u32, u32)> = Vec::new();
+        for s in &self.segments {
+            locals.clear();
+            s.segment
+                .lookup_bands(keys, MAX_BUCKET_PIVOTS, &mut locals)?;
+            found.extend(locals.iter().map(|&(band, l)| (band, s.base + l)));
+        }
+        self.numbered_among(record, engine, found)
+    }
+
+    /// The committed band entries each of `records`' band keys meets, as (band,
+    /// document) per record: the segment half of [`State::numbered_matches`], looked
+    /// up band by band in key order (see [`Segment::lookup_band_sorted`]) for a batch.
+    /// Valid while no segment is added or replaced.
+    pub(super) fn segment_hits(&self, records: &[&DocRecord]) -> Result<Vec<Vec<(u32, u32)>>> {
+        let per_band: Vec<Vec<(u32, u32)>> = (0..self.bands)
+            .into_par_iter()
+            .map(|band| {
+                let mut queries: Vec<(u32, u32)> = records
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(q, r)| Some((*r.keys.as_ref()?.get(band)?, q as u32)))
+                    .collect();
+                queries.sort_unstable();
+                let (mut found, mut locals) = (Vec::new(), Vec::new());
+                for s in &self.segments {
+                    locals.clear();
+                    s.segment
+                        .lookup_band_sorted(band, &queries, MAX_BUCKET_PIVOTS, &mut locals)?;
+                    found.extend(locals.iter().map(|&(q, l)| (q, s.base + l)));
+                }
+                Ok(found)
+            })
+            .collect::<Result<_>>()?;
+        let mut hits = vec![Vec::new(); records.len()];
+        for (band, found) in per_band.into_iter().enumerate() {
+            for (q, d) in found {
+                hits[q as usize].push((band as u32, d));
+            }
+        }
+        Ok(hits)
+    }
+
+    /// [`State::matches`] given the record's committed entries from
+    /// [`State::segment_hits`].
+    pub(super) fn matches_among(
+        &self,
+        record: &DocRecord,
+        engine: &Engine,
+        found: Vec<(u32, u32)>,
+    ) -> Result<Vec<Match>> {
+        Ok(unnumbered(self.numbered_among(record, engine, found)?))
+    }
+
+    /// The matches of `record` among `found`, its keys' (band, document) entries in the
+    /// committed segments, and the uncommitted documents' buckets.
+    fn numbered_among(
+        &self,
+        record: &DocRecord,
+        engine: &Engine,
+        mut found: Vec<(u32, u32)>,
+    ) -> Result<Vec<(u32, Match)>> {
+        let Some(keys) = &record.keys else {
+            return Ok(Vec::new());
+        };
         let mut candidates: Vec<u32> = Vec::new();
         let mut in_band: Vec<u32> = Vec::new();
-        let mut locals: Vec<(u32, u32)> = Vec::new();
-        // (band, document) for every bucket member found, then per band the newest
-        // members of the bucket, whichever segments hold them.
-        let mut found: Vec<(u32, u32)> = Vec::new();
+        // Per band the newest members of the bucket, whichever segments hold them.
         for (band, &key) in keys.iter().enumerate() {
             in_band.clear();
             self.mem
                 .bands
                 .lookup(band, key, &mut in_band, MAX_BUCKET_PIVOTS);
             found.extend(in_band.iter().map(|&d| (band as u32, d)));
-        }
-        for s in &self.segments {
-            locals.clear();
-            s.segment
-                .lookup_bands(keys, MAX_BUCKET_PIVOTS, &mut locals)?;
-            found.extend(locals.iter().map(|&(band, l)| (band, s.base + l)));
         }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let mut taken = 0;
@@ -697,8 +757,14 @@ impl State {
             .representative(d, record.fingerprint, &record.set, set_of))
     }
 
-    /// Stores `p` after matching it against what is stored.
-    pub(super) fn insert(&mut self, p: Prepared, engine: &Engine) -> Result<Decision> {
+    /// Stores `p` after matching it against what is stored; `hits` are its entries in
+    /// the committed segments when [`State::segment_hits`] looked them up already.
+    pub(super) fn insert(
+        &mut self,
+        p: Prepared,
+        hits: Option<Vec<(u32, u32)>>,
+        engine: &Engine,
+    ) -> Result<Decision> {
         self.ensure_stories()?;
         self.ensure_committed_keys()?;
         if self.contains(&p.id)? {
@@ -709,7 +775,10 @@ impl State {
                 "the index holds 2^32 documents, its most".into(),
             ));
         }
-        let numbered = self.numbered_matches(&p.record, engine)?;
+        let numbered = match hits {
+            Some(found) => self.numbered_among(&p.record, engine, found)?,
+            None => self.numbered_matches(&p.record, engine)?,
+        };
         let d = self.documents();
         let group = self.group_for(&p.record, d)?;
         let holder = group.unwrap_or(d);

@@ -189,6 +189,12 @@ fn a_batch_decides_exactly_as_one_insert_after_another() {
     for result in batched.insert_batch(stored) {
         result.expect("insert");
     }
+    let asked: Vec<Vec<storyhash::index::Match>> = batch
+        .iter()
+        .map(|d| one_by_one.query(d).expect("query"))
+        .collect();
+    assert_eq!(batched.query_batch(&batch).expect("query_batch"), asked);
+    assert!(asked.iter().filter(|m| !m.is_empty()).count() > batch.len() / 4);
     let singly: Vec<String> = batch
         .iter()
         .map(|d| format!("{:?}", one_by_one.insert_or_match(d)))
@@ -215,6 +221,68 @@ fn a_batch_decides_exactly_as_one_insert_after_another() {
         files_of(&dir.join("b.idx")),
         "the same index files"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_batch_over_committed_segments_decides_as_one_insert_after_another() {
+    // A batch looks up its committed band entries band by band for all its documents at
+    // once; that must change nothing. Two segments, a bucket crowded past what a lookup
+    // keeps (near-copies of one text in every segment and in the batch), copies and ids
+    // repeated within the batch, an id already committed.
+    let docs = corpus();
+    let crowd: Vec<Document> = (0..420)
+        .map(|i| Document::new(format!("crowd-{i}"), format!("{} edit {i}", docs[0].text)))
+        .collect();
+    let (first, rest) = docs.split_at(docs.len() / 3);
+    let (second, arriving) = rest.split_at(rest.len() / 2);
+    let dir = scratch("batch-over-segments");
+    let build = |name: &str| {
+        let index = Index::create(dir.join(name), Preset::Dup.params(), None).expect("create");
+        for d in first.iter().chain(&crowd[..150]) {
+            index.insert_or_match(d).expect("insert");
+        }
+        index.commit().expect("commit");
+        for d in second.iter().chain(&crowd[150..300]) {
+            index.insert_or_match(d).expect("insert");
+        }
+        index.commit().expect("commit");
+        index
+    };
+    let (one_by_one, batched) = (build("a.idx"), build("b.idx"));
+    let mut batch: Vec<Document> = arriving.iter().chain(&crowd[300..]).cloned().collect();
+    batch.push(Document::new("copy-in-batch", arriving[3].text.clone()));
+    batch.push(Document::new(first[0].id.clone(), arriving[5].text.clone()));
+    batch.push(Document::new("repeated", arriving[7].text.clone()));
+    batch.push(Document::new("repeated", first[9].text.clone()));
+    for (i, d) in [&first[9], &second[0]].into_iter().enumerate() {
+        batch.push(Document::new(
+            format!("near-{i}"),
+            format!("{} again", d.text),
+        ));
+    }
+    let singly: Vec<String> = batch
+        .iter()
+        .map(|d| format!("{:?}", one_by_one.insert_or_match(d)))
+        .collect();
+    let together: Vec<String> = batched
+        .insert_batch(&batch)
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert_eq!(together, singly);
+    // The committed documents were met: matches in both segments and in the crowd's
+    // newest committed members.
+    for stored in [&first[9].id, &second[0].id, &crowd[299].id] {
+        let named = format!("id: {stored:?}");
+        assert!(
+            singly.iter().any(|d| d.contains(&named)),
+            "{stored} matched"
+        );
+    }
+    one_by_one.commit().expect("commit");
+    batched.commit().expect("commit");
+    assert_eq!(files_of(&dir.join("a.idx")), files_of(&dir.join("b.idx")));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
