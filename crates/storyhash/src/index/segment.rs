@@ -626,6 +626,26 @@ impl Spillable {
     }
 }
 
+/// The locals of the newest `cap` entries of `key` among a directory prefix's `entries`
+/// (8 bytes each: local, then key; sorted by key, then local), searched from `guess`.
+/// Searches that double their step: a crowded key (thousands of near-copies) is not
+/// walked.
+fn newest_entries(
+    entries: &[u8],
+    guess: usize,
+    key: u32,
+    cap: usize,
+) -> impl Iterator<Item = u32> + '_ {
+    let word = |i: usize, at: usize| {
+        let b = &entries[i * 8 + at..i * 8 + at + 4];
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    };
+    let n = entries.len() / 8;
+    let start = partition_point_near(n, guess, |i| word(i, 4) < key);
+    let end = partition_point_near(n, start, |i| word(i, 4) <= key);
+    (end - (end - start).min(cap)..end).map(move |i| word(i, 0))
+}
+
 /// [`partition_point`] searched outward from `guess`: steps doubling away from it until
 /// the answer is bracketed, then a binary search, O(log distance) reads near the guess.
 fn partition_point_near(n: usize, guess: usize, before: impl Fn(usize) -> bool) -> usize {
@@ -1218,46 +1238,44 @@ impl Segment {
         if self.keyed == 0 {
             return Ok(());
         }
+        let mut places = Vec::with_capacity(keys.len().min(self.bands));
+        for (band, &key) in keys.iter().enumerate().take(self.bands) {
+            places.push(self.place_of(band, key)?);
+        }
+        // A loop of nothing but the loads, so the processor has all of them in flight at
+        // once; the searches below read (and verify) the same lines again from cache.
+        let touched = places
+            .iter()
+            .enumerate()
+            .fold(0u8, |t, (band, &(lo, _, guess))| {
+                let at =
+                    self.table[Sec::Bands as usize].start + (band * self.keyed + lo + guess) * 8;
+                t ^ self.bytes.get(at).copied().unwrap_or(0)
+            });
+        std::hint::black_box(touched);
+        for (band, (&key, (lo, hi, guess))) in keys.iter().zip(places).enumerate() {
+            let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
+            out.extend(newest_entries(entries, guess, key, cap).map(|local| (band as u32, local)));
+        }
+        Ok(())
+    }
+
+    /// Where `key` is in `band`: its directory prefix's entries `lo..hi` and the
+    /// interpolated guess of its place among them.
+    fn place_of(&self, band: usize, key: u32) -> Result<(usize, usize, usize)> {
         let prefixes = (1usize << self.dir_bits) + 1;
         // The bits of a key below its prefix, and their count.
         let shift = 32 - self.dir_bits;
         let below = (1u64 << shift) - 1;
-        let mut ranges = Vec::with_capacity(keys.len().min(self.bands));
-        let mut guessed = Vec::with_capacity(keys.len().min(self.bands));
-        let bands_at = self.table[Sec::Bands as usize].start;
-        for (band, &key) in keys.iter().enumerate().take(self.bands) {
-            let dir = band * prefixes + prefix_of(u64::from(key), self.dir_bits) as usize;
-            let ends = self.raw(Sec::Directory, dir * 4, 8)?;
-            let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
-            let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
-            if lo > hi || hi > self.keyed {
-                return Err(self.damaged("a band directory is out of order"));
-            }
-            let guess = (((u64::from(key) & below) * (hi - lo) as u64) >> shift) as usize;
-            guessed.push(bands_at + (band * self.keyed + lo + guess) * 8);
-            ranges.push((lo, hi, guess));
+        let dir = band * prefixes + prefix_of(u64::from(key), self.dir_bits) as usize;
+        let ends = self.raw(Sec::Directory, dir * 4, 8)?;
+        let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
+        let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
+        if lo > hi || hi > self.keyed {
+            return Err(self.damaged("a band directory is out of order"));
         }
-        // A loop of nothing but the loads, so the processor has all of them in flight at
-        // once; the searches below read (and verify) the same lines again from cache.
-        let touched = guessed
-            .iter()
-            .fold(0u8, |t, &at| t ^ self.bytes.get(at).copied().unwrap_or(0));
-        std::hint::black_box(touched);
-        for (band, (&key, (lo, hi, guess))) in keys.iter().zip(ranges).enumerate() {
-            let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
-            let word = |i: usize, at: usize| {
-                let b = &entries[i * 8 + at..i * 8 + at + 4];
-                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            };
-            // Entries are sorted by key, then local: the last ones of a key are the
-            // newest. Searches that double their step: a crowded key (thousands of
-            // near-copies) is not walked.
-            let start = partition_point_near(hi - lo, guess, |i| word(i, 4) < key);
-            let end = partition_point_near(hi - lo, start, |i| word(i, 4) <= key);
-            let first = end - (end - start).min(cap);
-            out.extend((first..end).map(|i| (band as u32, word(i, 0))));
-        }
-        Ok(())
+        let guess = (((u64::from(key) & below) * (hi - lo) as u64) >> shift) as usize;
+        Ok((lo, hi, guess))
     }
 
     /// [`Segment::lookup_bands`] for many documents in one band: `queries` holds (key,
@@ -1275,21 +1293,11 @@ impl Segment {
         if self.keyed == 0 || band >= self.bands {
             return Ok(());
         }
-        let prefixes = (1usize << self.dir_bits) + 1;
-        let shift = 32 - self.dir_bits;
-        let below = (1u64 << shift) - 1;
         // Each query's prefix's entries and its guessed place among them.
         let mut places: [(&[u8], usize); LOOKAHEAD] = [(&[], 0); LOOKAHEAD];
         for block in queries.chunks(LOOKAHEAD) {
             for (place, &(key, _)) in places.iter_mut().zip(block) {
-                let dir = band * prefixes + prefix_of(u64::from(key), self.dir_bits) as usize;
-                let ends = self.raw(Sec::Directory, dir * 4, 8)?;
-                let lo = u32::from_le_bytes([ends[0], ends[1], ends[2], ends[3]]) as usize;
-                let hi = u32::from_le_bytes([ends[4], ends[5], ends[6], ends[7]]) as usize;
-                if lo > hi || hi > self.keyed {
-                    return Err(self.damaged("a band directory is out of order"));
-                }
-                let guess = (((u64::from(key) & below) * (hi - lo) as u64) >> shift) as usize;
+                let (lo, hi, guess) = self.place_of(band, key)?;
                 let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
                 *place = (entries, guess);
             }
@@ -1302,15 +1310,7 @@ impl Segment {
                 });
             std::hint::black_box(touched);
             for (&(entries, guess), &(key, query)) in places.iter().zip(block) {
-                let word = |i: usize, at: usize| {
-                    let b = &entries[i * 8 + at..i * 8 + at + 4];
-                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-                };
-                let n = entries.len() / 8;
-                let start = partition_point_near(n, guess, |i| word(i, 4) < key);
-                let end = partition_point_near(n, start, |i| word(i, 4) <= key);
-                let first = end - (end - start).min(cap);
-                out.extend((first..end).map(|i| (query, word(i, 0))));
+                out.extend(newest_entries(entries, guess, key, cap).map(|local| (query, local)));
             }
         }
         Ok(())

@@ -168,6 +168,33 @@ fn removal_and_time_window_eviction() {
     assert!(index.cluster_of("undated").expect("cluster_of").is_some());
 }
 
+/// Checks that `together` answers `batch` in one `query_batch` as `singly` does one
+/// query at a time, then that inserting it as one batch decides as inserting it one
+/// document after another into `singly`; returns those decisions, as debug text.
+fn decided_singly_and_together(
+    singly: &Index,
+    together: &Index,
+    batch: &[Document],
+) -> Vec<String> {
+    let asked: Vec<Vec<storyhash::index::Match>> = batch
+        .iter()
+        .map(|d| singly.query(d).expect("query"))
+        .collect();
+    assert_eq!(together.query_batch(batch).expect("query_batch"), asked);
+    assert!(asked.iter().filter(|m| !m.is_empty()).count() > batch.len() / 4);
+    let one_by_one: Vec<String> = batch
+        .iter()
+        .map(|d| format!("{:?}", singly.insert_or_match(d)))
+        .collect();
+    let batched: Vec<String> = together
+        .insert_batch(batch)
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert_eq!(batched, one_by_one);
+    one_by_one
+}
+
 #[test]
 fn a_batch_decides_exactly_as_one_insert_after_another() {
     let docs = corpus();
@@ -189,22 +216,7 @@ fn a_batch_decides_exactly_as_one_insert_after_another() {
     for result in batched.insert_batch(stored) {
         result.expect("insert");
     }
-    let asked: Vec<Vec<storyhash::index::Match>> = batch
-        .iter()
-        .map(|d| one_by_one.query(d).expect("query"))
-        .collect();
-    assert_eq!(batched.query_batch(&batch).expect("query_batch"), asked);
-    assert!(asked.iter().filter(|m| !m.is_empty()).count() > batch.len() / 4);
-    let singly: Vec<String> = batch
-        .iter()
-        .map(|d| format!("{:?}", one_by_one.insert_or_match(d)))
-        .collect();
-    let together: Vec<String> = batched
-        .insert_batch(&batch)
-        .into_iter()
-        .map(|r| format!("{r:?}"))
-        .collect();
-    assert_eq!(together, singly);
+    let singly = decided_singly_and_together(&one_by_one, &batched, &batch);
     assert!(singly.iter().any(|d| d.contains("DuplicateId")));
     assert!(
         singly
@@ -261,16 +273,7 @@ fn a_batch_over_committed_segments_decides_as_one_insert_after_another() {
             format!("{} again", d.text),
         ));
     }
-    let singly: Vec<String> = batch
-        .iter()
-        .map(|d| format!("{:?}", one_by_one.insert_or_match(d)))
-        .collect();
-    let together: Vec<String> = batched
-        .insert_batch(&batch)
-        .into_iter()
-        .map(|r| format!("{r:?}"))
-        .collect();
-    assert_eq!(together, singly);
+    let singly = decided_singly_and_together(&one_by_one, &batched, &batch);
     // The committed documents were met: matches in both segments and in the crowd's
     // newest committed members.
     for stored in [&first[9].id, &second[0].id, &crowd[299].id] {
