@@ -2,16 +2,13 @@
 //! extraction (and is not, read as markup), with its title and time from the page's
 //! metadata and its entities decoded; JSONL records holding pages read the same.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use storyhash::input::{read_sources, HtmlText, ReadOptions, Source};
 use storyhash::{pipeline, Document, Preset};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("storyhash-html-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+fn scratch(name: &str) -> crate::Scratch {
+    crate::Scratch::new(&format!("html-{name}"))
 }
 
 /// The article: a seed's paragraphs, with an ampersand to be written as an entity.

@@ -19,6 +19,34 @@ use std::path::PathBuf;
 use storyhash::synth::SynthDoc;
 use storyhash::Document;
 
+/// A directory `storyhash-{name}-{pid}` under the system's temporary directory, made
+/// fresh and removed when dropped, also when its test fails.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// Makes the directory, removing any left by an earlier run of this process id.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("storyhash-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The repository's `testdata/` directory.
 pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")

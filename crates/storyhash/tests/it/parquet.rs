@@ -3,7 +3,7 @@
 //! named with their row group and column.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{StringBuilder, StructBuilder};
@@ -21,11 +21,8 @@ use storyhash::input::{read_sources, resolve_sources, ReadOptions, Source};
 use storyhash::synth::{DupCorpus, SynthDoc};
 use storyhash::{Error, Preset};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("storyhash-pq-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+fn scratch(name: &str) -> crate::Scratch {
+    crate::Scratch::new(&format!("pq-{name}"))
 }
 
 /// Writes `batch` to `path` in row groups of `group_rows`.
