@@ -596,6 +596,10 @@ impl State {
     /// up band by band in key order (see [`Segment::lookup_band_sorted`]) for a batch.
     /// Valid while no segment is added or replaced.
     pub(super) fn segment_hits(&self, records: &[&DocRecord]) -> Result<Vec<Vec<(u32, u32)>>> {
+        // An index kept in memory has nothing committed: no keys to sort.
+        if self.segments.is_empty() {
+            return Ok(vec![Vec::new(); records.len()]);
+        }
         let per_band: Vec<Vec<(u32, u32)>> = (0..self.bands)
             .into_par_iter()
             .map(|band| {
