@@ -17,8 +17,16 @@ same threshold as storyhash (mean cosine), pairs further apart in time than the
 granularity's window at distance 1. "tuned" is the baseline at the threshold, on a grid
 of 0.05 to 0.60, that scores best on the set's own labels: an oracle no user has.
 
+Human ratings (KIND `human`: the Lee corpus, see lee.py): the set's pairs carry people's
+mean similarity ratings (`lee-similarities.txt` beside it) instead of labels. Reported
+per granularity, with and without the 300 background articles (`lee-background.jsonl`,
+whose terms count towards idf for both methods): how many of the pairs rated at least
+0.9 ("the same story" to nearly every rater) end up in one cluster, how many pairs are
+linked, and the share of those rated at least 0.6, the middle of the 1-to-5 scale
+("related").
+
 Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME] ...
-(KIND: event or topic). `--sweep` prints storyhash's scores over thresholds instead.
+(KIND: event, topic or human). `--sweep` prints storyhash's scores over thresholds instead.
 `python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
 at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
 seed, for reading.
@@ -38,6 +46,9 @@ from scipy.sparse import csr_matrix
 
 GRANULARITIES = ["story", "event"]
 GRID = [round(0.05 * i, 2) for i in range(1, 13)]
+# Human ratings: a pair rated at least SAME is one story to nearly every rater; one
+# rated at least RELATED is at or above the middle of the scale.
+SAME, RELATED = 0.9, 0.6
 
 
 def load(path):
@@ -58,12 +69,14 @@ def timestamp(record):
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
 
 
-def storyhash_clusters(binary, path, granularity, threshold=None):
+def storyhash_clusters(binary, path, granularity, threshold=None, background=None):
     """Story number of each document by id, and the parameters the report states."""
     command = [binary, "stories", "--quiet", "--format", "json",
                "--granularity", granularity, path]
     if threshold is not None:
         command += ["--threshold", str(threshold)]
+    if background is not None:
+        command += ["--background", background]
     report = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
     story_of = {}
     for number, story in enumerate(report["stories"]):
@@ -73,9 +86,10 @@ def storyhash_clusters(binary, path, granularity, threshold=None):
     return story_of, report["params"]
 
 
-def tfidf(records):
+def tfidf(records, background=()):
+    """Unit TF-IDF rows of `records`; idf counts `background` records too."""
     counts = [Counter(re.findall(r"\w\w+", f"{r.get('title') or ''} {r['text']}".lower()))
-              for r in records]
+              for r in list(records) + list(background)]
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, c in enumerate(counts):
@@ -83,9 +97,9 @@ def tfidf(records):
             rows.append(i)
             cols.append(vocabulary.setdefault(term, len(vocabulary)))
             values.append(1.0 + np.log(n))
-    x = csr_matrix((values, (rows, cols)), shape=(len(records), len(vocabulary)))
+    x = csr_matrix((values, (rows, cols)), shape=(len(counts), len(vocabulary)))
     df = np.bincount(x.indices, minlength=len(vocabulary))
-    x = x.multiply(np.log((1 + len(records)) / (1 + df)) + 1).tocsr()
+    x = x.multiply(np.log((1 + len(counts)) / (1 + df)) + 1).tocsr()[: len(records)]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1
     return csr_matrix(x.multiply(1 / norms[:, None]))
@@ -146,6 +160,39 @@ def row(name, kind, granularity, method, s):
             f"{s['pairs']} | {measured} |")
 
 
+def human_rows(binary, path, name):
+    """Rows of the human-ratings table for the set at `path` (see the module doc)."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else "."
+    background_path = f"{folder}/lee-background.jsonl"
+    ratings = np.loadtxt(f"{folder}/lee-similarities.txt")
+    records, background = load(path), load(background_path)
+    ids = [r["id"] for r in records]
+    upper = [(i, j) for i in range(len(ids)) for j in range(i + 1, len(ids))]
+    same = [(i, j) for i, j in upper if ratings[i, j] >= SAME]
+    times = [None] * len(records)
+    lines = []
+    for granularity in GRANULARITIES:
+        for with_background in (False, True):
+            story_of, params = storyhash_clusters(
+                binary, path, granularity, background=background_path if with_background else None)
+            threshold = params["threshold"]
+            z = baseline_linkage(tfidf(records, background if with_background else ()),
+                                 times, params["window_seconds"])
+            for method, cluster in (
+                ("storyhash", [story_of[i] for i in ids]),
+                (f"TF-IDF avg link {threshold}", baseline_clusters(z, threshold)),
+            ):
+                linked = [(i, j) for i, j in upper if cluster[i] == cluster[j]]
+                joined = sum(cluster[i] == cluster[j] for i, j in same)
+                related = sum(ratings[i, j] >= RELATED for i, j in linked)
+                share = f"{related / len(linked):.2f}" if linked else "—"
+                lines.append(
+                    f"| {name} | {granularity} | {'300 articles' if with_background else 'none'} "
+                    f"| {method} | {joined} of {len(same)} | {len(linked)} | {share} |")
+                print(lines[-1], flush=True)
+    return lines
+
+
 def judge(binary, path):
     command = [binary, "stories", "--quiet", "--format", "json", "--threshold", "0.1", path]
     report = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
@@ -178,10 +225,19 @@ def main():
         "| recall | F1 | ARI | misplaced |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    human = [
+        "| set | granularity | background | method | rated same, joined | linked pairs "
+        f"| linked rated ≥ {RELATED} |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: |",
+    ]
     for spec in sets:
         path, kind, *rest = spec.split(":")
-        records = load(path)
         name = rest[0] if rest else path
+        if kind == "human":
+            if not sweep:
+                human += human_rows(binary, path, name)
+            continue
+        records = load(path)
         truth = [label_of(r, kind) for r in records]
         ids = [r["id"] for r in records]
         times = [timestamp(r) for r in records]
@@ -208,9 +264,12 @@ def main():
                 lines.append(row(name, kind, granularity, f"TF-IDF avg link, tuned {tuned}", s))
             print(lines[-1], flush=True)
     if not sweep:
+        tables = "\n".join(lines) + "\n"
+        if len(human) > 2:
+            tables += "\n" + "\n".join(human) + "\n"
         with open(out, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        print("\n".join(lines))
+            f.write(tables)
+        print(tables)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 # The story evaluation of BENCHMARKS.md ("Story and event clustering"), in one run:
 # Reuters-21578 from Debian's weka (corn/grain, 2,158 articles) and r-cran-tm (79
 # articles with TOPICS and DATE), fetched with `apt-get download` and unpacked here (no
-# install); generated multi-event corpora (benches/src/bin/gen_stories.rs); then
+# install); the Lee corpus of 50 news articles with human similarity ratings (and 300
+# background articles) from gensim's wheel on PyPI (`pip download`, unzipped, not
+# installed); generated multi-event corpora (benches/src/bin/gen_stories.rs); then
 # benches/eval/eval.py scores `storyhash stories` and a TF-IDF average-link baseline on
 # each and writes the table to $WORK/table.md. Needs python3 with numpy and scipy: a
 # venv under $WORK is made when none is given as PYTHON.
@@ -33,6 +35,13 @@ if [ ! -d "$work/debs/root" ]; then
 fi
 python3 benches/eval/reuters.py "$work/debs/root" "$work"
 
+if [ ! -d "$work/gensim/gensim/test/test_data" ]; then
+    mkdir -p "$work/gensim"
+    "$PYTHON" -m pip download -q --no-deps --only-binary=:all: -d "$work/gensim" gensim==4.4.0
+    "$PYTHON" -m zipfile -e "$work"/gensim/gensim-4.4.0-*.whl "$work/gensim"
+fi
+python3 benches/eval/lee.py "$work/gensim/gensim/test/test_data" "$work"
+
 # Generated: three events per topic (sharing its vocabulary), in Latin and Arabic
 # script, and a larger set of 400 events. (With one topic per event every method
 # scores 1.000 on every measure.)
@@ -44,6 +53,7 @@ gen=target/release/gen_stories
 "$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
     "$work/grain.jsonl:topic:Reuters corn/grain" \
     "$work/tm.jsonl:topic:Reuters acq/crude" \
+    "$work/lee.jsonl:human:Lee (human ratings)" \
     "$work/gen-3.jsonl:event:gen, 3 events/topic" \
     "$work/gen-3-arabic.jsonl:event:gen, 3 events/topic, ar" \
     "$work/gen-400.jsonl:event:gen 400, 3 events/topic"

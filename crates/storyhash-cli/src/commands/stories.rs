@@ -48,7 +48,9 @@ fn background(paths: &[PathBuf], reading: &Reading, quiet: bool) -> Result<Backg
                     path.display()
                 )
             })?;
-            background.merge(&counts);
+            background
+                .merge(&counts)
+                .with_context(|| format!("{}: not usable as a background", path.display()))?;
             continue;
         }
         let mut warnings = Vec::new();

@@ -50,8 +50,7 @@ use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
 use crate::pipeline::Params;
 use crate::record::{DocRecord, Engine, RecordBuffers};
-use crate::story::{story_tokenizer, term_frequencies, Exclusions, StoryParams};
-use crate::tokenize::Tokenizer;
+use crate::story::{term_frequencies, Exclusions, StoryAnalysis, StoryParams, TermAnalyzer};
 
 mod buckets;
 mod codec;
@@ -159,7 +158,7 @@ const LOOKUP_CHUNK: usize = 8192;
 pub struct Index {
     params: Params,
     story_params: Option<StoryParams>,
-    story_tokenizer: Tokenizer,
+    story_analyzer: TermAnalyzer,
     engine: Engine,
     state: RwLock<State>,
 }
@@ -192,7 +191,11 @@ impl Index {
         }
         let state = State::empty(&params, engine.lsh().bands, story.clone());
         Ok(Index {
-            story_tokenizer: story_tokenizer(),
+            story_analyzer: TermAnalyzer::new(
+                story
+                    .as_ref()
+                    .map_or(StoryAnalysis::default(), |s| s.analysis),
+            ),
             story_params: story,
             engine,
             params,
@@ -304,7 +307,7 @@ impl Index {
             record: self.engine.record(&doc.text, published, buffers),
             terms: match &self.story_params {
                 Some(story) => term_frequencies(
-                    &self.story_tokenizer,
+                    &self.story_analyzer,
                     doc,
                     story.title_weight,
                     &Exclusions::default(),

@@ -29,23 +29,25 @@ use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
-use crate::story::{StoredStoryParamsV6, StoryParams};
+use crate::story::{StoredStoryParamsV6, StoredStoryParamsV7, StoryParams};
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 7, whose story parameters are those of group-average
-/// attachment. Version 6 (the first index that is a directory of segments) is read too.
-pub(super) const MANIFEST_VERSION: u32 = 7;
+/// The manifest format version: 8, whose story parameters name the analysis of the
+/// stored story terms. Version 7 (story parameters of group-average attachment, terms
+/// of [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a directory of segments)
+/// are read too.
+pub(super) const MANIFEST_VERSION: u32 = 8;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
 pub(super) type Manifest = ManifestOf<StoryParams>;
 
-/// A manifest whose story parameters are stored as `S`: [`StoryParams`] from version 7,
-/// [`StoredStoryParamsV6`] before.
+/// A manifest whose story parameters are stored as `S`: [`StoryParams`] from version 8,
+/// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
 pub(super) struct ManifestOf<S> {
@@ -73,6 +75,21 @@ pub(super) struct SegmentEntry {
     /// Its deletion list, if any document of it was deleted.
     pub deletes: Option<String>,
     pub deleted: u64,
+}
+
+impl<S: Into<StoryParams>> ManifestOf<S> {
+    /// The manifest with its story parameters as the current version has them.
+    fn map_story(self) -> Manifest {
+        ManifestOf {
+            params: self.params,
+            story: self.story.map(Into::into),
+            writer: self.writer,
+            generation: self.generation,
+            next_seq: self.next_seq,
+            newest_published: self.newest_published,
+            segments: self.segments,
+        }
+    }
 }
 
 impl<S> ManifestOf<S> {
@@ -181,21 +198,16 @@ fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
 pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
     let bytes = read_small(&path, MAX_MANIFEST_BYTES)?;
-    let (version, mut r) =
-        PayloadReader::open(&path, &bytes, ContentKind::Manifest, &[6, MANIFEST_VERSION])?;
-    let manifest: Manifest = if version == 6 {
-        let old: ManifestOf<StoredStoryParamsV6> = r.meta()?;
-        ManifestOf {
-            params: old.params,
-            story: old.story.map(StoryParams::from),
-            writer: old.writer,
-            generation: old.generation,
-            next_seq: old.next_seq,
-            newest_published: old.newest_published,
-            segments: old.segments,
-        }
-    } else {
-        r.meta()?
+    let (version, mut r) = PayloadReader::open(
+        &path,
+        &bytes,
+        ContentKind::Manifest,
+        &[6, 7, MANIFEST_VERSION],
+    )?;
+    let manifest: Manifest = match version {
+        6 => r.meta::<ManifestOf<StoredStoryParamsV6>>()?.map_story(),
+        7 => r.meta::<ManifestOf<StoredStoryParamsV7>>()?.map_story(),
+        _ => r.meta()?,
     };
     r.finish()?;
     manifest.check().map_err(|problem| Error::Index {

@@ -23,8 +23,9 @@ use std::collections::VecDeque;
 use rayon::prelude::*;
 
 use super::lines::Exclusions;
-use super::{decay, story_tokenizer, term_frequencies, StoryParams, COUNT_BLOCK};
+use super::{decay, term_frequencies, StoryAnalysis, StoryParams, TermAnalyzer, COUNT_BLOCK};
 use crate::doc::Document;
+use crate::error::{Error, Result};
 use crate::minhash::PrehashedMap;
 
 /// Terms of a new vector looked up in the postings. The candidate rule (two shared rare
@@ -69,28 +70,38 @@ fn is_boilerplate(documents: u64, df: u32) -> bool {
 /// of articles of the kind the input comes from, or a story-tracking index's counts. In
 /// a small input every term is rare, so its idf cannot tell an event's names from
 /// common words; the background's counts are added to the input's before any term is
-/// weighed, and count towards the boilerplate share too.
+/// weighed, and count towards the boilerplate share too. Counts apply only to terms of
+/// the same [`StoryAnalysis`].
 #[derive(Debug, Clone, Default)]
 pub struct Background {
     df: PrehashedMap<u64, u32>,
     documents: u64,
+    analysis: StoryAnalysis,
 }
 
 impl Background {
-    /// No documents.
+    /// No documents, to count terms by the current analysis.
     pub fn new() -> Background {
         Background::default()
+    }
+
+    /// No documents, to count terms by `analysis`.
+    pub fn with_analysis(analysis: StoryAnalysis) -> Background {
+        Background {
+            analysis,
+            ..Background::default()
+        }
     }
 
     /// Adds `docs` (each counted once; title terms as body terms), analysed in
     /// parallel blocks as `stories` analyses its input.
     pub fn add_documents(&mut self, docs: &[Document]) {
-        let tokenizer = story_tokenizer();
+        let analyzer = TermAnalyzer::new(self.analysis);
         let none = Exclusions::default();
         for block in docs.chunks(COUNT_BLOCK) {
             let terms: Vec<Vec<(u64, f32)>> = block
                 .par_iter()
-                .map(|d| term_frequencies(&tokenizer, d, 1.0, &none, |_, _| {}))
+                .map(|d| term_frequencies(&analyzer, d, 1.0, &none, |_, _| {}))
                 .collect();
             for terms in &terms {
                 self.add_terms(terms.iter().map(|&(t, _)| t), 1);
@@ -107,13 +118,34 @@ impl Background {
         }
     }
 
-    /// Adds the counts of `other`.
-    pub fn merge(&mut self, other: &Background) {
+    /// Adds the counts of `other`, which must count terms of the same analysis.
+    pub fn merge(&mut self, other: &Background) -> Result<()> {
+        other.check_analysis(self.analysis)?;
         self.documents += other.documents;
         for (&t, &df) in &other.df {
             let e = self.df.entry(t).or_insert(0);
             *e = e.saturating_add(df);
         }
+        Ok(())
+    }
+
+    /// The analysis whose terms it counts.
+    pub fn analysis(&self) -> StoryAnalysis {
+        self.analysis
+    }
+
+    /// Refuses counts of terms of another analysis than `analysis` (a story-tracking
+    /// index keeps the analysis it was created with); no counts fit any.
+    pub(crate) fn check_analysis(&self, analysis: StoryAnalysis) -> Result<()> {
+        if self.documents == 0 || self.analysis == analysis {
+            return Ok(());
+        }
+        Err(Error::InvalidParams(format!(
+            "the background counts story terms of the {} analysis, and these are of the \
+             {analysis} analysis: their counts would not meet (a story-tracking index keeps \
+             the analysis it was created with; give articles as the background instead)",
+            self.analysis
+        )))
     }
 
     /// Documents counted.
@@ -170,8 +202,8 @@ impl Vocabulary {
         vocabulary
     }
 
-    /// The counts as a background for another corpus.
-    pub(crate) fn to_background(&self) -> Background {
+    /// The counts, of terms of `analysis`, as a background for another corpus.
+    pub(crate) fn to_background(&self, analysis: StoryAnalysis) -> Background {
         let df = self
             .hashes
             .iter()
@@ -182,6 +214,7 @@ impl Vocabulary {
         Background {
             df,
             documents: self.documents,
+            analysis,
         }
     }
 

@@ -20,12 +20,10 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
-use super::COUNT_BLOCK;
+use super::{TermAnalyzer, COUNT_BLOCK};
 use crate::doc::Document;
 use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
-use crate::shingle::token_hash;
-use crate::tokenize::Tokenizer;
 
 /// What the user adds to the input's own statistics: lines and terms to ignore, as
 /// written (each is normalized as documents are), and background document frequencies.
@@ -148,14 +146,14 @@ impl Exclusions {
     pub(crate) fn learn(
         docs: &[Document],
         counted: &[usize],
-        tokenizer: &Tokenizer,
+        analyzer: &TermAnalyzer,
         lists: &StoryLists,
         listed: usize,
     ) -> (Exclusions, Vec<BoilerplateLine>) {
         let mut exclusions = Exclusions::default();
         for term in &lists.stopwords {
-            tokenizer.for_each_term(&normalize(term), |_, token| {
-                exclusions.listed_terms.insert(token_hash(token));
+            analyzer.for_each_term(&normalize(term), |t, _| {
+                exclusions.listed_terms.insert(t);
             });
         }
         for line in &lists.boilerplate_lines {

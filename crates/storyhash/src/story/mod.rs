@@ -36,9 +36,6 @@ use crate::error::{Error, Result};
 use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
 use crate::pipeline::{self, Preset};
-use crate::shingle::token_hash;
-use crate::stopwords::Language;
-use crate::tokenize::{TokenOptions, Tokenizer};
 use crate::{KeepPolicy, Params};
 
 pub(crate) mod attach;
@@ -48,10 +45,13 @@ pub use attach::Background;
 pub(crate) use lines::Exclusions;
 pub use lines::{BoilerplateLine, StoryLists};
 mod report;
+mod terms;
 mod tracker;
 
 pub use crate::eval::{agreement, Agreement};
 pub use report::{StoryGroupEntry, StoryReport, StoryReportEntry};
+pub use terms::StoryAnalysis;
+pub(crate) use terms::TermAnalyzer;
 pub(crate) use tracker::StoryTracker;
 
 /// Story granularity presets.
@@ -87,6 +87,8 @@ pub struct StoryParams {
     pub window_seconds: i64,
     /// Weight multiplier for title terms.
     pub title_weight: f64,
+    /// How words become terms.
+    pub analysis: StoryAnalysis,
 }
 
 impl Granularity {
@@ -103,6 +105,7 @@ impl Granularity {
             threshold,
             window_seconds: days * 86_400,
             title_weight: 2.0,
+            analysis: StoryAnalysis::default(),
         }
     }
 }
@@ -115,7 +118,8 @@ const EVENT_THRESHOLD: f64 = 0.3;
 /// The story parameters as version-6 index manifests and single-file indexes stored
 /// them, when stories were compared by weighted MinHash. Their threshold measured
 /// weighted Jaccard, which nothing compares any more: such an index opens with its
-/// granularity's present threshold, its window and title weight kept.
+/// granularity's present threshold, its window and title weight kept, and the
+/// analysis its terms were counted by.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct StoredStoryParamsV6 {
     granularity: Granularity,
@@ -131,7 +135,30 @@ impl From<StoredStoryParamsV6> for StoryParams {
         StoryParams {
             window_seconds: old.window_seconds,
             title_weight: old.title_weight,
+            analysis: StoryAnalysis::Words,
             ..old.granularity.params()
+        }
+    }
+}
+
+/// The story parameters as version-7 index manifests stored them, before the analysis
+/// was recorded: their terms are [`StoryAnalysis::Words`].
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct StoredStoryParamsV7 {
+    granularity: Granularity,
+    threshold: f64,
+    window_seconds: i64,
+    title_weight: f64,
+}
+
+impl From<StoredStoryParamsV7> for StoryParams {
+    fn from(old: StoredStoryParamsV7) -> StoryParams {
+        StoryParams {
+            granularity: old.granularity,
+            threshold: old.threshold,
+            window_seconds: old.window_seconds,
+            title_weight: old.title_weight,
+            analysis: StoryAnalysis::Words,
         }
     }
 }
@@ -252,6 +279,7 @@ pub fn cluster_stories_with(
     lists: &StoryLists,
 ) -> Result<StoryClustering> {
     params.check()?;
+    lists.background.check_analysis(params.analysis)?;
     // Only the groups of copies are needed from the near-duplicate run; its sets go.
     let (groups, copy_of) = {
         let dup = pipeline::run(
@@ -282,7 +310,7 @@ pub fn cluster_stories_with(
     // Document frequencies count every document; an exact copy under the same title
     // has its first document's terms, so each distinct text is analysed once, in
     // blocks (analysed in parallel, counted in input order) that bound the memory.
-    let tokenizer = story_tokenizer();
+    let analyzer = TermAnalyzer::new(params.analysis);
     let mut copies = vec![0u32; docs.len()];
     for (d, first) in copy_of.iter().enumerate() {
         let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
@@ -290,10 +318,10 @@ pub fn cluster_stories_with(
     }
     let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
     let (exclusions, boilerplate_lines) =
-        Exclusions::learn(docs, &counted, &tokenizer, lists, BOILERPLATE_LISTED);
+        Exclusions::learn(docs, &counted, &analyzer, lists, BOILERPLATE_LISTED);
     let terms_of = |d: usize| {
         term_frequencies(
-            &tokenizer,
+            &analyzer,
             &docs[d],
             params.title_weight,
             &exclusions,
@@ -346,7 +374,7 @@ pub fn cluster_stories_with(
                 .map(|&(t, _)| vocabulary.hash(t))
                 .collect();
             let words = surface_words(
-                &tokenizer,
+                &analyzer,
                 joined.iter().map(|&(g, _)| &docs[groups[g][0] as usize]),
                 params.title_weight,
                 &exclusions,
@@ -370,7 +398,7 @@ pub fn cluster_stories_with(
     });
     let boilerplate = vocabulary.boilerplate(BOILERPLATE_LISTED);
     let words = surface_words(
-        &tokenizer,
+        &analyzer,
         docs.iter(),
         params.title_weight,
         &Exclusions::default(),
@@ -457,7 +485,7 @@ const TOP_TERMS: usize = 8;
 /// The surface words (as first written) of the term hashes `wanted`, from the first of
 /// `docs` that has each; reading stops when all are found.
 fn surface_words<'a>(
-    tokenizer: &Tokenizer,
+    analyzer: &TermAnalyzer,
     docs: impl Iterator<Item = &'a Document>,
     title_weight: f64,
     exclusions: &Exclusions,
@@ -468,7 +496,7 @@ fn surface_words<'a>(
         if found.len() == wanted.len() {
             break;
         }
-        term_frequencies(tokenizer, doc, title_weight, exclusions, |t, word| {
+        term_frequencies(analyzer, doc, title_weight, exclusions, |t, word| {
             if wanted.contains(&t) {
                 found.entry(t).or_insert_with(|| word.to_string());
             }
@@ -505,7 +533,7 @@ pub fn story_of_documents(clustering: &StoryClustering, n: usize) -> Vec<usize> 
 /// 1 + ln(count)), title occurrences counted `title_weight` times, sorted by term.
 /// `surface(term, word)` sees the word before stemming of every occurrence.
 pub(crate) fn term_frequencies(
-    tokenizer: &Tokenizer,
+    analyzer: &TermAnalyzer,
     doc: &Document,
     title_weight: f64,
     exclusions: &Exclusions,
@@ -513,14 +541,10 @@ pub(crate) fn term_frequencies(
 ) -> Vec<(u64, f32)> {
     let mut counts: PrehashedMap<u64, f64> = PrehashedMap::default();
     let mut add = |normalized: &str, weight: f64| {
-        tokenizer.for_each_term(normalized, |word, token| {
-            // Single Latin letters and digits identify nothing.
-            if token.chars().count() >= 2 || !token.is_ascii() {
-                let t = token_hash(token);
-                if exclusions.keeps_term(t) {
-                    *counts.entry(t).or_insert(0.0) += weight;
-                    surface(t, word);
-                }
+        analyzer.for_each_term(normalized, |t, word| {
+            if exclusions.keeps_term(t) {
+                *counts.entry(t).or_insert(0.0) += weight;
+                surface(t, word);
             }
         });
     };
@@ -540,14 +564,6 @@ pub(crate) fn term_frequencies(
         .collect();
     terms.sort_by_key(|&(t, _)| t);
     terms
-}
-
-/// The tokenizer of the story layer: stopwords of every language, Arabic stemming.
-pub(crate) fn story_tokenizer() -> Tokenizer {
-    Tokenizer::new(&TokenOptions {
-        stopwords: Language::ALL.to_vec(),
-        stem_arabic: true,
-    })
 }
 
 #[cfg(test)]

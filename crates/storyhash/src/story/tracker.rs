@@ -38,7 +38,8 @@ impl StoryTracker {
 
     /// The document frequencies of the documents counted, when stories are tracked.
     pub(crate) fn background(&self) -> Option<Background> {
-        self.enabled().then(|| self.vocabulary.to_background())
+        let params = self.params.as_ref()?;
+        Some(self.vocabulary.to_background(params.analysis))
     }
 
     /// Counts a document's terms in the document frequencies.

@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use storyhash::index::Index;
+use storyhash::story::{cluster_stories_with, Granularity, StoryAnalysis, StoryLists};
 use storyhash::synth::DupCorpus;
-use storyhash::{pipeline, Document, Preset};
+use storyhash::{pipeline, Document, KeepPolicy, Preset};
 
 use crate::testdata;
 
@@ -488,7 +489,7 @@ fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
     let index = Index::create(
         path,
         Preset::Dup.params(),
-        Some(storyhash::story::Granularity::Story.params()),
+        Some(Granularity::Story.params()),
     )
     .expect("create");
     // A commit of six documents, then one of a single copy and a removal: too small to
@@ -539,28 +540,86 @@ fn the_version_6_fixture_opens_and_answers_as_written() {
     check_directory_fixture(&index, &directory_fixture_documents());
 }
 
-/// `testdata/index/v7/seeds.idx` is an index directory as this release writes it (format
-/// 7), by [`write_directory_fixture`]. Every later build must open it and answer as it
-/// did: its documents' stories, and a copy of a stored article joining that article's
-/// story. `UPDATE_GOLDEN=1` writes it when missing: only when the version changes, and
-/// then keep the old directory under its version's folder.
+/// `testdata/index/v7/seeds.idx` was written by format version 7, whose story terms are
+/// words unstemmed (in English), by [`write_directory_fixture`]. Every later build must
+/// open it and answer as it did, keep its analysis through later commits, and refuse its
+/// counts as the background of a clustering that stems.
 #[test]
-fn the_version_7_fixture_opens_and_answers_as_written() {
+fn the_version_7_fixture_opens_and_keeps_its_analysis() {
     let fixture = testdata().join("index/v7/seeds.idx");
+    let docs = directory_fixture_documents();
+    let index = Index::open(&fixture).expect("version 7 fixture opens");
+    check_directory_fixture(&index, &docs);
+    assert_eq!(
+        index.story_params().map(|p| (p.threshold, p.analysis)),
+        Some((Granularity::Story.params().threshold, StoryAnalysis::Words)),
+        "format 7 keeps the story threshold as written, and its terms are words"
+    );
+    let background = index
+        .story_background()
+        .expect("background")
+        .expect("tracks stories");
+    assert_eq!(background.analysis(), StoryAnalysis::Words);
+    let lists = StoryLists {
+        background,
+        ..StoryLists::default()
+    };
+    let err = cluster_stories_with(
+        &docs,
+        &Granularity::Story.params(),
+        KeepPolicy::First,
+        &lists,
+    )
+    .expect_err("unstemmed counts under stemmed terms");
+    assert!(err.to_string().contains("words analysis"), "{err}");
+
+    // A commit to a copy writes the current manifest format, with the analysis kept.
+    let dir = scratch("v7-commit");
+    let copy = dir.join("seeds.idx");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    for (name, bytes) in files_of(&fixture) {
+        std::fs::write(copy.join(name), bytes).expect("copy");
+    }
+    let index = Index::open(&copy).expect("open the copy");
+    index
+        .insert(&Document::new(
+            "late",
+            "Appointed senators appoint a leader",
+        ))
+        .expect("insert");
+    index.commit().expect("commit");
+    drop(index);
+    let index = Index::open(&copy).expect("reopen");
+    assert_eq!(
+        index.story_params().map(|p| p.analysis),
+        Some(StoryAnalysis::Words)
+    );
+    assert_eq!(index.len(), 7);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// `testdata/index/v8/seeds.idx` is an index directory as this release writes it (format
+/// 8, English story terms stemmed), by [`write_directory_fixture`]. Every later build must
+/// open it and answer as it did: its documents' stories, and a copy of a stored article
+/// joining that article's story. `UPDATE_GOLDEN=1` writes it when missing: only when the
+/// version changes, and then keep the old directory under its version's folder.
+#[test]
+fn the_version_8_fixture_opens_and_answers_as_written() {
+    let fixture = testdata().join("index/v8/seeds.idx");
     let docs = directory_fixture_documents();
     if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
         write_directory_fixture(&fixture, &docs);
     }
-    let index = Index::open(&fixture).expect("version 7 fixture opens");
+    let index = Index::open(&fixture).expect("version 8 fixture opens");
     check_directory_fixture(&index, &docs);
     assert_eq!(
         index.story_of("copy-of-000").expect("story"),
         index.story_of(&docs[0].id).expect("story")
     );
     assert_eq!(
-        index.story_params().map(|p| p.threshold),
-        Some(storyhash::story::Granularity::Story.params().threshold),
-        "format 7 keeps the story threshold as written"
+        index.story_params(),
+        Some(&Granularity::Story.params()),
+        "format 8 keeps the story parameters as written"
     );
 }
 
@@ -638,7 +697,7 @@ fn the_index_assigns_stories_as_documents_arrive() {
         .collect();
     // A feed arrives in time order.
     docs.sort_by(|a, b| a.0.published.cmp(&b.0.published).then(a.0.id.cmp(&b.0.id)));
-    let story = Some(storyhash::story::Granularity::Story.params());
+    let story = Some(Granularity::Story.params());
     let index = Index::with_stories(Preset::Dup.params(), story).expect("new");
     let mut story_names = Vec::new();
     for (doc, _) in &docs {
@@ -803,7 +862,7 @@ fn stories_are_the_same_across_commits_and_reopening() {
     );
     docs.sort_by(|a, b| a.published.cmp(&b.published).then(a.id.cmp(&b.id)));
     assert!(docs.len() > 100, "{} documents", docs.len());
-    let story = Some(storyhash::story::Granularity::Story.params());
+    let story = Some(Granularity::Story.params());
     let answers = |index: &Index, d: &Document| {
         let decision = index.insert_or_match(d).expect("insert");
         (decision.story.expect("tracked"), decision.story_score)
@@ -870,7 +929,7 @@ fn a_reopened_writer_rebuilds_the_stories_of_thousands_of_documents() {
         }
     }
     assert!(stored.len() > 2 * 1024, "{} documents", stored.len());
-    let story = Some(storyhash::story::Granularity::Story.params());
+    let story = Some(Granularity::Story.params());
     let answers = |index: &Index, docs: &[Document]| -> Vec<(String, Option<f64>)> {
         index
             .insert_batch(docs)
