@@ -1,8 +1,8 @@
 //! The story layer: seeds, generated multi-event corpora in two scripts, nesting.
 
 use storyhash::story::{
-    agreement, cluster_stories, story_of_documents, Agreement, Granularity, StoryClustering,
-    StoryLists,
+    agreement, cluster_stories, story_of_documents, Agreement, Granularity, StoryAnalysis,
+    StoryClustering, StoryLists, StoryParams,
 };
 use storyhash::synth::{Script, StoryCorpus};
 use storyhash::{pipeline, Document, Preset};
@@ -501,4 +501,47 @@ fn a_flash_and_its_full_article_are_one_story() {
     let of = story_of_documents(&clustering, docs.len());
     assert_eq!(of[0], of[1], "{:?}", clustering.stories[of[0]]);
     assert_eq!(clustering.stories.len(), 21);
+}
+
+/// Two reports of one arrest that inflect its words differently (arrested and arrests,
+/// protesters and protester, demonstration and demonstrations, Valdora and Valdora's)
+/// are one story when English words count as their stems, and two when words must
+/// match as written.
+#[test]
+fn rewrites_that_inflect_their_words_differently_are_one_story() {
+    let docs = [
+        (
+            "a",
+            "Police arrested three protesters after the demonstration in Valdora turned \
+             violent, officials said on Monday.",
+        ),
+        (
+            "b",
+            "Valdora's demonstrations end in arrests: a protester is detained, and \
+             officials say violence spread as police arrived.",
+        ),
+        (
+            "c",
+            "The central bank kept interest rates unchanged, citing slowing inflation \
+             and a weaker currency.",
+        ),
+        (
+            "d",
+            "Heavy rain flooded farmland in the north, and growers expect a smaller \
+             wheat harvest this year.",
+        ),
+    ]
+    .map(|(id, text)| Document::new(id, text));
+    let together = |analysis: StoryAnalysis| {
+        let params = StoryParams {
+            analysis,
+            ..Granularity::Story.params()
+        };
+        let result = cluster_stories(&docs, &params).expect("runs");
+        let story = story_of_documents(&result, docs.len());
+        assert_ne!(story[2], story[3], "{analysis}: unrelated reports");
+        story[0] == story[1]
+    };
+    assert!(together(StoryAnalysis::Stems), "stems join the rewrites");
+    assert!(!together(StoryAnalysis::Words), "words as written do not");
 }
