@@ -37,8 +37,8 @@ pub(super) const MANIFEST: &str = "MANIFEST";
 pub(super) const LOCK: &str = "LOCK";
 /// The manifest format version: 8, whose story parameters name the analysis of the
 /// stored story terms. Version 7 (story parameters of group-average attachment, terms
-/// of [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a directory of segments)
-/// are read too.
+/// of [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a
+/// directory of segments) are read too.
 pub(super) const MANIFEST_VERSION: u32 = 8;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
