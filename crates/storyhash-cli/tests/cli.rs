@@ -943,6 +943,27 @@ fn stories_take_a_background_from_a_file_or_an_index() {
         "{}",
         stderr(&out)
     );
+    // An index of format 7 counts unstemmed words: `index stats` says so, and its
+    // counts are refused as the background of terms that are stems.
+    let old = path_arg(&testdata("index/v7/seeds.idx"));
+    let stats = storyhash(&["index", "stats", &old]);
+    assert!(
+        stdout(&stats).contains("terms as words"),
+        "{}",
+        stdout(&stats)
+    );
+    assert_eq!(
+        json(&storyhash(&["index", "stats", "--format", "json", &index]))["story"]["analysis"],
+        "stems"
+    );
+    let out = storyhash(&["stories", &input_arg, "--background", &old]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        stderr(&out).contains("seeds.idx: not usable as a background")
+            && stderr(&out).contains("words analysis"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -145,6 +145,16 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                         path.display(), stats.documents, stats.multi_member_clusters, stats.clustered_documents, stats.links)?;
                     writeln!(out, "preset {preset}: {} shingles, threshold {:.2}, k={} ({}), {} stored shingles",
                         stats.params.shingle, stats.params.threshold, stats.params.num_perm, stats.params.sketch, stats.shingles)?;
+                    if let Some(story) = &stats.story {
+                        writeln!(
+                            out,
+                            "stories: {} granularity, mean cosine {:.2}, window {} h, terms as {}",
+                            story.granularity,
+                            story.threshold,
+                            story.window_seconds / 3600,
+                            story.analysis
+                        )?;
+                    }
                     writeln!(
                         out,
                         "{} segments{}",

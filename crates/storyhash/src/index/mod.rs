@@ -139,6 +139,9 @@ pub struct IndexStats {
     pub uncommitted: usize,
     /// The parameters the index was created with.
     pub params: Params,
+    /// Its story parameters, when it tracks stories (their `analysis` is the one the
+    /// index was created with and keeps).
+    pub story: Option<StoryParams>,
 }
 
 /// A document analysed for the index, before any lock is taken.
@@ -512,6 +515,7 @@ impl Index {
             segments: state.segment_count(),
             uncommitted: state.uncommitted(),
             params: self.params.clone(),
+            story: self.story_params.clone(),
         })
     }
 

@@ -64,6 +64,15 @@ pub enum Granularity {
     Event,
 }
 
+impl std::fmt::Display for Granularity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Granularity::Story => "story",
+            Granularity::Event => "event",
+        })
+    }
+}
+
 impl std::str::FromStr for Granularity {
     type Err = String;
 
