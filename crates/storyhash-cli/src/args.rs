@@ -115,6 +115,11 @@ pub(crate) struct StoryTerms {
     /// beat give a small input an idf that tells an event's names from common words.
     #[arg(long, value_name = "PATH")]
     pub(crate) background: Vec<PathBuf>,
+    /// How words become terms: stems (English words as their Snowball stems, Arabic
+    /// words light-stemmed) or words (only Arabic stemmed: the terms of story-tracking
+    /// indexes created before stems, whose counts serve as a background only so).
+    #[arg(long, value_name = "ANALYSIS", default_value = "stems")]
+    pub(crate) analysis: StoryAnalysis,
 }
 
 impl StoryTerms {
@@ -124,6 +129,7 @@ impl StoryTerms {
             ("--stopwords-file", self.stopwords_file.is_some()),
             ("--boilerplate-file", self.boilerplate_file.is_some()),
             ("--background", !self.background.is_empty()),
+            ("--analysis", self.analysis != StoryAnalysis::default()),
         ]
         .into_iter()
         .find_map(|(flag, given)| given.then_some(flag))

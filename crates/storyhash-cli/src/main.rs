@@ -27,7 +27,8 @@ use storyhash::output::{
 };
 use storyhash::stopwords::Language;
 use storyhash::story::{
-    cluster_stories_with, Background, Granularity, StoryLists, StoryParams, StoryReport,
+    cluster_stories_with, Background, Granularity, StoryAnalysis, StoryLists, StoryParams,
+    StoryReport,
 };
 use storyhash::tables::Table;
 use storyhash::{

@@ -964,6 +964,21 @@ fn stories_take_a_background_from_a_file_or_an_index() {
         "{}",
         stderr(&out)
     );
+    // Clustered with that index's analysis, its counts serve.
+    let out = storyhash(&[
+        "stories",
+        "--format",
+        "json",
+        "--analysis",
+        "words",
+        &input_arg,
+        "--background",
+        &old,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["params"]["analysis"], "words");
+    assert_eq!(report["background_documents"], 6);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

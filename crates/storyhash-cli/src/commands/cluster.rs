@@ -122,6 +122,7 @@ fn story_preset(args: &ClusterArgs) -> Result<()> {
     if let Some(threshold) = t.threshold {
         params.threshold = threshold;
     }
+    params.analysis = args.story_terms.analysis;
     report_stories(
         &args.inputs,
         &args.reading,

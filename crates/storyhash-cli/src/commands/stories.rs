@@ -10,6 +10,7 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
     if let Some(w) = args.window {
         params.window_seconds = w;
     }
+    params.analysis = args.terms.analysis;
     let lists = story_lists(&args.terms, &args.reading, args.report.quiet)?;
     report_stories(
         &args.inputs,
@@ -30,15 +31,21 @@ pub(crate) fn story_lists(
     Ok(StoryLists {
         stopwords: list_file(terms.stopwords_file.as_deref())?,
         boilerplate_lines: list_file(terms.boilerplate_file.as_deref())?,
-        background: background(&terms.background, reading, quiet)?,
+        background: background(&terms.background, terms.analysis, reading, quiet)?,
     })
 }
 
-/// The document frequencies of the `--background` paths: an index directory gives its
-/// story terms' counts; any other path is read as input, with the input's options,
-/// one batch of text in memory at a time.
-fn background(paths: &[PathBuf], reading: &Reading, quiet: bool) -> Result<Background> {
-    let mut background = Background::new();
+/// The document frequencies of the `--background` paths, of terms by `analysis`: an
+/// index directory gives its story terms' counts (refused if it keeps another
+/// analysis); any other path is read as input, with the input's options, one batch of
+/// text in memory at a time.
+fn background(
+    paths: &[PathBuf],
+    analysis: StoryAnalysis,
+    reading: &Reading,
+    quiet: bool,
+) -> Result<Background> {
+    let mut background = Background::with_analysis(analysis);
     for path in paths {
         if storyhash::index::is_index_directory(path) {
             let counts = Index::open(path)?.story_background()?.with_context(|| {

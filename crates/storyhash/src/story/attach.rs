@@ -143,8 +143,9 @@ impl Background {
         Err(Error::InvalidParams(format!(
             "the background counts story terms of the {} analysis, and these are of the \
              {analysis} analysis: their counts would not meet (a story-tracking index keeps \
-             the analysis it was created with; give articles as the background instead)",
-            self.analysis
+             the analysis it was created with; give articles as the background instead, \
+             or cluster with the background's analysis, `--analysis {}`)",
+            self.analysis, self.analysis
         )))
     }
 

@@ -37,6 +37,18 @@ impl std::fmt::Display for StoryAnalysis {
     }
 }
 
+impl std::str::FromStr for StoryAnalysis {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "words" => Ok(StoryAnalysis::Words),
+            "stems" => Ok(StoryAnalysis::Stems),
+            _ => Err(format!("analysis must be stems or words, got {s:?}")),
+        }
+    }
+}
+
 /// Turns normalized text into story terms by a [`StoryAnalysis`]; cheap to share
 /// across threads.
 pub(crate) struct TermAnalyzer {
