@@ -101,9 +101,9 @@ impl TermAnalyzer {
 }
 
 /// Slots of a thread's stem cache: 1 MiB, small enough to stay in the processor's
-/// cache. A
-/// news corpus's frequent words (the few thousand that make up most of its text) stay
-/// remembered; a rare word may evict another and is stemmed again when it returns.
+/// cache. A news corpus's frequent words (the few thousand that make up most of its
+/// text) stay remembered; a rare word may evict another and is stemmed again when it
+/// returns.
 const STEM_SLOTS: usize = 1 << 16;
 
 thread_local! {
