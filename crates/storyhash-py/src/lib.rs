@@ -226,6 +226,42 @@ impl From<storyhash_core::Decision> for Decision {
     }
 }
 
+/// How a story-tracking index groups stories: its granularity ("story" or "event"),
+/// threshold (mean cosine), time window in seconds, title weight, and the analysis its
+/// terms are made by ("stems", or "words" for an index created before English stems,
+/// which it keeps).
+#[pyclass(frozen, get_all, skip_from_py_object, module = "storyhash")]
+#[derive(Clone)]
+struct StoryParams {
+    granularity: String,
+    threshold: f64,
+    window_seconds: i64,
+    title_weight: f64,
+    analysis: String,
+}
+
+#[pymethods]
+impl StoryParams {
+    fn __repr__(&self) -> String {
+        format!(
+            "StoryParams(granularity={:?}, threshold={}, window_seconds={}, analysis={:?})",
+            self.granularity, self.threshold, self.window_seconds, self.analysis
+        )
+    }
+}
+
+impl From<&storyhash_core::story::StoryParams> for StoryParams {
+    fn from(p: &storyhash_core::story::StoryParams) -> StoryParams {
+        StoryParams {
+            granularity: p.granularity.to_string(),
+            threshold: p.threshold,
+            window_seconds: p.window_seconds,
+            title_weight: p.title_weight,
+            analysis: p.analysis.to_string(),
+        }
+    }
+}
+
 /// The persistent, incremental near-duplicate index.
 #[pyclass(frozen, module = "storyhash")]
 struct Index {
@@ -424,6 +460,11 @@ impl Index {
     /// negative window raises ValueError.
     fn evict_window(&self, seconds: i64) -> PyResult<usize> {
         self.inner.evict_window(seconds).map_err(to_py_err)
+    }
+
+    /// The story parameters, or None when the index does not track stories.
+    fn story_params(&self) -> Option<StoryParams> {
+        self.inner.story_params().map(StoryParams::from)
     }
 
     /// The story of a stored document (named by its first document), or None.
@@ -679,6 +720,7 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Index>()?;
     m.add_class::<Match>()?;
     m.add_class::<Decision>()?;
+    m.add_class::<StoryParams>()?;
     m.add_class::<Cluster>()?;
     m.add_class::<kernels::Signer>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;

@@ -1,6 +1,7 @@
 """The Python package end to end: the index, its persistence, batch cluster and dedup."""
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,16 @@ def test_insert_or_match_reports_duplicates_and_clusters():
     assert index.clusters() == {"a": ["a", "b"]}
     with pytest.raises(ValueError, match="already in the index"):
         index.insert("a", BODY)
+
+
+def test_story_params_name_the_analysis_an_index_keeps():
+    params = storyhash.Index(stories="event").story_params()
+    assert (params.granularity, params.threshold, params.analysis) == ("event", 0.3, "stems")
+    assert params.window_seconds == 2 * 86_400
+    assert storyhash.Index().story_params() is None
+    # An index written before English stems keeps counting words as written.
+    fixture = Path(__file__).resolve().parents[3] / "testdata/index/v7/seeds.idx"
+    assert storyhash.Index.open(str(fixture)).story_params().analysis == "words"
 
 
 def test_query_leaves_the_index_unchanged():
