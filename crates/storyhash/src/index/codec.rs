@@ -14,6 +14,18 @@
 //! where the first gap is the first value and each next gap is value − previous − 1.
 //! Decoding checks everything against the bytes given: a forged length, parameter or
 //! run of ones is an error, never an allocation or a value past 32 bits.
+//!
+//! A near-copy's set is mostly its original's: stored as the difference from a set
+//! stored whole earlier in the same segment, it takes the positions of the values it
+//! lacks (a few bits each) and the codes of the values it adds, where the whole set
+//! takes 24–25 bits a value. A delta code begins with the byte 0, which no whole set's
+//! code does unless it is the empty set's single byte:
+//!
+//! ```text
+//! 0x00 | varint back | varint n | varint r | code of removed positions (r bytes) | code of added values
+//! ```
+//! where `back` is how many documents earlier the reference is, `n` the set's length,
+//! and the two codes are [`encode_set`]'s, of positions in the reference and of values.
 
 /// Appends the code of `set` (sorted, distinct) to `out`.
 pub(super) fn encode_set(set: &[u32], out: &mut Vec<u8>) {
@@ -52,9 +64,113 @@ fn rice_parameter(set: &[u32]) -> u32 {
     (span / set.len() as u64).max(1).ilog2().min(31)
 }
 
-/// The number of values a code announces (its first field), without decoding them.
+/// A set's code, as [`parse`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Code<'a> {
+    /// The whole set, [`encode_set`]'s code.
+    Whole(&'a [u8]),
+    /// The difference from the set stored `back` documents earlier; `len` values.
+    Delta { back: u64, len: u64, body: &'a [u8] },
+}
+
+/// Tells a whole set's code from a delta's and reads a delta's header. None for a delta
+/// whose header is cut short.
+pub(super) fn parse(code: &[u8]) -> Option<Code<'_>> {
+    match code {
+        [0, rest @ ..] if !rest.is_empty() => {
+            let (back, a) = read_varint(rest)?;
+            let (len, b) = read_varint(&rest[a..])?;
+            Some(Code::Delta {
+                back,
+                len,
+                body: &rest[a + b..],
+            })
+        }
+        _ => Some(Code::Whole(code)),
+    }
+}
+
+/// The number of values a code announces, without decoding them.
 pub(super) fn set_len(code: &[u8]) -> Option<usize> {
-    read_varint(code).map(|(n, _)| n as usize)
+    let n = match parse(code)? {
+        Code::Whole(code) => read_varint(code)?.0,
+        Code::Delta { len, .. } => len,
+    };
+    usize::try_from(n).ok()
+}
+
+/// Appends the delta code of `set` against `reference` (both sorted, distinct), the set
+/// stored `back` (≥ 1) documents earlier.
+pub(super) fn encode_delta(set: &[u32], reference: &[u32], back: u64, out: &mut Vec<u8>) {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < reference.len() || j < set.len() {
+        match (reference.get(i), set.get(j)) {
+            (Some(r), Some(s)) if r == s => {
+                i += 1;
+                j += 1;
+            }
+            (Some(r), s) if s.is_none_or(|s| r < s) => {
+                removed.push(i as u32);
+                i += 1;
+            }
+            _ => {
+                added.push(set[j]);
+                j += 1;
+            }
+        }
+    }
+    out.push(0);
+    write_varint(back, out);
+    write_varint(set.len() as u64, out);
+    let mut positions = Vec::new();
+    encode_set(&removed, &mut positions);
+    write_varint(positions.len() as u64, out);
+    out.extend_from_slice(&positions);
+    encode_set(&added, out);
+}
+
+/// Decodes a delta's `body` (see [`parse`]) against its reference's values into `out`
+/// (cleared first), checking that it makes a set of `len` values. None if the body is
+/// malformed: a removed position past the reference, an added value the reference
+/// keeps, another length.
+pub(super) fn apply_delta(
+    body: &[u8],
+    len: u64,
+    reference: &[u32],
+    out: &mut Vec<u32>,
+) -> Option<()> {
+    out.clear();
+    let (r, used) = read_varint(body)?;
+    let split = used.checked_add(usize::try_from(r).ok()?)?;
+    let (positions, added_code) = (body.get(used..split)?, body.get(split..)?);
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    decode_set(positions, &mut removed)?;
+    decode_set(added_code, &mut added)?;
+    if removed
+        .last()
+        .is_some_and(|&p| p as usize >= reference.len())
+        || (reference.len() - removed.len()).checked_add(added.len())? as u64 != len
+    {
+        return None;
+    }
+    out.reserve(len as usize);
+    let mut removed = removed.iter().peekable();
+    let mut added = added.iter().peekable();
+    for (i, &v) in reference.iter().enumerate() {
+        if removed.next_if(|&&p| p as usize == i).is_some() {
+            continue;
+        }
+        while let Some(&a) = added.next_if(|&&a| a < v) {
+            out.push(a);
+        }
+        if added.peek().is_some_and(|&&a| a == v) {
+            return None;
+        }
+        out.push(v);
+    }
+    out.extend(added);
+    Some(())
 }
 
 /// Decodes a code written by [`encode_set`] into `out` (cleared first). None if the code
@@ -273,7 +389,99 @@ mod tests {
         assert!(decode_set(&[0x80; 12], &mut out).is_none());
     }
 
+    fn delta_round_trip(set: &[u32], reference: &[u32]) -> Vec<u8> {
+        let mut code = Vec::new();
+        encode_delta(set, reference, 3, &mut code);
+        let Some(Code::Delta { back, len, body }) = parse(&code) else {
+            panic!("a delta code");
+        };
+        assert_eq!((back, len), (3, set.len() as u64));
+        assert_eq!(set_len(&code), Some(set.len()));
+        let mut out = Vec::new();
+        apply_delta(body, len, reference, &mut out).expect("applies");
+        assert_eq!(out, set);
+        code
+    }
+
+    #[test]
+    fn a_near_copy_costs_a_fraction_of_its_set() {
+        let reference: Vec<u32> = {
+            let mut r: Vec<u32> = (0..460u64)
+                .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32)
+                .collect();
+            r.sort_unstable();
+            r
+        };
+        // 5% of the values replaced, as a lightly edited copy's shingles are.
+        let mut near: Vec<u32> = reference.iter().copied().filter(|v| v % 20 != 0).collect();
+        let dropped = reference.len() - near.len();
+        near.extend((0..dropped as u32).map(|i| i.wrapping_mul(0x0101_0101) | 1));
+        near.sort_unstable();
+        near.dedup();
+        let delta = delta_round_trip(&near, &reference);
+        let mut whole = Vec::new();
+        encode_set(&near, &mut whole);
+        assert!(
+            delta.len() * 5 < whole.len(),
+            "{} against {}",
+            delta.len(),
+            whole.len()
+        );
+        for (set, reference) in [(vec![], vec![1]), (vec![1, 2], vec![]), (vec![7], vec![7])] {
+            delta_round_trip(&set, &reference);
+        }
+    }
+
+    #[test]
+    fn forged_deltas_are_refused() {
+        let reference = [10, 20, 30];
+        let mut out = Vec::new();
+        let body = |removed: &[u32], added: &[u32]| {
+            let mut positions = Vec::new();
+            encode_set(removed, &mut positions);
+            let mut body = Vec::new();
+            write_varint(positions.len() as u64, &mut body);
+            body.extend_from_slice(&positions);
+            encode_set(added, &mut body);
+            body
+        };
+        // A position past the reference; an added value the reference keeps; a wrong
+        // length; a removed-code length past the body.
+        assert!(apply_delta(&body(&[3], &[]), 2, &reference, &mut out).is_none());
+        assert!(apply_delta(&body(&[], &[20]), 4, &reference, &mut out).is_none());
+        assert!(apply_delta(&body(&[0], &[5]), 2, &reference, &mut out).is_none());
+        assert!(apply_delta(&[200, 1], 3, &reference, &mut out).is_none());
+        assert!(apply_delta(&body(&[0], &[5]), 3, &reference, &mut out).is_some());
+        assert_eq!(out, [5, 20, 30]);
+        // A delta header cut short.
+        assert!(parse(&[0, 0x80]).is_none());
+        assert_eq!(parse(&[0]), Some(Code::Whole(&[0])));
+    }
+
     proptest! {
+        #[test]
+        fn any_delta_round_trips(
+            mut reference in proptest::collection::vec(any::<u32>(), 0..300),
+            mut set in proptest::collection::vec(any::<u32>(), 0..300),
+            shared in 0usize..300,
+        ) {
+            reference.sort_unstable();
+            reference.dedup();
+            set.extend(reference.iter().take(shared));
+            set.sort_unstable();
+            set.dedup();
+            delta_round_trip(&set, &reference);
+        }
+
+        #[test]
+        fn any_delta_body_applies_or_fails_cleanly(body in proptest::collection::vec(any::<u8>(), 0..64), len in 0u64..100) {
+            let mut out = Vec::new();
+            if apply_delta(&body, len, &[3, 9, 27, 81], &mut out).is_some() {
+                prop_assert!(out.windows(2).all(|w| w[0] < w[1]));
+                prop_assert_eq!(out.len() as u64, len);
+            }
+        }
+
         #[test]
         fn any_set_round_trips(mut set in proptest::collection::vec(any::<u32>(), 0..600)) {
             set.sort_unstable();

@@ -326,6 +326,7 @@ fn append_uncommitted(
     removed: &mut Vec<u32>,
 ) -> Result<()> {
     let mut links = Vec::new();
+    let mut scratch = Vec::new();
     for i in 0..state.uncommitted() {
         let d = state.mem_base + i as u32;
         if !state.kept(d) {
@@ -344,6 +345,11 @@ fn append_uncommitted(
             Some(&s) => state.seq_of(s)?,
             None => state.mem_first_seq + i as u64,
         };
+        let reference = if is_holder {
+            reference(state, builder, &links, &mut scratch)?
+        } else {
+            None
+        };
         let doc = SegmentDoc {
             seq: state.mem_first_seq + i as u64,
             id: &mem.ids[i],
@@ -352,6 +358,7 @@ fn append_uncommitted(
             set: is_holder.then_some(&*mem.sets[i]),
             sketch: &mem.sketches[i],
             fingerprint: mem.fingerprints[i],
+            reference,
             keys: if is_holder {
                 mem.keys[i].as_deref()
             } else {
@@ -379,6 +386,7 @@ fn append_segment(
     let mut set = Vec::new();
     let mut stored_links = Vec::new();
     let mut links = Vec::new();
+    let mut scratch = Vec::new();
     for local in 0..seg.docs() as u32 {
         let d = s.base + local;
         if !state.kept(d) {
@@ -403,6 +411,11 @@ fn append_segment(
             Box::new([])
         };
         let sketch = seg.sketch(local)?.0;
+        let reference = if is_holder {
+            reference(state, builder, &links, &mut scratch)?
+        } else {
+            None
+        };
         let doc = SegmentDoc {
             seq: seg.seq(local)?,
             id: seg.id(local)?,
@@ -411,6 +424,7 @@ fn append_segment(
             set: is_holder.then_some(&set[..]),
             sketch,
             fingerprint: if is_holder { set_fingerprint(&set) } else { 0 },
+            reference,
             keys: None,
             links: &links,
             terms: &terms,
@@ -420,15 +434,41 @@ fn append_segment(
         push(builder, doc, !alive, removed)?;
     }
     for band in 0..state.bands {
-        for e in 0..seg.keyed() {
-            let (key, local) = seg.band_entry(band, e)?;
+        seg.for_each_band_entry(band, |key, local| {
             match renumbered.get(local as usize) {
                 Some(&new) if new != u32::MAX => builder.push_band_entry(band, key, new),
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(())
+}
+
+/// The set a holder linked to `links` (seq, Jaccard) is stored against: that of the
+/// closest linked document whose group's set `builder` already holds whole, with that
+/// holder's seq. A near-copy's set is then mostly positions in it (`codec`).
+fn reference<'a>(
+    state: &'a State,
+    builder: &SegmentBuilder,
+    links: &[(u64, f32)],
+    scratch: &'a mut Vec<u32>,
+) -> Result<Option<(u64, &'a [u32])>> {
+    let mut best: Option<(f32, u64, u32)> = None;
+    for &(to, j) in links {
+        let Some(d) = state.number_of_seq(to)? else {
+            continue;
+        };
+        let holder = state.holder[d as usize];
+        let seq = state.seq_of(holder)?;
+        if best.is_none_or(|(b, _, _)| j > b) && builder.whole_local_of_seq(seq).is_some() {
+            best = Some((j, seq, holder));
+        }
+    }
+    match best {
+        Some((_, seq, holder)) => Ok(Some((seq, state.set_of(holder, scratch)?))),
+        None => Ok(None),
+    }
 }
 
 fn push(

@@ -38,6 +38,8 @@ pub const SECTION_NAMES: [&str; SECTIONS] = [
 
 /// Offsets of a segment header's fields.
 pub mod header {
+    /// Segment format version (u32).
+    pub const VERSION: usize = 8;
     /// Documents (u64).
     pub const DOCS: usize = 16;
     /// Keyed documents (u64).
@@ -62,6 +64,18 @@ pub fn segment_sections(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
             Some((u64_at(bytes, at)?, u64_at(bytes, at + 8)?))
         })
         .collect()
+}
+
+/// A segment's band entries as its header implies them: (bytes per entry, bits of the
+/// document number at the bottom of each).
+pub fn band_entry_layout(bytes: &[u8]) -> Option<(usize, u32)> {
+    let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let docs = usize::try_from(u64_at(bytes, header::DOCS)?).ok()?;
+    Some(super::segment::entry_layout(
+        u32_at(header::VERSION)?,
+        docs,
+        u32_at(header::DIR_BITS)?.min(24),
+    ))
 }
 
 /// Recomputes a segment's block checksums and header checksum after an edit, trusting

@@ -29,10 +29,16 @@
 //! the one-byte code of the empty set; empty for copies) · `fp_hashes` u64 and
 //! `fp_locals` u32 (holders with shingles, by
 //! set fingerprint) · `link_ends` u32 × n, `link_targets` u64 (seqs) and `link_jaccard`
-//! f32 · `bands` u64 × b × m (per band, `key << 32 | local` sorted) · `directory` u32 ×
+//! f32 · `bands` b × m entries (per band, sorted by key, then local) · `directory` u32 ×
 //! b × (2^d + 1) (per band, where each d-bit key prefix starts) · `term_ends` u64 × n,
 //! `term_ids` u64, `term_weights` f32 (story terms) · `stories` u64 × n (seq of the
 //! story's first document); the last four are empty in an index without stories.
+//!
+//! A band entry of format 2 is w = ⌈(32 − d + l) / 8⌉ bytes (little-endian) holding
+//! `(key mod 2^(32 − d)) << l | local`, where l is the bits of the largest local number:
+//! the key's top d bits are its directory prefix, which the directory already says, so
+//! an entry of a million-document segment takes 5 bytes. Format 1 (still read) stored
+//! `key << 32 | local` in 8.
 //!
 //! Opening reads the header, table and block checksums only (a few hundred kilobytes for
 //! a million documents) and checks every section's place and length against the counts;
@@ -53,8 +59,10 @@ use crate::error::{Error, Result};
 
 /// The first eight bytes of a segment file.
 pub(super) const SEGMENT_MAGIC: &[u8; 8] = b"STORYSEG";
-/// The segment layout this build writes and reads.
-pub(super) const SEGMENT_VERSION: u32 = 1;
+/// The segment layout this build writes.
+pub(super) const SEGMENT_VERSION: u32 = 2;
+/// The oldest segment layout this build reads (format 1: 8-byte band entries).
+const OLDEST_SEGMENT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 48;
 pub(super) const FOOTER_LEN: usize = 24;
 /// Checksummed unit: one page. A query touches a few dozen scattered entries (one per
@@ -116,6 +124,9 @@ pub(super) struct SegmentDoc<'a> {
     /// A holder's sketch (the low bytes of its signature), stored with a non-empty set.
     pub sketch: &'a [u8],
     pub fingerprint: u64,
+    /// The seq and set of an earlier document of this segment the set may be stored
+    /// against (as a delta, when that is shorter and that set is stored whole).
+    pub reference: Option<(u64, &'a [u32])>,
     /// A holder's band keys (None for a copy or a document without shingles).
     pub keys: Option<&'a [u32]>,
     pub links: &'a [(u64, f32)],
@@ -139,8 +150,12 @@ pub(super) struct SegmentBuilder {
     holders: Vec<u8>,
     set_ends: Vec<u8>,
     set_bytes: Spillable,
-    /// Scratch for one set's code.
+    /// Scratch for one set's code, and its delta code.
     code: Vec<u8>,
+    delta: Vec<u8>,
+    /// Per document, the fingerprint of its set if that is stored whole and not empty
+    /// (else 0): which documents can be a later set's reference.
+    whole: Vec<u64>,
     fps: Vec<(u64, u32)>,
     link_ends: Vec<u8>,
     link_targets: Vec<u8>,
@@ -182,6 +197,8 @@ impl SegmentBuilder {
             set_ends: Vec::new(),
             set_bytes: spillable(),
             code: Vec::new(),
+            delta: Vec::new(),
+            whole: Vec::new(),
             fps: Vec::new(),
             link_ends: Vec::new(),
             link_targets: Vec::new(),
@@ -231,6 +248,18 @@ impl SegmentBuilder {
         (first, self.last_seq.unwrap_or(0))
     }
 
+    /// The local number of the document with `seq` if its set is stored whole and not
+    /// empty: a set a later one can be stored against.
+    pub(super) fn whole_local_of_seq(&self, seq: u64) -> Option<u32> {
+        let seq_at = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&self.seqs[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let i = partition_point(self.docs, |i| seq_at(i) < seq);
+        (i < self.docs && seq_at(i) == seq && self.whole[i] != 0).then_some(i as u32)
+    }
+
     /// Adds a band entry of an already pushed holder (merges copy entries over from
     /// the sorted band arrays, where a holder's keys are kept).
     pub(super) fn push_band_entry(&mut self, band: usize, key: u32, local: u32) {
@@ -240,49 +269,70 @@ impl SegmentBuilder {
     }
 
     /// Appends a document. Refuses what the layout cannot hold (more than 2^32
-    /// documents or id bytes in one segment) and seqs out of order.
+    /// documents or id bytes in one segment), seqs out of order, and a reference that is
+    /// not a set stored whole here; a refused document leaves the builder as it was.
     pub(super) fn push(&mut self, doc: SegmentDoc<'_>) -> std::result::Result<(), String> {
         let local =
             u32::try_from(self.docs).map_err(|_| "a segment holds at most 2^32 documents")?;
         if self.last_seq.is_some_and(|last| doc.seq <= last) {
             return Err(format!("document seq {} is out of order", doc.seq));
         }
+        let id_end = u32::try_from(self.id_bytes.len() + doc.id.len())
+            .map_err(|_| "a segment holds at most 4 GiB of ids")?;
+        let link_end = u32::try_from(self.link_count + doc.links.len() as u64)
+            .map_err(|_| "a segment holds at most 2^32 links")?;
+        let set = doc.set.unwrap_or_default();
+        if !set.is_empty() && doc.sketch.len() != self.sketch_len {
+            return Err(format!(
+                "a sketch of {} bytes where the index keeps {}",
+                doc.sketch.len(),
+                self.sketch_len
+            ));
+        }
+        if doc.keys.is_some_and(|keys| keys.len() != self.bands) {
+            return Err(format!(
+                "band keys of another count than the index's {}",
+                self.bands
+            ));
+        }
+        self.code.clear();
+        self.delta.clear();
+        if doc.set.is_some() {
+            codec::encode_set(set, &mut self.code);
+        }
+        if let Some((seq, reference)) = doc.reference.filter(|_| !set.is_empty()) {
+            let r = self
+                .whole_local_of_seq(seq)
+                .ok_or("a reference set not stored whole")?;
+            if self.whole[r as usize] != crate::record::set_fingerprint(reference).max(1) {
+                return Err(format!(
+                    "the reference set of seq {seq} is not the one stored"
+                ));
+            }
+            codec::encode_delta(set, reference, u64::from(local - r), &mut self.delta);
+        }
+        let as_delta = !self.delta.is_empty() && self.delta.len() < self.code.len();
         self.last_seq = Some(doc.seq);
         self.seqs.extend_from_slice(&doc.seq.to_le_bytes());
         self.id_bytes.extend_from_slice(doc.id.as_bytes());
-        let id_end = u32::try_from(self.id_bytes.len())
-            .map_err(|_| "a segment holds at most 4 GiB of ids")?;
         self.id_ends.extend_from_slice(&id_end.to_le_bytes());
         self.ids.push((xxh3_64(doc.id.as_bytes()), local));
         self.published
             .extend_from_slice(&doc.published.unwrap_or(NO_TIME).to_le_bytes());
         self.holders.extend_from_slice(&doc.holder.to_le_bytes());
-        if let Some(set) = doc.set {
-            if !set.is_empty() {
-                if doc.sketch.len() != self.sketch_len {
-                    return Err(format!(
-                        "a sketch of {} bytes where the index keeps {}",
-                        doc.sketch.len(),
-                        self.sketch_len
-                    ));
-                }
-                self.set_bytes.append(doc.sketch);
-                self.fps.push((doc.fingerprint, local));
-            }
-            self.code.clear();
-            codec::encode_set(set, &mut self.code);
-            self.set_bytes.append(&self.code);
+        if !set.is_empty() {
+            self.set_bytes.append(doc.sketch);
+            self.fps.push((doc.fingerprint, local));
         }
+        // A set's fingerprint is `set_fingerprint` of it (the `fp_hashes` table).
+        let whole = !set.is_empty() && !as_delta;
+        self.whole
+            .push(if whole { doc.fingerprint.max(1) } else { 0 });
+        self.set_bytes
+            .append(if as_delta { &self.delta } else { &self.code });
         self.set_ends
             .extend_from_slice(&self.set_bytes.len().to_le_bytes());
         if let Some(keys) = doc.keys {
-            if keys.len() != self.bands {
-                return Err(format!(
-                    "{} band keys where the index has {}",
-                    keys.len(),
-                    self.bands
-                ));
-            }
             for (entries, &key) in self.band_entries.iter_mut().zip(keys) {
                 entries.append(&(u64::from(key) << 32 | u64::from(local)).to_le_bytes());
             }
@@ -292,8 +342,6 @@ impl SegmentBuilder {
             self.link_jaccard.extend_from_slice(&j.to_le_bytes());
         }
         self.link_count += doc.links.len() as u64;
-        let link_end =
-            u32::try_from(self.link_count).map_err(|_| "a segment holds at most 2^32 links")?;
         self.link_ends.extend_from_slice(&link_end.to_le_bytes());
         if self.stories_kept {
             for &(t, w) in doc.terms {
@@ -319,6 +367,7 @@ impl SegmentBuilder {
             .checked_ilog2()
             .unwrap_or(0)
             .min(24);
+        let layout = EntryLayout::packed(self.docs, dir_bits);
         // Filled while the band arrays are written, written right after them.
         let directory_len = self.bands * ((1 << dir_bits) + 1) * 4;
         let mut directory = Vec::with_capacity(directory_len);
@@ -347,7 +396,7 @@ impl SegmentBuilder {
             Part::Bytes(&self.link_ends),
             Part::Bytes(&self.link_targets),
             Part::Bytes(&self.link_jaccard),
-            Part::Bands(&mut self.band_entries, dir_bits),
+            Part::Bands(&mut self.band_entries, dir_bits, layout),
             Part::Directory(directory_len as u64),
             Part::Bytes(&self.term_ends),
             Part::Spilled(&mut self.term_ids),
@@ -397,9 +446,10 @@ impl SegmentBuilder {
 enum Part<'a> {
     Bytes(&'a [u8]),
     Spilled(&'a mut Spillable),
-    /// The band arrays, each sorted as it is written, one after another, as
-    /// `key << 32 | local` each; their directory (of the given bits) is built on the way.
-    Bands(&'a mut [Spillable], u32),
+    /// The band arrays (held as `key << 32 | local` each), each sorted as it is written,
+    /// one after another, in the layout given; their directory (of the given bits) is
+    /// built on the way.
+    Bands(&'a mut [Spillable], u32, EntryLayout),
     /// The directory the band arrays built, of this many bytes.
     Directory(u64),
 }
@@ -409,7 +459,10 @@ impl Part<'_> {
         match self {
             Part::Bytes(b) => b.len() as u64,
             Part::Spilled(s) => s.len(),
-            Part::Bands(bands, _) => bands.iter().map(Spillable::len).sum(),
+            Part::Bands(bands, _, layout) => bands
+                .iter()
+                .map(|b| b.len() / 8 * layout.width as u64)
+                .sum(),
             Part::Directory(len) => *len,
         }
     }
@@ -430,8 +483,8 @@ impl Part<'_> {
                 }
                 w.write(directory)
             }
-            Part::Bands(bands, dir_bits) => {
-                let dir_bits = *dir_bits;
+            Part::Bands(bands, dir_bits, layout) => {
+                let (dir_bits, layout) = (*dir_bits, *layout);
                 let mut chunk = Vec::with_capacity(64 * 1024);
                 for band in bands.iter_mut() {
                     // Read back straight into entries, the one copy of the band held
@@ -451,8 +504,9 @@ impl Part<'_> {
                         }
                         directory.extend_from_slice(&(at as u32).to_le_bytes());
                     }
-                    for e in &entries {
-                        chunk.extend_from_slice(&e.to_le_bytes());
+                    for &e in &entries {
+                        let packed = layout.encode((e >> 32) as u32, e as u32);
+                        chunk.extend_from_slice(&packed.to_le_bytes()[..layout.width]);
                         if chunk.len() >= 64 * 1024 {
                             w.write(&chunk)?;
                             chunk.clear();
@@ -627,23 +681,22 @@ impl Spillable {
 }
 
 /// The locals of the newest `cap` entries of `key` among a directory prefix's `entries`
-/// (8 bytes each: local, then key; sorted by key, then local), searched from `guess`.
+/// (laid out as `layout` says; sorted by key, then local), searched from `guess`.
 /// Searches that double their step: a crowded key (thousands of near-copies) is not
 /// walked.
-fn newest_entries(
-    entries: &[u8],
+fn newest_entries<'a>(
+    entries: &'a [u8],
+    layout: EntryLayout,
     guess: usize,
     key: u32,
     cap: usize,
-) -> impl Iterator<Item = u32> + '_ {
-    let word = |i: usize, at: usize| {
-        let b = &entries[i * 8 + at..i * 8 + at + 4];
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-    };
-    let n = entries.len() / 8;
-    let start = partition_point_near(n, guess, |i| word(i, 4) < key);
-    let end = partition_point_near(n, start, |i| word(i, 4) <= key);
-    (end - (end - start).min(cap)..end).map(move |i| word(i, 0))
+) -> impl Iterator<Item = u32> + 'a {
+    let key = layout.key_low(key);
+    let key_at = move |i: usize| layout.load(entries, i) >> layout.local_bits;
+    let n = entries.len() / layout.width;
+    let start = partition_point_near(n, guess, |i| key_at(i) < key);
+    let end = partition_point_near(n, start, |i| key_at(i) <= key);
+    (end - (end - start).min(cap)..end).map(move |i| layout.local(layout.load(entries, i)))
 }
 
 /// [`partition_point`] searched outward from `guess`: steps doubling away from it until
@@ -702,6 +755,92 @@ fn prefix_of(key: u64, bits: u32) -> u64 {
     key >> (32 - bits)
 }
 
+/// The band entries of a segment of format `version`, `docs` documents and a directory
+/// of `dir_bits` bits: (bytes per entry, bits of the local number).
+pub(super) fn entry_layout(version: u32, docs: usize, dir_bits: u32) -> (usize, u32) {
+    let layout = EntryLayout::of(version, docs, dir_bits);
+    (layout.width, layout.local_bits)
+}
+
+/// How a segment lays out its band entries (module docs): `width` bytes each, holding a
+/// key's bits below its `stripped` prefix bits above the entry's `local_bits`-bit local
+/// number. Sorting entries by this value sorts them by key, then local, within a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EntryLayout {
+    width: usize,
+    local_bits: u32,
+    stripped: u32,
+}
+
+impl EntryLayout {
+    /// Format 1: `key << 32 | local` in 8 bytes.
+    const WIDE: EntryLayout = EntryLayout {
+        width: 8,
+        local_bits: 32,
+        stripped: 0,
+    };
+
+    /// The layout of a segment of format `version`.
+    fn of(version: u32, docs: usize, dir_bits: u32) -> EntryLayout {
+        if version == 1 {
+            EntryLayout::WIDE
+        } else {
+            EntryLayout::packed(docs, dir_bits)
+        }
+    }
+
+    /// Format 2, for a segment of `docs` documents and a directory of `dir_bits` bits.
+    fn packed(docs: usize, dir_bits: u32) -> EntryLayout {
+        let local_bits = (usize::BITS - docs.saturating_sub(1).leading_zeros()).max(1);
+        EntryLayout {
+            width: (32 - dir_bits + local_bits).div_ceil(8) as usize,
+            local_bits,
+            stripped: dir_bits,
+        }
+    }
+
+    /// The bits of `key` an entry keeps.
+    fn key_low(&self, key: u32) -> u64 {
+        u64::from(key) & ((1u64 << (32 - self.stripped)) - 1)
+    }
+
+    fn encode(&self, key: u32, local: u32) -> u64 {
+        self.key_low(key) << self.local_bits | u64::from(local)
+    }
+
+    /// Entry `i` of `entries`.
+    fn load(&self, entries: &[u8], i: usize) -> u64 {
+        let at = i * self.width;
+        if let Some(word) = entries.get(at..at + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            let v = u64::from_le_bytes(w);
+            return if self.width == 8 {
+                v
+            } else {
+                v & ((1u64 << (8 * self.width)) - 1)
+            };
+        }
+        let mut w = [0u8; 8];
+        w[..self.width].copy_from_slice(&entries[at..at + self.width]);
+        u64::from_le_bytes(w)
+    }
+
+    fn local(&self, entry: u64) -> u32 {
+        (entry & ((1u64 << self.local_bits) - 1)) as u32
+    }
+
+    /// The full key of an entry under directory prefix `prefix`.
+    fn key(&self, entry: u64, prefix: u64) -> u32 {
+        let low = entry >> self.local_bits;
+        if self.stripped == 0 {
+            low as u32
+        } else {
+            (prefix << (32 - self.stripped) | low) as u32
+        }
+    }
+}
+
 /// Writes bytes through and hashes them in [`BLOCK`]s.
 struct BlockWriter<W: Write> {
     inner: W,
@@ -753,6 +892,7 @@ pub(super) struct Segment {
     keyed: usize,
     bands: usize,
     dir_bits: u32,
+    layout: EntryLayout,
     sketch_len: usize,
     stories_kept: bool,
     table: [Range<usize>; SECTIONS],
@@ -807,9 +947,10 @@ impl Segment {
             u64::from_le_bytes(w)
         };
         let version = u32_at(8);
-        if version != SEGMENT_VERSION {
+        if !(OLDEST_SEGMENT_VERSION..=SEGMENT_VERSION).contains(&version) {
             return Err(fail(format!(
-                "segment format version {version} is not supported by this build (it reads version {SEGMENT_VERSION})"
+                "segment format version {version} is not supported by this build (it reads \
+                 versions {OLDEST_SEGMENT_VERSION} to {SEGMENT_VERSION})"
             )));
         }
         let footer = b.len() - FOOTER_LEN;
@@ -857,9 +998,10 @@ impl Segment {
             return Err(damaged("sketch length or flags differ from the index's"));
         }
         let stories_kept = u32_at(44) == 1;
-        if dir_bits > 24 || keyed > docs || docs > b.len() / 8 {
+        if dir_bits > 24 || keyed > docs || docs > b.len() / 8 || docs > u32::MAX as usize {
             return Err(damaged("counts out of range"));
         }
+        let layout = EntryLayout::of(version, docs, dir_bits);
         let mut table: [Range<usize>; SECTIONS] = std::array::from_fn(|_| 0..0);
         for (i, range) in table.iter_mut().enumerate() {
             let at = HEADER_LEN + 16 * i;
@@ -886,7 +1028,7 @@ impl Segment {
             (Sec::LinkEnds, n * 4),
             (Sec::TermEnds, if stories_kept { n * 8 } else { 0 }),
             (Sec::Stories, if stories_kept { n * 8 } else { 0 }),
-            (Sec::Bands, bands * keyed * 8),
+            (Sec::Bands, bands * keyed * layout.width),
             (Sec::Directory, bands * ((1usize << dir_bits) + 1) * 4),
         ];
         let pairs_agree = len_of(Sec::FpHashes) / 8 == len_of(Sec::FpLocals) / 4
@@ -912,6 +1054,7 @@ impl Segment {
             keyed,
             bands,
             dir_bits,
+            layout,
             sketch_len,
             stories_kept,
             table,
@@ -929,18 +1072,43 @@ impl Segment {
         self.docs
     }
 
-    /// Holders with band keys.
-    pub(super) fn keyed(&self) -> usize {
-        self.keyed
-    }
-
-    /// Entry `i` of band `band`'s sorted array: (key, local number).
-    pub(super) fn band_entry(&self, band: usize, i: usize) -> Result<(u32, u32)> {
-        if band >= self.bands || i >= self.keyed {
-            return Err(self.damaged("a band entry out of range"));
+    /// Calls `each(key, local)` for every entry of band `band`, in order: under each
+    /// directory prefix in turn, the prefix's entries.
+    pub(super) fn for_each_band_entry(
+        &self,
+        band: usize,
+        mut each: impl FnMut(u32, u32) -> Result<()>,
+    ) -> Result<()> {
+        if band >= self.bands {
+            return Err(self.damaged("a band out of range"));
         }
-        let e = self.u64(Sec::Bands, band * self.keyed + i)?;
-        Ok(((e >> 32) as u32, e as u32))
+        let w = self.layout.width;
+        let entries = self.raw(Sec::Bands, band * self.keyed * w, self.keyed * w)?;
+        let prefixes = (1usize << self.dir_bits) + 1;
+        let directory = self.raw(Sec::Directory, band * prefixes * 4, prefixes * 4)?;
+        let start_of = |p: usize| {
+            let b = &directory[p * 4..p * 4 + 4];
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+        };
+        if start_of(0) != 0 || start_of(prefixes - 1) != self.keyed {
+            return Err(self.damaged("a band directory does not cover its entries"));
+        }
+        for prefix in 0..prefixes - 1 {
+            let (lo, hi) = (start_of(prefix), start_of(prefix + 1));
+            if lo > hi || hi > self.keyed {
+                return Err(self.damaged("a band directory is out of order"));
+            }
+            for i in lo..hi {
+                let e = self.layout.load(entries, i);
+                let key = self.layout.key(e, prefix as u64);
+                // Format 1 entries carry their prefix, which must be the directory's.
+                if prefix_of(u64::from(key), self.dir_bits) != prefix as u64 {
+                    return Err(self.damaged("a band directory does not cover its entries"));
+                }
+                each(key, self.layout.local(e))?;
+            }
+        }
+        Ok(())
     }
 
     fn damaged(&self, what: &str) -> Error {
@@ -1116,14 +1284,36 @@ impl Segment {
         Ok((sketch, len))
     }
 
-    /// Decodes a holder's exact set into `out` (empty for a copy).
+    /// Decodes a holder's exact set into `out` (empty for a copy). A set stored as a
+    /// delta is applied to its reference, which must be an earlier set stored whole.
     pub(super) fn set(&self, local: u32, out: &mut Vec<u32>) -> Result<()> {
         let code = self.set_code(local)?;
-        if code.is_empty() {
-            out.clear();
-            return Ok(());
+        let undecodable = || self.damaged("a shingle set does not decode");
+        match codec::parse(code).ok_or_else(undecodable)? {
+            codec::Code::Whole([]) => {
+                out.clear();
+                Ok(())
+            }
+            codec::Code::Whole(code) => codec::decode_set(code, out).ok_or_else(undecodable),
+            codec::Code::Delta { back, len, body } => {
+                let reference = u64::from(local)
+                    .checked_sub(back)
+                    .filter(|_| back > 0)
+                    .ok_or_else(|| self.damaged("a shingle set refers to no earlier set"))?;
+                let mut whole = Vec::new();
+                match codec::parse(self.set_code(reference as u32)?) {
+                    Some(codec::Code::Whole(code)) if !code.is_empty() => {
+                        codec::decode_set(code, &mut whole).ok_or_else(undecodable)?;
+                    }
+                    _ => {
+                        return Err(
+                            self.damaged("a shingle set refers to a set that is not stored whole")
+                        )
+                    }
+                }
+                codec::apply_delta(body, len, &whole, out).ok_or_else(undecodable)
+            }
         }
-        codec::decode_set(code, out).ok_or_else(|| self.damaged("a shingle set does not decode"))
     }
 
     /// The size of a holder's exact set, without decoding it.
@@ -1248,14 +1438,18 @@ impl Segment {
             .iter()
             .enumerate()
             .fold(0u8, |t, (band, &(lo, _, guess))| {
-                let at =
-                    self.table[Sec::Bands as usize].start + (band * self.keyed + lo + guess) * 8;
+                let at = self.table[Sec::Bands as usize].start
+                    + (band * self.keyed + lo + guess) * self.layout.width;
                 t ^ self.bytes.get(at).copied().unwrap_or(0)
             });
         std::hint::black_box(touched);
         for (band, (&key, (lo, hi, guess))) in keys.iter().zip(places).enumerate() {
-            let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
-            out.extend(newest_entries(entries, guess, key, cap).map(|local| (band as u32, local)));
+            let w = self.layout.width;
+            let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * w, (hi - lo) * w)?;
+            out.extend(
+                newest_entries(entries, self.layout, guess, key, cap)
+                    .map(|local| (band as u32, local)),
+            );
         }
         Ok(())
     }
@@ -1298,7 +1492,8 @@ impl Segment {
         for block in queries.chunks(LOOKAHEAD) {
             for (place, &(key, _)) in places.iter_mut().zip(block) {
                 let (lo, hi, guess) = self.place_of(band, key)?;
-                let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * 8, (hi - lo) * 8)?;
+                let w = self.layout.width;
+                let entries = self.raw(Sec::Bands, (band * self.keyed + lo) * w, (hi - lo) * w)?;
                 *place = (entries, guess);
             }
             // A loop of nothing but the block's loads, so they are all in flight at
@@ -1306,11 +1501,14 @@ impl Segment {
             let touched = places[..block.len()]
                 .iter()
                 .fold(0u8, |t, &(entries, guess)| {
-                    t ^ entries.get(guess * 8).copied().unwrap_or(0)
+                    t ^ entries.get(guess * self.layout.width).copied().unwrap_or(0)
                 });
             std::hint::black_box(touched);
             for (&(entries, guess), &(key, query)) in places.iter().zip(block) {
-                out.extend(newest_entries(entries, guess, key, cap).map(|local| (query, local)));
+                out.extend(
+                    newest_entries(entries, self.layout, guess, key, cap)
+                        .map(|local| (query, local)),
+                );
             }
         }
         Ok(())
@@ -1384,24 +1582,18 @@ impl Segment {
                 return Err(self.damaged("the id table does not find every id"));
             }
         }
-        let prefixes = (1usize << self.dir_bits) + 1;
         for band in 0..self.bands {
             let mut seen = vec![false; self.docs];
-            let mut last = 0u64;
-            for i in 0..self.keyed {
-                let entry = self.u64(Sec::Bands, band * self.keyed + i)?;
-                let local = self.check_local(entry as u32)?;
-                if entry < last || std::mem::replace(&mut seen[local], true) {
+            let mut last = None;
+            self.for_each_band_entry(band, |key, local| {
+                let local = self.check_local(local)?;
+                let entry = (key, local);
+                if last.is_some_and(|l| entry < l) || std::mem::replace(&mut seen[local], true) {
                     return Err(self.damaged("a band array is out of order or repeats a document"));
                 }
-                last = entry;
-                let prefix = prefix_of(entry >> 32, self.dir_bits) as usize;
-                let lo = self.u32(Sec::Directory, band * prefixes + prefix)? as usize;
-                let hi = self.u32(Sec::Directory, band * prefixes + prefix + 1)? as usize;
-                if !(lo..hi).contains(&i) {
-                    return Err(self.damaged("a band directory does not cover its entries"));
-                }
-            }
+                last = Some(entry);
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -1420,6 +1612,7 @@ mod tests {
             set: Some(set),
             sketch: &[7, 7],
             fingerprint: crate::record::set_fingerprint(set),
+            reference: None,
             keys: Some(keys),
             links: &[],
             terms: &[],
@@ -1590,6 +1783,70 @@ mod tests {
                 assert_eq!(found, want, "keys {probe:?}, cap {cap}");
             }
         }
+    }
+
+    #[test]
+    fn packed_entries_keep_key_and_local() {
+        // A million documents under a 13-bit directory: 19 key bits and 20 local bits.
+        let layout = EntryLayout::packed(1_000_000, 13);
+        assert_eq!((layout.width, layout.local_bits), (5, 20));
+        assert_eq!(EntryLayout::packed(1, 0).width, 5);
+        assert_eq!(EntryLayout::packed(1 << 32, 0).width, 8);
+        let mut bytes = Vec::new();
+        let entries = [(0u32, 0u32), (0x1234_5678, 999_999), (u32::MAX, 524_288)];
+        for &(key, local) in &entries {
+            bytes.extend_from_slice(&layout.encode(key, local).to_le_bytes()[..5]);
+        }
+        for (i, &(key, local)) in entries.iter().enumerate() {
+            let e = layout.load(&bytes, i);
+            assert_eq!(layout.key(e, prefix_of(u64::from(key), 13)), key);
+            assert_eq!(layout.local(e), local);
+        }
+    }
+
+    /// A near copy's set stored against an earlier whole set reads back as itself; a
+    /// set cannot be stored against one that is a delta itself.
+    #[test]
+    fn near_copies_are_stored_as_deltas_and_read_back() {
+        let original: Vec<u32> = (0..400u32).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
+        let mut original = original;
+        original.sort_unstable();
+        let mut near = original.clone();
+        near.retain(|v| v % 17 != 0);
+        near.extend([5, 7, 11]);
+        near.sort_unstable();
+        near.dedup();
+        let keys = [1u32, 2];
+        let ids = ["a", "b", "c"];
+        let mut b = SegmentBuilder::new(2, 2, false, None);
+        b.push(doc(10, ids[0], &original, &keys)).expect("push");
+        let mut d = doc(11, ids[1], &near, &keys);
+        d.reference = Some((10, &original));
+        b.push(d).expect("push");
+        let mut d = doc(12, ids[2], &near, &keys);
+        d.reference = Some((11, &near));
+        assert!(b.push(d).is_err(), "a delta is no reference");
+        let mut d = doc(12, ids[2], &near, &keys);
+        d.reference = Some((10, &near));
+        assert!(b.push(d).is_err(), "a reference must be the set stored");
+        let mut bytes = Vec::new();
+        b.write(&mut bytes).expect("write");
+        let seg = Segment::from_vec(Path::new("s"), bytes, 2, 2).expect("opens");
+        seg.verify().expect("verifies");
+        let mut set = Vec::new();
+        seg.set(1, &mut set).expect("set");
+        assert_eq!(set, near);
+        assert_eq!(seg.set_len(1).expect("len"), near.len());
+        let (whole, delta) = (
+            seg.set_code(0).expect("code"),
+            seg.set_code(1).expect("code"),
+        );
+        assert!(
+            delta.len() * 4 < whole.len(),
+            "{} against {}",
+            delta.len(),
+            whole.len()
+        );
     }
 
     #[test]

@@ -516,7 +516,7 @@ impl State {
 
     /// The exact set of holder `d`: borrowed when uncommitted, else decoded into
     /// `scratch`.
-    fn set_of<'a>(&'a self, d: u32, scratch: &'a mut Vec<u32>) -> Result<&'a [u32]> {
+    pub(super) fn set_of<'a>(&'a self, d: u32, scratch: &'a mut Vec<u32>) -> Result<&'a [u32]> {
         match self.at(d) {
             At::Mem(i) => Ok(&self.mem.sets[i]),
             At::Seg(s, local) => {

@@ -598,20 +598,29 @@ fn the_version_7_fixture_opens_and_keeps_its_analysis() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
-/// `testdata/index/v8/seeds.idx` is an index directory as this release writes it (format
-/// 8, English story terms stemmed), by [`write_directory_fixture`]. Every later build must
-/// open it and answer as it did: its documents' stories, and a copy of a stored article
-/// joining that article's story. `UPDATE_GOLDEN=1` writes it when missing: only when the
-/// version changes, and then keep the old directory under its version's folder.
+/// `testdata/index/v8/seeds.idx` was written by format 8 (English story terms stemmed)
+/// with segments of format 1 (8-byte band entries, every set stored whole), by
+/// [`write_directory_fixture`]; `testdata/index/segment-2/seeds.idx` is the same as this
+/// release writes it (format 8, segments of format 2: packed band entries, near copies'
+/// sets stored as deltas). Every later build must open both and answer as they did: their
+/// documents' stories, and a copy of a stored article joining that article's story.
+/// `UPDATE_GOLDEN=1` writes the second when missing: only when a format changes, and then
+/// keep the old directory under its version's folder.
 #[test]
-fn the_version_8_fixture_opens_and_answers_as_written() {
-    let fixture = testdata().join("index/v8/seeds.idx");
+fn the_version_8_fixtures_open_and_answer_as_written() {
     let docs = directory_fixture_documents();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !fixture.exists() {
-        write_directory_fixture(&fixture, &docs);
+    let current = testdata().join("index/segment-2/seeds.idx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
+        write_directory_fixture(&current, &docs);
     }
-    let index = Index::open(&fixture).expect("version 8 fixture opens");
-    check_directory_fixture(&index, &docs);
+    for fixture in [testdata().join("index/v8/seeds.idx"), current] {
+        check_version_8_fixture(&fixture, &docs);
+    }
+}
+
+fn check_version_8_fixture(fixture: &std::path::Path, docs: &[Document]) {
+    let index = Index::open(fixture).expect("version 8 fixture opens");
+    check_directory_fixture(&index, docs);
     assert_eq!(
         index.story_of("copy-of-000").expect("story"),
         index.story_of(&docs[0].id).expect("story")
@@ -621,6 +630,64 @@ fn the_version_8_fixture_opens_and_answers_as_written() {
         Some(&Granularity::Story.params()),
         "format 8 keeps the story parameters as written"
     );
+}
+
+/// Near copies linked to an article are stored as deltas against its set; every query
+/// answers the same before the commit, after it, after reopening and after a merge.
+#[test]
+fn near_copies_stored_as_deltas_answer_as_before_the_commit() {
+    let docs = corpus();
+    let mut arriving: Vec<Document> = docs[..40].to_vec();
+    for (i, d) in docs[..10].iter().enumerate() {
+        for copy in 0..3 {
+            let text = d
+                .text
+                .replacen(' ', &format!(" edit {i} {copy} "), copy + 1);
+            arriving.push(Document::new(format!("near-{i}-{copy}"), text));
+        }
+    }
+    let dir = scratch("deltas");
+    let path = dir.join("d.idx");
+    let index = Index::create(&path, Preset::Dup.params(), None).expect("create");
+    let (first, second) = arriving.split_at(25);
+    for d in first {
+        index.insert(d).expect("insert");
+    }
+    index.commit().expect("commit");
+    for d in second {
+        index.insert(d).expect("insert");
+    }
+    let answers = |index: &Index| -> Vec<Vec<(String, f64)>> {
+        arriving
+            .iter()
+            .chain(&docs[40..60])
+            .map(|d| {
+                let mut m: Vec<(String, f64)> = index
+                    .query(d)
+                    .expect("query")
+                    .into_iter()
+                    .map(|m| (m.id, m.jaccard))
+                    .collect();
+                m.sort_by(|a, b| a.0.cmp(&b.0));
+                m
+            })
+            .collect()
+    };
+    let before = answers(&index);
+    assert!(
+        before.iter().filter(|m| m.len() > 1).count() >= 30,
+        "near copies match their articles"
+    );
+    index.commit().expect("commit");
+    assert_eq!(answers(&index), before);
+    drop(index);
+    let index = Index::open_writer(&path, |_| {}).expect("reopen");
+    assert_eq!(answers(&index), before);
+    index.compact().expect("compact");
+    index.verify().expect("verifies");
+    assert_eq!(answers(&index), before);
+    assert_eq!(index.stats().expect("stats").segments, 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Versions 1 to 3 hashed some texts differently; their sets and band keys would

@@ -56,6 +56,24 @@ fn get_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// Where the first set stored as a delta (`codec`) begins its code, after its sketch:
+/// the near copy's, stored against the article it copies.
+fn delta_set(segment: &[u8]) -> usize {
+    let (ends, len) = section(segment, "set_ends");
+    let (bytes, _) = section(segment, "set_bytes");
+    let mut start = 0;
+    for i in 0..len / 8 {
+        let end = get_u64(segment, ends + 8 * i) as usize;
+        let code = bytes + start + sketch_len();
+        if end > start + sketch_len() + 1 && segment[code] == 0 {
+            assert!(segment[code + 1] < 0x7F, "a one-byte reference");
+            return code;
+        }
+        start = end;
+    }
+    panic!("the base index stores the near copy as a delta");
+}
+
 /// The sketch bytes before each set's code: the signature length.
 fn sketch_len() -> usize {
     Preset::Dup.params().num_perm
@@ -123,16 +141,37 @@ fn segment_cases() -> Vec<(&'static str, SegmentEdit)> {
             put_u32(s, at, u32::MAX);
         }),
         ("band-entry-unknown-document", |s| {
+            // The first entry's document number, all ones: past the segment's documents.
             let (at, _) = section(s, "bands");
-            let key = get_u64(s, at) >> 32;
-            put_u64(s, at, key << 32 | 999_999);
+            let (width, local_bits) = forge::band_entry_layout(s).expect("layout");
+            let docs = get_u64(s, header::DOCS);
+            assert!((1u64 << local_bits) > docs, "all ones name no document");
+            let mut entry = [0u8; 8];
+            entry[..width].copy_from_slice(&s[at..at + width]);
+            let forged = u64::from_le_bytes(entry) | ((1u64 << local_bits) - 1);
+            s[at..at + width].copy_from_slice(&forged.to_le_bytes()[..width]);
         }),
         ("band-entries-unsorted", |s| {
             let (at, _) = section(s, "bands");
+            let (width, _) = forge::band_entry_layout(s).expect("layout");
             let keyed = get_u64(s, header::KEYED) as usize;
-            let (first, last) = (get_u64(s, at), get_u64(s, at + 8 * (keyed - 1)));
-            put_u64(s, at, last);
-            put_u64(s, at + 8 * (keyed - 1), first);
+            let last = at + width * (keyed - 1);
+            let first_entry = s[at..at + width].to_vec();
+            s.copy_within(last..last + width, at);
+            s[last..last + width].copy_from_slice(&first_entry);
+        }),
+        ("set-delta-refers-to-itself", |s| {
+            let at = delta_set(s);
+            s[at + 1] = 0;
+        }),
+        ("set-delta-refers-before-the-first", |s| {
+            let at = delta_set(s);
+            s[at + 1] = 0x7F;
+        }),
+        ("set-delta-length-wrong", |s| {
+            // The length follows the one-byte `back`; its low bits, one more.
+            let at = delta_set(s);
+            s[at + 2] = (s[at + 2] & 0x80) | ((s[at + 2] + 1) & 0x7F);
         }),
         ("holder-is-later", |s| {
             let (holders, len) = section(s, "holders");
