@@ -757,6 +757,7 @@ fn prefix_of(key: u64, bits: u32) -> u64 {
 
 /// The band entries of a segment of format `version`, `docs` documents and a directory
 /// of `dir_bits` bits: (bytes per entry, bits of the local number).
+#[cfg(feature = "internals")]
 pub(super) fn entry_layout(version: u32, docs: usize, dir_bits: u32) -> (usize, u32) {
     let layout = EntryLayout::of(version, docs, dir_bits);
     (layout.width, layout.local_bits)
