@@ -25,10 +25,11 @@
 //! n and `id_locals` u32 × n (sorted by the xxh3 of the id) · `published` i64 × n
 //! (i64::MIN: none) · `holders` u64 × n (seq of the copy-group holder; a document's own
 //! for holders) · `set_ends` u64 × n and `set_bytes` (per holder with shingles, its s
-//! sketch bytes then its Rice-coded exact set, `codec`; a holder without shingles has
-//! the one-byte code of the empty set; empty for copies) · `fp_hashes` u64 and
-//! `fp_locals` u32 (holders with shingles, by
-//! set fingerprint) · `link_ends` u32 × n, `link_targets` u64 (seqs) and `link_jaccard`
+//! sketch bytes then its Rice-coded exact set, or from format 2, when shorter, its
+//! difference from an earlier set of the segment stored whole, `codec`; a holder without
+//! shingles has the one-byte code of the empty set; empty for copies) · `fp_hashes` u64
+//! and `fp_locals` u32 (holders with shingles, by set fingerprint) · `link_ends` u32 ×
+//! n, `link_targets` u64 (seqs) and `link_jaccard`
 //! f32 · `bands` b × m entries (per band, sorted by key, then local) · `directory` u32 ×
 //! b × (2^d + 1) (per band, where each d-bit key prefix starts) · `term_ends` u64 × n,
 //! `term_ids` u64, `term_weights` f32 (story terms) · `stories` u64 × n (seq of the
