@@ -632,6 +632,48 @@ fn check_version_8_fixture(fixture: &std::path::Path, docs: &[Document]) {
     );
 }
 
+/// A merge rewrites segments of format 1 in format 2 and the index answers as before:
+/// the same matches, clusters and stories.
+#[test]
+fn a_merge_rewrites_format_1_segments_and_answers_as_before() {
+    let docs = directory_fixture_documents();
+    let dir = scratch("format-1-merge");
+    let copy = dir.join("seeds.idx");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    for (name, bytes) in files_of(&testdata().join("index/v8/seeds.idx")) {
+        std::fs::write(copy.join(name), bytes).expect("copy");
+    }
+    let versions = |dir: &std::path::Path| -> Vec<u32> {
+        files_of(dir)
+            .iter()
+            .filter(|(name, _)| name.ends_with(".seg"))
+            .map(|(_, b)| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")))
+            .collect()
+    };
+    assert_eq!(versions(&copy), [1, 1]);
+    let answers = |index: &Index| -> Vec<String> {
+        docs.iter()
+            .map(|d| {
+                format!(
+                    "{:?} {:?} {:?}",
+                    index.query(d).expect("query"),
+                    index.cluster_of(&d.id).expect("cluster"),
+                    index.story_of(&d.id).expect("story")
+                )
+            })
+            .collect()
+    };
+    let index = Index::open_writer(&copy, |_| {}).expect("open");
+    let before = answers(&index);
+    index.compact().expect("compact");
+    index.verify().expect("verifies");
+    assert_eq!(answers(&index), before);
+    drop(index);
+    assert_eq!(versions(&copy), [2]);
+    assert_eq!(answers(&Index::open(&copy).expect("reopen")), before);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 /// Near copies linked to an article are stored as deltas against its set; every query
 /// answers the same before the commit, after it, after reopening and after a merge.
 #[test]
