@@ -17,6 +17,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Copies the index directory `from` (a fixture) to a new directory `to`.
+fn copy_index(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for (name, bytes) in files_of(from) {
+        std::fs::write(to.join(name), bytes).expect("copy");
+    }
+}
+
 /// The files of an index directory by name, their bytes.
 fn files_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
@@ -576,10 +584,7 @@ fn the_version_7_fixture_opens_and_keeps_its_analysis() {
     // A commit to a copy writes the current manifest format, with the analysis kept.
     let dir = scratch("v7-commit");
     let copy = dir.join("seeds.idx");
-    std::fs::create_dir_all(&copy).expect("mkdir");
-    for (name, bytes) in files_of(&fixture) {
-        std::fs::write(copy.join(name), bytes).expect("copy");
-    }
+    copy_index(&fixture, &copy);
     let index = Index::open(&copy).expect("open the copy");
     index
         .insert(&Document::new(
@@ -639,10 +644,7 @@ fn a_merge_rewrites_format_1_segments_and_answers_as_before() {
     let docs = directory_fixture_documents();
     let dir = scratch("format-1-merge");
     let copy = dir.join("seeds.idx");
-    std::fs::create_dir_all(&copy).expect("mkdir");
-    for (name, bytes) in files_of(&testdata().join("index/v8/seeds.idx")) {
-        std::fs::write(copy.join(name), bytes).expect("copy");
-    }
+    copy_index(&testdata().join("index/v8/seeds.idx"), &copy);
     let versions = |dir: &std::path::Path| -> Vec<u32> {
         files_of(dir)
             .iter()
