@@ -15,7 +15,7 @@
 //! Decoding checks everything against the bytes given: a forged length, parameter or
 //! run of ones is an error, never an allocation or a value past 32 bits.
 //!
-//! A near-copy's set is mostly its original's: stored as the difference from a set
+//! A near copy's set is mostly its original's: stored as the difference from a set
 //! stored whole earlier in the same segment, it takes the positions of the values it
 //! lacks (a few bits each) and the codes of the values it adds, where the whole set
 //! takes 24–25 bits a value. A delta code begins with the byte 0, which no whole set's
