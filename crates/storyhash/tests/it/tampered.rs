@@ -171,7 +171,7 @@ fn segment_cases() -> Vec<(&'static str, SegmentEdit)> {
         ("set-delta-length-wrong", |s| {
             // The length follows the one-byte `back`; its low bits, one more.
             let at = delta_set(s);
-            s[at + 2] = (s[at + 2] & 0x80) | ((s[at + 2] + 1) & 0x7F);
+            s[at + 2] = (s[at + 2] & 0x80) | (s[at + 2].wrapping_add(1) & 0x7F);
         }),
         ("holder-is-later", |s| {
             let (holders, len) = section(s, "holders");
