@@ -3,7 +3,7 @@
 # corpus of about a million articles (gen_corpus 770000), built into an index on one
 # core, then measured in fresh processes: open time and resident memory, query latency,
 # a durable `index add` of 10,000 new articles, the same after it, and the library's
-# insertion rate on one core into the result.
+# insertion rate on one core into copies of the result, by batch size.
 #
 # Usage: bash benches/index.sh [ORIGINALS] [WORKDIR]   (defaults 770000, /tmp/storyhash-index)
 set -euo pipefail
@@ -29,12 +29,24 @@ echo "# index add of 10,000 articles (durable)"
 timed target/release/storyhash index add -q "$work/index.idx" "$work/add.jsonl" > /dev/null
 echo "# open and query after the add"
 timed target/release/bench_index measure "$work/index.idx" "$work/probes.jsonl"
-echo "# library insertion into the index, one core (about 10,000 articles of new families)"
+echo "# library insertion on one core (about 10,000 articles of new families), on copies"
+echo "# of the index, three runs per batch size (1: insert_or_match; 1,000; 8,192), from a"
+echo "# fresh process and after answering the 10,000 probes as one query_batch"
 [ -s "$work/fresh.jsonl" ] || {
     target/release/gen_corpus 7700 "$work/fresh.jsonl" "$work/fresh-truth.jsonl" 7
     sed -i 's/"id":"/"id":"fresh-/' "$work/fresh.jsonl"
 }
-RAYON_NUM_THREADS=1 timed target/release/bench_index insert "$work/index.idx" "$work/fresh.jsonl"
+for warm in "" "$work/probes.jsonl"; do
+    for batch in 1 1000 8192; do
+        for run in 1 2 3; do
+            rm -rf "$work/insert.idx"
+            cp -r "$work/index.idx" "$work/insert.idx"
+            RAYON_NUM_THREADS=1 target/release/bench_index insert "$work/insert.idx" \
+                "$work/fresh.jsonl" "$batch" ${warm:+"$warm"}
+        done
+    done
+done
+rm -rf "$work/insert.idx"
 du -sb "$work/index.idx"
 echo "# index compact of the two segments, fresh process, on a copy"
 # Peak resident memory split as the kernel counts it: anonymous (the process's own) and

@@ -12,11 +12,16 @@
 //! `query` per probe (p50/p99) and reports the resident memory after them: all of it,
 //! and the anonymous part (the rest is mapped segment pages, which the kernel can drop).
 //!
-//! `bench_index insert INDEX_DIR DOCS.jsonl`: opens the index as its writer and inserts
-//! the documents with `insert_batch` (chunks of 1,000); reports how long the first chunk
-//! took (a writer's first insertion reads the committed ids and fingerprints into
-//! memory) and the steady insertion rate over the rest, with the rayon threads it ran
-//! with, then commits.
+//! `bench_index insert INDEX_DIR DOCS.jsonl [BATCH [WARM.jsonl]]`: opens the index as its
+//! writer, first (given WARM) answers WARM's documents as one `query_batch`, then inserts
+//! the first 1,000 documents with one `insert_batch` (a writer's first insertion reads the
+//! committed ids and fingerprints into memory) and the rest in batches of BATCH (default
+//! 1,000; 1 calls `insert_or_match` per document); reports how long the first 1,000 took
+//! and the steady insertion rate over the rest, with the rayon threads it ran with, then
+//! commits. A process verifies each 4 KiB block of a segment the first time it reads
+//! from it: without WARM the rate includes verifying the blocks the first 1,000 left
+//! unread, as a fresh process pays once; with it, the blocks of the band arrays are
+//! verified by the queries, as in a writer that has been running a while.
 
 use std::time::Instant;
 
@@ -123,10 +128,21 @@ fn measure(dir: &str, probes: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn insert(dir: &str, docs: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn insert(
+    dir: &str,
+    docs: &str,
+    batch: usize,
+    warm: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let docs = read(docs)?;
+    let warm_docs = warm.map(read).transpose()?;
     let index = Index::open_writer(dir, |_| {})?;
     let before = index.len();
+    let t = Instant::now();
+    if let Some(warm_docs) = &warm_docs {
+        index.query_batch(warm_docs)?;
+    }
+    let warm_s = t.elapsed().as_secs_f64();
     let (first, rest) = docs.split_at(docs.len().min(1_000));
     let t = Instant::now();
     for decision in index.insert_batch(first) {
@@ -134,9 +150,15 @@ fn insert(dir: &str, docs: &str) -> Result<(), Box<dyn std::error::Error>> {
     }
     let first_chunk_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    for chunk in rest.chunks(1_000) {
-        for decision in index.insert_batch(chunk) {
-            decision?;
+    if batch == 1 {
+        for doc in rest {
+            index.insert_or_match(doc)?;
+        }
+    } else {
+        for chunk in rest.chunks(batch) {
+            for decision in index.insert_batch(chunk) {
+                decision?;
+            }
         }
     }
     let insert_s = t.elapsed().as_secs_f64();
@@ -144,9 +166,11 @@ fn insert(dir: &str, docs: &str) -> Result<(), Box<dyn std::error::Error>> {
     index.commit()?;
     let commit_s = t.elapsed().as_secs_f64();
     println!(
-        "{{\"mode\":\"insert\",\"documents_before\":{before},\"inserted\":{},\"threads\":{},\
+        "{{\"mode\":\"insert\",\"documents_before\":{before},\"inserted\":{},\"batch\":{batch},\
+         \"warmed_with_queries\":{},\"warm_s\":{warm_s:.2},\"threads\":{},\
          \"first_1000_s\":{first_chunk_s:.2},\"steady_insert_per_s\":{:.0},\"commit_s\":{commit_s:.2}}}",
         docs.len(),
+        warm_docs.as_ref().map_or(0, Vec::len),
         rayon::current_num_threads(),
         rest.len() as f64 / insert_s,
     );
@@ -158,10 +182,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.get(1).map(String::as_str) {
         Some("build") if args.len() == 5 => build(&args[2], &args[3], args[4].parse()?),
         Some("measure") if args.len() == 4 => measure(&args[2], &args[3]),
-        Some("insert") if args.len() == 4 => insert(&args[2], &args[3]),
+        Some("insert") if args.len() == 4 => insert(&args[2], &args[3], 1_000, None),
+        Some("insert") if args.len() <= 6 => match args[4].parse() {
+            Ok(batch) if batch > 0 => {
+                insert(&args[2], &args[3], batch, args.get(5).map(String::as_str))
+            }
+            _ => Err(format!("BATCH must be a positive number, not {:?}", args[4]).into()),
+        },
         _ => Err(
             "usage: bench_index build CORPUS.jsonl INDEX_DIR SKIP_LAST | \
-                  bench_index measure INDEX_DIR PROBES.jsonl | bench_index insert INDEX_DIR DOCS.jsonl"
+                  bench_index measure INDEX_DIR PROBES.jsonl | \
+                  bench_index insert INDEX_DIR DOCS.jsonl [BATCH [WARM.jsonl]]"
                 .into(),
         ),
     }
