@@ -3,15 +3,12 @@
 # `stories` and `index add` on a generated corpus of about 200,000 news-like documents
 # with near-duplicate families (benches/src/bin/gen_corpus.rs, 154,000 originals), and
 # on 100,000 identical articles. Prints seconds, peak RSS, each command's time over
-# dedup's on the same file, and the index directory's bytes per document. `stories` on the
-# generated corpus takes its first STORY_DOCS documents (default 20,000): its story
-# attachment is not linear yet, and the whole corpus takes tens of minutes.
+# dedup's on the same file, and the index directory's bytes per document.
 #
 #   bash benches/scale.sh [ORIGINALS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 originals=${1:-154000}
-story_docs=${STORY_DOCS:-20000}
 work=${WORK:-target/scale-bench}
 mkdir -p "$work"
 # The CLI in a build of its own, as users build it: built with storyhash-bench, the
@@ -21,7 +18,6 @@ cargo build --release --locked -q -p storyhash-bench --bins
 bin=target/release/storyhash
 
 target/release/gen_corpus "$originals" "$work/corpus.jsonl" "$work/truth.jsonl" 1
-head -n "$story_docs" "$work/corpus.jsonl" > "$work/corpus-head.jsonl"
 python3 - "$work" <<'PY'
 import json, os, random, sys
 random.seed(1)
@@ -53,26 +49,19 @@ for corpus in corpus identical; do
     {
         run dedup "$bin" dedup --quiet "$input" -o "$work/kept.jsonl"
         run cluster "$bin" cluster "$input" -o "$work/report.txt"
-        if [ "$corpus" = corpus ]; then
-            run "dedup, first $story_docs" "$bin" dedup --quiet "$work/corpus-head.jsonl" -o "$work/kept.jsonl"
-            run "stories, first $story_docs" "$bin" stories "$work/corpus-head.jsonl" -o "$work/stories.txt"
-        else
-            run stories "$bin" stories "$input" -o "$work/stories.txt"
-        fi
+        run stories "$bin" stories "$input" -o "$work/stories.txt"
         run "index add" "$bin" index add --quiet "$work/$corpus.idx" "$input"
     } > "$work/$corpus.tsv"
     python3 - "$work/$corpus.tsv" "$corpus" "$docs" "$work/$corpus.idx" <<'PY'
 import os, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-# Each row over the dedup run on the same input (the prefix has its own).
-dedups = {name: float(seconds) for name, seconds, _ in rows if name.startswith("dedup")}
+# Each row over the dedup run on the same input.
+dedup = next(float(seconds) for name, seconds, _ in rows if name == "dedup")
 print(f"\n{sys.argv[2]}: {int(sys.argv[3]):,} documents")
 print("| command | seconds | peak RSS (MiB) | × dedup |")
 print("| --- | ---: | ---: | ---: |")
 for name, seconds, rss in rows:
-    prefix = name.partition(", ")[2]
-    base = dedups[f"dedup, {prefix}"] if prefix else dedups["dedup"]
-    print(f"| {name} | {float(seconds):.2f} | {rss} | {float(seconds) / base:.1f} |")
+    print(f"| {name} | {float(seconds):.2f} | {rss} | {float(seconds) / dedup:.1f} |")
 size = sum(e.stat().st_size for e in os.scandir(sys.argv[4]))
 print(f"index directory: {size:,} bytes, {size / int(sys.argv[3]):.0f} bytes per document")
 PY
