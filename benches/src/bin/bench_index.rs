@@ -183,7 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("build") if args.len() == 5 => build(&args[2], &args[3], args[4].parse()?),
         Some("measure") if args.len() == 4 => measure(&args[2], &args[3]),
         Some("insert") if args.len() == 4 => insert(&args[2], &args[3], 1_000, None),
-        Some("insert") if args.len() <= 6 => match args[4].parse() {
+        Some("insert") if (5..=6).contains(&args.len()) => match args[4].parse() {
             Ok(batch) if batch > 0 => {
                 insert(&args[2], &args[3], batch, args.get(5).map(String::as_str))
             }
