@@ -17,7 +17,7 @@ use super::store::{self, Manifest, SegmentEntry, WriterLock};
 use crate::error::{Error, Result};
 use crate::pipeline::Params;
 use crate::record::set_fingerprint;
-use crate::story::StoryParams;
+use crate::story::{ExclusionLists, StoryParams};
 
 /// The fewest live documents an automatic merge may reach, whatever the index's size.
 const MIN_MERGE_LIMIT: u64 = 65_536;
@@ -103,6 +103,7 @@ pub(super) fn commit(
     state: &mut State,
     params: &Params,
     story: Option<&StoryParams>,
+    story_lists: &ExclusionLists,
 ) -> Result<()> {
     let dir = own_dir(state)?;
     let _lock = lock_for(state, &dir)?;
@@ -117,6 +118,7 @@ pub(super) fn commit(
     manifest.generation = generation;
     manifest.params = params.clone();
     manifest.story = story.cloned();
+    manifest.story_lists = story_lists.clone();
     manifest.writer = writer();
     manifest.next_seq = state.mem_first_seq + state.uncommitted() as u64;
     manifest.newest_published = state.newest_published;
@@ -236,6 +238,7 @@ pub(super) fn write_new(
     path: &Path,
     params: &Params,
     story: Option<&StoryParams>,
+    story_lists: &ExclusionLists,
 ) -> Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {
         let problem = if store::is_index_dir(path) {
@@ -268,6 +271,7 @@ pub(super) fn write_new(
         next_seq: state.mem_first_seq + state.uncommitted() as u64,
         newest_published: state.newest_published,
         segments: Vec::new(),
+        story_lists: story_lists.clone(),
     };
     let manifest = store::create_dir(path, &manifest, |dir, manifest| {
         manifest

@@ -50,7 +50,9 @@ use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
 use crate::pipeline::Params;
 use crate::record::{DocRecord, Engine, RecordBuffers};
-use crate::story::{term_frequencies, Exclusions, StoryAnalysis, StoryParams, TermAnalyzer};
+use crate::story::{
+    term_frequencies, ExclusionLists, Exclusions, StoryAnalysis, StoryParams, TermAnalyzer,
+};
 
 mod buckets;
 mod codec;
@@ -142,6 +144,8 @@ pub struct IndexStats {
     /// Its story parameters, when it tracks stories (their `analysis` is the one the
     /// index was created with and keeps).
     pub story: Option<StoryParams>,
+    /// The stopwords and boilerplate lines its story terms leave out.
+    pub story_lists: ExclusionLists,
 }
 
 /// A document analysed for the index, before any lock is taken.
@@ -162,6 +166,9 @@ pub struct Index {
     params: Params,
     story_params: Option<StoryParams>,
     story_analyzer: TermAnalyzer,
+    /// The user's lists, as the manifest keeps them, and what they exclude.
+    story_lists: ExclusionLists,
+    story_exclusions: Exclusions,
     engine: Engine,
     state: RwLock<State>,
 }
@@ -188,17 +195,42 @@ impl Index {
     /// time; an opened index replays every document's terms the first time it inserts,
     /// removes or gives its story background (queries and cluster questions do not).
     pub fn with_stories(params: Params, story: Option<StoryParams>) -> Result<Index> {
+        Index::with_story_lists(params, story, ExclusionLists::default())
+    }
+
+    /// [`Index::with_stories`], the story terms of every document added leaving out the
+    /// terms and the lines or sentences `lists` names, as `stories` does with the same
+    /// lists (`--stopwords-file`, `--boilerplate-file`). The index keeps the lists:
+    /// every later writer applies them. Lists need story tracking.
+    pub fn with_story_lists(
+        params: Params,
+        story: Option<StoryParams>,
+        lists: ExclusionLists,
+    ) -> Result<Index> {
         let engine = Engine::new(&params)?;
         if let Some(story) = &story {
             story.check()?;
+        } else if !lists.is_empty() {
+            return Err(Error::InvalidParams(
+                "stopword and boilerplate lists apply to story tracking: give story \
+                 parameters too"
+                    .into(),
+            ));
         }
         let state = State::empty(&params, engine.lsh().bands, story.clone());
+        let story_analyzer = TermAnalyzer::new(
+            story
+                .as_ref()
+                .map_or(StoryAnalysis::default(), |s| s.analysis),
+        );
         Ok(Index {
-            story_analyzer: TermAnalyzer::new(
-                story
-                    .as_ref()
-                    .map_or(StoryAnalysis::default(), |s| s.analysis),
+            story_exclusions: Exclusions::listed(
+                &story_analyzer,
+                &lists.stopwords,
+                &lists.boilerplate_lines,
             ),
+            story_lists: lists,
+            story_analyzer,
             story_params: story,
             engine,
             params,
@@ -213,7 +245,17 @@ impl Index {
         params: Params,
         story: Option<StoryParams>,
     ) -> Result<Index> {
-        let index = Index::with_stories(params, story)?;
+        Index::create_with_story_lists(path, params, story, ExclusionLists::default())
+    }
+
+    /// [`Index::create`] with story lists (see [`Index::with_story_lists`]).
+    pub fn create_with_story_lists(
+        path: impl AsRef<Path>,
+        params: Params,
+        story: Option<StoryParams>,
+        lists: ExclusionLists,
+    ) -> Result<Index> {
+        let index = Index::with_story_lists(params, story, lists)?;
         index.save(path)?;
         Ok(index)
     }
@@ -226,11 +268,15 @@ impl Index {
         let path = path.as_ref();
         if path.is_dir() {
             let (manifest, segments) = commit::read_committed(path)?;
-            let index = Index::with_stories(manifest.params.clone(), manifest.story.clone())
-                .map_err(|e| Error::Index {
-                    path: path.to_path_buf(),
-                    problem: format!("inconsistent manifest: {e}"),
-                })?;
+            let index = Index::with_story_lists(
+                manifest.params.clone(),
+                manifest.story.clone(),
+                manifest.story_lists.clone(),
+            )
+            .map_err(|e| Error::Index {
+                path: path.to_path_buf(),
+                problem: format!("inconsistent manifest: {e}"),
+            })?;
             let state = State::load(path, manifest, segments, index.engine.lsh().bands, None)?;
             *index.write() = state;
             Ok(index)
@@ -261,6 +307,11 @@ impl Index {
     /// The story parameters, when stories are tracked.
     pub fn story_params(&self) -> Option<&StoryParams> {
         self.story_params.as_ref()
+    }
+
+    /// The stopwords and boilerplate lines the story terms leave out.
+    pub fn story_lists(&self) -> &ExclusionLists {
+        &self.story_lists
     }
 
     /// Documents stored.
@@ -313,7 +364,7 @@ impl Index {
                     &self.story_analyzer,
                     doc,
                     story.title_weight,
-                    &Exclusions::default(),
+                    &self.story_exclusions,
                     |_, _| {},
                 )
                 .into_boxed_slice(),
@@ -519,6 +570,7 @@ impl Index {
             uncommitted: state.uncommitted(),
             params: self.params.clone(),
             story: self.story_params.clone(),
+            story_lists: self.story_lists.clone(),
         })
     }
 
@@ -537,9 +589,15 @@ impl Index {
         let path = path.as_ref();
         let mut state = self.write();
         if state.is_origin(path) {
-            commit::commit(&mut state, &self.params, self.story_params.as_ref())
+            commit::commit(
+                &mut state,
+                &self.params,
+                self.story_params.as_ref(),
+                &self.story_lists,
+            )
         } else {
-            commit::write_new(&mut state, path, &self.params, self.story_params.as_ref())
+            let story = self.story_params.as_ref();
+            commit::write_new(&mut state, path, &self.params, story, &self.story_lists)
         }
     }
 

@@ -29,28 +29,30 @@ use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
-use crate::story::{StoredStoryParamsV6, StoredStoryParamsV7, StoryParams};
+use crate::story::{ExclusionLists, StoredStoryParamsV6, StoredStoryParamsV7, StoryParams};
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 8, whose story parameters name the analysis of the
-/// stored story terms. Version 7 (story parameters of group-average attachment, terms
-/// of [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a
-/// directory of segments) are read too.
-pub(super) const MANIFEST_VERSION: u32 = 8;
+/// The manifest format version: 9, which keeps the user's story lists (stopwords and
+/// boilerplate lines every added document's story terms leave out). Version 8 (story
+/// parameters naming the analysis of the stored story terms), 7 (story parameters of
+/// group-average attachment, terms of [`crate::story::StoryAnalysis::Words`]) and 6 (the
+/// first index that is a directory of segments) are read too, with no lists.
+pub(super) const MANIFEST_VERSION: u32 = 9;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
-pub(super) type Manifest = ManifestOf<StoryParams>;
+pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists>;
 
-/// A manifest whose story parameters are stored as `S`: [`StoryParams`] from version 8,
-/// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before.
+/// A manifest whose story parameters are stored as `S` ([`StoryParams`] from version 8,
+/// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before) and its story lists as
+/// `L` (from version 9; `()`, which takes no bytes, before).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
-pub(super) struct ManifestOf<S> {
+pub(super) struct ManifestOf<S, L> {
     pub params: Params,
     pub story: Option<S>,
     /// The storyhash version that wrote it.
@@ -63,6 +65,8 @@ pub(super) struct ManifestOf<S> {
     pub newest_published: Option<i64>,
     /// Segments in seq order.
     pub segments: Vec<SegmentEntry>,
+    /// What every added document's story terms leave out.
+    pub story_lists: L,
 }
 
 /// One committed segment.
@@ -77,9 +81,10 @@ pub(super) struct SegmentEntry {
     pub deleted: u64,
 }
 
-impl<S: Into<StoryParams>> ManifestOf<S> {
-    /// The manifest with its story parameters as the current version has them.
-    fn map_story(self) -> Manifest {
+impl<S: Into<StoryParams>> ManifestOf<S, ()> {
+    /// The manifest of an earlier version as the current one has it: its story
+    /// parameters mapped, no story lists.
+    fn upgrade(self) -> Manifest {
         ManifestOf {
             params: self.params,
             story: self.story.map(Into::into),
@@ -88,11 +93,12 @@ impl<S: Into<StoryParams>> ManifestOf<S> {
             next_seq: self.next_seq,
             newest_published: self.newest_published,
             segments: self.segments,
+            story_lists: ExclusionLists::default(),
         }
     }
 }
 
-impl<S> ManifestOf<S> {
+impl<S, L> ManifestOf<S, L> {
     /// Checks what the rest of the code relies on: file names that stay inside the
     /// directory, segments in seq order with counts that fit their ranges.
     fn check(&self) -> std::result::Result<(), String> {
@@ -202,11 +208,12 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         &path,
         &bytes,
         ContentKind::Manifest,
-        &[6, 7, MANIFEST_VERSION],
+        &[6, 7, 8, MANIFEST_VERSION],
     )?;
     let manifest: Manifest = match version {
-        6 => r.meta::<ManifestOf<StoredStoryParamsV6>>()?.map_story(),
-        7 => r.meta::<ManifestOf<StoredStoryParamsV7>>()?.map_story(),
+        6 => r.meta::<ManifestOf<StoredStoryParamsV6, ()>>()?.upgrade(),
+        7 => r.meta::<ManifestOf<StoredStoryParamsV7, ()>>()?.upgrade(),
+        8 => r.meta::<ManifestOf<StoryParams, ()>>()?.upgrade(),
         _ => r.meta()?,
     };
     r.finish()?;
@@ -223,6 +230,11 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
             path: path.clone(),
             problem: format!("inconsistent manifest: {e}"),
         })?;
+    } else if !manifest.story_lists.is_empty() {
+        return Err(Error::Index {
+            path,
+            problem: "inconsistent manifest: story lists without story tracking".into(),
+        });
     }
     Ok(manifest)
 }

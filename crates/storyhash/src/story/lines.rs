@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
@@ -35,6 +35,24 @@ pub struct StoryLists {
     pub boilerplate_lines: Vec<String>,
     /// Document frequencies added to the input's (`--background`).
     pub background: Background,
+}
+
+/// The user's lists a story-tracking index keeps (in its manifest) and applies to every
+/// document it adds: [`StoryLists`] without the background, since an index counts its
+/// own document frequencies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionLists {
+    /// Terms that never weigh.
+    pub stopwords: Vec<String>,
+    /// Lines or sentences removed from every document.
+    pub boilerplate_lines: Vec<String>,
+}
+
+impl ExclusionLists {
+    /// Whether both lists are empty.
+    pub fn is_empty(&self) -> bool {
+        self.stopwords.is_empty() && self.boilerplate_lines.is_empty()
+    }
 }
 
 /// A line or sentence left out as boilerplate, for the report.
@@ -150,15 +168,8 @@ impl Exclusions {
         lists: &StoryLists,
         listed: usize,
     ) -> (Exclusions, Vec<BoilerplateLine>) {
-        let mut exclusions = Exclusions::default();
-        for term in &lists.stopwords {
-            analyzer.for_each_term(&normalize(term), |t, _| {
-                exclusions.listed_terms.insert(t);
-            });
-        }
-        for line in &lists.boilerplate_lines {
-            exclusions.listed_lines.extend(line_key(&normalize(line)));
-        }
+        let mut exclusions =
+            Exclusions::listed(analyzer, &lists.stopwords, &lists.boilerplate_lines);
         // Distinct lines and sentences per document, per source, found in parallel
         // blocks so that only one block's keys are held besides the counts.
         let mut per_source: PrehashedMap<u64, u32> = PrehashedMap::default();
@@ -204,7 +215,6 @@ impl Exclusions {
                 exclusions.split_sentences |= sentence;
             }
         }
-        exclusions.split_sentences |= !exclusions.listed_lines.is_empty();
         learned.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         exclusions.learned = learned.iter().map(|&(k, _)| k).collect();
         // The report's lines: the text of each as first seen.
@@ -239,6 +249,26 @@ impl Exclusions {
             })
             .collect();
         (exclusions, report)
+    }
+
+    /// The listed terms (`stopwords`, each analysed into its terms) and lines alone,
+    /// nothing learned: what an index applies to each document it adds.
+    pub(crate) fn listed(
+        analyzer: &TermAnalyzer,
+        stopwords: &[String],
+        boilerplate_lines: &[String],
+    ) -> Exclusions {
+        let mut exclusions = Exclusions::default();
+        for term in stopwords {
+            analyzer.for_each_term(&normalize(term), |t, _| {
+                exclusions.listed_terms.insert(t);
+            });
+        }
+        for line in boilerplate_lines {
+            exclusions.listed_lines.extend(line_key(&normalize(line)));
+        }
+        exclusions.split_sentences = !exclusions.listed_lines.is_empty();
+        exclusions
     }
 
     /// Whether nothing is excluded.

@@ -43,7 +43,7 @@ use attach::{Attacher, Vector, Vocabulary};
 mod lines;
 pub use attach::Background;
 pub(crate) use lines::Exclusions;
-pub use lines::{BoilerplateLine, StoryLists};
+pub use lines::{BoilerplateLine, ExclusionLists, StoryLists};
 mod report;
 mod terms;
 mod tracker;

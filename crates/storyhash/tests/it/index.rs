@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use storyhash::index::Index;
-use storyhash::story::{cluster_stories_with, Granularity, StoryAnalysis, StoryLists};
+use storyhash::story::{
+    cluster_stories_with, story_of_documents, ExclusionLists, Granularity, StoryAnalysis,
+    StoryLists,
+};
 use storyhash::synth::DupCorpus;
 use storyhash::{pipeline, Document, KeepPolicy, Preset};
 
@@ -491,13 +494,15 @@ fn directory_fixture_documents() -> Vec<Document> {
 }
 
 /// Writes a directory fixture as this build writes indexes: `docs` and a removed
-/// document in two commits (two segments, one deletion list), with story tracking.
+/// document in two commits (two segments, one deletion list), with story tracking and
+/// the story lists of [`fixture_lists`].
 fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
     std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
-    let index = Index::create(
+    let index = Index::create_with_story_lists(
         path,
         Preset::Dup.params(),
         Some(Granularity::Story.params()),
+        fixture_lists(),
     )
     .expect("create");
     // A commit of six documents, then one of a single copy and a removal: too small to
@@ -603,28 +608,55 @@ fn the_version_7_fixture_opens_and_keeps_its_analysis() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
-/// `testdata/index/v8/seeds.idx` was written by format 8 (English story terms stemmed)
-/// with segments of format 1 (8-byte band entries, every set stored whole), by
-/// [`write_directory_fixture`]; `testdata/index/segment-2/seeds.idx` is the same as this
-/// release writes it (format 8, segments of format 2: packed band entries, near copies'
-/// sets stored as deltas). Every later build must open both and answer as they did: their
-/// documents' stories, and a copy of a stored article joining that article's story.
-/// `UPDATE_GOLDEN=1` writes the second when missing: only when a format changes, and then
-/// keep the old directory under its version's folder.
-#[test]
-fn the_version_8_fixtures_open_and_answer_as_written() {
-    let docs = directory_fixture_documents();
-    let current = testdata().join("index/segment-2/seeds.idx");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
-        write_directory_fixture(&current, &docs);
-    }
-    for fixture in [testdata().join("index/v8/seeds.idx"), current] {
-        check_version_8_fixture(&fixture, &docs);
+/// The story lists of the directory fixtures from format 9 on: a stopword of the seeds
+/// and a site's closing line ("follow us on social media").
+fn fixture_lists() -> ExclusionLists {
+    ExclusionLists {
+        stopwords: vec!["موسكو".into()],
+        boilerplate_lines: vec!["تابعونا على وسائل التواصل الاجتماعي".into()],
     }
 }
 
-fn check_version_8_fixture(fixture: &std::path::Path, docs: &[Document]) {
-    let index = Index::open(fixture).expect("version 8 fixture opens");
+/// `testdata/index/v8/seeds.idx` was written by format 8 (English story terms stemmed)
+/// with segments of format 1 (8-byte band entries, every set stored whole), and
+/// `testdata/index/segment-2/seeds.idx` by format 8 with segments of format 2 (packed
+/// band entries, near copies' sets stored as deltas), both by [`write_directory_fixture`]
+/// before it gave lists. Every later build must open both and answer as they did: their
+/// documents' stories, and a copy of a stored article joining that article's story.
+#[test]
+fn the_version_8_fixtures_open_and_answer_as_written() {
+    let docs = directory_fixture_documents();
+    for fixture in [
+        testdata().join("index/v8/seeds.idx"),
+        testdata().join("index/segment-2/seeds.idx"),
+    ] {
+        let index = check_stories_fixture(&fixture, &docs);
+        assert!(
+            index.story_lists().is_empty(),
+            "format 8 had no story lists"
+        );
+    }
+}
+
+/// `testdata/index/v9/seeds.idx` is an index as this release writes it (format 9: the
+/// manifest keeps the story lists; segments of format 2), by [`write_directory_fixture`].
+/// Every later build must open it and answer as it did, its lists kept.
+/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
+/// the old directory under its version's folder.
+#[test]
+fn the_version_9_fixture_opens_and_keeps_its_story_lists() {
+    let docs = directory_fixture_documents();
+    let current = testdata().join("index/v9/seeds.idx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
+        write_directory_fixture(&current, &docs);
+    }
+    let index = check_stories_fixture(&current, &docs);
+    assert_eq!(index.story_lists(), &fixture_lists());
+}
+
+/// Opens a directory fixture of format 8 or later and checks what they all answer.
+fn check_stories_fixture(fixture: &std::path::Path, docs: &[Document]) -> Index {
+    let index = Index::open(fixture).expect("fixture opens");
     check_directory_fixture(&index, docs);
     assert_eq!(
         index.story_of("copy-of-000").expect("story"),
@@ -633,8 +665,9 @@ fn check_version_8_fixture(fixture: &std::path::Path, docs: &[Document]) {
     assert_eq!(
         index.story_params(),
         Some(&Granularity::Story.params()),
-        "format 8 keeps the story parameters as written"
+        "the story parameters as written"
     );
+    index
 }
 
 /// A merge rewrites segments of format 1 in format 2 and the index answers as before:
@@ -789,6 +822,107 @@ fn index_is_send_and_sync_and_serves_readers_during_writes() {
 
 /// Stories tracked by the index as documents arrive: rewrites of one event end in one
 /// story, copies join their original's story, and a saved index keeps its stories.
+/// Articles on unrelated happenings under one site's footer, the footer a line of its
+/// own: its words are in every article.
+fn footed_articles() -> (Vec<Document>, String) {
+    let footer = "Subscribe to the Harbour Courier newsletter for breaking updates from our \
+                  county reporters."
+        .to_string();
+    let bodies = [
+        "Firefighters contained a warehouse blaze near the rail depot overnight.",
+        "The orchestra announced its winter season with three premieres.",
+        "Farmers expect a late barley harvest after weeks of heavy rain.",
+        "A new ferry timetable adds evening crossings to the island.",
+    ];
+    let docs = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| Document::new(format!("site-{i}"), format!("{body}\n{footer}")))
+        .collect();
+    (docs, footer)
+}
+
+/// The story of each document, numbered by first appearance.
+fn numbered<T: Eq + std::hash::Hash>(names: impl IntoIterator<Item = T>) -> Vec<usize> {
+    let mut numbering = std::collections::HashMap::new();
+    names
+        .into_iter()
+        .map(|name| {
+            let next = numbering.len();
+            *numbering.entry(name).or_insert(next)
+        })
+        .collect()
+}
+
+/// An index given the user's boilerplate lines and stopwords leaves them out of every
+/// added document's story terms, as `stories` does with the same lists, and keeps them:
+/// a later writer applies them too. Without them, a site's footer joins unrelated
+/// articles into one story.
+#[test]
+fn an_index_keeps_its_story_lists_and_applies_them_as_stories_does() {
+    let (docs, footer) = footed_articles();
+    let params = Granularity::Story.params();
+    let index_stories = |index: &Index, docs: &[Document]| {
+        for d in docs {
+            index.insert(d).expect("insert");
+        }
+        numbered(docs.iter().map(|d| index.story_of(&d.id).expect("story")))
+    };
+    let batch_stories = |lists: &StoryLists| {
+        let clustering =
+            cluster_stories_with(&docs, &params, KeepPolicy::First, lists).expect("stories");
+        story_of_documents(&clustering, docs.len())
+    };
+
+    let plain = Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("new");
+    let (first, later) = docs.split_at(3);
+    let plain_stories = index_stories(&plain, first);
+    assert_eq!(plain_stories, [0, 0, 0], "the footer joins them");
+    assert_eq!(batch_stories(&StoryLists::default()), [0, 0, 0, 0]);
+
+    let lists = ExclusionLists {
+        stopwords: vec!["Harbour".into()],
+        boilerplate_lines: vec![footer.clone()],
+    };
+    let story_lists = StoryLists {
+        stopwords: lists.stopwords.clone(),
+        boilerplate_lines: lists.boilerplate_lines.clone(),
+        ..StoryLists::default()
+    };
+    assert_eq!(batch_stories(&story_lists), [0, 1, 2, 3]);
+    let dir = scratch("story-lists");
+    let path = dir.join("lists.idx");
+    let index = Index::create_with_story_lists(
+        &path,
+        Preset::Dup.params(),
+        Some(params.clone()),
+        lists.clone(),
+    )
+    .expect("create");
+    assert_eq!(index_stories(&index, first), [0, 1, 2]);
+    index.commit().expect("commit");
+    drop(index);
+
+    // A later writer reads the lists from the manifest and applies them.
+    let index = Index::open_writer(&path, |_| {}).expect("reopen");
+    assert_eq!(index.story_lists(), &lists);
+    assert_eq!(index.stats().expect("stats").story_lists, lists);
+    index.insert(&later[0]).expect("insert");
+    let stories: BTreeSet<_> = docs
+        .iter()
+        .map(|d| index.story_of(&d.id).expect("story"))
+        .collect();
+    assert_eq!(stories.len(), 4, "every article its own story: {stories:?}");
+    index.commit().expect("commit");
+    assert_eq!(Index::open(&path).expect("open").story_lists(), &lists);
+
+    // Lists weigh story terms only: without story tracking they are refused.
+    let err = Index::with_story_lists(Preset::Dup.params(), None, lists)
+        .expect_err("lists without stories");
+    assert!(err.to_string().contains("story tracking"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 #[test]
 fn the_index_assigns_stories_as_documents_arrive() {
     use storyhash::story::agreement;

@@ -225,6 +225,10 @@ fn manifest_cases() -> Vec<(&'static str, ManifestEdit)> {
         ("manifest-story-window-negative", |m| {
             m["story"]["window_seconds"] = json!(-5)
         }),
+        ("manifest-story-lists-without-stories", |m| {
+            m["story"] = json!(null);
+            m["story_lists"]["stopwords"] = json!(["reuter"]);
+        }),
         ("manifest-deletes-out-of-range", |m| {
             m["segments"][0]["deletes"] = json!("seg-0000000001.del-1");
             m["segments"][0]["deleted"] = json!(1);
