@@ -148,6 +148,14 @@ pub(crate) enum IndexCommand {
         /// then reports its story. Costs index size and insertion time.
         #[arg(long, value_name = "GRANULARITY")]
         stories: Option<Granularity>,
+        /// With --stories: terms that never link stories, one per line, as for
+        /// `stories`. The index keeps the list and applies it to every document added.
+        #[arg(long, value_name = "FILE", requires = "stories")]
+        stopwords_file: Option<PathBuf>,
+        /// With --stories: lines or sentences left out of every added document's story
+        /// terms, one per line, as for `stories`. The index keeps the list.
+        #[arg(long, value_name = "FILE", requires = "stories")]
+        boilerplate_file: Option<PathBuf>,
     },
     /// Add documents; prints, per document, what it duplicates and its cluster.
     Add {

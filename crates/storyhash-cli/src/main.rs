@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use args::*;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use commands::{cluster, dedup, explain, index, report_stories, stories, story_lists};
+use commands::{cluster, dedup, explain, index, list_file, report_stories, stories, story_lists};
 use storyhash::dedup::{DedupOptions, DedupOutputs, KeptFormat, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{
@@ -27,8 +27,8 @@ use storyhash::output::{
 };
 use storyhash::stopwords::Language;
 use storyhash::story::{
-    cluster_stories_with, Background, Granularity, StoryAnalysis, StoryLists, StoryParams,
-    StoryReport,
+    cluster_stories_with, Background, ExclusionLists, Granularity, StoryAnalysis, StoryLists,
+    StoryParams, StoryReport,
 };
 use storyhash::tables::Table;
 use storyhash::{

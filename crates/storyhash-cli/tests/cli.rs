@@ -985,3 +985,83 @@ fn stories_take_a_background_from_a_file_or_an_index() {
 fn path_arg(path: &std::path::Path) -> String {
     path.display().to_string()
 }
+
+/// `--stopwords-file` and `--boilerplate-file` leave the same terms out of `stories` and
+/// of a story-tracking index created with them, which keeps them for every `add`.
+#[test]
+fn story_lists_from_files_apply_to_stories_and_to_an_index_alike() {
+    let dir = scratch("story-lists");
+    let footer = "Subscribe to the Harbour Courier newsletter for breaking updates from our county reporters.";
+    let bodies = [
+        "Firefighters contained a warehouse blaze near the rail depot overnight.",
+        "The orchestra announced its winter season with three premieres.",
+        "Farmers expect a late barley harvest after weeks of heavy rain.",
+        "A new ferry timetable adds evening crossings to the island.",
+    ];
+    let input = dir.join("site.jsonl");
+    let lines: String = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| format!("{{\"id\":\"site-{i}\",\"text\":\"{body}\\n{footer}\"}}\n"))
+        .collect();
+    std::fs::write(&input, lines).expect("write input");
+    let boilerplate = dir.join("boilerplate.txt");
+    std::fs::write(&boilerplate, format!("# the site's footer\n{footer}\n")).expect("write");
+    let stopwords = dir.join("stopwords.txt");
+    std::fs::write(&stopwords, "harbour\n").expect("write");
+    let (input, boilerplate, stopwords) = (
+        path_arg(&input),
+        path_arg(&boilerplate),
+        path_arg(&stopwords),
+    );
+    let lists = [
+        "--boilerplate-file",
+        boilerplate.as_str(),
+        "--stopwords-file",
+        stopwords.as_str(),
+    ];
+    let stories = |extra: &[&str]| {
+        let mut args = vec!["stories", "--quiet", "--format", "json", input.as_str()];
+        args.extend(extra);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        json(&out)["stories"].as_array().map(Vec::len)
+    };
+    assert_eq!(stories(&[]), Some(1), "the footer joins them");
+    assert_eq!(stories(&lists), Some(4));
+
+    let index = path_arg(&dir.join("site.idx"));
+    let mut create = vec!["index", "create", index.as_str(), "--stories", "story"];
+    create.extend(lists);
+    let out = storyhash(&create);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Added one at a time, each by a new writer that reads the lists from the index.
+    let mut story_of = std::collections::BTreeSet::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let one = dir.join(format!("one-{i}.jsonl"));
+        let record = format!("{{\"id\":\"site-{i}\",\"text\":\"{body}\\n{footer}\"}}\n");
+        std::fs::write(&one, record).expect("write");
+        let one = path_arg(&one);
+        let out = storyhash(&["index", "add", "--format", "json", &index, &one]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        story_of.insert(json(&out)["story"].to_string());
+    }
+    assert_eq!(
+        story_of.len(),
+        4,
+        "every article its own story: {story_of:?}"
+    );
+    let stats = storyhash(&["index", "stats", &index]);
+    assert!(
+        stdout(&stats).contains("story lists: 1 stopwords, 1 boilerplate lines"),
+        "{}",
+        stdout(&stats)
+    );
+
+    // Lists weigh story terms: without --stories they are a usage error.
+    let plain = path_arg(&dir.join("plain.idx"));
+    let out = storyhash(&["index", "create", &plain, "--stopwords-file", &stopwords]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--stories"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,6 +12,8 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             index,
             tuning,
             stories,
+            stopwords_file,
+            boilerplate_file,
         } => {
             if std::fs::symlink_metadata(&index).is_ok() {
                 anyhow::bail!(
@@ -19,7 +21,12 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     index.display()
                 );
             }
-            Index::create(&index, tuning.params()?, stories.map(Granularity::params))?;
+            let lists = ExclusionLists {
+                stopwords: list_file(stopwords_file.as_deref())?,
+                boilerplate_lines: list_file(boilerplate_file.as_deref())?,
+            };
+            let story = stories.map(Granularity::params);
+            Index::create_with_story_lists(&index, tuning.params()?, story, lists)?;
             writeln!(out, "created {}", index.display())
                 .and_then(|()| out.flush())
                 .with_context(|| saved_but(&index))?;
@@ -153,6 +160,15 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             story.threshold,
                             story.window_seconds / 3600,
                             story.analysis
+                        )?;
+                    }
+                    let lists = &stats.story_lists;
+                    if !lists.is_empty() {
+                        writeln!(
+                            out,
+                            "story lists: {} stopwords, {} boilerplate lines",
+                            lists.stopwords.len(),
+                            lists.boilerplate_lines.len()
                         )?;
                     }
                     writeln!(

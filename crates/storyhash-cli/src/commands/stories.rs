@@ -79,7 +79,7 @@ fn background(
 }
 
 /// The entries of a list file: its lines, trimmed, less blank ones and # comments.
-fn list_file(path: Option<&std::path::Path>) -> Result<Vec<String>> {
+pub(crate) fn list_file(path: Option<&std::path::Path>) -> Result<Vec<String>> {
     let Some(path) = path else {
         return Ok(Vec::new());
     };
