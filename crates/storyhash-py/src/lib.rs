@@ -13,6 +13,7 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
+use storyhash_core::story::ExclusionLists;
 use storyhash_core::{Document, KeepPolicy, Params, Preset};
 
 /// The exception of a library error: OSError for a file that cannot be read or written,
@@ -273,10 +274,14 @@ impl Index {
     /// A new, empty index. `preset` and the keyword arguments set its parameters as the
     /// CLI's flags do (`num_perm`, `shingle` such as "word:5", `bands` such as "32x4",
     /// `stopwords` such as "ar,en", `stem`, `seed`); `stories`: None (no story
-    /// tracking), "story" or "event".
+    /// tracking), "story" or "event"; with stories, `story_stopwords` (terms) and
+    /// `story_boilerplate` (lines or sentences) every added document's story terms
+    /// leave out, as the CLI's `--stopwords-file` and `--boilerplate-file`, kept by the
+    /// index when saved.
     #[new]
     #[pyo3(signature = (preset = "dup", threshold = None, stories = None, *, num_perm = None,
-                        shingle = None, bands = None, stopwords = None, stem = None, seed = None))]
+                        shingle = None, bands = None, stopwords = None, stem = None, seed = None,
+                        story_stopwords = None, story_boilerplate = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         preset: &str,
@@ -288,6 +293,8 @@ impl Index {
         stopwords: Option<&str>,
         stem: Option<bool>,
         seed: Option<u64>,
+        story_stopwords: Option<Vec<String>>,
+        story_boilerplate: Option<Vec<String>>,
     ) -> PyResult<Index> {
         let stories = stories
             .map(|g| {
@@ -306,8 +313,13 @@ impl Index {
             seed,
             ..Tuning::default()
         };
-        let inner = storyhash_core::Index::with_stories(params(preset, tuning)?, stories)
-            .map_err(to_py_err)?;
+        let lists = ExclusionLists {
+            stopwords: story_stopwords.unwrap_or_default(),
+            boilerplate_lines: story_boilerplate.unwrap_or_default(),
+        };
+        let inner =
+            storyhash_core::Index::with_story_lists(params(preset, tuning)?, stories, lists)
+                .map_err(to_py_err)?;
         Ok(Index { inner })
     }
 
@@ -465,6 +477,18 @@ impl Index {
     /// The story parameters, or None when the index does not track stories.
     fn story_params(&self) -> Option<StoryParams> {
         self.inner.story_params().map(StoryParams::from)
+    }
+
+    /// The terms the story terms leave out, as given when the index was made.
+    #[getter]
+    fn story_stopwords(&self) -> Vec<String> {
+        self.inner.story_lists().stopwords.clone()
+    }
+
+    /// The lines or sentences the story terms leave out, as given.
+    #[getter]
+    fn story_boilerplate(&self) -> Vec<String> {
+        self.inner.story_lists().boilerplate_lines.clone()
     }
 
     /// The story of a stored document (named by its first document), or None.

@@ -44,6 +44,39 @@ def test_story_params_name_the_analysis_an_index_keeps():
     assert storyhash.Index.open(str(fixture)).story_params().analysis == "words"
 
 
+FOOTER = (
+    "Subscribe to the Harbour Courier newsletter for breaking updates from our county "
+    "reporters."
+)
+SITE = [
+    "Firefighters contained a warehouse blaze near the rail depot overnight.",
+    "The orchestra announced its winter season with three premieres.",
+    "Farmers expect a late barley harvest after weeks of heavy rain.",
+]
+
+
+def test_story_lists_leave_a_sites_footer_out_and_are_kept(tmp_path):
+    def stories(index):
+        for i, body in enumerate(SITE):
+            index.insert(f"site-{i}", f"{body}\n{FOOTER}")
+        return {index.story_of(f"site-{i}") for i in range(len(SITE))}
+
+    assert stories(storyhash.Index(stories="story")) == {"site-0"}, "the footer joins them"
+    index = storyhash.Index(
+        stories="story", story_stopwords=["harbour"], story_boilerplate=[FOOTER]
+    )
+    assert len(stories(index)) == 3
+    path = tmp_path / "site.idx"
+    index.save(str(path))
+    reopened = storyhash.Index.open(str(path), writer=True)
+    assert reopened.story_boilerplate == [FOOTER]
+    assert reopened.story_stopwords == ["harbour"]
+    reopened.insert("late", f"A council vote delays the stadium plan.\n{FOOTER}")
+    assert reopened.story_of("late") == "late"
+    with pytest.raises(ValueError, match="story tracking"):
+        storyhash.Index(story_boilerplate=[FOOTER])
+
+
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()
     assert index.insert("a", BODY).story is None

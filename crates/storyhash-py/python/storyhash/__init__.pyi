@@ -73,9 +73,14 @@ class Index:
         stopwords: Optional[str] = None,
         stem: Optional[bool] = None,
         seed: Optional[int] = None,
+        story_stopwords: Optional[List[str]] = None,
+        story_boilerplate: Optional[List[str]] = None,
     ) -> None:
         """Parameters as the CLI's flags: shingle "word:5", bands "32x4", stopwords
-        "ar,en", "all" or "none". Invalid values raise ValueError."""
+        "ar,en", "all" or "none". With stories, story_stopwords and story_boilerplate
+        (lines or sentences) are left out of every added document's story terms, as
+        `stories --stopwords-file` and `--boilerplate-file` do; the index keeps them.
+        Invalid values, or lists without stories, raise ValueError."""
         ...
     @staticmethod
     def open(path: Union[str, PathLike[str]], writer: bool = False) -> "Index":
@@ -108,6 +113,10 @@ class Index:
         """Raises ValueError for a negative window."""
         ...
     def cluster_of(self, id: str) -> Optional[str]: ...
+    @property
+    def story_stopwords(self) -> List[str]: ...
+    @property
+    def story_boilerplate(self) -> List[str]: ...
     def story_params(self) -> Optional[StoryParams]: ...
     def story_of(self, id: str) -> Optional[str]: ...
     def clusters(self) -> Dict[str, List[str]]: ...
