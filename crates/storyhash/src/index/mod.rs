@@ -161,6 +161,10 @@ pub(crate) struct Prepared {
 /// small beside the documents themselves.
 const LOOKUP_CHUNK: usize = 8192;
 
+/// The most bytes of story lists an index keeps: they are rewritten with the manifest at
+/// every commit, and a manifest over 64 MiB is refused as not one.
+const MAX_STORY_LIST_BYTES: usize = 8 << 20;
+
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
@@ -216,6 +220,16 @@ impl Index {
                  parameters too"
                     .into(),
             ));
+        }
+        let bytes: usize = (lists.stopwords.iter())
+            .chain(&lists.boilerplate_lines)
+            .map(String::len)
+            .sum();
+        if bytes > MAX_STORY_LIST_BYTES {
+            return Err(Error::InvalidParams(format!(
+                "story lists of {bytes} bytes: an index keeps them in its manifest, which \
+                 takes at most {MAX_STORY_LIST_BYTES} bytes of them"
+            )));
         }
         let state = State::empty(&params, engine.lsh().bands, story.clone());
         let story_analyzer = TermAnalyzer::new(

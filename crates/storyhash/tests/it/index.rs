@@ -920,6 +920,14 @@ fn an_index_keeps_its_story_lists_and_applies_them_as_stories_does() {
     let err = Index::with_story_lists(Preset::Dup.params(), None, lists)
         .expect_err("lists without stories");
     assert!(err.to_string().contains("story tracking"), "{err}");
+    // Lists are rewritten with every manifest: more than 8 MiB of them is refused.
+    let huge = ExclusionLists {
+        boilerplate_lines: vec!["x".repeat(9 << 20)],
+        ..ExclusionLists::default()
+    };
+    let err =
+        Index::with_story_lists(Preset::Dup.params(), Some(params), huge).expect_err("huge lists");
+    assert!(err.to_string().contains("story lists of"), "{err}");
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
