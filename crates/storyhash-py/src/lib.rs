@@ -13,8 +13,8 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
-use storyhash_core::story::ExclusionLists;
-use storyhash_core::{Document, KeepPolicy, Params, Preset};
+use storyhash_core::story::{cluster_stories_with, ExclusionLists, Granularity, StoryLists};
+use storyhash_core::{DocIndex, Document, KeepPolicy, Params, Preset};
 
 /// The exception of a library error: OSError for a file that cannot be read or written,
 /// ValueError for everything a caller passed (parameters, documents, ids, a damaged
@@ -536,8 +536,11 @@ impl Index {
 }
 
 /// A cluster of documents: its members (ids, representative first, then input order),
-/// the representative, and each member's exact Jaccard similarity to it. Iterating it
-/// gives the member ids.
+/// the representative, and each member's exact Jaccard similarity to it. A story (from
+/// `stories`, or `cluster` with the story preset) lists its groups of copies in the
+/// order they joined, founding group first, and gives each member its group's mean
+/// cosine to the story's members when the group joined (1 for the founding group).
+/// Iterating it gives the member ids.
 #[pyclass(frozen, get_all, skip_from_py_object, module = "storyhash")]
 #[derive(Clone)]
 struct Cluster {
@@ -569,6 +572,8 @@ impl Cluster {
 
 /// Clusters documents (an iterable of dicts with `id` and `text`, optional `published`
 /// and `title`); returns Cluster objects, largest first, every document in exactly one.
+/// With `preset="story"` the documents are grouped by the story engine, as `storyhash
+/// cluster --preset story` does: `stories(docs, "story", threshold, keep)`.
 #[pyfunction]
 #[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first"))]
 fn cluster(
@@ -578,6 +583,9 @@ fn cluster(
     threshold: Option<f64>,
     keep: &str,
 ) -> PyResult<Vec<Cluster>> {
+    if preset.parse::<Preset>().map_err(PyValueError::new_err)? == Preset::Story {
+        return stories(py, docs, "story", threshold, keep, None, None, None);
+    }
     let params = params(preset, Tuning::batch(threshold, keep))?;
     let docs = batch_documents(docs)?;
     let result = py
@@ -603,6 +611,66 @@ fn cluster(
                     .collect(),
                 representative: docs[rep as usize].id.clone(),
                 members,
+            }
+        })
+        .collect())
+}
+
+/// Groups documents (as `cluster` takes them) into stories, as `storyhash stories`
+/// does: `granularity` "story" (a topic thread, 7 days) or "event" (one happening, 2
+/// days); `threshold` (mean cosine), `keep` and `window_seconds` override the
+/// granularity's; `stopwords` and `boilerplate` (lines or sentences) are the lists of
+/// `--stopwords-file` and `--boilerplate-file`. Returns one Cluster per story, largest
+/// first, every document in exactly one.
+#[pyfunction]
+#[pyo3(signature = (docs, granularity = "story", threshold = None, keep = "first", *,
+                    window_seconds = None, stopwords = None, boilerplate = None))]
+#[allow(clippy::too_many_arguments)]
+fn stories(
+    py: Python<'_>,
+    docs: &Bound<'_, PyAny>,
+    granularity: &str,
+    threshold: Option<f64>,
+    keep: &str,
+    window_seconds: Option<i64>,
+    stopwords: Option<Vec<String>>,
+    boilerplate: Option<Vec<String>>,
+) -> PyResult<Vec<Cluster>> {
+    let granularity: Granularity = granularity.parse().map_err(PyValueError::new_err)?;
+    let mut params = granularity.params();
+    if let Some(t) = threshold {
+        params.threshold = t;
+    }
+    if let Some(w) = window_seconds {
+        params.window_seconds = w;
+    }
+    let keep: KeepPolicy = keep.parse().map_err(PyValueError::new_err)?;
+    let lists = StoryLists {
+        stopwords: stopwords.unwrap_or_default(),
+        boilerplate_lines: boilerplate.unwrap_or_default(),
+        ..StoryLists::default()
+    };
+    let docs = batch_documents(docs)?;
+    let clustering = py
+        .detach(|| cluster_stories_with(&docs, &params, keep, &lists))
+        .map_err(to_py_err)?;
+    let id = |d: &DocIndex| docs[*d as usize].id.clone();
+    Ok(clustering
+        .stories
+        .iter()
+        .map(|story| {
+            let mut members = Vec::with_capacity(story.len());
+            let mut similarities = HashMap::with_capacity(story.len());
+            for (group, &score) in story.groups.iter().zip(&story.attached_with) {
+                for d in group {
+                    members.push(id(d));
+                    similarities.insert(id(d), score);
+                }
+            }
+            Cluster {
+                representative: members.first().cloned().unwrap_or_default(),
+                members,
+                similarities,
             }
         })
         .collect())
@@ -748,6 +816,7 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Cluster>()?;
     m.add_class::<kernels::Signer>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(stories, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -103,3 +103,62 @@ def test_an_unreadable_date_is_refused_by_name():
     with pytest.raises(ValueError, match="2025-02-31"):
         index.insert("a", "one two three four five six", published="2025-02-31")
     assert len(index) == 0
+
+
+def story_corpus():
+    """Rewrites of a few dated happenings (each its own names, figures and places), with
+    copies and titles, in one beat: what `stories` groups."""
+    rng = random.Random(11)
+    filler = [f"f{i}" for i in range(400)]
+    beat = ["minister", "talks", "agreement", "officials", "statement", "meeting"]
+    docs = []
+    for e in range(12):
+        names = [f"name{e}x{k}" for k in range(6)]
+        day = 1_740_787_200 + 86_400 * (e % 4) * 3
+        for r in range(rng.randint(1, 5)):
+            words = rng.sample(names, 4) + rng.sample(beat, 3) + rng.sample(filler, 25)
+            rng.shuffle(words)
+            doc = {"id": f"e{e}r{r}", "text": " ".join(words),
+                   "published": dated((day - 1_740_787_200) // 3_600 + rng.randint(0, 30), rng)}
+            if r % 2:
+                doc["title"] = " ".join(rng.sample(names, 2) + ["talks"])
+            docs.append(doc)
+            if r == 0 and e % 3 == 0:
+                docs.append(dict(doc, id=f"e{e}r{r}-copy"))
+    rng.shuffle(docs)
+    return docs
+
+
+def cli_stories(docs, args, tmp_path):
+    if not CLI.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CLI} is missing: CI builds it before the Python tests")
+        pytest.skip(f"{CLI} is not built (cargo build --release -p storyhash-cli)")
+    feed = tmp_path / "stories.jsonl"
+    feed.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    out = subprocess.run([str(CLI), *args, "--quiet", "--format", "json", str(feed)],
+                         check=True, capture_output=True)
+    report = json.loads(out.stdout)
+    return [([m for g in s["groups"] for m in g["members"]],
+             [round(g["attached_with"], 6) for g in s["groups"] for _ in g["members"]])
+            for s in report["stories"]]
+
+
+@pytest.mark.parametrize("granularity", ["story", "event"])
+def test_stories_give_the_cli_stories(granularity, tmp_path):
+    docs = story_corpus()
+    expected = cli_stories(docs, ["stories", "--granularity", granularity], tmp_path)
+    assert len(expected) > 1 and max(len(m) for m, _ in expected) > 1
+    got = [(list(c.members), [round(c.similarities[m], 6) for m in c.members])
+           for c in storyhash.stories(docs, granularity)]
+    assert got == expected
+
+
+def test_cluster_with_the_story_preset_is_cluster_preset_story_of_the_cli(tmp_path):
+    docs = story_corpus()
+    expected = cli_stories(docs, ["cluster", "--preset", "story", "--threshold", "0.25"], tmp_path)
+    got = [(list(c.members), [round(c.similarities[m], 6) for m in c.members])
+           for c in storyhash.cluster(docs, preset="story", threshold=0.25)]
+    assert got == expected
+    with pytest.raises(ValueError, match="granularity"):
+        storyhash.stories(docs, "weekly")

@@ -167,7 +167,22 @@ class Signer:
 def cluster(
     docs: Iterable[Doc], preset: str = "dup", threshold: Optional[float] = None, keep: str = "first"
 ) -> List[Cluster]:
-    """Documents with an empty text, a repeated id or an unreadable date raise ValueError."""
+    """Documents with an empty text, a repeated id or an unreadable date raise ValueError.
+    preset="story" groups them with the story engine, as stories(docs) does."""
+    ...
+def stories(
+    docs: Iterable[Doc],
+    granularity: str = "story",
+    threshold: Optional[float] = None,
+    keep: str = "first",
+    *,
+    window_seconds: Optional[int] = None,
+    stopwords: Optional[List[str]] = None,
+    boilerplate: Optional[List[str]] = None,
+) -> List[Cluster]:
+    """As `storyhash stories`: one Cluster per story, its groups of copies in the order
+    they joined, each member's similarity its group's mean cosine to the story when it
+    joined. granularity "story" or "event"; invalid values raise ValueError."""
     ...
 @overload
 def dedup(
