@@ -61,13 +61,19 @@ def corpus():
     return docs
 
 
-def cli_dedup(docs, keep, tmp_path):
+def cli_feed(docs, tmp_path, name):
+    """`docs` written as JSONL for the CLI, which must be built (in CI it is)."""
     if not CLI.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CLI} is missing: CI builds it before the Python tests")
         pytest.skip(f"{CLI} is not built (cargo build --release -p storyhash-cli)")
-    feed = tmp_path / "feed.jsonl"
+    feed = tmp_path / name
     feed.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    return feed
+
+
+def cli_dedup(docs, keep, tmp_path):
+    feed = cli_feed(docs, tmp_path, "feed.jsonl")
     removed = tmp_path / f"removed-{keep}.jsonl"
     clusters = tmp_path / f"clusters-{keep}.jsonl"
     subprocess.run(
@@ -130,12 +136,7 @@ def story_corpus():
 
 
 def cli_stories(docs, args, tmp_path):
-    if not CLI.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CLI} is missing: CI builds it before the Python tests")
-        pytest.skip(f"{CLI} is not built (cargo build --release -p storyhash-cli)")
-    feed = tmp_path / "stories.jsonl"
-    feed.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    feed = cli_feed(docs, tmp_path, "stories.jsonl")
     out = subprocess.run([str(CLI), *args, "--quiet", "--format", "json", str(feed)],
                          check=True, capture_output=True)
     report = json.loads(out.stdout)
