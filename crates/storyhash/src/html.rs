@@ -369,6 +369,7 @@ pub fn write_story_report(
                     .boilerplate_lines
                     .iter()
                     .map(|l| match l.source.as_str() {
+                        _ if l.listed => format!("{} (listed, {:.0}%)", l.line, 100.0 * l.share),
                         "" => format!("{} ({:.0}%)", l.line, 100.0 * l.share),
                         source => format!("{} ({source}, {:.0}%)", l.line, 100.0 * l.share),
                     })

@@ -58,12 +58,15 @@ impl ExclusionLists {
 /// A line or sentence left out as boilerplate, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoilerplateLine {
-    /// The source's host (empty for documents without a URL).
+    /// The source's host (empty for documents without a URL, and for a listed line).
     pub source: String,
-    /// The line or sentence as first seen, trimmed.
+    /// The line or sentence as first seen, trimmed (as listed, for a listed line).
     pub line: String,
-    /// The share of the source's documents holding it (1 for a listed line).
+    /// The share of the source's documents holding it; for a listed line, of all the
+    /// documents.
     pub share: f64,
+    /// Whether the user listed it (`--boilerplate-file`) rather than it being learned.
+    pub listed: bool,
 }
 
 /// The line key of a normalized line: None for a blank line.
@@ -206,6 +209,14 @@ impl Exclusions {
                 }
             }
         }
+        // How many documents (of any source) hold each listed line, for the report: a
+        // listed line that matches nothing shows the user a list that misses.
+        let mut listed_holding: HashMap<u64, u32> = HashMap::new();
+        for (&(_, key), &(n, _)) in &counts {
+            if exclusions.listed_lines.contains(&key) {
+                *listed_holding.entry(key).or_insert(0) += n;
+            }
+        }
         let mut learned: Vec<((u64, u64), f64)> = Vec::new();
         for (k, (n, sentence)) in counts {
             let documents = per_source[&k.0];
@@ -217,8 +228,31 @@ impl Exclusions {
         }
         learned.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         exclusions.learned = learned.iter().map(|&(k, _)| k).collect();
-        // The report's lines: the text of each as first seen.
-        let wanted: HashMap<(u64, u64), f64> = learned.iter().take(listed).copied().collect();
+        // The report's lines: the listed ones found, most widespread first, then the
+        // learned ones the list does not hold, the text of each as first seen.
+        let mut report: Vec<BoilerplateLine> = Vec::new();
+        let mut reported = HashSet::new();
+        for line in &lists.boilerplate_lines {
+            let Some(key) = line_key(&normalize(line)) else {
+                continue;
+            };
+            if let Some(&n) = listed_holding.get(&key).filter(|_| reported.insert(key)) {
+                report.push(BoilerplateLine {
+                    source: String::new(),
+                    line: line.trim().to_owned(),
+                    share: f64::from(n) / counted.len() as f64,
+                    listed: true,
+                });
+            }
+        }
+        report.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.line.cmp(&b.line)));
+        report.truncate(listed);
+        learned.retain(|(k, _)| !exclusions.listed_lines.contains(&k.1));
+        let wanted: HashMap<(u64, u64), f64> = learned
+            .iter()
+            .take(listed - report.len())
+            .copied()
+            .collect();
         let mut found: HashMap<(u64, u64), (String, String)> = HashMap::new();
         for &d in counted {
             if found.len() == wanted.len() {
@@ -236,18 +270,15 @@ impl Exclusions {
                 }
             });
         }
-        let report = learned
-            .iter()
-            .take(listed)
-            .filter_map(|(k, share)| {
-                let (source, line) = found.get(k)?.clone();
-                Some(BoilerplateLine {
-                    source,
-                    line,
-                    share: *share,
-                })
+        report.extend(learned.iter().filter_map(|(k, share)| {
+            let (source, line) = found.get(k)?.clone();
+            Some(BoilerplateLine {
+                source,
+                line,
+                share: *share,
+                listed: false,
             })
-            .collect();
+        }));
         (exclusions, report)
     }
 

@@ -158,14 +158,14 @@ impl StoryReport {
             writeln!(out, "boilerplate, weighing nothing: {}", listed.join(", "))?;
         }
         for line in &self.boilerplate_lines {
-            let source = if line.source.is_empty() {
-                String::new()
-            } else {
-                format!(" on {}", line.source)
+            let what = match line.source.as_str() {
+                _ if line.listed => "listed line".to_owned(),
+                "" => "boilerplate line".to_owned(),
+                source => format!("boilerplate line on {source}"),
             };
             writeln!(
                 out,
-                "boilerplate line{source} ({:.0}%): {}",
+                "{what} ({:.0}%): {}",
                 100.0 * line.share,
                 shorten(&line.line)
             )?;

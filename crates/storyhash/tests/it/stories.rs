@@ -354,6 +354,55 @@ fn a_listed_sentence_inside_a_paragraph_stops_linking_stories() {
     assert_eq!(story_count(&listed), 2);
 }
 
+/// The report says what a listed line removed: each listed line found, with the share
+/// of the documents holding it, most widespread first; a line matching nothing (here a
+/// misspelt one) is absent, which tells the user the list misses.
+#[test]
+fn the_report_gives_each_listed_line_the_share_of_documents_it_was_removed_from() {
+    let footer = "Sponsored by Zanthor Quillby Vextrana";
+    let notice = "Corrections appended below";
+    let docs: Vec<Document> = ["alpha bravo", "kilo lima", "papa quebec", "xray yankee"]
+        .iter()
+        .enumerate()
+        .map(|(i, words)| {
+            let notice = if i == 0 {
+                format!("\n{notice}")
+            } else {
+                String::new()
+            };
+            Document::new(format!("d{i}"), format!("{words}\n{footer}{notice}"))
+        })
+        .collect();
+    let lists = StoryLists {
+        boilerplate_lines: vec![
+            notice.to_lowercase(),
+            "Sponsord by Zanthor".into(),
+            footer.into(),
+        ],
+        ..StoryLists::default()
+    };
+    let params = Granularity::Story.params();
+    let clustering = storyhash::story::cluster_stories_with(
+        &docs,
+        &params,
+        storyhash::KeepPolicy::First,
+        &lists,
+    )
+    .expect("runs");
+    let reported: Vec<(&str, f64, bool)> = clustering
+        .boilerplate_lines
+        .iter()
+        .map(|l| (l.line.as_str(), l.share, l.listed))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            (footer, 1.0, true),
+            ("corrections appended below", 0.25, true)
+        ]
+    );
+}
+
 /// The user's lists: a line or terms two unrelated articles share join them into one
 /// story until the line is listed as boilerplate or its terms as stopwords.
 #[test]
