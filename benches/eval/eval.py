@@ -114,7 +114,7 @@ def tfidf(records, background=()):
 def baseline_linkage(x, times, window):
     """Average-link merges of the rows of `x` on cosine distance, pairs further apart in
     time than `window` at distance 1. The condensed distance matrix is filled a block of
-    rows at a time: on the 21,577 dated Reuters articles the whole similarity matrix at
+    rows at a time: on the 20,840 dated Reuters articles the whole similarity matrix at
     once, sparse, held about 13 GB."""
     n = x.shape[0]
     known = np.array([t is not None for t in times])
