@@ -110,7 +110,7 @@ pub(super) fn commit(
     let current = check_generation(state, &dir)?;
     store::remove_unreferenced(&dir, &current)?;
     let dirty = state.segments.iter().any(|s| s.dirty);
-    if state.uncommitted() == 0 && !dirty {
+    if state.uncommitted() == 0 && !dirty && current.story_lists == *story_lists {
         return Ok(());
     }
     let generation = current.generation + 1;

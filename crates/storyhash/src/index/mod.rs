@@ -165,6 +165,28 @@ const LOOKUP_CHUNK: usize = 8192;
 /// every commit, and a manifest over 64 MiB is refused as not one.
 const MAX_STORY_LIST_BYTES: usize = 8 << 20;
 
+/// Refuses story lists without story tracking, and lists larger than an index keeps.
+fn check_story_lists(story: Option<&StoryParams>, lists: &ExclusionLists) -> Result<()> {
+    if story.is_none() && !lists.is_empty() {
+        return Err(Error::InvalidParams(
+            "stopword and boilerplate lists apply to story tracking: give story parameters \
+             too"
+            .into(),
+        ));
+    }
+    let bytes: usize = (lists.stopwords.iter())
+        .chain(&lists.boilerplate_lines)
+        .map(String::len)
+        .sum();
+    if bytes > MAX_STORY_LIST_BYTES {
+        return Err(Error::InvalidParams(format!(
+            "story lists of {bytes} bytes: an index keeps them in its manifest, which takes \
+             at most {MAX_STORY_LIST_BYTES} bytes of them"
+        )));
+    }
+    Ok(())
+}
+
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
@@ -214,23 +236,8 @@ impl Index {
         let engine = Engine::new(&params)?;
         if let Some(story) = &story {
             story.check()?;
-        } else if !lists.is_empty() {
-            return Err(Error::InvalidParams(
-                "stopword and boilerplate lists apply to story tracking: give story \
-                 parameters too"
-                    .into(),
-            ));
         }
-        let bytes: usize = (lists.stopwords.iter())
-            .chain(&lists.boilerplate_lines)
-            .map(String::len)
-            .sum();
-        if bytes > MAX_STORY_LIST_BYTES {
-            return Err(Error::InvalidParams(format!(
-                "story lists of {bytes} bytes: an index keeps them in its manifest, which \
-                 takes at most {MAX_STORY_LIST_BYTES} bytes of them"
-            )));
-        }
+        check_story_lists(story.as_ref(), &lists)?;
         let state = State::empty(&params, engine.lsh().bands, story.clone());
         let story_analyzer = TermAnalyzer::new(
             story
@@ -326,6 +333,22 @@ impl Index {
     /// The stopwords and boilerplate lines the story terms leave out.
     pub fn story_lists(&self) -> &ExclusionLists {
         &self.story_lists
+    }
+
+    /// Replaces the story lists: documents added from now on leave out these terms and
+    /// lines (a site's new footer, lines `stories` learned on a sample of the feed);
+    /// documents stored before keep the terms they were weighed with. The next commit
+    /// writes the lists to the manifest, even with nothing added. Refused, the lists
+    /// unchanged, on an index without story tracking or over the size an index keeps.
+    pub fn set_story_lists(&mut self, lists: ExclusionLists) -> Result<()> {
+        check_story_lists(self.story_params.as_ref(), &lists)?;
+        self.story_exclusions = Exclusions::listed(
+            &self.story_analyzer,
+            &lists.stopwords,
+            &lists.boilerplate_lines,
+        );
+        self.story_lists = lists;
+        Ok(())
     }
 
     /// Documents stored.

@@ -931,6 +931,54 @@ fn an_index_keeps_its_story_lists_and_applies_them_as_stories_does() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
+/// A writer can replace an index's story lists (a footer found after the index was
+/// made): a commit keeps them though nothing was added, documents added afterwards
+/// leave the listed lines out, and documents stored before keep their stories.
+#[test]
+fn replaced_story_lists_apply_to_documents_added_afterwards() {
+    let (docs, footer) = footed_articles();
+    let params = Granularity::Story.params();
+    let dir = scratch("replaced-lists");
+    let path = dir.join("lists.idx");
+    let index = Index::create(&path, Preset::Dup.params(), Some(params.clone())).expect("create");
+    for d in &docs[..2] {
+        index.insert(d).expect("insert");
+    }
+    index.commit().expect("commit");
+    drop(index);
+
+    let lists = ExclusionLists {
+        boilerplate_lines: vec![footer],
+        ..ExclusionLists::default()
+    };
+    let mut index = Index::open_writer(&path, |_| {}).expect("writer");
+    index.set_story_lists(lists.clone()).expect("set lists");
+    index.commit().expect("commit the lists alone");
+    drop(index);
+    assert_eq!(Index::open(&path).expect("open").story_lists(), &lists);
+
+    let index = Index::open_writer(&path, |_| {}).expect("writer");
+    for d in &docs[2..] {
+        index.insert(d).expect("insert");
+    }
+    let stories = numbered(docs.iter().map(|d| index.story_of(&d.id).expect("story")));
+    assert_eq!(
+        stories,
+        [0, 0, 1, 2],
+        "the footer no longer joins later articles"
+    );
+    drop(index);
+
+    // Without story tracking lists are refused, and the index keeps none.
+    let mut plain = Index::new(Preset::Dup.params()).expect("new");
+    let err = plain
+        .set_story_lists(lists)
+        .expect_err("lists without stories");
+    assert!(err.to_string().contains("story tracking"), "{err}");
+    assert!(plain.story_lists().is_empty());
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 #[test]
 fn the_index_assigns_stories_as_documents_arrive() {
     use storyhash::story::agreement;
