@@ -479,16 +479,36 @@ impl Index {
         self.inner.story_params().map(StoryParams::from)
     }
 
-    /// The terms the story terms leave out, as given when the index was made.
+    /// The terms the story terms leave out, as last given.
     #[getter]
     fn story_stopwords(&self) -> Vec<String> {
-        self.inner.story_lists().stopwords.clone()
+        self.inner.story_lists().stopwords
     }
 
-    /// The lines or sentences the story terms leave out, as given.
+    /// The lines or sentences the story terms leave out, as last given.
     #[getter]
     fn story_boilerplate(&self) -> Vec<String> {
-        self.inner.story_lists().boilerplate_lines.clone()
+        self.inner.story_lists().boilerplate_lines
+    }
+
+    /// Replaces the story stopwords and boilerplate lines (a list not given is kept):
+    /// documents added from now on leave them out; stored documents keep their terms.
+    /// The next save or commit keeps them. Raises ValueError on an index without story
+    /// tracking.
+    #[pyo3(signature = (*, stopwords = None, boilerplate = None))]
+    fn set_story_lists(
+        &self,
+        stopwords: Option<Vec<String>>,
+        boilerplate: Option<Vec<String>>,
+    ) -> PyResult<()> {
+        let mut lists = self.inner.story_lists();
+        if let Some(stopwords) = stopwords {
+            lists.stopwords = stopwords;
+        }
+        if let Some(boilerplate) = boilerplate {
+            lists.boilerplate_lines = boilerplate;
+        }
+        self.inner.set_story_lists(lists).map_err(to_py_err)
     }
 
     /// The story of a stored document (named by its first document), or None.

@@ -77,6 +77,26 @@ def test_story_lists_leave_a_sites_footer_out_and_are_kept(tmp_path):
         storyhash.Index(story_boilerplate=[FOOTER])
 
 
+def test_replaced_story_lists_apply_to_later_documents_and_are_kept(tmp_path):
+    index = storyhash.Index(stories="story")
+    index.insert("site-0", f"{SITE[0]}\n{FOOTER}")
+    index.set_story_lists(boilerplate=[FOOTER])
+    assert index.story_boilerplate == [FOOTER]
+    assert index.story_stopwords == []
+    for i, body in enumerate(SITE[1:], 1):
+        index.insert(f"site-{i}", f"{body}\n{FOOTER}")
+    assert {index.story_of(f"site-{i}") for i in range(len(SITE))} == {
+        "site-0",
+        "site-1",
+        "site-2",
+    }
+    path = tmp_path / "site.idx"
+    index.save(str(path))
+    assert storyhash.Index.open(str(path)).story_boilerplate == [FOOTER]
+    with pytest.raises(ValueError, match="story tracking"):
+        storyhash.Index().set_story_lists(stopwords=["harbour"])
+
+
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()
     assert index.insert("a", BODY).story is None

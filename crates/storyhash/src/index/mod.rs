@@ -41,7 +41,7 @@
 //! band buckets of documents not yet committed.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -187,14 +187,29 @@ fn check_story_lists(story: Option<&StoryParams>, lists: &ExclusionLists) -> Res
     Ok(())
 }
 
+/// The user's story lists in force, as the manifest keeps them, and what they exclude.
+struct ListsInForce {
+    lists: ExclusionLists,
+    exclusions: Exclusions,
+}
+
+impl ListsInForce {
+    fn new(analyzer: &TermAnalyzer, lists: ExclusionLists) -> Arc<ListsInForce> {
+        Arc::new(ListsInForce {
+            exclusions: Exclusions::listed(analyzer, &lists.stopwords, &lists.boilerplate_lines),
+            lists,
+        })
+    }
+}
+
 /// The persistent, incremental index.
 pub struct Index {
     params: Params,
     story_params: Option<StoryParams>,
     story_analyzer: TermAnalyzer,
-    /// The user's lists, as the manifest keeps them, and what they exclude.
-    story_lists: ExclusionLists,
-    story_exclusions: Exclusions,
+    /// Replaced whole by [`Index::set_story_lists`]; a batch is analysed with the lists
+    /// in force when it began.
+    story_lists: RwLock<Arc<ListsInForce>>,
     engine: Engine,
     state: RwLock<State>,
 }
@@ -245,12 +260,7 @@ impl Index {
                 .map_or(StoryAnalysis::default(), |s| s.analysis),
         );
         Ok(Index {
-            story_exclusions: Exclusions::listed(
-                &story_analyzer,
-                &lists.stopwords,
-                &lists.boilerplate_lines,
-            ),
-            story_lists: lists,
+            story_lists: RwLock::new(ListsInForce::new(&story_analyzer, lists)),
             story_analyzer,
             story_params: story,
             engine,
@@ -331,8 +341,17 @@ impl Index {
     }
 
     /// The stopwords and boilerplate lines the story terms leave out.
-    pub fn story_lists(&self) -> &ExclusionLists {
-        &self.story_lists
+    pub fn story_lists(&self) -> ExclusionLists {
+        self.lists_in_force().lists.clone()
+    }
+
+    fn lists_in_force(&self) -> Arc<ListsInForce> {
+        // Lists are replaced whole, never left half-written by a panic.
+        let lists = self
+            .story_lists
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(&lists)
     }
 
     /// Replaces the story lists: documents added from now on leave out these terms and
@@ -340,14 +359,13 @@ impl Index {
     /// documents stored before keep the terms they were weighed with. The next commit
     /// writes the lists to the manifest, even with nothing added. Refused, the lists
     /// unchanged, on an index without story tracking or over the size an index keeps.
-    pub fn set_story_lists(&mut self, lists: ExclusionLists) -> Result<()> {
+    pub fn set_story_lists(&self, lists: ExclusionLists) -> Result<()> {
         check_story_lists(self.story_params.as_ref(), &lists)?;
-        self.story_exclusions = Exclusions::listed(
-            &self.story_analyzer,
-            &lists.stopwords,
-            &lists.boilerplate_lines,
-        );
-        self.story_lists = lists;
+        let lists = ListsInForce::new(&self.story_analyzer, lists);
+        *self
+            .story_lists
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = lists;
         Ok(())
     }
 
@@ -382,7 +400,12 @@ impl Index {
 
     /// Analyses `doc`; an unreadable publication time is refused (the CLI's readers
     /// drop it with a warning first), never stored as "undated" without a word.
-    fn prepare(&self, doc: &Document, buffers: &mut RecordBuffers) -> Result<Prepared> {
+    fn prepare(
+        &self,
+        doc: &Document,
+        lists: &ListsInForce,
+        buffers: &mut RecordBuffers,
+    ) -> Result<Prepared> {
         let published = match doc.published.as_deref().map(parse_published) {
             None => None,
             Some(Ok(t)) => Some(t),
@@ -401,7 +424,7 @@ impl Index {
                     &self.story_analyzer,
                     doc,
                     story.title_weight,
-                    &self.story_exclusions,
+                    &lists.exclusions,
                     |_, _| {},
                 )
                 .into_boxed_slice(),
@@ -451,14 +474,16 @@ impl Index {
     /// One call that answers and records: the stored documents `doc` duplicates, and the
     /// cluster it joins. The id must be new.
     pub fn insert_or_match(&self, doc: &Document) -> Result<Decision> {
-        let prepared = self.prepare(doc, &mut RecordBuffers::default())?;
+        let lists = self.lists_in_force();
+        let prepared = self.prepare(doc, &lists, &mut RecordBuffers::default())?;
         self.write().insert(prepared, None, &self.engine)
     }
 
     fn prepare_all(&self, docs: &[Document]) -> Vec<Result<Prepared>> {
+        let lists = self.lists_in_force();
         docs.par_iter()
             .map_init(RecordBuffers::default, |buffers, doc| {
-                self.prepare(doc, buffers)
+                self.prepare(doc, &lists, buffers)
             })
             .collect()
     }
@@ -607,7 +632,7 @@ impl Index {
             uncommitted: state.uncommitted(),
             params: self.params.clone(),
             story: self.story_params.clone(),
-            story_lists: self.story_lists.clone(),
+            story_lists: self.story_lists(),
         })
     }
 
@@ -624,17 +649,13 @@ impl Index {
     /// were matched against a state that is no longer the latest).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        let lists = self.story_lists();
         let mut state = self.write();
         if state.is_origin(path) {
-            commit::commit(
-                &mut state,
-                &self.params,
-                self.story_params.as_ref(),
-                &self.story_lists,
-            )
+            commit::commit(&mut state, &self.params, self.story_params.as_ref(), &lists)
         } else {
             let story = self.story_params.as_ref();
-            commit::write_new(&mut state, path, &self.params, story, &self.story_lists)
+            commit::write_new(&mut state, path, &self.params, story, &lists)
         }
     }
 

@@ -651,7 +651,7 @@ fn the_version_9_fixture_opens_and_keeps_its_story_lists() {
         write_directory_fixture(&current, &docs);
     }
     let index = check_stories_fixture(&current, &docs);
-    assert_eq!(index.story_lists(), &fixture_lists());
+    assert_eq!(index.story_lists(), fixture_lists());
 }
 
 /// Opens a directory fixture of format 8 or later and checks what they all answer.
@@ -905,7 +905,7 @@ fn an_index_keeps_its_story_lists_and_applies_them_as_stories_does() {
 
     // A later writer reads the lists from the manifest and applies them.
     let index = Index::open_writer(&path, |_| {}).expect("reopen");
-    assert_eq!(index.story_lists(), &lists);
+    assert_eq!(index.story_lists(), lists);
     assert_eq!(index.stats().expect("stats").story_lists, lists);
     index.insert(&later[0]).expect("insert");
     let stories: BTreeSet<_> = docs
@@ -914,7 +914,7 @@ fn an_index_keeps_its_story_lists_and_applies_them_as_stories_does() {
         .collect();
     assert_eq!(stories.len(), 4, "every article its own story: {stories:?}");
     index.commit().expect("commit");
-    assert_eq!(Index::open(&path).expect("open").story_lists(), &lists);
+    assert_eq!(Index::open(&path).expect("open").story_lists(), lists);
 
     // Lists weigh story terms only: without story tracking they are refused.
     let err = Index::with_story_lists(Preset::Dup.params(), None, lists)
@@ -951,11 +951,11 @@ fn replaced_story_lists_apply_to_documents_added_afterwards() {
         boilerplate_lines: vec![footer],
         ..ExclusionLists::default()
     };
-    let mut index = Index::open_writer(&path, |_| {}).expect("writer");
+    let index = Index::open_writer(&path, |_| {}).expect("writer");
     index.set_story_lists(lists.clone()).expect("set lists");
     index.commit().expect("commit the lists alone");
     drop(index);
-    assert_eq!(Index::open(&path).expect("open").story_lists(), &lists);
+    assert_eq!(Index::open(&path).expect("open").story_lists(), lists);
 
     let index = Index::open_writer(&path, |_| {}).expect("writer");
     for d in &docs[2..] {
@@ -970,7 +970,7 @@ fn replaced_story_lists_apply_to_documents_added_afterwards() {
     drop(index);
 
     // Without story tracking lists are refused, and the index keeps none.
-    let mut plain = Index::new(Preset::Dup.params()).expect("new");
+    let plain = Index::new(Preset::Dup.params()).expect("new");
     let err = plain
         .set_story_lists(lists)
         .expect_err("lists without stories");
