@@ -89,6 +89,12 @@ pub(crate) struct StoriesArgs {
     pub(crate) keep: KeepPolicy,
     #[command(flatten)]
     pub(crate) terms: StoryTerms,
+    /// Write every line and sentence left out of the input's story terms (the
+    /// --boilerplate-file lines found, then those learned as boilerplate, each under a
+    /// comment giving its source and share) as a list file, for `index lists
+    /// --boilerplate-file` or a later run's --boilerplate-file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_boilerplate: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) reading: Reading,
     #[command(flatten)]
@@ -206,6 +212,24 @@ pub(crate) enum IndexCommand {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
         /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a story-tracking index's stopword and boilerplate lists, or replace them:
+    /// documents added afterwards leave the listed terms and lines out of their story
+    /// terms; stored documents keep theirs. `stories --save-boilerplate` writes the lines
+    /// it removed from a sample of the feed as such a file.
+    Lists {
+        /// The index directory.
+        index: PathBuf,
+        /// Replace the stopwords with this file's, one per line (as for `stories`).
+        #[arg(long, value_name = "FILE")]
+        stopwords_file: Option<PathBuf>,
+        /// Replace the boilerplate lines with this file's, one per line (as for
+        /// `stories`).
+        #[arg(long, value_name = "FILE")]
+        boilerplate_file: Option<PathBuf>,
+        /// Output format of the lists.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },

@@ -1065,3 +1065,115 @@ fn story_lists_from_files_apply_to_stories_and_to_an_index_alike() {
     assert!(stderr(&out).contains("--stories"), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Lines `stories` learns on a sample of a feed reach an index made without them: written
+/// by `--save-boilerplate`, given by `index lists`, they keep a site's footer from joining
+/// the articles added afterwards.
+#[test]
+fn learned_boilerplate_reaches_an_index_through_index_lists() {
+    let dir = scratch("learned-lists");
+    let footer = "Read more from the Harbour Courier at our newsroom blog every weekday.";
+    let record = |id: &str, body: &str| {
+        format!(
+            "{{\"id\":\"{id}\",\"url\":\"https://courier.example/{id}\",\"text\":\"{body}\\n{footer}\"}}\n"
+        )
+    };
+    // A sample of sixty articles on unrelated matters: the footer is the only line
+    // they share, learned as the site's boilerplate.
+    let sample: String = (0..60)
+        .map(|i| {
+            record(
+                &format!("s{i}"),
+                &format!("Item{i} gamma{i} delta{i} omega{i}."),
+            )
+        })
+        .collect();
+    let sample_path = dir.join("sample.jsonl");
+    std::fs::write(&sample_path, sample).expect("write sample");
+    let saved = dir.join("lines.txt");
+    let out = storyhash(&[
+        "stories",
+        "--quiet",
+        "--save-boilerplate",
+        &path_arg(&saved),
+        &path_arg(&sample_path),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&saved).expect("saved lines");
+    assert!(
+        text.contains("# learned, courier.example: 100.0%\n") && text.contains(footer),
+        "{text}"
+    );
+
+    let bodies = [
+        "Firefighters contained a warehouse blaze near the rail depot overnight.",
+        "The orchestra announced its winter season with three premieres.",
+        "Farmers expect a late barley harvest after weeks of heavy rain.",
+        "A new ferry timetable adds evening crossings to the island.",
+    ];
+    let articles = dir.join("articles.jsonl");
+    let lines: String = (bodies.iter().enumerate())
+        .map(|(i, body)| record(&format!("a{i}"), body))
+        .collect();
+    std::fs::write(&articles, lines).expect("write articles");
+    let stories_added = |index: &str| {
+        let out = storyhash(&[
+            "index",
+            "add",
+            "--format",
+            "json",
+            index,
+            &path_arg(&articles),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let stories: std::collections::BTreeSet<String> = stdout(&out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("json")["story"].to_string()
+            })
+            .collect();
+        stories.len()
+    };
+    let create = |name: &str| {
+        let index = path_arg(&dir.join(name));
+        let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        index
+    };
+    let without = create("without.idx");
+    assert!(stories_added(&without) < 4, "the footer joins articles");
+
+    let index = create("with.idx");
+    let out = storyhash(&[
+        "index",
+        "lists",
+        &index,
+        "--boilerplate-file",
+        &path_arg(&saved),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("# boilerplate lines: 1\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = storyhash(&["index", "lists", "--format", "json", &index]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["boilerplate_lines"], serde_json::json!([footer]));
+    assert_eq!(stories_added(&index), 4, "every article its own story");
+
+    // An index without story tracking takes no lists, and is left as it was.
+    let plain = path_arg(&dir.join("plain.idx"));
+    let out = storyhash(&["index", "create", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&[
+        "index",
+        "lists",
+        &plain,
+        "--boilerplate-file",
+        &path_arg(&saved),
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("story tracking"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,5 +130,6 @@ fn story_preset(args: &ClusterArgs) -> Result<()> {
         &params,
         t.keep.unwrap_or_default(),
         &story_lists(&args.story_terms, &args.reading, args.report.quiet)?,
+        None,
     )
 }

@@ -184,6 +184,12 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 }
             }
         }
+        IndexCommand::Lists {
+            index: path,
+            stopwords_file,
+            boilerplate_file,
+            format,
+        } => lists(&mut out, &path, stopwords_file, boilerplate_file, format)?,
         IndexCommand::Compact { index: path } => {
             let index = open_writer(&path)?;
             let before = index.stats()?.segments;
@@ -210,6 +216,53 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         IndexCommand::Upgrade { old, new } => upgrade(&mut out, &old, new.as_deref())?,
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `index lists`: the index's story lists, replaced first by the files given (a list
+/// not given is kept), and committed.
+fn lists(
+    out: &mut impl Write,
+    path: &Path,
+    stopwords_file: Option<PathBuf>,
+    boilerplate_file: Option<PathBuf>,
+    format: Format,
+) -> Result<()> {
+    let lists = if stopwords_file.is_none() && boilerplate_file.is_none() {
+        Index::open(path)?.story_lists()
+    } else {
+        let index = open_writer(path)?;
+        let mut lists = index.story_lists().clone();
+        if let Some(file) = &stopwords_file {
+            lists.stopwords = list_file(Some(file))?;
+        }
+        if let Some(file) = &boilerplate_file {
+            lists.boilerplate_lines = list_file(Some(file))?;
+        }
+        index
+            .set_story_lists(lists.clone())
+            .with_context(|| format!("{}: lists not changed", path.display()))?;
+        index.commit()?;
+        lists
+    };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &lists)?;
+            writeln!(out)?;
+        }
+        // As list files: each list under a comment naming it, which a reader skips.
+        Format::Text => {
+            for (name, list) in [
+                ("stopwords", &lists.stopwords),
+                ("boilerplate lines", &lists.boilerplate_lines),
+            ] {
+                writeln!(out, "# {name}: {}", list.len())?;
+                for entry in list {
+                    writeln!(out, "{entry}")?;
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! `storyhash stories`: story clustering and its report.
 
+use std::path::Path;
+
 use crate::*;
 
 pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
@@ -19,6 +21,7 @@ pub(crate) fn stories(args: StoriesArgs) -> Result<()> {
         &params,
         args.keep,
         &lists,
+        args.save_boilerplate.as_deref(),
     )
 }
 
@@ -93,7 +96,8 @@ pub(crate) fn list_file(path: Option<&std::path::Path>) -> Result<Vec<String>> {
 }
 
 /// Reads the inputs, groups them into stories with `params` and writes the report:
-/// `stories`, and `cluster --preset story`.
+/// `stories`, and `cluster --preset story`. With `save_boilerplate`, every line left out
+/// is also written there as a list file.
 pub(crate) fn report_stories(
     inputs: &[PathBuf],
     reading: &Reading,
@@ -101,17 +105,46 @@ pub(crate) fn report_stories(
     params: &StoryParams,
     keep: KeepPolicy,
     lists: &StoryLists,
+    save_boilerplate: Option<&Path>,
 ) -> Result<()> {
     set_threads(options.threads)?;
     // Before reading: a bad value is a usage error, found at once.
     params.check()?;
+    if let Some(path) = save_boilerplate {
+        check_destination(path)?;
+        if let Some(report) = options.output.as_deref() {
+            refuse_shared_destinations([("--output", report), ("--save-boilerplate", path)])?;
+        }
+        let path = path.to_path_buf();
+        refuse_outputs_over_inputs(
+            [&path],
+            &resolve_sources(&sources(inputs), &mut Vec::new())?,
+        )?;
+    }
     let read = options.read(inputs, reading)?;
     let progress = ProgressLine::new(options.quiet);
     progress.set(&format!(
         "grouping {} documents into stories",
         read.documents.len()
     ));
-    let clustering = cluster_stories_with(&read.documents, params, keep, lists)?;
+    let lines_listed = save_boilerplate.map_or(BOILERPLATE_LISTED, |_| usize::MAX);
+    let mut clustering =
+        cluster_stories_listing(&read.documents, params, keep, lists, lines_listed)?;
+    if let Some(path) = save_boilerplate {
+        let mut skipped = 0;
+        write_atomically(path, |w| {
+            skipped = write_boilerplate_list(w, &clustering.boilerplate_lines)?;
+            Ok(())
+        })?;
+        if skipped > 0 && !options.quiet {
+            eprintln!(
+                "storyhash: warning: {}: {skipped} lines starting with # not written (a list \
+                 file reads them as comments)",
+                path.display()
+            );
+        }
+        clustering.boilerplate_lines.truncate(BOILERPLATE_LISTED);
+    }
     let mut report = StoryReport::build(&read.documents, &clustering);
     report.retain_min_size(options.listed_min_size());
     progress.finish();
@@ -120,4 +153,27 @@ pub(crate) fn report_stories(
         ReportFormat::Json => report.write_json(out),
         ReportFormat::Html => storyhash::html::write_story_report(out, &report, &read.documents),
     })
+}
+
+/// Writes `lines` as a list file, each under a comment naming its source (or the user's
+/// list) and its share; returns how many were left out for starting with `#`.
+fn write_boilerplate_list(w: &mut dyn Write, lines: &[BoilerplateLine]) -> io::Result<usize> {
+    writeln!(
+        w,
+        "# storyhash stories: lines and sentences left out of the story terms"
+    )?;
+    let mut skipped = 0;
+    for line in lines {
+        if line.line.starts_with('#') {
+            skipped += 1;
+            continue;
+        }
+        let source = match (line.listed, line.source.as_str()) {
+            (true, _) => "listed, of all documents".to_owned(),
+            (false, "") => "learned, documents without a url".to_owned(),
+            (false, host) => format!("learned, {host}"),
+        };
+        writeln!(w, "# {source}: {:.1}%\n{}", line.share * 100.0, line.line)?;
+    }
+    Ok(skipped)
 }

@@ -247,7 +247,8 @@ pub struct StoryClustering {
     /// [`BOILERPLATE_LISTED`]), most widespread first.
     pub boilerplate: Vec<BoilerplateTerm>,
     /// The most widespread of the lines left out as boilerplate (at most
-    /// [`BOILERPLATE_LISTED`]), most widespread first.
+    /// [`BOILERPLATE_LISTED`], or as many as [`cluster_stories_listing`] asked for):
+    /// the user's lines found, then the learned ones, each most widespread first.
     pub boilerplate_lines: Vec<BoilerplateLine>,
     /// Stories, largest first, ties by earliest document.
     pub stories: Vec<Story>,
@@ -286,6 +287,20 @@ pub fn cluster_stories_with(
     params: &StoryParams,
     keep: KeepPolicy,
     lists: &StoryLists,
+) -> Result<StoryClustering> {
+    cluster_stories_listing(docs, params, keep, lists, BOILERPLATE_LISTED)
+}
+
+/// [`cluster_stories_with`], the clustering's `boilerplate_lines` holding up to
+/// `lines_listed` lines instead of [`BOILERPLATE_LISTED`] (`usize::MAX`: every line
+/// left out, to hand to an index as its list). Finding a learned line's text takes a
+/// scan of the documents until each is found.
+pub fn cluster_stories_listing(
+    docs: &[Document],
+    params: &StoryParams,
+    keep: KeepPolicy,
+    lists: &StoryLists,
+    lines_listed: usize,
 ) -> Result<StoryClustering> {
     params.check()?;
     lists.background.check_analysis(params.analysis)?;
@@ -327,7 +342,7 @@ pub fn cluster_stories_with(
     }
     let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
     let (exclusions, boilerplate_lines) =
-        Exclusions::learn(docs, &counted, &analyzer, lists, BOILERPLATE_LISTED);
+        Exclusions::learn(docs, &counted, &analyzer, lists, lines_listed);
     let terms_of = |d: usize| {
         term_frequencies(
             &analyzer,
