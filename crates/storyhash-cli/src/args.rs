@@ -59,6 +59,15 @@ pub(crate) struct ExplainArgs {
     pub(crate) inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) tuning: Tuning,
+    /// Explain by the story engine at this granularity (story or event), as `stories` and
+    /// `cluster --preset story` decide: the cosine of the pair's weighted term vectors,
+    /// the terms it is made of, their time apart, the story each ended in and each one's
+    /// mean cosine to the other's story. --threshold is then that mean cosine, --keep
+    /// applies, and the shingle settings do not.
+    #[arg(long, value_name = "GRANULARITY")]
+    pub(crate) granularity: Option<Granularity>,
+    #[command(flatten)]
+    pub(crate) story_terms: StoryTerms,
     #[command(flatten)]
     pub(crate) reading: Reading,
     /// Output format.
@@ -575,6 +584,23 @@ pub(crate) fn parse_bands(s: &str) -> Result<LshParams, String> {
 }
 
 impl Tuning {
+    /// The first flag given that sets the shingles, signatures or banding: settings the
+    /// story engine has no use for.
+    pub(crate) fn shingle_flag_given(&self) -> Option<&'static str> {
+        [
+            ("--shingle", self.shingle.is_some()),
+            ("--num-perm", self.num_perm.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--bands", self.bands.is_some()),
+            ("--stopwords", self.stopwords.is_some()),
+            ("--stem", self.stem),
+            ("--no-stem", self.no_stem),
+            ("--sketch", self.sketch.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
+
     /// The preset with the flags given applied and checked by the library.
     pub(crate) fn params(&self) -> storyhash::Result<Params> {
         let overrides = Overrides {

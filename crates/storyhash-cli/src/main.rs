@@ -27,8 +27,8 @@ use storyhash::output::{
 };
 use storyhash::stopwords::Language;
 use storyhash::story::{
-    cluster_stories_listing, Background, BoilerplateLine, ExclusionLists, Granularity,
-    StoryAnalysis, StoryLists, StoryParams, StoryReport, BOILERPLATE_LISTED,
+    cluster_stories_listing, explain_pair, Background, BoilerplateLine, ExclusionLists,
+    Granularity, StoryAnalysis, StoryLists, StoryParams, StoryReport, BOILERPLATE_LISTED,
 };
 use storyhash::tables::Table;
 use storyhash::{

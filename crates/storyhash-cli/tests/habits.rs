@@ -383,6 +383,22 @@ fn json_outputs_have_the_documented_fields() {
         "explain", "a", "b", "--format", "json", &feed_arg,
     ]));
     same(keys(&explained), "`explain --format json`");
+    let explained = json(&storyhash(&[
+        "explain",
+        "a",
+        "b",
+        "--granularity",
+        "story",
+        "--format",
+        "json",
+        &feed_arg,
+    ]));
+    same(keys(&explained), "`explain --granularity G --format json`");
+    same(keys(&explained["sides"][0]), "each of its `sides`");
+    same(
+        keys(&explained["shared_terms"][0]),
+        "each of its `shared_terms`",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -422,7 +438,102 @@ fn explain_says_why_two_documents_match_or_not() {
     let missing = storyhash(&["explain", "a", "zz", &feed_arg]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("no document with id \"zz\""));
+
+    // By the story engine: the copies are one story, the storm report another.
+    let story = |a: &str, b: &str, extra: &[&str]| {
+        let mut args = vec!["explain", a, b, "--granularity", "story", &feed_arg];
+        args.extend(extra);
+        storyhash(&args)
+    };
+    let copies = json(&story("a", "b", &["--format", "json"]));
+    assert_eq!(
+        (copies["copies"].as_bool(), copies["same_story"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let apart = stdout(&story("a", "c", &[]));
+    assert!(
+        apart.contains("not in one story: a in story 0 (2 documents, founding it), b in story 1"),
+        "{apart}"
+    );
+    assert!(
+        apart.contains("mean cosine to the other's story: a to b's 0.041, b to a's 0.041"),
+        "{apart}"
+    );
+    // Shingle settings do not apply to the story engine, nor story lists to shingles.
+    let out = story("a", "c", &["--shingle", "word:3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--shingle does not apply"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&[
+        "explain",
+        "a",
+        "c",
+        "--stopwords-file",
+        &feed_arg,
+        &feed_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("applies with --granularity"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On the seeds, `explain --granularity` agrees with `stories` about which pairs share a
+/// story, at both granularities.
+#[test]
+fn a_story_explanation_agrees_with_the_stories_report() {
+    let ids = [
+        "000_06492c2b52d2f1b0",
+        "001_bb00997dd8f01e8a",
+        "004_883a00e972f11a53",
+    ];
+    for granularity in ["story", "event"] {
+        let report = json(&storyhash(&[
+            "stories",
+            "--granularity",
+            granularity,
+            "--format",
+            "json",
+        ]));
+        let story_of = |id: &str| {
+            let stories = report["stories"].as_array().expect("stories");
+            stories.iter().position(|s| {
+                s["groups"].as_array().expect("groups").iter().any(|g| {
+                    g["members"]
+                        .as_array()
+                        .expect("members")
+                        .iter()
+                        .any(|m| m == id)
+                })
+            })
+        };
+        for (a, b) in [(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])] {
+            let e = json(&storyhash(&[
+                "explain",
+                a,
+                b,
+                "--granularity",
+                granularity,
+                "--format",
+                "json",
+            ]));
+            assert_eq!(
+                e["same_story"].as_bool(),
+                Some(story_of(a) == story_of(b)),
+                "{a} {b}"
+            );
+            assert_eq!(
+                e["sides"][0]["story"].as_u64().map(|s| s as usize),
+                story_of(a)
+            );
+        }
+    }
 }
 
 #[test]

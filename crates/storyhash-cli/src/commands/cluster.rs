@@ -100,18 +100,15 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
 fn story_preset(args: &ClusterArgs) -> Result<()> {
     let t = &args.tuning;
     let not_applying = [
-        ("--shingle", t.shingle.is_some()),
-        ("--num-perm", t.num_perm.is_some()),
-        ("--seed", t.seed.is_some()),
-        ("--bands", t.bands.is_some()),
-        ("--stopwords", t.stopwords.is_some()),
-        ("--stem", t.stem),
-        ("--no-stem", t.no_stem),
-        ("--sketch", t.sketch.is_some()),
         ("--pairs", args.pairs.is_some()),
         ("--sweep", args.sweep.is_some()),
     ];
-    if let Some((flag, _)) = not_applying.iter().find(|(_, given)| *given) {
+    let flag = t.shingle_flag_given().or_else(|| {
+        not_applying
+            .iter()
+            .find_map(|&(flag, given)| given.then_some(flag))
+    });
+    if let Some(flag) = flag {
         return Err(storyhash::Error::InvalidParams(format!(
             "--preset story groups rewrites with the story engine (as `storyhash stories`), \
              where {flag} does not apply; use --preset dup for shingle clustering"

@@ -44,11 +44,13 @@ mod lines;
 pub use attach::Background;
 pub(crate) use lines::Exclusions;
 pub use lines::{BoilerplateLine, ExclusionLists, StoryLists};
+mod explain;
 mod report;
 mod terms;
 mod tracker;
 
 pub use crate::eval::{agreement, Agreement};
+pub use explain::{explain_pair, ExplainedTerm, PairExplanation, PairSide};
 pub use report::{StoryGroupEntry, StoryReport, StoryReportEntry};
 pub use terms::StoryAnalysis;
 pub(crate) use terms::TermAnalyzer;
@@ -302,6 +304,32 @@ pub fn cluster_stories_listing(
     lists: &StoryLists,
     lines_listed: usize,
 ) -> Result<StoryClustering> {
+    Ok(run(docs, params, keep, lists, lines_listed)?.clustering)
+}
+
+/// A story clustering and what decided it, for [`explain_pair`].
+struct Run {
+    clustering: StoryClustering,
+    analyzer: TermAnalyzer,
+    exclusions: Exclusions,
+    vocabulary: Vocabulary,
+    attacher: Attacher,
+    /// Groups of copies, in visiting order, and each one's vector.
+    groups: Vec<Vec<DocIndex>>,
+    vectors: Vec<Vector>,
+    /// Per group, the story it joined (numbered in founding order, as in `attacher`),
+    /// and per story so numbered, its position in `clustering.stories`.
+    story_of_group: Vec<u32>,
+    reported_as: Vec<usize>,
+}
+
+fn run(
+    docs: &[Document],
+    params: &StoryParams,
+    keep: KeepPolicy,
+    lists: &StoryLists,
+    lines_listed: usize,
+) -> Result<Run> {
     params.check()?;
     lists.background.check_analysis(params.analysis)?;
     // Only the groups of copies are needed from the near-duplicate run; its sets go.
@@ -368,6 +396,7 @@ pub fn cluster_stories_listing(
     // Attach groups to stories, in visiting order; story s is the s-th founded.
     let mut attacher = Attacher::default();
     let mut members: Vec<Vec<(usize, f64)>> = Vec::new();
+    let mut story_of_group = Vec::with_capacity(groups.len());
     for (g, vector) in vectors.iter().enumerate() {
         let when = group_time(&groups[g]);
         let (s, score) = match attacher.best(vector, when, params, &vocabulary) {
@@ -378,10 +407,11 @@ pub fn cluster_stories_listing(
             }
         };
         members[s].push((g, score));
+        story_of_group.push(s as u32);
         attacher.add(s as u32, vector, when);
     }
 
-    let mut stories: Vec<Story> = members
+    let stories: Vec<Story> = members
         .into_par_iter()
         .enumerate()
         .map(|(s, joined)| {
@@ -416,10 +446,17 @@ pub fn cluster_stories_listing(
             }
         })
         .collect();
-    stories.sort_by_key(|s| {
-        let first = s.groups.iter().flatten().min().copied();
-        (std::cmp::Reverse(s.len()), first)
+    let mut order: Vec<usize> = (0..stories.len()).collect();
+    order.sort_by_key(|&s| {
+        let first = stories[s].groups.iter().flatten().min().copied();
+        (std::cmp::Reverse(stories[s].len()), first)
     });
+    let mut reported_as = vec![0; order.len()];
+    for (position, &s) in order.iter().enumerate() {
+        reported_as[s] = position;
+    }
+    let mut founded: Vec<Option<Story>> = stories.into_iter().map(Some).collect();
+    let stories: Vec<Story> = order.iter().filter_map(|&s| founded[s].take()).collect();
     let boilerplate = vocabulary.boilerplate(BOILERPLATE_LISTED);
     let words = surface_words(
         &analyzer,
@@ -428,7 +465,7 @@ pub fn cluster_stories_listing(
         &Exclusions::default(),
         &boilerplate.iter().map(|&(t, _)| t).collect::<Vec<_>>(),
     );
-    Ok(StoryClustering {
+    let clustering = StoryClustering {
         params: params.clone(),
         background_documents: lists.background.documents(),
         boilerplate_lines,
@@ -440,6 +477,17 @@ pub fn cluster_stories_listing(
             })
             .collect(),
         stories,
+    };
+    Ok(Run {
+        clustering,
+        analyzer,
+        exclusions,
+        vocabulary,
+        attacher,
+        groups,
+        vectors,
+        story_of_group,
+        reported_as,
     })
 }
 

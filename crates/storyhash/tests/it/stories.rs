@@ -1,11 +1,11 @@
 //! The story layer: seeds, generated multi-event corpora in two scripts, nesting.
 
 use storyhash::story::{
-    agreement, cluster_stories, story_of_documents, Agreement, Granularity, StoryAnalysis,
-    StoryClustering, StoryLists, StoryParams,
+    agreement, cluster_stories, explain_pair, story_of_documents, Agreement, Granularity,
+    StoryAnalysis, StoryClustering, StoryLists, StoryParams,
 };
 use storyhash::synth::{Script, StoryCorpus};
-use storyhash::{pipeline, Document, Preset};
+use storyhash::{pipeline, Document, KeepPolicy, Preset};
 
 use crate::testdata;
 
@@ -160,6 +160,112 @@ fn a_chain_of_pairwise_links_does_not_make_one_story() {
         assert!(sizes.iter().all(|&n| n <= 3), "{granularity:?}: {sizes:?}");
         assert!(sizes.len() >= 7, "{granularity:?}: {sizes:?}");
     }
+}
+
+/// An explanation gives the numbers the clustering decided by. On the chain above:
+/// neighbours' cosine is made of the five names they share; a neighbour left out of the
+/// story before it resembles that story's members too little on average, though it
+/// resembles one of them well; copies are one story; strangers share nothing.
+#[test]
+fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
+    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
+    let mut docs: Vec<Document> = (0..20)
+        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
+        .collect();
+    let mut copy = docs[7].clone();
+    copy.id = "d07-copy".into();
+    docs.push(copy);
+    let params = Granularity::Story.params();
+    let result = cluster_stories(&docs, &params).expect("runs");
+    let story_of = story_of_documents(&result, docs.len());
+    let explain = |a: u32, b: u32| {
+        explain_pair(
+            &docs,
+            a,
+            b,
+            &params,
+            KeepPolicy::First,
+            &StoryLists::default(),
+        )
+        .expect("explains")
+    };
+    let mut split_neighbours = 0;
+    for a in 0..19u32 {
+        let b = a + 1;
+        let e = explain(a, b);
+        let (sa, sb) = (story_of[a as usize], story_of[b as usize]);
+        assert_eq!(e.same_story, sa == sb);
+        assert_eq!([e.sides[0].story, e.sides[1].story], [sa, sb]);
+        assert_eq!(e.sides[1].story_size, result.stories[sb].len());
+        let shared: Vec<String> = e.shared_terms.iter().map(|t| t.term.clone()).collect();
+        let expected: Vec<String> = words(b as usize).take(5).collect();
+        let mut sorted = shared.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected, "{a}-{b}");
+        let sum: f64 = e
+            .shared_terms
+            .iter()
+            .map(|t| t.weights[0] * t.weights[1])
+            .sum();
+        assert!((sum - e.cosine).abs() < 1e-9, "{sum} {}", e.cosine);
+        assert!(e.cosine >= params.threshold, "{a}-{b}: {}", e.cosine);
+        assert!(
+            e.alone_terms.iter().all(|t| t.len() == 5),
+            "{:?}",
+            e.alone_terms
+        );
+        if sa != sb {
+            split_neighbours += 1;
+            let to_a = e.sides[1].to_other_story.expect("no times, no window");
+            assert!(to_a < params.threshold, "{a}-{b}: {to_a}");
+        } else {
+            let d = b as usize;
+            let story = &result.stories[sb];
+            let group = story.groups.iter().position(|g| g.contains(&(d as u32)));
+            let joined = story.attached_with[group.expect("placed")];
+            assert_eq!(e.sides[1].joined_with, joined);
+        }
+    }
+    assert!(split_neighbours >= 6, "{split_neighbours}");
+    let strangers = explain(0, 10);
+    assert!(!strangers.same_story && strangers.shared_terms.is_empty());
+    assert_eq!(strangers.cosine, 0.0);
+    assert_eq!(strangers.sides[0].to_other_story, Some(0.0));
+    let copies = explain(7, 20);
+    assert!(copies.copies && copies.same_story);
+    assert!((copies.cosine - 1.0).abs() < 1e-6, "{}", copies.cosine);
+}
+
+/// Rewrites further apart than the window are explained as such: no decay, no
+/// closeness to the other's story.
+#[test]
+fn an_explanation_says_when_a_pair_is_beyond_the_window() {
+    let text = "Storm floods the harbour district; ferries halted as the river tops its banks";
+    let dated = |id: &str, day: u32| {
+        let mut doc = Document::new(id, text);
+        doc.published = Some(format!("2026-03-{day:02}T08:00:00Z"));
+        doc
+    };
+    let docs = [dated("monday", 2), dated("friday", 6)];
+    let params = Granularity::Event.params();
+    let e = explain_pair(
+        &docs,
+        0,
+        1,
+        &params,
+        KeepPolicy::First,
+        &StoryLists::default(),
+    )
+    .expect("explains");
+    assert!(!e.same_story && !e.copies);
+    assert_eq!(e.seconds_apart, Some(4 * 86_400));
+    assert_eq!(e.decay, None);
+    assert_eq!(e.sides.each_ref().map(|s| s.to_other_story), [None, None]);
+    let mut text = Vec::new();
+    e.write_text(&mut text).expect("text");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(text.contains("96 h apart: beyond the window"), "{text}");
+    assert!(text.contains("not in one story"), "{text}");
 }
 
 /// Wire boilerplate on every article (a sign-off and an entity's debris) weighs
