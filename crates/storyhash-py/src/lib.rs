@@ -13,7 +13,9 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
-use storyhash_core::story::{cluster_stories_with, ExclusionLists, Granularity, StoryLists};
+use storyhash_core::story::{
+    cluster_stories_listing, cluster_stories_with, ExclusionLists, Granularity, StoryLists,
+};
 use storyhash_core::{DocIndex, Document, KeepPolicy, Params, Preset};
 
 /// The exception of a library error: OSError for a file that cannot be read or written,
@@ -97,7 +99,8 @@ fn params(preset: &str, tuning: Tuning<'_>) -> PyResult<Params> {
     Params::with_overrides(preset, &overrides).map_err(to_py_err)
 }
 
-/// A document from a Python dict with `id` and `text`, optional `published` and `title`.
+/// A document from a Python dict with `id` and `text`, optional `published`, `title` and
+/// `url` (whose host is the source the story engine learns boilerplate lines per).
 #[derive(FromPyObject)]
 struct PyDoc {
     #[pyo3(item)]
@@ -108,6 +111,8 @@ struct PyDoc {
     published: Option<String>,
     #[pyo3(item, default)]
     title: Option<String>,
+    #[pyo3(item, default)]
+    url: Option<String>,
 }
 
 impl From<PyDoc> for Document {
@@ -115,6 +120,7 @@ impl From<PyDoc> for Document {
         let mut doc = Document::new(d.id, d.text);
         doc.published = d.published;
         doc.title = d.title;
+        doc.url = d.url;
         doc
     }
 }
@@ -696,6 +702,43 @@ fn stories(
         .collect())
 }
 
+/// The lines and sentences `stories` leaves out of `docs`' story terms, as `storyhash
+/// stories --save-boilerplate` writes them: those of `boilerplate` found, then those
+/// learned (repeated on more than a fifth of one site's pages, by the host of `url`),
+/// each a dict of `source`, `line`, `share` and `listed`, most widespread first. For
+/// `Index.set_story_lists(boilerplate=[l["line"] for l in lines])`.
+#[pyfunction]
+#[pyo3(signature = (docs, *, boilerplate = None))]
+fn boilerplate_lines(
+    py: Python<'_>,
+    docs: &Bound<'_, PyAny>,
+    boilerplate: Option<Vec<String>>,
+) -> PyResult<Vec<Py<PyAny>>> {
+    let lists = StoryLists {
+        boilerplate_lines: boilerplate.unwrap_or_default(),
+        ..StoryLists::default()
+    };
+    let docs = batch_documents(docs)?;
+    let params = Granularity::Story.params();
+    let clustering = py
+        .detach(|| {
+            cluster_stories_listing(&docs, &params, KeepPolicy::First, &lists, usize::MAX)
+        })
+        .map_err(to_py_err)?;
+    clustering
+        .boilerplate_lines
+        .iter()
+        .map(|line| {
+            let dict = pyo3::types::PyDict::new(py);
+            dict.set_item("source", &line.source)?;
+            dict.set_item("line", &line.line)?;
+            dict.set_item("share", line.share)?;
+            dict.set_item("listed", line.listed)?;
+            Ok(dict.into_any().unbind())
+        })
+        .collect()
+}
+
 /// Removes near-duplicates.
 ///
 /// Given documents (an iterable of dicts), returns (kept ids in input order, {removed id:
@@ -837,6 +880,7 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kernels::Signer>()?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_function(wrap_pyfunction!(stories, m)?)?;
+    m.add_function(wrap_pyfunction!(boilerplate_lines, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -97,6 +97,34 @@ def test_replaced_story_lists_apply_to_later_documents_and_are_kept(tmp_path):
         storyhash.Index().set_story_lists(stopwords=["harbour"])
 
 
+def test_lines_learned_per_site_reach_an_index():
+    # Sixty short articles on one site, its footer under each; ten on another site
+    # without it (too few pages for any line of theirs to be learned).
+    docs = [
+        {
+            "id": f"c{i}",
+            "url": f"https://courier.example/{i}",
+            "text": f"Item{i} gamma{i}.\n{FOOTER}",
+        }
+        for i in range(60)
+    ] + [
+        {"id": f"w{i}", "url": f"https://wire.example/{i}", "text": f"Delta{i} omega{i}."}
+        for i in range(10)
+    ]
+    lines = storyhash.boilerplate_lines(docs)
+    assert lines == [
+        {"source": "courier.example", "line": FOOTER, "share": 1.0, "listed": False}
+    ]
+    listed = storyhash.boilerplate_lines(docs, boilerplate=["Delta3 omega3."])
+    assert listed[0] == {"source": "", "line": "Delta3 omega3.", "share": 1 / 70, "listed": True}
+    assert listed[1:] == lines
+    index = storyhash.Index(stories="story")
+    index.set_story_lists(boilerplate=[line["line"] for line in lines])
+    for i, body in enumerate(SITE):
+        index.insert(f"site-{i}", f"{body}\n{FOOTER}")
+    assert len({index.story_of(f"site-{i}") for i in range(len(SITE))}) == 3
+
+
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()
     assert index.insert("a", BODY).story is None

@@ -13,6 +13,7 @@ class _DocRequired(TypedDict):
 class Doc(_DocRequired, total=False):
     published: str
     title: str
+    url: str
 
 class Match:
     """A stored document similar to a query."""
@@ -192,6 +193,13 @@ def stories(
     """As `storyhash stories`: one Cluster per story, its groups of copies in the order
     they joined, each member's similarity its group's mean cosine to the story when it
     joined. granularity "story" or "event"; invalid values raise ValueError."""
+    ...
+def boilerplate_lines(
+    docs: Iterable[Doc], *, boilerplate: Optional[List[str]] = None
+) -> List[Dict[str, Any]]:
+    """The lines stories leaves out (those of boilerplate found, then those learned per
+    url host), each {"source", "line", "share", "listed"}, as `stories
+    --save-boilerplate` writes them."""
     ...
 @overload
 def dedup(
