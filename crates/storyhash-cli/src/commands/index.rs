@@ -232,7 +232,7 @@ fn lists(
         Index::open(path)?.story_lists()
     } else {
         let index = open_writer(path)?;
-        let mut lists = index.story_lists().clone();
+        let mut lists = index.story_lists();
         if let Some(file) = &stopwords_file {
             lists.stopwords = list_file(Some(file))?;
         }

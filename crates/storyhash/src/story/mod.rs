@@ -323,6 +323,7 @@ struct Run {
     reported_as: Vec<usize>,
 }
 
+/// [`cluster_stories_listing`], keeping what decided the clustering.
 fn run(
     docs: &[Document],
     params: &StoryParams,
