@@ -139,6 +139,8 @@ def test_stories_show_their_groups(browser, tmp_path):
     group.find_element(By.TAG_NAME, "summary").click()
     assert len(members_of(group)) == 5
     assert "shared terms" in group.text
+    # Each member says which terms tie it to the others.
+    assert all("shares: " in row.text for row in members_of(group))
     shot(browser, "stories")
 
 

@@ -79,6 +79,9 @@ struct Member<'a> {
     similarity: f64,
     kept: bool,
     copies: Vec<&'a str>,
+    /// In a story: the terms it shares most with the story's other groups.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    terms: &'a [String],
 }
 
 /// The histogram of verified similarities, over [0, 1].
@@ -225,6 +228,7 @@ pub fn write_cluster_report(
                     similarity: m.similarity_to_representative,
                     kept: m.id == c.representative,
                     copies: Vec::new(),
+                    terms: &[],
                 })
                 .collect(),
         })
@@ -322,6 +326,7 @@ pub fn write_story_report(
                     similarity: g.attached_with,
                     kept: i == 0,
                     copies: g.members[1..].iter().map(String::as_str).collect(),
+                    terms: &g.shared_terms,
                 })
                 .collect(),
         })
@@ -424,6 +429,7 @@ pub fn write_dedup_report(
                 similarity: 1.0,
                 kept: true,
                 copies: Vec::new(),
+                terms: &[],
             })
             .chain(c.removed.iter().map(|(id, j)| Member {
                 id,
@@ -433,6 +439,7 @@ pub fn write_dedup_report(
                 similarity: *j,
                 kept: false,
                 copies: Vec::new(),
+                terms: &[],
             }))
             .collect(),
         })

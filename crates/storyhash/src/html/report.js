@@ -132,10 +132,12 @@
       });
       box.dataset.id = m.id;
       const copies = m.copies.length ? el("div", { class: "muted", text: `copies: ${m.copies.join(", ")}` }) : null;
+      // In a story: the terms that tie the member to the others.
+      const shares = m.terms ? el("div", { class: "muted", dir: "auto", text: `shares: ${m.terms.join(", ")}` }) : null;
       return el("tr", { class: m.kept ? "member kept" : "member" },
         el("td", {}, box),
         el("td", { text: m.kept ? "kept" : "" }),
-        el("td", { dir: "auto" }, el("span", { text: m.headline }), copies),
+        el("td", { dir: "auto" }, el("span", { text: m.headline }), shares, copies),
         el("td", { text: m.id }),
         el("td", { text: m.source || "" }),
         el("td", { text: m.date || "" }),

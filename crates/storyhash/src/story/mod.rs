@@ -26,7 +26,7 @@
 //! The index assigns arriving documents to stories with the same `attach` code, its
 //! document frequencies being those of the documents stored so far.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -224,6 +224,10 @@ pub struct Story {
     /// The heaviest terms of the sum of the story's vectors (surface forms), most
     /// telling first.
     pub top_terms: Vec<String>,
+    /// For each group, the terms that add most to its mean cosine to the story's other
+    /// groups at the end (surface forms, at most three): why it is in the story. Empty
+    /// in a story of one group.
+    pub shared_terms: Vec<Vec<String>>,
 }
 
 impl Story {
@@ -423,11 +427,24 @@ fn run(
                 .fold(1.0f64, f64::min);
             let mut heaviest: Vec<(u32, f32)> = state.sum.iter().map(|(&t, &w)| (t, w)).collect();
             heaviest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let wanted: Vec<u64> = heaviest
+            let top: Vec<u64> = heaviest
                 .iter()
                 .take(TOP_TERMS)
                 .map(|&(t, _)| vocabulary.hash(t))
                 .collect();
+            let shared: Vec<Vec<u64>> = joined
+                .iter()
+                .map(|&(g, _)| {
+                    if joined.len() < 2 {
+                        return Vec::new();
+                    }
+                    shared_with_others(&vectors[g], state, GROUP_TERMS)
+                        .into_iter()
+                        .map(|t| vocabulary.hash(t))
+                        .collect()
+                })
+                .collect();
+            let wanted: HashSet<u64> = top.iter().chain(shared.iter().flatten()).copied().collect();
             let words = surface_words(
                 &analyzer,
                 joined.iter().map(|&(g, _)| &docs[groups[g][0] as usize]),
@@ -435,15 +452,15 @@ fn run(
                 &exclusions,
                 &wanted,
             );
-            let top_terms = wanted
-                .iter()
-                .filter_map(|t| words.get(t).cloned())
-                .collect();
+            let written = |terms: &[u64]| -> Vec<String> {
+                terms.iter().filter_map(|t| words.get(t).cloned()).collect()
+            };
             Story {
                 groups: joined.iter().map(|&(g, _)| groups[g].clone()).collect(),
                 attached_with: joined.iter().map(|&(_, score)| score).collect(),
                 min_similarity,
-                top_terms,
+                top_terms: written(&top),
+                shared_terms: shared.iter().map(|terms| written(terms)).collect(),
             }
         })
         .collect();
@@ -464,7 +481,7 @@ fn run(
         docs.iter(),
         params.title_weight,
         &Exclusions::default(),
-        &boilerplate.iter().map(|&(t, _)| t).collect::<Vec<_>>(),
+        &boilerplate.iter().map(|&(t, _)| t).collect(),
     );
     let clustering = StoryClustering {
         params: params.clone(),
@@ -554,6 +571,23 @@ fn split_by_window(
 const COUNT_BLOCK: usize = 8192;
 /// Terms a story lists as its most telling.
 const TOP_TERMS: usize = 8;
+/// Terms a group's `shared_terms` lists, at most.
+const GROUP_TERMS: usize = 3;
+
+/// The terms of unit vector `v` (a member of `story`) adding most to its mean cosine to
+/// the story's other members, at most `limit`, the most first (ties by term id).
+fn shared_with_others(v: &Vector, story: &attach::StoryState, limit: usize) -> Vec<u32> {
+    let mut parts: Vec<(f32, u32)> = v
+        .iter()
+        .filter_map(|&(t, w)| {
+            // The sum holds v's own weight: what is left is the others'.
+            let others = story.sum.get(&t).copied().unwrap_or(0.0) - w;
+            (others > 1e-6).then_some((w * others, t))
+        })
+        .collect();
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    parts.into_iter().take(limit).map(|(_, t)| t).collect()
+}
 
 /// The surface words (as first written) of the term hashes `wanted`, from the first of
 /// `docs` that has each; reading stops when all are found.
@@ -562,7 +596,7 @@ fn surface_words<'a>(
     docs: impl Iterator<Item = &'a Document>,
     title_weight: f64,
     exclusions: &Exclusions,
-    wanted: &[u64],
+    wanted: &HashSet<u64>,
 ) -> HashMap<u64, String> {
     let mut found: HashMap<u64, String> = HashMap::new();
     for doc in docs {

@@ -67,6 +67,9 @@ pub struct StoryGroupEntry {
     pub headline: String,
     /// Decayed similarity to the story when the group joined (1 for the founder).
     pub attached_with: f64,
+    /// The terms that add most to its mean cosine to the story's other groups (see
+    /// [`Story::shared_terms`]).
+    pub shared_terms: Vec<String>,
 }
 
 impl StoryReport {
@@ -90,14 +93,14 @@ impl StoryReport {
                     size: story.len(),
                     top_terms: story.top_terms.clone(),
                     min_similarity: story.min_similarity,
-                    groups: story
-                        .groups
-                        .iter()
+                    groups: (story.groups.iter())
                         .zip(&story.attached_with)
-                        .map(|(group, &attached_with)| StoryGroupEntry {
+                        .zip(&story.shared_terms)
+                        .map(|((group, &attached_with), shared)| StoryGroupEntry {
                             members: group.iter().map(|&d| docs[d as usize].id.clone()).collect(),
                             headline: docs[group[0] as usize].headline().to_owned(),
                             attached_with,
+                            shared_terms: shared.clone(),
                         })
                         .collect(),
                 })
@@ -181,9 +184,14 @@ impl StoryReport {
             )?;
             writeln!(out, "  terms: {}", story.top_terms.join(", "))?;
             for group in &story.groups {
+                let shared = if group.shared_terms.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", group.shared_terms.join(", "))
+                };
                 writeln!(
                     out,
-                    "  {:.3}  {}  {}",
+                    "  {:.3}  {}  {}{shared}",
                     group.attached_with,
                     printable(&group.members[0]),
                     shorten(&group.headline)

@@ -236,6 +236,47 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
     assert!((copies.cosine - 1.0).abs() < 1e-6, "{}", copies.cosine);
 }
 
+/// Each group of a story names the terms that tie it to the others: on the chain, the
+/// names it shares with its neighbours in the story, never a name of its own.
+#[test]
+fn each_member_names_the_terms_it_shares_with_its_story() {
+    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
+    let docs: Vec<Document> = (0..20)
+        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
+        .collect();
+    let result = cluster_stories(&docs, &Granularity::Story.params()).expect("runs");
+    let mut listed = 0;
+    for story in &result.stories {
+        assert_eq!(story.shared_terms.len(), story.groups.len());
+        for (group, shared) in story.groups.iter().zip(&story.shared_terms) {
+            if story.groups.len() == 1 {
+                assert!(shared.is_empty(), "{shared:?}");
+                continue;
+            }
+            assert!((1..=3).contains(&shared.len()), "{shared:?}");
+            let own = &docs[group[0] as usize].text;
+            for term in shared {
+                let others = story.groups.iter().flatten().filter(|&&d| d != group[0]);
+                let elsewhere = others
+                    .clone()
+                    .any(|&d| docs[d as usize].text.contains(term.as_str()));
+                assert!(own.contains(term.as_str()) && elsewhere, "{term}");
+            }
+            listed += 1;
+        }
+    }
+    assert!(listed >= 10, "{listed}");
+    let report = storyhash::story::StoryReport::build(&docs, &result);
+    let mut text = Vec::new();
+    report.write_text(&mut text).expect("text");
+    let text = String::from_utf8(text).expect("utf-8");
+    let first = &result.stories[0].shared_terms[0];
+    assert!(
+        text.contains(&format!("  [{}]", first.join(", "))),
+        "{text}"
+    );
+}
+
 /// Rewrites further apart than the window are explained as such: no decay, no
 /// closeness to the other's story.
 #[test]
