@@ -29,7 +29,12 @@ Topic sets (KIND `topics`: the whole dated Reuters collection, each article with
 list of topics, or none): precision is the share of linked pairs of topic-carrying
 articles that share a topic.
 
-Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME] ...
+Index (a set named with `:index` after its name): the same documents added in file order
+to a new story-tracking index (`index add`), which weighs each by the document
+frequencies of those before it; scored as above, beside the share of its linked pairs
+that `stories` links and the reverse.
+
+Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index]] ...
 (KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds instead.
 `python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
 at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
@@ -43,6 +48,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from datetime import datetime
 
@@ -90,6 +96,25 @@ def storyhash_clusters(binary, path, granularity, threshold=None, background=Non
             for member in group["members"]:
                 story_of[member] = number
     return story_of, report["params"]
+
+
+def index_clusters(binary, path, granularity):
+    """Story of each document by id when the documents arrive one by one, in file order,
+    at a new story-tracking index (`index add`): each weighed by the document
+    frequencies of those before it."""
+    with tempfile.TemporaryDirectory() as work:
+        index = f"{work}/eval.idx"
+        subprocess.run([binary, "index", "create", index, "--stories", granularity],
+                       check=True, capture_output=True)
+        added = subprocess.run([binary, "index", "add", "--quiet", "--format", "json", index,
+                                path], check=True, capture_output=True).stdout
+    return {d["id"]: d["story"] for d in map(json.loads, added.splitlines())}
+
+
+def agreement(first, second):
+    """Of the pairs `first` links, the share `second` links too, and the reverse."""
+    both = pairs_within(list(zip(first, second)))
+    return both / max(pairs_within(first), 1), both / max(pairs_within(second), 1)
 
 
 def tfidf(records, background=()):
@@ -299,9 +324,15 @@ def main():
         f"| linked rated ≥ {RELATED} |",
         "| --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
+    index_lines = [
+        "| set | granularity | clusters | largest | linked pairs | precision | F1 "
+        "| its pairs in `stories` | `stories`' in it |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for spec in sets:
         path, kind, *rest = spec.split(":")
         name = rest[0] if rest else path
+        with_index = rest[1:] == ["index"]
         if kind == "human":
             if not sweep:
                 human += human_rows(binary, path, name)
@@ -327,6 +358,17 @@ def main():
             threshold, window = params["threshold"], params["window_seconds"]
             ours = score([story_of[i] for i in ids], truth)
             lines.append(row(name, kind, granularity, "storyhash", ours))
+            if with_index:
+                index_of = index_clusters(binary, path, granularity)
+                arrived = [index_of[i] for i in ids]
+                s = score(arrived, truth)
+                f1 = f"{s['f1']:.3f}" if "f1" in s else "—"
+                shares = agreement(arrived, [story_of[i] for i in ids])
+                index_lines.append(
+                    f"| {name} | {granularity} | {s['clusters']} | {s['largest']} | "
+                    f"{s['pairs']} | {s['precision']:.3f} | {f1} | {shares[0]:.3f} | "
+                    f"{shares[1]:.3f} |")
+                print(index_lines[-1], flush=True)
             z = baseline_linkage(x, times, window)
             same = score(baseline_clusters(z, threshold), truth)
             lines.append(row(name, kind, granularity, f"TF-IDF avg link {threshold}", same))
@@ -337,6 +379,8 @@ def main():
             print(lines[-1], flush=True)
     if not sweep:
         tables = "\n".join(lines) + "\n"
+        if len(index_lines) > 2:
+            tables += "\n" + "\n".join(index_lines) + "\n"
         if len(human) > 2:
             tables += "\n" + "\n".join(human) + "\n"
         with open(out, "w", encoding="utf-8") as f:

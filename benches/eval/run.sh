@@ -57,10 +57,10 @@ gen=target/release/gen_stories
 "$gen" "$work/gen-400.jsonl" 400 3 7
 
 "$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
-    "$work/reuters.jsonl:topics:Reuters-21578, dated" \
+    "$work/reuters.jsonl:topics:Reuters-21578, dated:index" \
     "$work/grain.jsonl:topic:Reuters corn/grain" \
     "$work/tm.jsonl:topic:Reuters acq/crude" \
     "$work/lee.jsonl:human:Lee (human ratings)" \
     "$work/gen-3.jsonl:event:gen, 3 events/topic" \
     "$work/gen-3-arabic.jsonl:event:gen, 3 events/topic, ar" \
-    "$work/gen-400.jsonl:event:gen 400, 3 events/topic"
+    "$work/gen-400.jsonl:event:gen 400, 3 events/topic:index"

@@ -143,15 +143,30 @@ fn seeds_story_groups_the_visit_and_dup_nests_nothing() {
     }
 }
 
+/// Twenty articles of ten names each, article i sharing its last five with article i + 1
+/// and nothing with the others (ids d00 to d19).
+fn chain() -> Vec<Document> {
+    (0..20)
+        .map(|i| {
+            Document::new(
+                format!("d{i:02}"),
+                chain_names(i).collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+/// The names of article `i` of [`chain`].
+fn chain_names(i: usize) -> impl Iterator<Item = String> {
+    (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"))
+}
+
 /// A chain of articles, each sharing half its names with the next and nothing with the
 /// others: pairwise links run end to end, but group-average attachment needs a group to
 /// resemble a story's members on average, so the chain breaks into short stories.
 #[test]
 fn a_chain_of_pairwise_links_does_not_make_one_story() {
-    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
-    let docs: Vec<Document> = (0..20)
-        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
-        .collect();
+    let docs = chain();
     for granularity in [Granularity::Story, Granularity::Event] {
         let result = cluster_stories(&docs, &granularity.params()).expect("runs");
         let sizes: Vec<usize> = result.stories.iter().map(|s| s.len()).collect();
@@ -168,10 +183,7 @@ fn a_chain_of_pairwise_links_does_not_make_one_story() {
 /// resembles one of them well; copies are one story; strangers share nothing.
 #[test]
 fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
-    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
-    let mut docs: Vec<Document> = (0..20)
-        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
-        .collect();
+    let mut docs = chain();
     let mut copy = docs[7].clone();
     copy.id = "d07-copy".into();
     docs.push(copy);
@@ -198,7 +210,7 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
         assert_eq!([e.sides[0].story, e.sides[1].story], [sa, sb]);
         assert_eq!(e.sides[1].story_size, result.stories[sb].len());
         let shared: Vec<String> = e.shared_terms.iter().map(|t| t.term.clone()).collect();
-        let expected: Vec<String> = words(b as usize).take(5).collect();
+        let expected: Vec<String> = chain_names(b as usize).take(5).collect();
         let mut sorted = shared.clone();
         sorted.sort();
         assert_eq!(sorted, expected, "{a}-{b}");
@@ -240,10 +252,7 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
 /// names it shares with its neighbours in the story, never a name of its own.
 #[test]
 fn each_member_names_the_terms_it_shares_with_its_story() {
-    let words = |i: usize| (i * 5..i * 5 + 10).map(|w| format!("name{w:03}x"));
-    let docs: Vec<Document> = (0..20)
-        .map(|i| Document::new(format!("d{i:02}"), words(i).collect::<Vec<_>>().join(" ")))
-        .collect();
+    let docs = chain();
     let result = cluster_stories(&docs, &Granularity::Story.params()).expect("runs");
     let mut listed = 0;
     for story in &result.stories {
