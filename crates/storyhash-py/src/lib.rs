@@ -14,7 +14,8 @@ use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
 use storyhash_core::story::{
-    cluster_stories_listing, cluster_stories_with, ExclusionLists, Granularity, StoryLists,
+    cluster_stories_listing, cluster_stories_with, explain_pair, ExclusionLists, Granularity,
+    StoryLists,
 };
 use storyhash_core::{DocIndex, Document, KeepPolicy, Params, Preset};
 
@@ -642,6 +643,77 @@ fn cluster(
         .collect())
 }
 
+/// The story parameters, representative policy and lists of the keywords `stories` and
+/// `explain_story` share.
+fn story_setup(
+    granularity: &str,
+    threshold: Option<f64>,
+    keep: &str,
+    window_seconds: Option<i64>,
+    stopwords: Option<Vec<String>>,
+    boilerplate: Option<Vec<String>>,
+) -> PyResult<(storyhash_core::story::StoryParams, KeepPolicy, StoryLists)> {
+    let granularity: Granularity = granularity.parse().map_err(PyValueError::new_err)?;
+    let mut params = granularity.params();
+    if let Some(t) = threshold {
+        params.threshold = t;
+    }
+    if let Some(w) = window_seconds {
+        params.window_seconds = w;
+    }
+    let keep: KeepPolicy = keep.parse().map_err(PyValueError::new_err)?;
+    let lists = StoryLists {
+        stopwords: stopwords.unwrap_or_default(),
+        boilerplate_lines: boilerplate.unwrap_or_default(),
+        ..StoryLists::default()
+    };
+    Ok((params, keep, lists))
+}
+
+/// Why documents `a` and `b` (ids) are in one story or not, as `storyhash explain
+/// --granularity` says: groups `docs` as `stories` does (the same keywords) and returns
+/// the explanation as a dict (the fields of `explain --granularity --format json`).
+#[pyfunction]
+#[pyo3(signature = (docs, a, b, granularity = "story", threshold = None, keep = "first", *,
+                    window_seconds = None, stopwords = None, boilerplate = None))]
+#[allow(clippy::too_many_arguments)]
+fn explain_story(
+    py: Python<'_>,
+    docs: &Bound<'_, PyAny>,
+    a: &str,
+    b: &str,
+    granularity: &str,
+    threshold: Option<f64>,
+    keep: &str,
+    window_seconds: Option<i64>,
+    stopwords: Option<Vec<String>>,
+    boilerplate: Option<Vec<String>>,
+) -> PyResult<Py<PyAny>> {
+    let (params, keep, lists) = story_setup(
+        granularity,
+        threshold,
+        keep,
+        window_seconds,
+        stopwords,
+        boilerplate,
+    )?;
+    let docs = batch_documents(docs)?;
+    let position = |id: &str| {
+        docs.iter()
+            .position(|d| d.id == id)
+            .and_then(|d| DocIndex::try_from(d).ok())
+            .ok_or_else(|| PyValueError::new_err(format!("no document with id {id:?}")))
+    };
+    let (a, b) = (position(a)?, position(b)?);
+    let explanation = py
+        .detach(|| explain_pair(&docs, a, b, &params, keep, &lists))
+        .map_err(to_py_err)?;
+    let text =
+        serde_json::to_string(&explanation).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let json = pyo3::types::PyModule::import(py, "json")?;
+    Ok(json.call_method1("loads", (text,))?.unbind())
+}
+
 /// Groups documents (as `cluster` takes them) into stories, as `storyhash stories`
 /// does: `granularity` "story" (a topic thread, 7 days) or "event" (one happening, 2
 /// days); `threshold` (mean cosine), `keep` and `window_seconds` override the
@@ -662,20 +734,14 @@ fn stories(
     stopwords: Option<Vec<String>>,
     boilerplate: Option<Vec<String>>,
 ) -> PyResult<Vec<Cluster>> {
-    let granularity: Granularity = granularity.parse().map_err(PyValueError::new_err)?;
-    let mut params = granularity.params();
-    if let Some(t) = threshold {
-        params.threshold = t;
-    }
-    if let Some(w) = window_seconds {
-        params.window_seconds = w;
-    }
-    let keep: KeepPolicy = keep.parse().map_err(PyValueError::new_err)?;
-    let lists = StoryLists {
-        stopwords: stopwords.unwrap_or_default(),
-        boilerplate_lines: boilerplate.unwrap_or_default(),
-        ..StoryLists::default()
-    };
+    let (params, keep, lists) = story_setup(
+        granularity,
+        threshold,
+        keep,
+        window_seconds,
+        stopwords,
+        boilerplate,
+    )?;
     let docs = batch_documents(docs)?;
     let clustering = py
         .detach(|| cluster_stories_with(&docs, &params, keep, &lists))
@@ -721,9 +787,7 @@ fn boilerplate_lines(
     let docs = batch_documents(docs)?;
     let params = Granularity::Story.params();
     let clustering = py
-        .detach(|| {
-            cluster_stories_listing(&docs, &params, KeepPolicy::First, &lists, usize::MAX)
-        })
+        .detach(|| cluster_stories_listing(&docs, &params, KeepPolicy::First, &lists, usize::MAX))
         .map_err(to_py_err)?;
     clustering
         .boilerplate_lines
@@ -881,6 +945,7 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_function(wrap_pyfunction!(stories, m)?)?;
     m.add_function(wrap_pyfunction!(boilerplate_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(explain_story, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -163,3 +163,22 @@ def test_cluster_with_the_story_preset_is_cluster_preset_story_of_the_cli(tmp_pa
     assert got == expected
     with pytest.raises(ValueError, match="granularity"):
         storyhash.stories(docs, "weekly")
+
+
+@pytest.mark.parametrize("granularity", ["story", "event"])
+def test_explain_story_gives_the_cli_explanation(granularity, tmp_path):
+    docs = story_corpus()
+    feed = cli_feed(docs, tmp_path, "explain.jsonl")
+    # Two members of the largest story, and the first members of the two largest.
+    largest, second = storyhash.stories(docs, granularity)[:2]
+    assert len(largest.members) > 1
+    pairs = [(largest.members[:2], True), ((largest.members[0], second.members[0]), False)]
+    for (a, b), together in pairs:
+        out = subprocess.run([str(CLI), "explain", a, b, "--granularity", granularity,
+                              "--quiet", "--format", "json", str(feed)],
+                             check=True, capture_output=True)
+        explanation = storyhash.explain_story(docs, a, b, granularity)
+        assert explanation == json.loads(out.stdout)
+        assert explanation["same_story"] == together
+    with pytest.raises(ValueError, match="no document"):
+        storyhash.explain_story(docs, "e1r0", "nowhere")

@@ -194,6 +194,21 @@ def stories(
     they joined, each member's similarity its group's mean cosine to the story when it
     joined. granularity "story" or "event"; invalid values raise ValueError."""
     ...
+def explain_story(
+    docs: Iterable[Doc],
+    a: str,
+    b: str,
+    granularity: str = "story",
+    threshold: Optional[float] = None,
+    keep: str = "first",
+    *,
+    window_seconds: Optional[int] = None,
+    stopwords: Optional[List[str]] = None,
+    boilerplate: Optional[List[str]] = None,
+) -> Dict[str, Any]:
+    """As `storyhash explain A B --granularity G --format json`: why a and b are in one
+    story or not. An id not in docs raises ValueError."""
+    ...
 def boilerplate_lines(
     docs: Iterable[Doc], *, boilerplate: Optional[List[str]] = None
 ) -> List[Dict[str, Any]]:
