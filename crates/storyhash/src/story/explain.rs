@@ -10,10 +10,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::report::window_text;
 use super::{decay, run, term_frequencies, Run, StoryLists, StoryParams};
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::{Error, Result};
-use crate::report::{plural, SCHEMA_VERSION};
+use crate::report::{plural, shorten, SCHEMA_VERSION};
 use crate::KeepPolicy;
 
 /// Shared terms an explanation lists, at most (those adding most to the cosine).
@@ -155,7 +156,7 @@ pub fn explain_pair(
         };
         PairSide {
             id: docs[d as usize].id.clone(),
-            headline: short(docs[d as usize].headline()),
+            headline: shorten(docs[d as usize].headline()),
             story,
             story_size: reported.len(),
             joined_with: joined.map_or(1.0, |g| reported.attached_with[g]),
@@ -202,15 +203,6 @@ fn words_of(
     words
 }
 
-/// A headline cut to 70 characters, printable.
-fn short(headline: &str) -> String {
-    let text = printable(headline);
-    match text.char_indices().nth(70) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.into_owned(),
-    }
-}
-
 impl PairExplanation {
     /// Writes the JSON form.
     pub fn write_json(&self, mut out: impl Write) -> io::Result<()> {
@@ -228,10 +220,10 @@ impl PairExplanation {
         writeln!(
             out,
             "{} granularity: a group joins the story it resembles most, at a mean cosine of \
-             at least {:.2} to its members (window {} h)",
+             at least {:.2} to its members (window {})",
             p.granularity,
             p.threshold,
-            p.window_seconds / 3600
+            window_text(p.window_seconds)
         )?;
         let time = match (self.seconds_apart, self.decay) {
             (None, _) => "without both publication times, no decay".to_owned(),

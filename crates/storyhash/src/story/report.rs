@@ -6,7 +6,7 @@ use crate::report::{plural, shorten};
 
 /// A window as people say it: in the largest unit that divides it (`7 days`,
 /// `36 hours`, `90 minutes`, `600 seconds`).
-fn window_text(seconds: i64) -> String {
+pub(super) fn window_text(seconds: i64) -> String {
     let (n, unit) = match seconds {
         s if s > 0 && s % 86_400 == 0 => (s / 86_400, "day"),
         s if s > 0 && s % 3_600 == 0 => (s / 3_600, "hour"),
