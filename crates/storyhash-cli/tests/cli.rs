@@ -1175,5 +1175,8 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
     ]);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("story tracking"), "{}", stderr(&out));
+    let out = storyhash(&["index", "lists", "--format", "json", &plain]);
+    let empty = serde_json::json!({"stopwords": [], "boilerplate_lines": []});
+    assert_eq!(json(&out), empty);
     let _ = std::fs::remove_dir_all(&dir);
 }
