@@ -710,6 +710,11 @@ fn explain_story(
         .map_err(to_py_err)?;
     let text =
         serde_json::to_string(&explanation).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    from_json(py, text)
+}
+
+/// JSON text as the Python value `json.loads` makes of it.
+fn from_json(py: Python<'_>, text: String) -> PyResult<Py<PyAny>> {
     let json = pyo3::types::PyModule::import(py, "json")?;
     Ok(json.call_method1("loads", (text,))?.unbind())
 }
@@ -827,8 +832,7 @@ fn dedup(
     let params = params(preset, Tuning::batch(threshold, keep))?;
     if let Ok(path) = docs.extract::<std::path::PathBuf>() {
         let summary = py.detach(|| dedup_file(&path, params, [output, removed, clusters]))?;
-        let json = pyo3::types::PyModule::import(py, "json")?;
-        return Ok(json.call_method1("loads", (summary,))?.unbind());
+        return from_json(py, summary);
     }
     if output.is_some() || removed.is_some() || clusters.is_some() {
         return Err(PyValueError::new_err(
