@@ -93,6 +93,20 @@ fn a_directory_as_output_fails_before_the_work_and_leaves_nothing() {
         assert_eq!(files_in(&dir), ["feed.jsonl", "target"]);
         assert!(files_in(&target).is_empty());
     }
+    // A file in a directory that does not exist is refused as early.
+    let missing = dir.join("nowhere").join("out.txt");
+    let missing_arg = missing.display().to_string();
+    for args in [
+        vec!["dedup", &feed_arg, "-o", &missing_arg],
+        vec!["cluster", &feed_arg, "-o", &missing_arg],
+        vec!["stories", &feed_arg, "--save-boilerplate", &missing_arg],
+    ] {
+        let run = storyhash(&args);
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&run).contains("does not exist"), "{}", stderr(&run));
+        assert!(!stderr(&run).contains("not json"), "{}", stderr(&run));
+        assert_eq!(files_in(&dir), ["feed.jsonl", "target"]);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -201,9 +201,10 @@ pub fn write_atomically(
     file.commit()
 }
 
-/// Refuses a destination that cannot be written as a file: a directory (the rename at
-/// the end could only fail, after all the work). Callers that write at the end of a run
-/// check their destinations with this before the work.
+/// Refuses a destination that cannot be written as a file: a directory, or a path in a
+/// directory that does not exist (the write at the end could only fail, after all the
+/// work). Callers that write at the end of a run check their destinations with this
+/// before the work.
 pub fn check_destination(path: &Path) -> Result<()> {
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Err(Error::io(
@@ -213,7 +214,20 @@ pub fn check_destination(path: &Path) -> Result<()> {
                 "is a directory; name a file to write",
             ),
         )),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
+        Err(_) => match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) if !parent.is_dir() => Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "its directory {} does not exist; create it first",
+                        parent.display()
+                    ),
+                ),
+            )),
+            _ => Ok(()),
+        },
     }
 }
 
