@@ -1057,6 +1057,11 @@ fn story_lists_from_files_apply_to_stories_and_to_an_index_alike() {
         "{}",
         stdout(&stats)
     );
+    assert!(
+        stdout(&stats).contains("4 stories, 0 of two or more documents, the largest of 1"),
+        "{}",
+        stdout(&stats)
+    );
 
     // Lists weigh story terms: without --stories they are a usage error.
     let plain = path_arg(&dir.join("plain.idx"));

@@ -542,7 +542,7 @@ impl Index {
     /// segments (committed), uncommitted (documents inserted since the last commit).
     fn stats(&self) -> PyResult<HashMap<String, usize>> {
         let s = self.inner.stats().map_err(to_py_err)?;
-        Ok(HashMap::from([
+        let mut stats = HashMap::from([
             ("documents".to_string(), s.documents),
             ("multi_member_clusters".to_string(), s.multi_member_clusters),
             ("clustered_documents".to_string(), s.clustered_documents),
@@ -550,7 +550,16 @@ impl Index {
             ("links".to_string(), s.links),
             ("segments".to_string(), s.segments),
             ("uncommitted".to_string(), s.uncommitted),
-        ]))
+        ]);
+        if let Some(counts) = s.story_counts {
+            stats.insert("stories".to_string(), counts.stories);
+            stats.insert(
+                "multi_document_stories".to_string(),
+                counts.multi_document_stories,
+            );
+            stats.insert("largest_story".to_string(), counts.largest);
+        }
+        Ok(stats)
     }
 
     fn __len__(&self) -> usize {

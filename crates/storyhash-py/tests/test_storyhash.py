@@ -66,6 +66,9 @@ def test_story_lists_leave_a_sites_footer_out_and_are_kept(tmp_path):
         stories="story", story_stopwords=["harbour"], story_boilerplate=[FOOTER]
     )
     assert len(stories(index)) == 3
+    counts = index.stats()
+    assert (counts["stories"], counts["multi_document_stories"], counts["largest_story"]) == (3, 0, 1)
+    assert "stories" not in storyhash.Index().stats()
     path = tmp_path / "site.idx"
     index.save(str(path))
     reopened = storyhash.Index.open(str(path), writer=True)

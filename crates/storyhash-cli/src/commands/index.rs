@@ -162,6 +162,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             story.analysis
                         )?;
                     }
+                    if let Some(counts) = &stats.story_counts {
+                        writeln!(
+                            out,
+                            "{} stories, {} of two or more documents, the largest of {}",
+                            counts.stories, counts.multi_document_stories, counts.largest
+                        )?;
+                    }
                     let lists = &stats.story_lists;
                     if !lists.is_empty() {
                         writeln!(

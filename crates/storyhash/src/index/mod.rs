@@ -146,6 +146,19 @@ pub struct IndexStats {
     pub story: Option<StoryParams>,
     /// The stopwords and boilerplate lines its story terms leave out.
     pub story_lists: ExclusionLists,
+    /// Its stories, counted, when it tracks stories.
+    pub story_counts: Option<StoryCounts>,
+}
+
+/// The stories of a story-tracking index's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoryCounts {
+    /// Stories.
+    pub stories: usize,
+    /// Stories of two or more documents.
+    pub multi_document_stories: usize,
+    /// Documents in the largest story.
+    pub largest: usize,
 }
 
 /// A document analysed for the index, before any lock is taken.
@@ -633,6 +646,7 @@ impl Index {
             params: self.params.clone(),
             story: self.story_params.clone(),
             story_lists: self.story_lists(),
+            story_counts: state.story_counts(),
         })
     }
 

@@ -443,6 +443,23 @@ impl State {
         self.live
     }
 
+    /// The stories of the live documents, counted (None without story tracking).
+    pub(super) fn story_counts(&self) -> Option<super::StoryCounts> {
+        if !self.tracker.enabled() {
+            return None;
+        }
+        let mut sizes: HashMap<u32, usize> = HashMap::new();
+        for d in (0..self.alive.len()).filter(|&d| self.alive[d]) {
+            let story = self.story_of.get(d).copied().unwrap_or(d as u32);
+            *sizes.entry(story).or_insert(0) += 1;
+        }
+        Some(super::StoryCounts {
+            stories: sizes.len(),
+            multi_document_stories: sizes.values().filter(|&&n| n > 1).count(),
+            largest: sizes.values().copied().max().unwrap_or(0),
+        })
+    }
+
     pub(super) fn segment_count(&self) -> usize {
         self.segments.len()
     }

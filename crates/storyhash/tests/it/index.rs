@@ -1046,6 +1046,24 @@ fn the_index_assigns_stories_as_documents_arrive() {
             doc.id
         );
     }
+    // The stats count the stories the documents are in, before and after reopening.
+    let mut sizes = vec![0usize; numbering.len()];
+    for &s in &predicted {
+        sizes[s] += 1;
+    }
+    let expected = storyhash::index::StoryCounts {
+        stories: sizes.len(),
+        multi_document_stories: sizes.iter().filter(|&&n| n > 1).count(),
+        largest: sizes.iter().copied().max().unwrap_or(0),
+    };
+    assert!(expected.multi_document_stories > 0, "{expected:?}");
+    assert_eq!(index.stats().expect("stats").story_counts, Some(expected));
+    assert_eq!(
+        reopened.stats().expect("stats").story_counts,
+        Some(expected)
+    );
+    let plain = Index::new(Preset::Dup.params()).expect("new");
+    assert_eq!(plain.stats().expect("stats").story_counts, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
