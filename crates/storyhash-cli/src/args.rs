@@ -224,6 +224,15 @@ pub(crate) enum IndexCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// List a story-tracking index's stories of two or more documents, largest first:
+    /// each named by its first document, with its members in the order they arrived.
+    Stories {
+        /// The index (a directory, or a single file of format 4 or 5).
+        index: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print a story-tracking index's stopword and boilerplate lists, or replace them:
     /// documents added afterwards leave the listed terms and lines out of their story
     /// terms; stored documents keep theirs. `stories --save-boilerplate` writes the lines

@@ -1185,3 +1185,35 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
     assert_eq!(json(&out), empty);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `index stories` lists a story index's stories of two or more documents: the copies
+/// of one article are one story, the storm report is alone and not listed.
+#[test]
+fn index_stories_lists_the_stories_of_an_index() {
+    let dir = scratch("index-stories");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, small_feed()).expect("feed");
+    let (index, feed) = (path_arg(&dir.join("feed.idx")), path_arg(&feed));
+    let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&["index", "add", "--quiet", &index, &feed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&["index", "stories", "--format", "json", &index]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = serde_json::json!([{"story": "a", "size": 2, "members": ["a", "b"]}]);
+    assert_eq!(json(&out), expected);
+    let text = stdout(&storyhash(&["index", "stories", &index]));
+    assert_eq!(text, "story a: 2 documents\n  a\n  b\n");
+
+    let plain = path_arg(&dir.join("plain.idx"));
+    let out = storyhash(&["index", "create", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&["index", "stories", &plain]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("does not track stories"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

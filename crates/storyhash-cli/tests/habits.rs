@@ -375,6 +375,25 @@ fn json_outputs_have_the_documented_fields() {
         "index", "stats", "--format", "json", &index_arg,
     ]));
     same(keys(&stats), "`index stats --format json`");
+    let story_index = dir.join("stories.idx").display().to_string();
+    assert!(
+        storyhash(&["index", "create", &story_index, "--stories", "story"])
+            .status
+            .success()
+    );
+    assert!(
+        storyhash(&["index", "add", "--quiet", &story_index, &feed_arg])
+            .status
+            .success()
+    );
+    let stories = json(&storyhash(&[
+        "index",
+        "stories",
+        "--format",
+        "json",
+        &story_index,
+    ]));
+    same(keys(&stories[0]), "`index stories --format json`");
     let sweep = json(&storyhash(&[
         "cluster", "--sweep", "0.4,0.6", "--format", "json", &feed_arg,
     ]));

@@ -538,6 +538,12 @@ impl Index {
             .collect())
     }
 
+    /// Every story of two or more documents as (story name, member ids in insertion
+    /// order), largest first; None when the index does not track stories.
+    fn stories(&self) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
+        self.inner.stories().map_err(to_py_err)
+    }
+
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,
     /// segments (committed), uncommitted (documents inserted since the last commit).
     fn stats(&self) -> PyResult<HashMap<String, usize>> {

@@ -69,6 +69,10 @@ def test_story_lists_leave_a_sites_footer_out_and_are_kept(tmp_path):
     counts = index.stats()
     assert (counts["stories"], counts["multi_document_stories"], counts["largest_story"]) == (3, 0, 1)
     assert "stories" not in storyhash.Index().stats()
+    assert index.stories() == []
+    index.insert("site-0-again", f"{SITE[0]}\n{FOOTER}")
+    assert index.stories() == [("site-0", ["site-0", "site-0-again"])]
+    assert storyhash.Index().stories() is None
     path = tmp_path / "site.idx"
     index.save(str(path))
     reopened = storyhash.Index.open(str(path), writer=True)

@@ -191,6 +191,46 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 }
             }
         }
+        IndexCommand::Stories {
+            index: path,
+            format,
+        } => {
+            let stories = Index::open(&path)?.stories()?.with_context(|| {
+                format!(
+                    "{}: this index does not track stories (create one with --stories)",
+                    path.display()
+                )
+            })?;
+            match format {
+                Format::Json => {
+                    let listed: Vec<serde_json::Value> = stories
+                        .iter()
+                        .map(|(story, members)| {
+                            serde_json::json!({
+                                "story": story,
+                                "size": members.len(),
+                                "members": members,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &listed)?;
+                    writeln!(out)?;
+                }
+                Format::Text => {
+                    for (story, members) in &stories {
+                        writeln!(
+                            out,
+                            "story {}: {} documents",
+                            printable(story),
+                            members.len()
+                        )?;
+                        for member in members {
+                            writeln!(out, "  {}", printable(member))?;
+                        }
+                    }
+                }
+            }
+        }
         IndexCommand::Lists {
             index: path,
             stopwords_file,

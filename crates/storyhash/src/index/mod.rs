@@ -150,6 +150,10 @@ pub struct IndexStats {
     pub story_counts: Option<StoryCounts>,
 }
 
+/// Groups of stored documents (clusters or stories), each its name and its member ids in
+/// insertion order.
+pub type NamedGroups = Vec<(String, Vec<String>)>;
+
 /// The stories of a story-tracking index's documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoryCounts {
@@ -626,8 +630,15 @@ impl Index {
     }
 
     /// Every multi-member cluster: (cluster name, member ids in insertion order).
-    pub fn clusters(&self) -> Result<Vec<(String, Vec<String>)>> {
+    pub fn clusters(&self) -> Result<NamedGroups> {
         self.read().clusters()
+    }
+
+    /// Every story of two or more documents: (story name, as [`Index::story_of`] gives
+    /// it, and member ids in insertion order), largest first, then by name. None when the
+    /// index does not track stories.
+    pub fn stories(&self) -> Result<Option<NamedGroups>> {
+        self.read().stories()
     }
 
     /// Counts.

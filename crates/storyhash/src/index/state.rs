@@ -1055,7 +1055,7 @@ impl State {
     }
 
     /// Every multi-member cluster: (name, member ids in insertion order).
-    pub(super) fn clusters(&self) -> Result<Vec<(String, Vec<String>)>> {
+    pub(super) fn clusters(&self) -> Result<super::NamedGroups> {
         let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
         for d in 0..self.documents() {
             if self.alive[d as usize] {
@@ -1075,6 +1075,32 @@ impl State {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Every story of two or more live documents: (story name, member ids in insertion
+    /// order), largest first, then by name; None without story tracking.
+    pub(super) fn stories(&self) -> Result<Option<super::NamedGroups>> {
+        if !self.tracker.enabled() {
+            return Ok(None);
+        }
+        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        for d in (0..self.documents()).filter(|&d| self.alive[d as usize]) {
+            let story = self.story_of.get(d as usize).copied().unwrap_or(d);
+            groups.entry(story).or_default().push(d);
+        }
+        let mut out = Vec::new();
+        for members in groups.into_values().filter(|m| m.len() > 1) {
+            let ids: Vec<String> = members
+                .iter()
+                .map(|&m| self.id_of(m))
+                .collect::<Result<_>>()?;
+            let name = self
+                .story_name(members[0])?
+                .unwrap_or_else(|| ids[0].clone());
+            out.push((name, ids));
+        }
+        out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        Ok(Some(out))
     }
 
     /// Stored shingles: the set size of every live document (a copy counts its group's).

@@ -1062,8 +1062,25 @@ fn the_index_assigns_stories_as_documents_arrive() {
         reopened.stats().expect("stats").story_counts,
         Some(expected)
     );
+    // The listed stories are those of two or more documents, largest first.
+    let listed = reopened.stories().expect("stories").expect("tracked");
+    let mut multi: Vec<usize> = sizes.iter().copied().filter(|&n| n > 1).collect();
+    multi.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(
+        listed.iter().map(|(_, m)| m.len()).collect::<Vec<_>>(),
+        multi
+    );
+    for (name, members) in &listed {
+        for member in members {
+            assert_eq!(
+                reopened.story_of(member).expect("story_of").as_ref(),
+                Some(name)
+            );
+        }
+    }
     let plain = Index::new(Preset::Dup.params()).expect("new");
     assert_eq!(plain.stats().expect("stats").story_counts, None);
+    assert_eq!(plain.stories().expect("stories"), None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
