@@ -319,6 +319,7 @@ fn exercise(path: &Path, probes: &[Document]) -> storyhash::Result<()> {
     let index = Index::open(path)?;
     index.stats()?;
     index.clusters()?;
+    index.stories()?;
     for d in probes {
         index.query(d)?;
         index.cluster_of(&d.id)?;
