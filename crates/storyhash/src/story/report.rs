@@ -54,8 +54,24 @@ pub struct StoryReportEntry {
     pub top_terms: Vec<String>,
     /// Least mean cosine of a group to the story's other groups.
     pub min_similarity: f64,
+    /// The earliest publication time of its documents (RFC 3339, UTC), when any has one.
+    pub first_published: Option<String>,
+    /// The latest: with the earliest, how long the story ran.
+    pub last_published: Option<String>,
     /// Near-duplicate groups in joining order.
     pub groups: Vec<StoryGroupEntry>,
+}
+
+/// The earliest and latest publication times of `members`, as RFC 3339 text.
+fn time_span(docs: &[Document], members: &[Vec<DocIndex>]) -> (Option<String>, Option<String>) {
+    let times = || {
+        members
+            .iter()
+            .flatten()
+            .filter_map(|&d| docs[d as usize].published_time())
+    };
+    let text = |t: i64| jiff::Timestamp::from_second(t).ok().map(|t| t.to_string());
+    (times().min().and_then(text), times().max().and_then(text))
 }
 
 /// One near-duplicate group inside a story.
@@ -88,21 +104,29 @@ impl StoryReport {
                 .stories
                 .iter()
                 .enumerate()
-                .map(|(id, story)| StoryReportEntry {
-                    id,
-                    size: story.len(),
-                    top_terms: story.top_terms.clone(),
-                    min_similarity: story.min_similarity,
-                    groups: (story.groups.iter())
-                        .zip(&story.attached_with)
-                        .zip(&story.shared_terms)
-                        .map(|((group, &attached_with), shared)| StoryGroupEntry {
-                            members: group.iter().map(|&d| docs[d as usize].id.clone()).collect(),
-                            headline: docs[group[0] as usize].headline().to_owned(),
-                            attached_with,
-                            shared_terms: shared.clone(),
-                        })
-                        .collect(),
+                .map(|(id, story)| {
+                    let (first_published, last_published) = time_span(docs, &story.groups);
+                    StoryReportEntry {
+                        id,
+                        size: story.len(),
+                        top_terms: story.top_terms.clone(),
+                        min_similarity: story.min_similarity,
+                        first_published,
+                        last_published,
+                        groups: (story.groups.iter())
+                            .zip(&story.attached_with)
+                            .zip(&story.shared_terms)
+                            .map(|((group, &attached_with), shared)| StoryGroupEntry {
+                                members: group
+                                    .iter()
+                                    .map(|&d| docs[d as usize].id.clone())
+                                    .collect(),
+                                headline: docs[group[0] as usize].headline().to_owned(),
+                                attached_with,
+                                shared_terms: shared.clone(),
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
         }
@@ -175,9 +199,17 @@ impl StoryReport {
         }
         for story in &self.stories {
             writeln!(out)?;
+            // Dates only: the day is what a reader places a story by.
+            let day =
+                |t: &Option<String>| t.as_deref().map(|t| t.get(..10).unwrap_or(t).to_owned());
+            let span = match (day(&story.first_published), day(&story.last_published)) {
+                (Some(first), Some(last)) if first == last => format!(", published {first}"),
+                (Some(first), Some(last)) => format!(", published {first} to {last}"),
+                _ => String::new(),
+            };
             writeln!(
                 out,
-                "story {}: {}, least mean cosine of a group to the others {:.3}",
+                "story {}: {}, least mean cosine of a group to the others {:.3}{span}",
                 story.id,
                 plural(story.size, "document"),
                 story.min_similarity

@@ -286,6 +286,53 @@ fn each_member_names_the_terms_it_shares_with_its_story() {
     );
 }
 
+/// A story says when it ran: its earliest and latest publication times in JSON, the
+/// days in text; a story without times says nothing of them.
+#[test]
+fn a_story_reports_when_it_ran() {
+    let text = "Storm floods the harbour district; ferries halted as the river tops its banks";
+    let dated = |id: &str, day: u32, hour: u32| {
+        let mut doc = Document::new(id, text);
+        doc.published = Some(format!("2026-03-{day:02}T{hour:02}:00:00Z"));
+        doc
+    };
+    let docs = [
+        dated("first", 2, 22),
+        dated("next", 3, 7),
+        Document::new("undated", "Other news entirely about a concert"),
+    ];
+    let result = cluster_stories(&docs, &Granularity::Story.params()).expect("runs");
+    let report = storyhash::story::StoryReport::build(&docs, &result);
+    let storm = &report.stories[0];
+    assert_eq!(storm.size, 2);
+    assert_eq!(
+        storm.first_published.as_deref(),
+        Some("2026-03-02T22:00:00Z")
+    );
+    assert_eq!(
+        storm.last_published.as_deref(),
+        Some("2026-03-03T07:00:00Z")
+    );
+    assert_eq!(
+        (
+            report.stories[1].first_published.as_deref(),
+            report.stories[1].last_published.as_deref()
+        ),
+        (None, None)
+    );
+    let mut out = Vec::new();
+    report.write_text(&mut out).expect("text");
+    let out = String::from_utf8(out).expect("utf-8");
+    assert!(
+        out.contains("the others 1.000, published 2026-03-02 to 2026-03-03\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("story 1: 1 document, least mean cosine of a group to the others 1.000\n"),
+        "{out}"
+    );
+}
+
 /// Rewrites further apart than the window are explained as such: no decay, no
 /// closeness to the other's story.
 #[test]
