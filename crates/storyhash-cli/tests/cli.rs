@@ -1196,8 +1196,21 @@ fn index_stories_lists_the_stories_of_an_index() {
     let (index, feed) = (path_arg(&dir.join("feed.idx")), path_arg(&feed));
     let out = storyhash(&["index", "create", &index, "--stories", "story"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = storyhash(&["index", "add", "--quiet", &index, &feed]);
+    let out = storyhash(&["index", "add", "--quiet", "--format", "json", &index, &feed]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A new story and a copy both join with 1; the storm report starts its own.
+    let placed: Vec<(String, f64)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).expect("json");
+            (
+                d["story"].as_str().expect("story").to_owned(),
+                d["story_score"].as_f64().expect("score"),
+            )
+        })
+        .collect();
+    let expected = [("a", 1.0), ("a", 1.0), ("c", 1.0)].map(|(s, x)| (s.to_owned(), x));
+    assert_eq!(placed, expected);
     let out = storyhash(&["index", "stories", "--format", "json", &index]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let expected = serde_json::json!([{"story": "a", "size": 2, "members": ["a", "b"]}]);

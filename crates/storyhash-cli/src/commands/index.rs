@@ -61,7 +61,10 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             format,
                             &decision.id,
                             &decision.matches,
-                            Some((&decision.cluster, decision.story.as_deref())),
+                            Some((
+                                &decision.cluster,
+                                decision.story.as_deref().zip(decision.story_score),
+                            )),
                         )?,
                         Err(e) if reading.strict => {
                             return Err(anyhow::anyhow!("{}: {e}", doc.location))
@@ -394,15 +397,16 @@ pub(crate) fn write_decision(
     format: Format,
     id: &str,
     matches: &[storyhash::Match],
-    placed: Option<(&str, Option<&str>)>,
+    placed: Option<(&str, Option<(&str, f64)>)>,
 ) -> Result<()> {
     match format {
         Format::Json => {
             let mut value = serde_json::json!({ "id": id, "duplicate": !matches.is_empty(), "matches": matches });
             if let Some((cluster, story)) = placed {
                 value["cluster"] = serde_json::Value::from(cluster);
-                if let Some(story) = story {
+                if let Some((story, score)) = story {
                     value["story"] = serde_json::Value::from(story);
+                    value["story_score"] = serde_json::Value::from(score);
                 }
             }
             writeln!(out, "{value}")?;
@@ -424,7 +428,9 @@ pub(crate) fn write_decision(
                 write!(out, " and {} more", matches.len() - 1)?;
             }
             match (placed, best) {
-                (Some((c, Some(story))), _) => writeln!(out, "; cluster {c}; story {story}")?,
+                (Some((c, Some((story, score)))), _) => {
+                    writeln!(out, "; cluster {c}; story {story} ({score:.3})")?
+                }
                 (Some((c, None)), _) => writeln!(out, "; cluster {c}")?,
                 (None, Some(m)) => writeln!(out, "; cluster {}", m.cluster)?,
                 (None, None) => writeln!(out)?,
