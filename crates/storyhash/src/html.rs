@@ -64,6 +64,9 @@ struct Curve {
 struct Group<'a> {
     id: usize,
     size: usize,
+    /// A story's first and last days of publication, when its members have times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days: Option<(&'a str, &'a str)>,
     terms: Vec<String>,
     passages: &'a [String],
     members: Vec<Member<'a>>,
@@ -215,6 +218,7 @@ pub fn write_cluster_report(
         .map(|c| Group {
             id: c.id,
             size: c.size,
+            days: None,
             terms: c.shared_terms.iter().map(|t| t.term.clone()).collect(),
             passages: &c.shared_shingles,
             members: c
@@ -312,6 +316,16 @@ pub fn write_story_report(
         .map(|story| Group {
             id: story.id,
             size: story.size,
+            days: story
+                .first_published
+                .as_deref()
+                .zip(story.last_published.as_deref())
+                .map(|(first, last)| {
+                    (
+                        first.get(..10).unwrap_or(first),
+                        last.get(..10).unwrap_or(last),
+                    )
+                }),
             terms: story.top_terms.clone(),
             passages: &[],
             members: story
@@ -419,6 +433,7 @@ pub fn write_dedup_report(
         .map(|(id, c)| Group {
             id,
             size: c.removed.len() + 1,
+            days: None,
             terms: Vec::new(),
             passages: &[],
             members: std::iter::once(Member {

@@ -153,7 +153,9 @@
   function groupNode(g) {
     const details = el("details", { class: "group", "data-group": g.id });
     const head = g.members[0];
-    details.append(el("summary", {}, el("b", { text: `${data.kind === "stories" ? "story" : "cluster"} ${g.id}: ${g.size} documents` }), "  ", el("span", { dir: "auto", text: head.headline })));
+    // A dated story says over which days it ran.
+    const days = g.days ? (g.days[0] === g.days[1] ? `, ${g.days[0]}` : `, ${g.days[0]} to ${g.days[1]}`) : "";
+    details.append(el("summary", {}, el("b", { text: `${data.kind === "stories" ? "story" : "cluster"} ${g.id}: ${g.size} documents${days}` }), "  ", el("span", { dir: "auto", text: head.headline })));
     details.addEventListener("toggle", () => { if (details.open && details.children.length === 1) details.append(groupBody(g)); });
     return details;
   }

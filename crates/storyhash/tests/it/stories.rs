@@ -331,6 +331,15 @@ fn a_story_reports_when_it_ran() {
         out.contains("story 1: 1 document, least mean cosine of a group to the others 1.000\n"),
         "{out}"
     );
+    // The HTML page's story carries its days (stories of one document are not listed).
+    let mut page = Vec::new();
+    storyhash::html::write_story_report(&mut page, &report, &docs).expect("page");
+    let page = String::from_utf8(page).expect("utf-8");
+    assert_eq!(
+        page.matches(r#""days":["2026-03-02","2026-03-03"]"#)
+            .count(),
+        1
+    );
 }
 
 /// Rewrites further apart than the window are explained as such: no decay, no
