@@ -316,16 +316,7 @@ pub fn write_story_report(
         .map(|story| Group {
             id: story.id,
             size: story.size,
-            days: story
-                .first_published
-                .as_deref()
-                .zip(story.last_published.as_deref())
-                .map(|(first, last)| {
-                    (
-                        first.get(..10).unwrap_or(first),
-                        last.get(..10).unwrap_or(last),
-                    )
-                }),
+            days: story.days(),
             terms: story.top_terms.clone(),
             passages: &[],
             members: story

@@ -62,6 +62,22 @@ pub struct StoryReportEntry {
     pub groups: Vec<StoryGroupEntry>,
 }
 
+impl StoryReportEntry {
+    /// The first and last days it ran (`YYYY-MM-DD`), when its documents have times.
+    pub fn days(&self) -> Option<(&str, &str)> {
+        let (first, last) = self
+            .first_published
+            .as_deref()
+            .zip(self.last_published.as_deref())?;
+        Some((day_of(first), day_of(last)))
+    }
+}
+
+/// The date of an RFC 3339 time.
+fn day_of(time: &str) -> &str {
+    time.get(..10).unwrap_or(time)
+}
+
 /// The earliest and latest publication times of `members`, as RFC 3339 text.
 fn time_span(docs: &[Document], members: &[Vec<DocIndex>]) -> (Option<String>, Option<String>) {
     let times = || {
@@ -199,13 +215,11 @@ impl StoryReport {
         }
         for story in &self.stories {
             writeln!(out)?;
-            // Dates only: the day is what a reader places a story by.
-            let day =
-                |t: &Option<String>| t.as_deref().map(|t| t.get(..10).unwrap_or(t).to_owned());
-            let span = match (day(&story.first_published), day(&story.last_published)) {
-                (Some(first), Some(last)) if first == last => format!(", published {first}"),
-                (Some(first), Some(last)) => format!(", published {first} to {last}"),
-                _ => String::new(),
+            // Days only: the day is what a reader places a story by.
+            let span = match story.days() {
+                Some((first, last)) if first == last => format!(", published {first}"),
+                Some((first, last)) => format!(", published {first} to {last}"),
+                None => String::new(),
             };
             writeln!(
                 out,
