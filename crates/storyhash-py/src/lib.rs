@@ -545,7 +545,8 @@ impl Index {
     }
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,
-    /// segments (committed), uncommitted (documents inserted since the last commit).
+    /// segments (committed), uncommitted (documents inserted since the last commit); with
+    /// story tracking also stories, multi_document_stories and largest_story.
     fn stats(&self) -> PyResult<HashMap<String, usize>> {
         let s = self.inner.stats().map_err(to_py_err)?;
         let mut stats = HashMap::from([
