@@ -448,15 +448,12 @@ impl State {
         if !self.tracker.enabled() {
             return None;
         }
-        let mut sizes: HashMap<u32, usize> = HashMap::new();
-        for d in (0..self.alive.len()).filter(|&d| self.alive[d]) {
-            let story = self.story_of.get(d).copied().unwrap_or(d as u32);
-            *sizes.entry(story).or_insert(0) += 1;
-        }
+        let groups = self.live_groups(|d| self.story_key(d));
+        let sizes = || groups.values().map(Vec::len);
         Some(super::StoryCounts {
-            stories: sizes.len(),
-            multi_document_stories: sizes.values().filter(|&&n| n > 1).count(),
-            largest: sizes.values().copied().max().unwrap_or(0),
+            stories: groups.len(),
+            multi_document_stories: sizes().filter(|&n| n > 1).count(),
+            largest: sizes().max().unwrap_or(0),
         })
     }
 
@@ -961,8 +958,7 @@ impl State {
         if !self.tracker.enabled() {
             return Ok(None);
         }
-        let story = self.story_of.get(d as usize).copied().unwrap_or(d);
-        self.id_of(story).map(Some)
+        self.id_of(self.story_key(d)).map(Some)
     }
 
     /// Marks `d` removed (components are rebuilt by the caller, once per batch).
@@ -1054,25 +1050,43 @@ impl State {
         }
     }
 
-    /// Every multi-member cluster: (name, member ids in insertion order).
-    pub(super) fn clusters(&self) -> Result<super::NamedGroups> {
+    /// The live documents grouped by `key`, each group in insertion order.
+    fn live_groups(&self, key: impl Fn(u32) -> u32) -> HashMap<u32, Vec<u32>> {
         let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
-        for d in 0..self.documents() {
-            if self.alive[d as usize] {
-                groups
-                    .entry(self.components.find_readonly(d))
-                    .or_default()
-                    .push(d);
-            }
+        for d in (0..self.documents()).filter(|&d| self.alive[d as usize]) {
+            groups.entry(key(d)).or_default().push(d);
         }
+        groups
+    }
+
+    /// The groups of two or more of `groups`, each as (its first member's id, or the name
+    /// `name` gives that member, and the member ids).
+    fn named_groups(
+        &self,
+        groups: HashMap<u32, Vec<u32>>,
+        name: impl Fn(u32) -> Result<Option<String>>,
+    ) -> Result<super::NamedGroups> {
         let mut out = Vec::new();
         for members in groups.into_values().filter(|m| m.len() > 1) {
             let ids: Vec<String> = members
                 .iter()
                 .map(|&m| self.id_of(m))
                 .collect::<Result<_>>()?;
-            out.push((ids[0].clone(), ids));
+            let named = name(members[0])?.unwrap_or_else(|| ids[0].clone());
+            out.push((named, ids));
         }
+        Ok(out)
+    }
+
+    /// The story key of document `d`: its story's first document.
+    fn story_key(&self, d: u32) -> u32 {
+        self.story_of.get(d as usize).copied().unwrap_or(d)
+    }
+
+    /// Every multi-member cluster: (name, member ids in insertion order).
+    pub(super) fn clusters(&self) -> Result<super::NamedGroups> {
+        let groups = self.live_groups(|d| self.components.find_readonly(d));
+        let mut out = self.named_groups(groups, |_| Ok(None))?;
         out.sort();
         Ok(out)
     }
@@ -1083,22 +1097,8 @@ impl State {
         if !self.tracker.enabled() {
             return Ok(None);
         }
-        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
-        for d in (0..self.documents()).filter(|&d| self.alive[d as usize]) {
-            let story = self.story_of.get(d as usize).copied().unwrap_or(d);
-            groups.entry(story).or_default().push(d);
-        }
-        let mut out = Vec::new();
-        for members in groups.into_values().filter(|m| m.len() > 1) {
-            let ids: Vec<String> = members
-                .iter()
-                .map(|&m| self.id_of(m))
-                .collect::<Result<_>>()?;
-            let name = self
-                .story_name(members[0])?
-                .unwrap_or_else(|| ids[0].clone());
-            out.push((name, ids));
-        }
+        let groups = self.live_groups(|d| self.story_key(d));
+        let mut out = self.named_groups(groups, |d| self.story_name(d))?;
         out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
         Ok(Some(out))
     }
