@@ -79,33 +79,45 @@ fn a_directory_as_output_fails_before_the_work_and_leaves_nothing() {
     let target = dir.join("target");
     std::fs::create_dir(&target).expect("dir");
     let (feed_arg, target_arg) = (feed.display().to_string(), target.display().to_string());
-    for args in [
-        vec!["dedup", &feed_arg, "-o", &target_arg],
-        vec!["dedup", &feed_arg, "--removed", &target_arg],
-        vec!["cluster", &feed_arg, "-o", &target_arg],
-        vec!["stories", &feed_arg, "-o", &target_arg],
+    // A file in a directory that does not exist is refused as early.
+    let missing_arg = dir.join("nowhere").join("out.txt").display().to_string();
+    for (args, problem) in [
+        (
+            vec!["dedup", &feed_arg, "-o", &target_arg],
+            "is a directory",
+        ),
+        (
+            vec!["dedup", &feed_arg, "--removed", &target_arg],
+            "is a directory",
+        ),
+        (
+            vec!["cluster", &feed_arg, "-o", &target_arg],
+            "is a directory",
+        ),
+        (
+            vec!["stories", &feed_arg, "-o", &target_arg],
+            "is a directory",
+        ),
+        (
+            vec!["dedup", &feed_arg, "-o", &missing_arg],
+            "does not exist",
+        ),
+        (
+            vec!["cluster", &feed_arg, "-o", &missing_arg],
+            "does not exist",
+        ),
+        (
+            vec!["stories", &feed_arg, "--save-boilerplate", &missing_arg],
+            "does not exist",
+        ),
     ] {
         let run = storyhash(&args);
         assert_eq!(run.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&run).contains("is a directory"), "{}", stderr(&run));
+        assert!(stderr(&run).contains(problem), "{}", stderr(&run));
         // Nothing was read: no summary line, no warning about the feed's bad line.
         assert!(!stderr(&run).contains("not json"), "{}", stderr(&run));
         assert_eq!(files_in(&dir), ["feed.jsonl", "target"]);
         assert!(files_in(&target).is_empty());
-    }
-    // A file in a directory that does not exist is refused as early.
-    let missing = dir.join("nowhere").join("out.txt");
-    let missing_arg = missing.display().to_string();
-    for args in [
-        vec!["dedup", &feed_arg, "-o", &missing_arg],
-        vec!["cluster", &feed_arg, "-o", &missing_arg],
-        vec!["stories", &feed_arg, "--save-boilerplate", &missing_arg],
-    ] {
-        let run = storyhash(&args);
-        assert_eq!(run.status.code(), Some(1), "{args:?}");
-        assert!(stderr(&run).contains("does not exist"), "{}", stderr(&run));
-        assert!(!stderr(&run).contains("not json"), "{}", stderr(&run));
-        assert_eq!(files_in(&dir), ["feed.jsonl", "target"]);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
