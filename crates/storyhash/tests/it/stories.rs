@@ -645,18 +645,42 @@ fn listed_lines_and_stopwords_stop_linking_stories() {
     assert_eq!(story_count(&stopwords), 2);
 }
 
+/// The members of every story of `input` at the story granularity with `lists`,
+/// sorted.
+fn story_members(input: &[Document], lists: &StoryLists) -> Vec<Vec<u32>> {
+    let clustering = storyhash::story::cluster_stories_with(
+        input,
+        &Granularity::Story.params(),
+        storyhash::KeepPolicy::First,
+        lists,
+    )
+    .expect("runs");
+    let mut stories: Vec<Vec<u32>> = clustering
+        .stories
+        .iter()
+        .map(|s| sorted(&s.groups.concat()))
+        .collect();
+    stories.sort();
+    stories
+}
+
 /// A background corpus: in a three-article input every word is rare, so two unrelated
 /// articles that share a beat's common words join one story. With a background of the
-/// beat's articles, in which those words are common, they weigh little, are no longer
-/// among either article's rarest terms, and the two stay apart; the pair that shares
-/// names still joins.
+/// beat's articles, in which those words are common, they weigh little and the two stay
+/// apart; the pair that shares names still joins.
 #[test]
 fn a_background_corpus_tells_common_words_from_names() {
     let common = "ministry officials statement tuesday government spokesman";
     let input: Vec<Document> = [
         ("a", "Zarkovia harbour strike Velmont dockers"),
         ("b", "Zarkovia harbour strike Velmont dockers continue"),
-        ("c", "Orlintha vaccine trial Quessby laboratory"),
+        // Longer than the others: with the background's idf the common words are too
+        // small a part of its vector to reach the threshold (a mean cosine of 0.18 to
+        // the others' story; 0.30 to either with the input's idf alone).
+        (
+            "c",
+            "Orlintha vaccine trial Quessby laboratory Merrowdale volunteers dosage",
+        ),
     ]
     .iter()
     .map(|(id, names)| Document::new(*id, format!("{names} {common}")))
@@ -679,26 +703,7 @@ fn a_background_corpus_tells_common_words_from_names() {
     assert_eq!(background.documents(), 200);
 
     let params = Granularity::Story.params();
-    let stories = |lists: &StoryLists| -> Vec<Vec<u32>> {
-        let clustering = storyhash::story::cluster_stories_with(
-            &input,
-            &params,
-            storyhash::KeepPolicy::First,
-            lists,
-        )
-        .expect("runs");
-        let mut stories: Vec<Vec<u32>> = clustering
-            .stories
-            .iter()
-            .map(|s| {
-                let mut m: Vec<u32> = s.groups.iter().flatten().copied().collect();
-                m.sort_unstable();
-                m
-            })
-            .collect();
-        stories.sort();
-        stories
-    };
+    let stories = |lists: &StoryLists| story_members(&input, lists);
     assert_eq!(
         stories(&StoryLists::default()),
         vec![vec![0, 1, 2]],
@@ -733,6 +738,43 @@ fn a_background_corpus_tells_common_words_from_names() {
         .story_background()
         .expect("readable")
         .is_none());
+}
+
+/// The candidate rule counts terms rare among the input's articles, whatever the
+/// background says of them: two articles about one asylum-seeker crisis share one name
+/// (Tampa) and two words common in a background of the beat (6% of it), and the later
+/// one also shares two names with an unrelated story before it. Counted with the background, the crisis
+/// words would not be rare, the earlier article would share one rare term where the
+/// other story shares two, and the later article would join that story instead.
+#[test]
+fn terms_rare_in_the_input_find_stories_whatever_the_background() {
+    let input: Vec<Document> = [
+        (
+            "a",
+            "Tampa asylum seekers asylum seekers Hockey regret cargo ferry",
+        ),
+        (
+            "c",
+            "Greens Senate budget treasurer surplus forecast deficit revenue spending cuts",
+        ),
+        ("b", "Tampa asylum seekers asylum seekers Greens Senate"),
+    ]
+    .map(|(id, text)| Document::new(id, text))
+    .to_vec();
+    let background_docs: Vec<Document> = (0..200)
+        .map(|i| {
+            let own: Vec<String> = (0..8).map(|w| format!("w{i}x{w}")).collect();
+            let crisis = if i % 16 == 0 { " asylum seekers" } else { "" };
+            Document::new(format!("bg{i}"), format!("{}{crisis}", own.join(" ")))
+        })
+        .collect();
+    let mut background = storyhash::story::Background::new();
+    background.add_documents(&background_docs);
+    let lists = StoryLists {
+        background,
+        ..StoryLists::default()
+    };
+    assert_eq!(story_members(&input, &lists), vec![vec![0, 2], vec![1]]);
 }
 
 /// A headline-only flash and the full article that follows it are one story, though the
