@@ -869,9 +869,14 @@ fn stories_take_a_background_from_a_file_or_an_index() {
                 "b",
                 &format!("Zarkovia harbour strike Velmont dockers continue {common}"),
             ),
+            // Long enough that, weighed with the background, the common words keep it
+            // under the threshold (as in the library's background test).
             line(
                 "c",
-                &format!("Orlintha vaccine trial Quessby laboratory {common}"),
+                &format!(
+                    "Orlintha vaccine trial Quessby laboratory Merrowdale volunteers \
+                     dosage {common}"
+                ),
             ),
         ]
         .concat(),
