@@ -7,8 +7,10 @@
 //! is parsed as browsers parse it (entities decoded, broken markup repaired), candidate
 //! blocks are scored by their text and link density, and the best one is kept, in
 //! paragraphs. The title and time come from the page's metadata (JSON-LD `headline` and
-//! `datePublished`, `og:title`, `article:published_time`, then `<title>`). A page the
-//! scorer finds no article in keeps the text of its `<body>` without scripts and styles.
+//! `datePublished`, `og:title`, `article:published_time`, then `<title>`), its address
+//! from `<link rel="canonical">` or `og:url`: the site a saved page came from, whose
+//! repeated lines the story layer learns as that site's boilerplate. A page the scorer
+//! finds no article in keeps the text of its `<body>` without scripts and styles.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -21,6 +23,9 @@ pub struct Article {
     pub title: Option<String>,
     /// The publication time as the page writes it, when it has one.
     pub published: Option<String>,
+    /// The page's own absolute http(s) address (canonical link, else `og:url`), when it
+    /// gives one.
+    pub url: Option<String>,
 }
 
 /// Whether a record's text is an HTML page or fragment rather than text: it starts
@@ -66,6 +71,8 @@ fn readable(html: &str) -> Option<Article> {
         ..dom_smoothie::Config::default()
     };
     let mut readability = dom_smoothie::Readability::new(html, None, Some(config)).ok()?;
+    // Read before parsing, which prunes the document.
+    let url = page_url(&readability.doc);
     let article = readability.parse().ok()?;
     let text = tidy(&article.text_content);
     if text.is_empty() {
@@ -75,6 +82,23 @@ fn readable(html: &str) -> Option<Article> {
         text,
         title: non_empty(Some(article.title.to_string())),
         published: non_empty(article.published_time),
+        url,
+    })
+}
+
+/// The page's address as it states it: the canonical link, else `og:url`; only an
+/// absolute http(s) address, since a relative one names no site.
+fn page_url(document: &dom_query::Document) -> Option<String> {
+    let stated = [
+        ("link[rel~=\"canonical\"][href]", "href"),
+        ("meta[property=\"og:url\"][content]", "content"),
+    ];
+    stated.iter().find_map(|(selector, attribute)| {
+        let value = document.select(selector).attr(attribute)?;
+        let value = value.trim();
+        let scheme = value.split_once("://")?.0;
+        (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+            .then(|| value.to_string())
     })
 }
 
@@ -130,6 +154,31 @@ mod tests {
         let page = "<html><body><script>var x = 1;</script><span>Short note &amp; more</span></body></html>";
         let article = extract_article(page);
         assert_eq!(article.text, "Short note & more");
+    }
+
+    #[test]
+    fn a_page_states_its_address_by_canonical_link_or_og_url() {
+        let page = |head: &str| {
+            let body = "<p>The harbour strike entered its third day on Tuesday as dockers \
+                        rejected the latest offer from the port authority.</p>"
+                .repeat(4);
+            format!("<html><head>{head}</head><body><article>{body}</article></body></html>")
+        };
+        let canonical = r#"<link rel="canonical" href="https://www.example.com/a/1">"#;
+        let og = r#"<meta property="og:url" content="http://news.example.org/b">"#;
+        let url = |head: &str| extract_article(&page(head)).url;
+        assert_eq!(
+            url(&format!("{og}{canonical}")).as_deref(),
+            Some("https://www.example.com/a/1")
+        );
+        assert_eq!(url(og).as_deref(), Some("http://news.example.org/b"));
+        // A relative address names no site; neither does another scheme.
+        assert_eq!(url(r#"<link rel="canonical" href="/a/1">"#), None);
+        assert_eq!(
+            url(r#"<meta property="og:url" content="ftp://example.com/a">"#),
+            None
+        );
+        assert_eq!(url(""), None);
     }
 
     #[test]

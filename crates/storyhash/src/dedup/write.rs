@@ -143,7 +143,8 @@ impl<'a> KeptRuns<'a> {
     }
 }
 
-/// Writes a kept record of a text file as the JSON line `{"id", "text"}`.
+/// Writes a kept record of a text or HTML file as the JSON line `{"id", "text"}`, with
+/// the `title`, `url` and `published` a page gave (as `stories` reads them back).
 pub(super) fn write_text_record(
     out: &mut dyn Write,
     name: &std::path::Path,
@@ -154,7 +155,16 @@ pub(super) fn write_text_record(
     read: &ReadOptions,
 ) -> Result<()> {
     let doc = parse_record(file, meta, batch.bytes(i), read).map_err(Error::from)?;
-    let line = serde_json::json!({ "id": doc.id, "text": doc.text });
+    let mut line = serde_json::json!({ "id": doc.id, "text": doc.text });
+    for (field, value) in [
+        ("title", doc.title),
+        ("url", doc.url),
+        ("published", doc.published),
+    ] {
+        if let Some(value) = value {
+            line[field] = value.into();
+        }
+    }
     writeln!(out, "{line}").map_err(|e| Error::io(name, e))
 }
 
@@ -217,8 +227,8 @@ pub(super) struct Kept<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeptFormat {
     /// JSON lines: a JSONL record's line unchanged, a `.txt` or `.html` document as
-    /// `{"id", "text"}` (a page's extracted text), a Parquet row as one JSON object of
-    /// all its columns.
+    /// `{"id", "text"}` (a page's extracted text, with the title, address and
+    /// publication time it gave), a Parquet row as one JSON object of all its columns.
     #[default]
     JsonLines,
     /// Parquet with the input's schema, rows unchanged (Parquet input only, one schema).

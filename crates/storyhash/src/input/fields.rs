@@ -125,8 +125,9 @@ pub fn parse_fields<'a>(
     Ok(fields)
 }
 
-/// `fields` with the text replaced by the article extracted from it, and the title and
-/// publication time taken from the page where the record has none of its own.
+/// `fields` with the text replaced by the article extracted from it, and the title,
+/// address and publication time taken from the page where the record has none of its
+/// own.
 fn article_fields(fields: RecordFields<'_>) -> Result<RecordFields<'_>, InputProblem> {
     let article = crate::extract::extract_article(&fields.text);
     if article.text.trim().is_empty() {
@@ -136,7 +137,7 @@ fn article_fields(fields: RecordFields<'_>) -> Result<RecordFields<'_>, InputPro
         id: fields.id,
         text: Cow::Owned(article.text),
         title: fields.title.or(article.title.map(Cow::Owned)),
-        url: fields.url,
+        url: fields.url.or(article.url.map(Cow::Owned)),
         published: fields.published.or(article.published.map(Cow::Owned)),
     })
 }

@@ -1,10 +1,12 @@
 //! Web pages: one article under two sites' templates is one near-duplicate pair after
-//! extraction (and is not, read as markup), with its title and time from the page's
-//! metadata and its entities decoded; JSONL records holding pages read the same.
+//! extraction (and is not, read as markup), with its title, time and address from the
+//! page's metadata and its entities decoded; JSONL records holding pages read the same;
+//! `dedup` keeps a page's extracted article with what its metadata said.
 
 use std::path::Path;
 
-use storyhash::input::{read_sources, HtmlText, ReadOptions, Source};
+use storyhash::dedup::{dedup, DedupOptions, DedupOutputs};
+use storyhash::input::{read_sources, resolve_sources, HtmlText, ReadOptions, Source};
 use storyhash::{pipeline, Document, Preset};
 
 fn scratch(name: &str) -> crate::Scratch {
@@ -47,6 +49,8 @@ fn site_a(paragraphs: &[String]) -> String {
 <title>Site A | News</title>
 <meta property="og:title" content="Syria and Russia discuss investment">
 <meta property="article:published_time" content="2025-03-01T10:30:00Z">
+<meta property="og:url" content="https://site-a.example/2025/03/01/syria-russia">
+<link rel="canonical" href="https://www.site-a.example/2025/03/01/syria-russia">
 <style>body {{ font-family: serif }} .ad {{ display: none }}</style>
 <script>window.analytics = {{ id: "UA-1", track: function() {{ return 1 }} }};</script>
 </head><body>
@@ -124,6 +128,12 @@ fn one_article_under_two_templates_is_a_near_duplicate_after_extraction() {
         assert!(!page.text.contains("Most read") && !page.text.contains("newsletter"));
         assert!(!page.text.contains("analytics") && !page.text.contains('<'));
     }
+    // The canonical link wins over og:url; site B states no address.
+    assert_eq!(
+        pages[0].url.as_deref(),
+        Some("https://www.site-a.example/2025/03/01/syria-russia")
+    );
+    assert_eq!(pages[1].url, None);
 
     // The same pages read as text: markup, menus and scripts keep them apart.
     let (x, y) = (dir.join("a.txt"), dir.join("b.txt"));
@@ -171,4 +181,42 @@ fn jsonl_records_holding_pages_are_extracted_when_detected_or_asked() {
     let raw = read(&[&path], &never);
     assert!(raw[0].text.starts_with("<!DOCTYPE html>"));
     assert_eq!(raw[0].title, None);
+}
+
+/// `dedup` over a folder of pages keeps one of the two copies as the JSON line of its
+/// extracted article, with the title, address and time its page gave: what `stories`
+/// reads back.
+#[test]
+fn dedup_keeps_a_pages_article_with_its_metadata() {
+    let dir = scratch("dedup");
+    let paragraphs = article();
+    std::fs::write(dir.join("a.html"), site_a(&paragraphs)).expect("write");
+    std::fs::write(dir.join("b.html"), site_b(&paragraphs)).expect("write");
+    let files =
+        resolve_sources(&[Source::Path(dir.to_path_buf())], &mut Vec::new()).expect("inputs");
+    let options = DedupOptions::new(Preset::Dup.params(), ReadOptions::default());
+    let mut kept = Vec::new();
+    let outputs = DedupOutputs {
+        kept: Some(&mut kept),
+        ..DedupOutputs::default()
+    };
+    let summary = dedup(files, &options, outputs, &mut |_| {}, &mut |_| {}).expect("runs");
+    assert_eq!(summary.removed, 1, "{summary:?}");
+    let kept = String::from_utf8(kept).expect("utf8");
+    let lines: Vec<serde_json::Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["id"], "a");
+    assert_eq!(line["title"], "Syria and Russia discuss investment");
+    assert_eq!(
+        line["url"],
+        "https://www.site-a.example/2025/03/01/syria-russia"
+    );
+    assert_eq!(line["published"], "2025-03-01T10:30:00Z");
+    assert!(line["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("trade & energy")));
 }
