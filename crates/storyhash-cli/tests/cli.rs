@@ -1076,28 +1076,63 @@ fn story_lists_from_files_apply_to_stories_and_to_an_index_alike() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The footer one site closes every article with.
+const COURIER_FOOTER: &str =
+    "Read more from the Harbour Courier at our newsroom blog every weekday.";
+
+/// A JSON line of an article of that site: `body`, then the footer.
+fn courier_record(id: &str, body: &str) -> String {
+    format!(
+        "{{\"id\":\"{id}\",\"url\":\"https://courier.example/{id}\",\"text\":\"{body}\\n{COURIER_FOOTER}\"}}\n"
+    )
+}
+
+/// Sixty of its articles on unrelated matters: the footer is the only line they share,
+/// learned as the site's boilerplate.
+fn courier_sample() -> String {
+    (0..60)
+        .map(|i| {
+            courier_record(
+                &format!("s{i}"),
+                &format!("Item{i} gamma{i} delta{i} omega{i}."),
+            )
+        })
+        .collect()
+}
+
+/// Four of its articles about four matters, as JSON lines.
+fn courier_articles() -> String {
+    [
+        "Firefighters contained a warehouse blaze near the rail depot overnight.",
+        "The orchestra announced its winter season with three premieres.",
+        "Farmers expect a late barley harvest after weeks of heavy rain.",
+        "A new ferry timetable adds evening crossings to the island.",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, body)| courier_record(&format!("a{i}"), body))
+    .collect()
+}
+
+/// The distinct stories `index add --format json` output names for the first `n`
+/// documents.
+fn stories_named(out: &std::process::Output, n: usize) -> usize {
+    let stories: std::collections::BTreeSet<String> = stdout(out)
+        .lines()
+        .take(n)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["story"].to_string())
+        .collect();
+    stories.len()
+}
+
 /// Lines `stories` learns on a sample of a feed reach an index made without them: written
 /// by `--save-boilerplate`, given by `index lists`, they keep a site's footer from joining
 /// the articles added afterwards.
 #[test]
 fn learned_boilerplate_reaches_an_index_through_index_lists() {
     let dir = scratch("learned-lists");
-    let footer = "Read more from the Harbour Courier at our newsroom blog every weekday.";
-    let record = |id: &str, body: &str| {
-        format!(
-            "{{\"id\":\"{id}\",\"url\":\"https://courier.example/{id}\",\"text\":\"{body}\\n{footer}\"}}\n"
-        )
-    };
-    // A sample of sixty articles on unrelated matters: the footer is the only line
-    // they share, learned as the site's boilerplate.
-    let sample: String = (0..60)
-        .map(|i| {
-            record(
-                &format!("s{i}"),
-                &format!("Item{i} gamma{i} delta{i} omega{i}."),
-            )
-        })
-        .collect();
+    let footer = COURIER_FOOTER;
+    let sample = courier_sample();
     let sample_path = dir.join("sample.jsonl");
     std::fs::write(&sample_path, sample).expect("write sample");
     let saved = dir.join("lines.txt");
@@ -1115,17 +1150,8 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
         "{text}"
     );
 
-    let bodies = [
-        "Firefighters contained a warehouse blaze near the rail depot overnight.",
-        "The orchestra announced its winter season with three premieres.",
-        "Farmers expect a late barley harvest after weeks of heavy rain.",
-        "A new ferry timetable adds evening crossings to the island.",
-    ];
     let articles = dir.join("articles.jsonl");
-    let lines: String = (bodies.iter().enumerate())
-        .map(|(i, body)| record(&format!("a{i}"), body))
-        .collect();
-    std::fs::write(&articles, lines).expect("write articles");
+    std::fs::write(&articles, courier_articles()).expect("write articles");
     let stories_added = |index: &str| {
         let out = storyhash(&[
             "index",
@@ -1136,13 +1162,7 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
             &path_arg(&articles),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let stories: std::collections::BTreeSet<String> = stdout(&out)
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).expect("json")["story"].to_string()
-            })
-            .collect();
-        stories.len()
+        stories_named(&out, 4)
     };
     let create = |name: &str| {
         let index = path_arg(&dir.join(name));
@@ -1188,6 +1208,55 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
     let out = storyhash(&["index", "lists", "--format", "json", &plain]);
     let empty = serde_json::json!({"stopwords": [], "boilerplate_lines": []});
     assert_eq!(json(&out), empty);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `index add --learn-boilerplate` learns a batch's boilerplate lines before adding it:
+/// four articles of a site, then sixty more, and the four are four stories where,
+/// without it, the footer joins them (added while the index was too small for any term
+/// to count as boilerplate); the index keeps the line it learned.
+#[test]
+fn index_add_learns_a_batchs_boilerplate_lines() {
+    let dir = scratch("learn-lines");
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(&feed, courier_articles() + &courier_sample()).expect("write feed");
+    let feed = path_arg(&feed);
+    let add = |name: &str, learn: bool| {
+        let index = path_arg(&dir.join(name));
+        let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut args = vec!["index", "add", "--format", "json", index.as_str(), &feed];
+        if learn {
+            args.push("--learn-boilerplate");
+        }
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        (index, out)
+    };
+    let (_, out) = add("without.idx", false);
+    assert!(stories_named(&out, 4) < 4, "the footer joins articles");
+    let (index, out) = add("with.idx", true);
+    assert_eq!(stories_named(&out, 4), 4, "every article its own story");
+    assert!(
+        stderr(&out).contains("1 boilerplate lines learned"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&["index", "lists", "--format", "json", &index]);
+    assert_eq!(
+        json(&out)["boilerplate_lines"],
+        serde_json::json!([COURIER_FOOTER])
+    );
+
+    // Learning needs story tracking: refused before anything is added.
+    let plain = path_arg(&dir.join("plain.idx"));
+    let out = storyhash(&["index", "create", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&["index", "add", "--learn-boilerplate", &plain, &feed]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("--stories"), "{}", stderr(&out));
+    let out = storyhash(&["index", "stats", "--format", "json", &plain]);
+    assert_eq!(json(&out)["documents"], 0, "{}", stdout(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,8 +14,8 @@ use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
 use storyhash_core::story::{
-    cluster_stories_listing, cluster_stories_with, explain_pair, ExclusionLists, Granularity,
-    StoryLists,
+    self as story, cluster_stories_with, explain_pair, BoilerplateLine, ExclusionLists,
+    Granularity, StoryAnalysis, StoryLists,
 };
 use storyhash_core::{DocIndex, Document, KeepPolicy, Params, Preset};
 
@@ -518,6 +518,23 @@ impl Index {
         self.inner.set_story_lists(lists).map_err(to_py_err)
     }
 
+    /// Learns the boilerplate lines of `docs` (dicts as for `insert_batch`) as `stories`
+    /// does and adds those not yet listed to the story boilerplate list: give a batch
+    /// before inserting it, and the batch and every later document leave them out.
+    /// Returns the lines added, as `boilerplate_lines` gives them. Raises ValueError on
+    /// an index without story tracking.
+    fn learn_story_lines(
+        &self,
+        py: Python<'_>,
+        docs: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let docs = batch_documents(docs)?;
+        let lines = py
+            .detach(|| self.inner.learn_story_lines(&docs))
+            .map_err(to_py_err)?;
+        lines.iter().map(|line| line_dict(py, line)).collect()
+    }
+
     /// The story of a stored document (named by its first document), or None.
     fn story_of(&self, id: &str) -> PyResult<Option<String>> {
         self.inner.story_of(id).map_err(to_py_err)
@@ -806,22 +823,20 @@ fn boilerplate_lines(
         ..StoryLists::default()
     };
     let docs = batch_documents(docs)?;
-    let params = Granularity::Story.params();
-    let clustering = py
-        .detach(|| cluster_stories_listing(&docs, &params, KeepPolicy::First, &lists, usize::MAX))
+    let lines = py
+        .detach(|| story::boilerplate_lines(&docs, StoryAnalysis::default(), &lists))
         .map_err(to_py_err)?;
-    clustering
-        .boilerplate_lines
-        .iter()
-        .map(|line| {
-            let dict = pyo3::types::PyDict::new(py);
-            dict.set_item("source", &line.source)?;
-            dict.set_item("line", &line.line)?;
-            dict.set_item("share", line.share)?;
-            dict.set_item("listed", line.listed)?;
-            Ok(dict.into_any().unbind())
-        })
-        .collect()
+    lines.iter().map(|line| line_dict(py, line)).collect()
+}
+
+/// A boilerplate line as a dict of `source`, `line`, `share` and `listed`.
+fn line_dict(py: Python<'_>, line: &BoilerplateLine) -> PyResult<Py<PyAny>> {
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("source", &line.source)?;
+    dict.set_item("line", &line.line)?;
+    dict.set_item("share", line.share)?;
+    dict.set_item("listed", line.listed)?;
+    Ok(dict.into_any().unbind())
 }
 
 /// Removes near-duplicates.

@@ -131,6 +131,17 @@ def test_lines_learned_per_site_reach_an_index():
         index.insert(f"site-{i}", f"{body}\n{FOOTER}")
     assert len({index.story_of(f"site-{i}") for i in range(len(SITE))}) == 3
 
+    # A writer learns them itself from a batch, once, and lists them for what follows.
+    learner = storyhash.Index(stories="story")
+    assert learner.learn_story_lines(docs) == lines
+    assert learner.learn_story_lines(docs) == []
+    assert learner.story_boilerplate == [FOOTER]
+    for i, body in enumerate(SITE):
+        learner.insert(f"site-{i}", f"{body}\n{FOOTER}")
+    assert len({learner.story_of(f"site-{i}") for i in range(len(SITE))}) == 3
+    with pytest.raises(ValueError, match="story tracking"):
+        storyhash.Index().learn_story_lines(docs)
+
 
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()

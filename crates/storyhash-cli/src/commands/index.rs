@@ -35,6 +35,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             index: path,
             inputs,
             window,
+            learn_boilerplate,
             reading,
             format,
             quiet,
@@ -42,13 +43,25 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             // The writer lock is held from reading the index to committing: another `add`
             // or `remove` waits, and then matches against what this one added.
             let index = open_writer(&path)?;
+            if learn_boilerplate && index.story_params().is_none() {
+                anyhow::bail!(
+                    "{}: --learn-boilerplate needs an index that tracks stories (created \
+                     with --stories)",
+                    path.display()
+                );
+            }
             let progress = ProgressLine::new(quiet);
             let mut added = 0usize;
+            let mut learned = 0usize;
             // In batches: the text of one batch at a time is held, whatever the input.
             let mut warnings = Warnings::new(quiet);
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
                 added += read.documents.len();
+                if learn_boilerplate {
+                    progress.set(&format!("learning boilerplate lines: {added} read"));
+                    learned += index.learn_story_lines(&read.documents)?.len();
+                }
                 progress.set(&format!("adding documents: {added} read"));
                 for (doc, result) in read
                     .documents
@@ -89,10 +102,15 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             progress.finish();
             if !quiet {
                 eprintln!(
-                    "storyhash index: {} documents stored{}",
+                    "storyhash index: {} documents stored{}{}",
                     index.len(),
                     if evicted > 0 {
                         format!(", {evicted} evicted by the window")
+                    } else {
+                        String::new()
+                    },
+                    if learn_boilerplate {
+                        format!(", {learned} boilerplate lines learned (`index lists` shows them)")
                     } else {
                         String::new()
                     }

@@ -51,7 +51,8 @@ use crate::error::{Error, InputProblem, Result};
 use crate::pipeline::Params;
 use crate::record::{DocRecord, Engine, RecordBuffers};
 use crate::story::{
-    term_frequencies, ExclusionLists, Exclusions, StoryAnalysis, StoryParams, TermAnalyzer,
+    term_frequencies, BoilerplateLine, ExclusionLists, Exclusions, StoryAnalysis, StoryLists,
+    StoryParams, TermAnalyzer,
 };
 
 mod buckets;
@@ -384,6 +385,59 @@ impl Index {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = lists;
         Ok(())
+    }
+
+    /// Learns the boilerplate lines of `docs` as `stories` does (a line or sentence on
+    /// more than a fifth of one site's documents, of a site with at least 50 of them,
+    /// copies counted once) and adds those the boilerplate list lacks to it, the most
+    /// widespread first while the lists stay within the size an index keeps; returns the
+    /// lines added. Given a batch before inserting it, the batch's own documents leave
+    /// them out, as `stories` would leave them out of the same documents; documents
+    /// stored before keep their terms. The next commit keeps the list. Refused on an
+    /// index without story tracking.
+    pub fn learn_story_lines(&self, docs: &[Document]) -> Result<Vec<BoilerplateLine>> {
+        let Some(params) = &self.story_params else {
+            return Err(Error::InvalidParams(
+                "boilerplate lines apply to story tracking, which this index does not do".into(),
+            ));
+        };
+        let before = self.story_lists();
+        let found = crate::story::boilerplate_lines(
+            docs,
+            params.analysis,
+            &StoryLists {
+                stopwords: before.stopwords,
+                boilerplate_lines: before.boilerplate_lines,
+                ..StoryLists::default()
+            },
+        )?;
+        // Added to the lists in force now, which another thread may have replaced
+        // meanwhile.
+        let mut in_force = self
+            .story_lists
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut lists = in_force.lists.clone();
+        let mut bytes: usize = (lists.stopwords.iter())
+            .chain(&lists.boilerplate_lines)
+            .map(String::len)
+            .sum();
+        let mut added = Vec::new();
+        for line in found.into_iter().filter(|l| !l.listed) {
+            // The same text learned at two sites is listed once.
+            if bytes + line.line.len() > MAX_STORY_LIST_BYTES
+                || lists.boilerplate_lines.contains(&line.line)
+            {
+                continue;
+            }
+            bytes += line.line.len();
+            lists.boilerplate_lines.push(line.line.clone());
+            added.push(line);
+        }
+        if !added.is_empty() {
+            *in_force = ListsInForce::new(&self.story_analyzer, lists);
+        }
+        Ok(added)
     }
 
     /// Documents stored.

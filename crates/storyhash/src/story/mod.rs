@@ -311,6 +311,37 @@ pub fn cluster_stories_listing(
     Ok(run(docs, params, keep, lists, lines_listed)?.clustering)
 }
 
+/// Every line and sentence `stories` leaves out of `docs` with `lists`, as
+/// [`cluster_stories_listing`] lists them with `usize::MAX` (the listed lines found, then
+/// the learned ones, most widespread first), without clustering: what `stories
+/// --save-boilerplate` writes and what [`crate::Index::learn_story_lines`] adds to an
+/// index's list. Near-duplicate copies count once, as in `stories`, so that a wire story
+/// a site republished many times is not learned as the site's boilerplate.
+pub fn boilerplate_lines(
+    docs: &[Document],
+    analysis: StoryAnalysis,
+    lists: &StoryLists,
+) -> Result<Vec<BoilerplateLine>> {
+    let dup = pipeline::run(docs, &Preset::Dup.params())?;
+    let copies = copy_counts(docs, &dup.copy_of);
+    drop(dup);
+    let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
+    let analyzer = TermAnalyzer::new(analysis);
+    Ok(Exclusions::learn(docs, &counted, &analyzer, lists, usize::MAX).1)
+}
+
+/// Per document, how many documents its terms stand for: an exact copy under the same
+/// title as an earlier document (`copy_of`, from the near-duplicate run) counts as that
+/// one and stands for none itself.
+fn copy_counts(docs: &[Document], copy_of: &[Option<DocIndex>]) -> Vec<u32> {
+    let mut copies = vec![0u32; docs.len()];
+    for (d, first) in copy_of.iter().enumerate() {
+        let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
+        copies[same.map_or(d, |f| f as usize)] += 1;
+    }
+    copies
+}
+
 /// A story clustering and what decided it, for [`explain_pair`].
 struct Run {
     clustering: StoryClustering,
@@ -368,11 +399,7 @@ fn run(
     // has its first document's terms, so each distinct text is analysed once, in
     // blocks (analysed in parallel, counted in input order) that bound the memory.
     let analyzer = TermAnalyzer::new(params.analysis);
-    let mut copies = vec![0u32; docs.len()];
-    for (d, first) in copy_of.iter().enumerate() {
-        let same = first.filter(|&f| docs[f as usize].title == docs[d].title);
-        copies[same.map_or(d, |f| f as usize)] += 1;
-    }
+    let copies = copy_counts(docs, &copy_of);
     let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
     let (exclusions, boilerplate_lines) =
         Exclusions::learn(docs, &counted, &analyzer, lists, lines_listed);

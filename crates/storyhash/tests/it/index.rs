@@ -979,6 +979,52 @@ fn replaced_story_lists_apply_to_documents_added_afterwards() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
+/// A writer learns a batch's boilerplate lines as `stories` does and lists them before
+/// adding the batch: the four articles under one site's footer, with sixty more of the
+/// site's pages, are four stories; the footer is listed once however often it is
+/// learned, beside the user's stopwords; an index without story tracking learns none.
+#[test]
+fn a_writer_learns_a_batchs_boilerplate_lines_before_adding_it() {
+    let (mut docs, footer) = footed_articles();
+    docs.extend((0..60).map(|i| {
+        Document::new(
+            format!("page-{i}"),
+            format!("Item{i} gamma{i} delta{i} omega{i}.\n{footer}"),
+        )
+    }));
+    let lists = ExclusionLists {
+        stopwords: vec!["harbour".into()],
+        ..ExclusionLists::default()
+    };
+    let index = Index::with_story_lists(
+        Preset::Dup.params(),
+        Some(Granularity::Story.params()),
+        lists.clone(),
+    )
+    .expect("index");
+    let learned = index.learn_story_lines(&docs).expect("learn");
+    let lines: Vec<&str> = learned.iter().map(|l| l.line.as_str()).collect();
+    assert_eq!(lines, [footer.as_str()]);
+    assert_eq!(learned[0].share, 1.0);
+    let expected = ExclusionLists {
+        boilerplate_lines: vec![footer.clone()],
+        ..lists
+    };
+    assert_eq!(index.story_lists(), expected);
+    assert!(index.learn_story_lines(&docs).expect("again").is_empty());
+    assert_eq!(index.story_lists(), expected, "listed once");
+
+    let decisions: Vec<_> = index.insert_batch(&docs[..4]).into_iter().collect();
+    let stories = numbered(decisions.into_iter().map(|d| d.expect("insert").story));
+    assert_eq!(stories, [0, 1, 2, 3]);
+
+    let plain = Index::new(Preset::Dup.params()).expect("new");
+    let err = plain
+        .learn_story_lines(&docs)
+        .expect_err("no story tracking");
+    assert!(err.to_string().contains("story tracking"), "{err}");
+}
+
 #[test]
 fn the_index_assigns_stories_as_documents_arrive() {
     use storyhash::story::agreement;
