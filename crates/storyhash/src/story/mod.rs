@@ -36,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
 use crate::pipeline::{self, Preset};
+use crate::record::{records_of, Engine};
 use crate::{KeepPolicy, Params};
 
 pub(crate) mod attach;
@@ -322,9 +323,10 @@ pub fn boilerplate_lines(
     analysis: StoryAnalysis,
     lists: &StoryLists,
 ) -> Result<Vec<BoilerplateLine>> {
-    let dup = pipeline::run(docs, &Preset::Dup.params())?;
-    let copies = copy_counts(docs, &dup.copy_of);
-    drop(dup);
+    // Only the exact copies are needed: the near-duplicate run's first step alone.
+    let (records, copy_of) = records_of(&Engine::new(&Preset::Dup.params())?, docs);
+    drop(records);
+    let copies = copy_counts(docs, &copy_of);
     let counted: Vec<usize> = (0..docs.len()).filter(|&d| copies[d] > 0).collect();
     let analyzer = TermAnalyzer::new(analysis);
     Ok(Exclusions::learn(docs, &counted, &analyzer, lists, usize::MAX).1)
