@@ -422,12 +422,12 @@ impl Index {
             .chain(&lists.boilerplate_lines)
             .map(String::len)
             .sum();
+        // The same text learned at two sites, or listed already, is listed once.
+        let mut listed: std::collections::HashSet<String> =
+            lists.boilerplate_lines.iter().cloned().collect();
         let mut added = Vec::new();
         for line in found.into_iter().filter(|l| !l.listed) {
-            // The same text learned at two sites is listed once.
-            if bytes + line.line.len() > MAX_STORY_LIST_BYTES
-                || lists.boilerplate_lines.contains(&line.line)
-            {
+            if bytes + line.line.len() > MAX_STORY_LIST_BYTES || !listed.insert(line.line.clone()) {
                 continue;
             }
             bytes += line.line.len();
