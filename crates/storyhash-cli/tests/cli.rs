@@ -1214,7 +1214,8 @@ fn learned_boilerplate_reaches_an_index_through_index_lists() {
 /// `index add --learn-boilerplate` learns a batch's boilerplate lines before adding it:
 /// four articles of a site, then sixty more, and the four are four stories where,
 /// without it, the footer joins them (added while the index was too small for any term
-/// to count as boilerplate); the index keeps the line it learned.
+/// to count as boilerplate); the index keeps the line it learned. Lines are counted
+/// across runs: a site added thirty pages at a time is learned at its fiftieth.
 #[test]
 fn index_add_learns_a_batchs_boilerplate_lines() {
     let dir = scratch("learn-lines");
@@ -1242,6 +1243,33 @@ fn index_add_learns_a_batchs_boilerplate_lines() {
         "{}",
         stderr(&out)
     );
+    let out = storyhash(&["index", "lists", "--format", "json", &index]);
+    assert_eq!(
+        json(&out)["boilerplate_lines"],
+        serde_json::json!([COURIER_FOOTER])
+    );
+
+    // A feed added thirty pages at a time, each by its own process: the index keeps
+    // its line counts, and the second thirty bring the site to fifty.
+    let index = path_arg(&dir.join("feed.idx"));
+    let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sample = courier_sample();
+    let lines: Vec<&str> = sample.lines().collect();
+    for (part, learned) in [(&lines[..30], 0), (&lines[30..], 1)] {
+        let file = dir.join("part.jsonl");
+        std::fs::write(&file, part.join("\n") + "\n").expect("write part");
+        let out = storyhash(&[
+            "index",
+            "add",
+            "--learn-boilerplate",
+            &index,
+            &path_arg(&file),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let said = format!("{learned} boilerplate lines learned");
+        assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    }
     let out = storyhash(&["index", "lists", "--format", "json", &index]);
     assert_eq!(
         json(&out)["boilerplate_lines"],

@@ -518,11 +518,13 @@ impl Index {
         self.inner.set_story_lists(lists).map_err(to_py_err)
     }
 
-    /// Learns the boilerplate lines of `docs` (dicts as for `insert_batch`) as `stories`
-    /// does and adds those not yet listed to the story boilerplate list: give a batch
-    /// before inserting it, and the batch and every later document leave them out.
-    /// Returns the lines added, as `boilerplate_lines` gives them. Raises ValueError on
-    /// an index without story tracking.
+    /// Learns boilerplate lines from `docs` (dicts as for `insert_batch`) as `stories`
+    /// does, counting them with every batch learned before (the index keeps per-site
+    /// counts, written at commit), and adds those not yet listed to the story
+    /// boilerplate list: give each batch once, before inserting it, and the batch and
+    /// every later document leave them out. Returns the lines added, as
+    /// `boilerplate_lines` gives them. Raises ValueError on an index without story
+    /// tracking.
     fn learn_story_lines(
         &self,
         py: Python<'_>,

@@ -142,6 +142,11 @@ def test_lines_learned_per_site_reach_an_index():
     with pytest.raises(ValueError, match="story tracking"):
         storyhash.Index().learn_story_lines(docs)
 
+    # A feed learned one page at a time, as it arrives: the footer at the fiftieth.
+    feed = storyhash.Index(stories="story")
+    learned = [len(feed.learn_story_lines([doc])) for doc in docs[:60]]
+    assert learned.index(1) == 49 and sum(learned) == 1
+
 
 def test_query_leaves_the_index_unchanged():
     index = storyhash.Index()

@@ -37,6 +37,8 @@ pub enum ContentKind {
     Manifest = 2,
     /// The deleted documents of one index segment.
     Deletes = 3,
+    /// The per-site line counts a story-tracking index learns boilerplate from.
+    LineTally = 4,
 }
 
 /// The most bytes a metadata section may decode to: bincode checks every announced

@@ -128,9 +128,10 @@ class Index:
         ValueError without story tracking."""
         ...
     def learn_story_lines(self, docs: Iterable[Doc]) -> List[Dict[str, Any]]:
-        """Learns the boilerplate lines of a batch as stories does and lists those not
-        yet listed, for the batch and later documents; returns them as
-        boilerplate_lines does. Raises ValueError without story tracking."""
+        """Learns boilerplate lines from a batch as stories does, counted with every
+        batch learned before, and lists those not yet listed, for the batch and later
+        documents; returns them as boilerplate_lines does. Give each batch once, before
+        inserting it. Raises ValueError without story tracking."""
         ...
     def story_params(self) -> Optional[StoryParams]: ...
     def story_of(self, id: str) -> Optional[str]: ...

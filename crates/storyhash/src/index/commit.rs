@@ -94,6 +94,7 @@ fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
     let segments = store::open_segments(dir, &manifest, state.bands)?;
     let mut loaded = State::load(dir, manifest, segments, state.bands, lock)?;
     loaded.keep_stories_of(state);
+    loaded.keep_tally_of(state);
     *state = loaded;
     Ok(())
 }
@@ -110,7 +111,11 @@ pub(super) fn commit(
     let current = check_generation(state, &dir)?;
     store::remove_unreferenced(&dir, &current)?;
     let dirty = state.segments.iter().any(|s| s.dirty);
-    if state.uncommitted() == 0 && !dirty && current.story_lists == *story_lists {
+    if state.uncommitted() == 0
+        && !dirty
+        && current.story_lists == *story_lists
+        && state.tally_to_commit().is_none()
+    {
         return Ok(());
     }
     let generation = current.generation + 1;
@@ -122,6 +127,11 @@ pub(super) fn commit(
     manifest.writer = writer();
     manifest.next_seq = state.mem_first_seq + state.uncommitted() as u64;
     manifest.newest_published = state.newest_published;
+    if let Some(tally) = state.tally_to_commit() {
+        let name = store::tally_name(generation);
+        store::write_tally(&dir, &name, tally)?;
+        manifest.line_tally = Some(name);
+    }
     for (s, entry) in state.segments.iter().zip(&mut manifest.segments) {
         if s.dirty {
             let removed: Vec<u32> = (0..s.segment.docs() as u32)
@@ -263,6 +273,9 @@ pub(super) fn write_new(
         append_segment(state, i, &mut builder, &mut removed)?;
     }
     append_uncommitted(state, &mut builder, &mut removed)?;
+    let tally = state
+        .tally_if_any()?
+        .map(|t| (store::tally_name(1), t.clone()));
     let manifest = Manifest {
         params: params.clone(),
         story: story.cloned(),
@@ -272,16 +285,22 @@ pub(super) fn write_new(
         newest_published: state.newest_published,
         segments: Vec::new(),
         story_lists: story_lists.clone(),
+        line_tally: None,
     };
     let manifest = store::create_dir(path, &manifest, |dir, manifest| {
         manifest
             .segments
             .extend(write_segment(dir, 1, builder, &removed)?);
+        if let Some((name, tally)) = tally {
+            store::write_tally(dir, &name, &tally)?;
+            manifest.line_tally = Some(name);
+        }
         Ok(())
     })?;
     let segments = store::open_segments(path, &manifest, state.bands)?;
     let mut loaded = State::load(path, manifest, segments, state.bands, None)?;
     loaded.keep_stories_of(state);
+    loaded.keep_tally_of(state);
     *state = loaded;
     Ok(())
 }

@@ -40,6 +40,7 @@
 //! `codec` the file layout; `legacy` reads the one-file formats 4 and 5; `buckets` the
 //! band buckets of documents not yet committed.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -49,10 +50,10 @@ use serde::Serialize;
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Result};
 use crate::pipeline::Params;
-use crate::record::{DocRecord, Engine, RecordBuffers};
+use crate::record::{records_of, DocRecord, Engine, RecordBuffers};
 use crate::story::{
-    term_frequencies, BoilerplateLine, ExclusionLists, Exclusions, StoryAnalysis, StoryLists,
-    StoryParams, TermAnalyzer,
+    for_each_keyed_unit, host_of, term_frequencies, unit_keys, BoilerplateLine, ExclusionLists,
+    Exclusions, LineTally, StoryAnalysis, StoryParams, TermAnalyzer,
 };
 
 mod buckets;
@@ -387,30 +388,89 @@ impl Index {
         Ok(())
     }
 
-    /// Learns the boilerplate lines of `docs` as `stories` does (a line or sentence on
-    /// more than a fifth of one site's documents, of a site with at least 50 of them,
-    /// copies counted once) and adds those the boilerplate list lacks to it, the most
-    /// widespread first while the lists stay within the size an index keeps; returns the
-    /// lines added. Given a batch before inserting it, the batch's own documents leave
-    /// them out, as `stories` would leave them out of the same documents; documents
-    /// stored before keep their terms. The next commit keeps the list. Refused on an
-    /// index without story tracking.
+    /// Learns boilerplate lines from `docs` and adds those the boilerplate list lacks
+    /// to it, the most widespread first while the lists stay within the size an index
+    /// keeps; returns the lines added. A line or sentence is boilerplate as `stories`
+    /// finds it, on more than a fifth of one site's documents, of a site with at least
+    /// 50 of them, copies counted once: among `docs` alone, or among every batch this
+    /// index learned from, whose per-site counts it keeps (bounded, recent pages
+    /// weighing most: `story::tally`) and the next commit writes. So a feed learned a
+    /// few articles at a time finds each site's footer once the site has 50 pages.
+    /// Given a batch before inserting it, the batch's own documents leave the lines out;
+    /// documents stored before keep their terms. A document counts once: an exact copy
+    /// of an earlier one of the batch or of a stored one counts for nothing. Refused on
+    /// an index without story tracking.
     pub fn learn_story_lines(&self, docs: &[Document]) -> Result<Vec<BoilerplateLine>> {
-        let Some(params) = &self.story_params else {
+        if self.story_params.is_none() {
             return Err(Error::InvalidParams(
                 "boilerplate lines apply to story tracking, which this index does not do".into(),
             ));
-        };
-        let before = self.story_lists();
-        let found = crate::story::boilerplate_lines(
-            docs,
-            params.analysis,
-            &StoryLists {
-                stopwords: before.stopwords,
-                boilerplate_lines: before.boilerplate_lines,
-                ..StoryLists::default()
-            },
-        )?;
+        }
+        let (records, copy_of) = records_of(&self.engine, docs);
+        let stored = self.matches_of_records(&records)?;
+        drop(records);
+        let counted: Vec<bool> = (copy_of.iter().zip(&stored))
+            .map(|(copy, matches)| copy.is_none() && !matches.iter().any(|m| m.jaccard == 1.0))
+            .collect();
+        // Each document's source and distinct line keys, sentence or not.
+        let units: Vec<(u64, Vec<u64>)> = docs
+            .par_iter()
+            .map(|doc| {
+                let mut keys = unit_keys(&doc.text);
+                keys.iter_mut().for_each(|k| *k &= !1);
+                (Exclusions::source(doc), keys)
+            })
+            .collect();
+        let mut batch = LineTally::exact();
+        let in_force = self.lists_in_force();
+        // (source, key) → share, for the lines of this batch that are boilerplate now.
+        let mut learned: HashMap<(u64, u64), f64> = HashMap::new();
+        {
+            let mut state = self.write();
+            let tally = state.line_tally()?;
+            for ((source, keys), _) in units.iter().zip(&counted).filter(|(_, &c)| c) {
+                tally.count_document(*source, keys);
+                batch.count_document(*source, keys);
+            }
+            for (source, keys) in &units {
+                for &key in keys.iter().filter(|&&k| !in_force.exclusions.lists_line(k)) {
+                    let share = match (
+                        batch.boilerplate_share(*source, key),
+                        tally.boilerplate_share(*source, key),
+                    ) {
+                        (Some(a), Some(b)) => a.max(b),
+                        (a, b) => match a.or(b) {
+                            Some(share) => share,
+                            None => continue,
+                        },
+                    };
+                    learned.insert((*source, key), share);
+                }
+            }
+            state.tally_changed |= counted.contains(&true);
+        }
+        // Each line's text as first seen.
+        let mut found: Vec<BoilerplateLine> = Vec::new();
+        for (doc, (source, _)) in docs.iter().zip(&units) {
+            if learned.is_empty() {
+                break;
+            }
+            for_each_keyed_unit(&doc.text, |key, unit| {
+                if let Some(share) = learned.remove(&(*source, key)) {
+                    found.push(BoilerplateLine {
+                        source: host_of(doc),
+                        line: unit.to_owned(),
+                        share,
+                        listed: false,
+                    });
+                }
+            });
+        }
+        found.sort_by(|a, b| {
+            (b.share.total_cmp(&a.share))
+                .then_with(|| a.line.cmp(&b.line))
+                .then_with(|| a.source.cmp(&b.source))
+        });
         // Added to the lists in force now, which another thread may have replaced
         // meanwhile.
         let mut in_force = self
@@ -423,10 +483,9 @@ impl Index {
             .map(String::len)
             .sum();
         // The same text learned at two sites, or listed already, is listed once.
-        let mut listed: std::collections::HashSet<String> =
-            lists.boilerplate_lines.iter().cloned().collect();
+        let mut listed: HashSet<String> = lists.boilerplate_lines.iter().cloned().collect();
         let mut added = Vec::new();
-        for line in found.into_iter().filter(|l| !l.listed) {
+        for line in found {
             if bytes + line.line.len() > MAX_STORY_LIST_BYTES || !listed.insert(line.line.clone()) {
                 continue;
             }
@@ -522,6 +581,11 @@ impl Index {
                 self.engine.record(&doc.text, None, buffers)
             })
             .collect();
+        self.matches_of_records(&records)
+    }
+
+    /// The stored documents each of `records` matches.
+    fn matches_of_records(&self, records: &[DocRecord]) -> Result<Vec<Vec<Match>>> {
         let state = self.read();
         let mut matches = Vec::with_capacity(records.len());
         for chunk in records.chunks(LOOKUP_CHUNK) {

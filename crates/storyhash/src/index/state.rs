@@ -20,7 +20,7 @@ use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
 use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
-use crate::story::{StoryParams, StoryTracker};
+use crate::story::{LineTally, StoryParams, StoryTracker};
 
 /// Stored documents read per chunk when the story tracker is rebuilt: a chunk is read
 /// and weighed while the one before is added to its stories.
@@ -114,6 +114,10 @@ pub(super) struct State {
     /// the first insertion: a writer then finds ids and copy groups with one probe
     /// instead of a binary search in every segment. Readers never build it.
     committed_keys: Option<CommittedKeys>,
+    /// The per-site line counts learned from, once read or begun ([`State::line_tally`]).
+    line_tally: Option<LineTally>,
+    /// Whether they changed since the last commit.
+    pub tally_changed: bool,
 }
 
 /// Committed documents by id hash and committed holders by fingerprint.
@@ -196,7 +200,47 @@ impl State {
             live: 0,
             newest_published: None,
             committed_keys: None,
+            line_tally: None,
+            tally_changed: false,
         }
+    }
+
+    /// The per-site line counts learned from: read from the directory's file the first
+    /// time, empty if it has none.
+    pub(super) fn line_tally(&mut self) -> Result<&mut LineTally> {
+        if self.line_tally.is_none() {
+            let stored = self
+                .origin
+                .as_ref()
+                .and_then(|o| Some((&o.dir, o.manifest.line_tally.as_deref()?)));
+            let tally = match stored {
+                Some((dir, name)) => super::store::read_tally(dir, name)?,
+                None => LineTally::bounded(),
+            };
+            self.line_tally = Some(tally);
+        }
+        Ok(self.line_tally.get_or_insert_with(LineTally::bounded))
+    }
+
+    /// The line counts, if any were learned (read from the directory if not yet).
+    pub(super) fn tally_if_any(&mut self) -> Result<Option<&LineTally>> {
+        let stored = (self.origin.as_ref()).is_some_and(|o| o.manifest.line_tally.is_some());
+        if self.line_tally.is_none() && !stored {
+            return Ok(None);
+        }
+        Ok(Some(self.line_tally()?))
+    }
+
+    /// The line counts a commit writes: those changed since the last one.
+    pub(super) fn tally_to_commit(&self) -> Option<&LineTally> {
+        self.line_tally.as_ref().filter(|_| self.tally_changed)
+    }
+
+    /// Takes the line counts of `before`, the state this one reloads after a write that
+    /// stored them.
+    pub(super) fn keep_tally_of(&mut self, before: &mut State) {
+        self.line_tally = before.line_tally.take();
+        self.tally_changed = false;
     }
 
     /// Builds [`CommittedKeys`] if it is not built yet.

@@ -8,6 +8,7 @@
 //!   LOCK                     taken (flock) by the one writer; never removed
 //!   seg-0000000007.seg       a segment (`segment`), written once
 //!   seg-0000000007.del-9     the segment's deleted documents as of generation 9
+//!   lines-0000000009.tally   per-site line counts as of generation 9, when learned
 //! ```
 //!
 //! A commit writes new files under new names (segment, deletion lists), then replaces the
@@ -29,30 +30,38 @@ use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
-use crate::story::{ExclusionLists, StoredStoryParamsV6, StoredStoryParamsV7, StoryParams};
+use crate::story::{
+    ExclusionLists, LineTally, StoredStoryParamsV6, StoredStoryParamsV7, StoryParams,
+};
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 9, which keeps the user's story lists (stopwords and
-/// boilerplate lines every added document's story terms leave out). Version 8 (story
+/// The manifest format version: 10, which names the file of per-site line counts the
+/// index learns boilerplate from. Version 9 (the user's story lists: stopwords and
+/// boilerplate lines every added document's story terms leave out), 8 (story
 /// parameters naming the analysis of the stored story terms), 7 (story parameters of
 /// group-average attachment, terms of [`crate::story::StoryAnalysis::Words`]) and 6 (the
-/// first index that is a directory of segments) are read too, with no lists.
-pub(super) const MANIFEST_VERSION: u32 = 9;
+/// first index that is a directory of segments) are read too, without what came later.
+pub(super) const MANIFEST_VERSION: u32 = 10;
+/// The version of the line-count file.
+const TALLY_VERSION: u32 = 1;
+/// A line-count file holds fewer than 1,536 sites of 1,024 counters of 12 bytes.
+const MAX_TALLY_BYTES: u64 = 24 << 20;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
-pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists>;
+pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists, Option<String>>;
 
 /// A manifest whose story parameters are stored as `S` ([`StoryParams`] from version 8,
-/// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before) and its story lists as
-/// `L` (from version 9; `()`, which takes no bytes, before).
+/// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before), its story lists as `L`
+/// (from version 9; `()`, which takes no bytes, before) and the name of its line-count
+/// file as `T` (from version 10).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
-pub(super) struct ManifestOf<S, L> {
+pub(super) struct ManifestOf<S, L, T> {
     pub params: Params,
     pub story: Option<S>,
     /// The storyhash version that wrote it.
@@ -67,6 +76,8 @@ pub(super) struct ManifestOf<S, L> {
     pub segments: Vec<SegmentEntry>,
     /// What every added document's story terms leave out.
     pub story_lists: L,
+    /// The per-site line counts learned so far ([`tally_name`]), if any.
+    pub line_tally: T,
 }
 
 /// One committed segment.
@@ -81,10 +92,10 @@ pub(super) struct SegmentEntry {
     pub deleted: u64,
 }
 
-impl<S: Into<StoryParams>> ManifestOf<S, ()> {
+impl<S: Into<StoryParams>, L> ManifestOf<S, L, ()> {
     /// The manifest of an earlier version as the current one has it: its story
-    /// parameters mapped, no story lists.
-    fn upgrade(self) -> Manifest {
+    /// parameters mapped, its story lists as `lists` gives them, no line counts.
+    fn upgrade(self, lists: impl FnOnce(L) -> ExclusionLists) -> Manifest {
         ManifestOf {
             params: self.params,
             story: self.story.map(Into::into),
@@ -93,12 +104,13 @@ impl<S: Into<StoryParams>> ManifestOf<S, ()> {
             next_seq: self.next_seq,
             newest_published: self.newest_published,
             segments: self.segments,
-            story_lists: ExclusionLists::default(),
+            story_lists: lists(self.story_lists),
+            line_tally: None,
         }
     }
 }
 
-impl<S, L> ManifestOf<S, L> {
+impl<S, L, T> ManifestOf<S, L, T> {
     /// Checks what the rest of the code relies on: file names that stay inside the
     /// directory, segments in seq order with counts that fit their ranges.
     fn check(&self) -> std::result::Result<(), String> {
@@ -143,6 +155,17 @@ fn is_deletes_name(name: &str) -> bool {
     name.strip_prefix("seg-")
         .and_then(|n| n.split_once(".del-"))
         .is_some_and(|(segment, generation)| digits(segment) && digits(generation))
+}
+
+fn is_tally_name(name: &str) -> bool {
+    name.strip_prefix("lines-")
+        .and_then(|n| n.strip_suffix(".tally"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The name of the line-count file written by commit `generation`.
+pub(super) fn tally_name(generation: u64) -> String {
+    format!("lines-{generation:010}.tally")
 }
 
 /// The name of the segment written by commit `generation`.
@@ -208,14 +231,33 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         &path,
         &bytes,
         ContentKind::Manifest,
-        &[6, 7, 8, MANIFEST_VERSION],
+        &[6, 7, 8, 9, MANIFEST_VERSION],
     )?;
     let manifest: Manifest = match version {
-        6 => r.meta::<ManifestOf<StoredStoryParamsV6, ()>>()?.upgrade(),
-        7 => r.meta::<ManifestOf<StoredStoryParamsV7, ()>>()?.upgrade(),
-        8 => r.meta::<ManifestOf<StoryParams, ()>>()?.upgrade(),
+        6 => r
+            .meta::<ManifestOf<StoredStoryParamsV6, (), ()>>()?
+            .upgrade(|()| ExclusionLists::default()),
+        7 => r
+            .meta::<ManifestOf<StoredStoryParamsV7, (), ()>>()?
+            .upgrade(|()| ExclusionLists::default()),
+        8 => r
+            .meta::<ManifestOf<StoryParams, (), ()>>()?
+            .upgrade(|()| ExclusionLists::default()),
+        9 => r
+            .meta::<ManifestOf<StoryParams, ExclusionLists, ()>>()?
+            .upgrade(|lists| lists),
         _ => r.meta()?,
     };
+    if manifest
+        .line_tally
+        .as_deref()
+        .is_some_and(|n| !is_tally_name(n))
+    {
+        return Err(Error::Index {
+            path,
+            problem: "inconsistent manifest: names a file that is not a line count".into(),
+        });
+    }
     r.finish()?;
     manifest.check().map_err(|problem| Error::Index {
         path: path.clone(),
@@ -230,7 +272,7 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
             path: path.clone(),
             problem: format!("inconsistent manifest: {e}"),
         })?;
-    } else if !manifest.story_lists.is_empty() {
+    } else if !manifest.story_lists.is_empty() || manifest.line_tally.is_some() {
         return Err(Error::Index {
             path,
             problem: "inconsistent manifest: story lists without story tracking".into(),
@@ -245,6 +287,29 @@ pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     w.meta(manifest)?;
     let bytes = w.finish(ContentKind::Manifest, MANIFEST_VERSION);
     write_durably(&dir.join(MANIFEST), &bytes)
+}
+
+/// Writes `tally` durably as `dir/name`.
+pub(super) fn write_tally(dir: &Path, name: &str, tally: &LineTally) -> Result<()> {
+    let mut w = PayloadWriter::default();
+    w.bytes(&tally.to_bytes());
+    write_durably(
+        &dir.join(name),
+        &w.finish(ContentKind::LineTally, TALLY_VERSION),
+    )
+}
+
+/// Reads and checks the line-count file `dir/name`.
+pub(super) fn read_tally(dir: &Path, name: &str) -> Result<LineTally> {
+    let path = dir.join(name);
+    let bytes = read_small(&path, MAX_TALLY_BYTES)?;
+    let (_, mut r) = PayloadReader::open(&path, &bytes, ContentKind::LineTally, &[TALLY_VERSION])?;
+    let tally = LineTally::from_bytes(r.bytes()?).map_err(|problem| Error::Index {
+        path: path.clone(),
+        problem: format!("inconsistent line counts: {problem}"),
+    })?;
+    r.finish()?;
+    Ok(tally)
 }
 
 /// Writes a new file durably (temporary file, fsync, rename, directory fsync).
@@ -324,6 +389,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         .segments
         .iter()
         .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.deletes.as_deref()))
+        .chain(manifest.line_tally.as_deref())
         .collect();
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries.flatten() {
@@ -331,6 +397,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         let Some(name) = name.to_str() else { continue };
         let ours = is_segment_name(name)
             || is_deletes_name(name)
+            || is_tally_name(name)
             || (name.starts_with('.') && name.contains(".tmp-"));
         if ours && !referenced.contains(name) {
             // A file that cannot be removed now is removed by a later commit.

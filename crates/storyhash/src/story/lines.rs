@@ -135,8 +135,37 @@ fn for_each_unit<'a>(text: &'a str, mut each: impl FnMut(&'a str, bool)) {
     }
 }
 
+/// The distinct line keys of the lines and sentences of `text`, sorted, each with its
+/// low bit set if the unit was seen as a sentence inside a line (63 bits of hash tell
+/// lines apart well enough).
+pub(crate) fn unit_keys(text: &str) -> Vec<u64> {
+    let mut keys: Vec<u64> = Vec::new();
+    for_each_unit(text, |unit, sentence| {
+        keys.extend(line_key(&normalize(unit)).map(|k| k | u64::from(sentence)));
+    });
+    keys.sort_unstable();
+    keys.dedup_by(|later, first| {
+        let same = *later >> 1 == *first >> 1;
+        if same {
+            *first |= *later & 1;
+        }
+        same
+    });
+    keys
+}
+
+/// Calls `each` with the key (sentence bit clear) of every line and sentence of `text`
+/// and the unit as written, trimmed.
+pub(crate) fn for_each_keyed_unit(text: &str, mut each: impl FnMut(u64, &str)) {
+    for_each_unit(text, |unit, _| {
+        if let Some(key) = line_key(&normalize(unit)) {
+            each(key, unit.trim());
+        }
+    });
+}
+
 /// The host of a URL, lowercased; empty when there is none.
-fn host_of(doc: &Document) -> String {
+pub(crate) fn host_of(doc: &Document) -> String {
     let Some(url) = doc.url.as_deref() else {
         return String::new();
     };
@@ -181,24 +210,7 @@ impl Exclusions {
         for block in counted.chunks(COUNT_BLOCK) {
             let keyed: Vec<(u64, Vec<u64>)> = block
                 .par_iter()
-                .map(|&d| {
-                    let doc = &docs[d];
-                    // Each key with its low bit set if the unit was seen as a sentence
-                    // inside a line (63 bits of hash tell lines apart well enough).
-                    let mut keys: Vec<u64> = Vec::new();
-                    for_each_unit(&doc.text, |unit, sentence| {
-                        keys.extend(line_key(&normalize(unit)).map(|k| k | u64::from(sentence)));
-                    });
-                    keys.sort_unstable();
-                    keys.dedup_by(|later, first| {
-                        let same = *later >> 1 == *first >> 1;
-                        if same {
-                            *first |= *later & 1;
-                        }
-                        same
-                    });
-                    (Exclusions::source(doc), keys)
-                })
+                .map(|&d| (Exclusions::source(&docs[d]), unit_keys(&docs[d].text)))
                 .collect();
             for (source, keys) in &keyed {
                 *per_source.entry(*source).or_insert(0) += 1;
@@ -260,13 +272,11 @@ impl Exclusions {
             }
             let host = host_of(&docs[d]);
             let source = xxh3_64(host.as_bytes());
-            for_each_unit(&docs[d].text, |unit, _| {
-                if let Some(key) = line_key(&normalize(unit)) {
-                    if wanted.contains_key(&(source, key)) {
-                        found
-                            .entry((source, key))
-                            .or_insert_with(|| (host.clone(), unit.trim().to_owned()));
-                    }
+            for_each_keyed_unit(&docs[d].text, |key, unit| {
+                if wanted.contains_key(&(source, key)) {
+                    found
+                        .entry((source, key))
+                        .or_insert_with(|| (host.clone(), unit.to_owned()));
                 }
             });
         }
@@ -300,6 +310,11 @@ impl Exclusions {
         }
         exclusions.split_sentences = !exclusions.listed_lines.is_empty();
         exclusions
+    }
+
+    /// Whether the line key `key` (sentence bit clear) is a listed line's.
+    pub(crate) fn lists_line(&self, key: u64) -> bool {
+        self.listed_lines.contains(&key)
     }
 
     /// Whether nothing is excluded.

@@ -43,8 +43,10 @@ pub(crate) mod attach;
 use attach::{Attacher, Vector, Vocabulary};
 mod lines;
 pub use attach::Background;
-pub(crate) use lines::Exclusions;
+pub(crate) use lines::{for_each_keyed_unit, host_of, unit_keys, Exclusions};
+mod tally;
 pub use lines::{BoilerplateLine, ExclusionLists, StoryLists};
+pub(crate) use tally::LineTally;
 mod explain;
 mod report;
 mod terms;
@@ -315,9 +317,9 @@ pub fn cluster_stories_listing(
 /// Every line and sentence `stories` leaves out of `docs` with `lists`, as
 /// [`cluster_stories_listing`] lists them with `usize::MAX` (the listed lines found, then
 /// the learned ones, most widespread first), without clustering: what `stories
-/// --save-boilerplate` writes and what [`crate::Index::learn_story_lines`] adds to an
-/// index's list. Near-duplicate copies count once, as in `stories`, so that a wire story
-/// a site republished many times is not learned as the site's boilerplate.
+/// --save-boilerplate` writes ([`crate::Index::learn_story_lines`] applies the same rule
+/// to counts kept across batches). Exact copies count once, as in `stories`, so that a
+/// wire story a site republished many times is not learned as the site's boilerplate.
 pub fn boilerplate_lines(
     docs: &[Document],
     analysis: StoryAnalysis,

@@ -494,8 +494,9 @@ fn directory_fixture_documents() -> Vec<Document> {
 }
 
 /// Writes a directory fixture as this build writes indexes: `docs` and a removed
-/// document in two commits (two segments, one deletion list), with story tracking and
-/// the story lists of [`fixture_lists`].
+/// document in two commits (two segments, one deletion list), with story tracking, the
+/// story lists of [`fixture_lists`] and (from format 10) the line counts of the first
+/// six documents, learned before they are added.
 fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
     std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
     let index = Index::create_with_story_lists(
@@ -505,6 +506,8 @@ fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
         fixture_lists(),
     )
     .expect("create");
+    let learned = index.learn_story_lines(&docs[..6]).expect("learn");
+    assert!(learned.is_empty(), "six documents make no boilerplate");
     // A commit of six documents, then one of a single copy and a removal: too small to
     // merge with the first, so two segments and a deletion list.
     for d in &docs[..5] {
@@ -638,20 +641,53 @@ fn the_version_8_fixtures_open_and_answer_as_written() {
     }
 }
 
-/// `testdata/index/v9/seeds.idx` is an index as this release writes it (format 9: the
-/// manifest keeps the story lists; segments of format 2), by [`write_directory_fixture`].
-/// Every later build must open it and answer as it did, its lists kept.
-/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
-/// the old directory under its version's folder.
+/// `testdata/index/v9/seeds.idx` was written by format 9 (the manifest keeps the story
+/// lists; segments of format 2), by [`write_directory_fixture`] before it learned line
+/// counts. Every later build must open it and answer as it did, its lists kept.
 #[test]
 fn the_version_9_fixture_opens_and_keeps_its_story_lists() {
     let docs = directory_fixture_documents();
-    let current = testdata().join("index/v9/seeds.idx");
+    let index = check_stories_fixture(&testdata().join("index/v9/seeds.idx"), &docs);
+    assert_eq!(index.story_lists(), fixture_lists());
+}
+
+/// `testdata/index/v10/seeds.idx` is an index as this release writes it (format 10: the
+/// manifest names the line counts learned), by [`write_directory_fixture`]. Every later
+/// build must open it, answer as it did, keep its lists and go on from its counts:
+/// forty-five pages of a closing line, too few alone, are fifty with the fixture's five
+/// articles (of the same source, no address; the copy counted once), the line on 90%.
+/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
+/// the old directory under its version's folder.
+#[test]
+fn the_version_10_fixture_opens_and_goes_on_from_its_line_counts() {
+    let docs = directory_fixture_documents();
+    let current = testdata().join("index/v10/seeds.idx");
     if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
         write_directory_fixture(&current, &docs);
     }
     let index = check_stories_fixture(&current, &docs);
     assert_eq!(index.story_lists(), fixture_lists());
+    drop(index);
+
+    let dir = scratch("v10-learn");
+    let copy = dir.join("seeds.idx");
+    copy_index(&current, &copy);
+    let index = Index::open_writer(&copy, |_| {}).expect("writer");
+    let closing = "Read more from our correspondents every morning.";
+    let pages: Vec<Document> = (0..45)
+        .map(|i| {
+            Document::new(
+                format!("p{i}"),
+                format!("Note {i} of {}.\n{closing}", i * 7),
+            )
+        })
+        .collect();
+    let learned = index.learn_story_lines(&pages).expect("learn");
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    assert_eq!(learned[0].line, closing);
+    assert_eq!(learned[0].share, 0.9);
+    drop(index);
+    std::fs::remove_dir_all(&dir).expect("clean");
 }
 
 /// Opens a directory fixture of format 8 or later and checks what they all answer.
@@ -1023,6 +1059,161 @@ fn a_writer_learns_a_batchs_boilerplate_lines_before_adding_it() {
         .learn_story_lines(&docs)
         .expect_err("no story tracking");
     assert!(err.to_string().contains("story tracking"), "{err}");
+}
+
+/// Pages `range` of one site, each a few words of its own above the site's footer.
+fn site_pages(site: &str, footer: &str, range: std::ops::Range<usize>) -> Vec<Document> {
+    range
+        .map(|i| {
+            let mut doc = Document::new(
+                format!("{site}-{i}"),
+                format!("Item{i} gamma{i} delta{i} omega{i}.\n{footer}"),
+            );
+            doc.url = Some(format!("https://{site}/news/{i}"));
+            doc
+        })
+        .collect()
+}
+
+/// The `lines-*.tally` files of an index directory.
+fn tally_files(path: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tally"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A feed learned five pages at a time, committed and opened again between batches,
+/// lists a site's footer at its fiftieth page, as `stories` would on the fifty; a page
+/// republished sixty times counts once, so its own lines are never learned.
+#[test]
+fn a_writer_counts_lines_across_batches_and_commits() {
+    let footer = "Follow the Harbour Gazette on social media for the latest local news.";
+    let pages = site_pages("gazette.example", footer, 0..60);
+    let copy = "The council approved the new harbour wall after a long debate.\n\
+                Work starts in spring and lasts two years.";
+    let copies: Vec<Document> = (0..60)
+        .map(|i| {
+            let mut doc = Document::new(format!("copy-{i}"), copy);
+            doc.url = Some(format!("https://copies.example/{i}"));
+            doc
+        })
+        .collect();
+    let dir = scratch("tally");
+    let path = dir.join("feed.idx");
+    let index = Index::create(
+        &path,
+        Preset::Dup.params(),
+        Some(Granularity::Story.params()),
+    )
+    .expect("create");
+    let mut learned_at = Vec::new();
+    let mut index = Some(index);
+    for (b, (batch, copied)) in pages.chunks(5).zip(copies.chunks(5)).enumerate() {
+        let writer = index.take().expect("writer");
+        let mut both = batch.to_vec();
+        both.extend_from_slice(copied);
+        for line in writer.learn_story_lines(&both).expect("learn") {
+            learned_at.push((b, line.line, line.source));
+        }
+        for decision in writer.insert_batch(&both) {
+            decision.expect("insert");
+        }
+        writer.commit().expect("commit");
+        // Every other batch, the writer ends and a new one opens the directory.
+        index = Some(if b % 2 == 1 {
+            drop(writer);
+            Index::open_writer(&path, |_| {}).expect("writer")
+        } else {
+            writer
+        });
+    }
+    assert_eq!(
+        learned_at,
+        [(9, footer.to_owned(), "gazette.example".to_owned())],
+        "learned with the fiftieth page, nothing of the copies"
+    );
+    assert_eq!(
+        Index::open(&path)
+            .expect("open")
+            .story_lists()
+            .boilerplate_lines,
+        [footer]
+    );
+    // Twelve commits wrote counts; each removes what the one before replaced.
+    let files = tally_files(&path);
+    assert!(files.len() <= 2, "{files:?}");
+    drop(index);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// Line counts a writer reads are checked like every other file of an index: a counter
+/// above its site's documents, resealed with a valid checksum, and a truncated file are
+/// refused by name when a writer learns; a manifest naming a file outside the index is
+/// refused on opening; saving to a new path keeps the counts.
+#[test]
+fn damaged_line_counts_are_refused_by_name() {
+    let footer = "Follow the Harbour Gazette on social media for the latest local news.";
+    let dir = scratch("tally-damaged");
+    let path = dir.join("feed.idx");
+    let index = Index::create(
+        &path,
+        Preset::Dup.params(),
+        Some(Granularity::Story.params()),
+    )
+    .expect("create");
+    index
+        .learn_story_lines(&site_pages("gazette.example", footer, 0..10))
+        .expect("learn");
+    index.commit().expect("commit");
+    let copy = dir.join("copy.idx");
+    index.save(&copy).expect("save to a new path");
+    drop(index);
+    // The copy counts the ten pages already: forty more reach fifty.
+    let copied = Index::open_writer(&copy, |_| {}).expect("writer");
+    let learned = copied
+        .learn_story_lines(&site_pages("gazette.example", footer, 10..50))
+        .expect("learn");
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    drop(copied);
+
+    let [name] = <[String; 1]>::try_from(tally_files(&path)).expect("one tally file");
+    let file = path.join(&name);
+    let original = std::fs::read(&file).expect("read");
+    let learn = || {
+        let index = Index::open_writer(&path, |_| {}).expect("a writer opens");
+        index.learn_story_lines(&site_pages("gazette.example", footer, 10..12))
+    };
+    // Header (24 bytes), section length (8), site count (4), the site's key, documents
+    // and counter count (20), its first counter's key (8): its count.
+    let mut forged = original.clone();
+    forged[64..68].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(storyhash::index::forge::reseal_container(&mut forged));
+    std::fs::write(&file, &forged).expect("write");
+    let err = learn().expect_err("a counter above its site's documents");
+    let message = err.to_string();
+    assert!(
+        message.contains(&name) && message.contains("counter"),
+        "{message}"
+    );
+    std::fs::write(&file, &original[..original.len() - 9]).expect("write");
+    let err = learn().expect_err("truncated");
+    assert!(err.to_string().contains(&name), "{err}");
+    std::fs::write(&file, &original).expect("write");
+    learn().expect("the original reads");
+
+    let manifest = std::fs::read(path.join("MANIFEST")).expect("manifest");
+    let mut fields = storyhash::index::forge::decode_manifest(&manifest).expect("decodes");
+    fields["line_tally"] = serde_json::json!("../../../etc/passwd");
+    let bytes = storyhash::index::forge::encode_manifest(fields).expect("encodes");
+    std::fs::write(path.join("MANIFEST"), bytes).expect("write");
+    let err = Index::open(&path).expect_err("a file outside the index");
+    assert!(err.to_string().contains("line count"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("clean");
 }
 
 #[test]
