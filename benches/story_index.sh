@@ -3,9 +3,9 @@
 # articles about 32,000 events (`gen_stories OUT 32000 3 5`); an index created with
 # `--stories story` takes the first 105,105 on one thread. Then, each in a fresh process
 # on a fresh copy of that index: `index stats`, `index query` of 1,000 of the stored
-# articles, a durable `index add` of the other 10,000, and the add of a single article
-# (mostly the writer's rebuild of the story tracker from the stored terms), on one and
-# on two threads.
+# articles, a durable `index add` of the other 10,000 (without and with
+# `--learn-boilerplate`), and the add of a single article (mostly the writer's rebuild of
+# the story tracker from the stored terms), on one and on two threads.
 #
 # Usage: bash benches/story_index.sh [WORKDIR]   (default /tmp/storyhash-story-index)
 set -euo pipefail
@@ -34,11 +34,16 @@ RAYON_NUM_THREADS=1 timed "add 105,105, one thread" "$bin" index add -q "$work/b
 timed "stats" "$bin" index stats "$work/base.idx"
 timed "query 1,000" "$bin" index query "$work/base.idx" "$work/probes.jsonl"
 for threads in 1 2; do
-    for what in add:10,000 one:1; do
+    for what in add:10,000 learn:10,000 one:1; do
         rm -rf "$work/copy.idx"
         cp -r "$work/base.idx" "$work/copy.idx"
-        RAYON_NUM_THREADS=$threads timed "add ${what#*:}, threads $threads" \
-            "$bin" index add -q "$work/copy.idx" "$work/${what%%:*}.jsonl"
+        file=${what%%:*} flag=
+        if [ "$file" = learn ]; then
+            file=add flag=--learn-boilerplate
+        fi
+        # $flag unquoted: no word at all when empty.
+        RAYON_NUM_THREADS=$threads timed "$file ${what#*:}${flag:+ $flag}, threads $threads" \
+            "$bin" index add -q $flag "$work/copy.idx" "$work/$file.jsonl"
     done
 done
 rm -rf "$work/copy.idx"

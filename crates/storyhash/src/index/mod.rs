@@ -820,7 +820,8 @@ impl Index {
     }
 
     /// Reads every byte of every committed segment and checks it: checksums, the order
-    /// of every sorted array, every set, every band entry. Opening checks only headers.
+    /// of every sorted array, every set, every band entry; and the line counts, if any.
+    /// Opening checks only headers.
     pub fn verify(&self) -> Result<()> {
         self.read().verify()
     }

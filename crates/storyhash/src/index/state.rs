@@ -1174,6 +1174,11 @@ impl State {
         for s in &self.segments {
             s.segment.verify()?;
         }
+        if let Some(origin) = &self.origin {
+            if let Some(name) = &origin.manifest.line_tally {
+                super::store::read_tally(&origin.dir, name)?;
+            }
+        }
         Ok(())
     }
 

@@ -1153,8 +1153,8 @@ fn a_writer_counts_lines_across_batches_and_commits() {
 
 /// Line counts a writer reads are checked like every other file of an index: a counter
 /// above its site's documents, resealed with a valid checksum, and a truncated file are
-/// refused by name when a writer learns; a manifest naming a file outside the index is
-/// refused on opening; saving to a new path keeps the counts.
+/// refused by name when a writer learns and by `verify`; a manifest naming a file
+/// outside the index is refused on opening; saving to a new path keeps the counts.
 #[test]
 fn damaged_line_counts_are_refused_by_name() {
     let footer = "Follow the Harbour Gazette on social media for the latest local news.";
@@ -1200,6 +1200,8 @@ fn damaged_line_counts_are_refused_by_name() {
         message.contains(&name) && message.contains("counter"),
         "{message}"
     );
+    let err = Index::open(&path).expect("opens").verify();
+    assert!(err.expect_err("checked").to_string().contains(&name));
     std::fs::write(&file, &original[..original.len() - 9]).expect("write");
     let err = learn().expect_err("truncated");
     assert!(err.to_string().contains(&name), "{err}");
