@@ -1075,6 +1075,23 @@ fn site_pages(site: &str, footer: &str, range: std::ops::Range<usize>) -> Vec<Do
         .collect()
 }
 
+/// A site's closing line.
+const GAZETTE_FOOTER: &str =
+    "Follow the Harbour Gazette on social media for the latest local news.";
+
+/// A scratch directory `name` and a new story index directory in it.
+fn new_story_index(name: &str) -> (PathBuf, PathBuf, Index) {
+    let dir = scratch(name);
+    let path = dir.join("feed.idx");
+    let index = Index::create(
+        &path,
+        Preset::Dup.params(),
+        Some(Granularity::Story.params()),
+    )
+    .expect("create");
+    (dir, path, index)
+}
+
 /// The `lines-*.tally` files of an index directory.
 fn tally_files(path: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(path)
@@ -1092,7 +1109,7 @@ fn tally_files(path: &std::path::Path) -> Vec<String> {
 /// republished sixty times counts once, so its own lines are never learned.
 #[test]
 fn a_writer_counts_lines_across_batches_and_commits() {
-    let footer = "Follow the Harbour Gazette on social media for the latest local news.";
+    let footer = GAZETTE_FOOTER;
     let pages = site_pages("gazette.example", footer, 0..60);
     let copy = "The council approved the new harbour wall after a long debate.\n\
                 Work starts in spring and lasts two years.";
@@ -1103,14 +1120,7 @@ fn a_writer_counts_lines_across_batches_and_commits() {
             doc
         })
         .collect();
-    let dir = scratch("tally");
-    let path = dir.join("feed.idx");
-    let index = Index::create(
-        &path,
-        Preset::Dup.params(),
-        Some(Granularity::Story.params()),
-    )
-    .expect("create");
+    let (dir, path, index) = new_story_index("tally");
     let mut learned_at = Vec::new();
     let mut index = Some(index);
     for (b, (batch, copied)) in pages.chunks(5).zip(copies.chunks(5)).enumerate() {
@@ -1157,15 +1167,8 @@ fn a_writer_counts_lines_across_batches_and_commits() {
 /// outside the index is refused on opening; saving to a new path keeps the counts.
 #[test]
 fn damaged_line_counts_are_refused_by_name() {
-    let footer = "Follow the Harbour Gazette on social media for the latest local news.";
-    let dir = scratch("tally-damaged");
-    let path = dir.join("feed.idx");
-    let index = Index::create(
-        &path,
-        Preset::Dup.params(),
-        Some(Granularity::Story.params()),
-    )
-    .expect("create");
+    let footer = GAZETTE_FOOTER;
+    let (dir, path, index) = new_story_index("tally-damaged");
     index
         .learn_story_lines(&site_pages("gazette.example", footer, 0..10))
         .expect("learn");
