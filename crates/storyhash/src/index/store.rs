@@ -275,7 +275,9 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     } else if !manifest.story_lists.is_empty() || manifest.line_tally.is_some() {
         return Err(Error::Index {
             path,
-            problem: "inconsistent manifest: story lists without story tracking".into(),
+            problem: "inconsistent manifest: story lists or line counts without story \
+                      tracking"
+                .into(),
         });
     }
     Ok(manifest)
