@@ -7,18 +7,18 @@
 //! [`SITE_COUNTERS`] counters; a key not held when all are taken lowers every counter by
 //! one instead. A counter never exceeds the true number of documents holding its line
 //! and falls short of it by at most the site's counted units over `SITE_COUNTERS + 1`.
-//! A page has 30-60 distinct lines and sentences, so a line held by more than a quarter
-//! of a site's pages is always seen above the fifth [`BOILERPLATE_SHARE`] asks, and a
-//! line the tally names is on more than a fifth of them: the summary can miss a line
-//! `stories` would find, never name one it would not.
+//! A page has 30-60 distinct lines and sentences, so a counter falls short by at most 3-6%
+//! of the site's pages: a line on more than 26% of them is always seen above the fifth
+//! [`BOILERPLATE_SHARE`] asks, and a line the tally names is on more than a fifth of
+//! them. The summary can miss a line `stories` would find, never name one it would not.
 //!
 //! A site's counts are halved when it reaches [`SITE_HORIZON`] documents, so its shares
 //! describe its last one to two thousand pages: after a redesign the new footer is
 //! learned within a few hundred pages, however long the index has lived. At most
 //! [`MAX_SITES`] sites are kept (when half as many again have come, those with the fewest
-//! documents are dropped), so a tally never takes more than about 19 MB however many
-//! sites a feed has (12 bytes a counter); a site needs [`BOILERPLATE_MIN_DOCUMENTS`] documents before any of
-//! its lines counts anyway.
+//! documents are dropped), so a tally never takes more than about 19 MB (12 bytes a
+//! counter) however many sites a feed has; a site needs [`BOILERPLATE_MIN_DOCUMENTS`]
+//! documents before any of its lines counts anyway.
 
 use std::collections::HashMap;
 
