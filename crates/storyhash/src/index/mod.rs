@@ -434,17 +434,13 @@ impl Index {
             }
             for (source, keys) in &units {
                 for &key in keys.iter().filter(|&&k| !in_force.exclusions.lists_line(k)) {
-                    let share = match (
+                    let shares = [
                         batch.boilerplate_share(*source, key),
                         tally.boilerplate_share(*source, key),
-                    ) {
-                        (Some(a), Some(b)) => a.max(b),
-                        (a, b) => match a.or(b) {
-                            Some(share) => share,
-                            None => continue,
-                        },
-                    };
-                    learned.insert((*source, key), share);
+                    ];
+                    if let Some(share) = shares.into_iter().flatten().reduce(f64::max) {
+                        learned.insert((*source, key), share);
+                    }
                 }
             }
             state.tally_changed |= counted.contains(&true);
