@@ -360,24 +360,30 @@ impl Attacher {
         // Only terms some story holds can find one: a long article's own figures and
         // names, rarest of all, would otherwise take every slot and hide the terms it
         // shares with a short report of the same event (a headline-only flash).
-        let mut shared: PrehashedMap<u32, u32> = PrehashedMap::default();
-        let mut looked_up = 0;
-        for postings in rarest
+        let looked_up: Vec<&VecDeque<u32>> = rarest
             .iter()
             .filter_map(|(t, _)| self.postings.get(*t as usize))
             .filter(|postings| !postings.is_empty())
             .take(RAREST_TERMS)
-        {
-            looked_up += 1;
-            for &s in postings {
-                *shared.entry(s).or_insert(0) += 1;
-            }
+            .collect();
+        // The stories of every posting, sorted: a story's run is the number of the
+        // terms it holds (a story is in a term's postings once). Sorting the up to
+        // 12 × 256 entries beats counting them in a map: 17.2 s instead of 20.8 s for
+        // `stories` on 200,000 documents of random words, whose every term is rare and
+        // every posting list full (one run each).
+        let mut shared: Vec<u32> = Vec::with_capacity(looked_up.iter().map(|p| p.len()).sum());
+        for postings in &looked_up {
+            shared.extend(postings.iter());
         }
+        shared.sort_unstable();
         // Rewrites of one event share several of its names; one shared rare term is
         // chance, unless the document has only one to offer.
-        let needed = if looked_up >= 2 { 2 } else { 1 };
-        let mut candidates: Vec<(u32, u32)> =
-            shared.into_iter().filter(|&(_, n)| n >= needed).collect();
+        let needed = if looked_up.len() >= 2 { 2 } else { 1 };
+        let mut candidates: Vec<(u32, u32)> = shared
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], run.len() as u32))
+            .filter(|&(_, n)| n >= needed)
+            .collect();
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         candidates.truncate(MAX_CANDIDATE_STORIES);
         let mut best: Option<(f64, u32)> = None;
