@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use storyhash_core::doc::parse_published;
 use storyhash_core::pipeline::{self, Overrides};
 use storyhash_core::story::{
-    self as story, cluster_stories_with, explain_pair, BoilerplateLine, ExclusionLists,
+    self as story, cluster_stories_with, explain_pair, Background, BoilerplateLine, ExclusionLists,
     Granularity, StoryAnalysis, StoryLists,
 };
 use storyhash_core::{DocIndex, Document, KeepPolicy, Params, Preset};
@@ -646,7 +646,9 @@ fn cluster(
     keep: &str,
 ) -> PyResult<Vec<Cluster>> {
     if preset.parse::<Preset>().map_err(PyValueError::new_err)? == Preset::Story {
-        return stories(py, docs, "story", threshold, keep, None, None, None);
+        return stories(
+            py, docs, "story", threshold, keep, None, None, None, None, "stems",
+        );
     }
     let params = params(preset, Tuning::batch(threshold, keep))?;
     let docs = batch_documents(docs)?;
@@ -678,31 +680,79 @@ fn cluster(
         .collect())
 }
 
-/// The story parameters, representative policy and lists of the keywords `stories` and
-/// `explain_story` share.
-fn story_setup(
-    granularity: &str,
+/// The keywords `stories` and `explain_story` share, besides the documents.
+struct StoryKeywords<'py> {
+    granularity: &'py str,
     threshold: Option<f64>,
-    keep: &str,
+    keep: &'py str,
     window_seconds: Option<i64>,
     stopwords: Option<Vec<String>>,
     boilerplate: Option<Vec<String>>,
-) -> PyResult<(storyhash_core::story::StoryParams, KeepPolicy, StoryLists)> {
-    let granularity: Granularity = granularity.parse().map_err(PyValueError::new_err)?;
-    let mut params = granularity.params();
-    if let Some(t) = threshold {
-        params.threshold = t;
+    background: Option<Bound<'py, PyAny>>,
+    analysis: &'py str,
+}
+
+impl StoryKeywords<'_> {
+    /// The story parameters, representative policy and lists they give.
+    fn setup(self) -> PyResult<(storyhash_core::story::StoryParams, KeepPolicy, StoryLists)> {
+        let granularity: Granularity = self.granularity.parse().map_err(PyValueError::new_err)?;
+        let mut params = granularity.params();
+        if let Some(t) = self.threshold {
+            params.threshold = t;
+        }
+        if let Some(w) = self.window_seconds {
+            params.window_seconds = w;
+        }
+        params.analysis = self.analysis.parse().map_err(PyValueError::new_err)?;
+        let keep: KeepPolicy = self.keep.parse().map_err(PyValueError::new_err)?;
+        let lists = StoryLists {
+            stopwords: self.stopwords.unwrap_or_default(),
+            boilerplate_lines: self.boilerplate.unwrap_or_default(),
+            background: match &self.background {
+                Some(background) => background_of(background, params.analysis)?,
+                None => Background::with_analysis(params.analysis),
+            },
+        };
+        Ok((params, keep, lists))
     }
-    if let Some(w) = window_seconds {
-        params.window_seconds = w;
+}
+
+/// Documents counted in a background at a time: one block of text held, however many
+/// an iterable yields.
+const BACKGROUND_BLOCK: usize = 4096;
+
+/// The document frequencies of `--background`: a story-tracking `Index`'s counts, or
+/// those of documents (dicts as `cluster` takes them; their title and text are counted,
+/// a blank text is skipped as the CLI skips such a record), of terms by `analysis`.
+fn background_of(value: &Bound<'_, PyAny>, analysis: StoryAnalysis) -> PyResult<Background> {
+    let py = value.py();
+    let mut background = Background::with_analysis(analysis);
+    if let Ok(index) = value.cast::<Index>() {
+        let index = &index.get().inner;
+        let counts = py.detach(|| index.story_background()).map_err(to_py_err)?;
+        let counts = counts.ok_or_else(|| {
+            PyValueError::new_err(
+                "background: this index does not track stories, so it counts no story \
+                 terms (an index created with stories= does)",
+            )
+        })?;
+        background.merge(&counts).map_err(to_py_err)?;
+        return Ok(background);
     }
-    let keep: KeepPolicy = keep.parse().map_err(PyValueError::new_err)?;
-    let lists = StoryLists {
-        stopwords: stopwords.unwrap_or_default(),
-        boilerplate_lines: boilerplate.unwrap_or_default(),
-        ..StoryLists::default()
-    };
-    Ok((params, keep, lists))
+    let mut block: Vec<Document> = Vec::with_capacity(BACKGROUND_BLOCK);
+    for item in value.try_iter()? {
+        let d: PyDoc = item?.extract()?;
+        if d.text.trim().is_empty() {
+            continue;
+        }
+        block.push(Document::from(d));
+        if block.len() == BACKGROUND_BLOCK {
+            py.detach(|| background.add_documents(&block));
+            block.clear();
+        }
+    }
+    py.detach(|| background.add_documents(&block));
+    Ok(background)
 }
 
 /// Why documents `a` and `b` (ids) are in one story or not, as `storyhash explain
@@ -710,28 +760,34 @@ fn story_setup(
 /// the explanation as a dict (the fields of `explain --granularity --format json`).
 #[pyfunction]
 #[pyo3(signature = (docs, a, b, granularity = "story", threshold = None, keep = "first", *,
-                    window_seconds = None, stopwords = None, boilerplate = None))]
+                    window_seconds = None, stopwords = None, boilerplate = None,
+                    background = None, analysis = "stems"))]
 #[allow(clippy::too_many_arguments)]
-fn explain_story(
-    py: Python<'_>,
-    docs: &Bound<'_, PyAny>,
+fn explain_story<'py>(
+    py: Python<'py>,
+    docs: &Bound<'py, PyAny>,
     a: &str,
     b: &str,
-    granularity: &str,
+    granularity: &'py str,
     threshold: Option<f64>,
-    keep: &str,
+    keep: &'py str,
     window_seconds: Option<i64>,
     stopwords: Option<Vec<String>>,
     boilerplate: Option<Vec<String>>,
+    background: Option<Bound<'py, PyAny>>,
+    analysis: &'py str,
 ) -> PyResult<Py<PyAny>> {
-    let (params, keep, lists) = story_setup(
+    let (params, keep, lists) = StoryKeywords {
         granularity,
         threshold,
         keep,
         window_seconds,
         stopwords,
         boilerplate,
-    )?;
+        background,
+        analysis,
+    }
+    .setup()?;
     let docs = batch_documents(docs)?;
     let position = |id: &str| {
         docs.iter()
@@ -758,30 +814,37 @@ fn from_json(py: Python<'_>, text: String) -> PyResult<Py<PyAny>> {
 /// does: `granularity` "story" (a topic thread, 7 days) or "event" (one happening, 2
 /// days); `threshold` (mean cosine), `keep` and `window_seconds` override the
 /// granularity's; `stopwords` and `boilerplate` (lines or sentences) are the lists of
-/// `--stopwords-file` and `--boilerplate-file`. Returns one Cluster per story, largest
-/// first, every document in exactly one.
+/// `--stopwords-file` and `--boilerplate-file`, `background` (documents or a
+/// story-tracking `Index`) is `--background` and `analysis` is `--analysis`. Returns one
+/// Cluster per story, largest first, every document in exactly one.
 #[pyfunction]
 #[pyo3(signature = (docs, granularity = "story", threshold = None, keep = "first", *,
-                    window_seconds = None, stopwords = None, boilerplate = None))]
+                    window_seconds = None, stopwords = None, boilerplate = None,
+                    background = None, analysis = "stems"))]
 #[allow(clippy::too_many_arguments)]
-fn stories(
-    py: Python<'_>,
-    docs: &Bound<'_, PyAny>,
-    granularity: &str,
+fn stories<'py>(
+    py: Python<'py>,
+    docs: &Bound<'py, PyAny>,
+    granularity: &'py str,
     threshold: Option<f64>,
-    keep: &str,
+    keep: &'py str,
     window_seconds: Option<i64>,
     stopwords: Option<Vec<String>>,
     boilerplate: Option<Vec<String>>,
+    background: Option<Bound<'py, PyAny>>,
+    analysis: &'py str,
 ) -> PyResult<Vec<Cluster>> {
-    let (params, keep, lists) = story_setup(
+    let (params, keep, lists) = StoryKeywords {
         granularity,
         threshold,
         keep,
         window_seconds,
         stopwords,
         boilerplate,
-    )?;
+        background,
+        analysis,
+    }
+    .setup()?;
     let docs = batch_documents(docs)?;
     let clustering = py
         .detach(|| cluster_stories_with(&docs, &params, keep, &lists))

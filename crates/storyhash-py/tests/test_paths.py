@@ -165,6 +165,44 @@ def test_cluster_with_the_story_preset_is_cluster_preset_story_of_the_cli(tmp_pa
         storyhash.stories(docs, "weekly")
 
 
+def story_background():
+    """Sixty articles of the beat in which the names of the first happening are common
+    words (in every one): counted with the input, they weigh nothing there."""
+    rng = random.Random(12)
+    filler = [f"g{i}" for i in range(400)]
+    names = [f"name0x{k}" for k in range(6)]
+    return [{"id": f"bg{i}", "text": " ".join(names + rng.sample(filler, 20))}
+            for i in range(60)]
+
+
+@pytest.mark.parametrize("granularity", ["story", "event"])
+def test_a_background_of_documents_or_an_index_is_the_clis_background(granularity, tmp_path):
+    docs, background = story_corpus(), story_background()
+    feed = cli_feed(background, tmp_path, "background.jsonl")
+    index = storyhash.Index(stories=granularity)
+    index.insert_batch(background)
+    index.save(str(tmp_path / "background.idx"))
+
+    def stories(**keywords):
+        return [(list(c.members), [round(c.similarities[m], 6) for m in c.members])
+                for c in storyhash.stories(docs, granularity, **keywords)]
+
+    for given in (feed, tmp_path / "background.idx"):
+        expected = cli_stories(
+            docs, ["stories", "--granularity", granularity, "--background", str(given)], tmp_path)
+        assert stories(background=background) == expected
+        assert stories(background=index) == expected
+    # The first happening's names, common in the background, weigh less.
+    explained = storyhash.explain_story(docs, "e0r0", "e0r1", granularity, background=iter(background))
+    assert explained["cosine"] < storyhash.explain_story(docs, "e0r0", "e0r1", granularity)["cosine"]
+    with pytest.raises(ValueError, match="does not track stories"):
+        storyhash.stories(docs, background=storyhash.Index())
+    with pytest.raises(ValueError, match="analysis"):
+        storyhash.stories(docs, background=index, analysis="words")
+    with pytest.raises(ValueError, match="analysis"):
+        storyhash.stories(docs, analysis="lemmas")
+
+
 @pytest.mark.parametrize("granularity", ["story", "event"])
 def test_explain_story_gives_the_cli_explanation(granularity, tmp_path):
     docs = story_corpus()

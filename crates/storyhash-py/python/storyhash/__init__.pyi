@@ -202,10 +202,15 @@ def stories(
     window_seconds: Optional[int] = None,
     stopwords: Optional[List[str]] = None,
     boilerplate: Optional[List[str]] = None,
+    background: Optional[Union[Iterable[Doc], Index]] = None,
+    analysis: str = "stems",
 ) -> List[Cluster]:
     """As `storyhash stories`: one Cluster per story, its groups of copies in the order
     they joined, each member's similarity its group's mean cosine to the story when it
-    joined. granularity "story" or "event"; invalid values raise ValueError."""
+    joined. granularity "story" or "event"; invalid values raise ValueError. background
+    is `--background`: documents whose frequencies are added to docs' (their title and
+    text; blank ones skipped), or a story-tracking Index's counts; analysis "stems" or
+    "words" is `--analysis` (an index of the other analysis raises ValueError)."""
     ...
 def explain_story(
     docs: Iterable[Doc],
@@ -218,9 +223,11 @@ def explain_story(
     window_seconds: Optional[int] = None,
     stopwords: Optional[List[str]] = None,
     boilerplate: Optional[List[str]] = None,
+    background: Optional[Union[Iterable[Doc], Index]] = None,
+    analysis: str = "stems",
 ) -> Dict[str, Any]:
     """As `storyhash explain A B --granularity G --format json`: why a and b are in one
-    story or not. An id not in docs raises ValueError."""
+    story or not, with the keywords of stories(). An id not in docs raises ValueError."""
     ...
 def boilerplate_lines(
     docs: Iterable[Doc], *, boilerplate: Optional[List[str]] = None
