@@ -54,6 +54,15 @@ impl Document {
     }
 }
 
+/// The host of an address as written, port included (lowercase it to compare): what
+/// lies between the scheme's `://` and the path, less any user info; for text without a
+/// scheme, what comes before its first `/`, `?` or `#`.
+pub(crate) fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    host.rsplit_once('@').map_or(host, |(_, h)| h)
+}
+
 /// Input text as a text report may print it on a terminal: control characters (escape
 /// sequences could clear the screen, recolour or retitle it, or hide what follows) are
 /// shown escaped, `\u{1b}`, except a tab, which becomes a space. Everything else,

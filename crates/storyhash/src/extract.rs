@@ -14,6 +14,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::doc::url_host;
+
 /// What extraction finds in a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Article {
@@ -78,12 +80,74 @@ fn readable(html: &str) -> Option<Article> {
     if text.is_empty() {
         return None;
     }
+    let title = without_site_name(
+        article.title.trim(),
+        article.site_name.as_deref(),
+        url.as_deref(),
+    );
     Some(Article {
         text,
-        title: non_empty(Some(article.title.to_string())),
+        title: non_empty(Some(title.to_string())),
         published: non_empty(article.published_time),
         url,
     })
+}
+
+/// What sites put between a headline and their own name.
+const SITE_SEPARATORS: [&str; 8] = [" | ", " - ", " – ", " — ", " :: ", " » ", " « ", " · "];
+
+/// `title` without the name of its site where the page adds it before or after the
+/// headline ("Headline | Site", "Site - Headline"), as many sites do in `og:title`,
+/// which Readability takes as it is: every page of the site would share the name's
+/// words, counted twice as title terms, and a site's articles would resemble each other
+/// by it. The name is the page's `og:site_name` (or JSON-LD publisher), or its address's
+/// main label ("hespress" of www.hespress.com), compared without case, spaces or
+/// punctuation. A title that is nothing but the name is kept.
+fn without_site_name<'a>(title: &'a str, site: Option<&str>, url: Option<&str>) -> &'a str {
+    let key = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let mut names: Vec<String> = Vec::new();
+    if let Some(site) = site.map(key).filter(|k| !k.is_empty()) {
+        names.push(site);
+    }
+    if let Some(label) = url.and_then(main_label).map(key).filter(|k| !k.is_empty()) {
+        names.push(label);
+    }
+    let is_name = |part: &str| names.contains(&key(part));
+    for separator in SITE_SEPARATORS {
+        if let Some((headline, last)) = title.rsplit_once(separator) {
+            if is_name(last) && !headline.trim().is_empty() {
+                return headline.trim();
+            }
+        }
+        if let Some((first, headline)) = title.split_once(separator) {
+            if is_name(first) && !headline.trim().is_empty() {
+                return headline.trim();
+            }
+        }
+    }
+    title
+}
+
+/// The main label of an address's host: "hespress" of `https://www.hespress.com/x`,
+/// "aljazeera" of `aljazeera.net` (the label before the last, or before a two-letter
+/// country code's second level, as in `bbc.co.uk`).
+fn main_label(url: &str) -> Option<&str> {
+    let host = url_host(url).split(':').next()?;
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    match labels.as_slice() {
+        [.., label, second, country]
+            if country.len() == 2 && ["co", "com", "org", "net", "gov", "ac"].contains(second) =>
+        {
+            Some(label)
+        }
+        [.., label, _] => Some(label),
+        _ => None,
+    }
 }
 
 /// The page's address as it states it: the canonical link, else `og:url`; only an
@@ -147,6 +211,48 @@ mod tests {
         assert!(!looks_like_html("a < b and c > d"));
         assert!(!looks_like_html("<3 this story"));
         assert!(!looks_like_html("<b>unclosed bold"));
+    }
+
+    #[test]
+    fn a_sites_name_beside_the_headline_is_left_out_of_the_title() {
+        let site = Some("Al Jazeera");
+        let url = Some("https://www.hespress.com/politique/123.html");
+        assert_eq!(
+            without_site_name("Talks in Moscow | Al Jazeera", site, None),
+            "Talks in Moscow"
+        );
+        assert_eq!(
+            without_site_name("AL-JAZEERA - Talks in Moscow", site, None),
+            "Talks in Moscow"
+        );
+        assert_eq!(
+            without_site_name("Talks in Moscow - Hespress", None, url),
+            "Talks in Moscow"
+        );
+        assert_eq!(
+            without_site_name(
+                "وزير الخارجية يصل إلى موسكو | الجزيرة نت",
+                Some("الجزيرة نت"),
+                None
+            ),
+            "وزير الخارجية يصل إلى موسكو"
+        );
+        // A separator inside the headline, a name alone, an unknown site: kept.
+        assert_eq!(
+            without_site_name("Syria - Russia talks resume", site, url),
+            "Syria - Russia talks resume"
+        );
+        assert_eq!(without_site_name("Al Jazeera", site, None), "Al Jazeera");
+        assert_eq!(
+            without_site_name("Talks | Reuters", None, None),
+            "Talks | Reuters"
+        );
+        assert_eq!(main_label("https://news.bbc.co.uk/a"), Some("bbc"));
+        assert_eq!(
+            main_label("http://user@aljazeera.net:8080/x"),
+            Some("aljazeera")
+        );
+        assert_eq!(main_label("https://localhost/x"), None);
     }
 
     #[test]

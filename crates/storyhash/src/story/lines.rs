@@ -21,7 +21,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::attach::{Background, BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE};
 use super::{TermAnalyzer, COUNT_BLOCK};
-use crate::doc::Document;
+use crate::doc::{url_host, Document};
 use crate::minhash::PrehashedMap;
 use crate::normalize::normalize;
 
@@ -166,13 +166,9 @@ pub(crate) fn for_each_keyed_unit(text: &str, mut each: impl FnMut(u64, &str)) {
 
 /// The host of a URL, lowercased; empty when there is none.
 pub(crate) fn host_of(doc: &Document) -> String {
-    let Some(url) = doc.url.as_deref() else {
-        return String::new();
-    };
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    host.to_ascii_lowercase()
+    doc.url
+        .as_deref()
+        .map_or(String::new(), |url| url_host(url).to_ascii_lowercase())
 }
 
 /// What to leave out of each document.

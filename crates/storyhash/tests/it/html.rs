@@ -32,7 +32,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Site A: a news portal with a long menu, a most-read sidebar, a cookie banner,
-/// scripts and a footer of links; Open Graph metadata.
+/// scripts and a footer of links; Open Graph metadata, its name after the headline.
 fn site_a(paragraphs: &[String]) -> String {
     let menu: String = (0..40)
         .map(|i| format!("<li><a href=\"/section/{i}\">Section number {i}</a></li>"))
@@ -47,7 +47,8 @@ fn site_a(paragraphs: &[String]) -> String {
     format!(
         r#"<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8">
 <title>Site A | News</title>
-<meta property="og:title" content="Syria and Russia discuss investment">
+<meta property="og:title" content="Syria and Russia discuss investment | Site A">
+<meta property="og:site_name" content="Site A">
 <meta property="article:published_time" content="2025-03-01T10:30:00Z">
 <meta property="og:url" content="https://site-a.example/2025/03/01/syria-russia">
 <link rel="canonical" href="https://www.site-a.example/2025/03/01/syria-russia">
