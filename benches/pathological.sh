@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Peak memory and time on pathological inputs: one 100 MB document, a million identical
 # documents (one giant cluster), a million tiny distinct documents, a million lines of
-# which every other one is malformed, and 100,000 identical articles through `index add`
-# (with the index directory's bytes per document), `stories` and `cluster`. Prints one line
-# per case.
+# which every other one is malformed, 100,000 identical articles through `index add`
+# (with the index directory's bytes per document), `stories` and `cluster`, and 200,000
+# articles of random words (every story term rare) through `stories` and `dedup`. Prints
+# one line per case.
 #
 #   bash benches/pathological.sh
 set -euo pipefail
@@ -35,6 +36,15 @@ with open(os.path.join(work, "tiny.jsonl"), "w") as f:
 with open(os.path.join(work, "half-bad.jsonl"), "w") as f:
     for i in range(1_000_000):
         f.write(json.dumps({"id": i, "text": f"entry {i}"}) + "\n" if i % 2 else "{not json\n")
+# The story candidate rule's worst case: every term rare (each of 50,000 words in about
+# 0.2% of the articles) and every posting list full, each article from its own site.
+letters = "abcdefghij"
+vocabulary = ["".join(random.choice(letters) for _ in range(6)) for _ in range(50000)]
+with open(os.path.join(work, "rare-terms.jsonl"), "w") as f:
+    for i in range(200_000):
+        lines = [" ".join(random.choice(vocabulary) for _ in range(12)) + "." for _ in range(8)]
+        f.write(json.dumps({"id": str(i), "url": f"https://site{i}.example/a/{i}",
+                            "text": "\n".join(lines)}) + "\n")
 PY
 
 measure() {
@@ -63,3 +73,5 @@ python3 -c "import os, sys; b = sum(e.stat().st_size for e in os.scandir(sys.arg
 measure "100k identical documents (stories)" "$bin" stories "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (cluster)" "$bin" cluster "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (dedup)" "$bin" dedup --quiet "$work/identical-100k.jsonl" -o "$work/out.jsonl"
+measure "200k articles, every term rare, one site each (stories)" "$bin" stories "$work/rare-terms.jsonl" -o "$work/out.txt"
+measure "200k articles, every term rare, one site each (dedup)" "$bin" dedup --quiet "$work/rare-terms.jsonl" -o "$work/out.jsonl"
