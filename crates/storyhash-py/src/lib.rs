@@ -777,6 +777,9 @@ fn explain_story<'py>(
     background: Option<Bound<'py, PyAny>>,
     analysis: &'py str,
 ) -> PyResult<Py<PyAny>> {
+    // The documents are checked before a background is counted: a bad one is reported
+    // without first reading the whole background.
+    let docs = batch_documents(docs)?;
     let (params, keep, lists) = StoryKeywords {
         granularity,
         threshold,
@@ -788,7 +791,6 @@ fn explain_story<'py>(
         analysis,
     }
     .setup()?;
-    let docs = batch_documents(docs)?;
     let position = |id: &str| {
         docs.iter()
             .position(|d| d.id == id)
@@ -834,6 +836,9 @@ fn stories<'py>(
     background: Option<Bound<'py, PyAny>>,
     analysis: &'py str,
 ) -> PyResult<Vec<Cluster>> {
+    // The documents are checked before a background is counted: a bad one is reported
+    // without first reading the whole background.
+    let docs = batch_documents(docs)?;
     let (params, keep, lists) = StoryKeywords {
         granularity,
         threshold,
@@ -845,7 +850,6 @@ fn stories<'py>(
         analysis,
     }
     .setup()?;
-    let docs = batch_documents(docs)?;
     let clustering = py
         .detach(|| cluster_stories_with(&docs, &params, keep, &lists))
         .map_err(to_py_err)?;
