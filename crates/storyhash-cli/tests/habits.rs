@@ -475,7 +475,7 @@ fn explain_says_why_two_documents_match_or_not() {
         "{apart}"
     );
     assert!(
-        apart.contains("mean cosine to the other's story: a to b's 0.041, b to a's 0.041"),
+        apart.contains("mean cosine to the other's story: a to b's 0.022, b to a's 0.022"),
         "{apart}"
     );
     // Shingle settings do not apply to the story engine, nor story lists to shingles.

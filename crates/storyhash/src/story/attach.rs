@@ -1,7 +1,8 @@
 //! How a document joins a story, shared by `stories` (whole-corpus document
 //! frequencies) and the index (running ones), so both decide alike.
 //!
-//! - **Weights**: a term weighs (1 + ln count) · idf, idf = ln((N + 1) / (df + 1)) + 1, and
+//! - **Weights**: a term weighs (1 + ln count) · idf, idf = ln((N + 1) / (df + 1)) + 1 (N
+//!   and df counting the prior's general articles too, see [`GeneralFrequencies`]), and
 //!   each vector is scaled to unit length, so that a long article and a short one are on
 //!   one scale. Terms in more than [`BOILERPLATE_SHARE`] of the documents (of a corpus of
 //!   at least [`BOILERPLATE_MIN_DOCUMENTS`]) weigh nothing: wire sign-offs, entity debris
@@ -26,6 +27,7 @@ use std::collections::VecDeque;
 
 use rayon::prelude::*;
 
+use super::general::GeneralFrequencies;
 use super::lines::Exclusions;
 use super::{decay, term_frequencies, StoryAnalysis, StoryParams, TermAnalyzer, COUNT_BLOCK};
 use crate::doc::Document;
@@ -60,9 +62,10 @@ pub(crate) const BOILERPLATE_MIN_DOCUMENTS: u64 = 50;
 /// A unit vector over term ids (see [`Vocabulary`]).
 pub(crate) type Vector = Vec<(u32, f32)>;
 
-/// Inverse document frequency of a term in `df` of `documents`.
-fn idf(documents: u64, df: u32) -> f64 {
-    ((documents as f64 + 1.0) / (f64::from(df) + 1.0)).ln() + 1.0
+/// Inverse document frequency of a term in `df` of `documents` (with the prior's
+/// fractional counts).
+fn idf(documents: f64, df: f64) -> f64 {
+    ((documents + 1.0) / (df + 1.0)).ln() + 1.0
 }
 
 /// Whether a term in `df` of `documents` is boilerplate.
@@ -166,11 +169,15 @@ impl Background {
 
 /// The terms counted so far: each term hash gets a dense id when first counted (so
 /// vectors and story sums hold 4-byte ids), and its document frequency, with and without
-/// the background's counts.
+/// the background's counts, and in the general prior ([`GeneralFrequencies`]).
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
     ids: PrehashedMap<u64, u32>,
     hashes: Vec<u64>,
+    /// The prior idf also counts (none in a vocabulary made by `default`).
+    general: Option<&'static GeneralFrequencies>,
+    /// Each term's document frequency in the prior.
+    general_df: Vec<f32>,
     /// Document frequency, background included: what terms are weighed by.
     df: Vec<u32>,
     documents: u64,
@@ -181,39 +188,50 @@ pub(crate) struct Vocabulary {
 }
 
 impl Vocabulary {
+    /// No terms counted, weighing terms of `analysis` with the general prior.
+    pub(crate) fn new(analysis: StoryAnalysis) -> Vocabulary {
+        Vocabulary {
+            general: Some(GeneralFrequencies::of(analysis)),
+            ..Vocabulary::default()
+        }
+    }
+
+    /// A new term's id.
+    fn push(&mut self, t: u64, df: u32) -> u32 {
+        let id = self.hashes.len() as u32;
+        self.ids.insert(t, id);
+        self.hashes.push(t);
+        self.df.push(df);
+        self.own_df.push(0);
+        self.general_df.push(self.general.map_or(0.0, |g| g.df(t)));
+        id
+    }
+
     /// Counts `times` documents with terms `terms` (term hash, tf).
     pub(crate) fn count(&mut self, terms: &[(u64, f32)], times: u32) {
         self.documents += u64::from(times);
         self.own_documents += u64::from(times);
         for &(t, _) in terms {
-            let next = self.hashes.len() as u32;
-            let id = *self.ids.entry(t).or_insert(next);
-            if id == next {
-                self.hashes.push(t);
-                self.df.push(0);
-                self.own_df.push(0);
-            }
+            let id = match self.ids.get(&t) {
+                Some(&id) => id,
+                None => self.push(t, 0),
+            };
             let id = id as usize;
             self.df[id] = self.df[id].saturating_add(times);
             self.own_df[id] = self.own_df[id].saturating_add(times);
         }
     }
 
-    /// A vocabulary holding `background`'s counts. Its terms are added in hash order, so
-    /// term ids do not depend on the map's iteration order.
-    pub(crate) fn with_background(background: &Background) -> Vocabulary {
+    /// A vocabulary of terms of `analysis` holding `background`'s counts. Its terms are
+    /// added in hash order, so term ids do not depend on the map's iteration order.
+    pub(crate) fn with_background(background: &Background, analysis: StoryAnalysis) -> Vocabulary {
         let mut terms: Vec<(u64, u32)> = background.df.iter().map(|(&t, &df)| (t, df)).collect();
         terms.sort_unstable();
-        let mut vocabulary = Vocabulary {
-            documents: background.documents,
-            ..Vocabulary::default()
-        };
+        let mut vocabulary = Vocabulary::new(analysis);
+        vocabulary.documents = background.documents;
         vocabulary.ids.reserve(terms.len());
-        vocabulary.own_df = vec![0; terms.len()];
         for (t, df) in terms {
-            vocabulary.ids.insert(t, vocabulary.hashes.len() as u32);
-            vocabulary.hashes.push(t);
-            vocabulary.df.push(df);
+            vocabulary.push(t, df);
         }
         vocabulary
     }
@@ -280,13 +298,19 @@ impl Vocabulary {
     /// The unit vector of term frequencies `terms` (as [`super::term_frequencies`] gives
     /// them), weighted by idf, boilerplate and never-counted terms left out.
     pub(crate) fn weigh(&self, terms: &[(u64, f32)]) -> Vector {
+        let articles = self.general.map_or(0.0, |g| g.articles());
         let weighted: Vec<(u32, f64)> = terms
             .iter()
             .filter_map(|&(t, tf)| {
                 let id = *self.ids.get(&t)?;
                 let df = self.df(id);
-                (!is_boilerplate(self.documents, df))
-                    .then(|| (id, f64::from(tf) * idf(self.documents, df)))
+                (!is_boilerplate(self.documents, df)).then(|| {
+                    let df = f64::from(df) + f64::from(self.general_df[id as usize]);
+                    (
+                        id,
+                        f64::from(tf) * idf(self.documents as f64 + articles, df),
+                    )
+                })
             })
             .collect();
         let norm = weighted.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();

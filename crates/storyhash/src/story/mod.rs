@@ -10,8 +10,9 @@
 //! 2. **Weighted terms** per group: unigrams after normalization, stopword removal and
 //!    Arabic light stemming, title terms counted twice, weighted by sublinear term
 //!    frequency and inverse document frequency over the input (and a [`Background`]
-//!    corpus, if given), boilerplate terms dropped (see `attach` for the weights, the
-//!    criterion and the candidates).
+//!    corpus, if given, and general English and Arabic word frequencies as a prior of a
+//!    few hundred articles, see `general`), boilerplate terms dropped (see `attach` for
+//!    the weights, the criterion and the candidates).
 //! 3. **Group-average attachment**: groups are visited in time order (then input order);
 //!    each joins the candidate story whose members it resembles most on average (mean
 //!    cosine), if that similarity times the time decay reaches the threshold, and
@@ -41,6 +42,7 @@ use crate::{KeepPolicy, Params};
 
 pub(crate) mod attach;
 use attach::{Attacher, Vector, Vocabulary};
+mod general;
 mod lines;
 pub use attach::Background;
 pub(crate) use lines::{for_each_keyed_unit, host_of, unit_keys, Exclusions};
@@ -416,7 +418,7 @@ fn run(
             |_, _| {},
         )
     };
-    let mut vocabulary = Vocabulary::with_background(&lists.background);
+    let mut vocabulary = Vocabulary::with_background(&lists.background, params.analysis);
     for block in counted.chunks(COUNT_BLOCK) {
         let terms: Vec<Vec<(u64, f32)>> = block.par_iter().map(|&d| terms_of(d)).collect();
         for (&d, terms) in block.iter().zip(&terms) {

@@ -21,8 +21,9 @@ pub(crate) struct StoryTracker {
 impl StoryTracker {
     pub(crate) fn new(params: StoryParams) -> Self {
         StoryTracker {
+            vocabulary: Vocabulary::new(params.analysis),
             params: Some(params),
-            ..StoryTracker::default()
+            attacher: Attacher::default(),
         }
     }
 
@@ -75,10 +76,11 @@ impl StoryTracker {
             return Ok(());
         }
         let StoryTracker {
+            params,
             vocabulary,
             attacher,
-            ..
         } = self;
+        let analysis = params.as_ref().map(|p| p.analysis).unwrap_or_default();
         let mut weighed: Vec<(u32, Vector, Option<i64>)> = Vec::new();
         loop {
             let ((), next) = rayon::join(
@@ -105,7 +107,7 @@ impl StoryTracker {
                 Some(Ok(next)) => weighed = next,
                 Some(Err(e)) => {
                     // Half a replay would be counted again by the next one.
-                    *vocabulary = Vocabulary::default();
+                    *vocabulary = Vocabulary::new(analysis);
                     *attacher = Attacher::default();
                     return Err(e);
                 }

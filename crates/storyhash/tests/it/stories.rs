@@ -664,19 +664,13 @@ fn story_members(input: &[Document], lists: &StoryLists) -> Vec<Vec<u32>> {
     stories
 }
 
-/// A background corpus: in a three-article input every word is rare, so two unrelated
-/// articles that share a beat's common words join one story. With a background of the
-/// beat's articles, in which those words are common, they weigh little and the two stay
-/// apart; the pair that shares names still joins.
-#[test]
-fn a_background_corpus_tells_common_words_from_names() {
-    let common = "ministry officials statement tuesday government spokesman";
-    let input: Vec<Document> = [
+/// Three articles, each of its names and `common`: two about one strike, and one about
+/// a vaccine trial, longer, so that once idf knows the common words for common they
+/// are too small a part of its vector for it to reach the others' story.
+fn beat_articles(common: &str) -> Vec<Document> {
+    [
         ("a", "Zarkovia harbour strike Velmont dockers"),
         ("b", "Zarkovia harbour strike Velmont dockers continue"),
-        // Longer than the others: with the background's idf the common words are too
-        // small a part of its vector to reach the threshold (a mean cosine of 0.18 to
-        // the others' story; 0.30 to either with the input's idf alone).
         (
             "c",
             "Orlintha vaccine trial Quessby laboratory Merrowdale volunteers dosage",
@@ -684,13 +678,24 @@ fn a_background_corpus_tells_common_words_from_names() {
     ]
     .iter()
     .map(|(id, names)| Document::new(*id, format!("{names} {common}")))
-    .collect();
-    // Two hundred articles of the beat: each has words of its own; one in six also has
-    // the common words.
+    .collect()
+}
+
+/// A background corpus: in a three-article input every word is rare, so two unrelated
+/// articles that share a beat's common words join one story. With a background of the
+/// beat's articles, in which those words are common, they weigh little and the two stay
+/// apart; the pair that shares names still joins. (The beat's words are made up, so
+/// that general English frequencies know nothing of them.)
+#[test]
+fn a_background_corpus_tells_common_words_from_names() {
+    let common = "kelvoran drissets pemtuary talwick snorvel quimbage";
+    let input = beat_articles(common);
+    // Two hundred articles of the beat: each has words of its own; one in three also
+    // has the common words.
     let background_docs: Vec<Document> = (0..200)
         .map(|i| {
             let own: Vec<String> = (0..8).map(|w| format!("w{i}x{w}")).collect();
-            let text = if i % 6 == 0 {
+            let text = if i % 3 == 0 {
                 format!("{} {common}", own.join(" "))
             } else {
                 own.join(" ")
@@ -738,6 +743,20 @@ fn a_background_corpus_tells_common_words_from_names() {
         .story_background()
         .expect("readable")
         .is_none());
+}
+
+/// Without any background, general English frequencies (the built-in prior) know that
+/// a ministry's statement words are common and the articles' names are not: the two
+/// strike articles join, the vaccine trial stays apart, where idf counted in the three
+/// alone links all three (as the test above shows of words no prior knows).
+#[cfg(feature = "general-frequencies")]
+#[test]
+fn general_frequencies_tell_common_words_from_names_without_a_background() {
+    let input = beat_articles("people government president country week world");
+    assert_eq!(
+        story_members(&input, &StoryLists::default()),
+        vec![vec![0, 1], vec![2]]
+    );
 }
 
 /// The candidate rule counts terms rare among the input's articles, whatever the
