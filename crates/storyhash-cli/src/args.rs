@@ -126,8 +126,9 @@ pub(crate) struct StoryTerms {
     pub(crate) boilerplate_file: Option<PathBuf>,
     /// Articles whose document frequencies are added to the input's before terms are
     /// weighed (repeatable): an input file or folder of the same kind as the input, or
-    /// an index directory created with --stories. A few hundred articles of the same
-    /// beat give a small input an idf that tells an event's names from common words.
+    /// an index directory created with --stories. General English and Arabic word
+    /// frequencies are always counted; a few hundred articles of the same beat also
+    /// tell the beat's own vocabulary from an event's names in a small input.
     #[arg(long, value_name = "PATH")]
     pub(crate) background: Vec<PathBuf>,
     /// How words become terms: stems (English words as their Snowball stems, Arabic
