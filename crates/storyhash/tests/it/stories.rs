@@ -746,7 +746,7 @@ fn a_background_corpus_tells_common_words_from_names() {
 }
 
 /// Without any background, general English frequencies (the built-in prior) know that
-/// a ministry's statement words are common and the articles' names are not: the two
+/// everyday news words are common and the articles' names are not: the two
 /// strike articles join, the vaccine trial stays apart, where idf counted in the three
 /// alone links all three (as the test above shows of words no prior knows).
 #[cfg(feature = "general-frequencies")]
