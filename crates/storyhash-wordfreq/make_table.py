@@ -13,6 +13,7 @@ deterministic: buckets in order, words sorted within one. Needs the `msgpack` pa
 import gzip
 import hashlib
 import io
+import os
 import sys
 import zipfile
 
@@ -44,7 +45,9 @@ def main(wheel):
     for word, bucket in best.items():
         by_bucket.setdefault(bucket, []).append(word)
     lines = [f"{b}\t{' '.join(sorted(by_bucket[b]))}\n" for b in sorted(by_bucket)]
-    with open("data/wordfreq.txt.gz", "wb") as out:
+    # Beside this script, wherever it is run from.
+    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "wordfreq.txt.gz")
+    with open(target, "wb") as out:
         out.write(gzip.compress("".join(lines).encode(), compresslevel=9, mtime=0))
     print(f"{len(best)} words in {len(by_bucket)} buckets")
 
