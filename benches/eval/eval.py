@@ -23,7 +23,10 @@ per granularity, with and without the 300 background articles (`lee-background.j
 whose terms count towards idf for both methods): how many of the pairs rated at least
 0.9 ("the same story" to nearly every rater) end up in one cluster, how many pairs are
 linked, and the share of those rated at least 0.6, the middle of the 1-to-5 scale
-("related").
+("related"). And how pairs rank against the ratings, over all pairs (Lee: 1,225): Pearson's r
+and Spearman's rho between the ratings and each method's cosine of the pair (storyhash's
+from `explain --granularity story --format json`: its weighted term vectors, the same at
+both granularities).
 
 Topic sets (KIND `topics`: the whole dated Reuters collection, each article with its
 list of topics, or none): precision is the share of linked pairs of topic-carrying
@@ -50,11 +53,13 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
+from scipy.stats import pearsonr, spearmanr
 
 GRANULARITIES = ["story", "event"]
 GRID = [round(0.05 * i, 2) for i in range(1, 13)]
@@ -223,8 +228,18 @@ def row(name, kind, granularity, method, s):
             f"{s['pairs']} | {measured} |")
 
 
+def storyhash_cosine(binary, path, a, b, background=None):
+    """The cosine of documents `a` and `b`'s story vectors (ids), as `explain` gives it."""
+    command = [binary, "explain", "--granularity", "story", "--format", "json", a, b, path]
+    if background is not None:
+        command += ["--background", background]
+    report = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
+    return report["cosine"]
+
+
 def human_rows(binary, path, name):
-    """Rows of the human-ratings table for the set at `path` (see the module doc)."""
+    """Rows of the human-ratings tables for the set at `path` (see the module doc): the
+    clusters' agreement with the ratings, and how pairs rank against them."""
     folder = path.rsplit("/", 1)[0] if "/" in path else "."
     background_path = f"{folder}/lee-background.jsonl"
     ratings = np.loadtxt(f"{folder}/lee-similarities.txt")
@@ -233,7 +248,22 @@ def human_rows(binary, path, name):
     upper = [(i, j) for i in range(len(ids)) for j in range(i + 1, len(ids))]
     same = [(i, j) for i, j in upper if ratings[i, j] >= SAME]
     times = [None] * len(records)
-    lines = []
+    lines, ranks = [], []
+    rated = [ratings[i, j] for i, j in upper]
+    for with_background in (False, True):
+        chosen = background_path if with_background else None
+        # One `explain` per pair, two at a time (each runs the story engine on the set).
+        with ThreadPoolExecutor(2) as pool:
+            ours = list(pool.map(lambda p: storyhash_cosine(
+                binary, path, ids[p[0]], ids[p[1]], chosen), upper))
+        x = tfidf(records, background if with_background else ())
+        similarity = (x @ x.T).toarray()
+        theirs = [similarity[i, j] for i, j in upper]
+        for method, cosine in (("storyhash", ours), ("TF-IDF cosine", theirs)):
+            ranks.append(
+                f"| {name} | {'300 articles' if with_background else 'none'} | {method} "
+                f"| {pearsonr(cosine, rated)[0]:.3f} | {spearmanr(cosine, rated)[0]:.3f} |")
+            print(ranks[-1], flush=True)
     for granularity in GRANULARITIES:
         for with_background in (False, True):
             story_of, params = storyhash_clusters(
@@ -253,7 +283,7 @@ def human_rows(binary, path, name):
                     f"| {name} | {granularity} | {'300 articles' if with_background else 'none'} "
                     f"| {method} | {joined} of {len(same)} | {len(linked)} | {share} |")
                 print(lines[-1], flush=True)
-    return lines
+    return lines, ranks
 
 
 def judge(binary, path):
@@ -324,6 +354,10 @@ def main():
         f"| linked rated ≥ {RELATED} |",
         "| --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
+    rank = [
+        "| set | background | method | Pearson r | Spearman rho |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
     index_lines = [
         "| set | granularity | clusters | largest | linked pairs | precision | F1 "
         "| its pairs in `stories` | `stories`' in it |",
@@ -335,7 +369,9 @@ def main():
         with_index = rest[1:] == ["index"]
         if kind == "human":
             if not sweep:
-                human += human_rows(binary, path, name)
+                clustered, ranked = human_rows(binary, path, name)
+                human += clustered
+                rank += ranked
             continue
         records = load(path)
         truth = ([r["topics"] for r in records] if kind == "topics"
@@ -383,6 +419,7 @@ def main():
             tables += "\n" + "\n".join(index_lines) + "\n"
         if len(human) > 2:
             tables += "\n" + "\n".join(human) + "\n"
+            tables += "\n" + "\n".join(rank) + "\n"
         with open(out, "w", encoding="utf-8") as f:
             f.write(tables)
         print(tables)
