@@ -23,10 +23,10 @@ per granularity, with and without the 300 background articles (`lee-background.j
 whose terms count towards idf for both methods): how many of the pairs rated at least
 0.9 ("the same story" to nearly every rater) end up in one cluster, how many pairs are
 linked, and the share of those rated at least 0.6, the middle of the 1-to-5 scale
-("related"). And how pairs rank against the ratings, over all pairs (Lee: 1,225): Pearson's r
-and Spearman's rho between the ratings and each method's cosine of the pair (storyhash's
-from `explain --granularity story --format json`: its weighted term vectors, the same at
-both granularities).
+("related"). And how pairs rank against the ratings, over all pairs (Lee: 1,225):
+Pearson's r and Spearman's rho between the ratings and each method's cosine of the pair
+(storyhash's from `explain --granularity story --format json`: its weighted term
+vectors, the same at both granularities).
 
 Topic sets (KIND `topics`: the whole dated Reuters collection, each article with its
 list of topics, or none): precision is the share of linked pairs of topic-carrying
