@@ -92,6 +92,10 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 ///   `2025-03-01T14:30:00.123+02:00`, `2025-03-01T07:30:00-0500`;
 /// - ISO 8601 without an offset, read as UTC: `2025-03-01`, `2025-03-01 12:30`,
 ///   `2025-03-01T12:30:00`;
+/// - ISO 8601's basic format, as some pages' metadata writes it: `20250301T213000+0900`;
+/// - ISO 8601 ending in a time zone's abbreviation instead of an offset, for the
+///   abbreviations that name one offset only ([`ZONE_ABBREVIATIONS`]):
+///   `2025-03-01T14:30:00EET` (an ambiguous one, such as `CST` or `IST`, is refused);
 /// - RFC 2822, the form of RSS feeds and mail: `Mon, 03 Mar 2025 12:30:00 GMT`,
 ///   `3 Mar 2025 12:30 +0200` (a weekday that contradicts the date is refused).
 pub fn parse_published(text: &str) -> Result<i64, String> {
@@ -103,8 +107,13 @@ pub fn parse_published(text: &str) -> Result<i64, String> {
             n
         });
     }
-    let looks_iso = text.len() >= 10 && text.as_bytes()[4] == b'-';
-    let parsed = if looks_iso {
+    let bytes = text.as_bytes();
+    let extended = text.len() >= 10 && bytes[4] == b'-';
+    let basic = bytes.len() >= 9 && bytes[..8].iter().all(u8::is_ascii_digit) && bytes[8] == b'T';
+    if let Some(seconds) = with_zone_abbreviation(text) {
+        return Ok(seconds);
+    }
+    let parsed = if extended || basic {
         match text.parse::<jiff::Timestamp>() {
             Ok(t) => Ok(t),
             // No offset: the civil time is taken as UTC.
@@ -128,6 +137,50 @@ pub fn parse_published(text: &str) -> Result<i64, String> {
     parsed
         .map(|t| t.as_second())
         .map_err(|e| format!("unreadable date {text:?}: {e}"))
+}
+
+/// Time zone abbreviations that name one UTC offset (minutes), as pages write them after
+/// an ISO 8601 time. Abbreviations shared by several zones (`CST`: US Central or China;
+/// `IST`: India, Ireland or Israel; `AST`, `BST`) are left out: guessing could misplace a
+/// time by half a day.
+const ZONE_ABBREVIATIONS: [(&str, i32); 20] = [
+    ("UTC", 0),
+    ("GMT", 0),
+    ("WET", 0),
+    ("WEST", 60),
+    ("CET", 60),
+    ("CEST", 120),
+    ("EET", 120),
+    ("EEST", 180),
+    ("MSK", 180),
+    ("EST", -300),
+    ("EDT", -240),
+    ("CDT", -300),
+    ("MST", -420),
+    ("MDT", -360),
+    ("PST", -480),
+    ("PDT", -420),
+    ("JST", 540),
+    ("KST", 540),
+    ("AEST", 600),
+    ("AEDT", 660),
+];
+
+/// An ISO 8601 date and time followed by a zone abbreviation of [`ZONE_ABBREVIATIONS`]
+/// (`2025-03-01T14:30:00EET`, or with a space before it), in Unix seconds.
+fn with_zone_abbreviation(text: &str) -> Option<i64> {
+    let letters = text.len()
+        - text
+            .trim_end_matches(|c: char| c.is_ascii_uppercase())
+            .len();
+    if letters < 3 {
+        return None;
+    }
+    let (civil, zone) = text.split_at(text.len() - letters);
+    let &(_, minutes) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == zone)?;
+    let civil: jiff::civil::DateTime = civil.trim_end().parse().ok()?;
+    let offset = jiff::tz::Offset::from_seconds(minutes * 60).ok()?;
+    offset.to_timestamp(civil).ok().map(|t| t.as_second())
 }
 
 impl Document {
@@ -193,6 +246,11 @@ mod tests {
             ("Sat, 01 Mar 2025 12:30:00 GMT", at),
             ("Sat, 1 Mar 2025 14:30:00 +0200", at),
             ("1 Mar 2025 07:30 EST", at),
+            ("20250301T213000+0900", at),
+            ("20250301T123000Z", at),
+            ("2025-03-01T14:30:00EET", at),
+            ("2025-03-01 07:30:00 EST", at),
+            ("2025-03-01T12:30:00 UTC", at),
         ] {
             assert_eq!(parse_published(text), Ok(expected), "{text:?}");
         }
@@ -211,6 +269,10 @@ mod tests {
             "2025-02-29",
             "Mon, 01 Mar 2025 12:30:00 GMT",
             "Sat, 31 Feb 2025 12:30:00 GMT",
+            "2025-03-01T12:30:00CST",
+            "2025-03-01T12:30:00XYZ",
+            "20250301T",
+            "2025-02-30T12:30:00EET",
         ] {
             let err = parse_published(bad).expect_err(bad);
             assert!(err.contains(&format!("{:?}", bad.trim())), "{err}");

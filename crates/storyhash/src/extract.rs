@@ -7,14 +7,16 @@
 //! is parsed as browsers parse it (entities decoded, broken markup repaired), candidate
 //! blocks are scored by their text and link density, and the best one is kept, in
 //! paragraphs. The title and time come from the page's metadata (JSON-LD `headline` and
-//! `datePublished`, `og:title`, `article:published_time`, then `<title>`), its address
-//! from `<link rel="canonical">` or `og:url`: the site a saved page came from, whose
-//! repeated lines the story layer learns as that site's boilerplate. A page the scorer
-//! finds no article in keeps the text of its `<body>` without scripts and styles.
+//! `datePublished`, `og:title`, `article:published_time`, then `<title>`; for the time
+//! also schema.org microdata and the meta names news sites use, see [`published_stated`],
+//! and last a date in the page's address, see [`date_in_url`]), its address from
+//! `<link rel="canonical">` or `og:url`: the site a saved page came from, whose repeated
+//! lines the story layer learns as that site's boilerplate. A page the scorer finds no
+//! article in keeps the text of its `<body>` without scripts and styles.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::doc::url_host;
+use crate::doc::{parse_published, url_host};
 
 /// What extraction finds in a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,10 +56,7 @@ pub fn extract_article(html: &str) -> Article {
     catch_unwind(AssertUnwindSafe(|| readable(html)))
         .ok()
         .flatten()
-        .unwrap_or_else(|| Article {
-            text: body_text(html),
-            ..Article::default()
-        })
+        .unwrap_or_else(|| body_article(html))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -75,6 +74,7 @@ fn readable(html: &str) -> Option<Article> {
     let mut readability = dom_smoothie::Readability::new(html, None, Some(config)).ok()?;
     // Read before parsing, which prunes the document.
     let url = page_url(&readability.doc);
+    let stated = published_stated(&readability.doc);
     let article = readability.parse().ok()?;
     let text = tidy(&article.text_content);
     if text.is_empty() {
@@ -85,16 +85,142 @@ fn readable(html: &str) -> Option<Article> {
         article.site_name.as_deref(),
         url.as_deref(),
     );
+    let published = chosen_time(
+        article.published_time.into_iter().chain(stated),
+        url.as_deref(),
+    );
     Some(Article {
         text,
         title: non_empty(Some(title.to_string())),
-        published: non_empty(article.published_time),
+        published,
         url,
     })
 }
 
+/// Meta names that state a page's publication time, beyond those Readability reads
+/// (`article:published_time`, Dublin Core's `dcterms.*`, Parse.ly's), compared without
+/// case: the names news sites' content systems write, as the extractors newspaper and
+/// htmldate look them up.
+const PUBLISHED_META_NAMES: [&str; 12] = [
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "publication_date",
+    "datepublished",
+    "dc.date",
+    "dc.date.issued",
+    "sailthru.date",
+    "article.published",
+    "cxenseparse:recs:publishtime",
+    "date",
+];
+
+/// The publication times a page states where Readability does not look, most trusted
+/// first: schema.org microdata (`itemprop="datePublished"`, on a meta or a time
+/// element), the meta names of [`PUBLISHED_META_NAMES`] in their order, Parse.ly's
+/// `parsely-page` description, then a `<time pubdate>` element.
+fn published_stated(document: &dom_query::Document) -> Vec<String> {
+    let mut stated = Vec::new();
+    for node in document.select("[itemprop=\"datePublished\"]").nodes() {
+        stated.extend(
+            node.attr("content")
+                .or_else(|| node.attr("datetime"))
+                .map(|v| v.to_string()),
+        );
+    }
+    let metas: Vec<(String, String)> = document
+        .select("meta[name][content]")
+        .nodes()
+        .iter()
+        .filter_map(|node| {
+            let name = node.attr("name")?.trim().to_ascii_lowercase();
+            Some((name, node.attr("content")?.to_string()))
+        })
+        .collect();
+    for wanted in PUBLISHED_META_NAMES {
+        stated.extend(
+            metas
+                .iter()
+                .filter(|(name, _)| name == wanted)
+                .map(|(_, v)| v.clone()),
+        );
+    }
+    // Parse.ly's page description, a JSON object.
+    for (_, json) in metas.iter().filter(|(name, _)| name == "parsely-page") {
+        if let Ok(serde_json::Value::Object(page)) = serde_json::from_str(json) {
+            stated.extend(
+                page.get("pub_date")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+            );
+        }
+    }
+    for node in document.select("time[pubdate][datetime]").nodes() {
+        stated.extend(node.attr("datetime").map(|v| v.to_string()));
+    }
+    stated
+}
+
+/// The first of the times a page states that [`parse_published`] reads, else the date in
+/// its address ([`date_in_url`]), else the first it states as it is (which the readers
+/// then report as unreadable); None when it states none.
+fn chosen_time(stated: impl Iterator<Item = String>, url: Option<&str>) -> Option<String> {
+    let stated: Vec<String> = stated
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    stated
+        .iter()
+        .find(|t| parse_published(t).is_ok())
+        .cloned()
+        .or_else(|| url.and_then(date_in_url))
+        .or_else(|| stated.into_iter().next())
+}
+
+/// The date a news address gives in its path, as many sites file their articles:
+/// `/2013/11/27/`, `/news/2024/3/5/slug`, `/2024/mar/05/`, `/2023-11/17/`,
+/// `/2013-11-27-slug`: the first year (1990-2100), month (a number or an English
+/// month's first three letters) and day that follow one another as the path's parts
+/// (split at `/`, `-`, `_` and `.`) and make a calendar date, as `YYYY-MM-DD` (midnight
+/// UTC, for a day's precision is all the address gives).
+pub(crate) fn date_in_url(url: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    // The host is no part of the date: the path starts at its first slash.
+    let path = path.find('/').map_or("", |slash| &path[slash..]);
+    let segments: Vec<&str> = path.split(['/', '-', '_', '.']).collect();
+    let number = |s: &str, digits: std::ops::RangeInclusive<usize>| -> Option<i16> {
+        (digits.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    segments.windows(3).find_map(|w| {
+        let year = number(w[0], 4..=4).filter(|y| (1990..=2100).contains(y))?;
+        let month = number(w[1], 1..=2).or_else(|| {
+            let lower = w[1].to_ascii_lowercase();
+            MONTHS
+                .iter()
+                .position(|m| *m == lower)
+                .map(|m| m as i16 + 1)
+        })?;
+        let day = number(w[2], 1..=2)?;
+        let date = jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?)
+            .ok()?;
+        Some(date.to_string())
+    })
+}
+
 /// What sites put between a headline and their own name.
-const SITE_SEPARATORS: [&str; 8] = [" | ", " - ", " – ", " — ", " :: ", " » ", " « ", " · "];
+const SITE_SEPARATORS: [&str; 9] = [
+    " | ", " -- ", " - ", " – ", " — ", " :: ", " » ", " « ", " · ",
+];
+
+/// Separators of a breadcrumb trail after a headline ("Headline » Section » Site").
+const TRAIL_SEPARATORS: [&str; 3] = [" » ", " › ", " > "];
 
 /// `title` without the name of its site where the page adds it before or after the
 /// headline ("Headline | Site", "Site - Headline"), as many sites do in `og:title`,
@@ -102,8 +228,22 @@ const SITE_SEPARATORS: [&str; 8] = [" | ", " - ", " – ", " — ", " :: ", " »
 /// words, counted twice as title terms, and a site's articles would resemble each other
 /// by it. The name is the page's `og:site_name` (or JSON-LD publisher), or its address's
 /// main label ("hespress" of www.hespress.com), compared without case, spaces or
-/// punctuation. A title that is nothing but the name is kept.
+/// punctuation. A title that is nothing but the name is kept. A breadcrumb trail after
+/// the headline ("Headline » Local » News » Site") goes whole, site named or not: the
+/// headline is then the first part, when it has at least three words and is longer than
+/// every part after it.
 fn without_site_name<'a>(title: &'a str, site: Option<&str>, url: Option<&str>) -> &'a str {
+    for separator in TRAIL_SEPARATORS {
+        let parts: Vec<&str> = title.split(separator).map(str::trim).collect();
+        if let [headline, rest @ ..] = parts.as_slice() {
+            let trail = rest.len() >= 2
+                && headline.split_whitespace().count() >= 3
+                && rest.iter().all(|part| part.len() < headline.len());
+            if trail {
+                return headline;
+            }
+        }
+    }
     let key = |text: &str| -> String {
         text.chars()
             .filter(|c| c.is_alphanumeric())
@@ -166,23 +306,35 @@ fn page_url(document: &dom_query::Document) -> Option<String> {
     })
 }
 
-/// The text of the page's body without scripts, styles and templates.
-fn body_text(html: &str) -> String {
+/// A page without an article the scorer recognises: the text of its body without
+/// scripts, styles and templates, and the address and time it states.
+fn body_article(html: &str) -> Article {
     catch_unwind(AssertUnwindSafe(|| {
         let document = dom_query::Document::from(html);
+        let url = page_url(&document);
+        let published = chosen_time(published_stated(&document).into_iter(), url.as_deref());
         document
             .select("script, style, noscript, template")
             .remove();
-        tidy(&document.select("body").text())
+        Article {
+            text: tidy(&document.select("body").text()),
+            title: None,
+            published,
+            url,
+        }
     }))
     .unwrap_or_default()
 }
 
-/// Lines trimmed and runs of blank lines cut to one.
+/// Lines trimmed (of white space and byte-order marks, which pages leave inside their
+/// text) and runs of blank lines cut to one.
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = false;
-    for line in text.lines().map(str::trim) {
+    for line in text
+        .lines()
+        .map(|line| line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
+    {
         if line.is_empty() {
             blank = !out.is_empty();
             continue;
@@ -244,6 +396,39 @@ mod tests {
         );
         assert_eq!(without_site_name("Al Jazeera", site, None), "Al Jazeera");
         assert_eq!(
+            without_site_name(
+                "Court files expose a spy operation -- Sott.net",
+                Some("Sott.net"),
+                None
+            ),
+            "Court files expose a spy operation"
+        );
+        // A breadcrumb trail goes whole, the site unnamed; one step is not a trail.
+        assert_eq!(
+            without_site_name(
+                "Anticorrupción decidirá en Madrid » Local » Noticias » Ultima Hora",
+                None,
+                None
+            ),
+            "Anticorrupción decidirá en Madrid"
+        );
+        assert_eq!(
+            without_site_name("Prices » Wages", None, None),
+            "Prices » Wages"
+        );
+        assert_eq!(
+            without_site_name(
+                "Why the 2 > 1 rule holds in chess » Games » Site",
+                None,
+                None
+            ),
+            "Why the 2 > 1 rule holds in chess"
+        );
+        assert_eq!(
+            without_site_name("Why 2 > 1 holds > in chess", None, None),
+            "Why 2 > 1 holds > in chess"
+        );
+        assert_eq!(
             without_site_name("Talks | Reuters", None, None),
             "Talks | Reuters"
         );
@@ -290,5 +475,104 @@ mod tests {
     #[test]
     fn text_is_tidied_into_paragraphs() {
         assert_eq!(tidy("  a \n\n\n  b\nc\n\n"), "a\n\nb\nc");
+        assert_eq!(tidy("a\n\u{feff}\nb"), "a\n\nb");
+    }
+
+    /// A page of four paragraphs whose head is `head`, and whose article starts with
+    /// `lead`.
+    fn dated_page(head: &str, lead: &str) -> String {
+        let body = "<p>The harbour strike entered its third day on Tuesday as dockers \
+                    rejected the latest offer from the port authority.</p>"
+            .repeat(4);
+        format!("<html><head>{head}</head><body><article>{lead}{body}</article></body></html>")
+    }
+
+    #[test]
+    fn the_publication_time_is_read_where_news_sites_state_it() {
+        let time = |head: &str, lead: &str| extract_article(&dated_page(head, lead)).published;
+        let og = r#"<meta property="article:published_time" content="2024-03-05T10:00:00Z">"#;
+        let microdata = r#"<meta itemprop="datePublished" content="2024-03-04T09:00:00Z">"#;
+        let pubdate = r#"<meta name="PubDate" content="2024-03-03">"#;
+        let generic = r#"<meta name="date" content="2024-03-02">"#;
+        let parsely = r#"<meta name="parsely-page" content='{"title": "x", "pub_date": "2024-03-01T08:00:00Z"}'>"#;
+        // Readability's own sources first, then microdata, then the meta names in order.
+        assert_eq!(
+            time(&format!("{generic}{pubdate}{microdata}{og}"), "").as_deref(),
+            Some("2024-03-05T10:00:00Z")
+        );
+        assert_eq!(
+            time(&format!("{generic}{pubdate}{microdata}"), "").as_deref(),
+            Some("2024-03-04T09:00:00Z")
+        );
+        assert_eq!(
+            time(&format!("{generic}{pubdate}"), "").as_deref(),
+            Some("2024-03-03")
+        );
+        assert_eq!(time(generic, "").as_deref(), Some("2024-03-02"));
+        assert_eq!(time(parsely, "").as_deref(), Some("2024-03-01T08:00:00Z"));
+        assert_eq!(
+            time("", r#"<time itemprop="datePublished" datetime="2024-02-28T07:00:00+01:00">28 Feb</time>"#).as_deref(),
+            Some("2024-02-28T07:00:00+01:00")
+        );
+        assert_eq!(
+            time("", r#"<time pubdate datetime="2024-02-27">27 Feb</time>"#).as_deref(),
+            Some("2024-02-27")
+        );
+        // An unreadable time gives way to a readable one stated elsewhere, then to the
+        // date in the page's address; alone, it is kept for the readers to report.
+        let unreadable = r#"<meta property="article:published_time" content="last Tuesday">"#;
+        assert_eq!(
+            time(&format!("{unreadable}{pubdate}"), "").as_deref(),
+            Some("2024-03-03")
+        );
+        let canonical = r#"<link rel="canonical" href="https://example.com/news/2024/3/6/strike">"#;
+        assert_eq!(
+            time(&format!("{unreadable}{canonical}"), "").as_deref(),
+            Some("2024-03-06")
+        );
+        assert_eq!(time(unreadable, "").as_deref(), Some("last Tuesday"));
+        assert_eq!(time("", ""), None);
+        // A page without an article still gives its time and address.
+        let bare =
+            format!("<html><head>{pubdate}{canonical}</head><body><span>Note</span></body></html>");
+        let article = extract_article(&bare);
+        assert_eq!(
+            (article.text.as_str(), article.published.as_deref()),
+            ("Note", Some("2024-03-03"))
+        );
+    }
+
+    #[test]
+    fn a_news_address_dates_its_article() {
+        for (url, date) in [
+            (
+                "http://www.cnn.com/2013/11/27/travel/weather/index.html",
+                Some("2013-11-27"),
+            ),
+            (
+                "https://www.aljazeera.com/news/2024/3/5/talks-in-moscow",
+                Some("2024-03-05"),
+            ),
+            (
+                "https://www.theguardian.com/world/2024/mar/05/strike",
+                Some("2024-03-05"),
+            ),
+            (
+                "http://www.news.cn/fortune/2023-11/17/c_1129981476.htm",
+                Some("2023-11-17"),
+            ),
+            (
+                "https://example.com/2013-11-27-harbour-strike",
+                Some("2013-11-27"),
+            ),
+            ("https://example.com/2024/02/30/no-such-day", None),
+            ("https://example.com/article/434715-court-files", None),
+            ("https://example.com/1887/03/05/too-early", None),
+            // A host's labels are no date, nor is a query.
+            ("https://2024.11.05.example.com/x", None),
+            ("https://example.com/x?d=2024/11/05", None),
+        ] {
+            assert_eq!(date_in_url(url).as_deref(), date, "{url}");
+        }
     }
 }

@@ -184,6 +184,29 @@ fn jsonl_records_holding_pages_are_extracted_when_detected_or_asked() {
     assert_eq!(raw[0].title, None);
 }
 
+#[test]
+fn a_page_stating_no_time_is_dated_by_its_records_address() {
+    let dir = scratch("dated-by-address");
+    let body: String = article()
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
+    let page = format!("<html><body><article>{body}</article></body></html>");
+    let path = dir.join("pages.jsonl");
+    let lines = [
+        serde_json::json!({"id": "dated", "text": page, "url": "https://news.example/world/2025/03/04/talks"}),
+        serde_json::json!({"id": "undated", "text": page, "url": "https://news.example/world/talks-1234"}),
+        serde_json::json!({"id": "own", "text": page, "url": "https://news.example/2025/03/04/x",
+                           "published": "2025-03-01T10:30:00Z"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).expect("write");
+    let docs = read(&[&path], &ReadOptions::default());
+    let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
+    // 2025-03-04T00:00:00Z; none in an address without a date; the record's own first.
+    assert_eq!(times, [Some(1_741_046_400), None, Some(1_740_825_000)]);
+}
+
 /// `dedup` over a folder of pages keeps one of the two copies as the JSON line of its
 /// extracted article, with the title, address and time its page gave: what `stories`
 /// reads back.
