@@ -14,6 +14,7 @@
 //! lines the story layer learns as that site's boilerplate. A page the scorer finds no
 //! article in keeps the text of its `<body>` without scripts and styles.
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::doc::{parse_published, url_host};
@@ -327,16 +328,22 @@ fn body_article(html: &str) -> Article {
 }
 
 /// Lines trimmed (of white space and byte-order marks, which pages leave inside their
-/// text) and runs of blank lines cut to one.
+/// text), each line of four words or more kept once (a line a page repeats verbatim is a
+/// gallery's caption or a carousel's title, shown once per slide: CNN's "Weather
+/// threatens holiday plans" fourteen times), and runs of blank lines cut to one.
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = false;
+    let mut seen: HashSet<&str> = HashSet::new();
     for line in text
         .lines()
         .map(|line| line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
     {
         if line.is_empty() {
             blank = !out.is_empty();
+            continue;
+        }
+        if line.split_whitespace().nth(3).is_some() && !seen.insert(line) {
             continue;
         }
         if blank {
@@ -476,6 +483,13 @@ mod tests {
     fn text_is_tidied_into_paragraphs() {
         assert_eq!(tidy("  a \n\n\n  b\nc\n\n"), "a\n\nb\nc");
         assert_eq!(tidy("a\n\u{feff}\nb"), "a\n\nb");
+        // A repeated line of four words or more is kept once; a short one stays.
+        let gallery = "Weather threatens holiday plans\n\nWeather threatens holiday plans\n\
+                       Next\nNext\n\nRain and snow slowed travel on Wednesday.";
+        assert_eq!(
+            tidy(gallery),
+            "Weather threatens holiday plans\n\nNext\nNext\n\nRain and snow slowed travel on Wednesday."
+        );
     }
 
     /// A page of four paragraphs whose head is `head`, and whose article starts with
