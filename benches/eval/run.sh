@@ -8,6 +8,9 @@
 # (`pip download`, unzipped, not installed); generated multi-event corpora
 # (benches/src/bin/gen_stories.rs); then benches/eval/eval.py scores `storyhash stories`
 # and a TF-IDF average-link baseline on each and writes the table to $WORK/table.md.
+# Last, article extraction: the saved news pages newspaper4k's sdist tests its extractor
+# on (`pip download`, unpacked), scored by benches/eval/extract.py into
+# $WORK/extract.md.
 # Needs python3 with numpy and scipy (a venv under $WORK is made when none is given as
 # PYTHON) and npm.
 #
@@ -64,3 +67,11 @@ gen=target/release/gen_stories
     "$work/gen-3.jsonl:event:gen, 3 events/topic" \
     "$work/gen-3-arabic.jsonl:event:gen, 3 events/topic, ar" \
     "$work/gen-400.jsonl:event:gen 400, 3 events/topic:index"
+
+if [ ! -d "$work/newspaper/newspaper4k-0.9.6/tests/data" ]; then
+    mkdir -p "$work/newspaper"
+    "$PYTHON" -m pip download -q --no-deps --no-binary=:all: -d "$work/newspaper" newspaper4k==0.9.6
+    tar xzf "$work/newspaper/newspaper4k-0.9.6.tar.gz" -C "$work/newspaper"
+fi
+"$PYTHON" benches/eval/extract.py target/release/storyhash \
+    "$work/newspaper/newspaper4k-0.9.6/tests/data" "$work/extract.md"
