@@ -853,30 +853,44 @@ impl State {
         } else {
             Vec::new()
         };
-        // A copy joins its original's story, unless published further from it than the
-        // story window: a template report with new figures a week on is another event
-        // (as `stories` splits such groups of copies).
-        // The original's time is read only when stories are tracked and the new
-        // document has a time: it is a scattered read of the mapped index.
-        let copied_story = match numbered.first() {
-            Some(&(o, _)) => {
-                let apart = match (self.tracker.window(), p.record.published) {
-                    (Some(window), Some(a)) => self
-                        .published_of(o)?
-                        .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
-                    _ => false,
-                };
-                (!apart)
-                    .then(|| self.story_of.get(o as usize).copied())
-                    .flatten()
+        // A copy joins its original's (closest copy's) story, unless published further
+        // from it than the story window: a template report with new figures a week on
+        // is another event (as `stories` splits such groups of copies). Nor may it join
+        // the story of any copy that far from it, as `stories` keeps the parts of a
+        // split group out of each other's stories. Times are read only when stories are
+        // tracked and the new document has a time: each is a scattered read of the
+        // mapped index.
+        let mut apart_stories: Vec<u32> = Vec::new();
+        let mut copied_story = None;
+        for (i, &(o, _)) in numbered.iter().enumerate() {
+            let apart = match (self.tracker.window(), p.record.published) {
+                (Some(window), Some(a)) => self
+                    .published_of(o)?
+                    .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
+                _ => false,
+            };
+            let story = self.story_of.get(o as usize).copied();
+            match (apart, story) {
+                (true, Some(s)) => apart_stories.push(s),
+                (false, Some(s)) if i == 0 => copied_story = Some(s),
+                _ => {}
             }
-            None => None,
-        };
+            if self.tracker.window().is_none() || p.record.published.is_none() {
+                break;
+            }
+        }
+        apart_stories.sort_unstable();
+        apart_stories.dedup();
+        copied_story = copied_story.filter(|s| apart_stories.binary_search(s).is_err());
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
-        let (story, story_score) =
-            self.tracker
-                .assign(&p.terms, p.record.published, copied_story, d);
+        let (story, story_score) = self.tracker.assign(
+            &p.terms,
+            p.record.published,
+            copied_story,
+            &apart_stories,
+            d,
+        );
         let id = p.id;
         let terms = if tracking { p.terms } else { Box::new([]) };
         self.push_uncommitted(id.clone(), p.record, group, links.clone(), terms, story);
@@ -920,7 +934,7 @@ impl State {
         let group = self.group_for(&record, d)?;
         self.tracker.count(&terms);
         self.tracker
-            .assign(&terms, record.published, Some(story), d);
+            .assign(&terms, record.published, Some(story), &[], d);
         let links = if group.is_none() { links } else { Vec::new() };
         self.push_uncommitted(id, record, group, links, terms, story);
         Ok(())

@@ -370,13 +370,16 @@ pub(crate) struct Attacher {
 
 impl Attacher {
     /// The best story for unit vector `v` published `when`, and its decayed similarity,
-    /// if one reaches the threshold. `vocabulary` is the one the vector was weighted by.
+    /// if one reaches the threshold; never one of `barred` (sorted: the stories of the
+    /// vector's own copies published further apart than the window, another event's).
+    /// `vocabulary` is the one the vector was weighted by.
     pub(crate) fn best(
         &self,
         v: &Vector,
         when: Option<i64>,
         params: &StoryParams,
         vocabulary: &Vocabulary,
+        barred: &[u32],
     ) -> Option<(f64, u32)> {
         let mut rarest: Vec<&(u32, f32)> =
             v.iter().filter(|&&(t, _)| vocabulary.is_rare(t)).collect();
@@ -409,6 +412,7 @@ impl Attacher {
             .filter(|&(_, n)| n >= needed)
             .collect();
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.retain(|(s, _)| barred.binary_search(s).is_err());
         candidates.truncate(MAX_CANDIDATE_STORIES);
         let mut best: Option<(f64, u32)> = None;
         for (s, _) in candidates {

@@ -117,13 +117,16 @@ impl StoryTracker {
     }
 
     /// Chooses the story of a counted document: `forced` (the story of a near-duplicate
-    /// it copies) or the best candidate story, else a new story named `new_story`.
-    /// Returns the story and the score that attached it (1 for a new story or a copy).
+    /// it copies) or the best candidate story but those `barred` (sorted: stories of its
+    /// copies published further apart than the window), else a new story named
+    /// `new_story`. Returns the story and the score that attached it (1 for a new story
+    /// or a copy).
     pub(crate) fn assign(
         &mut self,
         terms: &[(u64, f32)],
         when: Option<i64>,
         forced: Option<u32>,
+        barred: &[u32],
         new_story: u32,
     ) -> (u32, f64) {
         let Some(params) = &self.params else {
@@ -134,7 +137,7 @@ impl StoryTracker {
             Some(s) => (s, 1.0),
             None => self
                 .attacher
-                .best(&vector, when, params, &self.vocabulary)
+                .best(&vector, when, params, &self.vocabulary, barred)
                 .map_or((new_story, 1.0), |(score, s)| (s, score)),
         };
         self.attacher.add(story, &vector, when);

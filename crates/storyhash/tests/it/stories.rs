@@ -483,6 +483,95 @@ fn weekly_template_reports_are_separate_events_and_same_day_copies_are_not() {
     );
 }
 
+/// A daily template report is a near-duplicate of the day before's. Its copies are split
+/// where they lie further apart than the window (at `event`, days 0-2 and 3-4), and the
+/// later part may not join the earlier part's story through the window, which a
+/// rewrite of day 1's report (no copy: other sentences, the same words) has slid on to
+/// day 1: in `stories` and in the index alike. At `story` (7 days) the five days are
+/// one part.
+#[test]
+fn daily_template_reports_split_by_time_do_not_rejoin_through_the_window() {
+    let mut docs: Vec<Document> = (0..5)
+        .map(|day| {
+            let figure = 300 + 45 * day;
+            let mut doc = Document::new(
+                format!("day{day}"),
+                format!(
+                    "The central bank said it had provided the money market with {figure} \
+                     million pounds of assistance in the morning session. This brings the \
+                     bank's total help so far today to {figure} million pounds and compares \
+                     with its forecast of a {} million pound shortage in the system today. \
+                     Dealers said the shortage was due to bills maturing in official hands \
+                     and the take up of treasury bills.",
+                    figure + 100
+                ),
+            );
+            doc.published = Some(format!("2026-03-{:02}T10:00:00Z", 2 + day));
+            doc
+        })
+        .collect();
+    let mut rewrite = Document::new(
+        "rewrite1",
+        "Money market dealers said the central bank gave the market assistance in the \
+         morning session, its help so far today totalling 390 million pounds against a \
+         forecast shortage of 490 million pounds in the system, as bills maturing in \
+         official hands and the take up of treasury bills drained the market.",
+    );
+    rewrite.published = Some("2026-03-03T12:00:00Z".into());
+    docs.insert(2, rewrite);
+    let dup = pipeline::run(&docs, &Preset::Dup.params()).expect("runs");
+    let sizes: Vec<usize> = dup.clusters.iter().map(|c| c.members.len()).collect();
+    assert_eq!(
+        sizes,
+        [5, 1],
+        "the reports are near-duplicates, the rewrite is not"
+    );
+
+    let ids = |members: &[u32]| -> Vec<String> {
+        let mut ids: Vec<String> = members
+            .iter()
+            .map(|&d| docs[d as usize].id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    for (granularity, expected) in [
+        (
+            Granularity::Event,
+            vec![
+                vec!["day0", "day1", "day2", "rewrite1"],
+                vec!["day3", "day4"],
+            ],
+        ),
+        (
+            Granularity::Story,
+            vec![vec!["day0", "day1", "day2", "day3", "day4", "rewrite1"]],
+        ),
+    ] {
+        let params = granularity.params();
+        let result = cluster_stories(&docs, &params).expect("runs");
+        let mut stories: Vec<Vec<String>> = result
+            .stories
+            .iter()
+            .map(|s| ids(&s.groups.concat()))
+            .collect();
+        stories.sort();
+        assert_eq!(stories, expected, "stories, {granularity:?}");
+
+        let index = storyhash::index::Index::with_stories(Preset::Dup.params(), Some(params))
+            .expect("index");
+        let mut by_story: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for d in &docs {
+            let story = index.insert(d).expect("insert").story.expect("tracked");
+            by_story.entry(story).or_default().push(d.id.clone());
+        }
+        let mut stories: Vec<Vec<String>> = by_story.into_values().collect();
+        stories.iter_mut().for_each(|s| s.sort());
+        stories.sort();
+        assert_eq!(stories, expected, "index, {granularity:?}");
+    }
+}
+
 /// Generated articles put under one site's template by `page` (their text in, the
 /// page's text out): the boilerplate lines `stories` reports for the pages, after
 /// checking that the pages form the stories the articles form.
