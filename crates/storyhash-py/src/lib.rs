@@ -898,6 +898,25 @@ fn boilerplate_lines(
     lines.iter().map(|line| line_dict(py, line)).collect()
 }
 
+/// The article of a news page, as the CLI reads `.html` files and records holding pages:
+/// a dict of `text` (the main text, paragraphs separated by blank lines), `title`,
+/// `published` (as the page writes it) and `url`, each None where the page states none.
+/// `url` is the address the page was fetched from: it dates a page stating no time of its
+/// own when it holds a date (`/2024/03/05/`), and is the address of a page stating none.
+/// Never raises: a page without a recognisable article gives its body's text.
+#[pyfunction]
+#[pyo3(signature = (html, url = None))]
+fn extract_article(py: Python<'_>, html: String, url: Option<String>) -> PyResult<Py<PyAny>> {
+    let article =
+        py.detach(|| storyhash_core::extract::extract_article_from(&html, url.as_deref()));
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("text", article.text)?;
+    dict.set_item("title", article.title)?;
+    dict.set_item("published", article.published)?;
+    dict.set_item("url", article.url)?;
+    Ok(dict.into_any().unbind())
+}
+
 /// A boilerplate line as a dict of `source`, `line`, `share` and `listed`.
 fn line_dict(py: Python<'_>, line: &BoilerplateLine) -> PyResult<Py<PyAny>> {
     let dict = pyo3::types::PyDict::new(py);
@@ -1051,6 +1070,7 @@ fn storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(boilerplate_lines, m)?)?;
     m.add_function(wrap_pyfunction!(explain_story, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
+    m.add_function(wrap_pyfunction!(extract_article, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 """The Python package end to end: the index, its persistence, batch cluster and dedup."""
 
+import json
 import threading
 from pathlib import Path
 
@@ -429,3 +430,37 @@ def test_tampered_indexes_raise_value_error_and_the_interpreter_lives(tmp_path):
             assert case.name in str(e) or str(case) in str(e), str(e)
             refused += 1
     assert refused == len(cases) - 1
+
+
+def test_extract_article_reads_a_page_as_the_cli_does(tmp_path):
+    paragraph = ("<p>The harbour strike entered its third day on Tuesday as dockers "
+                 "rejected the latest offer from the port authority &amp; its owners.</p>")
+    head = ('<title>Dockers strike | Harbour News</title>'
+            '<meta property="og:site_name" content="Harbour News">'
+            '<meta itemprop="datePublished" content="2025-03-04T08:00:00Z">'
+            '<link rel="canonical" href="https://harbour.example/news/strike">')
+    page = (f"<html><head>{head}</head><body><nav>Home · World · Sport</nav>"
+            f"<article>{paragraph * 4}</article></body></html>")
+    article = storyhash.extract_article(page)
+    assert article["title"] == "Dockers strike"
+    assert article["published"] == "2025-03-04T08:00:00Z"
+    assert article["url"] == "https://harbour.example/news/strike"
+    assert "port authority & its owners" in article["text"]
+    assert "Home" not in article["text"] and "<" not in article["text"]
+
+    # The CLI reads the same page to the same text, title and time.
+    (tmp_path / "strike.html").write_text(page, encoding="utf-8")
+    kept = tmp_path / "kept.jsonl"
+    storyhash.dedup(str(tmp_path / "strike.html"), output=str(kept))
+    record = json.loads(kept.read_text(encoding="utf-8"))
+    assert (record["text"], record["title"], record["published"]) == (
+        article["text"], article["title"], article["published"])
+
+    # A page stating no time nor address: dated, and addressed, by where it came from.
+    bare = f"<html><body><article>{paragraph * 4}</article></body></html>"
+    fetched = storyhash.extract_article(bare, url="https://harbour.example/2025/03/05/strike")
+    assert fetched["published"] == "2025-03-05"
+    assert fetched["url"] == "https://harbour.example/2025/03/05/strike"
+    assert storyhash.extract_article(bare)["published"] is None
+    # Not a page at all: its text, never an exception.
+    assert storyhash.extract_article("just words")["text"] == "just words"

@@ -94,7 +94,7 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 ///   `2025-03-01T12:30:00`;
 /// - ISO 8601's basic format, as some pages' metadata writes it: `20250301T213000+0900`;
 /// - ISO 8601 ending in a time zone's abbreviation instead of an offset, for the
-///   abbreviations that name one offset only ([`ZONE_ABBREVIATIONS`]):
+///   abbreviations that name one offset only (`ZONE_ABBREVIATIONS`):
 ///   `2025-03-01T14:30:00EET` (an ambiguous one, such as `CST` or `IST`, is refused);
 /// - RFC 2822, the form of RSS feeds and mail: `Mon, 03 Mar 2025 12:30:00 GMT`,
 ///   `3 Mar 2025 12:30 +0200` (a weekday that contradicts the date is refused).

@@ -8,8 +8,8 @@
 //! blocks are scored by their text and link density, and the best one is kept, in
 //! paragraphs. The title and time come from the page's metadata (JSON-LD `headline` and
 //! `datePublished`, `og:title`, `article:published_time`, then `<title>`; for the time
-//! also schema.org microdata and the meta names news sites use, see [`published_stated`],
-//! and last a date in the page's address, see [`date_in_url`]), its address from
+//! also schema.org microdata and the meta names news sites use, see `published_stated`,
+//! and last a date in the page's address, see `date_in_url`), its address from
 //! `<link rel="canonical">` or `og:url`: the site a saved page came from, whose repeated
 //! lines the story layer learns as that site's boilerplate. A page the scorer finds no
 //! article in keeps the text of its `<body>` without scripts and styles.
@@ -58,6 +58,30 @@ pub fn extract_article(html: &str) -> Article {
         .ok()
         .flatten()
         .unwrap_or_else(|| body_article(html))
+}
+
+/// [`extract_article`] of a page fetched from `address`: a page stating no time of its
+/// own is dated by the address when that holds a date (`/2024/03/05/`, `/2024/mar/05/`
+/// and the like in its path), and a page stating no address of its own has this one,
+/// when it is an absolute http(s) address.
+pub fn extract_article_from(html: &str, address: Option<&str>) -> Article {
+    let mut article = extract_article(html);
+    if let Some(address) = address.map(str::trim).filter(|a| !a.is_empty()) {
+        if article.published.is_none() {
+            article.published = date_in_url(address);
+        }
+        if article.url.is_none() && is_web_address(address) {
+            article.url = Some(address.to_string());
+        }
+    }
+    article
+}
+
+/// Whether `value` is an absolute http(s) address.
+fn is_web_address(value: &str) -> bool {
+    value.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -185,7 +209,7 @@ fn chosen_time(stated: impl Iterator<Item = String>, url: Option<&str>) -> Optio
 /// month's first three letters) and day that follow one another as the path's parts
 /// (split at `/`, `-`, `_` and `.`) and make a calendar date, as `YYYY-MM-DD` (midnight
 /// UTC, for a day's precision is all the address gives).
-pub(crate) fn date_in_url(url: &str) -> Option<String> {
+fn date_in_url(url: &str) -> Option<String> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
@@ -301,9 +325,7 @@ fn page_url(document: &dom_query::Document) -> Option<String> {
     stated.iter().find_map(|(selector, attribute)| {
         let value = document.select(selector).attr(attribute)?;
         let value = value.trim();
-        let scheme = value.split_once("://")?.0;
-        (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
-            .then(|| value.to_string())
+        is_web_address(value).then(|| value.to_string())
     })
 }
 

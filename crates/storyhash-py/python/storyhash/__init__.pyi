@@ -229,6 +229,13 @@ def explain_story(
     """As `storyhash explain A B --granularity G --format json`: why a and b are in one
     story or not, with the keywords of stories(). An id not in docs raises ValueError."""
     ...
+def extract_article(html: str, url: Optional[str] = None) -> Dict[str, Optional[str]]:
+    """The article of a news page, as the CLI reads pages: {"text", "title", "published",
+    "url"}, None where the page states none. url, the address the page was fetched from,
+    dates a page stating no time of its own when it holds a date (/2024/03/05/) and is
+    the address of a page stating none. Never raises: a page without a recognisable
+    article gives its body's text."""
+    ...
 def boilerplate_lines(
     docs: Iterable[Doc], *, boilerplate: Optional[List[str]] = None
 ) -> List[Dict[str, Any]]:

@@ -128,25 +128,18 @@ pub fn parse_fields<'a>(
 /// `fields` with the text replaced by the article extracted from it, and the title,
 /// address and publication time taken from the page where the record has none of its
 /// own; a page stating no time is dated by the record's address, when that holds a
-/// date ([`crate::extract::date_in_url`]).
+/// date ([`crate::extract::extract_article_from`]).
 fn article_fields(fields: RecordFields<'_>) -> Result<RecordFields<'_>, InputProblem> {
-    let article = crate::extract::extract_article(&fields.text);
+    let article = crate::extract::extract_article_from(&fields.text, fields.url.as_deref());
     if article.text.trim().is_empty() {
         return Err(InputProblem::EmptyDocument);
     }
-    let published = fields
-        .published
-        .or(article.published.map(Cow::Owned))
-        .or_else(|| {
-            let url = fields.url.as_deref()?;
-            crate::extract::date_in_url(url).map(Cow::Owned)
-        });
     Ok(RecordFields {
         id: fields.id,
         text: Cow::Owned(article.text),
         title: fields.title.or(article.title.map(Cow::Owned)),
         url: fields.url.or(article.url.map(Cow::Owned)),
-        published,
+        published: fields.published.or(article.published.map(Cow::Owned)),
     })
 }
 
