@@ -498,7 +498,7 @@ fn daily_template_reports_split_by_time_do_not_rejoin_through_the_window() {
                 format!("day{day}"),
                 format!(
                     "The central bank said it had provided the money market with {figure} \
-                     million pounds of assistance in the morning session. This brings the \
+                     million pounds of assistance in the morning operations. This brings the \
                      bank's total help so far today to {figure} million pounds and compares \
                      with its forecast of a {} million pound shortage in the system today. \
                      Dealers said the shortage was due to bills maturing in official hands \
@@ -513,7 +513,7 @@ fn daily_template_reports_split_by_time_do_not_rejoin_through_the_window() {
     let mut rewrite = Document::new(
         "rewrite1",
         "Money market dealers said the central bank gave the market assistance in the \
-         morning session, its help so far today totalling 390 million pounds against a \
+         morning operations, its help so far today totalling 390 million pounds against a \
          forecast shortage of 490 million pounds in the system, as bills maturing in \
          official hands and the take up of treasury bills drained the market.",
     );
