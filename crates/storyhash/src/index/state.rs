@@ -860,23 +860,22 @@ impl State {
         // split group out of each other's stories. Times are read only when stories are
         // tracked and the new document has a time: each is a scattered read of the
         // mapped index.
+        let dated = self.tracker.window().zip(p.record.published);
+        // Undated, only the closest copy matters: it gives the story.
+        let looked_at = if dated.is_some() { numbered.len() } else { 1 };
         let mut apart_stories: Vec<u32> = Vec::new();
         let mut copied_story = None;
-        for (i, &(o, _)) in numbered.iter().enumerate() {
-            let apart = match (self.tracker.window(), p.record.published) {
-                (Some(window), Some(a)) => self
+        for (i, &(o, _)) in numbered.iter().take(looked_at).enumerate() {
+            let apart = match dated {
+                Some((window, a)) => self
                     .published_of(o)?
                     .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
-                _ => false,
+                None => false,
             };
-            let story = self.story_of.get(o as usize).copied();
-            match (apart, story) {
+            match (apart, self.story_of.get(o as usize).copied()) {
                 (true, Some(s)) => apart_stories.push(s),
                 (false, Some(s)) if i == 0 => copied_story = Some(s),
                 _ => {}
-            }
-            if self.tracker.window().is_none() || p.record.published.is_none() {
-                break;
             }
         }
         apart_stories.sort_unstable();
