@@ -45,6 +45,9 @@ use crate::minhash::PrehashedMap;
 const RAREST_TERMS: usize = 12;
 /// Candidate stories compared in full, those sharing the most rare terms first.
 const MAX_CANDIDATE_STORIES: usize = 16;
+/// Passes of [`StoryState::drifted`] over one story, a bound on its cost (each pass
+/// measures every member once).
+pub(crate) const SETTLE_PASSES: usize = 8;
 /// Stories kept in a term's postings: the latest, as documents arrive in time order.
 const MAX_POSTINGS: usize = 256;
 /// A term in more than this share of the documents is boilerplate: it weighs nothing.
@@ -351,12 +354,69 @@ impl StoryState {
     /// Mean cosine of member `v` (added earlier) to the other members; 1 for a story of
     /// one.
     pub(crate) fn similarity_to_others(&self, v: &Vector) -> f64 {
-        if self.size <= 1 {
-            return 1.0;
-        }
-        let own: f64 = v.iter().map(|&(_, w)| f64::from(w) * f64::from(w)).sum();
-        ((self.dot(v) - own) / (self.size - 1) as f64).max(0.0)
+        mean_to_others(&self.sum, self.size, v)
     }
+
+    /// The positions in `members` (the story's member vectors) of those that drifted
+    /// from the rest: whose mean cosine to the others is below `threshold`. Found in
+    /// passes, at most [`SETTLE_PASSES`]: each takes out every member below it but the
+    /// most similar one, and the rest are measured again without them (an early member
+    /// the later ones drifted from leaves; those it pulled down may then reach it).
+    pub(crate) fn drifted(&self, members: &[&Vector], threshold: f64) -> Vec<usize> {
+        // The sum is copied only for a story that loses a member.
+        let mut sum: Option<PrehashedMap<u32, f32>> = None;
+        let mut staying: Vec<usize> = (0..members.len()).collect();
+        let mut leaving = Vec::new();
+        for _ in 0..SETTLE_PASSES {
+            let n = staying.len();
+            if n < 2 {
+                break;
+            }
+            let current = sum.as_ref().unwrap_or(&self.sum);
+            let similarity: Vec<f64> = staying
+                .iter()
+                .map(|&i| mean_to_others(current, n, members[i]))
+                .collect();
+            // The most similar member stays (the first of equals), so a story keeps one.
+            let kept = (0..n).fold(0, |k, i| if similarity[i] > similarity[k] { i } else { k });
+            let below: Vec<usize> = (0..n)
+                .filter(|&i| i != kept && similarity[i] < threshold)
+                .collect();
+            if below.is_empty() {
+                break;
+            }
+            let sum = sum.get_or_insert_with(|| self.sum.clone());
+            for &i in &below {
+                for &(t, w) in members[staying[i]] {
+                    if let Some(s) = sum.get_mut(&t) {
+                        *s -= w;
+                    }
+                }
+                leaving.push(staying[i]);
+            }
+            let mut position = 0;
+            staying.retain(|_| {
+                position += 1;
+                below.binary_search(&(position - 1)).is_err()
+            });
+        }
+        leaving.sort_unstable();
+        leaving
+    }
+}
+
+/// Mean cosine of member `v` to the other members of a story of `size` members whose
+/// vectors sum to `sum`; 1 for a story of one.
+fn mean_to_others(sum: &PrehashedMap<u32, f32>, size: usize, v: &Vector) -> f64 {
+    if size <= 1 {
+        return 1.0;
+    }
+    let dot: f64 = v
+        .iter()
+        .map(|&(t, w)| f64::from(w) * f64::from(sum.get(&t).copied().unwrap_or(0.0)))
+        .sum();
+    let own: f64 = v.iter().map(|&(_, w)| f64::from(w) * f64::from(w)).sum();
+    ((dot - own) / (size - 1) as f64).max(0.0)
 }
 
 /// Stories and the postings that find them.
@@ -427,6 +487,22 @@ impl Attacher {
             }
         }
         best
+    }
+
+    /// Takes member `v` out of story `s`, whose latest publication time is then
+    /// `latest`. The story stays in the postings of `v`'s terms (a zero weight there
+    /// costs a candidate slot, never a wrong score).
+    pub(crate) fn remove(&mut self, s: u32, v: &Vector, latest: Option<i64>) {
+        let Some(story) = self.stories.get_mut(&s) else {
+            return;
+        };
+        for &(t, w) in v {
+            if let Some(sum) = story.sum.get_mut(&t) {
+                *sum -= w;
+            }
+        }
+        story.size = story.size.saturating_sub(1);
+        story.latest = latest;
     }
 
     /// Adds unit vector `v` published `when` to story `s` (created if new).

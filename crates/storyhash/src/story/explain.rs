@@ -3,7 +3,8 @@
 //! their time apart, where each ended and how close each is to the other's story (the
 //! criterion: a group joins the story whose members it resembles most on average, so two
 //! documents similar to each other can still end apart when one joined another story
-//! first, or when the other's story resembles it less on average).
+//! first, when the other's story resembles it less on average, or when one left a
+//! story that drifted from it).
 
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -177,6 +177,58 @@ fn a_chain_of_pairwise_links_does_not_make_one_story() {
     }
 }
 
+/// A series whose shared names roll on: each report shares four of its five names with
+/// the one before, and the first also has three names of its own. Every report joins the
+/// story with a mean cosine of 0.2 or more to the members at that moment, but as the
+/// series moves on, the first report ends at 0.13 to the rest: a member the story
+/// drifted from. It leaves, and every story ends with each member at the threshold or
+/// above to the rest, which the explanation of the first two reports shows too.
+#[test]
+fn a_member_the_story_drifted_from_leaves_it() {
+    let names = |from: usize, to: usize| (from..to).map(|w| format!("name{w:03}x"));
+    let mut docs = vec![Document::new(
+        "d0",
+        ["first", "own", "names"]
+            .iter()
+            .map(|w| format!("{w}x"))
+            .chain(names(0, 3))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )];
+    for i in 1..9 {
+        let mut text: Vec<String> = names(i - 1, i + 4).collect();
+        text.push(format!("alone{i}x"));
+        docs.push(Document::new(format!("d{i}"), text.join(" ")));
+    }
+    let params = Granularity::Story.params();
+    let result = cluster_stories(&docs, &params).expect("runs");
+    let stories: Vec<Vec<u32>> = result
+        .stories
+        .iter()
+        .map(|s| sorted(&s.groups.concat()))
+        .collect();
+    assert_eq!(stories, [vec![1, 2, 3, 4, 5, 6, 7], vec![0], vec![8]]);
+    for story in &result.stories {
+        assert!(
+            story.min_similarity >= params.threshold,
+            "{:?}: {}",
+            story.groups,
+            story.min_similarity
+        );
+    }
+    let e = explain_pair(
+        &docs,
+        0,
+        1,
+        &params,
+        KeepPolicy::First,
+        &StoryLists::default(),
+    )
+    .expect("explains");
+    assert!(!e.same_story);
+    assert_eq!([e.sides[0].story, e.sides[1].story], [1, 0]);
+}
+
 /// An explanation gives the numbers the clustering decided by. On the chain above:
 /// neighbours' cosine is made of the five names they share; a neighbour left out of the
 /// story before it resembles that story's members too little on average, though it
