@@ -505,6 +505,14 @@ impl Attacher {
         story.latest = latest;
     }
 
+    /// Empties story `s` (its members merged into another). It stays in postings, where
+    /// it scores nothing.
+    pub(crate) fn clear(&mut self, s: u32) {
+        if let Some(story) = self.stories.get_mut(&s) {
+            *story = StoryState::default();
+        }
+    }
+
     /// Adds unit vector `v` published `when` to story `s` (created if new).
     pub(crate) fn add(&mut self, s: u32, v: &Vector, when: Option<i64>) {
         let story = self.stories.entry(s).or_default();

@@ -181,8 +181,10 @@ fn a_chain_of_pairwise_links_does_not_make_one_story() {
 /// the one before, and the first also has three names of its own. Every report joins the
 /// story with a mean cosine of 0.2 or more to the members at that moment, but as the
 /// series moves on, the first report ends at 0.13 to the rest: a member the story
-/// drifted from. It leaves, and every story ends with each member at the threshold or
-/// above to the rest, which the explanation of the first two reports shows too.
+/// drifted from. It leaves; the last report, which it held below the threshold when
+/// that report came, then joins the rest (the stories merge). Every story ends with
+/// each member at the threshold or above to the rest, and the explanation of the first
+/// two reports shows them apart.
 #[test]
 fn a_member_the_story_drifted_from_leaves_it() {
     let names = |from: usize, to: usize| (from..to).map(|w| format!("name{w:03}x"));
@@ -207,7 +209,7 @@ fn a_member_the_story_drifted_from_leaves_it() {
         .iter()
         .map(|s| sorted(&s.groups.concat()))
         .collect();
-    assert_eq!(stories, [vec![1, 2, 3, 4, 5, 6, 7], vec![0], vec![8]]);
+    assert_eq!(stories, [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![0]]);
     for story in &result.stories {
         assert!(
             story.min_similarity >= params.threshold,
@@ -227,6 +229,62 @@ fn a_member_the_story_drifted_from_leaves_it() {
     .expect("explains");
     assert!(!e.same_story);
     assert_eq!([e.sides[0].story, e.sides[1].story], [1, 0]);
+}
+
+/// A wire flash (a headline alone) and its article: the article's rarest terms that
+/// some story holds are its own names, shared with an earlier report, and the flash
+/// shares only its figure among them, so attachment (two shared rare terms) starts the
+/// article a story of its own. Seen from the flash, whose one rare term is the figure,
+/// the article's story is found, and the two stories merge.
+#[test]
+fn a_flash_and_its_article_that_started_two_stories_merge() {
+    let common = "quarterly payout affirmed";
+    let mut docs: Vec<Document> = (0..12)
+        .map(|i| {
+            Document::new(
+                format!("other{i}"),
+                format!("{common} filler{i}x another{i}x"),
+            )
+        })
+        .collect();
+    docs.push(Document::new("flash", format!("{common} at 822x")));
+    let own: Vec<String> = (0..30).map(|i| format!("own{i}x")).collect();
+    docs.push(Document::new(
+        "earlier",
+        format!("ledgerx tallyx {}", own.join(" ")),
+    ));
+    let mut article = Document::new(
+        "article",
+        "The 822x payout was affirmed by the board after a review of ledgerx and tallyx.",
+    );
+    article.title = Some(format!("{common} at 822x"));
+    docs.push(article);
+    let (flash, earlier, article) = (12, 13, 14);
+
+    let params = Granularity::Story.params();
+    let result = cluster_stories(&docs, &params).expect("runs");
+    let story_of = story_of_documents(&result, docs.len());
+    assert_eq!(story_of[flash], story_of[article]);
+    assert_ne!(story_of[earlier], story_of[article]);
+    let story = &result.stories[story_of[article]];
+    assert_eq!(story.len(), 2);
+    assert!(story.min_similarity >= params.threshold, "{story:?}");
+    // Each document of the corpus is in exactly one reported story.
+    assert_eq!(
+        result.stories.iter().map(|s| s.len()).sum::<usize>(),
+        docs.len()
+    );
+    let e = explain_pair(
+        &docs,
+        flash as u32,
+        article as u32,
+        &params,
+        KeepPolicy::First,
+        &StoryLists::default(),
+    )
+    .expect("explains");
+    assert!(e.same_story);
+    assert_eq!(e.sides[0].story, story_of[flash]);
 }
 
 /// An explanation gives the numbers the clustering decided by. On the chain above:
