@@ -47,7 +47,7 @@ const RAREST_TERMS: usize = 12;
 const MAX_CANDIDATE_STORIES: usize = 16;
 /// Passes of [`StoryState::drifted`] over one story, a bound on its cost (each pass
 /// measures every member once).
-pub(crate) const SETTLE_PASSES: usize = 8;
+const SETTLE_PASSES: usize = 8;
 /// Stories kept in a term's postings: the latest, as documents arrive in time order.
 const MAX_POSTINGS: usize = 256;
 /// A term in more than this share of the documents is boilerplate: it weighs nothing.
