@@ -2,7 +2,7 @@
 
 use storyhash::story::{
     agreement, cluster_stories, explain_pair, story_of_documents, Agreement, Granularity,
-    StoryAnalysis, StoryClustering, StoryLists, StoryParams,
+    PairExplanation, StoryAnalysis, StoryClustering, StoryLists, StoryParams,
 };
 use storyhash::synth::{Script, StoryCorpus};
 use storyhash::{pipeline, Document, KeepPolicy, Preset};
@@ -34,6 +34,20 @@ fn print_scores(what: &str, docs: &[Document], result: &StoryClustering, a: &Agr
         a.adjusted_rand,
         a.misplaced_documents
     );
+}
+
+/// Why documents `a` and `b` of `docs` end where they do, as `stories` with `params`
+/// and the defaults decides.
+fn explain(docs: &[Document], a: u32, b: u32, params: &StoryParams) -> PairExplanation {
+    explain_pair(
+        docs,
+        a,
+        b,
+        params,
+        KeepPolicy::First,
+        &StoryLists::default(),
+    )
+    .expect("explains")
 }
 
 fn sorted(members: &[u32]) -> Vec<u32> {
@@ -218,15 +232,7 @@ fn a_member_the_story_drifted_from_leaves_it() {
             story.min_similarity
         );
     }
-    let e = explain_pair(
-        &docs,
-        0,
-        1,
-        &params,
-        KeepPolicy::First,
-        &StoryLists::default(),
-    )
-    .expect("explains");
+    let e = explain(&docs, 0, 1, &params);
     assert!(!e.same_story);
     assert_eq!([e.sides[0].story, e.sides[1].story], [1, 0]);
 }
@@ -274,15 +280,7 @@ fn a_flash_and_its_article_that_started_two_stories_merge() {
         result.stories.iter().map(|s| s.len()).sum::<usize>(),
         docs.len()
     );
-    let e = explain_pair(
-        &docs,
-        flash as u32,
-        article as u32,
-        &params,
-        KeepPolicy::First,
-        &StoryLists::default(),
-    )
-    .expect("explains");
+    let e = explain(&docs, flash as u32, article as u32, &params);
     assert!(e.same_story);
     assert_eq!(e.sides[0].story, story_of[flash]);
 }
@@ -300,21 +298,10 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
     let params = Granularity::Story.params();
     let result = cluster_stories(&docs, &params).expect("runs");
     let story_of = story_of_documents(&result, docs.len());
-    let explain = |a: u32, b: u32| {
-        explain_pair(
-            &docs,
-            a,
-            b,
-            &params,
-            KeepPolicy::First,
-            &StoryLists::default(),
-        )
-        .expect("explains")
-    };
     let mut split_neighbours = 0;
     for a in 0..19u32 {
         let b = a + 1;
-        let e = explain(a, b);
+        let e = explain(&docs, a, b, &params);
         let (sa, sb) = (story_of[a as usize], story_of[b as usize]);
         assert_eq!(e.same_story, sa == sb);
         assert_eq!([e.sides[0].story, e.sides[1].story], [sa, sb]);
@@ -349,11 +336,11 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
         }
     }
     assert!(split_neighbours >= 6, "{split_neighbours}");
-    let strangers = explain(0, 10);
+    let strangers = explain(&docs, 0, 10, &params);
     assert!(!strangers.same_story && strangers.shared_terms.is_empty());
     assert_eq!(strangers.cosine, 0.0);
     assert_eq!(strangers.sides[0].to_other_story, Some(0.0));
-    let copies = explain(7, 20);
+    let copies = explain(&docs, 7, 20, &params);
     assert!(copies.copies && copies.same_story);
     assert!((copies.cosine - 1.0).abs() < 1e-6, "{}", copies.cosine);
 }
@@ -464,15 +451,7 @@ fn an_explanation_says_when_a_pair_is_beyond_the_window() {
     };
     let docs = [dated("monday", 2), dated("friday", 6)];
     let params = Granularity::Event.params();
-    let e = explain_pair(
-        &docs,
-        0,
-        1,
-        &params,
-        KeepPolicy::First,
-        &StoryLists::default(),
-    )
-    .expect("explains");
+    let e = explain(&docs, 0, 1, &params);
     assert!(!e.same_story && !e.copies);
     assert_eq!(e.seconds_apart, Some(4 * 86_400));
     assert_eq!(e.decay, None);
