@@ -56,6 +56,15 @@ fn sorted(members: &[u32]) -> Vec<u32> {
     members
 }
 
+/// The documents of each story of `clustering`, sorted, in its order of stories.
+fn members(clustering: &StoryClustering) -> Vec<Vec<u32>> {
+    clustering
+        .stories
+        .iter()
+        .map(|s| sorted(&s.groups.concat()))
+        .collect()
+}
+
 #[test]
 fn granularities_on_generated_events_in_two_scripts() {
     for script in [Script::Latin, Script::Arabic] {
@@ -218,12 +227,7 @@ fn a_member_the_story_drifted_from_leaves_it() {
     }
     let params = Granularity::Story.params();
     let result = cluster_stories(&docs, &params).expect("runs");
-    let stories: Vec<Vec<u32>> = result
-        .stories
-        .iter()
-        .map(|s| sorted(&s.groups.concat()))
-        .collect();
-    assert_eq!(stories, [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![0]]);
+    assert_eq!(members(&result), [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![0]]);
     for story in &result.stories {
         assert!(
             story.min_similarity >= params.threshold,
@@ -833,11 +837,7 @@ fn story_members(input: &[Document], lists: &StoryLists) -> Vec<Vec<u32>> {
         lists,
     )
     .expect("runs");
-    let mut stories: Vec<Vec<u32>> = clustering
-        .stories
-        .iter()
-        .map(|s| sorted(&s.groups.concat()))
-        .collect();
+    let mut stories = members(&clustering);
     stories.sort();
     stories
 }
