@@ -612,11 +612,24 @@ struct Attached<'a> {
 }
 
 impl Attached<'_> {
-    /// Attaches group `g` to the best story it may join (never one of `left`, sorted,
-    /// nor one holding another part of its group of copies), or founds a story.
+    /// Attaches group `g` to the best story it may join (see [`Self::best_for`]), or
+    /// founds a story.
     fn attach(&mut self, g: usize, left: &[u32]) {
-        let origin = self.origins[g];
-        let of_origin = origin
+        let (s, score) = match self.best_for(g, left) {
+            Some((score, s)) => (s as usize, score),
+            None => {
+                self.members.push(Vec::new());
+                (self.members.len() - 1, 1.0)
+            }
+        };
+        self.join(g, s, score);
+    }
+
+    /// The best story group `g` may join and its decayed similarity, if one reaches
+    /// the threshold: never one of `left` (sorted), nor one holding another part of
+    /// its group of copies.
+    fn best_for(&mut self, g: usize, left: &[u32]) -> Option<(f64, u32)> {
+        let of_origin = self.origins[g]
             .and_then(|o| self.stories_of_origin.get(&o))
             .map_or(&[][..], Vec::as_slice);
         let mut barred: Vec<u32>;
@@ -629,15 +642,17 @@ impl Attached<'_> {
             &barred
         };
         let (vector, when) = (&self.vectors[g], self.whens[g]);
-        let best = (self.attacher).best(vector, when, self.params, self.vocabulary, barred);
-        let (s, score) = match best {
-            Some((score, s)) => (s as usize, score),
-            None => {
-                self.members.push(Vec::new());
-                (self.members.len() - 1, 1.0)
-            }
-        };
-        self.join(g, s, score);
+        (self.attacher).best(vector, when, self.params, self.vocabulary, barred)
+    }
+
+    /// Takes groups `gone` (sorted) out of story `s`.
+    fn take_out(&mut self, s: usize, gone: &[usize]) {
+        let whens = self.whens;
+        self.members[s].retain(|(g, _)| gone.binary_search(g).is_err());
+        let latest = self.members[s].iter().filter_map(|&(g, _)| whens[g]).max();
+        for &g in gone {
+            self.attacher.remove(s as u32, &self.vectors[g], latest);
+        }
     }
 
     /// Adds group `g` to story `s`, which it joined with decayed similarity `score`.
@@ -668,7 +683,7 @@ impl Attached<'_> {
     /// costs a pass over the members of the stories it measures and an attachment per
     /// member that left.
     fn settle(&mut self) {
-        let (vectors, whens) = (self.vectors, self.whens);
+        let vectors = self.vectors;
         // A story of two always holds: its second member joined with the cosine
         // between them at the threshold or above.
         let mut measured: Vec<usize> = (0..self.members.len())
@@ -693,10 +708,8 @@ impl Attached<'_> {
             }
             let mut leavers = Vec::new();
             for (s, gone) in leaving {
-                self.members[s].retain(|(g, _)| gone.binary_search(g).is_err());
-                let latest = self.members[s].iter().filter_map(|&(g, _)| whens[g]).max();
+                self.take_out(s, &gone);
                 for &g in &gone {
-                    self.attacher.remove(s as u32, &vectors[g], latest);
                     left.entry(g).or_default().push(s as u32);
                 }
                 leavers.extend(gone);
@@ -730,7 +743,7 @@ impl Attached<'_> {
     /// go those the moves left below the threshold. A round costs one candidate lookup
     /// per member of a story of two or more.
     fn regroup(&mut self) {
-        let (vectors, whens) = (self.vectors, self.whens);
+        let vectors = self.vectors;
         let mut measured: Vec<usize> = (0..self.members.len())
             .filter(|&s| self.members[s].len() > 1)
             .collect();
@@ -748,29 +761,15 @@ impl Attached<'_> {
                     continue;
                 }
                 let own = self.attacher.stories[&(s as u32)].similarity_to_others(&vectors[g]);
-                let mut barred: Vec<u32> = (self.origins[g])
-                    .and_then(|o| self.stories_of_origin.get(&o))
-                    .into_iter()
-                    .flatten()
-                    .chain(left.get(&g).into_iter().flatten())
-                    .copied()
+                let mut from: Vec<u32> = (left.get(&g).into_iter().flatten().copied())
                     .chain([s as u32])
                     .collect();
-                barred.sort_unstable();
-                barred.dedup();
-                let best = (self.attacher).best(
-                    &vectors[g],
-                    whens[g],
-                    self.params,
-                    self.vocabulary,
-                    &barred,
-                );
+                from.sort_unstable();
+                let best = self.best_for(g, &from);
                 let Some((score, t)) = best.filter(|&(score, _)| score > own + margin) else {
                     continue;
                 };
-                self.members[s].retain(|&(m, _)| m != g);
-                let latest = self.members[s].iter().filter_map(|&(m, _)| whens[m]).max();
-                self.attacher.remove(s as u32, &vectors[g], latest);
+                self.take_out(s, &[g]);
                 left.entry(g).or_default().push(s as u32);
                 self.join(g, t as usize, score);
                 measured.extend([s, t as usize]);
