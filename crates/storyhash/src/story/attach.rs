@@ -459,8 +459,8 @@ impl Attacher {
         // How many of the looked-up terms each story holds (a story is in a term's
         // postings once), counted in a slot per story id: the up to 12 × 256 entries
         // cost an increment each. `stories` on 200,000 documents of random words, whose
-        // every term is rare and every posting list full, took 22.7 s so and 29.4 s
-        // sorting the entries into runs.
+        // every term is rare and every posting list full, took 22.7 s counting so and
+        // 29.4 s sorting the entries into runs.
         let shared = &mut self.shared;
         let mut candidates: Vec<(u32, u32)> = Vec::new();
         for postings in &looked_up {

@@ -293,7 +293,7 @@ fn a_flash_and_its_article_that_started_two_stories_merge() {
 /// joined it moves to that report's story: the first report of a death (its names and
 /// the place) founds a story, three reports on the country's ruler join it through the
 /// ruler's names, and a second report of the death, close to the first but below the
-/// threshold to the three on average, starts a story of its own. Seen from the first
+/// threshold to the four on average, starts a story of its own. Seen from the first
 /// report, the second's story is the better one.
 #[test]
 fn a_member_that_resembles_another_story_more_moves_there() {
