@@ -39,6 +39,11 @@ that both mark some, the share marking one in common. Stricter than topic precis
 and noisy both ways: one company under its ticker and its name counts as two, and a
 story about a market names several.
 
+Input order (sets without dates): `stories` visits undated articles in input order, so
+the set as given and three seeded shuffles of it are clustered at `story`; reported are
+the ranges of linked pairs and precision, and of the Jaccard similarity between the
+linked pairs of any two orders.
+
 Index (a set named with `:index` after its name): the same documents added in file order
 to a new story-tracking index (`index add`), which weighs each by the document
 frequencies of those before it; scored as above, beside the share of its linked pairs
@@ -249,6 +254,41 @@ def company_row(name, granularity, method, predicted, marked):
     return f"| {name} | {granularity} | {method} | {both} | {common} ({share:.3f}) |"
 
 
+def linked_pairs(assignment):
+    """The pairs of positions a clustering puts in one cluster."""
+    members = {}
+    for i, cluster in enumerate(assignment):
+        members.setdefault(cluster, []).append(i)
+    return {(a, b) for m in members.values() for k, a in enumerate(m) for b in m[k + 1:]}
+
+
+def order_row(binary, records, name, truth, score, shuffles=3):
+    """The input-order row (see the module doc) of an undated set."""
+    ids = [r["id"] for r in records]
+    runs = []
+    with tempfile.TemporaryDirectory() as work:
+        for seed in range(shuffles + 1):
+            shuffled = list(records)
+            if seed:
+                random.Random(seed).shuffle(shuffled)
+            path = f"{work}/order-{seed}.jsonl"
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in shuffled)
+            story_of, _ = storyhash_clusters(binary, path, "story")
+            runs.append([story_of[i] for i in ids])
+    measured = [score(run, truth) for run in runs]
+    linked = [linked_pairs(run) for run in runs]
+    jaccard = [len(a & b) / max(len(a | b), 1)
+               for k, a in enumerate(linked) for b in linked[k + 1:]]
+
+    def span(values, form):
+        return f"{form.format(min(values))}–{form.format(max(values))}"
+    return (f"| {name} | file + {shuffles} shuffles | "
+            f"{span([m['pairs'] for m in measured], '{}')} | "
+            f"{span([m['precision'] for m in measured], '{:.3f}')} | "
+            f"{span(jaccard, '{:.3f}')} |")
+
+
 def row(name, kind, granularity, method, s):
     if kind == "event":
         measured = (f"{s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | "
@@ -399,6 +439,10 @@ def main():
         "one in common |",
         "| --- | --- | --- | ---: | ---: |",
     ]
+    order_lines = [
+        "| set | orders | linked pairs | precision | linked pairs' Jaccard, any two orders |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for spec in sets:
         path, kind, *rest = spec.split(":")
         name = rest[0] if rest else path
@@ -417,6 +461,9 @@ def main():
         times = [timestamp(r) for r in records]
         marked = [companies(r) for r in records] if kind == "topics" else None
         x = tfidf(records)
+        if not sweep and not any(times):
+            order_lines.append(order_row(binary, records, name, truth, score))
+            print(order_lines[-1], flush=True)
         for granularity in GRANULARITIES:
             if sweep:
                 for t in GRID:
@@ -466,6 +513,8 @@ def main():
             tables += "\n" + "\n".join(index_lines) + "\n"
         if len(company_lines) > 2:
             tables += "\n" + "\n".join(company_lines) + "\n"
+        if len(order_lines) > 2:
+            tables += "\n" + "\n".join(order_lines) + "\n"
         if len(human) > 2:
             tables += "\n" + "\n".join(human) + "\n"
             tables += "\n" + "\n".join(rank) + "\n"
