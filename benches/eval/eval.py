@@ -208,21 +208,28 @@ def scores(predicted, truth):
     }
 
 
+def agreeing_pairs(predicted, labels):
+    """Of the pairs of documents in one cluster that both carry labels (each a set, empty
+    for none), how many there are and how many share a label."""
+    members = {}
+    for cluster, own in zip(predicted, labels):
+        if own:
+            members.setdefault(cluster, []).append(own)
+    both = agreeing = 0
+    for sets in members.values():
+        for i, a in enumerate(sets):
+            for b in sets[i + 1:]:
+                both += 1
+                agreeing += not a.isdisjoint(b)
+    return both, agreeing
+
+
 def topic_scores(predicted, topics):
     """Scores against topic sets (KIND `topics`): precision is the share of the linked
     pairs of articles that both carry topics in which the two share one; articles
     without topics count only towards the clusters, the largest and the linked pairs."""
-    members = {}
-    for cluster, labels in zip(predicted, topics):
-        members.setdefault(cluster, []).append(frozenset(labels))
     sizes = Counter(predicted)
-    labelled = agreeing = 0
-    for sets in members.values():
-        sets = [t for t in sets if t]
-        for i, a in enumerate(sets):
-            for b in sets[i + 1:]:
-                labelled += 1
-                agreeing += not a.isdisjoint(b)
+    labelled, agreeing = agreeing_pairs(predicted, [frozenset(t) for t in topics])
     return {
         "clusters": len(sizes), "largest": max(sizes.values()),
         "pairs": pairs_within(predicted),
@@ -240,16 +247,7 @@ def companies(record):
 
 def company_row(name, granularity, method, predicted, marked):
     """The company agreement row (see the module doc) of a clustering."""
-    members = {}
-    for cluster, names in zip(predicted, marked):
-        if names:
-            members.setdefault(cluster, []).append(names)
-    both = common = 0
-    for sets in members.values():
-        for i, a in enumerate(sets):
-            for b in sets[i + 1:]:
-                both += 1
-                common += not a.isdisjoint(b)
+    both, common = agreeing_pairs(predicted, marked)
     share = common / max(both, 1)
     return f"| {name} | {granularity} | {method} | {both} | {common} ({share:.3f}) |"
 
