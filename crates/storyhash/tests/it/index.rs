@@ -1347,14 +1347,7 @@ fn the_index_assigns_stories_as_documents_arrive() {
 /// documents, still find its story, as in `stories` (its test of such events).
 #[test]
 fn events_reported_more_than_ten_times_in_a_small_feed_stay_one_story() {
-    use storyhash::synth::StoryCorpus;
-    let generated = StoryCorpus {
-        seed: 7,
-        events: 40,
-        max_articles: 20,
-        ..StoryCorpus::default()
-    }
-    .generate();
+    let generated = crate::events_of_up_to_twenty_reports();
     let (_, _, _, a) = stories_as_they_arrive(generated, Granularity::Event);
     assert!(a.recall >= 0.95 && a.precision >= 0.9, "{a:?}");
 }

@@ -79,3 +79,15 @@ pub fn dated_documents(docs: &[SynthDoc]) -> Vec<Document> {
         })
         .collect()
 }
+
+/// Forty generated events of up to 20 reports each (457 articles): an event's names are
+/// in more than 1% of the documents and more than 10, past the plain rare-term rule.
+pub fn events_of_up_to_twenty_reports() -> Vec<SynthDoc> {
+    storyhash::synth::StoryCorpus {
+        seed: 7,
+        events: 40,
+        max_articles: 20,
+        ..storyhash::synth::StoryCorpus::default()
+    }
+    .generate()
+}

@@ -134,13 +134,7 @@ fn event_granularity_separates_events_that_share_a_topic() {
 /// it, would found stories of their own. Held by the one story, the names still find it.
 #[test]
 fn events_reported_more_than_ten_times_in_a_small_corpus_stay_one_story() {
-    let generated = StoryCorpus {
-        seed: 7,
-        events: 40,
-        max_articles: 20,
-        ..StoryCorpus::default()
-    }
-    .generate();
+    let generated = crate::events_of_up_to_twenty_reports();
     let labels: Vec<u32> = generated.iter().map(|d| d.label).collect();
     let docs = crate::dated_documents(&generated);
     let mut sizes = std::collections::HashMap::new();
