@@ -19,9 +19,9 @@
 //!   the stories are made of, not in the background: a background of a year's news
 //!   weighs a beat's words down (asylum seekers, in 3-4% of Lee's 300 background
 //!   articles), and they still tell this input's stories apart (in 2 of its 50). A
-//!   term's postings keep its [`MAX_POSTINGS`] latest
-//!   stories. Each document costs a bounded number of lookups and comparisons, so a
-//!   corpus costs time and memory linear in its documents.
+//!   term's postings keep its [`MAX_POSTINGS`] latest stories. Each document costs a
+//!   bounded number of lookups and comparisons, so a corpus costs time and memory
+//!   linear in its documents.
 
 use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
