@@ -202,7 +202,8 @@ pub(crate) enum IndexCommand {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Find stored documents similar to each input document (the index is unchanged).
+    /// Find stored documents similar to each input document and, in a story-tracking
+    /// index, the story each would join (the index is unchanged).
     Query {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,

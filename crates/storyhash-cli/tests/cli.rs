@@ -849,6 +849,56 @@ fn index_upgrade_writes_a_single_file_index_as_a_directory() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `index query` on a story-tracking index says what `index add` of the article then
+/// answers (its copies, cluster, story and score) and stores nothing.
+#[test]
+fn index_query_of_a_story_index_answers_what_add_then_does() {
+    let dir = scratch("query-story");
+    let (first, rest) = (dir.join("first"), dir.join("rest"));
+    for entry in std::fs::read_dir(testdata("seeds")).expect("seeds") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".txt") {
+            continue;
+        }
+        let to = if name.starts_with("003") {
+            &rest
+        } else {
+            &first
+        };
+        std::fs::create_dir_all(to).expect("mkdir");
+        std::fs::copy(entry.path(), to.join(&name)).expect("copy a seed");
+    }
+    let index = path_arg(&dir.join("seeds.idx"));
+    let (first, rest) = (path_arg(&first), path_arg(&rest));
+    for args in [
+        vec!["index", "create", index.as_str(), "--stories", "story"],
+        vec!["index", "add", "--quiet", index.as_str(), first.as_str()],
+    ] {
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = storyhash(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    };
+    let queried = lines(&["index", "query", "--format", "json", &index, &rest]);
+    let stats = json(&storyhash(&["index", "stats", "--format", "json", &index]));
+    assert_eq!(stats["documents"], 4, "the query stored nothing");
+    let added = lines(&["index", "add", "--format", "json", &index, &rest]);
+    assert_eq!(queried.len(), 1);
+    assert_eq!(queried, added);
+    // The fourth rewrite of the visit joins the story of the three others.
+    assert_eq!(queried[0]["story"], "000_06492c2b52d2f1b0", "{queried:?}");
+    let text = stdout(&storyhash(&["index", "query", &index, &rest]));
+    assert!(text.contains("; story 000_06492c2b52d2f1b0 ("), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `stories --background`: a file of the beat's articles, or a story-tracking index of
 /// the same articles, tells the input's common words from its names (the library's test
 /// says why the stories change); an index without story terms is refused by name.

@@ -394,6 +394,20 @@ fn json_outputs_have_the_documented_fields() {
         &story_index,
     ]));
     same(keys(&stories[0]), "`index stories --format json`");
+    let queried = storyhash(&[
+        "index",
+        "query",
+        "--format",
+        "json",
+        &story_index,
+        &feed_arg,
+    ]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&queried).lines().next().expect("a line")).expect("JSON");
+    same(
+        keys(&line),
+        "`index query --format json` of a story-tracking index, a line",
+    );
     let sweep = json(&storyhash(&[
         "cluster", "--sweep", "0.4,0.6", "--format", "json", &feed_arg,
     ]));

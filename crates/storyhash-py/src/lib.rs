@@ -415,6 +415,23 @@ impl Index {
         self.insert_or_match(py, id, text, published)
     }
 
+    /// What `insert` would answer for the document, storing nothing: the stored
+    /// documents it duplicates, the cluster it would be in and, in a story-tracking
+    /// index, the story it would join and the score. The id need not be new.
+    #[pyo3(signature = (id, text, published = None))]
+    fn preview(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        published: Option<String>,
+    ) -> PyResult<Decision> {
+        let doc = document(id, text, published);
+        py.detach(|| self.inner.preview(&doc))
+            .map(Decision::from)
+            .map_err(to_py_err)
+    }
+
     /// Stored documents similar to `text`, most similar first; the index is unchanged.
     /// `threshold` keeps only matches at least that similar (above the index's own
     /// threshold, which decides what is a match at all); `top_k` keeps the first k.

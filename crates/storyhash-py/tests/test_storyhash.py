@@ -35,6 +35,23 @@ def test_insert_or_match_reports_duplicates_and_clusters():
         index.insert("a", BODY)
 
 
+def test_preview_answers_what_insert_then_does_and_stores_nothing():
+    index = storyhash.Index(stories="story")
+    index.insert("a", BODY, published="2025-03-01T10:00:00Z")
+    index.insert("c", OTHER, published="2025-03-01T11:00:00Z")
+    seen = index.preview("b", COPY, published="2025-03-01T12:00:00Z")
+    assert seen.is_duplicate and seen.cluster == "a" and seen.story == "a"
+    assert len(index) == 2 and "b" not in index
+    assert index.preview("a", BODY).matches[0].id == "a", "a stored article matches itself"
+
+    def answer(d):
+        return [(m.id, m.jaccard) for m in d.matches], d.cluster, d.story, d.story_score
+
+    for id, text in [("b", COPY), ("d", OTHER + " again on tuesday"), ("e", "a new quiet day")]:
+        before = index.preview(id, text, published="2025-03-01T12:00:00Z")
+        assert answer(before) == answer(index.insert(id, text, published="2025-03-01T12:00:00Z"))
+
+
 def test_story_params_name_the_analysis_an_index_keeps():
     params = storyhash.Index(stories="event").story_params()
     assert (params.granularity, params.threshold, params.analysis) == ("event", 0.3, "stems")

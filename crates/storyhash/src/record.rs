@@ -217,6 +217,17 @@ impl ExactCopies {
             }
         }
     }
+
+    /// The representative whose set equals `set`, if one was added; nothing is added.
+    pub fn find<'s>(
+        &self,
+        fingerprint: u64,
+        set: &[u32],
+        set_of: impl Fn(DocIndex) -> &'s [u32],
+    ) -> Option<DocIndex> {
+        let firsts = self.first_with.get(&fingerprint)?;
+        firsts.iter().find(|&&first| set_of(first) == set).copied()
+    }
 }
 
 /// Documents analysed per parallel chunk by [`records_of`]: copies found in a chunk

@@ -126,8 +126,27 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         } => {
             let index = Index::open(&path)?;
             let mut warnings = Warnings::new(quiet);
+            // A story-tracking index also says which story each document would join.
+            let stories = index.story_params().is_some();
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
+                if stories {
+                    let previews = index.preview_batch(&read.documents);
+                    for (doc, result) in read.documents.iter().zip(previews) {
+                        match result {
+                            Ok(d) => {
+                                let story = d.story.as_deref().zip(d.story_score);
+                                let placed = Some((d.cluster.as_str(), story));
+                                write_decision(&mut out, format, &d.id, &d.matches, placed)?
+                            }
+                            Err(e) if reading.strict => {
+                                return Err(anyhow::anyhow!("{}: {e}", doc.location))
+                            }
+                            Err(e) => warnings.skipped(&format!("{}: {e}", doc.location)),
+                        }
+                    }
+                    return Ok(());
+                }
                 for (doc, matches) in read
                     .documents
                     .iter()

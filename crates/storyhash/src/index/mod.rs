@@ -597,6 +597,44 @@ impl Index {
         Ok(matches)
     }
 
+    /// What [`Index::insert`] would answer for `doc`, storing nothing: the stored
+    /// documents it duplicates, the cluster it would be in and, with story tracking,
+    /// the story it would join and the score that would attach it ("is this a copy, and
+    /// of which story?" asked of an index without adding to it). Its id need not be
+    /// new: a stored document previewed again matches itself. Takes the index's write
+    /// lock for the story tracker, whose counts are restored (the first call on an
+    /// opened story-tracking index reads every stored document's story terms).
+    pub fn preview(&self, doc: &Document) -> Result<Decision> {
+        let lists = self.lists_in_force();
+        let prepared = self.prepare(doc, &lists, &mut RecordBuffers::default())?;
+        self.write().preview(&prepared, None, &self.engine)
+    }
+
+    /// [`Index::preview`] for many documents, each answered against the stored
+    /// documents alone (never against another of `docs`), analysed in parallel.
+    pub fn preview_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
+        let prepared = self.prepare_all(docs);
+        let mut state = self.write();
+        let mut decisions = Vec::with_capacity(prepared.len());
+        let mut prepared = prepared.into_iter().peekable();
+        while prepared.peek().is_some() {
+            let chunk: Vec<Result<Prepared>> = prepared.by_ref().take(LOOKUP_CHUNK).collect();
+            let records: Vec<&DocRecord> = chunk.iter().flatten().map(|p| &p.record).collect();
+            // As in `insert_prepared`: a failed batched lookup leaves each document to
+            // look up its own entries and report the error itself.
+            let mut hits = match state.segment_hits(&records) {
+                Ok(hits) => hits.into_iter().map(Some).collect(),
+                Err(_) => Vec::new(),
+            }
+            .into_iter();
+            for p in chunk {
+                decisions
+                    .push(p.and_then(|p| state.preview(&p, hits.next().flatten(), &self.engine)));
+            }
+        }
+        decisions
+    }
+
     /// Stores `doc` (failing if its id is taken) and returns what it matched.
     pub fn insert(&self, doc: &Document) -> Result<Decision> {
         self.insert_or_match(doc)

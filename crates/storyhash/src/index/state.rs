@@ -22,6 +22,21 @@ use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
 use crate::story::{LineTally, StoryParams, StoryTracker};
 
+/// What a new document matches and which stories it must and must not join, decided
+/// against the stored documents (see [`State::plan`]).
+struct Plan {
+    /// Matched documents (numbered), most similar first.
+    numbered: Vec<(u32, Match)>,
+    /// The holder of the copy group it falls in, if it is an exact copy.
+    group: Option<u32>,
+    /// Its links to earlier documents (none for a copy: its holder links it).
+    links: Vec<(u32, f32)>,
+    /// The story of the copy it joins, if any.
+    copied_story: Option<u32>,
+    /// Stories of copies published further from it than the story window (sorted).
+    apart_stories: Vec<u32>,
+}
+
 /// Stored documents read per chunk when the story tracker is rebuilt: a chunk is read
 /// and weighed while the one before is added to its stories.
 const REPLAY_CHUNK: usize = 1024;
@@ -773,9 +788,9 @@ impl State {
     }
 
     /// The copy group `record` belongs to: a committed or uncommitted holder with an
-    /// equal set that still stands for its group. None registers document `d` as a new
-    /// holder. A record without shingles is a group of its own.
-    fn group_for(&mut self, record: &DocRecord, d: u32) -> Result<Option<u32>> {
+    /// equal set that still stands for its group. None registers document `d`, if
+    /// given, as a new holder. A record without shingles is a group of its own.
+    fn group_for(&mut self, record: &DocRecord, d: Option<u32>) -> Result<Option<u32>> {
         if record.set.is_empty() {
             return Ok(None);
         }
@@ -813,10 +828,11 @@ impl State {
                 &[]
             }
         };
-        Ok(self
-            .mem
-            .firsts
-            .representative(d, record.fingerprint, &record.set, set_of))
+        let firsts = &mut self.mem.firsts;
+        Ok(match d {
+            Some(d) => firsts.representative(d, record.fingerprint, &record.set, set_of),
+            None => firsts.find(record.fingerprint, &record.set, set_of),
+        })
     }
 
     /// Stores `p` after matching it against what is stored; `hits` are its entries in
@@ -837,50 +853,15 @@ impl State {
                 "the index holds 2^32 documents, its most".into(),
             ));
         }
-        let numbered = match hits {
-            Some(found) => self.numbered_among(&p.record, engine, found)?,
-            None => self.numbered_matches(&p.record, engine)?,
-        };
         let d = self.documents();
-        let group = self.group_for(&p.record, d)?;
+        let Plan {
+            numbered,
+            group,
+            links,
+            copied_story,
+            apart_stories,
+        } = self.plan(&p, hits, engine, Some(d))?;
         let holder = group.unwrap_or(d);
-        // A copy's only link is implicit (its holder); a new text links to every match.
-        let links: Vec<(u32, f32)> = if group.is_none() {
-            numbered
-                .iter()
-                .map(|(o, m)| (*o, m.jaccard as f32))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        // A copy joins its original's (closest copy's) story, unless published further
-        // from it than the story window: a template report with new figures a week on
-        // is another event (as `stories` splits such groups of copies). Nor may it join
-        // the story of any copy that far from it, as `stories` keeps the parts of a
-        // split group out of each other's stories. Times are read only when stories are
-        // tracked and the new document has a time: each is a scattered read of the
-        // mapped index.
-        let dated = self.tracker.window().zip(p.record.published);
-        // Undated, only the closest copy matters: it gives the story.
-        let looked_at = if dated.is_some() { numbered.len() } else { 1 };
-        let mut apart_stories: Vec<u32> = Vec::new();
-        let mut copied_story = None;
-        for (i, &(o, _)) in numbered.iter().take(looked_at).enumerate() {
-            let apart = match dated {
-                Some((window, a)) => self
-                    .published_of(o)?
-                    .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
-                None => false,
-            };
-            match (apart, self.story_of.get(o as usize).copied()) {
-                (true, Some(s)) => apart_stories.push(s),
-                (false, Some(s)) if i == 0 => copied_story = Some(s),
-                _ => {}
-            }
-        }
-        apart_stories.sort_unstable();
-        apart_stories.dedup();
-        copied_story = copied_story.filter(|s| apart_stories.binary_search(s).is_err());
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
         let (story, story_score) = self.tracker.assign(
@@ -918,6 +899,122 @@ impl State {
         })
     }
 
+    /// What [`State::insert`] would answer for `p`, storing nothing (the story tracker's
+    /// counts are restored as they were). Its id need not be new.
+    pub(super) fn preview(
+        &mut self,
+        p: &Prepared,
+        hits: Option<Vec<(u32, u32)>>,
+        engine: &Engine,
+    ) -> Result<Decision> {
+        self.ensure_stories()?;
+        self.ensure_committed_keys()?;
+        let d = self.documents();
+        let plan = self.plan(p, hits, engine, None)?;
+        let tracking = self.tracker.enabled();
+        let (story, story_score) = self.tracker.preview(
+            &p.terms,
+            p.record.published,
+            plan.copied_story,
+            &plan.apart_stories,
+            d,
+        );
+        // The components `insert` would join to the new document, and the earliest
+        // live document among them, which would name the joined cluster.
+        let joined: Vec<u32> = (plan.group.into_iter())
+            .chain(plan.links.iter().map(|&(o, _)| o))
+            .map(|o| self.components.find_readonly(o))
+            .collect();
+        let first = (joined.iter())
+            .map(|&root| self.first_of_root[root as usize])
+            .fold(d, u32::min);
+        let name = |first: u32| {
+            if first == d {
+                Ok(p.id.clone())
+            } else {
+                self.id_of(first)
+            }
+        };
+        let cluster = name(first)?;
+        let matches = (plan.numbered.into_iter())
+            .map(|(other, mut m)| {
+                if joined.contains(&self.components.find_readonly(other)) {
+                    m.cluster = cluster.clone();
+                }
+                m
+            })
+            .collect();
+        Ok(Decision {
+            id: p.id.clone(),
+            matches,
+            cluster,
+            story: if tracking { Some(name(story)?) } else { None },
+            story_score: tracking.then_some(story_score),
+        })
+    }
+
+    /// What a new document `p` matches among the stored ones, the copy group it falls
+    /// in (registering it as a new holder as document `d`, when given) and the stories
+    /// it must and must not join: what [`State::insert`] stores and
+    /// [`State::preview`] answers.
+    fn plan(
+        &mut self,
+        p: &Prepared,
+        hits: Option<Vec<(u32, u32)>>,
+        engine: &Engine,
+        d: Option<u32>,
+    ) -> Result<Plan> {
+        let numbered = match hits {
+            Some(found) => self.numbered_among(&p.record, engine, found)?,
+            None => self.numbered_matches(&p.record, engine)?,
+        };
+        let group = self.group_for(&p.record, d)?;
+        // A copy's only link is implicit (its holder); a new text links to every match.
+        let links: Vec<(u32, f32)> = if group.is_none() {
+            numbered
+                .iter()
+                .map(|(o, m)| (*o, m.jaccard as f32))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // A copy joins its original's (closest copy's) story, unless published further
+        // from it than the story window: a template report with new figures a week on
+        // is another event (as `stories` splits such groups of copies). Nor may it join
+        // the story of any copy that far from it, as `stories` keeps the parts of a
+        // split group out of each other's stories. Times are read only when stories are
+        // tracked and the new document has a time: each is a scattered read of the
+        // mapped index.
+        let dated = self.tracker.window().zip(p.record.published);
+        // Undated, only the closest copy matters: it gives the story.
+        let looked_at = if dated.is_some() { numbered.len() } else { 1 };
+        let mut apart_stories: Vec<u32> = Vec::new();
+        let mut copied_story = None;
+        for (i, &(o, _)) in numbered.iter().take(looked_at).enumerate() {
+            let apart = match dated {
+                Some((window, a)) => self
+                    .published_of(o)?
+                    .is_some_and(|b| a.abs_diff(b) > window.unsigned_abs()),
+                None => false,
+            };
+            match (apart, self.story_of.get(o as usize).copied()) {
+                (true, Some(s)) => apart_stories.push(s),
+                (false, Some(s)) if i == 0 => copied_story = Some(s),
+                _ => {}
+            }
+        }
+        apart_stories.sort_unstable();
+        apart_stories.dedup();
+        copied_story = copied_story.filter(|s| apart_stories.binary_search(s).is_err());
+        Ok(Plan {
+            numbered,
+            group,
+            links,
+            copied_story,
+            apart_stories,
+        })
+    }
+
     /// Appends a document read from a single-file index, as it was stored there: its
     /// links (to earlier documents) and story (an earlier document) are given, not
     /// matched. Components are rebuilt by the caller.
@@ -930,7 +1027,7 @@ impl State {
         story: u32,
     ) -> Result<()> {
         let d = self.documents();
-        let group = self.group_for(&record, d)?;
+        let group = self.group_for(&record, Some(d))?;
         self.tracker.count(&terms);
         self.tracker
             .assign(&terms, record.published, Some(story), &[], d);

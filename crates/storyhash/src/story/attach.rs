@@ -316,14 +316,29 @@ impl Vocabulary {
     /// The unit vector of term frequencies `terms` (as [`super::term_frequencies`] gives
     /// them), weighted by idf, boilerplate and never-counted terms left out.
     pub(crate) fn weigh(&self, terms: &[(u64, f32)]) -> Vector {
+        self.weigh_terms(terms, false)
+    }
+
+    /// [`Vocabulary::weigh`] of a document whose terms this vocabulary knows are counted
+    /// and whose others are not: those weigh as terms of one document, in the vector's
+    /// length, and are left out of it (no story holds them). Equal, bit for bit, to
+    /// counting all of them and weighing.
+    pub(crate) fn weigh_as_new(&self, terms: &[(u64, f32)]) -> Vector {
+        self.weigh_terms(terms, true)
+    }
+
+    fn weigh_terms(&self, terms: &[(u64, f32)], unseen_once: bool) -> Vector {
         let articles = self.general.map_or(0.0, |g| g.articles());
-        let weighted: Vec<(u32, f64)> = terms
+        let weighted: Vec<(Option<u32>, f64)> = terms
             .iter()
             .filter_map(|&(t, tf)| {
-                let id = *self.ids.get(&t)?;
-                let df = self.df(id);
+                let (id, df, general_df) = match self.ids.get(&t) {
+                    Some(&id) => (Some(id), self.df(id), self.general_df[id as usize]),
+                    None if unseen_once => (None, 1, self.general.map_or(0.0, |g| g.df(t))),
+                    None => return None,
+                };
                 (!is_boilerplate(self.documents, df)).then(|| {
-                    let df = f64::from(df) + f64::from(self.general_df[id as usize]);
+                    let df = f64::from(df) + f64::from(general_df);
                     (
                         id,
                         f64::from(tf) * idf(self.documents as f64 + articles, df),
@@ -335,8 +350,13 @@ impl Vocabulary {
         let norm = if norm > 0.0 { norm } else { 1.0 };
         weighted
             .into_iter()
-            .map(|(id, w)| (id, (w / norm) as f32))
+            .filter_map(|(id, w)| Some((id?, (w / norm) as f32)))
             .collect()
+    }
+
+    /// Whether a term was ever counted.
+    pub(crate) fn knows(&self, t: u64) -> bool {
+        self.ids.contains_key(&t)
     }
 }
 

@@ -129,18 +129,60 @@ impl StoryTracker {
         barred: &[u32],
         new_story: u32,
     ) -> (u32, f64) {
+        let vector = self.vocabulary.weigh(terms);
+        let (story, score) = self.choose(&vector, when, forced, barred, new_story);
+        if self.enabled() {
+            self.attacher.add(story, &vector, when);
+        }
+        (story, score)
+    }
+
+    /// What [`StoryTracker::count`] then [`StoryTracker::assign`] would choose for a
+    /// document, changing nothing: the terms already counted are counted once more for
+    /// the choice and then taken out again, and terms never counted weigh as in one
+    /// document without being added (no story holds them, and term ids stay as the
+    /// documents stored gave them, so later insertions decide as without the preview).
+    pub(crate) fn preview(
+        &mut self,
+        terms: &[(u64, f32)],
+        when: Option<i64>,
+        forced: Option<u32>,
+        barred: &[u32],
+        new_story: u32,
+    ) -> (u32, f64) {
+        if !self.enabled() {
+            return (new_story, 1.0);
+        }
+        let known: Vec<(u64, f32)> = (terms.iter())
+            .filter(|&&(t, _)| self.vocabulary.knows(t))
+            .copied()
+            .collect();
+        self.vocabulary.count(&known, 1);
+        let vector = self.vocabulary.weigh_as_new(terms);
+        let chosen = self.choose(&vector, when, forced, barred, new_story);
+        self.vocabulary.uncount(&known);
+        chosen
+    }
+
+    /// `forced`, or the best story for `vector` but those `barred`, or `new_story`, with
+    /// the score (see [`StoryTracker::assign`]).
+    fn choose(
+        &mut self,
+        vector: &Vector,
+        when: Option<i64>,
+        forced: Option<u32>,
+        barred: &[u32],
+        new_story: u32,
+    ) -> (u32, f64) {
         let Some(params) = &self.params else {
             return (new_story, 1.0);
         };
-        let vector = self.vocabulary.weigh(terms);
-        let (story, score) = match forced {
+        match forced {
             Some(s) => (s, 1.0),
             None => self
                 .attacher
-                .best(&vector, when, params, &self.vocabulary, barred)
+                .best(vector, when, params, &self.vocabulary, barred)
                 .map_or((new_story, 1.0), |(score, s)| (s, score)),
-        };
-        self.attacher.add(story, &vector, when);
-        (story, score)
+        }
     }
 }

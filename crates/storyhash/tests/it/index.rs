@@ -1563,3 +1563,71 @@ fn a_reopened_writer_rebuilds_the_stories_of_thousands_of_documents() {
     assert_eq!(answers(&reopened, &arriving), expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `preview` answers what `insert` then does: the same matches, cluster, story and
+/// score, for every document of a feed of events with near copies, exact copies and a
+/// copy republished after the story window, in memory, from committed segments and
+/// after reopening (the story tracker rebuilt from the stored terms). And it changes
+/// nothing: an index whose every insertion was previewed first answers as one without
+/// previews.
+#[test]
+fn preview_answers_what_insert_then_does_and_changes_nothing() {
+    let mut docs = crate::dated_documents(&crate::events_of_up_to_twenty_reports());
+    docs.sort_by(|a, b| a.published.cmp(&b.published).then(a.id.cmp(&b.id)));
+    // Exact copies of earlier reports, a day later and a fortnight later (another
+    // event: it may not join the story of what it copies).
+    for (n, at) in [(3, 100), (250, 300)] {
+        let mut copy = docs[n].clone();
+        copy.id = format!("copy-{n}");
+        copy.published = docs[at].published.clone();
+        docs.insert(at + 1, copy);
+    }
+    let mut late = docs[5].clone();
+    late.id = "copy-late".into();
+    late.published = Some("2026-06-01T00:00:00Z".into());
+    docs.push(late);
+
+    let dir = scratch("preview");
+    let story = Some(Granularity::Event.params());
+    let previewed = dir.join("previewed");
+    let mut index = Index::create(&previewed, Preset::Dup.params(), story.clone()).expect("new");
+    let plain = Index::with_stories(Preset::Dup.params(), story).expect("new");
+    let (mut copies, mut joined) = (0, 0);
+    for (n, doc) in docs.iter().enumerate() {
+        let preview = index.preview(doc).expect("preview");
+        let decision = index.insert(doc).expect("insert");
+        assert_eq!(preview, decision, "{}", doc.id);
+        assert_eq!(plain.insert(doc).expect("insert"), decision, "{}", doc.id);
+        copies += usize::from(decision.is_duplicate());
+        joined += usize::from(decision.story.as_deref() != Some(doc.id.as_str()));
+        match n {
+            150 => index.commit().expect("commit"),
+            300 => {
+                index.commit().expect("commit");
+                drop(index);
+                index = Index::open_writer(&previewed, |_| {}).expect("reopen");
+            }
+            _ => {}
+        }
+    }
+    // The feed exercised what the answers are made of.
+    assert!(
+        copies >= 50 && joined >= 300,
+        "{copies} copies, {joined} joined"
+    );
+    assert_eq!(
+        index.stories().expect("stories"),
+        plain.stories().expect("stories")
+    );
+
+    // A stored document previewed again matches itself and names its own story.
+    let stored = &docs[10];
+    let again = index.preview(stored).expect("preview");
+    assert_eq!(again.matches[0].id, stored.id);
+    assert_eq!(again.story, index.story_of(&stored.id).expect("story_of"));
+    // An index opened only to read answers alike.
+    index.commit().expect("commit");
+    let reader = Index::open(&previewed).expect("open");
+    assert_eq!(reader.preview(stored).expect("preview"), again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
