@@ -3,9 +3,10 @@
 # articles about 32,000 events (`gen_stories OUT 32000 3 5`); an index created with
 # `--stories story` takes the first 105,105 on one thread. Then, each in a fresh process
 # on a fresh copy of that index: `index stats`, `index query` of 1,000 of the stored
-# articles, a durable `index add` of the other 10,000 (without and with
-# `--learn-boilerplate`), and the add of a single article (mostly the writer's rebuild of
-# the story tracker from the stored terms), on one and on two threads.
+# articles (their copies and the story each would join), a durable `index add` of the
+# other 10,000 (without and with `--learn-boilerplate`), and the add of a single article
+# (mostly the writer's rebuild of the story tracker from the stored terms), on one and
+# on two threads.
 #
 # Usage: bash benches/story_index.sh [WORKDIR]   (default /tmp/storyhash-story-index)
 set -euo pipefail
