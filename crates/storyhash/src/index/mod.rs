@@ -614,25 +614,9 @@ impl Index {
     /// documents alone (never against another of `docs`), analysed in parallel.
     pub fn preview_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
         let prepared = self.prepare_all(docs);
-        let mut state = self.write();
-        let mut decisions = Vec::with_capacity(prepared.len());
-        let mut prepared = prepared.into_iter().peekable();
-        while prepared.peek().is_some() {
-            let chunk: Vec<Result<Prepared>> = prepared.by_ref().take(LOOKUP_CHUNK).collect();
-            let records: Vec<&DocRecord> = chunk.iter().flatten().map(|p| &p.record).collect();
-            // As in `insert_prepared`: a failed batched lookup leaves each document to
-            // look up its own entries and report the error itself.
-            let mut hits = match state.segment_hits(&records) {
-                Ok(hits) => hits.into_iter().map(Some).collect(),
-                Err(_) => Vec::new(),
-            }
-            .into_iter();
-            for p in chunk {
-                decisions
-                    .push(p.and_then(|p| state.preview(&p, hits.next().flatten(), &self.engine)));
-            }
-        }
-        decisions
+        self.decide_prepared(&mut self.write(), prepared, false, |state, p, hits| {
+            state.preview(&p, hits, &self.engine)
+        })
     }
 
     /// Stores `doc` (failing if its id is taken) and returns what it matched.
@@ -667,14 +651,27 @@ impl Index {
         self.insert_prepared(&mut self.write(), prepared, false)
     }
 
-    /// Inserts `prepared` in order (up to the first failure when `stop_at_error`),
-    /// looking up the committed segments' band entries of [`LOOKUP_CHUNK`] documents at
-    /// a time: the segments do not change meanwhile.
+    /// Inserts `prepared` in order (up to the first failure when `stop_at_error`).
     fn insert_prepared(
         &self,
         state: &mut State,
         prepared: Vec<Result<Prepared>>,
         stop_at_error: bool,
+    ) -> Vec<Result<Decision>> {
+        self.decide_prepared(state, prepared, stop_at_error, |state, p, hits| {
+            state.insert(p, hits, &self.engine)
+        })
+    }
+
+    /// Answers `prepared` in order by `decide` (up to the first failure when
+    /// `stop_at_error`), looking up the committed segments' band entries of
+    /// [`LOOKUP_CHUNK`] documents at a time: the segments do not change meanwhile.
+    fn decide_prepared(
+        &self,
+        state: &mut State,
+        prepared: Vec<Result<Prepared>>,
+        stop_at_error: bool,
+        mut decide: impl FnMut(&mut State, Prepared, Option<Vec<(u32, u32)>>) -> Result<Decision>,
     ) -> Vec<Result<Decision>> {
         let mut decisions = Vec::with_capacity(prepared.len());
         let mut prepared = prepared.into_iter().peekable();
@@ -690,7 +687,7 @@ impl Index {
             .into_iter();
             for p in chunk {
                 // Hits were looked up for the prepared documents only.
-                let decision = p.and_then(|p| state.insert(p, hits.next().flatten(), &self.engine));
+                let decision = p.and_then(|p| decide(state, p, hits.next().flatten()));
                 let failed = decision.is_err();
                 decisions.push(decision);
                 if failed && stop_at_error {
