@@ -614,7 +614,7 @@ impl Index {
     /// documents alone (never against another of `docs`), analysed in parallel.
     pub fn preview_batch(&self, docs: &[Document]) -> Vec<Result<Decision>> {
         let prepared = self.prepare_all(docs);
-        self.decide_prepared(&mut self.write(), prepared, false, |state, p, hits| {
+        decide_prepared(&mut self.write(), prepared, false, |state, p, hits| {
             state.preview(&p, hits, &self.engine)
         })
     }
@@ -658,44 +658,9 @@ impl Index {
         prepared: Vec<Result<Prepared>>,
         stop_at_error: bool,
     ) -> Vec<Result<Decision>> {
-        self.decide_prepared(state, prepared, stop_at_error, |state, p, hits| {
+        decide_prepared(state, prepared, stop_at_error, |state, p, hits| {
             state.insert(p, hits, &self.engine)
         })
-    }
-
-    /// Answers `prepared` in order by `decide` (up to the first failure when
-    /// `stop_at_error`), looking up the committed segments' band entries of
-    /// [`LOOKUP_CHUNK`] documents at a time: the segments do not change meanwhile.
-    fn decide_prepared(
-        &self,
-        state: &mut State,
-        prepared: Vec<Result<Prepared>>,
-        stop_at_error: bool,
-        mut decide: impl FnMut(&mut State, Prepared, Option<Vec<(u32, u32)>>) -> Result<Decision>,
-    ) -> Vec<Result<Decision>> {
-        let mut decisions = Vec::with_capacity(prepared.len());
-        let mut prepared = prepared.into_iter().peekable();
-        while prepared.peek().is_some() {
-            let chunk: Vec<Result<Prepared>> = prepared.by_ref().take(LOOKUP_CHUNK).collect();
-            let records: Vec<&DocRecord> = chunk.iter().flatten().map(|p| &p.record).collect();
-            // A damaged segment fails the batched lookup; each document then looks up
-            // its own entries and reports the error itself.
-            let mut hits = match state.segment_hits(&records) {
-                Ok(hits) => hits.into_iter().map(Some).collect(),
-                Err(_) => Vec::new(),
-            }
-            .into_iter();
-            for p in chunk {
-                // Hits were looked up for the prepared documents only.
-                let decision = p.and_then(|p| decide(state, p, hits.next().flatten()));
-                let failed = decision.is_err();
-                decisions.push(decision);
-                if failed && stop_at_error {
-                    return decisions;
-                }
-            }
-        }
-        decisions
     }
 
     /// [`Index::insert_batch`], all or nothing: when any document would fail (an id
@@ -856,4 +821,38 @@ impl Index {
     pub fn verify(&self) -> Result<()> {
         self.read().verify()
     }
+}
+
+/// Answers `prepared` in order by `decide` (up to the first failure when
+/// `stop_at_error`), looking up the committed segments' band entries of
+/// [`LOOKUP_CHUNK`] documents at a time: the segments do not change meanwhile.
+fn decide_prepared(
+    state: &mut State,
+    prepared: Vec<Result<Prepared>>,
+    stop_at_error: bool,
+    mut decide: impl FnMut(&mut State, Prepared, Option<Vec<(u32, u32)>>) -> Result<Decision>,
+) -> Vec<Result<Decision>> {
+    let mut decisions = Vec::with_capacity(prepared.len());
+    let mut prepared = prepared.into_iter().peekable();
+    while prepared.peek().is_some() {
+        let chunk: Vec<Result<Prepared>> = prepared.by_ref().take(LOOKUP_CHUNK).collect();
+        let records: Vec<&DocRecord> = chunk.iter().flatten().map(|p| &p.record).collect();
+        // A damaged segment fails the batched lookup; each document then looks up
+        // its own entries and reports the error itself.
+        let mut hits = match state.segment_hits(&records) {
+            Ok(hits) => hits.into_iter().map(Some).collect(),
+            Err(_) => Vec::new(),
+        }
+        .into_iter();
+        for p in chunk {
+            // Hits were looked up for the prepared documents only.
+            let decision = p.and_then(|p| decide(state, p, hits.next().flatten()));
+            let failed = decision.is_err();
+            decisions.push(decision);
+            if failed && stop_at_error {
+                return decisions;
+            }
+        }
+    }
+    decisions
 }
