@@ -39,10 +39,11 @@ that both mark some, the share marking one in common. Stricter than topic precis
 and noisy both ways: one company under its ticker and its name counts as two, and a
 story about a market names several.
 
-Input order (sets without dates): `stories` visits undated articles in input order, so
-the set as given and three seeded shuffles of it are clustered at `story`; reported are
-the ranges of linked pairs and precision, and of the Jaccard similarity between the
-linked pairs of any two orders.
+Input order (sets without dates): the stories of undated articles should not depend on
+their order, so the set as given and three seeded shuffles of it are clustered at
+`story`; reported are the ranges of linked pairs and precision, and of the Jaccard
+similarity between the linked pairs of any two orders (1 when every order gives the
+same stories).
 
 Index (a set named with `:index` after its name): the same documents added in file order
 to a new story-tracking index (`index add`), which weighs each by the document

@@ -254,6 +254,28 @@ impl Vocabulary {
         vocabulary
     }
 
+    /// Numbers the terms in hash order. Ids are given as terms are first counted, so in
+    /// input order; ties between equal weights go to the lower id (which rare terms a
+    /// group looks stories up by, a story's listed terms), and sums run in id order.
+    /// Numbered so once all are counted, none of that depends on the input's order.
+    pub(crate) fn number_by_hash(&mut self) {
+        let mut by_hash: Vec<u32> = (0..self.hashes.len() as u32).collect();
+        by_hash.sort_unstable_by_key(|&id| self.hashes[id as usize]);
+        let permute = |values: &[u32]| -> Vec<u32> {
+            by_hash.iter().map(|&id| values[id as usize]).collect()
+        };
+        self.df = permute(&self.df);
+        self.own_df = permute(&self.own_df);
+        self.general_df = by_hash
+            .iter()
+            .map(|&id| self.general_df[id as usize])
+            .collect();
+        self.hashes = by_hash.iter().map(|&id| self.hashes[id as usize]).collect();
+        for (id, &t) in self.hashes.iter().enumerate() {
+            self.ids.insert(t, id as u32);
+        }
+    }
+
     /// The counts, of terms of `analysis`, as a background for another corpus.
     pub(crate) fn to_background(&self, analysis: StoryAnalysis) -> Background {
         let df = self

@@ -181,7 +181,8 @@ pub fn explain_pair(
     })
 }
 
-/// The written form of each term of the two groups' representatives.
+/// The written form of each term of the two groups' sources (the members they weigh
+/// as).
 fn words_of(
     run: &Run,
     docs: &[Document],
@@ -190,7 +191,7 @@ fn words_of(
 ) -> HashMap<u64, String> {
     let mut words = HashMap::new();
     for g in groups {
-        let doc = &docs[run.groups[g][0] as usize];
+        let doc = &docs[run.sources[g] as usize];
         term_frequencies(
             &run.analyzer,
             doc,

@@ -13,13 +13,14 @@
 //!    corpus, if given, and general English and Arabic word frequencies as a prior of a
 //!    few hundred articles, see `general`), boilerplate terms dropped (see `attach` for
 //!    the weights, the criterion and the candidates).
-//! 3. **Group-average attachment**: groups are visited in time order (then input order);
-//!    each joins the candidate story whose members it resembles most on average (mean
-//!    cosine), if that similarity times the time decay reaches the threshold, and
-//!    otherwise starts a story. Once all have joined, a member the story drifted from
-//!    (its mean cosine to the rest now below the threshold, as later reports moved on
-//!    from it) leaves and joins the best other story or starts one. On the dated
-//!    Reuters wire 94 members left at `story`, among them a Montreal exchange
+//! 3. **Group-average attachment**: groups are visited in time order (then by a hash of
+//!    their text, so that no order of the input changes a story; a group weighs as its
+//!    longest member); each joins the candidate story whose members it resembles most
+//!    on average (mean cosine), if that similarity times the time decay reaches the
+//!    threshold, and otherwise starts a story. Once all have joined, a member the story
+//!    drifted from (its mean cosine to the rest now below the threshold, as later
+//!    reports moved on from it) leaves and joins the best other story or starts one. On
+//!    the dated Reuters wire 94 members left at `story`, among them a Montreal exchange
 //!    appointment at 0.03 to a story of eurobond issues; of 25 read, about 17 were
 //!    rightly out and 4 or 5 (a delayed ICO board meeting among coffee-quota reports)
 //!    were wrongly. Then stories whose members resemble each other's at the threshold
@@ -48,6 +49,7 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::doc::{printable, DocIndex, Document};
 use crate::error::{Error, Result};
@@ -373,8 +375,10 @@ struct Run {
     exclusions: Exclusions,
     vocabulary: Vocabulary,
     attacher: Attacher,
-    /// Groups of copies, in visiting order, and each one's vector.
+    /// Groups of copies, in visiting order, the member each one weighs as, and its
+    /// vector.
     groups: Vec<Vec<DocIndex>>,
+    sources: Vec<DocIndex>,
     vectors: Vec<Vector>,
     /// Per group, the story it joined (numbered in founding order, as in `attacher`),
     /// and per story so numbered, its position in `clustering.stories`.
@@ -414,11 +418,43 @@ fn run(
     };
     let times: Vec<Option<i64>> = docs.iter().map(Document::published_time).collect();
     let mut parts = split_by_window(groups, &times, params.window_seconds);
-    // Visit groups in time order, then input order: the founding member of a story is
-    // its earliest report.
+    // Visit groups in time order, so that the founding member of a story is its
+    // earliest report; undated groups, and groups published at the same time (feeds
+    // that give the day alone), in the order of their texts' hashes, then input order
+    // (identical texts): any order of the same documents gives the same stories.
     let group_time = |g: &Vec<DocIndex>| g.iter().filter_map(|&m| times[m as usize]).min();
-    parts.sort_by_key(|(g, _)| (group_time(g).unwrap_or(i64::MAX), g.iter().min().copied()));
+    let text_hash: Vec<u64> = docs
+        .par_iter()
+        .map(|d| xxh3_64(d.text.as_bytes()))
+        .collect();
+    parts.sort_by_cached_key(|(g, _)| {
+        let text = g.iter().map(|&m| text_hash[m as usize]).min();
+        (
+            group_time(g).unwrap_or(i64::MAX),
+            text,
+            g.iter().min().copied(),
+        )
+    });
     let (groups, origins): (Vec<Vec<DocIndex>>, Vec<Option<usize>>) = parts.into_iter().unzip();
+    // A group weighs as its longest member (the fullest text; ties by the text's hash,
+    // then the title), whichever member represents it: the representative of `--keep
+    // first` is the first in input order.
+    let sources: Vec<DocIndex> = groups
+        .iter()
+        .map(|g| {
+            let key = |&m: &DocIndex| {
+                let doc = &docs[m as usize];
+                let text = (std::cmp::Reverse(doc.text.len()), text_hash[m as usize]);
+                (text, doc.title.as_deref(), m)
+            };
+            // (A group is never empty.)
+            g.iter()
+                .min_by(|a, b| key(a).cmp(&key(b)))
+                .copied()
+                .unwrap_or_default()
+        })
+        .collect();
+    drop(text_hash);
 
     // Document frequencies count every document; an exact copy under the same title
     // has its first document's terms, so each distinct text is analysed once, in
@@ -444,10 +480,11 @@ fn run(
             vocabulary.count(terms, copies[d]);
         }
     }
-    // A group's vector: its representative's terms (copies add no information).
-    let vectors: Vec<Vector> = groups
+    vocabulary.number_by_hash();
+    // A group's vector: its source's terms (copies add no information).
+    let vectors: Vec<Vector> = sources
         .par_iter()
-        .map(|g| vocabulary.weigh(&terms_of(g[0] as usize)))
+        .map(|&d| vocabulary.weigh(&terms_of(d as usize)))
         .collect();
 
     // Attach groups to stories, in visiting order; story s is the s-th founded. The
@@ -510,10 +547,11 @@ fn run(
             let wanted: HashSet<u64> = top.iter().chain(shared.iter().flatten()).copied().collect();
             let words = surface_words(
                 &analyzer,
-                joined.iter().map(|&(g, _)| &docs[groups[g][0] as usize]),
+                joined.iter().map(|&(g, _)| &docs[sources[g] as usize]),
                 params.title_weight,
                 &exclusions,
                 &wanted,
+                SURFACE_DOCUMENTS,
             );
             let written = |terms: &[u64]| -> Vec<String> {
                 terms.iter().filter_map(|t| words.get(t).cloned()).collect()
@@ -548,6 +586,7 @@ fn run(
         params.title_weight,
         &Exclusions::default(),
         &boilerplate.iter().map(|&(t, _)| t).collect(),
+        SURFACE_DOCUMENTS,
     );
     let clustering = StoryClustering {
         params: params.clone(),
@@ -569,6 +608,7 @@ fn run(
         vocabulary,
         attacher,
         groups,
+        sources,
         vectors,
         story_of_group,
         reported_as,
@@ -911,6 +951,10 @@ const COUNT_BLOCK: usize = 8192;
 const TOP_TERMS: usize = 8;
 /// Terms a group's `shared_terms` lists, at most.
 const GROUP_TERMS: usize = 3;
+/// Documents (of a story, or of the input for boilerplate terms) whose forms of a term
+/// are counted for the form reported (see [`surface_words`]), at least: all of a story's
+/// members up to this many, a bounded cost per story.
+const SURFACE_DOCUMENTS: usize = 8;
 
 /// The terms of unit vector `v` (a member of `story`) adding most to its mean cosine to
 /// the story's other members, at most `limit`, the most first (ties by term id).
@@ -927,27 +971,47 @@ fn shared_with_others(v: &Vector, story: &attach::StoryState, limit: usize) -> V
     parts.into_iter().take(limit).map(|(_, t)| t).collect()
 }
 
-/// The surface words (as first written) of the term hashes `wanted`, from the first of
-/// `docs` that has each; reading stops when all are found.
+/// The surface words of the term hashes `wanted`: each term as written most often (ties
+/// to the shorter, then the first in byte order) in the first `at_least` of `docs`, or
+/// in as many more as it takes to find every term. A term is a stem, written with and
+/// without prefixes (Arabic وتعزيز, تعزيز); the form a story's members share most is
+/// the one readers know it by, whichever member came first.
 fn surface_words<'a>(
     analyzer: &TermAnalyzer,
     docs: impl Iterator<Item = &'a Document>,
     title_weight: f64,
     exclusions: &Exclusions,
     wanted: &HashSet<u64>,
+    at_least: usize,
 ) -> HashMap<u64, String> {
-    let mut found: HashMap<u64, String> = HashMap::new();
-    for doc in docs {
-        if found.len() == wanted.len() {
+    let mut forms: HashMap<u64, HashMap<String, u32>> = HashMap::new();
+    for (read, doc) in docs.enumerate() {
+        if forms.len() == wanted.len() && read >= at_least {
             break;
         }
         term_frequencies(analyzer, doc, title_weight, exclusions, |t, word| {
             if wanted.contains(&t) {
-                found.entry(t).or_insert_with(|| word.to_string());
+                let count = forms.entry(t).or_default();
+                match count.get_mut(word) {
+                    Some(n) => *n += 1,
+                    None => {
+                        count.insert(word.to_string(), 1);
+                    }
+                }
             }
         });
     }
-    found
+    forms
+        .into_iter()
+        .filter_map(|(t, count)| {
+            let best = count.into_iter().min_by(|(a, m), (b, n)| {
+                (n.cmp(m))
+                    .then(a.chars().count().cmp(&b.chars().count()))
+                    .then(a.cmp(b))
+            })?;
+            Some((t, best.0))
+        })
+        .collect()
 }
 
 /// Time eligibility and decay: None if both times are known and further apart than the
