@@ -551,7 +551,6 @@ fn run(
                 params.title_weight,
                 &exclusions,
                 &wanted,
-                SURFACE_DOCUMENTS,
             );
             let written = |terms: &[u64]| -> Vec<String> {
                 terms.iter().filter_map(|t| words.get(t).cloned()).collect()
@@ -586,7 +585,6 @@ fn run(
         params.title_weight,
         &Exclusions::default(),
         &boilerplate.iter().map(|&(t, _)| t).collect(),
-        SURFACE_DOCUMENTS,
     );
     let clustering = StoryClustering {
         params: params.clone(),
@@ -951,10 +949,6 @@ const COUNT_BLOCK: usize = 8192;
 const TOP_TERMS: usize = 8;
 /// Terms a group's `shared_terms` lists, at most.
 const GROUP_TERMS: usize = 3;
-/// Documents (of a story, or of the input for boilerplate terms) whose forms of a term
-/// are counted for the form reported (see [`surface_words`]), at least: all of a story's
-/// members up to this many, a bounded cost per story.
-const SURFACE_DOCUMENTS: usize = 8;
 
 /// The terms of unit vector `v` (a member of `story`) adding most to its mean cosine to
 /// the story's other members, at most `limit`, the most first (ties by term id).
@@ -972,21 +966,21 @@ fn shared_with_others(v: &Vector, story: &attach::StoryState, limit: usize) -> V
 }
 
 /// The surface words of the term hashes `wanted`: each term as written most often (ties
-/// to the shorter, then the first in byte order) in the first `at_least` of `docs`, or
-/// in as many more as it takes to find every term. A term is a stem, written with and
-/// without prefixes (Arabic وتعزيز, تعزيز); the form a story's members share most is
-/// the one readers know it by, whichever member came first.
+/// to the shorter, then the first in byte order) in `docs` up to the first where every
+/// term has been found. A term is a stem, written with and without prefixes (Arabic
+/// وتعزيز, تعزيز): the form most of the documents read use is the one readers know it
+/// by. (Reading on, through eight of a story's members, cost `stories` a fifth more
+/// time on 115,105 generated articles.)
 fn surface_words<'a>(
     analyzer: &TermAnalyzer,
     docs: impl Iterator<Item = &'a Document>,
     title_weight: f64,
     exclusions: &Exclusions,
     wanted: &HashSet<u64>,
-    at_least: usize,
 ) -> HashMap<u64, String> {
     let mut forms: HashMap<u64, HashMap<String, u32>> = HashMap::new();
-    for (read, doc) in docs.enumerate() {
-        if forms.len() == wanted.len() && read >= at_least {
+    for doc in docs {
+        if forms.len() == wanted.len() {
             break;
         }
         term_frequencies(analyzer, doc, title_weight, exclusions, |t, word| {
