@@ -261,16 +261,13 @@ impl Vocabulary {
     pub(crate) fn number_by_hash(&mut self) {
         let mut by_hash: Vec<u32> = (0..self.hashes.len() as u32).collect();
         by_hash.sort_unstable_by_key(|&id| self.hashes[id as usize]);
-        let permute = |values: &[u32]| -> Vec<u32> {
-            by_hash.iter().map(|&id| values[id as usize]).collect()
-        };
-        self.df = permute(&self.df);
-        self.own_df = permute(&self.own_df);
-        self.general_df = by_hash
-            .iter()
-            .map(|&id| self.general_df[id as usize])
-            .collect();
-        self.hashes = by_hash.iter().map(|&id| self.hashes[id as usize]).collect();
+        fn permute<T: Copy>(order: &[u32], values: &[T]) -> Vec<T> {
+            order.iter().map(|&id| values[id as usize]).collect()
+        }
+        self.df = permute(&by_hash, &self.df);
+        self.own_df = permute(&by_hash, &self.own_df);
+        self.general_df = permute(&by_hash, &self.general_df);
+        self.hashes = permute(&by_hash, &self.hashes);
         for (id, &t) in self.hashes.iter().enumerate() {
             self.ids.insert(t, id as u32);
         }
