@@ -48,9 +48,11 @@ same stories).
 Index (a set named with `:index` after its name): the same documents added in file order
 to a new story-tracking index (`index add`), which weighs each by the document
 frequencies of those before it; scored as above, beside the share of its linked pairs
-that `stories` links and the reverse.
+that `stories` links and the reverse. With `:index:EARLIER.jsonl`, also an index that
+first got the articles EARLIER.jsonl lists before the set's first (the set being a run
+of that file): the set's stories in an index that has run for a while, not a new one.
 
-Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index]] ...
+Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index[:EARLIER.jsonl]]] ...
 (KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds instead.
 `python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
 at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
@@ -116,14 +118,26 @@ def storyhash_clusters(binary, path, granularity, threshold=None, background=Non
     return story_of, report["params"]
 
 
-def index_clusters(binary, path, granularity):
+def index_clusters(binary, path, granularity, earlier=None):
     """Story of each document by id when the documents arrive one by one, in file order,
     at a new story-tracking index (`index add`): each weighed by the document
-    frequencies of those before it."""
+    frequencies of those before it. With `earlier` (a set file holding `path`'s articles
+    in order), the index first gets the articles `earlier` lists before `path`'s first,
+    as an index that has run for a while."""
     with tempfile.TemporaryDirectory() as work:
         index = f"{work}/eval.idx"
         subprocess.run([binary, "index", "create", index, "--stories", granularity],
                        check=True, capture_output=True)
+        if earlier is not None:
+            first = load(path)[0]["id"]
+            with open(earlier, encoding="utf-8") as f, \
+                    open(f"{work}/earlier.jsonl", "w", encoding="utf-8") as out:
+                for line in f:
+                    if line.strip() and json.loads(line)["id"] == first:
+                        break
+                    out.write(line)
+            subprocess.run([binary, "index", "add", "--quiet", index, f"{work}/earlier.jsonl"],
+                           check=True, capture_output=True)
         added = subprocess.run([binary, "index", "add", "--quiet", "--format", "json", index,
                                 path], check=True, capture_output=True).stdout
     return {d["id"]: d["story"] for d in map(json.loads, added.splitlines())}
@@ -429,9 +443,9 @@ def main():
         "| --- | --- | --- | ---: | ---: |",
     ]
     index_lines = [
-        "| set | granularity | clusters | largest | linked pairs | precision | F1 "
+        "| set | granularity | method | clusters | largest | linked pairs | precision | F1 "
         "| its pairs in `stories` | `stories`' in it |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     company_lines = [
         "| set | granularity | method | linked pairs both marking companies | of them, marking "
@@ -445,7 +459,9 @@ def main():
     for spec in sets:
         path, kind, *rest = spec.split(":")
         name = rest[0] if rest else path
-        with_index = rest[1:] == ["index"]
+        with_index = rest[1:2] == ["index"]
+        # `:index:EARLIER.jsonl`: also added after the articles before it in that file.
+        earlier = rest[2] if len(rest) > 2 else None
         if kind == "human":
             if not sweep:
                 clustered, ranked = human_rows(binary, path, name)
@@ -480,20 +496,21 @@ def main():
             if marked:
                 company_lines.append(company_row(
                     name, granularity, "storyhash", [story_of[i] for i in ids], marked))
-            if with_index:
-                index_of = index_clusters(binary, path, granularity)
+            for before in ([None] + ([earlier] if earlier else [])) if with_index else []:
+                index_of = index_clusters(binary, path, granularity, before)
                 arrived = [index_of[i] for i in ids]
                 s = score(arrived, truth)
                 f1 = f"{s['f1']:.3f}" if "f1" in s else "—"
                 shares = agreement(arrived, [story_of[i] for i in ids])
+                method = "index" if before is None else "index, after earlier articles"
                 index_lines.append(
-                    f"| {name} | {granularity} | {s['clusters']} | {s['largest']} | "
-                    f"{s['pairs']} | {s['precision']:.3f} | {f1} | {shares[0]:.3f} | "
-                    f"{shares[1]:.3f} |")
+                    f"| {name} | {granularity} | {method} | {s['clusters']} | "
+                    f"{s['largest']} | {s['pairs']} | {s['precision']:.3f} | {f1} | "
+                    f"{shares[0]:.3f} | {shares[1]:.3f} |")
                 print(index_lines[-1], flush=True)
                 if marked:
                     company_lines.append(
-                        company_row(name, granularity, "index", arrived, marked))
+                        company_row(name, granularity, method, arrived, marked))
             z = baseline_linkage(x, times, window)
             chosen = baseline_clusters(z, threshold)
             same = score(chosen, truth)

@@ -63,7 +63,7 @@ gen=target/release/gen_stories
 
 "$PYTHON" benches/eval/eval.py target/release/storyhash "$work/table.md" \
     "$work/reuters.jsonl:topics:Reuters-21578, dated:index" \
-    "$work/reuters-1000.jsonl:topics:Reuters, 1,000 dated" \
+    "$work/reuters-1000.jsonl:topics:Reuters, 1,000 dated:index:$work/reuters.jsonl" \
     "$work/grain.jsonl:topic:Reuters corn/grain" \
     "$work/tm.jsonl:topic:Reuters acq/crude" \
     "$work/lee.jsonl:human:Lee (human ratings)" \
