@@ -459,9 +459,9 @@ def main():
     for spec in sets:
         path, kind, *rest = spec.split(":")
         name = rest[0] if rest else path
-        with_index = rest[1:2] == ["index"]
-        # `:index:EARLIER.jsonl`: also added after the articles before it in that file.
-        earlier = rest[2] if len(rest) > 2 else None
+        # The indexes a set is added to: `:index`, a new one; `:index:EARLIER.jsonl`, also
+        # one that first got the articles before it in that file.
+        index_runs = [None] + rest[2:3] if rest[1:2] == ["index"] else []
         if kind == "human":
             if not sweep:
                 clustered, ranked = human_rows(binary, path, name)
@@ -496,7 +496,7 @@ def main():
             if marked:
                 company_lines.append(company_row(
                     name, granularity, "storyhash", [story_of[i] for i in ids], marked))
-            for before in ([None] + ([earlier] if earlier else [])) if with_index else []:
+            for before in index_runs:
                 index_of = index_clusters(binary, path, granularity, before)
                 arrived = [index_of[i] for i in ids]
                 s = score(arrived, truth)
