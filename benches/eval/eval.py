@@ -37,7 +37,12 @@ so two reports of one topic can be two companies' news. The wire marks the compa
 names in angle brackets (`<SRD>`, `<Saab-Scania AB>`); of the linked pairs of articles
 that both mark some, the share marking one in common. Stricter than topic precision,
 and noisy both ways: one company under its ticker and its name counts as two, and a
-story about a market names several.
+story about a market names several. Its other side, company recall: of the pairs of
+articles marking one company in common (each marking at most two, so that market
+roundups stay out), sharing a topic and published within the granularity's window, the
+share linked. Not every such pair is one story (a company's results and its bond sale
+the same week), so neither side reaches 1; read together they say whether a method
+links a company's news without linking other companies'.
 
 Input order (sets without dates): the stories of undated articles should not depend on
 their order, so the set as given and three seeded shuffles of it are clustered at
@@ -53,7 +58,8 @@ first got the articles EARLIER.jsonl lists before the set's first (the set being
 of that file): the set's stories in an index that has run for a while, not a new one.
 
 Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index[:EARLIER.jsonl]]] ...
-(KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds instead.
+(KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds instead (and, on topic sets, the
+baseline's company agreement and recall).
 `python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
 at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
 seed, for reading. `python3 eval.py STORYHASH --judge-blind SET.jsonl LOW MIDDLE HIGH`
@@ -260,11 +266,37 @@ def companies(record):
     return frozenset(re.sub(r"\s+", " ", m.lower()) for m in marked)
 
 
-def company_row(name, granularity, method, predicted, marked):
-    """The company agreement row (see the module doc) of a clustering."""
+def same_company_pairs(marked, topics, times, window):
+    """The pairs company recall counts (see the module doc): articles marking one company
+    in common, each marking at most two, sharing a topic, at most `window` seconds apart
+    (or either undated)."""
+    marking = {}
+    for i, own in enumerate(marked):
+        if len(own) <= 2:
+            for company in own:
+                marking.setdefault(company, []).append(i)
+    pairs = set()
+    for members in marking.values():
+        for k, a in enumerate(members):
+            for b in members[k + 1:]:
+                near = times[a] is None or times[b] is None or abs(times[a] - times[b]) <= window
+                if near and not set(topics[a]).isdisjoint(topics[b]):
+                    pairs.add((a, b))
+    return pairs
+
+
+def company_scores(predicted, marked, same_company):
+    """Company agreement and company recall (see the module doc) of a clustering."""
     both, common = agreeing_pairs(predicted, marked)
-    share = common / max(both, 1)
-    return f"| {name} | {granularity} | {method} | {both} | {common} ({share:.3f}) |"
+    linked = sum(predicted[a] == predicted[b] for a, b in same_company)
+    return common / max(both, 1), linked / max(len(same_company), 1), both, common, linked
+
+
+def company_row(name, granularity, method, predicted, marked, same_company):
+    """The company agreement and recall row (see the module doc) of a clustering."""
+    share, recall, both, common, linked = company_scores(predicted, marked, same_company)
+    return (f"| {name} | {granularity} | {method} | {both} | {common} ({share:.3f}) | "
+            f"{linked} of {len(same_company)} ({recall:.3f}) |")
 
 
 def linked_pairs(assignment):
@@ -449,8 +481,8 @@ def main():
     ]
     company_lines = [
         "| set | granularity | method | linked pairs both marking companies | of them, marking "
-        "one in common |",
-        "| --- | --- | --- | ---: | ---: |",
+        "one in common | pairs marking one company, linked |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
     ]
     order_lines = [
         "| set | orders | linked pairs | precision | linked pairs' Jaccard, any two orders |",
@@ -480,22 +512,36 @@ def main():
             order_lines.append(order_row(binary, records, name, truth, score))
             print(order_lines[-1], flush=True)
         for granularity in GRANULARITIES:
+            story_of, params = storyhash_clusters(binary, path, granularity)
+            threshold, window = params["threshold"], params["window_seconds"]
+            if marked:
+                same_company = same_company_pairs(marked, truth, times, window)
             if sweep:
                 for t in GRID:
                     story_of, _ = storyhash_clusters(binary, path, granularity, t)
-                    s = score([story_of[i] for i in ids], truth)
+                    predicted = [story_of[i] for i in ids]
+                    s = score(predicted, truth)
                     recall = (f"R {s['recall']:.3f} F1 {s['f1']:.3f} " if "f1" in s else "")
+                    if marked:
+                        share, found, *_ = company_scores(predicted, marked, same_company)
+                        recall += f"company agreement {share:.3f} recall {found:.3f} "
                     print(f"{name} {granularity} {t:.2f}: P {s['precision']:.3f} {recall}"
                           f"largest {s['largest']} clusters {s['clusters']} "
                           f"linked {s['pairs']}", flush=True)
+                if marked:
+                    z = baseline_linkage(x, times, window)
+                    for t in GRID:
+                        share, found, *_ = company_scores(
+                            baseline_clusters(z, t), marked, same_company)
+                        print(f"{name} {granularity} {t:.2f}: TF-IDF avg link company "
+                              f"agreement {share:.3f} recall {found:.3f}", flush=True)
                 continue
-            story_of, params = storyhash_clusters(binary, path, granularity)
-            threshold, window = params["threshold"], params["window_seconds"]
             ours = score([story_of[i] for i in ids], truth)
             lines.append(row(name, kind, granularity, "storyhash", ours))
             if marked:
                 company_lines.append(company_row(
-                    name, granularity, "storyhash", [story_of[i] for i in ids], marked))
+                    name, granularity, "storyhash", [story_of[i] for i in ids], marked,
+                    same_company))
             for before in index_runs:
                 index_of = index_clusters(binary, path, granularity, before)
                 arrived = [index_of[i] for i in ids]
@@ -510,14 +556,15 @@ def main():
                 print(index_lines[-1], flush=True)
                 if marked:
                     company_lines.append(
-                        company_row(name, granularity, method, arrived, marked))
+                        company_row(name, granularity, method, arrived, marked, same_company))
             z = baseline_linkage(x, times, window)
             chosen = baseline_clusters(z, threshold)
             same = score(chosen, truth)
             lines.append(row(name, kind, granularity, f"TF-IDF avg link {threshold}", same))
             if marked:
                 company_lines.append(company_row(
-                    name, granularity, f"TF-IDF avg link {threshold}", chosen, marked))
+                    name, granularity, f"TF-IDF avg link {threshold}", chosen, marked,
+                    same_company))
             if kind == "event":
                 tuned = max(GRID, key=lambda t: scores(baseline_clusters(z, t), truth)["f1"])
                 s = scores(baseline_clusters(z, tuned), truth)
