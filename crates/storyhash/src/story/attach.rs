@@ -510,6 +510,46 @@ fn mean_to_others(sum: &PrehashedMap<u32, f32>, size: usize, v: &Vector) -> f64 
     ((dot - own) / (size - 1) as f64).max(0.0)
 }
 
+/// How many looked-up terms a story must hold to be compared with a document that looks
+/// up `looked_up` terms: rewrites of one event share several of its names; one shared
+/// rare term is chance, unless the document has only one to offer.
+fn needed(looked_up: usize) -> usize {
+    if looked_up >= 2 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether term `t`, of weight `w` in the document looking, counts towards the
+/// candidacy of story `s`, which holds it and whose size from `by_chance` on holds it
+/// as by chance ([`CHANCE_HOLDING`]): only below that size, or when typical of the
+/// story. Sizes are read from a slot per story; only a story large enough to hold the
+/// term by chance has its sum looked up.
+fn counts_towards(
+    sizes: &[u32],
+    stories: &PrehashedMap<u32, StoryState>,
+    s: u32,
+    by_chance: f64,
+    t: u32,
+    w: f32,
+) -> bool {
+    f64::from(sizes[s as usize]) < by_chance
+        || stories.get(&s).is_some_and(|story| story.typical(t, w))
+}
+
+/// Why a story is, or is not, compared with a document (see [`Attacher::candidacy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Candidacy {
+    /// The document's looked-up terms that count towards the story, heaviest first.
+    pub(crate) terms: Vec<u32>,
+    /// How many a story needs to be compared.
+    pub(crate) needed: usize,
+    /// Whether the story is among those compared (it may hold enough and still rank
+    /// below the [`MAX_CANDIDATE_STORIES`] holding most).
+    pub(crate) compared: bool,
+}
+
 /// Stories and the postings that find them.
 #[derive(Debug, Default)]
 pub(crate) struct Attacher {
@@ -540,23 +580,31 @@ impl Attacher {
         vocabulary: &Vocabulary,
         barred: &[u32],
     ) -> Option<(f64, u32)> {
-        let holding = &self.holding;
-        let rare = |t: u32| {
-            vocabulary.is_rare(t, RARE_DOCUMENTS)
-                || (holding.get(t as usize) == Some(&1)
-                    && vocabulary.is_rare(t, ONE_STORY_DOCUMENTS))
-        };
-        let mut rarest: Vec<&(u32, f32)> = v.iter().filter(|&&(t, _)| rare(t)).collect();
-        rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        // Only terms some story holds can find one: a long article's own figures and
-        // names, rarest of all, would otherwise take every slot and hide the terms it
-        // shares with a short report of the same event (a headline-only flash).
-        let looked_up: Vec<(u32, f32, &VecDeque<u32>)> = rarest
-            .iter()
-            .filter_map(|&&(t, w)| Some((t, w, self.postings.get(t as usize)?)))
-            .filter(|(_, _, postings)| !postings.is_empty())
-            .take(RAREST_TERMS)
-            .collect();
+        let mut best: Option<(f64, u32)> = None;
+        for (s, _) in self.candidates(v, vocabulary, barred) {
+            let story = &self.stories[&s];
+            let Some(decay) = decay(when, story.latest, params.window_seconds) else {
+                continue;
+            };
+            let score = story.similarity(v) * decay;
+            let better = best.is_none_or(|(b, bs)| score > b || (score == b && s < bs));
+            if score >= params.threshold && better {
+                best = Some((score, s));
+            }
+        }
+        best
+    }
+
+    /// The stories [`Attacher::best`] compares `v` with, and how many of its looked-up
+    /// terms each holds: those holding [`needed`] of them, most first, none of `barred`,
+    /// at most [`MAX_CANDIDATE_STORIES`].
+    fn candidates(
+        &mut self,
+        v: &Vector,
+        vocabulary: &Vocabulary,
+        barred: &[u32],
+    ) -> Vec<(u32, u32)> {
+        let looked_up = self.looked_up(v, vocabulary);
         // How many of the looked-up terms each story holds (a story is in a term's
         // postings once), counted in a slot per story id: the up to 12 × 256 entries
         // cost an increment each. `stories` on 200,000 documents of random words, whose
@@ -564,14 +612,10 @@ impl Attacher {
         // 29.4 s sorting the entries into runs.
         let (shared, sizes, stories) = (&mut self.shared, &self.sizes, &self.stories);
         let mut candidates: Vec<(u32, u32)> = Vec::new();
-        for &(t, w, postings) in &looked_up {
+        for &(t, w) in &looked_up {
             let by_chance = vocabulary.chance_size(t);
-            for &s in postings.iter() {
-                // Sizes are read from a slot per story; only a story large enough to
-                // hold the term by chance has its sum looked up.
-                if f64::from(sizes[s as usize]) >= by_chance
-                    && !stories.get(&s).is_some_and(|story| story.typical(t, w))
-                {
+            for &s in &self.postings[t as usize] {
+                if !counts_towards(sizes, stories, s, by_chance, t, w) {
                     continue;
                 }
                 let count = &mut shared[s as usize];
@@ -584,26 +628,65 @@ impl Attacher {
         for (s, n) in &mut candidates {
             *n = std::mem::take(&mut shared[*s as usize]);
         }
-        // Rewrites of one event share several of its names; one shared rare term is
-        // chance, unless the document has only one to offer.
-        let needed = if looked_up.len() >= 2 { 2 } else { 1 };
-        candidates.retain(|&(_, n)| n >= needed);
+        let needed = needed(looked_up.len());
+        candidates.retain(|&(_, n)| n as usize >= needed);
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         candidates.retain(|(s, _)| barred.binary_search(s).is_err());
         candidates.truncate(MAX_CANDIDATE_STORIES);
-        let mut best: Option<(f64, u32)> = None;
-        for (s, _) in candidates {
-            let story = &self.stories[&s];
-            let Some(decay) = decay(when, story.latest, params.window_seconds) else {
-                continue;
-            };
-            let score = story.similarity(v) * decay;
-            let better = best.is_none_or(|(b, bs)| score > b || (score == b && s < bs));
-            if score >= params.threshold && better {
-                best = Some((score, s));
-            }
+        candidates
+    }
+
+    /// The terms of `v` looked up in the postings, with their weights: its heaviest rare
+    /// terms that some story holds, at most [`RAREST_TERMS`].
+    fn looked_up(&self, v: &Vector, vocabulary: &Vocabulary) -> Vec<(u32, f32)> {
+        let holding = &self.holding;
+        let rare = |t: u32| {
+            vocabulary.is_rare(t, RARE_DOCUMENTS)
+                || (holding.get(t as usize) == Some(&1)
+                    && vocabulary.is_rare(t, ONE_STORY_DOCUMENTS))
+        };
+        let mut rarest: Vec<(u32, f32)> = v.iter().copied().filter(|&(t, _)| rare(t)).collect();
+        rarest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Only terms some story holds can find one: a long article's own figures and
+        // names, rarest of all, would otherwise take every slot and hide the terms it
+        // shares with a short report of the same event (a headline-only flash).
+        rarest.retain(|&(t, _)| self.postings.get(t as usize).is_some_and(|p| !p.is_empty()));
+        rarest.truncate(RAREST_TERMS);
+        rarest
+    }
+
+    /// Why story `s` is, or is not, compared with `v` (see [`Attacher::best`]), as things
+    /// stand: of `v`'s looked-up terms, those counting towards `s` that a member of `s`
+    /// holds. (A member that moved out leaves its terms in the postings at weight zero,
+    /// where they count too: `compared` says what [`Attacher::best`] does.)
+    pub(crate) fn candidacy(&mut self, v: &Vector, vocabulary: &Vocabulary, s: u32) -> Candidacy {
+        let looked_up = self.looked_up(v, vocabulary);
+        let story = self.stories.get(&s);
+        let held = |t: u32| story.is_some_and(|story| story.sum.get(&t).is_some_and(|&w| w > 0.0));
+        let terms = looked_up
+            .iter()
+            .filter(|&&(t, w)| {
+                held(t)
+                    && self.postings[t as usize].contains(&s)
+                    && counts_towards(
+                        &self.sizes,
+                        &self.stories,
+                        s,
+                        vocabulary.chance_size(t),
+                        t,
+                        w,
+                    )
+            })
+            .map(|&(t, _)| t)
+            .collect();
+        Candidacy {
+            terms,
+            needed: needed(looked_up.len()),
+            compared: self
+                .candidates(v, vocabulary, &[])
+                .iter()
+                .any(|&(c, _)| c == s),
         }
-        best
     }
 
     /// Takes member `v` out of story `s`, whose latest publication time is then

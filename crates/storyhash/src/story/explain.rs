@@ -3,8 +3,9 @@
 //! their time apart, where each ended and how close each is to the other's story (the
 //! criterion: a group joins the story whose members it resembles most on average, so two
 //! documents similar to each other can still end apart when one joined another story
-//! first, when the other's story resembles it less on average, or when one left a
-//! story that drifted from it).
+//! first, when the other's story resembles it less on average, when one left a story
+//! that drifted from it, or when the other's story is never compared with it because it
+//! holds too few of its rarest terms, the candidate rule).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -51,6 +52,26 @@ pub struct PairSide {
     /// its time from that story's latest member: to the members besides itself when
     /// both are in one story; None when further apart than the window.
     pub to_other_story: Option<f64>,
+    /// When the two are in different stories: whether its vector finds the other's story
+    /// at the end of the run, before any cosine is taken (the candidate rule); None when
+    /// both are in one story.
+    pub finding_other_story: Option<Finding>,
+}
+
+/// Whether one document's vector finds a story through the candidate rule: a story is
+/// compared with a document only when it holds enough of the document's rarest terms
+/// (those some story holds, at most twelve, heaviest first), and a term a large story
+/// holds as by chance does not count unless typical of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The looked-up terms that count towards the story, as first written.
+    pub terms: Vec<String>,
+    /// How many a story needs: two, or one when the document looks up only one.
+    pub needed: usize,
+    /// Whether the story is compared: it holds enough of them and ranks among the
+    /// sixteen holding most (terms left at weight zero by members that moved out of it
+    /// count too, as when it was decided).
+    pub compared: bool,
 }
 
 /// The story engine's view of one pair of documents.
@@ -96,7 +117,7 @@ pub fn explain_pair(
             )));
         }
     }
-    let run = run(docs, params, keep, lists, 0)?;
+    let mut run = run(docs, params, keep, lists, 0)?;
     let group_of = |d: DocIndex| {
         run.groups
             .iter()
@@ -144,6 +165,16 @@ pub fn explain_pair(
     };
     let times = [a, b].map(|d| docs[d as usize].published_time());
     let stories = groups.map(|g| run.story_of_group[g]);
+    let findings = [0, 1].map(|i| {
+        (stories[0] != stories[1]).then(|| {
+            let found = (run.attacher).candidacy(vectors[i], &run.vocabulary, stories[1 - i]);
+            Finding {
+                terms: found.terms.iter().map(|&t| term(t).term).collect(),
+                needed: found.needed,
+                compared: found.compared,
+            }
+        })
+    });
     let side = |i: usize, d: DocIndex| {
         let story = run.reported_as[stories[i] as usize];
         let reported = &run.clustering.stories[story];
@@ -162,6 +193,7 @@ pub fn explain_pair(
             story_size: reported.len(),
             joined_with: joined.map_or(1.0, |g| reported.attached_with[g]),
             to_other_story,
+            finding_other_story: findings[i].clone(),
         }
     };
     Ok(PairExplanation {
@@ -203,6 +235,33 @@ fn words_of(
         );
     }
     words
+}
+
+/// Whether document `name`'s vector finds story `other`'s, for people: "b's story holds
+/// a's rare terms x, y (2 needed): compared with a".
+fn finding_text(name: &str, other: &str, found: &Finding) -> String {
+    let held = if found.terms.is_empty() {
+        format!("none of {name}'s rare terms")
+    } else {
+        let listed: Vec<_> = found.terms.iter().map(|t| printable(t)).collect();
+        format!("{name}'s rare terms {}", listed.join(", "))
+    };
+    let (verdict, why) = if found.compared && found.terms.len() < found.needed {
+        (
+            "compared",
+            " (members that moved out left their terms in its postings)",
+        )
+    } else if found.compared {
+        ("compared", "")
+    } else if found.terms.len() >= found.needed {
+        ("not compared", " (sixteen stories holding more came first)")
+    } else {
+        ("not compared", "")
+    };
+    format!(
+        "{other}'s story holds {held} ({} needed): {verdict} with {name}{why}",
+        found.needed
+    )
 }
 
 impl PairExplanation {
@@ -277,6 +336,11 @@ impl PairExplanation {
                 closeness(b),
                 p.threshold
             )?;
+            for (name, other, side) in [("a", "b", a), ("b", "a", b)] {
+                if let Some(found) = &side.finding_other_story {
+                    writeln!(out, "{}", finding_text(name, other, found))?;
+                }
+            }
         }
         if !self.shared_terms.is_empty() {
             writeln!(

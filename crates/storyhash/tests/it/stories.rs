@@ -416,12 +416,20 @@ fn an_explanation_gives_the_numbers_the_clustering_decided_by() {
             split_neighbours += 1;
             let to_a = e.sides[1].to_other_story.expect("no times, no window");
             assert!(to_a < params.threshold, "{a}-{b}: {to_a}");
+            // Apart by the mean cosine, not by the candidate rule: the names b shares
+            // with a find a's story.
+            let found = e.sides[1].finding_other_story.as_ref().expect("apart");
+            assert!(
+                found.compared && found.terms.len() >= 2,
+                "{a}-{b}: {found:?}"
+            );
         } else {
             let d = b as usize;
             let story = &result.stories[sb];
             let group = story.groups.iter().position(|g| g.contains(&(d as u32)));
             let joined = story.attached_with[group.expect("placed")];
             assert_eq!(e.sides[1].joined_with, joined);
+            assert_eq!(e.sides[1].finding_other_story, None);
         }
     }
     assert!(split_neighbours >= 6, "{split_neighbours}");
@@ -550,6 +558,70 @@ fn an_explanation_says_when_a_pair_is_beyond_the_window() {
     let text = String::from_utf8(text).expect("utf-8");
     assert!(text.contains("96 h apart: beyond the window"), "{text}");
     assert!(text.contains("not in one story"), "{text}");
+}
+
+/// A company's results and its stock split share its name and the beat's words: their
+/// cosine, and each one's mean cosine to the other's story, pass the threshold, yet the
+/// one rare term they share makes neither story a candidate for the other, and the
+/// explanation says so; a second shared name does.
+#[test]
+fn an_explanation_names_the_rare_terms_that_find_the_other_story() {
+    let dated = |id: &str, text: &str, hour: u32| {
+        let mut doc = Document::new(id, text);
+        doc.published = Some(format!(
+            "2026-03-{:02}T{:02}:00:00Z",
+            1 + hour / 24,
+            hour % 24
+        ));
+        doc
+    };
+    // 120 reports carry the beat's words (boilerplate then), each with names of its own;
+    // the parent company's report shares one name with the split.
+    let mut docs: Vec<Document> = (0..120)
+        .map(|i| {
+            dated(
+                &format!("beat-{i}"),
+                &format!("Mine{i} gold mines ltd reports grade{i} and tonnage{i}"),
+                8,
+            )
+        })
+        .collect();
+    docs.push(dated(
+        "parent",
+        "Campbell Red Lake mines ltd names a new chief",
+        9,
+    ));
+    let results = "Kiena gold mines ltd fourth quarter net 1,019,000 vs 985,000";
+    let split = "Kiena gold mines ltd stock split, Campbell votes";
+    docs.push(dated("results", results, 32));
+    docs.push(dated("split", split, 33));
+    let params = Granularity::Story.params();
+    let e = explain(&docs, 121, 122, &params);
+    assert!(!e.same_story && e.cosine >= params.threshold, "{e:?}");
+    for side in &e.sides {
+        assert_eq!(side.story_size, 1);
+        assert!(
+            side.to_other_story.is_some_and(|s| s >= params.threshold),
+            "{side:?}"
+        );
+        let found = side.finding_other_story.as_ref().expect("apart");
+        assert_eq!(found.terms, ["kiena"]);
+        assert_eq!((found.needed, found.compared), (2, false));
+    }
+    let mut text = Vec::new();
+    e.write_text(&mut text).expect("text");
+    let text = String::from_utf8(text).expect("utf-8");
+    let line = "b's story holds a's rare terms kiena (2 needed): not compared with a";
+    assert!(text.contains(line), "{text}");
+    // Naming the mine's town too, the split is compared with the results, and joins.
+    docs[121] = dated("results", &format!("{results} at Val d'Or"), 32);
+    docs[122] = dated("split", &format!("{split} at Val d'Or"), 33);
+    let e = explain(&docs, 121, 122, &params);
+    assert!(e.same_story, "{e:?}");
+    assert_eq!(
+        e.sides.each_ref().map(|s| s.finding_other_story.clone()),
+        [None, None]
+    );
 }
 
 /// Wire boilerplate on every article (a sign-off and an entity's debris) weighs
