@@ -100,6 +100,10 @@ pub(crate) const BOILERPLATE_SHARE: f64 = 0.2;
 /// event, every article names it.
 pub(crate) const BOILERPLATE_MIN_DOCUMENTS: u64 = 50;
 
+/// A story's summed weight of a term at or below which no member holds it: what
+/// rounding leaves after the last holder leaves, far below any member's weight.
+const GONE: f32 = 1e-6;
+
 /// A unit vector over term ids (see [`Vocabulary`]).
 pub(crate) type Vector = Vec<(u32, f32)>;
 
@@ -656,18 +660,13 @@ impl Attacher {
     }
 
     /// Why story `s` is, or is not, compared with `v` (see [`Attacher::best`]), as things
-    /// stand: of `v`'s looked-up terms, those counting towards `s` that a member of `s`
-    /// holds. (A member that moved out leaves its terms in the postings at weight zero,
-    /// where they count too: `compared` says what [`Attacher::best`] does.)
+    /// stand: of `v`'s looked-up terms, those counting towards `s`.
     pub(crate) fn candidacy(&mut self, v: &Vector, vocabulary: &Vocabulary, s: u32) -> Candidacy {
         let looked_up = self.looked_up(v, vocabulary);
-        let story = self.stories.get(&s);
-        let held = |t: u32| story.is_some_and(|story| story.sum.get(&t).is_some_and(|&w| w > 0.0));
         let terms = looked_up
             .iter()
             .filter(|&&(t, w)| {
-                held(t)
-                    && self.postings[t as usize].contains(&s)
+                self.postings[t as usize].contains(&s)
                     && counts_towards(
                         &self.sizes,
                         &self.stories,
@@ -690,15 +689,28 @@ impl Attacher {
     }
 
     /// Takes member `v` out of story `s`, whose latest publication time is then
-    /// `latest`. The story stays in the postings of `v`'s terms (a zero weight there
-    /// costs a candidate slot, never a wrong score).
+    /// `latest`. Terms no member left holds leave the story's sum and postings, so that
+    /// they neither find it (a candidate slot, and a looked-up term's count towards it)
+    /// nor count as held by it (the one-story rule). Members move seldom (settling), so
+    /// the scan of a term's postings (at most [`MAX_POSTINGS`]) is paid seldom.
     pub(crate) fn remove(&mut self, s: u32, v: &Vector, latest: Option<i64>) {
         let Some(story) = self.stories.get_mut(&s) else {
             return;
         };
         for &(t, w) in v {
-            if let Some(sum) = story.sum.get_mut(&t) {
-                *sum -= w;
+            if let Entry::Occupied(mut slot) = story.sum.entry(t) {
+                *slot.get_mut() -= w;
+                // The last member holding the term left (what rounding leaves of a sum
+                // is far below any member's weight): the story no longer holds it.
+                if *slot.get() <= GONE {
+                    slot.remove();
+                    if let Some(n) = self.holding.get_mut(t as usize) {
+                        *n = n.saturating_sub(1);
+                    }
+                    if let Some(p) = self.postings.get_mut(t as usize) {
+                        p.retain(|&x| x != s);
+                    }
+                }
             }
         }
         story.size = story.size.saturating_sub(1);
@@ -834,5 +846,33 @@ mod tests {
         let v = vocabulary.weigh(&report);
         let found = attacher.best(&v, None, &params, &vocabulary, &[]);
         assert_eq!(found.map(|(_, s)| s), Some(0));
+    }
+
+    /// A member that leaves a story takes the terms only it held: they no longer find
+    /// the story, nor count as held by it; the terms the others hold stay.
+    #[test]
+    fn a_member_leaving_takes_the_terms_only_it_held() {
+        let mut vocabulary = Vocabulary::new(StoryAnalysis::Words);
+        let staying = terms(NAMES.into_iter().chain([21]));
+        let leaving = terms(NAMES.into_iter().chain([31, 32]));
+        for doc in [&staying, &leaving] {
+            vocabulary.count(doc, 1);
+        }
+        let (staying, leaving) = (vocabulary.weigh(&staying), vocabulary.weigh(&leaving));
+        let mut attacher = Attacher::default();
+        attacher.add(0, &staying, None);
+        attacher.add(0, &leaving, None);
+        attacher.remove(0, &leaving, None);
+        let id = |hash: u64| *vocabulary.ids.get(&hash).expect("counted");
+        let own = [31, 32].map(id);
+        let looking = [NAMES[0], NAMES[1], 31, 32].map(|h| (id(h), 0.5));
+        let found = attacher.candidacy(&looking.to_vec(), &vocabulary, 0);
+        assert_eq!(found.terms, NAMES.map(id), "{found:?}");
+        for t in own {
+            assert_eq!(attacher.holding[t as usize], 0);
+            assert!(attacher.postings[t as usize].is_empty());
+            assert!(!attacher.stories[&0].sum.contains_key(&t));
+        }
+        assert_eq!(attacher.holding[id(NAMES[0]) as usize], 1);
     }
 }

@@ -69,8 +69,7 @@ pub struct Finding {
     /// How many a story needs: two, or one when the document looks up only one.
     pub needed: usize,
     /// Whether the story is compared: it holds enough of them and ranks among the
-    /// sixteen holding most (terms left at weight zero by members that moved out of it
-    /// count too, as when it was decided).
+    /// sixteen holding most.
     pub compared: bool,
 }
 
@@ -246,12 +245,7 @@ fn finding_text(name: &str, other: &str, found: &Finding) -> String {
         let listed: Vec<_> = found.terms.iter().map(|t| printable(t)).collect();
         format!("{name}'s rare terms {}", listed.join(", "))
     };
-    let (verdict, why) = if found.compared && found.terms.len() < found.needed {
-        (
-            "compared",
-            " (members that moved out left their terms in its postings)",
-        )
-    } else if found.compared {
+    let (verdict, why) = if found.compared {
         ("compared", "")
     } else if found.terms.len() >= found.needed {
         ("not compared", " (sixteen stories holding more came first)")
