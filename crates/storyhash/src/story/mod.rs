@@ -74,7 +74,7 @@ mod terms;
 mod tracker;
 
 pub use crate::eval::{agreement, Agreement};
-pub use explain::{explain_pair, ExplainedTerm, PairExplanation, PairSide};
+pub use explain::{explain_pair, ExplainedTerm, Finding, PairExplanation, PairSide};
 pub use report::{StoryGroupEntry, StoryReport, StoryReportEntry};
 pub use terms::StoryAnalysis;
 pub(crate) use terms::TermAnalyzer;
