@@ -58,8 +58,8 @@ first got the articles EARLIER.jsonl lists before the set's first (the set being
 of that file): the set's stories in an index that has run for a while, not a new one.
 
 Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index[:EARLIER.jsonl]]] ...
-(KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds instead (and, on topic sets, the
-baseline's company agreement and recall).
+(KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds
+instead (and, on topic sets, the baseline's company agreement and recall).
 `python3 eval.py STORYHASH --judge SET.jsonl` prints ten attachments per similarity band
 at threshold 0.10 (a group's headline beside its story founder's), drawn with a fixed
 seed, for reading. `python3 eval.py STORYHASH --judge-blind SET.jsonl LOW MIDDLE HIGH`
