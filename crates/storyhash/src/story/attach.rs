@@ -566,8 +566,8 @@ pub(crate) struct Attacher {
     shared: Vec<u32>,
     /// By story id: its members, as in its [`StoryState`], read without a map lookup.
     sizes: Vec<u32>,
-    /// By term id: how many stories hold the term (a weight in their sum, zero
-    /// included).
+    /// By term id: how many stories hold the term (a weight in their sum; a member
+    /// leaving takes the terms only it held, [`Attacher::remove`]).
     holding: Vec<u32>,
 }
 
