@@ -39,6 +39,8 @@ pub enum ContentKind {
     Deletes = 3,
     /// The per-site line counts a story-tracking index learns boilerplate from.
     LineTally = 4,
+    /// The document frequencies a story-tracking index was given as its background.
+    Background = 5,
 }
 
 /// The most bytes a metadata section may decode to: bincode checks every announced
@@ -70,6 +72,12 @@ impl PayloadWriter {
 
     /// A section of u32s.
     pub fn u32s(&mut self, values: &[u32]) {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.bytes(&bytes);
+    }
+
+    /// A section of u64s.
+    pub fn u64s(&mut self, values: &[u64]) {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.bytes(&bytes);
     }

@@ -115,6 +115,7 @@ pub(super) fn commit(
         && !dirty
         && current.story_lists == *story_lists
         && state.tally_to_commit().is_none()
+        && state.background_to_commit().is_none()
     {
         return Ok(());
     }
@@ -131,6 +132,11 @@ pub(super) fn commit(
         let name = store::tally_name(generation);
         store::write_tally(&dir, &name, tally)?;
         manifest.line_tally = Some(name);
+    }
+    if let Some(background) = state.background_to_commit() {
+        let name = store::background_name(generation);
+        store::write_background(&dir, &name, background)?;
+        manifest.story_background = Some(name);
     }
     for (s, entry) in state.segments.iter().zip(&mut manifest.segments) {
         if s.dirty {
@@ -276,6 +282,7 @@ pub(super) fn write_new(
     let tally = state
         .tally_if_any()?
         .map(|t| (store::tally_name(1), t.clone()));
+    let background = state.story_background()?;
     let manifest = Manifest {
         params: params.clone(),
         story: story.cloned(),
@@ -286,6 +293,7 @@ pub(super) fn write_new(
         segments: Vec::new(),
         story_lists: story_lists.clone(),
         line_tally: None,
+        story_background: None,
     };
     let manifest = store::create_dir(path, &manifest, |dir, manifest| {
         manifest
@@ -294,6 +302,11 @@ pub(super) fn write_new(
         if let Some((name, tally)) = tally {
             store::write_tally(dir, &name, &tally)?;
             manifest.line_tally = Some(name);
+        }
+        if let Some(background) = &background {
+            let name = store::background_name(1);
+            store::write_background(dir, &name, background)?;
+            manifest.story_background = Some(name);
         }
         Ok(())
     })?;

@@ -150,6 +150,8 @@ pub struct IndexStats {
     pub story_lists: ExclusionLists,
     /// Its stories, counted, when it tracks stories.
     pub story_counts: Option<StoryCounts>,
+    /// Documents counted in the story background it was given (0: none given).
+    pub story_background_documents: u64,
 }
 
 /// Groups of stored documents (clusters or stories), each its name and its member ids in
@@ -734,9 +736,29 @@ impl Index {
         }
     }
 
-    /// The document frequencies of the stored documents' story terms, as a background
-    /// for `stories` (None when the index does not track stories). The first call on
-    /// an opened index reads every stored document's terms.
+    /// Gives a new story-tracking index `background`'s document frequencies (articles of
+    /// the feed it will hold, or another index's counts: [`Index::story_background`]),
+    /// added to those of the documents it counts before any term is weighed, as
+    /// `stories --background` adds them: from its first document, its idf tells a
+    /// beat's vocabulary and a template's words from an event's names, as it otherwise
+    /// does only once it has stored many articles. The background is kept for the
+    /// index's life (the next commit or save writes it); removed and evicted documents
+    /// leave it as it is. Refused on an index without story tracking, once a document
+    /// was ever added or a background given, and on counts of another
+    /// [`crate::story::StoryAnalysis`] than the index's.
+    pub fn set_story_background(&self, background: crate::story::Background) -> Result<()> {
+        if self.story_params.is_none() {
+            return Err(Error::InvalidParams(
+                "a background applies to story tracking, which this index does not do".into(),
+            ));
+        }
+        self.write().set_story_background(background)
+    }
+
+    /// The document frequencies of the stored documents' story terms, and of the
+    /// background it was given, as a background for `stories` (None when the index
+    /// does not track stories). The first call on an opened index reads every stored
+    /// document's terms.
     pub fn story_background(&self) -> Result<Option<crate::story::Background>> {
         let mut state = self.write();
         state.ensure_stories()?;
@@ -772,6 +794,9 @@ impl Index {
             story: self.story_params.clone(),
             story_lists: self.story_lists(),
             story_counts: state.story_counts(),
+            story_background_documents: state
+                .story_background()?
+                .map_or(0, |background| background.documents()),
         })
     }
 

@@ -20,7 +20,7 @@ use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
 use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
-use crate::story::{LineTally, StoryParams, StoryTracker};
+use crate::story::{Background, LineTally, StoryParams, StoryTracker};
 
 /// What a new document matches and which stories it must and must not join, decided
 /// against the stored documents (see [`State::plan`]).
@@ -133,6 +133,9 @@ pub(super) struct State {
     line_tally: Option<LineTally>,
     /// Whether they changed since the last commit.
     pub tally_changed: bool,
+    /// A story background given to this index and not yet written: the next commit
+    /// or save writes it ([`State::set_story_background`]).
+    background_to_write: Option<Background>,
 }
 
 /// Committed documents by id hash and committed holders by fingerprint.
@@ -217,6 +220,7 @@ impl State {
             committed_keys: None,
             line_tally: None,
             tally_changed: false,
+            background_to_write: None,
         }
     }
 
@@ -256,6 +260,47 @@ impl State {
     pub(super) fn keep_tally_of(&mut self, before: &mut State) {
         self.line_tally = before.line_tally.take();
         self.tally_changed = false;
+    }
+
+    /// Gives the story tracker `background`'s counts, to add to those of the documents
+    /// it counts; refused once a document was ever added, or a background given, and on
+    /// counts of another analysis. The next commit or save writes it.
+    pub(super) fn set_story_background(&mut self, background: Background) -> Result<()> {
+        let given = self.background_to_write.is_some()
+            || (self.origin.as_ref()).is_some_and(|o| o.manifest.story_background.is_some());
+        if given || self.mem_first_seq + self.uncommitted() as u64 > 0 {
+            return Err(Error::InvalidParams(format!(
+                "a story background is given to an index before its first document, and \
+                 once: this one {}",
+                if given {
+                    "has one"
+                } else {
+                    "has had documents"
+                }
+            )));
+        }
+        self.tracker.seed(&background)?;
+        self.stories_counted = true;
+        self.background_to_write = Some(background);
+        Ok(())
+    }
+
+    /// The story background: the one given and not yet written, or the one the
+    /// directory holds (read from it), if any.
+    pub(super) fn story_background(&self) -> Result<Option<Background>> {
+        if let Some(background) = &self.background_to_write {
+            return Ok(Some(background.clone()));
+        }
+        let stored = (self.origin.as_ref())
+            .and_then(|o| Some((&o.dir, o.manifest.story_background.as_deref()?)));
+        stored
+            .map(|(dir, name)| super::store::read_background(dir, name))
+            .transpose()
+    }
+
+    /// The story background a commit writes: one given since the last.
+    pub(super) fn background_to_commit(&self) -> Option<&Background> {
+        self.background_to_write.as_ref()
     }
 
     /// Builds [`CommittedKeys`] if it is not built yet.
@@ -427,6 +472,7 @@ impl State {
         if self.stories_counted {
             return Ok(());
         }
+        let background = self.story_background()?;
         let (segments, alive, story_of) = (&self.segments, &self.alive, &self.story_of);
         let mut alive_docs = segments.iter().flat_map(|s| {
             (0..s.segment.docs() as u32)
@@ -448,7 +494,7 @@ impl State {
                     .collect::<Result<Vec<_>>>()
             })
         });
-        self.tracker.replay(chunks)?;
+        self.tracker.replay(background.as_ref(), chunks)?;
         self.stories_counted = true;
         Ok(())
     }
@@ -1287,6 +1333,9 @@ impl State {
         if let Some(origin) = &self.origin {
             if let Some(name) = &origin.manifest.line_tally {
                 super::store::read_tally(&origin.dir, name)?;
+            }
+            if let Some(name) = &origin.manifest.story_background {
+                super::store::read_background(&origin.dir, name)?;
             }
         }
         Ok(())

@@ -9,6 +9,8 @@
 //!   seg-0000000007.seg       a segment (`segment`), written once
 //!   seg-0000000007.del-9     the segment's deleted documents as of generation 9
 //!   lines-0000000009.tally   per-site line counts as of generation 9, when learned
+//!   background-0000000001.df  the story background it was given before its first
+//!                            document, if any (written once, never replaced)
 //! ```
 //!
 //! A commit writes new files under new names (segment, deletion lists), then replaces the
@@ -31,37 +33,45 @@ use crate::output::AtomicFile;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 use crate::pipeline::Params;
 use crate::story::{
-    ExclusionLists, LineTally, StoredStoryParamsV6, StoredStoryParamsV7, StoryParams,
+    Background, ExclusionLists, LineTally, StoredStoryParamsV6, StoredStoryParamsV7, StoryAnalysis,
+    StoryParams,
 };
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 10, which names the file of per-site line counts the
-/// index learns boilerplate from. Version 9 (the user's story lists: stopwords and
+/// The manifest format version: 11, which names the file of the story background. Version
+/// 10 (the file of per-site line counts the index learns boilerplate from), 9 (the
+/// user's story lists: stopwords and
 /// boilerplate lines every added document's story terms leave out), 8 (story
 /// parameters naming the analysis of the stored story terms), 7 (story parameters of
 /// group-average attachment, terms of [`crate::story::StoryAnalysis::Words`]) and 6 (the
 /// first index that is a directory of segments) are read too, without what came later.
-pub(super) const MANIFEST_VERSION: u32 = 10;
+pub(super) const MANIFEST_VERSION: u32 = 11;
 /// The version of the line-count file.
 const TALLY_VERSION: u32 = 1;
 /// A line-count file holds fewer than 1,536 sites of 1,024 counters of 12 bytes.
 const MAX_TALLY_BYTES: u64 = 24 << 20;
+/// The version of the background file.
+const BACKGROUND_VERSION: u32 = 1;
+/// A background file holds at most about 89 million terms of 12 bytes (about 4 GB in
+/// memory once loaded; a million news articles hold a few million distinct terms).
+const MAX_BACKGROUND_BYTES: u64 = 1 << 30;
 /// A manifest is small (a line per segment); a larger file is not one.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
-pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists, Option<String>>;
+pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists, Option<String>, Option<String>>;
 
 /// A manifest whose story parameters are stored as `S` ([`StoryParams`] from version 8,
 /// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before), its story lists as `L`
-/// (from version 9; `()`, which takes no bytes, before) and the name of its line-count
-/// file as `T` (from version 10).
+/// (from version 9; `()`, which takes no bytes, before), the name of its line-count
+/// file as `T` (from version 10) and the name of its background file as `B` (from
+/// version 11).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
-pub(super) struct ManifestOf<S, L, T> {
+pub(super) struct ManifestOf<S, L, T, B> {
     pub params: Params,
     pub story: Option<S>,
     /// The storyhash version that wrote it.
@@ -78,6 +88,8 @@ pub(super) struct ManifestOf<S, L, T> {
     pub story_lists: L,
     /// The per-site line counts learned so far ([`tally_name`]), if any.
     pub line_tally: T,
+    /// The story background ([`background_name`]), if one was given.
+    pub story_background: B,
 }
 
 /// One committed segment.
@@ -92,10 +104,15 @@ pub(super) struct SegmentEntry {
     pub deleted: u64,
 }
 
-impl<S: Into<StoryParams>, L> ManifestOf<S, L, ()> {
+impl<S: Into<StoryParams>, L, T> ManifestOf<S, L, T, ()> {
     /// The manifest of an earlier version as the current one has it: its story
-    /// parameters mapped, its story lists as `lists` gives them, no line counts.
-    fn upgrade(self, lists: impl FnOnce(L) -> ExclusionLists) -> Manifest {
+    /// parameters mapped, its story lists and line counts as `lists` and `tally` give
+    /// them, no background.
+    fn upgrade(
+        self,
+        lists: impl FnOnce(L) -> ExclusionLists,
+        tally: impl FnOnce(T) -> Option<String>,
+    ) -> Manifest {
         ManifestOf {
             params: self.params,
             story: self.story.map(Into::into),
@@ -105,12 +122,13 @@ impl<S: Into<StoryParams>, L> ManifestOf<S, L, ()> {
             newest_published: self.newest_published,
             segments: self.segments,
             story_lists: lists(self.story_lists),
-            line_tally: None,
+            line_tally: tally(self.line_tally),
+            story_background: None,
         }
     }
 }
 
-impl<S, L, T> ManifestOf<S, L, T> {
+impl<S, L, T, B> ManifestOf<S, L, T, B> {
     /// Checks what the rest of the code relies on: file names that stay inside the
     /// directory, segments in seq order with counts that fit their ranges.
     fn check(&self) -> std::result::Result<(), String> {
@@ -166,6 +184,17 @@ fn is_tally_name(name: &str) -> bool {
 /// The name of the line-count file written by commit `generation`.
 pub(super) fn tally_name(generation: u64) -> String {
     format!("lines-{generation:010}.tally")
+}
+
+fn is_background_name(name: &str) -> bool {
+    name.strip_prefix("background-")
+        .and_then(|n| n.strip_suffix(".df"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The name of the background file written by commit `generation`.
+pub(super) fn background_name(generation: u64) -> String {
+    format!("background-{generation:010}.df")
 }
 
 /// The name of the segment written by commit `generation`.
@@ -231,31 +260,41 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         &path,
         &bytes,
         ContentKind::Manifest,
-        &[6, 7, 8, 9, MANIFEST_VERSION],
+        &[6, 7, 8, 9, 10, MANIFEST_VERSION],
     )?;
     let manifest: Manifest = match version {
         6 => r
-            .meta::<ManifestOf<StoredStoryParamsV6, (), ()>>()?
-            .upgrade(|()| ExclusionLists::default()),
+            .meta::<ManifestOf<StoredStoryParamsV6, (), (), ()>>()?
+            .upgrade(|()| ExclusionLists::default(), |()| None),
         7 => r
-            .meta::<ManifestOf<StoredStoryParamsV7, (), ()>>()?
-            .upgrade(|()| ExclusionLists::default()),
+            .meta::<ManifestOf<StoredStoryParamsV7, (), (), ()>>()?
+            .upgrade(|()| ExclusionLists::default(), |()| None),
         8 => r
-            .meta::<ManifestOf<StoryParams, (), ()>>()?
-            .upgrade(|()| ExclusionLists::default()),
+            .meta::<ManifestOf<StoryParams, (), (), ()>>()?
+            .upgrade(|()| ExclusionLists::default(), |()| None),
         9 => r
-            .meta::<ManifestOf<StoryParams, ExclusionLists, ()>>()?
-            .upgrade(|lists| lists),
+            .meta::<ManifestOf<StoryParams, ExclusionLists, (), ()>>()?
+            .upgrade(|lists| lists, |()| None),
+        10 => r
+            .meta::<ManifestOf<StoryParams, ExclusionLists, Option<String>, ()>>()?
+            .upgrade(|lists| lists, |tally| tally),
         _ => r.meta()?,
     };
-    if manifest
+    let foreign = if manifest
         .line_tally
         .as_deref()
         .is_some_and(|n| !is_tally_name(n))
     {
+        Some("a line count")
+    } else if (manifest.story_background.as_deref()).is_some_and(|n| !is_background_name(n)) {
+        Some("a background")
+    } else {
+        None
+    };
+    if let Some(what) = foreign {
         return Err(Error::Index {
             path,
-            problem: "inconsistent manifest: names a file that is not a line count".into(),
+            problem: format!("inconsistent manifest: names a file that is not {what}"),
         });
     }
     r.finish()?;
@@ -272,11 +311,14 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
             path: path.clone(),
             problem: format!("inconsistent manifest: {e}"),
         })?;
-    } else if !manifest.story_lists.is_empty() || manifest.line_tally.is_some() {
+    } else if !manifest.story_lists.is_empty()
+        || manifest.line_tally.is_some()
+        || manifest.story_background.is_some()
+    {
         return Err(Error::Index {
             path,
-            problem: "inconsistent manifest: story lists or line counts without story \
-                      tracking"
+            problem: "inconsistent manifest: story lists, line counts or a background \
+                      without story tracking"
                 .into(),
         });
     }
@@ -312,6 +354,39 @@ pub(super) fn read_tally(dir: &Path, name: &str) -> Result<LineTally> {
     })?;
     r.finish()?;
     Ok(tally)
+}
+
+/// Writes `background` durably as `dir/name`: its documents and analysis, then its term
+/// hashes and their counts as flat columns.
+pub(super) fn write_background(dir: &Path, name: &str, background: &Background) -> Result<()> {
+    let mut w = PayloadWriter::default();
+    w.meta(&(background.documents(), background.analysis()))?;
+    let (hashes, dfs) = background.to_columns();
+    w.u64s(&hashes);
+    w.u32s(&dfs);
+    write_durably(
+        &dir.join(name),
+        &w.finish(ContentKind::Background, BACKGROUND_VERSION),
+    )
+}
+
+/// Reads and checks the background file `dir/name`.
+pub(super) fn read_background(dir: &Path, name: &str) -> Result<Background> {
+    let path = dir.join(name);
+    let bytes = read_small(&path, MAX_BACKGROUND_BYTES)?;
+    let (_, mut r) = PayloadReader::open(
+        &path,
+        &bytes,
+        ContentKind::Background,
+        &[BACKGROUND_VERSION],
+    )?;
+    let (documents, analysis) = r.meta::<(u64, StoryAnalysis)>()?;
+    let (hashes, dfs) = (r.u64s()?, r.u32s()?);
+    r.finish()?;
+    Background::from_columns(analysis, documents, &hashes, &dfs).map_err(|problem| Error::Index {
+        path: path.clone(),
+        problem: format!("inconsistent background: {problem}"),
+    })
 }
 
 /// Writes a new file durably (temporary file, fsync, rename, directory fsync).
@@ -392,6 +467,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         .iter()
         .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.deletes.as_deref()))
         .chain(manifest.line_tally.as_deref())
+        .chain(manifest.story_background.as_deref())
         .collect();
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries.flatten() {
@@ -400,6 +476,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         let ours = is_segment_name(name)
             || is_deletes_name(name)
             || is_tally_name(name)
+            || is_background_name(name)
             || (name.starts_with('.') && name.contains(".tmp-"));
         if ours && !referenced.contains(name) {
             // A file that cannot be removed now is removed by a later commit.

@@ -145,6 +145,39 @@ impl Background {
         }
     }
 
+    /// The counts as stored (an index keeps the background it was given): term hashes
+    /// in ascending order, and each one's document frequency.
+    pub(crate) fn to_columns(&self) -> (Vec<u64>, Vec<u32>) {
+        let mut counts: Vec<(u64, u32)> = self.df.iter().map(|(&t, &df)| (t, df)).collect();
+        counts.sort_unstable();
+        counts.into_iter().unzip()
+    }
+
+    /// The background [`Background::to_columns`] stored, refusing (with what is wrong)
+    /// anything it could not have written: columns of different lengths, hashes out of
+    /// order, a count of zero or above the documents.
+    pub(crate) fn from_columns(
+        analysis: StoryAnalysis,
+        documents: u64,
+        hashes: &[u64],
+        dfs: &[u32],
+    ) -> std::result::Result<Background, String> {
+        if hashes.len() != dfs.len() {
+            return Err(format!("{} terms with {} counts", hashes.len(), dfs.len()));
+        }
+        if hashes.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("terms out of order".into());
+        }
+        if let Some(df) = dfs.iter().find(|&&df| df == 0 || u64::from(df) > documents) {
+            return Err(format!("a term counted in {df} of {documents} documents"));
+        }
+        Ok(Background {
+            df: hashes.iter().copied().zip(dfs.iter().copied()).collect(),
+            documents,
+            analysis,
+        })
+    }
+
     /// Adds `docs` (each counted once; title terms as body terms), analysed in
     /// parallel blocks as `stories` analyses its input.
     pub fn add_documents(&mut self, docs: &[Document]) {
@@ -298,6 +331,11 @@ impl Vocabulary {
         for (id, &t) in self.hashes.iter().enumerate() {
             self.ids.insert(t, id as u32);
         }
+    }
+
+    /// Documents counted here, the background's not included.
+    pub(crate) fn own_documents(&self) -> u64 {
+        self.own_documents
     }
 
     /// The counts, of terms of `analysis`, as a background for another corpus.

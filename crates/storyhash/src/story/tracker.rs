@@ -37,10 +37,30 @@ impl StoryTracker {
         self.params.as_ref().map(|p| p.window_seconds)
     }
 
-    /// The document frequencies of the documents counted, when stories are tracked.
+    /// The document frequencies terms are weighed by (the documents counted, and the
+    /// background's), when stories are tracked.
     pub(crate) fn background(&self) -> Option<Background> {
         let params = self.params.as_ref()?;
         Some(self.vocabulary.to_background(params.analysis))
+    }
+
+    /// Weighs terms with `background`'s document frequencies added to those of the
+    /// documents counted: for an index that has counted none yet (refused otherwise,
+    /// and for counts of another analysis than the index's).
+    pub(crate) fn seed(&mut self, background: &Background) -> Result<()> {
+        let Some(params) = &self.params else {
+            return Err(Error::InvalidParams(
+                "a background applies to story tracking, which this index does not do".into(),
+            ));
+        };
+        background.check_analysis(params.analysis)?;
+        if self.vocabulary.own_documents() > 0 {
+            return Err(Error::InvalidParams(
+                "a background is given to an index before its first document".into(),
+            ));
+        }
+        self.vocabulary = Vocabulary::with_background(background, params.analysis);
+        Ok(())
     }
 
     /// Counts a document's terms in the document frequencies.
@@ -62,25 +82,31 @@ impl StoryTracker {
     }
 
     /// Replays stored documents, each given as its terms, publication time and story,
-    /// in insertion order: the document frequencies and story sums come out as they
-    /// were when the documents were inserted one by one. Reading, counting and
+    /// in insertion order, onto `background`'s counts (the index's, if it has one) and
+    /// no stories: the document frequencies and story sums come out as they were when
+    /// the documents were inserted one by one. Reading, counting and
     /// weighing a chunk from `chunks` runs beside adding the previous chunk's vectors
     /// to their stories (`rayon::join`; on one thread, one after the other), so every
     /// update comes in the order of a one-by-one replay. On an error the tracker is
     /// left empty.
     pub(crate) fn replay<E: Send>(
         &mut self,
+        background: Option<&Background>,
         mut chunks: impl Iterator<Item = Result<Vec<StoredTerms>, E>> + Send,
     ) -> Result<(), E> {
-        if !self.enabled() {
-            return Ok(());
-        }
         let StoryTracker {
             params,
             vocabulary,
             attacher,
         } = self;
-        let analysis = params.as_ref().map(|p| p.analysis).unwrap_or_default();
+        let Some(analysis) = params.as_ref().map(|p| p.analysis) else {
+            return Ok(());
+        };
+        *vocabulary = match background {
+            Some(background) => Vocabulary::with_background(background, analysis),
+            None => Vocabulary::new(analysis),
+        };
+        *attacher = Attacher::default();
         let mut weighed: Vec<(u32, Vector, Option<i64>)> = Vec::new();
         loop {
             let ((), next) = rayon::join(

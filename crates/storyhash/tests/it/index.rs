@@ -1221,6 +1221,174 @@ fn damaged_line_counts_are_refused_by_name() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
+/// A hundred and twenty reports of one beat: the beat's words on every one, around
+/// names of its own.
+fn beat_reports() -> Vec<Document> {
+    (0..120)
+        .map(|i| {
+            Document::new(
+                format!("beat-{i}"),
+                format!(
+                    "Mine{i} gold mines ltd reports grade and tonnage at site{i}, chief{i} says"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Two companies' reports in the beat's words, then a follow-up on the first.
+fn mine_news() -> Vec<Document> {
+    [
+        ("alpha", "Alpha gold mines ltd reports grade and tonnage at Lakeview shaft, chief Ada Novak says output rose"),
+        ("beta", "Beta gold mines ltd reports grade and tonnage at Hillcrest pit, director Omar Ruiz expects lower costs"),
+        ("alpha-2", "Alpha's Lakeview shaft: Ada Novak tells shareholders output rose on deeper veins"),
+    ]
+    .into_iter()
+    .map(|(id, text)| Document::new(id, text))
+    .collect()
+}
+
+/// The story of each of `docs` inserted one by one into `index`.
+fn stories_inserted(index: &Index, docs: &[Document]) -> Vec<String> {
+    docs.iter()
+        .map(|d| {
+            let decision = index.insert_or_match(d).expect("insert");
+            assert!(!decision.is_duplicate(), "{} copies nothing", d.id);
+            decision.story.expect("stories are tracked")
+        })
+        .collect()
+}
+
+/// A new index weighs its first articles by the few before it, where the beat's words
+/// are as rare as a company's name: two companies' reports join. Given the beat's
+/// reports as its background, it leaves the beat's words out as `stories` does with that
+/// background, keeps the companies apart and joins the follow-up to its company; the
+/// background is written with the index and weighs every later document, after a
+/// reopening as before it.
+#[test]
+fn a_new_index_given_a_background_weighs_its_first_articles_by_it() {
+    let params = Granularity::Story.params();
+    let news = mine_news();
+    let plain = Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("new");
+    assert_eq!(stories_inserted(&plain, &news[..2]), ["alpha", "alpha"]);
+
+    let mut background = storyhash::story::Background::with_analysis(params.analysis);
+    background.add_documents(&beat_reports());
+    let dir = scratch("background");
+    let path = dir.join("feed.idx");
+    let index = Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("new");
+    index
+        .set_story_background(background.clone())
+        .expect("background");
+    index.save(&path).expect("save");
+    assert_eq!(stories_inserted(&index, &news), ["alpha", "beta", "alpha"]);
+    let lists = StoryLists {
+        background: background.clone(),
+        ..StoryLists::default()
+    };
+    let batch = cluster_stories_with(&news, &params, KeepPolicy::First, &lists).expect("stories");
+    assert_eq!(story_of_documents(&batch, news.len()), [0, 1, 0]);
+    index.commit().expect("commit");
+
+    // Reopened, the index weighs by the background it was given: the next report
+    // decides exactly as in the index that never closed.
+    let gamma = Document::new(
+        "gamma",
+        "Gamma gold mines ltd reports grade and tonnage at Ridgeway, chief Lena Park says",
+    );
+    let reopened = Index::open_writer(&path, |_| {}).expect("writer");
+    let stats = reopened.stats().expect("stats");
+    assert_eq!(stats.story_background_documents, 120);
+    let decision = reopened.insert_or_match(&gamma).expect("insert");
+    assert_eq!(decision, index.insert_or_match(&gamma).expect("insert"));
+    assert_eq!(decision.story.as_deref(), Some("gamma"));
+    // Its counts, as a background for `stories`, hold the background's and its own.
+    let counts = reopened
+        .story_background()
+        .expect("counts")
+        .expect("tracked");
+    assert_eq!(counts.documents(), 124);
+    // A copy saved to a new path keeps the background.
+    let copy = dir.join("copy.idx");
+    reopened.save(&copy).expect("save a copy");
+    let copied = Index::open(&copy).expect("open");
+    assert_eq!(
+        copied.stats().expect("stats").story_background_documents,
+        120
+    );
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// A background is given once, before the first document, to a story-tracking index,
+/// in the index's analysis; a damaged background file is refused by name.
+#[test]
+fn a_background_is_refused_after_the_first_document_and_when_damaged() {
+    let params = Granularity::Story.params();
+    let mut background = storyhash::story::Background::with_analysis(params.analysis);
+    background.add_documents(&beat_reports());
+    let refused = |index: &Index, background: storyhash::story::Background| {
+        index
+            .set_story_background(background)
+            .expect_err("refused")
+            .to_string()
+    };
+    let untracked = Index::new(Preset::Dup.params()).expect("new");
+    assert!(refused(&untracked, background.clone()).contains("story tracking"));
+    let started = Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("new");
+    started.insert(&mine_news()[0]).expect("insert");
+    let message = refused(&started, background.clone());
+    assert!(message.contains("before its first document"), "{message}");
+    let mut words = storyhash::story::Background::with_analysis(StoryAnalysis::Words);
+    words.add_documents(&beat_reports());
+    let fresh = Index::with_stories(Preset::Dup.params(), Some(params.clone())).expect("new");
+    assert!(refused(&fresh, words).contains("analysis"));
+    fresh
+        .set_story_background(background.clone())
+        .expect("once");
+    assert!(refused(&fresh, background).contains("has one"));
+
+    let dir = scratch("background-damaged");
+    let path = dir.join("feed.idx");
+    fresh.save(&path).expect("save");
+    fresh.insert(&mine_news()[0]).expect("insert");
+    fresh.commit().expect("commit");
+    let name = "background-0000000001.df";
+    let file = path.join(name);
+    let original = std::fs::read(&file).expect("a background file");
+    let add = || -> storyhash::Result<()> {
+        let index = Index::open_writer(&path, |_| {})?;
+        index.insert(&mine_news()[1])?;
+        Ok(())
+    };
+    // Header (24 bytes), then sections (each its length, 8 bytes, and its bytes): the
+    // documents and analysis, the term hashes, their counts. The first count set to 0.
+    let section = |bytes: &[u8], at: usize| {
+        let len = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        (at + 8, at + 8 + len as usize)
+    };
+    let (_, meta_end) = section(&original, 24);
+    let (_, hashes_end) = section(&original, meta_end);
+    let (counts, _) = section(&original, hashes_end);
+    let mut forged = original.clone();
+    forged[counts..counts + 4].copy_from_slice(&0u32.to_le_bytes());
+    assert!(storyhash::index::forge::reseal_container(&mut forged));
+    std::fs::write(&file, &forged).expect("write");
+    let message = add()
+        .expect_err("a term counted in no document")
+        .to_string();
+    assert!(
+        message.contains(name) && message.contains("inconsistent background"),
+        "{message}"
+    );
+    let err = Index::open(&path).expect("opens").verify();
+    assert!(err.expect_err("checked").to_string().contains(name));
+    std::fs::write(&file, &original[..original.len() - 9]).expect("write");
+    assert!(add().expect_err("truncated").to_string().contains(name));
+    std::fs::write(&file, &original).expect("write");
+    add().expect("the original reads");
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 /// Adds `generated` to a new story index at `granularity` in time order, as a feed
 /// arrives, checking that each copy stays in its original's story; returns the index,
 /// the documents in the order added with their labels, each one's story numbered in
