@@ -172,6 +172,17 @@ pub(crate) enum IndexCommand {
         /// terms, one per line, as for `stories`. The index keeps the list.
         #[arg(long, value_name = "FILE", requires = "stories")]
         boilerplate_file: Option<PathBuf>,
+        /// With --stories: articles whose document frequencies are added to the index's
+        /// own for its whole life (repeatable): an input file or folder, read with the
+        /// input options below, or an index directory created with --stories, as for
+        /// `stories --background`. A new index otherwise weighs its first articles by
+        /// the few before them, where every term is rare; a few thousand articles of
+        /// the feed it will hold let it tell a beat's and a template's words from an
+        /// event's names from the first.
+        #[arg(long, value_name = "PATH", requires = "stories")]
+        background: Vec<PathBuf>,
+        #[command(flatten)]
+        reading: Reading,
     },
     /// Add documents; prints, per document, what it duplicates and its cluster.
     Add {

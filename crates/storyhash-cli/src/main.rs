@@ -15,7 +15,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use args::*;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use commands::{cluster, dedup, explain, index, list_file, report_stories, stories, story_lists};
+use commands::{
+    cluster, dedup, explain, index, list_file, report_stories, stories, story_background,
+    story_lists,
+};
 use storyhash::dedup::{DedupOptions, DedupOutputs, KeptFormat, Pass};
 use storyhash::doc::printable;
 use storyhash::input::{

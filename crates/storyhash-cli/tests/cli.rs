@@ -963,6 +963,42 @@ fn stories_take_a_background_from_a_file_or_an_index() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     }
     assert_eq!(stories(&["--background", &index]), with_file);
+    // A new index given either as its background weighs the input by it from its first
+    // article: the stories of `stories --background`, where a new index alone joins all.
+    let added = |name: &str, extra: &[&str]| -> Vec<String> {
+        let new = path_arg(&dir.join(name));
+        let mut create = vec!["index", "create", new.as_str(), "--stories", "story"];
+        create.extend(extra);
+        let add = ["index", "add", "--format", "json", new.as_str(), &input_arg];
+        let out = storyhash(&create);
+        assert_eq!(out.status.code(), Some(0), "{create:?}: {}", stderr(&out));
+        let out = storyhash(&add);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let stats = storyhash(&["index", "stats", &new]);
+        let counted = String::from_utf8_lossy(&stats.stdout).contains("story background: 200");
+        assert_eq!(
+            counted,
+            !extra.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&stats.stdout)
+        );
+        (String::from_utf8_lossy(&out.stdout).lines())
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+            .map(|d| d["story"].as_str().expect("a story").to_owned())
+            .collect()
+    };
+    assert_eq!(added("new.idx", &[]), ["a", "a", "a"]);
+    assert_eq!(
+        added("given-file.idx", &["--background", &beat_arg]),
+        ["a", "a", "c"]
+    );
+    assert_eq!(
+        added("given-index.idx", &["--background", &index]),
+        ["a", "a", "c"]
+    );
+    let untracked = path_arg(&dir.join("untracked.idx"));
+    let out = storyhash(&["index", "create", &untracked, "--background", &beat_arg]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // `cluster --preset story` is the story engine, with the same flags.
     let args = [
         "cluster",

@@ -14,6 +14,8 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             stories,
             stopwords_file,
             boilerplate_file,
+            background,
+            reading,
         } => {
             if std::fs::symlink_metadata(&index).is_ok() {
                 anyhow::bail!(
@@ -26,8 +28,20 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 boilerplate_lines: list_file(boilerplate_file.as_deref())?,
             };
             let story = stories.map(Granularity::params);
-            Index::create_with_story_lists(&index, tuning.params()?, story, lists)?;
-            writeln!(out, "created {}", index.display())
+            let analysis = story.as_ref().map(|s| s.analysis).unwrap_or_default();
+            let created = Index::with_story_lists(tuning.params()?, story, lists)?;
+            let background = story_background(&background, analysis, &reading, false)?;
+            let counted = background.documents();
+            if counted > 0 {
+                created.set_story_background(background)?;
+            }
+            created.save(&index)?;
+            let with = if counted > 0 {
+                format!(" (story background: {})", plural(counted, "document"))
+            } else {
+                String::new()
+            };
+            writeln!(out, "created {}{with}", index.display())
                 .and_then(|()| out.flush())
                 .with_context(|| saved_but(&index))?;
         }
@@ -207,6 +221,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             out,
                             "{} stories, {} of two or more documents, the largest of {}",
                             counts.stories, counts.multi_document_stories, counts.largest
+                        )?;
+                    }
+                    if stats.story_background_documents > 0 {
+                        writeln!(
+                            out,
+                            "story background: {}",
+                            plural(stats.story_background_documents, "document")
                         )?;
                     }
                     let lists = &stats.story_lists;

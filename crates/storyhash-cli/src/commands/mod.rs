@@ -10,4 +10,4 @@ pub(crate) use cluster::cluster;
 pub(crate) use dedup::dedup;
 pub(crate) use explain::explain;
 pub(crate) use index::index;
-pub(crate) use stories::{list_file, report_stories, stories, story_lists};
+pub(crate) use stories::{list_file, report_stories, stories, story_background, story_lists};

@@ -34,7 +34,7 @@ pub(crate) fn story_lists(
     Ok(StoryLists {
         stopwords: list_file(terms.stopwords_file.as_deref())?,
         boilerplate_lines: list_file(terms.boilerplate_file.as_deref())?,
-        background: background(&terms.background, terms.analysis, reading, quiet)?,
+        background: story_background(&terms.background, terms.analysis, reading, quiet)?,
     })
 }
 
@@ -42,7 +42,7 @@ pub(crate) fn story_lists(
 /// index directory gives its story terms' counts (refused if it keeps another
 /// analysis); any other path is read as input, with the input's options, one batch of
 /// text in memory at a time.
-fn background(
+pub(crate) fn story_background(
     paths: &[PathBuf],
     analysis: StoryAnalysis,
     reading: &Reading,
