@@ -283,12 +283,13 @@ impl Index {
     /// `stopwords` such as "ar,en", `stem`, `seed`); `stories`: None (no story
     /// tracking), "story" or "event"; with stories, `story_stopwords` (terms) and
     /// `story_boilerplate` (lines or sentences) every added document's story terms
-    /// leave out, as the CLI's `--stopwords-file` and `--boilerplate-file`, kept by the
-    /// index when saved.
+    /// leave out, as the CLI's `--stopwords-file` and `--boilerplate-file`, and
+    /// `background` (documents or a story-tracking `Index`) the document frequencies
+    /// added to its own, as `index create --background`; kept by the index when saved.
     #[new]
     #[pyo3(signature = (preset = "dup", threshold = None, stories = None, *, num_perm = None,
                         shingle = None, bands = None, stopwords = None, stem = None, seed = None,
-                        story_stopwords = None, story_boilerplate = None))]
+                        story_stopwords = None, story_boilerplate = None, background = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         preset: &str,
@@ -302,6 +303,7 @@ impl Index {
         seed: Option<u64>,
         story_stopwords: Option<Vec<String>>,
         story_boilerplate: Option<Vec<String>>,
+        background: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Index> {
         let stories = stories
             .map(|g| {
@@ -324,9 +326,16 @@ impl Index {
             stopwords: story_stopwords.unwrap_or_default(),
             boilerplate_lines: story_boilerplate.unwrap_or_default(),
         };
+        let analysis = stories.as_ref().map(|s| s.analysis).unwrap_or_default();
         let inner =
             storyhash_core::Index::with_story_lists(params(preset, tuning)?, stories, lists)
                 .map_err(to_py_err)?;
+        if let Some(background) = &background {
+            let counts = background_of(background, analysis)?;
+            let py = background.py();
+            py.detach(|| inner.set_story_background(counts))
+                .map_err(to_py_err)?;
+        }
         Ok(Index { inner })
     }
 
@@ -582,7 +591,8 @@ impl Index {
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,
     /// segments (committed), uncommitted (documents inserted since the last commit); with
-    /// story tracking also stories, multi_document_stories and largest_story.
+    /// story tracking also stories, multi_document_stories, largest_story and
+    /// story_background_documents (0 when it was given no background).
     fn stats(&self) -> PyResult<HashMap<String, usize>> {
         let s = self.inner.stats().map_err(to_py_err)?;
         let mut stats = HashMap::from([
@@ -601,6 +611,10 @@ impl Index {
                 counts.multi_document_stories,
             );
             stats.insert("largest_story".to_string(), counts.largest);
+            stats.insert(
+                "story_background_documents".to_string(),
+                s.story_background_documents as usize,
+            );
         }
         Ok(stats)
     }

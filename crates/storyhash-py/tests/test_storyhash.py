@@ -102,6 +102,36 @@ def test_story_lists_leave_a_sites_footer_out_and_are_kept(tmp_path):
         storyhash.Index(story_boilerplate=[FOOTER])
 
 
+def test_a_background_given_at_creation_weighs_the_first_articles_and_is_kept(tmp_path):
+    # A beat's words on a hundred and twenty reports, each with names of its own.
+    beat = [
+        {"id": f"beat-{i}",
+         "text": f"Mine{i} gold mines ltd reports grade and tonnage at site{i}, chief{i} says"}
+        for i in range(120)
+    ]
+    alpha = "Alpha gold mines ltd reports grade and tonnage at Lakeview shaft, chief Ada Novak says"
+    beta = "Beta gold mines ltd reports grade and tonnage at Hillcrest pit, director Omar Ruiz says"
+
+    def stories(index):
+        index.insert("alpha", alpha)
+        index.insert("beta", beta)
+        return index.story_of("beta")
+
+    assert stories(storyhash.Index(stories="story")) == "alpha", "the beat's words join them"
+    given = storyhash.Index(stories="story", background=iter(beat))
+    assert given.stats()["story_background_documents"] == 120
+    path = tmp_path / "feed.idx"
+    given.save(str(path))
+    assert stories(given) == "beta"
+    # An index's counts serve too, and a reopened index keeps its background.
+    archive = storyhash.Index(stories="story")
+    archive.insert_batch(beat)
+    assert stories(storyhash.Index(stories="story", background=archive)) == "beta"
+    assert storyhash.Index.open(str(path)).stats()["story_background_documents"] == 120
+    with pytest.raises(ValueError, match="story tracking"):
+        storyhash.Index(background=beat)
+
+
 def test_replaced_story_lists_apply_to_later_documents_and_are_kept(tmp_path):
     index = storyhash.Index(stories="story")
     index.insert("site-0", f"{SITE[0]}\n{FOOTER}")

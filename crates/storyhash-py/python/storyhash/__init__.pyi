@@ -76,12 +76,15 @@ class Index:
         seed: Optional[int] = None,
         story_stopwords: Optional[List[str]] = None,
         story_boilerplate: Optional[List[str]] = None,
+        background: Optional[Union[Iterable[Doc], "Index"]] = None,
     ) -> None:
         """Parameters as the CLI's flags: shingle "word:5", bands "32x4", stopwords
         "ar,en", "all" or "none". With stories, story_stopwords and story_boilerplate
         (lines or sentences) are left out of every added document's story terms, as
-        `stories --stopwords-file` and `--boilerplate-file` do; the index keeps them.
-        Invalid values, or lists without stories, raise ValueError."""
+        `stories --stopwords-file` and `--boilerplate-file` do, and background (documents
+        or a story-tracking Index) adds its document frequencies to the index's own, as
+        `index create --background` does; the index keeps them. Invalid values, or lists
+        or a background without stories, raise ValueError."""
         ...
     @staticmethod
     def open(path: Union[str, PathLike[str]], writer: bool = False) -> "Index":
@@ -144,8 +147,8 @@ class Index:
         tracking."""
         ...
     def stats(self) -> Dict[str, int]:
-        """Counts; with story tracking also stories, multi_document_stories and
-        largest_story."""
+        """Counts; with story tracking also stories, multi_document_stories,
+        largest_story and story_background_documents."""
         ...
     def __len__(self) -> int: ...
     def __contains__(self, id: str) -> bool: ...
