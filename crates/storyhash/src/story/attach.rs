@@ -333,11 +333,6 @@ impl Vocabulary {
         }
     }
 
-    /// Documents counted here, the background's not included.
-    pub(crate) fn own_documents(&self) -> u64 {
-        self.own_documents
-    }
-
     /// The counts, of terms of `analysis`, as a background for another corpus.
     pub(crate) fn to_background(&self, analysis: StoryAnalysis) -> Background {
         let df = self

@@ -45,21 +45,14 @@ impl StoryTracker {
     }
 
     /// Weighs terms with `background`'s document frequencies added to those of the
-    /// documents counted: for an index that has counted none yet (refused otherwise,
-    /// and for counts of another analysis than the index's).
+    /// documents counted, which must be none yet (the index refuses a background once
+    /// it had a document); refused for counts of another analysis than the index's.
+    /// Without story tracking, nothing is weighed and nothing changes.
     pub(crate) fn seed(&mut self, background: &Background) -> Result<()> {
-        let Some(params) = &self.params else {
-            return Err(Error::InvalidParams(
-                "a background applies to story tracking, which this index does not do".into(),
-            ));
-        };
-        background.check_analysis(params.analysis)?;
-        if self.vocabulary.own_documents() > 0 {
-            return Err(Error::InvalidParams(
-                "a background is given to an index before its first document".into(),
-            ));
+        if let Some(params) = &self.params {
+            background.check_analysis(params.analysis)?;
+            self.vocabulary = Vocabulary::with_background(background, params.analysis);
         }
-        self.vocabulary = Vocabulary::with_background(background, params.analysis);
         Ok(())
     }
 
