@@ -53,9 +53,10 @@ same stories).
 Index (a set named with `:index` after its name): the same documents added in file order
 to a new story-tracking index (`index add`), which weighs each by the document
 frequencies of those before it; scored as above, beside the share of its linked pairs
-that `stories` links and the reverse. With `:index:EARLIER.jsonl`, also an index that
-first got the articles EARLIER.jsonl lists before the set's first (the set being a run
-of that file): the set's stories in an index that has run for a while, not a new one.
+that `stories` links and the reverse. With `:index:EARLIER.jsonl`, also a new index
+created with the articles EARLIER.jsonl lists before the set's first (the set being a
+run of that file) as its background (`index create --background`), and an index that
+first got those articles: the set's stories in an index that has run for a while.
 
 Usage: python3 eval.py STORYHASH OUT_MARKDOWN SET.jsonl:KIND[:NAME[:index[:EARLIER.jsonl]]] ...
 (KIND: event, topic, topics or human). `--sweep` prints storyhash's scores over thresholds
@@ -124,17 +125,21 @@ def storyhash_clusters(binary, path, granularity, threshold=None, background=Non
     return story_of, report["params"]
 
 
-def index_clusters(binary, path, granularity, earlier=None):
+INDEX_RUNS = {None: "index", "background": "index, earlier articles as background",
+              "added": "index, after earlier articles"}
+
+
+def index_clusters(binary, path, granularity, earlier=None, how=None):
     """Story of each document by id when the documents arrive one by one, in file order,
     at a new story-tracking index (`index add`): each weighed by the document
     frequencies of those before it. With `earlier` (a set file holding `path`'s articles
-    in order), the index first gets the articles `earlier` lists before `path`'s first,
-    as an index that has run for a while."""
+    in order), the articles it lists before `path`'s first are the index's background
+    (`how` "background") or are added first (`how` "added"), as an index that has run
+    for a while."""
     with tempfile.TemporaryDirectory() as work:
         index = f"{work}/eval.idx"
-        subprocess.run([binary, "index", "create", index, "--stories", granularity],
-                       check=True, capture_output=True)
-        if earlier is not None:
+        create = [binary, "index", "create", index, "--stories", granularity]
+        if how is not None:
             first = load(path)[0]["id"]
             with open(earlier, encoding="utf-8") as f, \
                     open(f"{work}/earlier.jsonl", "w", encoding="utf-8") as out:
@@ -142,6 +147,10 @@ def index_clusters(binary, path, granularity, earlier=None):
                     if line.strip() and json.loads(line)["id"] == first:
                         break
                     out.write(line)
+        if how == "background":
+            create += ["--background", f"{work}/earlier.jsonl"]
+        subprocess.run(create, check=True, capture_output=True)
+        if how == "added":
             subprocess.run([binary, "index", "add", "--quiet", index, f"{work}/earlier.jsonl"],
                            check=True, capture_output=True)
         added = subprocess.run([binary, "index", "add", "--quiet", "--format", "json", index,
@@ -492,8 +501,11 @@ def main():
         path, kind, *rest = spec.split(":")
         name = rest[0] if rest else path
         # The indexes a set is added to: `:index`, a new one; `:index:EARLIER.jsonl`, also
-        # one that first got the articles before it in that file.
-        index_runs = [None] + rest[2:3] if rest[1:2] == ["index"] else []
+        # one with the articles before it in that file as its background, and one that
+        # first got them.
+        index_runs = ([None] + [how for how in ("background", "added") if rest[2:3]]
+                      if rest[1:2] == ["index"] else [])
+        earlier = rest[2] if rest[2:3] else None
         if kind == "human":
             if not sweep:
                 clustered, ranked = human_rows(binary, path, name)
@@ -542,13 +554,13 @@ def main():
                 company_lines.append(company_row(
                     name, granularity, "storyhash", [story_of[i] for i in ids], marked,
                     same_company))
-            for before in index_runs:
-                index_of = index_clusters(binary, path, granularity, before)
+            for how in index_runs:
+                index_of = index_clusters(binary, path, granularity, earlier, how)
                 arrived = [index_of[i] for i in ids]
                 s = score(arrived, truth)
                 f1 = f"{s['f1']:.3f}" if "f1" in s else "—"
                 shares = agreement(arrived, [story_of[i] for i in ids])
-                method = "index" if before is None else "index, after earlier articles"
+                method = INDEX_RUNS[how]
                 index_lines.append(
                     f"| {name} | {granularity} | {method} | {s['clusters']} | "
                     f"{s['largest']} | {s['pairs']} | {s['precision']:.3f} | {f1} | "
