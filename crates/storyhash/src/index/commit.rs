@@ -134,9 +134,7 @@ pub(super) fn commit(
         manifest.line_tally = Some(name);
     }
     if let Some(background) = state.background_to_commit() {
-        let name = store::background_name(generation);
-        store::write_background(&dir, &name, background)?;
-        manifest.story_background = Some(name);
+        manifest.story_background = Some(store::write_background(&dir, generation, background)?);
     }
     for (s, entry) in state.segments.iter().zip(&mut manifest.segments) {
         if s.dirty {
@@ -304,9 +302,7 @@ pub(super) fn write_new(
             manifest.line_tally = Some(name);
         }
         if let Some(background) = &background {
-            let name = store::background_name(1);
-            store::write_background(dir, &name, background)?;
-            manifest.story_background = Some(name);
+            manifest.story_background = Some(store::write_background(dir, 1, background)?);
         }
         Ok(())
     })?;

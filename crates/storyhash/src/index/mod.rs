@@ -794,9 +794,7 @@ impl Index {
             story: self.story_params.clone(),
             story_lists: self.story_lists(),
             story_counts: state.story_counts(),
-            story_background_documents: state
-                .story_background()?
-                .map_or(0, |background| background.documents()),
+            story_background_documents: state.story_background_documents(),
         })
     }
 

@@ -292,10 +292,20 @@ impl State {
             return Ok(Some(background.clone()));
         }
         let stored = (self.origin.as_ref())
-            .and_then(|o| Some((&o.dir, o.manifest.story_background.as_deref()?)));
+            .and_then(|o| Some((&o.dir, o.manifest.story_background.as_ref()?)));
         stored
-            .map(|(dir, name)| super::store::read_background(dir, name))
+            .map(|(dir, file)| super::store::read_background(dir, file))
             .transpose()
+    }
+
+    /// Documents counted in the story background, without reading it (0: none).
+    pub(super) fn story_background_documents(&self) -> u64 {
+        match &self.background_to_write {
+            Some(background) => background.documents(),
+            None => (self.origin.as_ref())
+                .and_then(|o| o.manifest.story_background.as_ref())
+                .map_or(0, |file| file.documents),
+        }
     }
 
     /// The story background a commit writes: one given since the last.
@@ -1334,8 +1344,8 @@ impl State {
             if let Some(name) = &origin.manifest.line_tally {
                 super::store::read_tally(&origin.dir, name)?;
             }
-            if let Some(name) = &origin.manifest.story_background {
-                super::store::read_background(&origin.dir, name)?;
+            if let Some(file) = &origin.manifest.story_background {
+                super::store::read_background(&origin.dir, file)?;
             }
         }
         Ok(())

@@ -62,13 +62,13 @@ const MAX_BACKGROUND_BYTES: u64 = 1 << 30;
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
-pub(super) type Manifest = ManifestOf<StoryParams, ExclusionLists, Option<String>, Option<String>>;
+pub(super) type Manifest =
+    ManifestOf<StoryParams, ExclusionLists, Option<String>, Option<BackgroundFile>>;
 
 /// A manifest whose story parameters are stored as `S` ([`StoryParams`] from version 8,
 /// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before), its story lists as `L`
 /// (from version 9; `()`, which takes no bytes, before), the name of its line-count
-/// file as `T` (from version 10) and the name of its background file as `B` (from
-/// version 11).
+/// file as `T` (from version 10) and its background file as `B` (from version 11).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
 pub(super) struct ManifestOf<S, L, T, B> {
@@ -88,8 +88,16 @@ pub(super) struct ManifestOf<S, L, T, B> {
     pub story_lists: L,
     /// The per-site line counts learned so far ([`tally_name`]), if any.
     pub line_tally: T,
-    /// The story background ([`background_name`]), if one was given.
+    /// The story background, if one was given.
     pub story_background: B,
+}
+
+/// The story background's file ([`background_name`]) and the documents it counts (so
+/// that `stats` need not read it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct BackgroundFile {
+    pub name: String,
+    pub documents: u64,
 }
 
 /// One committed segment.
@@ -286,7 +294,7 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         .is_some_and(|n| !is_tally_name(n))
     {
         Some("a line count")
-    } else if (manifest.story_background.as_deref()).is_some_and(|n| !is_background_name(n)) {
+    } else if (manifest.story_background.as_ref()).is_some_and(|b| !is_background_name(&b.name)) {
         Some("a background")
     } else {
         None
@@ -356,23 +364,32 @@ pub(super) fn read_tally(dir: &Path, name: &str) -> Result<LineTally> {
     Ok(tally)
 }
 
-/// Writes `background` durably as `dir/name`: its documents and analysis, then its term
-/// hashes and their counts as flat columns.
-pub(super) fn write_background(dir: &Path, name: &str, background: &Background) -> Result<()> {
+/// Writes `background` durably as the background file of commit `generation` in `dir`:
+/// its documents and analysis, then its term hashes and their counts as flat columns.
+pub(super) fn write_background(
+    dir: &Path,
+    generation: u64,
+    background: &Background,
+) -> Result<BackgroundFile> {
     let mut w = PayloadWriter::default();
     w.meta(&(background.documents(), background.analysis()))?;
     let (hashes, dfs) = background.to_columns();
     w.u64s(&hashes);
     w.u32s(&dfs);
+    let name = background_name(generation);
     write_durably(
-        &dir.join(name),
+        &dir.join(&name),
         &w.finish(ContentKind::Background, BACKGROUND_VERSION),
-    )
+    )?;
+    Ok(BackgroundFile {
+        name,
+        documents: background.documents(),
+    })
 }
 
-/// Reads and checks the background file `dir/name`.
-pub(super) fn read_background(dir: &Path, name: &str) -> Result<Background> {
-    let path = dir.join(name);
+/// Reads and checks the background file `file` of `dir`.
+pub(super) fn read_background(dir: &Path, file: &BackgroundFile) -> Result<Background> {
+    let path = dir.join(&file.name);
     let bytes = read_small(&path, MAX_BACKGROUND_BYTES)?;
     let (_, mut r) = PayloadReader::open(
         &path,
@@ -383,10 +400,17 @@ pub(super) fn read_background(dir: &Path, name: &str) -> Result<Background> {
     let (documents, analysis) = r.meta::<(u64, StoryAnalysis)>()?;
     let (hashes, dfs) = (r.u64s()?, r.u32s()?);
     r.finish()?;
-    Background::from_columns(analysis, documents, &hashes, &dfs).map_err(|problem| Error::Index {
+    let inconsistent = |problem: String| Error::Index {
         path: path.clone(),
         problem: format!("inconsistent background: {problem}"),
-    })
+    };
+    if documents != file.documents {
+        return Err(inconsistent(format!(
+            "{documents} documents, where the manifest says {}",
+            file.documents
+        )));
+    }
+    Background::from_columns(analysis, documents, &hashes, &dfs).map_err(inconsistent)
 }
 
 /// Writes a new file durably (temporary file, fsync, rename, directory fsync).
@@ -467,7 +491,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         .iter()
         .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.deletes.as_deref()))
         .chain(manifest.line_tally.as_deref())
-        .chain(manifest.story_background.as_deref())
+        .chain(manifest.story_background.as_ref().map(|b| b.name.as_str()))
         .collect();
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries.flatten() {

@@ -1386,6 +1386,31 @@ fn a_background_is_refused_after_the_first_document_and_when_damaged() {
     assert!(add().expect_err("truncated").to_string().contains(name));
     std::fs::write(&file, &original).expect("write");
     add().expect("the original reads");
+
+    // The manifest counts the background's documents (`stats` reads no file): a count
+    // that differs from the file's, or a name outside the index, is refused.
+    let manifest_path = path.join("MANIFEST");
+    let manifest = std::fs::read(&manifest_path).expect("manifest");
+    let forge_manifest = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut fields = storyhash::index::forge::decode_manifest(&manifest).expect("decodes");
+        edit(&mut fields);
+        let bytes = storyhash::index::forge::encode_manifest(fields).expect("encodes");
+        std::fs::write(&manifest_path, bytes).expect("write");
+    };
+    forge_manifest(&|m| m["story_background"]["documents"] = serde_json::json!(7));
+    assert_eq!(
+        Index::open(&path)
+            .expect("opens")
+            .stats()
+            .expect("stats")
+            .story_background_documents,
+        7
+    );
+    let message = add().expect_err("counts that differ").to_string();
+    assert!(message.contains("where the manifest says 7"), "{message}");
+    forge_manifest(&|m| m["story_background"]["name"] = serde_json::json!("../MANIFEST"));
+    let message = Index::open(&path).expect_err("outside").to_string();
+    assert!(message.contains("not a background"), "{message}");
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
