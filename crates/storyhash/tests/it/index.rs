@@ -495,8 +495,9 @@ fn directory_fixture_documents() -> Vec<Document> {
 
 /// Writes a directory fixture as this build writes indexes: `docs` and a removed
 /// document in two commits (two segments, one deletion list), with story tracking, the
-/// story lists of [`fixture_lists`] and (from format 10) the line counts of the first
-/// six documents, learned before they are added.
+/// story lists of [`fixture_lists`], (from format 10) the line counts of the first six
+/// documents, learned before they are added, and (from format 11) the beat's reports
+/// as its background.
 fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
     std::fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
     let index = Index::create_with_story_lists(
@@ -506,6 +507,9 @@ fn write_directory_fixture(path: &std::path::Path, docs: &[Document]) {
         fixture_lists(),
     )
     .expect("create");
+    index
+        .set_story_background(beat_background())
+        .expect("background");
     let learned = index.learn_story_lines(&docs[..6]).expect("learn");
     assert!(learned.is_empty(), "six documents make no boilerplate");
     // A commit of six documents, then one of a single copy and a removal: too small to
@@ -651,20 +655,15 @@ fn the_version_9_fixture_opens_and_keeps_its_story_lists() {
     assert_eq!(index.story_lists(), fixture_lists());
 }
 
-/// `testdata/index/v10/seeds.idx` is an index as this release writes it (format 10: the
-/// manifest names the line counts learned), by [`write_directory_fixture`]. Every later
-/// build must open it, answer as it did, keep its lists and go on from its counts:
-/// forty-five pages of a closing line, too few alone, are fifty with the fixture's five
-/// articles (of the same source, no address; the copy counted once), the line on 90%.
-/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
-/// the old directory under its version's folder.
+/// `testdata/index/v10/seeds.idx` was written by format 10 (the manifest names the line
+/// counts learned), by [`write_directory_fixture`] before backgrounds. Every later build
+/// must open it, answer as it did, keep its lists and go on from its counts: forty-five
+/// pages of a closing line, too few alone, are fifty with the fixture's five articles
+/// (of the same source, no address; the copy counted once), the line on 90%.
 #[test]
 fn the_version_10_fixture_opens_and_goes_on_from_its_line_counts() {
     let docs = directory_fixture_documents();
     let current = testdata().join("index/v10/seeds.idx");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
-        write_directory_fixture(&current, &docs);
-    }
     let index = check_stories_fixture(&current, &docs);
     assert_eq!(index.story_lists(), fixture_lists());
     drop(index);
@@ -688,6 +687,63 @@ fn the_version_10_fixture_opens_and_goes_on_from_its_line_counts() {
     assert_eq!(learned[0].share, 0.9);
     drop(index);
     std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// `testdata/index/v11/seeds.idx` is an index as this release writes it (format 11: the
+/// manifest names the background given before the first document), by
+/// [`write_directory_fixture`]. Every later build must open it, answer as it did and
+/// weigh later documents by its background: a preview decides as in an index given the
+/// same background and the fixture's documents (not as in one without it).
+/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
+/// the old directory under its version's folder.
+#[test]
+fn the_version_11_fixture_opens_and_weighs_by_its_background() {
+    let docs = directory_fixture_documents();
+    let current = testdata().join("index/v11/seeds.idx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
+        write_directory_fixture(&current, &docs);
+    }
+    let index = check_stories_fixture(&current, &docs);
+    assert_eq!(
+        index.stats().expect("stats").story_background_documents,
+        120
+    );
+    let replica = |background: Option<storyhash::story::Background>| {
+        let replica = Index::with_story_lists(
+            Preset::Dup.params(),
+            Some(Granularity::Story.params()),
+            fixture_lists(),
+        )
+        .expect("new");
+        if let Some(background) = background {
+            replica
+                .set_story_background(background)
+                .expect("background");
+        }
+        for d in &docs[..6] {
+            replica.insert(d).expect("insert");
+        }
+        replica
+    };
+    let (given, plain) = (replica(Some(beat_background())), replica(None));
+    // Two stored articles' first lines: no copy of either, it joins their story by
+    // its terms' weights.
+    let first_line = |d: &Document| d.text.lines().next().unwrap_or_default().to_owned();
+    let probe = Document::new(
+        "probe",
+        [first_line(&docs[1]), first_line(&docs[2])].join("\n"),
+    );
+    let decision = index.preview(&probe).expect("preview");
+    assert_eq!(decision, given.preview(&probe).expect("preview"));
+    assert_ne!(decision, plain.preview(&probe).expect("preview"));
+}
+
+/// The beat's reports counted as a background of story terms.
+fn beat_background() -> storyhash::story::Background {
+    let mut background =
+        storyhash::story::Background::with_analysis(Granularity::Story.params().analysis);
+    background.add_documents(&beat_reports());
+    background
 }
 
 /// Opens a directory fixture of format 8 or later and checks what they all answer.
