@@ -170,10 +170,15 @@ impl<S, L, T, B> ManifestOf<S, L, T, B> {
     }
 }
 
-fn is_segment_name(name: &str) -> bool {
-    name.strip_prefix("seg-")
-        .and_then(|n| n.strip_suffix(".seg"))
+/// Whether `name` is `prefix`, a generation number and `suffix`: a file a commit names.
+fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|n| n.strip_suffix(suffix))
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_segment_name(name: &str) -> bool {
+    is_numbered(name, "seg-", ".seg")
 }
 
 fn is_deletes_name(name: &str) -> bool {
@@ -184,9 +189,7 @@ fn is_deletes_name(name: &str) -> bool {
 }
 
 fn is_tally_name(name: &str) -> bool {
-    name.strip_prefix("lines-")
-        .and_then(|n| n.strip_suffix(".tally"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    is_numbered(name, "lines-", ".tally")
 }
 
 /// The name of the line-count file written by commit `generation`.
@@ -195,9 +198,7 @@ pub(super) fn tally_name(generation: u64) -> String {
 }
 
 fn is_background_name(name: &str) -> bool {
-    name.strip_prefix("background-")
-        .and_then(|n| n.strip_suffix(".df"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    is_numbered(name, "background-", ".df")
 }
 
 /// The name of the background file written by commit `generation`.
