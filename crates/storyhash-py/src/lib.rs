@@ -326,6 +326,12 @@ impl Index {
             stopwords: story_stopwords.unwrap_or_default(),
             boilerplate_lines: story_boilerplate.unwrap_or_default(),
         };
+        if background.is_some() && stories.is_none() {
+            // Refused before an iterable of documents is read through.
+            return Err(PyValueError::new_err(
+                "background= weighs story terms: it needs story tracking (stories=)",
+            ));
+        }
         let analysis = stories.as_ref().map(|s| s.analysis).unwrap_or_default();
         let inner =
             storyhash_core::Index::with_story_lists(params(preset, tuning)?, stories, lists)
