@@ -3,14 +3,14 @@
 //!
 //! ```text
 //! t.idx/
-//!   MANIFEST                 parameters, generation, next seq, and per segment its file,
-//!                            seq range, document count and current deletion list
-//!   LOCK                     taken (flock) by the one writer; never removed
-//!   seg-0000000007.seg       a segment (`segment`), written once
-//!   seg-0000000007.del-9     the segment's deleted documents as of generation 9
-//!   lines-0000000009.tally   per-site line counts as of generation 9, when learned
-//!   background-0000000001.df  the story background it was given before its first
-//!                            document, if any (written once, never replaced)
+//!   MANIFEST                  parameters, generation, next seq, and per segment its
+//!                             file, seq range, document count and deletion list
+//!   LOCK                      taken (flock) by the one writer; never removed
+//!   seg-0000000007.seg        a segment (`segment`), written once
+//!   seg-0000000007.del-9      the segment's deleted documents as of generation 9
+//!   lines-0000000009.tally    per-site line counts as of generation 9, when learned
+//!   background-0000000001.df  the story background given before the first document,
+//!                             if any (written once, never replaced)
 //! ```
 //!
 //! A commit writes new files under new names (segment, deletion lists), then replaces the
@@ -41,13 +41,13 @@ use crate::story::{
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 11, which names the file of the story background. Version
-/// 10 (the file of per-site line counts the index learns boilerplate from), 9 (the
-/// user's story lists: stopwords and
-/// boilerplate lines every added document's story terms leave out), 8 (story
-/// parameters naming the analysis of the stored story terms), 7 (story parameters of
-/// group-average attachment, terms of [`crate::story::StoryAnalysis::Words`]) and 6 (the
-/// first index that is a directory of segments) are read too, without what came later.
+/// The manifest format version: 11, which names the story background's file and counts
+/// its documents. Version 10 (the file of per-site line counts the index learns
+/// boilerplate from), 9 (the user's story lists: stopwords and boilerplate lines every
+/// added document's story terms leave out), 8 (story parameters naming the analysis of
+/// the stored story terms), 7 (story parameters of group-average attachment, terms of
+/// [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a directory of
+/// segments) are read too, without what came later.
 pub(super) const MANIFEST_VERSION: u32 = 11;
 /// The version of the line-count file.
 const TALLY_VERSION: u32 = 1;
