@@ -6,7 +6,9 @@
 # articles (their copies and the story each would join), a durable `index add` of the
 # other 10,000 (without and with `--learn-boilerplate`), and the add of a single article
 # (mostly the writer's rebuild of the story tracker from the stored terms), on one and
-# on two threads.
+# on two threads. Last, a new index given the 105,105 articles as its background
+# (`index create --background`) and the add of the single article to it (the writer's
+# start reads the background's counts).
 #
 # Usage: bash benches/story_index.sh [WORKDIR]   (default /tmp/storyhash-story-index)
 set -euo pipefail
@@ -48,3 +50,8 @@ for threads in 1 2; do
     done
 done
 rm -rf "$work/copy.idx"
+rm -rf "$work/given.idx"
+timed "create, background 105,105" \
+    "$bin" index create "$work/given.idx" --stories story --background "$work/stored.jsonl"
+timed "one:1 into the new index given them" "$bin" index add -q "$work/given.idx" "$work/one.jsonl"
+rm -rf "$work/given.idx"
