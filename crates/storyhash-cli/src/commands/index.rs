@@ -116,8 +116,8 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             progress.finish();
             if !quiet {
                 eprintln!(
-                    "storyhash index: {} documents stored{}{}",
-                    index.len(),
+                    "storyhash index: {} stored{}{}",
+                    plural(index.len() as u64, "document"),
                     if evicted > 0 {
                         format!(", {evicted} evicted by the window")
                     } else {
@@ -316,9 +316,9 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             index.verify()?;
             writeln!(
                 out,
-                "{}: {} documents, every byte checked",
+                "{}: {}, every byte checked",
                 path.display(),
-                index.len()
+                plural(index.len() as u64, "document")
             )?;
         }
         IndexCommand::Upgrade { old, new } => upgrade(&mut out, &old, new.as_deref())?,
