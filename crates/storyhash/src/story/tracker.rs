@@ -125,7 +125,7 @@ impl StoryTracker {
             match next {
                 Some(Ok(next)) => weighed = next,
                 Some(Err(e)) => {
-                    // Half a replay would be counted again by the next one.
+                    // Left empty rather than half counted; the next replay starts over.
                     *vocabulary = Vocabulary::new(analysis);
                     *attacher = Attacher::default();
                     return Err(e);
