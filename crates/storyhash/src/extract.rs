@@ -7,7 +7,8 @@
 //! is parsed as browsers parse it (entities decoded, broken markup repaired), candidate
 //! blocks are scored by their text and link density, and the best one is kept, in
 //! paragraphs. The title and time come from the page's metadata (JSON-LD `headline` and
-//! `datePublished`, `og:title`, `article:published_time`, then `<title>`; for the time
+//! `datePublished`, `og:title`, `article:published_time`, then `<title>`, without a
+//! site's name beside the headline, see `without_site_name` and `headline_in`; for the time
 //! also schema.org microdata and the meta names news sites use, see `published_stated`,
 //! and last a date in the page's address, see `date_in_url`), its address from
 //! `<link rel="canonical">` or `og:url`: the site a saved page came from, whose repeated
@@ -100,6 +101,9 @@ fn readable(html: &str) -> Option<Article> {
     // Read before parsing, which prunes the document.
     let url = page_url(&readability.doc);
     let stated = published_stated(&readability.doc);
+    let headings: Vec<String> = (readability.doc.select("h1").nodes().iter())
+        .map(|h| h.text().split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
     let article = readability.parse().ok()?;
     let text = tidy(&article.text_content);
     if text.is_empty() {
@@ -110,6 +114,7 @@ fn readable(html: &str) -> Option<Article> {
         article.site_name.as_deref(),
         url.as_deref(),
     );
+    let title = headline_in(title, &headings);
     let published = chosen_time(
         article.published_time.into_iter().chain(stated),
         url.as_deref(),
@@ -298,6 +303,36 @@ fn without_site_name<'a>(title: &'a str, site: Option<&str>, url: Option<&str>) 
     title
 }
 
+/// What may stand between a headline and what a page's title adds to it, spaced or not
+/// ("标题-新华网", "Headline|Site").
+const TITLE_SEPARATORS: [char; 10] = ['|', '-', '–', '—', ':', '·', '_', '/', '»', '«'];
+
+/// The page's main heading (one of its `h1` texts, `headings`) where `title` is that
+/// heading with something added before or after it behind a separator, the heading
+/// being the longer part: "短缺药品保供稳价 全力保障临床用药需求-新华网" under the
+/// heading "短缺药品保供稳价 全力保障临床用药需求". Pages whose site is named nowhere
+/// (no `og:site_name`, no address) still add its name to the title, often without the
+/// spaces [`SITE_SEPARATORS`] need, and the heading shows where the headline ends.
+/// Otherwise `title` as it is.
+fn headline_in<'a>(title: &'a str, headings: &'a [String]) -> &'a str {
+    let is_separator = |c: char| TITLE_SEPARATORS.contains(&c);
+    for heading in headings.iter().filter(|h| !h.is_empty() && *h != title) {
+        let before = (title.strip_suffix(heading.as_str()))
+            .filter(|added| added.trim_end().ends_with(is_separator));
+        let after = (title.strip_prefix(heading.as_str()))
+            .filter(|added| added.trim_start().starts_with(is_separator));
+        for added in before.into_iter().chain(after) {
+            let length = (added.trim_matches(|c: char| is_separator(c) || c.is_whitespace()))
+                .chars()
+                .count();
+            if length > 0 && length < heading.chars().count() {
+                return heading;
+            }
+        }
+    }
+    title
+}
+
 /// The main label of an address's host: "hespress" of `https://www.hespress.com/x`,
 /// "aljazeera" of `aljazeera.net` (the label before the last, or before a two-letter
 /// country code's second level, as in `bbc.co.uk`).
@@ -382,6 +417,47 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pages_heading_marks_where_an_unspaced_title_addition_begins() {
+        let headings = |h: &[&str]| h.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        let page = headings(&["短缺药品保供稳价 全力保障临床用药需求"]);
+        assert_eq!(
+            headline_in("短缺药品保供稳价 全力保障临床用药需求-新华网", &page),
+            "短缺药品保供稳价 全力保障临床用药需求"
+        );
+        let page = headings(&["Markets", "Talks in Moscow resume on Monday"]);
+        assert_eq!(
+            headline_in("BBC News|Talks in Moscow resume on Monday", &page),
+            "Talks in Moscow resume on Monday"
+        );
+        // A heading that is the shorter part (a section's), one without a separator
+        // after it, and a title without the heading: the title stays.
+        let page = headings(&["Syria"]);
+        assert_eq!(
+            headline_in("Syria - Russia talks resume", &page),
+            "Syria - Russia talks resume"
+        );
+        let page = headings(&["Talks in Moscow"]);
+        assert_eq!(
+            headline_in("Talks in Moscow resume", &page),
+            "Talks in Moscow resume"
+        );
+        assert_eq!(headline_in("Other news - Site", &page), "Other news - Site");
+        assert_eq!(
+            headline_in("Talks in Moscow", &headings(&[""])),
+            "Talks in Moscow"
+        );
+        // A page: its heading is read before Readability prunes the document.
+        let page = dated_page(
+            "<title>Harbour strike enters third day-Port News</title>",
+            "<h1>Harbour strike enters third day</h1>",
+        );
+        assert_eq!(
+            extract_article(&page).title.as_deref(),
+            Some("Harbour strike enters third day")
+        );
+    }
 
     #[test]
     fn markup_is_recognised_and_text_with_angle_brackets_is_not() {
