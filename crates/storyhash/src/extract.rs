@@ -304,8 +304,10 @@ fn without_site_name<'a>(title: &'a str, site: Option<&str>, url: Option<&str>) 
 }
 
 /// What may stand between a headline and what a page's title adds to it, spaced or not
-/// ("标题-新华网", "Headline|Site").
-const TITLE_SEPARATORS: [char; 10] = ['|', '-', '–', '—', ':', '·', '_', '/', '»', '«'];
+/// ("标题-新华网", "Headline|Site"). Not the colon: a title with more before its colon
+/// than the heading has is a kicker naming who spoke ("Obama: I will veto the bill"),
+/// whose names count.
+const TITLE_SEPARATORS: [char; 9] = ['|', '-', '–', '—', '·', '_', '/', '»', '«'];
 
 /// The page's main heading (one of its `h1` texts, `headings`) where `title` is that
 /// heading with something added before or after it behind a separator, the heading
@@ -432,7 +434,7 @@ mod tests {
             "Talks in Moscow resume on Monday"
         );
         // A heading that is the shorter part (a section's), one without a separator
-        // after it, and a title without the heading: the title stays.
+        // after it, a title without the heading, a kicker: the title stays.
         let page = headings(&["Syria"]);
         assert_eq!(
             headline_in("Syria - Russia talks resume", &page),
@@ -444,6 +446,11 @@ mod tests {
             "Talks in Moscow resume"
         );
         assert_eq!(headline_in("Other news - Site", &page), "Other news - Site");
+        let page = headings(&["I will veto the bill"]);
+        assert_eq!(
+            headline_in("Obama: I will veto the bill", &page),
+            "Obama: I will veto the bill"
+        );
         assert_eq!(
             headline_in("Talks in Moscow", &headings(&[""])),
             "Talks in Moscow"
