@@ -181,11 +181,12 @@ fn is_segment_name(name: &str) -> bool {
     is_numbered(name, "seg-", ".seg")
 }
 
+/// `seg-N.del-G`: segment N's deletion list as of generation G.
 fn is_deletes_name(name: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    name.strip_prefix("seg-")
-        .and_then(|n| n.split_once(".del-"))
-        .is_some_and(|(segment, generation)| digits(segment) && digits(generation))
+    name.split_once(".del-")
+        .is_some_and(|(segment, generation)| {
+            is_numbered(segment, "seg-", "") && is_numbered(generation, "", "")
+        })
 }
 
 fn is_tally_name(name: &str) -> bool {
@@ -601,5 +602,49 @@ impl WriterLock {
     /// The locked directory.
     pub(super) fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_names_a_commit_writes_are_the_indexs_files() {
+        for ours in [
+            "seg-0000000007.seg",
+            "seg-0000000007.del-9",
+            "lines-0000000009.tally",
+            "background-0000000001.df",
+        ] {
+            assert!(
+                is_segment_name(ours)
+                    || is_deletes_name(ours)
+                    || is_tally_name(ours)
+                    || is_background_name(ours),
+                "{ours}"
+            );
+        }
+        for other in [
+            "seg-.seg",
+            "seg-7x.seg",
+            "seg-7.seg.tmp",
+            "seg-.del-9",
+            "seg-7.del-",
+            "seg-7.del-9x",
+            "seg-7x.del-9",
+            "x-seg-7.del-9",
+            "lines-9.tally.bak",
+            "background-.df",
+            "notes.txt",
+        ] {
+            assert!(
+                !(is_segment_name(other)
+                    || is_deletes_name(other)
+                    || is_tally_name(other)
+                    || is_background_name(other)),
+                "{other}"
+            );
+        }
     }
 }
