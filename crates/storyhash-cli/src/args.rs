@@ -247,10 +247,21 @@ pub(crate) enum IndexCommand {
         format: Format,
     },
     /// List a story-tracking index's stories of two or more documents, largest first:
-    /// each named by its first document, with its members in the order they arrived.
+    /// each named by its first document, with the days it ran and its members in the
+    /// order they arrived.
     Stories {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
+        /// Only the stories with a member published at or after this time: a duration
+        /// before the newest publication time the index stored (2d, 36h; as `add
+        /// --window` counts), or a time (2025-03-01, 2025-03-01T12:30:00Z or any form
+        /// `published` takes). A story whose members gave no time is left out.
+        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+        since: Option<Since>,
+        /// Leave out stories of fewer than N documents; 1 lists every story.
+        #[arg(long, value_name = "N", default_value_t = 2,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        min_size: u32,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -342,6 +353,28 @@ fn preset_help() -> String {
 /// A time window for clap: [`storyhash::doc::parse_duration`].
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     storyhash::doc::parse_duration(s)
+}
+
+/// Where `index stories --since` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Since {
+    /// This many seconds before the newest publication time the index stored.
+    Before(i64),
+    /// This time (Unix seconds).
+    At(i64),
+}
+
+/// `--since` for clap: a duration with its unit, else a time as `published` reads it.
+pub(crate) fn parse_since(s: &str) -> Result<Since, String> {
+    storyhash::doc::parse_duration(s)
+        .map(Since::Before)
+        .or_else(|_| storyhash::doc::parse_published(s).map(Since::At))
+        .map_err(|_| {
+            format!(
+                "expected a duration before the index's newest article (2d, 36h, 90m) or a \
+                 time (2025-03-01, 2025-03-01T12:30:00Z), got {s:?}"
+            )
+        })
 }
 
 #[derive(Debug, Args)]

@@ -1370,6 +1370,67 @@ fn index_add_learns_a_batchs_boilerplate_lines() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `index stories --since` lists the stories that ran from a time on, given as a time or
+/// as a duration before the newest stored article, with the times their members ran.
+#[test]
+fn index_stories_since_lists_the_stories_running_from_a_time_on() {
+    let dir = scratch("index-stories-since");
+    let talks = "the minister arrived in moscow on monday for talks on energy trade and \
+                 security with his counterpart who said the two countries would sign \
+                 several agreements on gas supplies and grain exports";
+    let storm = "a storm closed the port of rotterdam for two days and stranded ships";
+    let line = |id: &str, text: &str, day: u32, hour: u32| {
+        format!(
+            "{{\"id\":\"{id}\",\"text\":\"{text}\",\"published\":\"2025-03-0{day}T{hour:02}:00:00Z\"}}\n"
+        )
+    };
+    let feed = dir.join("feed.jsonl");
+    let lines = [
+        line("talks", talks, 1, 8),
+        line("talks-copy", talks, 1, 9),
+        line("storm", storm, 3, 10),
+        line("storm-copy", storm, 3, 11),
+    ];
+    std::fs::write(&feed, lines.concat()).expect("feed");
+    let (index, feed) = (path_arg(&dir.join("feed.idx")), path_arg(&feed));
+    let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&["index", "add", "--quiet", &index, &feed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed = |since: &str| {
+        let out = storyhash(&[
+            "index", "stories", "--format", "json", "--since", since, &index,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let stories = json(&out);
+        let names = stories.as_array().expect("list").iter();
+        names
+            .map(|s| s["story"].as_str().expect("story").to_owned())
+            .collect::<Vec<_>>()
+    };
+    // A day before the newest article (the storm's copy, 3 March 11:00): the storm only.
+    assert_eq!(listed("1d"), ["storm"]);
+    assert_eq!(listed("2025-03-02"), ["storm"]);
+    // From the talks' copy on, both (equal sizes list by name).
+    assert_eq!(listed("2025-03-01T09:00:00Z"), ["storm", "talks"]);
+    assert_eq!(listed("3d"), ["storm", "talks"]);
+    assert!(listed("2025-03-04").is_empty());
+    let text = stdout(&storyhash(&["index", "stories", "--since", "1d", &index]));
+    assert_eq!(
+        text,
+        "story storm: 2 documents, 2025-03-03T10:00:00Z to 2025-03-03T11:00:00Z\n  \
+         storm  2025-03-03T10:00:00Z\n  storm-copy  2025-03-03T11:00:00Z\n"
+    );
+    let out = storyhash(&["index", "stories", "--since", "yesterday", &index]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected a duration"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `index stories` lists a story index's stories of two or more documents: the copies
 /// of one article are one story, the storm report is alone and not listed.
 #[test]
@@ -1397,10 +1458,26 @@ fn index_stories_lists_the_stories_of_an_index() {
     assert_eq!(placed, expected);
     let out = storyhash(&["index", "stories", "--format", "json", &index]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let expected = serde_json::json!([{"story": "a", "size": 2, "members": ["a", "b"]}]);
+    let expected = serde_json::json!([{
+        "story": "a", "size": 2, "members": ["a", "b"], "published": [null, null],
+        "first_published": null, "last_published": null,
+    }]);
     assert_eq!(json(&out), expected);
     let text = stdout(&storyhash(&["index", "stories", &index]));
     assert_eq!(text, "story a: 2 documents\n  a\n  b\n");
+    let text = stdout(&storyhash(&["index", "stories", "--min-size", "1", &index]));
+    assert_eq!(
+        text,
+        "story a: 2 documents\n  a\n  b\nstory c: 1 document\n  c\n"
+    );
+    // Undated, the index has no newest article for a duration to count back from.
+    let out = storyhash(&["index", "stories", "--since", "1d", &index]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no stored document gave a publication time"),
+        "{}",
+        stderr(&out)
+    );
 
     let plain = path_arg(&dir.join("plain.idx"));
     let out = storyhash(&["index", "create", &plain]);

@@ -589,10 +589,27 @@ impl Index {
             .collect())
     }
 
-    /// Every story of two or more documents as (story name, member ids in insertion
-    /// order), largest first; None when the index does not track stories.
-    fn stories(&self) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
-        self.inner.stories().map_err(to_py_err)
+    /// Every story of at least `min_size` documents as (story name, member ids in
+    /// insertion order), largest first; with `since` (a time, in any form `published`
+    /// takes), only those with a member published at or after it. None when the index
+    /// does not track stories; ValueError for a time it cannot read or a size below 1.
+    #[pyo3(signature = (since = None, min_size = 2))]
+    fn stories(
+        &self,
+        since: Option<&str>,
+        min_size: usize,
+    ) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
+        if min_size == 0 {
+            return Err(PyValueError::new_err("min_size must be at least 1"));
+        }
+        let since = since
+            .map(|t| {
+                storyhash_core::doc::parse_published(t)
+                    .map_err(|e| PyValueError::new_err(format!("since: {e}")))
+            })
+            .transpose()?;
+        let listed = self.inner.story_list(since, min_size).map_err(to_py_err)?;
+        Ok(listed.map(|stories| stories.into_iter().map(|s| (s.story, s.members)).collect()))
     }
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,

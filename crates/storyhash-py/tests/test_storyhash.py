@@ -52,6 +52,31 @@ def test_preview_answers_what_insert_then_does_and_stores_nothing():
         assert answer(before) == answer(index.insert(id, text, published="2025-03-01T12:00:00Z"))
 
 
+def test_stories_since_a_time_are_those_still_running_then():
+    index = storyhash.Index(stories="story")
+    index.insert("talks", BODY, published="2025-03-01T08:00:00Z")
+    index.insert("talks-copy", BODY, published="2025-03-01T09:00:00Z")
+    index.insert("storm", OTHER, published="2025-03-03T10:00:00Z")
+    index.insert("storm-copy", OTHER, published="2025-03-03T11:00:00Z")
+    index.insert("alone", "parliament passed the budget after a night of debate")
+    assert index.stories() == [
+        ("storm", ["storm", "storm-copy"]),
+        ("talks", ["talks", "talks-copy"]),
+    ]
+    assert index.stories(since="2025-03-02") == [("storm", ["storm", "storm-copy"])]
+    assert index.stories(since="Mon, 03 Mar 2025 11:00:00 GMT") == index.stories(
+        since="2025-03-02"
+    )
+    assert index.stories(since="2025-03-04") == []
+    # Every story, the undated one among them, unless a time is asked for.
+    assert ("alone", ["alone"]) in index.stories(min_size=1)
+    assert len(index.stories(since="2025-03-01", min_size=1)) == 2
+    with pytest.raises(ValueError, match="since"):
+        index.stories(since="next week")
+    with pytest.raises(ValueError, match="min_size"):
+        index.stories(min_size=0)
+
+
 def test_story_params_name_the_analysis_an_index_keeps():
     params = storyhash.Index(stories="event").story_params()
     assert (params.granularity, params.threshold, params.analysis) == ("event", 0.3, "stems")

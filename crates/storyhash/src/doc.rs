@@ -83,6 +83,14 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
+/// A publication time in Unix seconds as RFC 3339 in UTC (`2025-03-01T12:30:00Z`), the
+/// form reports give times in; None outside the years -9999 to 9999.
+pub fn published_text(seconds: i64) -> Option<String> {
+    jiff::Timestamp::from_second(seconds)
+        .ok()
+        .map(|t| t.to_string())
+}
+
 /// Parses a publication time into Unix seconds (UTC), or says why it cannot.
 ///
 /// Accepted, by [jiff](https://docs.rs/jiff)'s parsers (which check the calendar:

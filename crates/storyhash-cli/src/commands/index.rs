@@ -254,23 +254,47 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         }
         IndexCommand::Stories {
             index: path,
+            since,
+            min_size,
             format,
         } => {
-            let stories = Index::open(&path)?.stories()?.with_context(|| {
-                format!(
-                    "{}: this index does not track stories (create one with --stories)",
-                    path.display()
-                )
-            })?;
+            let index = Index::open(&path)?;
+            let since = match since {
+                None => None,
+                Some(Since::At(t)) => Some(t),
+                Some(Since::Before(seconds)) => {
+                    let newest = index.newest_published().with_context(|| {
+                        format!(
+                            "{}: no stored document gave a publication time, so --since \
+                             has no newest article to count back from",
+                            path.display()
+                        )
+                    })?;
+                    Some(newest.saturating_sub(seconds))
+                }
+            };
+            let stories = index
+                .story_list(since, min_size as usize)?
+                .with_context(|| {
+                    format!(
+                        "{}: this index does not track stories (create one with --stories)",
+                        path.display()
+                    )
+                })?;
+            let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
             match format {
                 Format::Json => {
                     let listed: Vec<serde_json::Value> = stories
                         .iter()
-                        .map(|(story, members)| {
+                        .map(|s| {
+                            let published: Vec<_> = s.published.iter().map(|&t| time(t)).collect();
                             serde_json::json!({
-                                "story": story,
-                                "size": members.len(),
-                                "members": members,
+                                "story": s.story,
+                                "size": s.members.len(),
+                                "first_published": time(s.first_published()),
+                                "last_published": time(s.last_published()),
+                                "members": s.members,
+                                "published": published,
                             })
                         })
                         .collect();
@@ -278,15 +302,22 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     writeln!(out)?;
                 }
                 Format::Text => {
-                    for (story, members) in &stories {
+                    for s in &stories {
+                        let ran = match (time(s.first_published()), time(s.last_published())) {
+                            (Some(first), Some(last)) => format!(", {first} to {last}"),
+                            _ => String::new(),
+                        };
                         writeln!(
                             out,
-                            "story {}: {} documents",
-                            printable(story),
-                            members.len()
+                            "story {}: {}{ran}",
+                            printable(&s.story),
+                            plural(s.members.len() as u64, "document"),
                         )?;
-                        for member in members {
-                            writeln!(out, "  {}", printable(member))?;
+                        for (member, published) in s.members.iter().zip(&s.published) {
+                            match time(*published) {
+                                Some(t) => writeln!(out, "  {}  {t}", printable(member))?,
+                                None => writeln!(out, "  {}", printable(member))?,
+                            }
                         }
                     }
                 }

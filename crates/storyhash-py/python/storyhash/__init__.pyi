@@ -142,9 +142,12 @@ class Index:
     def story_params(self) -> Optional[StoryParams]: ...
     def story_of(self, id: str) -> Optional[str]: ...
     def clusters(self) -> Dict[str, List[str]]: ...
-    def stories(self) -> Optional[List[Tuple[str, List[str]]]]:
-        """Stories of two or more documents, largest first; None without story
-        tracking."""
+    def stories(
+        self, since: Optional[str] = None, min_size: int = 2
+    ) -> Optional[List[Tuple[str, List[str]]]]:
+        """Stories of at least min_size documents, largest first; with since (a time as
+        published takes it), only those with a member published at or after it. None
+        without story tracking; ValueError for an unreadable time or a size below 1."""
         ...
     def stats(self) -> Dict[str, int]:
         """Counts; with story tracking also stories, multi_document_stories,

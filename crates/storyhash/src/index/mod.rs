@@ -158,6 +158,31 @@ pub struct IndexStats {
 /// insertion order.
 pub type NamedGroups = Vec<(String, Vec<String>)>;
 
+/// A story of a story-tracking index with its members' publication times, as
+/// [`Index::story_list`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStory {
+    /// Its name, as [`Index::story_of`] gives it: its first document's id.
+    pub story: String,
+    /// Member ids in the order they arrived.
+    pub members: Vec<String>,
+    /// Each member's publication time in Unix seconds (None when it gave none), in the
+    /// order of `members`.
+    pub published: Vec<Option<i64>>,
+}
+
+impl IndexStory {
+    /// The earliest publication time of a member (None when none gave one).
+    pub fn first_published(&self) -> Option<i64> {
+        self.published.iter().flatten().min().copied()
+    }
+
+    /// The latest publication time of a member (None when none gave one).
+    pub fn last_published(&self) -> Option<i64> {
+        self.published.iter().flatten().max().copied()
+    }
+}
+
 /// The stories of a story-tracking index's documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoryCounts {
@@ -710,8 +735,7 @@ impl Index {
                 "the time window cannot be negative, got {seconds} s"
             )));
         }
-        let newest = self.read().newest_published();
-        match newest {
+        match self.newest_published() {
             Some(newest) => self.evict_before(newest.saturating_sub(seconds)),
             None => Ok(0),
         }
@@ -774,7 +798,28 @@ impl Index {
     /// it, and member ids in insertion order), largest first, then by name. None when the
     /// index does not track stories.
     pub fn stories(&self) -> Result<Option<NamedGroups>> {
-        self.read().stories()
+        let listed = self.story_list(None, 2)?;
+        Ok(listed.map(|stories| stories.into_iter().map(|s| (s.story, s.members)).collect()))
+    }
+
+    /// The stories of at least `min_size` documents (1 lists every story) that were
+    /// still running at `since` (Unix seconds), with their members' publication times,
+    /// largest first, then by name: with `since`, only the stories with a member
+    /// published at or after it (a story none of whose members gave a time is left out).
+    /// A feed's index asked for the stories of its last day lists the stories that ran
+    /// that day, whenever they began. None when the index does not track stories.
+    pub fn story_list(
+        &self,
+        since: Option<i64>,
+        min_size: usize,
+    ) -> Result<Option<Vec<IndexStory>>> {
+        self.read().story_list(since, min_size)
+    }
+
+    /// The latest publication time of a document the index stored (None when none gave
+    /// one): the time [`Index::evict_window`] counts back from.
+    pub fn newest_published(&self) -> Option<i64> {
+        self.read().newest_published()
     }
 
     /// Counts.

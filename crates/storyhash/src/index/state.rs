@@ -1269,21 +1269,16 @@ impl State {
         groups
     }
 
-    /// The groups of two or more of `groups`, each as (its first member's id, or the name
-    /// `name` gives that member, and the member ids).
-    fn named_groups(
-        &self,
-        groups: HashMap<u32, Vec<u32>>,
-        name: impl Fn(u32) -> Result<Option<String>>,
-    ) -> Result<super::NamedGroups> {
+    /// The groups of two or more of `groups`, each as (its first member's id, the member
+    /// ids).
+    fn named_groups(&self, groups: HashMap<u32, Vec<u32>>) -> Result<super::NamedGroups> {
         let mut out = Vec::new();
         for members in groups.into_values().filter(|m| m.len() > 1) {
             let ids: Vec<String> = members
                 .iter()
                 .map(|&m| self.id_of(m))
                 .collect::<Result<_>>()?;
-            let named = name(members[0])?.unwrap_or_else(|| ids[0].clone());
-            out.push((named, ids));
+            out.push((ids[0].clone(), ids));
         }
         Ok(out)
     }
@@ -1296,20 +1291,44 @@ impl State {
     /// Every multi-member cluster: (name, member ids in insertion order).
     pub(super) fn clusters(&self) -> Result<super::NamedGroups> {
         let groups = self.live_groups(|d| self.components.find_readonly(d));
-        let mut out = self.named_groups(groups, |_| Ok(None))?;
+        let mut out = self.named_groups(groups)?;
         out.sort();
         Ok(out)
     }
 
-    /// Every story of two or more live documents: (story name, member ids in insertion
-    /// order), largest first, then by name; None without story tracking.
-    pub(super) fn stories(&self) -> Result<Option<super::NamedGroups>> {
+    /// Every story of at least `min_size` live documents with a member published at or
+    /// after `since` (when given), largest first, then by name; None without story
+    /// tracking (see [`super::Index::story_list`]).
+    pub(super) fn story_list(
+        &self,
+        since: Option<i64>,
+        min_size: usize,
+    ) -> Result<Option<Vec<super::IndexStory>>> {
         if !self.tracker.enabled() {
             return Ok(None);
         }
         let groups = self.live_groups(|d| self.story_key(d));
-        let mut out = self.named_groups(groups, |d| self.story_name(d))?;
-        out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        let mut out = Vec::new();
+        for members in groups.into_values().filter(|m| m.len() >= min_size) {
+            let published = members
+                .iter()
+                .map(|&m| self.published_of(m))
+                .collect::<Result<Vec<_>>>()?;
+            let story = super::IndexStory {
+                story: self.id_of(self.story_key(members[0]))?,
+                members: members
+                    .iter()
+                    .map(|&m| self.id_of(m))
+                    .collect::<Result<_>>()?,
+                published,
+            };
+            if since.is_none_or(|since| story.last_published().is_some_and(|t| t >= since)) {
+                out.push(story);
+            }
+        }
+        out.sort_by(|a, b| {
+            (b.members.len().cmp(&a.members.len())).then_with(|| a.story.cmp(&b.story))
+        });
         Ok(Some(out))
     }
 

@@ -86,7 +86,7 @@ fn time_span(docs: &[Document], members: &[Vec<DocIndex>]) -> (Option<String>, O
             .flatten()
             .filter_map(|&d| docs[d as usize].published_time())
     };
-    let text = |t: i64| jiff::Timestamp::from_second(t).ok().map(|t| t.to_string());
+    let text = crate::doc::published_text;
     (times().min().and_then(text), times().max().and_then(text))
 }
 

@@ -1,6 +1,6 @@
 //! The persistent index: incremental equals batch, crash safety, corruption, old files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use storyhash::index::Index;
@@ -936,7 +936,7 @@ fn footed_articles() -> (Vec<Document>, String) {
 
 /// The story of each document, numbered by first appearance.
 fn numbered<T: Eq + std::hash::Hash>(names: impl IntoIterator<Item = T>) -> Vec<usize> {
-    let mut numbering = std::collections::HashMap::new();
+    let mut numbering = HashMap::new();
     names
         .into_iter()
         .map(|name| {
@@ -1508,7 +1508,7 @@ fn stories_as_they_arrive(
         }
         story_names.push(decision.story.expect("stories are tracked"));
     }
-    let mut numbering = std::collections::HashMap::new();
+    let mut numbering = HashMap::new();
     let predicted: Vec<usize> = story_names
         .iter()
         .map(|name| {
@@ -1585,9 +1585,53 @@ fn the_index_assigns_stories_as_documents_arrive() {
             );
         }
     }
+    // With their times: every story down to one document, and from a time on those with
+    // a member published since, each member's time its document's.
+    let published: HashMap<&str, Option<i64>> = docs
+        .iter()
+        .map(|(doc, _)| (doc.id.as_str(), doc.published_time()))
+        .collect();
+    let every = reopened
+        .story_list(None, 1)
+        .expect("list")
+        .expect("tracked");
+    assert_eq!(every.len(), sizes.len());
+    for story in &every {
+        let times: Vec<_> = story
+            .members
+            .iter()
+            .map(|m| published[m.as_str()])
+            .collect();
+        assert_eq!(story.published, times, "{}", story.story);
+    }
+    let mut times: Vec<i64> = published.values().flatten().copied().collect();
+    times.sort_unstable();
+    let since = times[times.len() / 2];
+    let running = reopened
+        .story_list(Some(since), 2)
+        .expect("list")
+        .expect("tracked");
+    let expected: Vec<&str> = every
+        .iter()
+        .filter(|s| s.members.len() >= 2 && s.last_published().is_some_and(|t| t >= since))
+        .map(|s| s.story.as_str())
+        .collect();
+    assert!(
+        !expected.is_empty() && expected.len() < multi.len(),
+        "{expected:?}"
+    );
+    assert_eq!(
+        running.iter().map(|s| s.story.as_str()).collect::<Vec<_>>(),
+        expected
+    );
+    for story in &running {
+        assert!(story.first_published() <= story.last_published());
+        assert!(story.published.iter().flatten().any(|&t| t >= since));
+    }
     let plain = Index::new(Preset::Dup.params()).expect("new");
     assert_eq!(plain.stats().expect("stats").story_counts, None);
     assert_eq!(plain.stories().expect("stories"), None);
+    assert_eq!(plain.story_list(None, 1).expect("list"), None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
