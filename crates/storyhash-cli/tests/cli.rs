@@ -1482,12 +1482,14 @@ fn index_stories_lists_the_stories_of_an_index() {
     let plain = path_arg(&dir.join("plain.idx"));
     let out = storyhash(&["index", "create", &plain]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = storyhash(&["index", "stories", &plain]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("does not track stories"),
-        "{}",
-        stderr(&out)
-    );
+    for args in [vec![], vec!["--since", "1d"]] {
+        let out = storyhash(&[&["index", "stories", &plain], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("does not track stories"),
+            "{}",
+            stderr(&out)
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

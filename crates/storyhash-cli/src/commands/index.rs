@@ -259,6 +259,12 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             format,
         } => {
             let index = Index::open(&path)?;
+            if index.story_params().is_none() {
+                anyhow::bail!(
+                    "{}: this index does not track stories (create one with --stories)",
+                    path.display()
+                );
+            }
             let since = match since {
                 None => None,
                 Some(Since::At(t)) => Some(t),
@@ -275,12 +281,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             };
             let stories = index
                 .story_list(since, min_size as usize)?
-                .with_context(|| {
-                    format!(
-                        "{}: this index does not track stories (create one with --stories)",
-                        path.display()
-                    )
-                })?;
+                .unwrap_or_default();
             let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
             match format {
                 Format::Json => {
