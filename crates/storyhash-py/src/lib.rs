@@ -597,11 +597,14 @@ impl Index {
     fn stories(
         &self,
         since: Option<&str>,
-        min_size: usize,
+        min_size: i64,
     ) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
-        if min_size == 0 {
-            return Err(PyValueError::new_err("min_size must be at least 1"));
-        }
+        let min_size = usize::try_from(min_size)
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("min_size must be at least 1, got {min_size}"))
+            })?;
         let since = since
             .map(|t| {
                 storyhash_core::doc::parse_published(t)

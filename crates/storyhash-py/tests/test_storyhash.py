@@ -73,8 +73,9 @@ def test_stories_since_a_time_are_those_still_running_then():
     assert len(index.stories(since="2025-03-01", min_size=1)) == 2
     with pytest.raises(ValueError, match="since"):
         index.stories(since="next week")
-    with pytest.raises(ValueError, match="min_size"):
-        index.stories(min_size=0)
+    for size in (0, -1):
+        with pytest.raises(ValueError, match="min_size"):
+            index.stories(min_size=size)
 
 
 def test_story_params_name_the_analysis_an_index_keeps():
