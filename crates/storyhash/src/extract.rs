@@ -6,14 +6,15 @@
 //! algorithm of Firefox's reader view) on html5ever, the HTML5 parser of Servo: the page
 //! is parsed as browsers parse it (entities decoded, broken markup repaired), `<nav>`
 //! elements are dropped, candidate blocks are scored by their text and link density, and
-//! the best one is kept, in paragraphs. The title and time come from the page's metadata (JSON-LD `headline` and
-//! `datePublished`, `og:title`, `article:published_time`, then `<title>`, without a
-//! site's name beside the headline, see `without_site_name` and `headline_in`; for the time
-//! also schema.org microdata and the meta names news sites use, see `published_stated`,
-//! and last a date in the page's address, see `date_in_url`), its address from
-//! `<link rel="canonical">` or `og:url`: the site a saved page came from, whose repeated
-//! lines the story layer learns as that site's boilerplate. A page the scorer finds no
-//! article in keeps the text of its `<body>` without scripts and styles.
+//! the best one is kept, in paragraphs. The title and time come from the page's metadata
+//! (JSON-LD `headline` and `datePublished`, `og:title`, `article:published_time`, then
+//! `<title>`, without a site's name beside the headline, see `without_site_name` and
+//! `headline_in`; for the time also schema.org microdata and the meta names news sites
+//! use, see `published_stated`, and last a date in the page's address, see
+//! `date_in_url`), its address from `<link rel="canonical">` or `og:url`: the site a
+//! saved page came from, whose repeated lines the story layer learns as that site's
+//! boilerplate. A page the scorer finds no article in keeps the text of its `<body>`
+//! without scripts and styles.
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -104,10 +105,10 @@ fn readable(html: &str) -> Option<Article> {
     let headings: Vec<String> = (readability.doc.select("h1").nodes().iter())
         .map(|h| h.text().split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
-    // A `<nav>` is navigation by definition, as the role Readability already drops is;
-    // inside the article's container its links outweigh nothing, and a breadcrumb trail
-    // of a few (Home › Latest News › the headline) passed into the text (one of
-    // newspaper4k's pages: text precision 0.63 → 0.70, no page lower).
+    // A `<nav>` is navigation by definition, like the `role="navigation"` Readability
+    // drops; it keeps one inside the article's container, whose text then began with a
+    // breadcrumb trail (Home › Latest News › the headline: one of newspaper4k's pages,
+    // text precision 0.63 → 0.70, no page lower).
     readability.doc.select("nav").remove();
     let article = readability.parse().ok()?;
     let text = tidy(&article.text_content);
