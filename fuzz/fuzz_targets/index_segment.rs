@@ -66,7 +66,9 @@ fn edit_segment(segment: &mut [u8], op: &[u8]) {
         2 => (header::TABLE + 8 * (offset % (2 * SECTION_NAMES.len())), 8),
         _ => {
             // A value inside a section, 1, 4 or 8 bytes wide.
-            let (start, len) = table[(offset >> 8) % SECTION_NAMES.len()];
+            let Some(&(start, len)) = table.get((offset >> 8) % table.len().max(1)) else {
+                return;
+            };
             if len == 0 {
                 return;
             }

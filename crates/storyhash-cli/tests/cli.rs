@@ -1371,7 +1371,8 @@ fn index_add_learns_a_batchs_boilerplate_lines() {
 }
 
 /// `index stories --since` lists the stories that ran from a time on, given as a time or
-/// as a duration before the newest stored article, with the times their members ran.
+/// as a duration before the newest stored article, with the times their members ran and
+/// their headlines.
 #[test]
 fn index_stories_since_lists_the_stories_running_from_a_time_on() {
     let dir = scratch("index-stories-since");
@@ -1379,17 +1380,18 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
                  security with his counterpart who said the two countries would sign \
                  several agreements on gas supplies and grain exports";
     let storm = "a storm closed the port of rotterdam for two days and stranded ships";
-    let line = |id: &str, text: &str, day: u32, hour: u32| {
-        format!(
-            "{{\"id\":\"{id}\",\"text\":\"{text}\",\"published\":\"2025-03-0{day}T{hour:02}:00:00Z\"}}\n"
-        )
+    let line = |id: &str, title: &str, text: &str, day: u32, hour: u32| {
+        let published = format!("2025-03-0{day}T{hour:02}:00:00Z");
+        serde_json::json!({"id": id, "title": title, "text": text, "published": published})
+            .to_string()
+            + "\n"
     };
     let feed = dir.join("feed.jsonl");
     let lines = [
-        line("talks", talks, 1, 8),
-        line("talks-copy", talks, 1, 9),
-        line("storm", storm, 3, 10),
-        line("storm-copy", storm, 3, 11),
+        line("talks", "Minister in Moscow for energy talks", talks, 1, 8),
+        line("talks-copy", "Energy talks in Moscow", talks, 1, 9),
+        line("storm", "Storm closes Rotterdam port", storm, 3, 10),
+        line("storm-copy", "Rotterdam port shut by storm", storm, 3, 11),
     ];
     std::fs::write(&feed, lines.concat()).expect("feed");
     let (index, feed) = (path_arg(&dir.join("feed.idx")), path_arg(&feed));
@@ -1419,7 +1421,20 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
     assert_eq!(
         text,
         "story storm: 2 documents, 2025-03-03T10:00:00Z to 2025-03-03T11:00:00Z\n  \
-         storm  2025-03-03T10:00:00Z\n  storm-copy  2025-03-03T11:00:00Z\n"
+         storm  2025-03-03T10:00:00Z  Storm closes Rotterdam port\n  \
+         storm-copy  2025-03-03T11:00:00Z  Rotterdam port shut by storm\n"
+    );
+    let out = storyhash(&[
+        "index", "stories", "--format", "json", "--since", "1d", &index,
+    ]);
+    let storm = &json(&out)[0];
+    assert_eq!(storm["headline"], "Storm closes Rotterdam port");
+    assert_eq!(
+        storm["headlines"],
+        serde_json::json!([
+            "Storm closes Rotterdam port",
+            "Rotterdam port shut by storm"
+        ])
     );
     let out = storyhash(&["index", "stories", "--since", "yesterday", &index]);
     assert_eq!(out.status.code(), Some(2));
@@ -1458,17 +1473,35 @@ fn index_stories_lists_the_stories_of_an_index() {
     assert_eq!(placed, expected);
     let out = storyhash(&["index", "stories", "--format", "json", &index]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Without titles, the first lines stand in: kept to 200 bytes, cut at a word.
+    let kept = |day: &str| {
+        format!(
+            "the minister arrived in moscow on {day} for talks on energy trade and security \
+             with his counterpart who said the two countries would sign several agreements \
+             on gas supplies and grain exports…"
+        )
+    };
     let expected = serde_json::json!([{
         "story": "a", "size": 2, "members": ["a", "b"], "published": [null, null],
         "first_published": null, "last_published": null,
+        "headline": kept("monday"), "headlines": [kept("monday"), kept("tuesday")],
     }]);
     assert_eq!(json(&out), expected);
+    // The text shortens them as the other text reports do.
+    let shown = |day: &str| {
+        format!("the minister arrived in moscow on {day} for talks on energy trade and…")
+    };
     let text = stdout(&storyhash(&["index", "stories", &index]));
-    assert_eq!(text, "story a: 2 documents\n  a\n  b\n");
+    let story_a = format!(
+        "story a: 2 documents\n  a  {}\n  b  {}\n",
+        shown("monday"),
+        shown("tuesday")
+    );
+    assert_eq!(text, story_a);
     let text = stdout(&storyhash(&["index", "stories", "--min-size", "1", &index]));
     assert_eq!(
         text,
-        "story a: 2 documents\n  a\n  b\nstory c: 1 document\n  c\n"
+        format!("{story_a}story c: 1 document\n  c  a storm closed the port of rotterdam for two days\n")
     );
     // Undated, the index has no newest article for a duration to count back from.
     let out = storyhash(&["index", "stories", "--since", "1d", &index]);

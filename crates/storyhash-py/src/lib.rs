@@ -157,10 +157,22 @@ fn batch_documents(docs: &Bound<'_, PyAny>) -> PyResult<Vec<Document>> {
     Ok(out)
 }
 
-fn document(id: String, text: String, published: Option<String>) -> Document {
-    let mut doc = Document::new(id, text);
-    doc.published = published;
-    doc
+/// A document of `insert`, `insert_or_match` and `preview`: what a dict of
+/// `insert_batch` gives, field by field.
+fn document(
+    id: String,
+    text: String,
+    published: Option<String>,
+    title: Option<String>,
+    url: Option<String>,
+) -> Document {
+    Document::from(PyDoc {
+        id,
+        text,
+        published,
+        title,
+        url,
+    })
 }
 
 /// A stored document similar to a query.
@@ -274,6 +286,30 @@ impl From<&storyhash_core::story::StoryParams> for StoryParams {
 #[pyclass(frozen, module = "storyhash")]
 struct Index {
     inner: storyhash_core::Index,
+}
+
+impl Index {
+    /// The stories of `stories` and `story_list`, their arguments checked as Python
+    /// callers are told: ValueError for a time it cannot read or a size below 1.
+    fn listed_stories(
+        &self,
+        since: Option<&str>,
+        min_size: i64,
+    ) -> PyResult<Option<Vec<storyhash_core::index::IndexStory>>> {
+        let min_size = usize::try_from(min_size)
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("min_size must be at least 1, got {min_size}"))
+            })?;
+        let since = since
+            .map(|t| {
+                storyhash_core::doc::parse_published(t)
+                    .map_err(|e| PyValueError::new_err(format!("since: {e}")))
+            })
+            .transpose()?;
+        self.inner.story_list(since, min_size).map_err(to_py_err)
+    }
 }
 
 #[pymethods]
@@ -403,45 +439,53 @@ impl Index {
         self.inner.path()
     }
 
-    /// Stores a document and returns what it duplicates.
-    #[pyo3(signature = (id, text, published = None))]
+    /// Stores a document and returns what it duplicates. `title` and `url` are as in a
+    /// dict of `insert_batch`: a story-tracking index weighs the title's terms and keeps
+    /// it as the headline `story_list` shows.
+    #[pyo3(signature = (id, text, published = None, title = None, url = None))]
     fn insert_or_match(
         &self,
         py: Python<'_>,
         id: String,
         text: String,
         published: Option<String>,
+        title: Option<String>,
+        url: Option<String>,
     ) -> PyResult<Decision> {
-        let doc = document(id, text, published);
+        let doc = document(id, text, published, title, url);
         py.detach(|| self.inner.insert_or_match(&doc))
             .map(Decision::from)
             .map_err(to_py_err)
     }
 
     /// Same as `insert_or_match`.
-    #[pyo3(signature = (id, text, published = None))]
+    #[pyo3(signature = (id, text, published = None, title = None, url = None))]
     fn insert(
         &self,
         py: Python<'_>,
         id: String,
         text: String,
         published: Option<String>,
+        title: Option<String>,
+        url: Option<String>,
     ) -> PyResult<Decision> {
-        self.insert_or_match(py, id, text, published)
+        self.insert_or_match(py, id, text, published, title, url)
     }
 
     /// What `insert` would answer for the document, storing nothing: the stored
     /// documents it duplicates, the cluster it would be in and, in a story-tracking
     /// index, the story it would join and the score. The id need not be new.
-    #[pyo3(signature = (id, text, published = None))]
+    #[pyo3(signature = (id, text, published = None, title = None, url = None))]
     fn preview(
         &self,
         py: Python<'_>,
         id: String,
         text: String,
         published: Option<String>,
+        title: Option<String>,
+        url: Option<String>,
     ) -> PyResult<Decision> {
-        let doc = document(id, text, published);
+        let doc = document(id, text, published, title, url);
         py.detach(|| self.inner.preview(&doc))
             .map(Decision::from)
             .map_err(to_py_err)
@@ -599,20 +643,44 @@ impl Index {
         since: Option<&str>,
         min_size: i64,
     ) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
-        let min_size = usize::try_from(min_size)
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                PyValueError::new_err(format!("min_size must be at least 1, got {min_size}"))
-            })?;
-        let since = since
-            .map(|t| {
-                storyhash_core::doc::parse_published(t)
-                    .map_err(|e| PyValueError::new_err(format!("since: {e}")))
-            })
-            .transpose()?;
-        let listed = self.inner.story_list(since, min_size).map_err(to_py_err)?;
+        let listed = self.listed_stories(since, min_size)?;
         Ok(listed.map(|stories| stories.into_iter().map(|s| (s.story, s.members)).collect()))
+    }
+
+    /// The stories `stories` lists, each a dict as `storyhash index stories --format
+    /// json` prints it: `story`, `size`, `headline`, `members`, `published` (each
+    /// member's time, RFC 3339, None where it gave none), `headlines` (each member's
+    /// title or first line, None where the index kept none), `first_published` and
+    /// `last_published`. None when the index does not track stories.
+    #[pyo3(signature = (since = None, min_size = 2))]
+    fn story_list(
+        &self,
+        py: Python<'_>,
+        since: Option<&str>,
+        min_size: i64,
+    ) -> PyResult<Option<Vec<Py<PyAny>>>> {
+        let Some(listed) = self.listed_stories(since, min_size)? else {
+            return Ok(None);
+        };
+        let time = |t: Option<i64>| t.and_then(storyhash_core::doc::published_text);
+        let story_dict = |s: &storyhash_core::index::IndexStory| -> PyResult<Py<PyAny>> {
+            let dict = pyo3::types::PyDict::new(py);
+            dict.set_item("story", &s.story)?;
+            dict.set_item("size", s.members.len())?;
+            dict.set_item("headline", s.headline())?;
+            dict.set_item("members", &s.members)?;
+            let published: Vec<Option<String>> = s.published.iter().map(|&t| time(t)).collect();
+            dict.set_item("published", published)?;
+            dict.set_item("headlines", &s.headlines)?;
+            dict.set_item("first_published", time(s.first_published()))?;
+            dict.set_item("last_published", time(s.last_published()))?;
+            Ok(dict.into_any().unbind())
+        };
+        listed
+            .iter()
+            .map(story_dict)
+            .collect::<PyResult<_>>()
+            .map(Some)
     }
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,

@@ -78,6 +78,51 @@ def test_stories_since_a_time_are_those_still_running_then():
             index.stories(min_size=size)
 
 
+def test_story_list_gives_times_and_headlines_as_the_cli_json():
+    index = storyhash.Index(stories="story")
+    index.insert("storm", OTHER, published="2025-03-03T10:00:00Z", title="Storm shuts port")
+    index.insert("storm-copy", OTHER, published="2025-03-03T11:00:00Z")
+    index.insert("talks", BODY, published="2025-03-01T08:00:00Z")
+    (storm,) = index.story_list(since="2025-03-02")
+    assert storm == {
+        "story": "storm",
+        "size": 2,
+        "headline": "Storm shuts port",
+        "members": ["storm", "storm-copy"],
+        "published": ["2025-03-03T10:00:00Z", "2025-03-03T11:00:00Z"],
+        # Without a title, the first line stands in.
+        "headlines": ["Storm shuts port", OTHER.splitlines()[0]],
+        "first_published": "2025-03-03T10:00:00Z",
+        "last_published": "2025-03-03T11:00:00Z",
+    }
+    listed = index.story_list(min_size=1)
+    assert [(s["story"], s["members"]) for s in listed] == index.stories(min_size=1)
+    assert storyhash.Index().story_list() is None
+    with pytest.raises(ValueError, match="min_size"):
+        index.story_list(min_size=0)
+
+
+def test_insert_takes_the_title_and_url_a_batch_dict_gives():
+    docs = [
+        {"id": "a", "text": BODY, "title": "Minister in Moscow", "url": "https://x.example/1"},
+        {"id": "c", "text": OTHER, "title": "Storm in Rotterdam", "url": "https://y.example/2"},
+    ]
+    one, batch = storyhash.Index(stories="story"), storyhash.Index(stories="story")
+    singly = [one.insert(d["id"], d["text"], title=d["title"], url=d["url"]) for d in docs]
+    together = batch.insert_batch(docs)
+
+    def answer(d):
+        return [(m.id, m.jaccard) for m in d.matches], d.cluster, d.story, d.story_score
+
+    assert [answer(d) for d in singly] == [answer(d) for d in together]
+    probe = {"id": "p", "text": "the minister left moscow", "title": "Minister in Moscow"}
+    seen = one.preview(probe["id"], probe["text"], title=probe["title"])
+    untitled = one.preview(probe["id"], probe["text"])
+    assert answer(seen) == answer(batch.preview(probe["id"], probe["text"], title=probe["title"]))
+    assert seen.story_score != untitled.story_score, "the title's terms are weighed"
+    assert one.story_list(min_size=1) == batch.story_list(min_size=1)
+
+
 def test_story_params_name_the_analysis_an_index_keeps():
     params = storyhash.Index(stories="event").story_params()
     assert (params.granularity, params.threshold, params.analysis) == ("event", 0.3, "stems")

@@ -30,7 +30,7 @@ use crate::tokenize::{TokenOptions, Tokenizer};
 const MAX_SHARED_TERMS: usize = 8;
 const MAX_SHARED_PASSAGES: usize = 3;
 /// Longest headline shown in the text report, in characters.
-const HEADLINE_CHARS: usize = 72;
+pub const HEADLINE_CHARS: usize = 72;
 
 /// The whole report: parameters, counts, and every document in exactly one cluster.
 #[derive(Debug, Clone, Serialize)]
@@ -370,8 +370,9 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// The first line of `text`, printable, cut to [`HEADLINE_CHARS`].
-pub(crate) fn shorten(text: &str) -> String {
+/// The first line of `text`, printable, cut to [`HEADLINE_CHARS`] characters (the last
+/// one "…"): a headline as the text reports print it.
+pub fn shorten(text: &str) -> String {
     let line = printable(text.lines().next().unwrap_or("").trim());
     let line = line.as_ref();
     if line.chars().count() <= HEADLINE_CHARS {

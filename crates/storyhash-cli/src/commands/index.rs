@@ -294,8 +294,10 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                                 "size": s.members.len(),
                                 "first_published": time(s.first_published()),
                                 "last_published": time(s.last_published()),
+                                "headline": s.headline(),
                                 "members": s.members,
                                 "published": published,
+                                "headlines": s.headlines,
                             })
                         })
                         .collect();
@@ -314,11 +316,17 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             printable(&s.story),
                             plural(s.members.len() as u64, "document"),
                         )?;
-                        for (member, published) in s.members.iter().zip(&s.published) {
-                            match time(*published) {
-                                Some(t) => writeln!(out, "  {}  {t}", printable(member))?,
-                                None => writeln!(out, "  {}", printable(member))?,
+                        let members = s.members.iter().zip(&s.published).zip(&s.headlines);
+                        for ((member, published), headline) in members {
+                            let mut line = format!("  {}", printable(member));
+                            if let Some(t) = time(*published) {
+                                line.push_str(&format!("  {t}"));
                             }
+                            if let Some(headline) = headline {
+                                let headline = storyhash::report::shorten(headline);
+                                line.push_str(&format!("  {headline}"));
+                            }
+                            writeln!(out, "{line}")?;
                         }
                     }
                 }

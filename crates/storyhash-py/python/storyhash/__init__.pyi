@@ -102,9 +102,33 @@ class Index:
     def verify(self) -> None: ...
     @property
     def path(self) -> Optional[Path]: ...
-    def insert_or_match(self, id: str, text: str, published: Optional[str] = None) -> Decision: ...
-    def insert(self, id: str, text: str, published: Optional[str] = None) -> Decision: ...
-    def preview(self, id: str, text: str, published: Optional[str] = None) -> Decision:
+    def insert_or_match(
+        self,
+        id: str,
+        text: str,
+        published: Optional[str] = None,
+        title: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> Decision:
+        """title and url as in a dict of insert_batch: a story-tracking index weighs the
+        title's terms and keeps it as the headline story_list shows."""
+        ...
+    def insert(
+        self,
+        id: str,
+        text: str,
+        published: Optional[str] = None,
+        title: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> Decision: ...
+    def preview(
+        self,
+        id: str,
+        text: str,
+        published: Optional[str] = None,
+        title: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> Decision:
         """What `insert` would answer, storing nothing; the id need not be new."""
         ...
     def query(
@@ -148,6 +172,14 @@ class Index:
         """Stories of at least min_size documents, largest first; with since (a time as
         published takes it), only those with a member published at or after it. None
         without story tracking; ValueError for an unreadable time or a size below 1."""
+        ...
+    def story_list(
+        self, since: Optional[str] = None, min_size: int = 2
+    ) -> Optional[List[Dict[str, Any]]]:
+        """The stories `stories` lists, each a dict as `index stories --format json`
+        prints it: story, size, headline, members, published (RFC 3339 or None per
+        member), headlines (None where none was kept), first_published,
+        last_published."""
         ...
     def stats(self) -> Dict[str, int]:
         """Counts; with story tracking also stories, multi_document_stories,

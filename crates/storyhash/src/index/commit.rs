@@ -399,6 +399,7 @@ fn append_uncommitted(
             links: &links,
             terms: &mem.terms[i],
             story,
+            headline: &mem.headlines[i],
         };
         push(builder, doc, !state.alive[d as usize], removed)?;
     }
@@ -437,10 +438,10 @@ fn append_segment(
             }
         }
         let alive = state.alive[d as usize];
-        let terms = if alive {
-            seg.terms(local)?
+        let (terms, headline) = if alive {
+            (seg.terms(local)?, seg.headline(local)?.unwrap_or(""))
         } else {
-            Box::new([])
+            (Box::new([]) as Box<[_]>, "")
         };
         let sketch = seg.sketch(local)?.0;
         let reference = if is_holder {
@@ -461,6 +462,7 @@ fn append_segment(
             links: &links,
             terms: &terms,
             story: seg.story(local)?,
+            headline,
         };
         renumbered[local as usize] = builder.len() as u32;
         push(builder, doc, !alive, removed)?;

@@ -8,7 +8,7 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::segment::{BLOCK, FOOTER_LEN, SECTIONS, TABLE_END};
+use super::segment::{table_end, BLOCK, FOOTER_LEN, SECTIONS};
 use super::store::Manifest;
 use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
 
@@ -34,12 +34,16 @@ pub const SECTION_NAMES: [&str; SECTIONS] = [
     "term_ids",
     "term_weights",
     "stories",
+    "headline_ends",
+    "headline_bytes",
 ];
 
 /// Offsets of a segment header's fields.
 pub mod header {
     /// Segment format version (u32).
     pub const VERSION: usize = 8;
+    /// Sections (u32): 20 before format 3, 22 from it.
+    pub const SECTIONS: usize = 12;
     /// Documents (u64).
     pub const DOCS: usize = 16;
     /// Keyed documents (u64).
@@ -56,9 +60,17 @@ fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
 }
 
-/// Each section's (offset, length) as the table states them.
+/// The number of sections the header states, if this build knows it.
+fn section_count(bytes: &[u8]) -> Option<usize> {
+    let at = header::SECTIONS;
+    let count = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+    (count <= SECTIONS).then_some(count)
+}
+
+/// Each section's (offset, length) as the table states them, in the order of
+/// [`SECTION_NAMES`] (an older format's table is shorter).
 pub fn segment_sections(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
-    (0..SECTIONS)
+    (0..section_count(bytes)?)
         .map(|i| {
             let at = header::TABLE + 16 * i;
             Some((u64_at(bytes, at)?, u64_at(bytes, at + 8)?))
@@ -88,11 +100,14 @@ pub fn reseal_segment(bytes: &mut [u8]) -> bool {
         return false;
     };
     let at = at as usize;
-    if at < TABLE_END || at.checked_add(blocks as usize * 8) != Some(footer) {
+    let Some(data_start) = section_count(bytes).map(table_end) else {
+        return false;
+    };
+    if at < data_start || at.checked_add(blocks as usize * 8) != Some(footer) {
         return false;
     }
     for block in 0..blocks as usize {
-        let start = TABLE_END + block * BLOCK;
+        let start = data_start + block * BLOCK;
         let end = (start + BLOCK).min(at);
         if start > end {
             return false;
@@ -100,7 +115,7 @@ pub fn reseal_segment(bytes: &mut [u8]) -> bool {
         let hash = xxh3_64(&bytes[start..end]);
         bytes[at + block * 8..at + block * 8 + 8].copy_from_slice(&hash.to_le_bytes());
     }
-    let mut head = bytes[..TABLE_END].to_vec();
+    let mut head = bytes[..data_start].to_vec();
     head.extend_from_slice(&bytes[at..footer]);
     let hash = xxh3_64(&head);
     bytes[footer + 16..].copy_from_slice(&hash.to_le_bytes());

@@ -67,6 +67,7 @@ mod segment;
 mod state;
 mod store;
 
+pub use segment::MAX_HEADLINE_BYTES;
 use state::State;
 pub use store::WriterLock;
 
@@ -169,6 +170,11 @@ pub struct IndexStory {
     /// Each member's publication time in Unix seconds (None when it gave none), in the
     /// order of `members`.
     pub published: Vec<Option<i64>>,
+    /// Each member's headline (its title, or else its first line; one longer than
+    /// [`MAX_HEADLINE_BYTES`] cut at a word and closed with "…";
+    /// None when it had neither or was stored by a build that kept none), in the order
+    /// of `members`.
+    pub headlines: Vec<Option<String>>,
 }
 
 impl IndexStory {
@@ -180,6 +186,11 @@ impl IndexStory {
     /// The latest publication time of a member (None when none gave one).
     pub fn last_published(&self) -> Option<i64> {
         self.published.iter().flatten().max().copied()
+    }
+
+    /// The story's headline: its earliest member's with one.
+    pub fn headline(&self) -> Option<&str> {
+        self.headlines.iter().flatten().next().map(String::as_str)
     }
 }
 
@@ -200,6 +211,8 @@ pub(crate) struct Prepared {
     record: DocRecord,
     /// Story-layer term frequencies, sorted by term.
     terms: Box<[(u64, f32)]>,
+    /// Its headline as a segment keeps it (empty in an index without stories).
+    headline: Box<str>,
 }
 
 /// Documents of a batch whose committed band entries are looked up together: enough
@@ -582,6 +595,10 @@ impl Index {
                 )
                 .into_boxed_slice(),
                 None => Box::new([]),
+            },
+            headline: match &self.story_params {
+                Some(_) => Box::from(segment::kept_headline(doc.headline())),
+                None => Box::from(""),
             },
         })
     }

@@ -33,7 +33,10 @@
 //! f32 · `bands` b × m entries (per band, sorted by key, then local) · `directory` u32 ×
 //! b × (2^d + 1) (per band, where each d-bit key prefix starts) · `term_ends` u64 × n,
 //! `term_ids` u64, `term_weights` f32 (story terms) · `stories` u64 × n (seq of the
-//! story's first document); the last four are empty in an index without stories.
+//! story's first document) · from format 3, `headline_ends` u32 × n and
+//! `headline_bytes` (each document's headline, at most [`MAX_HEADLINE_BYTES`], so that
+//! a story listing can say what its stories are); the last six are empty in an index
+//! without stories. Formats 1 and 2 have 20 sections and no headlines.
 //!
 //! A band entry of format 2 is w = ⌈(32 − d + l) / 8⌉ bytes (little-endian) holding
 //! `(key mod 2^(32 − d)) << l | local`, where l is the bits of the largest local number:
@@ -61,7 +64,7 @@ use crate::error::{Error, Result};
 /// The first eight bytes of a segment file.
 pub(super) const SEGMENT_MAGIC: &[u8; 8] = b"STORYSEG";
 /// The segment layout this build writes.
-pub(super) const SEGMENT_VERSION: u32 = 2;
+pub(super) const SEGMENT_VERSION: u32 = 3;
 /// The oldest segment layout this build reads (format 1: 8-byte band entries).
 const OLDEST_SEGMENT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 48;
@@ -108,9 +111,48 @@ enum Sec {
     TermIds,
     TermWeights,
     Stories,
+    HeadlineEnds,
+    HeadlineBytes,
 }
-pub(super) const SECTIONS: usize = 20;
-pub(super) const TABLE_END: usize = HEADER_LEN + 16 * SECTIONS;
+/// Sections of the layout this build writes.
+pub(super) const SECTIONS: usize = 22;
+/// Sections of formats 1 and 2, before the headlines.
+const SECTIONS_BEFORE_HEADLINES: usize = 20;
+
+/// Where the section table of a segment of `sections` sections ends and its
+/// checksummed data begins.
+pub(super) const fn table_end(sections: usize) -> usize {
+    HEADER_LEN + 16 * sections
+}
+
+/// The most bytes of a headline a segment keeps (cut at a character boundary): a
+/// headline is a line, and a long first line standing in for a missing title must not
+/// make every document cost a paragraph.
+pub const MAX_HEADLINE_BYTES: usize = 200;
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn cut_at_char(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `headline` as a segment keeps it: whole when it fits in [`MAX_HEADLINE_BYTES`], else
+/// cut at the last space that leaves room for a closing "…" (at a character, when that
+/// space would drop more than half).
+pub(super) fn kept_headline(headline: &str) -> std::borrow::Cow<'_, str> {
+    if headline.len() <= MAX_HEADLINE_BYTES {
+        return headline.into();
+    }
+    let room = cut_at_char(headline, MAX_HEADLINE_BYTES - '…'.len_utf8());
+    let cut = match room.rfind(char::is_whitespace) {
+        Some(at) if at > room.len() / 2 => &room[..at],
+        _ => room,
+    };
+    format!("{}…", cut.trim_end()).into()
+}
 
 /// One document as written to a segment.
 #[derive(Debug, Clone, Copy)]
@@ -133,6 +175,8 @@ pub(super) struct SegmentDoc<'a> {
     pub links: &'a [(u64, f32)],
     pub terms: &'a [(u64, f32)],
     pub story: u64,
+    /// Its headline (kept with stories, as [`kept_headline`] cuts it; empty: none).
+    pub headline: &'a str,
 }
 
 /// Builds a segment document by document, in increasing seq order.
@@ -169,6 +213,8 @@ pub(super) struct SegmentBuilder {
     term_weights: Spillable,
     term_count: u64,
     stories: Vec<u8>,
+    headline_ends: Vec<u8>,
+    headline_bytes: Vec<u8>,
 }
 
 impl SegmentBuilder {
@@ -215,6 +261,8 @@ impl SegmentBuilder {
             term_weights: spillable(),
             term_count: 0,
             stories: Vec::new(),
+            headline_ends: Vec::new(),
+            headline_bytes: Vec::new(),
         }
     }
 
@@ -282,6 +330,9 @@ impl SegmentBuilder {
             .map_err(|_| "a segment holds at most 4 GiB of ids")?;
         let link_end = u32::try_from(self.link_count + doc.links.len() as u64)
             .map_err(|_| "a segment holds at most 2^32 links")?;
+        let headline = cut_at_char(doc.headline, MAX_HEADLINE_BYTES);
+        let headline_end = u32::try_from(self.headline_bytes.len() + headline.len())
+            .map_err(|_| "a segment holds at most 4 GiB of headlines")?;
         let set = doc.set.unwrap_or_default();
         if !set.is_empty() && doc.sketch.len() != self.sketch_len {
             return Err(format!(
@@ -353,6 +404,9 @@ impl SegmentBuilder {
             self.term_ends
                 .extend_from_slice(&self.term_count.to_le_bytes());
             self.stories.extend_from_slice(&doc.story.to_le_bytes());
+            self.headline_bytes.extend_from_slice(headline.as_bytes());
+            self.headline_ends
+                .extend_from_slice(&headline_end.to_le_bytes());
         }
         self.docs += 1;
         Ok(())
@@ -403,8 +457,11 @@ impl SegmentBuilder {
             Part::Spilled(&mut self.term_ids),
             Part::Spilled(&mut self.term_weights),
             Part::Bytes(&self.stories),
+            Part::Bytes(&self.headline_ends),
+            Part::Bytes(&self.headline_bytes),
         ];
-        let mut head = Vec::with_capacity(TABLE_END);
+        let table_end = table_end(SECTIONS);
+        let mut head = Vec::with_capacity(table_end);
         head.extend_from_slice(SEGMENT_MAGIC);
         head.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
         head.extend_from_slice(&(SECTIONS as u32).to_le_bytes());
@@ -414,7 +471,7 @@ impl SegmentBuilder {
         head.extend_from_slice(&dir_bits.to_le_bytes());
         head.extend_from_slice(&(self.sketch_len as u32).to_le_bytes());
         head.extend_from_slice(&u32::from(self.stories_kept).to_le_bytes());
-        let mut offset = TABLE_END as u64;
+        let mut offset = table_end as u64;
         for s in &sections {
             offset = offset.next_multiple_of(8);
             head.extend_from_slice(&offset.to_le_bytes());
@@ -424,7 +481,7 @@ impl SegmentBuilder {
         let checksums_at = offset.next_multiple_of(8);
         let mut w = BlockWriter::new(w);
         w.inner.write_all(&head)?;
-        let mut at = TABLE_END as u64;
+        let mut at = table_end as u64;
         for s in &mut sections {
             let pad = at.next_multiple_of(8) - at;
             w.write(&[0u8; 8][..pad as usize])?;
@@ -897,7 +954,10 @@ pub(super) struct Segment {
     layout: EntryLayout,
     sketch_len: usize,
     stories_kept: bool,
+    /// Section ranges (a section the segment's format lacks is empty).
     table: [Range<usize>; SECTIONS],
+    /// Where the section table ends and the checksummed data begins.
+    data_start: usize,
     checksums_at: usize,
     /// One bit per block: its checksum was verified.
     verified: Vec<AtomicU64>,
@@ -939,8 +999,9 @@ impl Segment {
         if b.len() < SEGMENT_MAGIC.len() || &b[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
             return Err(fail("not a storyhash index segment".into()));
         }
-        if b.len() < TABLE_END + FOOTER_LEN {
-            return Err(fail(format!("truncated segment: {} bytes", b.len())));
+        let truncated = || fail(format!("truncated segment: {} bytes", b.len()));
+        if b.len() < table_end(SECTIONS_BEFORE_HEADLINES) + FOOTER_LEN {
+            return Err(truncated());
         }
         let u32_at = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
         let u64_at = |at: usize| {
@@ -955,10 +1016,19 @@ impl Segment {
                  versions {OLDEST_SEGMENT_VERSION} to {SEGMENT_VERSION})"
             )));
         }
+        let sections = if version >= 3 {
+            SECTIONS
+        } else {
+            SECTIONS_BEFORE_HEADLINES
+        };
+        let data_start = table_end(sections);
+        if b.len() < data_start + FOOTER_LEN {
+            return Err(truncated());
+        }
         let footer = b.len() - FOOTER_LEN;
         let (checksums_at, blocks, head_hash) =
             (u64_at(footer), u64_at(footer + 8), u64_at(footer + 16));
-        let data_len = checksums_at.checked_sub(TABLE_END as u64);
+        let data_len = checksums_at.checked_sub(data_start as u64);
         let blocks_fit = blocks
             .checked_mul(8)
             .and_then(|n| n.checked_add(checksums_at))
@@ -974,8 +1044,8 @@ impl Segment {
             ));
         }
         let checksums_at = checksums_at as usize;
-        let mut head = Vec::with_capacity(TABLE_END + blocks as usize * 8);
-        head.extend_from_slice(&b[..TABLE_END]);
+        let mut head = Vec::with_capacity(data_start + blocks as usize * 8);
+        head.extend_from_slice(&b[..data_start]);
         head.extend_from_slice(&b[checksums_at..footer]);
         if xxh3_64(&head) != head_hash {
             return Err(fail(
@@ -983,7 +1053,7 @@ impl Segment {
             ));
         }
         let damaged = |what: &str| fail(format!("damaged segment: {what}"));
-        if u32_at(12) as usize != SECTIONS {
+        if u32_at(12) as usize != sections {
             return Err(damaged("unexpected number of sections"));
         }
         // Counts are bounded by the bytes that must hold them before any is used.
@@ -1005,12 +1075,12 @@ impl Segment {
         }
         let layout = EntryLayout::of(version, docs, dir_bits);
         let mut table: [Range<usize>; SECTIONS] = std::array::from_fn(|_| 0..0);
-        for (i, range) in table.iter_mut().enumerate() {
+        for (i, range) in table.iter_mut().enumerate().take(sections) {
             let at = HEADER_LEN + 16 * i;
             let (offset, len) = (u64_at(at), u64_at(at + 8));
             let end = offset.checked_add(len);
             if offset % 8 != 0
-                || offset < TABLE_END as u64
+                || offset < data_start as u64
                 || end.is_none_or(|end| end > checksums_at as u64)
             {
                 return Err(damaged("a section lies outside the data"));
@@ -1030,6 +1100,14 @@ impl Segment {
             (Sec::LinkEnds, n * 4),
             (Sec::TermEnds, if stories_kept { n * 8 } else { 0 }),
             (Sec::Stories, if stories_kept { n * 8 } else { 0 }),
+            (
+                Sec::HeadlineEnds,
+                if stories_kept && version >= 3 {
+                    n * 4
+                } else {
+                    0
+                },
+            ),
             (Sec::Bands, bands * keyed * layout.width),
             (Sec::Directory, bands * ((1usize << dir_bits) + 1) * 4),
         ];
@@ -1042,7 +1120,8 @@ impl Segment {
             && len_of(Sec::TermIds) % 8 == 0
             && len_of(Sec::TermIds) / 8 == len_of(Sec::TermWeights) / 4
             && len_of(Sec::TermWeights) % 4 == 0
-            && (stories_kept || len_of(Sec::TermIds) == 0);
+            && (stories_kept || len_of(Sec::TermIds) == 0)
+            && (stories_kept || len_of(Sec::HeadlineBytes) == 0);
         if !pairs_agree || exact.iter().any(|&(s, want)| len_of(s) != want) {
             return Err(damaged("section lengths do not match the document counts"));
         }
@@ -1060,6 +1139,7 @@ impl Segment {
             sketch_len,
             stories_kept,
             table,
+            data_start,
             checksums_at,
             verified,
         })
@@ -1129,8 +1209,8 @@ impl Segment {
             .ok_or_else(|| self.damaged("a read runs past its section"))?;
         let (from, to) = (section.start + start, section.start + end);
         if to > from {
-            let first = (from - TABLE_END) / BLOCK;
-            let last = (to - 1 - TABLE_END) / BLOCK;
+            let first = (from - self.data_start) / BLOCK;
+            let last = (to - 1 - self.data_start) / BLOCK;
             for block in first..=last {
                 self.verify_block(block)?;
             }
@@ -1143,7 +1223,7 @@ impl Segment {
         if word.load(Ordering::Relaxed) & bit != 0 {
             return Ok(());
         }
-        let start = TABLE_END + block * BLOCK;
+        let start = self.data_start + block * BLOCK;
         let end = (start + BLOCK).min(self.checksums_at);
         let at = self.checksums_at + block * 8;
         let mut stored = [0u8; 8];
@@ -1533,6 +1613,21 @@ impl Segment {
         .collect()
     }
 
+    /// The document's headline, as much of it as was kept (None: it had none, or its
+    /// segment is of a format before headlines or of an index without stories).
+    pub(super) fn headline(&self, local: u32) -> Result<Option<&str>> {
+        let local = self.check_local(local)?;
+        if self.table[Sec::HeadlineEnds as usize].is_empty() {
+            return Ok(None);
+        }
+        let within = self.table[Sec::HeadlineBytes as usize].len();
+        let span = self.span(Sec::HeadlineEnds, false, local, within)?;
+        let bytes = self.raw(Sec::HeadlineBytes, span.start, span.len())?;
+        let headline =
+            std::str::from_utf8(bytes).map_err(|_| self.damaged("a headline is not UTF-8"))?;
+        Ok((!headline.is_empty()).then_some(headline))
+    }
+
     /// Seq of the first document of the document's story.
     pub(super) fn story(&self, local: u32) -> Result<u64> {
         if !self.stories_kept {
@@ -1545,7 +1640,7 @@ impl Segment {
     /// array, every set, and every band entry (each keyed holder once per band, under its
     /// prefix). What `index check` runs; opening checks only the header.
     pub(super) fn verify(&self) -> Result<()> {
-        for block in 0..(self.checksums_at - TABLE_END).div_ceil(BLOCK) {
+        for block in 0..(self.checksums_at - self.data_start).div_ceil(BLOCK) {
             self.verify_block(block)?;
         }
         let mut previous = None;
@@ -1558,6 +1653,7 @@ impl Segment {
             }
             previous = Some(seq);
             self.id(local)?;
+            self.headline(local)?;
             self.set(local, &mut set)?;
             links.clear();
             self.links(local, &mut links)?;
@@ -1619,6 +1715,17 @@ mod tests {
             links: &[],
             terms: &[],
             story: seq,
+            headline: "",
+        }
+    }
+
+    /// The headline [`sample`] gives document `i`: none for every third, a long Arabic
+    /// line (past [`MAX_HEADLINE_BYTES`], two bytes a letter) for every fifth.
+    fn sample_headline(i: usize) -> String {
+        match i {
+            _ if i.is_multiple_of(3) => String::new(),
+            _ if i.is_multiple_of(5) => format!("{i} {}", "عنوان طويل ".repeat(30)),
+            _ => format!("Headline of document {i}"),
         }
     }
 
@@ -1627,9 +1734,13 @@ mod tests {
         let sets: Vec<Vec<u32>> = (0..n).map(|i| vec![i as u32, 1000 + i as u32]).collect();
         let keys: Vec<[u32; 2]> = (0..n).map(|i| [(i % 7) as u32 * 0x1000_0000, 5]).collect();
         let ids: Vec<String> = (0..n).map(|i| format!("doc-{i}")).collect();
+        let headlines: Vec<String> = (0..n as usize)
+            .map(|i| kept_headline(&sample_headline(i)).into_owned())
+            .collect();
         for i in 0..n as usize {
-            b.push(doc(i as u64 * 3, &ids[i], &sets[i], &keys[i]))
-                .expect("push");
+            let mut d = doc(i as u64 * 3, &ids[i], &sets[i], &keys[i]);
+            d.headline = &headlines[i];
+            b.push(d).expect("push");
         }
         let mut out = Vec::new();
         b.write(&mut out).expect("write");
@@ -1705,6 +1816,21 @@ mod tests {
         assert_eq!(seg.local_of_seq(21).expect("seq"), Some(7));
         assert_eq!(seg.local_of_seq(22).expect("seq"), None);
         assert_eq!(seg.published(4).expect("time"), Some(120));
+        assert_eq!(seg.headline(3).expect("headline"), None);
+        assert_eq!(
+            seg.headline(7).expect("headline"),
+            Some("Headline of document 7")
+        );
+        let long = seg.headline(10).expect("headline").expect("kept");
+        assert!(long.len() > MAX_HEADLINE_BYTES / 2 && long.len() <= MAX_HEADLINE_BYTES);
+        let kept = long.strip_suffix('…').expect("marked as cut");
+        let whole = sample_headline(10);
+        assert!(whole.starts_with(kept), "{kept:?}");
+        assert_eq!(
+            whole[kept.len()..].chars().next(),
+            Some(' '),
+            "cut at a space"
+        );
         let mut set = Vec::new();
         seg.set(5, &mut set).expect("set");
         assert_eq!(set, [5, 1005]);
@@ -1855,13 +1981,17 @@ mod tests {
     fn a_flipped_byte_is_found_when_its_block_is_read() {
         let good = sample(5000);
         assert!(good.len() > 2 * BLOCK, "spans several blocks");
-        for at in [TABLE_END + 10, good.len() / 2, good.len() - FOOTER_LEN - 9] {
+        for at in [
+            table_end(SECTIONS) + 10,
+            good.len() / 2,
+            good.len() - FOOTER_LEN - 9,
+        ] {
             let mut bad = good.clone();
             bad[at] ^= 1;
             let verdict = Segment::from_vec(Path::new("s"), bad, 2, 2).and_then(|s| s.verify());
             assert!(verdict.is_err(), "byte {at} flipped unnoticed");
         }
-        for len in [0, 8, TABLE_END, good.len() / 2, good.len() - 1] {
+        for len in [0, 8, table_end(SECTIONS), good.len() / 2, good.len() - 1] {
             assert!(Segment::from_vec(Path::new("s"), good[..len].to_vec(), 2, 2).is_err());
         }
     }

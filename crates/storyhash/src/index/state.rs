@@ -78,9 +78,19 @@ pub(super) struct Mem {
     /// Links to earlier documents: (document number, Jaccard).
     pub links: Vec<Vec<(u32, f32)>>,
     pub terms: Vec<Box<[(u64, f32)]>>,
+    /// Headlines, cut as a segment keeps them (empty: none, or no stories tracked).
+    pub headlines: Vec<Box<str>>,
     /// Copy groups held by uncommitted documents, by set.
     pub firsts: ExactCopies,
     pub bands: MemBands,
+}
+
+/// What a document brings to its story: the story it joined (a document number), its
+/// story terms and its headline (both empty in an index without stories).
+struct StoryEntry {
+    story: u32,
+    terms: Box<[(u64, f32)]>,
+    headline: Box<str>,
 }
 
 /// Where a document is.
@@ -626,6 +636,14 @@ impl State {
         }
     }
 
+    /// The document's headline, if it had one and the index keeps them.
+    pub(super) fn headline_of(&self, d: u32) -> Result<Option<&str>> {
+        match self.at(d) {
+            At::Mem(i) => Ok(Some(&*self.mem.headlines[i]).filter(|h| !h.is_empty())),
+            At::Seg(s, local) => self.segments[s].segment.headline(local),
+        }
+    }
+
     pub(super) fn published_of(&self, d: u32) -> Result<Option<i64>> {
         match self.at(d) {
             At::Mem(i) => Ok(self.mem.published[i]),
@@ -928,8 +946,17 @@ impl State {
             d,
         );
         let id = p.id;
-        let terms = if tracking { p.terms } else { Box::new([]) };
-        self.push_uncommitted(id.clone(), p.record, group, links.clone(), terms, story);
+        let (terms, headline) = if tracking {
+            (p.terms, p.headline)
+        } else {
+            (Box::new([]) as Box<[_]>, Box::from(""))
+        };
+        let entry = StoryEntry {
+            story,
+            terms,
+            headline,
+        };
+        self.push_uncommitted(id.clone(), p.record, group, links.clone(), entry);
         if holder != d {
             self.join(d, holder);
         }
@@ -1088,12 +1115,18 @@ impl State {
         self.tracker
             .assign(&terms, record.published, Some(story), &[], d);
         let links = if group.is_none() { links } else { Vec::new() };
-        self.push_uncommitted(id, record, group, links, terms, story);
+        // Single-file indexes kept no headlines.
+        let story = StoryEntry {
+            story,
+            terms,
+            headline: Box::from(""),
+        };
+        self.push_uncommitted(id, record, group, links, story);
         Ok(())
     }
 
     /// Appends an uncommitted document: in copy group `group` (None: a holder of its
-    /// own), with its links to earlier documents, story terms and story. Its components
+    /// own), with its links to earlier documents and its story entry. Its components
     /// join nothing yet.
     fn push_uncommitted(
         &mut self,
@@ -1101,9 +1134,13 @@ impl State {
         record: DocRecord,
         group: Option<u32>,
         links: Vec<(u32, f32)>,
-        terms: Box<[(u64, f32)]>,
-        story: u32,
+        story: StoryEntry,
     ) {
+        let StoryEntry {
+            story,
+            terms,
+            headline,
+        } = story;
         let d = self.documents();
         if let Some(t) = record.published {
             self.newest_published = Some(self.newest_published.map_or(t, |n| n.max(t)));
@@ -1134,6 +1171,7 @@ impl State {
         self.mem.fingerprints.push(record.fingerprint);
         self.mem.links.push(links);
         self.mem.terms.push(terms);
+        self.mem.headlines.push(headline);
         self.alive.push(true);
         self.holder.push(group.unwrap_or(d));
         if self.tracker.enabled() {
@@ -1185,6 +1223,7 @@ impl State {
             At::Mem(i) => {
                 self.mem.by_id.remove(&self.mem.ids[i]);
                 self.mem.terms[i] = Box::new([]);
+                self.mem.headlines[i] = Box::from("");
             }
             At::Seg(s, _) => self.segments[s].dirty = true,
         }
@@ -1314,6 +1353,10 @@ impl State {
                 .iter()
                 .map(|&m| self.published_of(m))
                 .collect::<Result<Vec<_>>>()?;
+            let headlines = members
+                .iter()
+                .map(|&m| Ok(self.headline_of(m)?.map(str::to_owned)))
+                .collect::<Result<Vec<_>>>()?;
             let story = super::IndexStory {
                 story: self.id_of(self.story_key(members[0]))?,
                 members: members
@@ -1321,6 +1364,7 @@ impl State {
                     .map(|&m| self.id_of(m))
                     .collect::<Result<_>>()?,
                 published,
+                headlines,
             };
             if since.is_none_or(|since| story.last_published().is_some_and(|t| t >= since)) {
                 out.push(story);

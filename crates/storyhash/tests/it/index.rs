@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use storyhash::index::Index;
+use storyhash::index::{Index, MAX_HEADLINE_BYTES};
 use storyhash::story::{
     cluster_stories_with, story_of_documents, ExclusionLists, Granularity, StoryAnalysis,
     StoryLists,
@@ -689,21 +689,20 @@ fn the_version_10_fixture_opens_and_goes_on_from_its_line_counts() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
-/// `testdata/index/v11/seeds.idx` is an index as this release writes it (format 11: the
-/// manifest names the background given before the first document), by
-/// [`write_directory_fixture`]. Every later build must open it, answer as it did and
-/// weigh later documents by its background: a preview decides as in an index given the
-/// same background and the fixture's documents (not as in one without it).
-/// `UPDATE_GOLDEN=1` writes it when missing: only when a format changes, and then keep
-/// the old directory under its version's folder.
+/// `testdata/index/v11/seeds.idx` was written by format 11 (the manifest names the
+/// background given before the first document) with segments of format 2, by
+/// [`write_directory_fixture`] before segments kept headlines. Every later build must
+/// open it, answer as it did and weigh later documents by its background: a preview
+/// decides as in an index given the same background and the fixture's documents (not as
+/// in one without it). Its stories list no headlines.
 #[test]
 fn the_version_11_fixture_opens_and_weighs_by_its_background() {
     let docs = directory_fixture_documents();
-    let current = testdata().join("index/v11/seeds.idx");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
-        write_directory_fixture(&current, &docs);
-    }
-    let index = check_stories_fixture(&current, &docs);
+    let index = check_stories_fixture(&testdata().join("index/v11/seeds.idx"), &docs);
+    let listed = index.story_list(None, 1).expect("list").expect("tracks");
+    assert!(listed
+        .iter()
+        .all(|s| s.headlines.iter().all(Option::is_none)));
     assert_eq!(
         index.stats().expect("stats").story_background_documents,
         120
@@ -738,6 +737,70 @@ fn the_version_11_fixture_opens_and_weighs_by_its_background() {
     assert_ne!(decision, plain.preview(&probe).expect("preview"));
 }
 
+/// `testdata/index/segment-3/seeds.idx` is an index as this release writes it (format
+/// 11 with segments of format 3, which keep each document's headline), by
+/// [`write_directory_fixture`]. Every later build must open it, answer as it did, and
+/// list each story member's headline as the document gave it; a commit and a merge keep
+/// them, beside a document added later. `UPDATE_GOLDEN=1` writes it when missing: only
+/// when a format changes, and then keep the old directory under its version's folder.
+#[test]
+fn the_segment_3_fixture_lists_its_headlines() {
+    let docs = directory_fixture_documents();
+    let current = testdata().join("index/segment-3/seeds.idx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
+        write_directory_fixture(&current, &docs);
+    }
+    let index = check_stories_fixture(&current, &docs);
+    let headlines = |index: &Index| -> Vec<(String, Option<String>)> {
+        let mut all: Vec<_> = (index.story_list(None, 1).expect("list").expect("tracks"))
+            .into_iter()
+            .flat_map(|s| s.members.into_iter().zip(s.headlines))
+            .collect();
+        all.sort();
+        all
+    };
+    // The seeds have no title: their first lines stand in, the long ones cut at a word.
+    let listed = headlines(&index);
+    let ids: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+    let mut want_ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    want_ids.sort();
+    assert_eq!(ids, want_ids);
+    for (id, headline) in &listed {
+        let whole = docs.iter().find(|d| &d.id == id).expect("doc").headline();
+        let headline = headline.as_deref().expect("a headline");
+        match headline.strip_suffix('…') {
+            None => assert_eq!(headline, whole),
+            Some(kept) => {
+                assert!(whole.len() > MAX_HEADLINE_BYTES && headline.len() <= MAX_HEADLINE_BYTES);
+                assert!(whole.starts_with(kept) && whole[kept.len()..].starts_with(' '));
+            }
+        }
+    }
+    assert!(listed
+        .iter()
+        .any(|(_, h)| h.as_deref().is_some_and(|h| h.ends_with('…'))));
+    drop(index);
+    let mut want = listed;
+
+    let dir = scratch("segment-3-merge");
+    let copy = dir.join("seeds.idx");
+    copy_index(&current, &copy);
+    let index = Index::open_writer(&copy, |_| {}).expect("writer");
+    let mut late = Document::new("late", "Appointed senators appoint a leader");
+    late.title = Some("Senators appoint a leader".into());
+    index.insert(&late).expect("insert");
+    index.commit().expect("commit");
+    index.compact().expect("compact");
+    drop(index);
+    want.push(("late".into(), late.title.clone()));
+    want.sort();
+    let index = Index::open(&copy).expect("reopen");
+    index.verify().expect("verifies");
+    assert_eq!(index.stats().expect("stats").segments, 1);
+    assert_eq!(headlines(&index), want);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 /// The beat's reports counted as a background of story terms.
 fn beat_background() -> storyhash::story::Background {
     let mut background =
@@ -762,8 +825,8 @@ fn check_stories_fixture(fixture: &std::path::Path, docs: &[Document]) -> Index 
     index
 }
 
-/// A merge rewrites segments of format 1 in format 2 and the index answers as before:
-/// the same matches, clusters and stories.
+/// A merge rewrites segments of format 1 in the current format and the index answers as
+/// before: the same matches, clusters and stories.
 #[test]
 fn a_merge_rewrites_format_1_segments_and_answers_as_before() {
     let docs = directory_fixture_documents();
@@ -796,7 +859,7 @@ fn a_merge_rewrites_format_1_segments_and_answers_as_before() {
     index.verify().expect("verifies");
     assert_eq!(answers(&index), before);
     drop(index);
-    assert_eq!(versions(&copy), [2]);
+    assert_eq!(versions(&copy), [3]);
     assert_eq!(answers(&Index::open(&copy).expect("reopen")), before);
     std::fs::remove_dir_all(&dir).expect("clean");
 }

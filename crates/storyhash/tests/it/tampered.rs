@@ -191,6 +191,14 @@ fn segment_cases() -> Vec<(&'static str, SegmentEdit)> {
             let (at, _) = section(s, "term_ends");
             put_u64(s, at, u64::MAX);
         }),
+        ("headline-not-utf8", |s| {
+            let (at, _) = section(s, "headline_bytes");
+            s[at] = 0xFF;
+        }),
+        ("headline-ends-past-the-headlines", |s| {
+            let (at, len) = section(s, "headline_ends");
+            put_u32(s, at + len - 4, u32::MAX);
+        }),
         ("link-to-nowhere", |s| {
             let (at, len) = section(s, "link_targets");
             assert!(len >= 8, "the base index has a link");
