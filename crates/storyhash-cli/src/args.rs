@@ -248,7 +248,7 @@ pub(crate) enum IndexCommand {
     },
     /// List a story-tracking index's stories of two or more documents, largest first:
     /// each named by its first document, with the days it ran and its members in the
-    /// order they arrived.
+    /// order they arrived, each with its time and headline.
     Stories {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
@@ -262,9 +262,14 @@ pub(crate) enum IndexCommand {
         #[arg(long, value_name = "N", default_value_t = 2,
               value_parser = clap::value_parser!(u32).range(1..))]
         min_size: u32,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Output format: html is one self-contained page of the stories, filterable by
+        /// headline (an index keeps no texts: no side-by-side view).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the listing to FILE (atomically) instead of standard output (- is
+        /// standard output).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print a story-tracking index's stopword and boilerplate lists, or replace them:
     /// documents added afterwards leave the listed terms and lines out of their story

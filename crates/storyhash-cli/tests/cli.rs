@@ -1429,6 +1429,29 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
     ]);
     let storm = &json(&out)[0];
     assert_eq!(storm["headline"], "Storm closes Rotterdam port");
+    // As one page: the story, its headline and its members' times in its data.
+    let page = dir.join("stories.html");
+    let out = storyhash(&[
+        "index",
+        "stories",
+        "--since",
+        "1d",
+        "--format",
+        "html",
+        "-o",
+        &path_arg(&page),
+        &index,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&page).expect("page");
+    for shown in [
+        "storyhash index stories: 1 story of two or more",
+        "\"headline\":\"Rotterdam port shut by storm\"",
+        "\"date\":\"2025-03-03T11:00:00Z\"",
+    ] {
+        assert!(page.contains(shown), "{shown}");
+    }
+    assert!(!page.contains("Energy talks"), "only the stories listed");
     assert_eq!(
         storm["headlines"],
         serde_json::json!([

@@ -162,3 +162,41 @@ def test_a_dedup_run_draws_its_report_by_id(browser, tmp_path):
     group.find_element(By.TAG_NAME, "summary").click()
     assert len(members_of(group)) == 6
     shot(browser, "dedup")
+
+
+def test_an_index_lists_its_stories_by_headline_and_time(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    body = "the minister arrived in moscow on {} for talks on energy trade and security with his counterpart"
+    docs = [
+        {"id": "talks", "title": "Minister in Moscow for talks", "text": body.format("monday"),
+         "published": "2025-03-01T08:00:00Z"},
+        {"id": "talks-2", "title": "Talks in Moscow", "text": body.format("tuesday"),
+         "published": "2025-03-01T09:00:00Z"},
+        {"id": "storm", "text": "a storm closed the port of rotterdam for two days and ships waited",
+         "published": "2025-03-02T10:00:00Z"},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    index = tmp_path / "feed.idx"
+    subprocess.run([str(CLI), "index", "create", str(index), "--stories", "story"], check=True)
+    subprocess.run([str(CLI), "index", "add", "--quiet", str(index), str(feed)], check=True,
+                   stdout=subprocess.DEVNULL)
+    page = report(tmp_path, ["index", "stories", str(index)], "index-stories.html")
+    browser.get(page.as_uri())
+    no_console_errors(browser)
+    assert "1 story of two or more" in browser.find_element(By.TAG_NAME, "h1").text
+    group = browser.find_element(By.CSS_SELECTOR, "details.group")
+    summary = group.find_element(By.TAG_NAME, "summary").text
+    assert "2 documents, 2025-03-01" in summary and "Minister in Moscow for talks" in summary
+    group.find_element(By.TAG_NAME, "summary").click()
+    rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in members_of(group)]
+    # headline, id, source, date, similarity: an index keeps no score on joining.
+    assert [r[2:] for r in rows] == [
+        ["Minister in Moscow for talks", "talks", "", "2025-03-01T08:00:00Z", ""],
+        ["Talks in Moscow", "talks-2", "", "2025-03-01T09:00:00Z", ""],
+    ]
+    # The storm report is a story of one.
+    assert browser.find_element(By.ID, "singletons").text.startswith("1 documents in no story")
+    shot(browser, "index-stories")
+    no_console_errors(browser)

@@ -17,9 +17,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::doc::Document;
+use crate::index::IndexStory;
 use crate::pipeline::Clustering;
 use crate::report::{plural, Report};
-use crate::story::StoryReport;
+use crate::story::{StoryParams, StoryReport};
 
 /// Characters of one document's text the page carries for the side-by-side view.
 pub const MAX_TEXT_CHARS: usize = 3_000;
@@ -79,7 +80,8 @@ struct Member<'a> {
     date: Option<&'a str>,
     /// The site of the document's URL.
     source: Option<&'a str>,
-    similarity: f64,
+    /// To the kept member, or to its story on joining (None: not known, as in an index).
+    similarity: Option<f64>,
     kept: bool,
     copies: Vec<&'a str>,
     /// In a story: the terms it shares most with the story's other groups.
@@ -229,7 +231,7 @@ pub fn write_cluster_report(
                     headline: cut(&m.headline, MAX_HEADLINE_CHARS),
                     date: by_id.date(&m.id),
                     source: by_id.source(&m.id),
-                    similarity: m.similarity_to_representative,
+                    similarity: Some(m.similarity_to_representative),
                     kept: m.id == c.representative,
                     copies: Vec::new(),
                     terms: &[],
@@ -328,7 +330,7 @@ pub fn write_story_report(
                     headline: cut(&g.headline, MAX_HEADLINE_CHARS),
                     date: by_id.date(&g.members[0]),
                     source: by_id.source(&g.members[0]),
-                    similarity: g.attached_with,
+                    similarity: Some(g.attached_with),
                     kept: i == 0,
                     copies: g.members[1..].iter().map(String::as_str).collect(),
                     terms: &g.shared_terms,
@@ -342,11 +344,7 @@ pub fn write_story_report(
         title: format!(
             "storyhash stories: {}, {} of two or more",
             plural(report.documents, "document"),
-            if groups.len() == 1 {
-                "1 story".to_owned()
-            } else {
-                format!("{} stories", groups.len())
-            }
+            stories_of(groups.len())
         ),
         overview: vec![
             ("documents", report.documents.to_string()),
@@ -432,7 +430,7 @@ pub fn write_dedup_report(
                 headline: &c.kept,
                 date: None,
                 source: None,
-                similarity: 1.0,
+                similarity: Some(1.0),
                 kept: true,
                 copies: Vec::new(),
                 terms: &[],
@@ -442,7 +440,7 @@ pub fn write_dedup_report(
                 headline: id,
                 date: None,
                 source: None,
-                similarity: *j,
+                similarity: Some(*j),
                 kept: false,
                 copies: Vec::new(),
                 terms: &[],
@@ -500,6 +498,108 @@ pub fn write_dedup_report(
         groups,
     };
     write_page(out, &page)
+}
+
+/// What a story index's page counts beside the stories it lists.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexCounts {
+    /// Documents in the index.
+    pub documents: usize,
+    /// Documents alone in their stories, of those the listing looked at (its `since`).
+    pub singletons: usize,
+}
+
+/// Writes the stories a story index lists (`index stories --format html`): each story's
+/// days and its members in the order they arrived, with their headlines and times. An
+/// index keeps no texts and no member's score on joining, so the page has no
+/// side-by-side view and no similarities.
+pub fn write_index_story_report(
+    out: impl Write,
+    stories: &[IndexStory],
+    counts: IndexCounts,
+    params: &StoryParams,
+    since: Option<i64>,
+) -> io::Result<()> {
+    let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
+    let day = |t: Option<i64>| time(t).map(|t| t.get(..10).unwrap_or(&t).to_owned());
+    let listed: Vec<&IndexStory> = stories.iter().filter(|s| s.members.len() > 1).collect();
+    let days: Vec<Option<(String, String)>> = listed
+        .iter()
+        .map(|s| day(s.first_published()).zip(day(s.last_published())))
+        .collect();
+    let dates: Vec<Vec<Option<String>>> = listed
+        .iter()
+        .map(|s| s.published.iter().map(|&t| time(t)).collect())
+        .collect();
+    let groups: Vec<Group<'_>> = listed
+        .iter()
+        .enumerate()
+        .map(|(i, story)| Group {
+            id: i,
+            size: story.members.len(),
+            days: days[i].as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            terms: Vec::new(),
+            passages: &[],
+            members: (story.members.iter().zip(&story.headlines).zip(&dates[i]))
+                .map(|((id, headline), date)| Member {
+                    id,
+                    headline: headline.as_deref().unwrap_or(id),
+                    date: date.as_deref(),
+                    source: None,
+                    similarity: None,
+                    kept: false,
+                    copies: Vec::new(),
+                    terms: &[],
+                })
+                .collect(),
+        })
+        .collect();
+    let mut overview = vec![
+        ("documents in the index", counts.documents.to_string()),
+        ("stories of two or more documents", groups.len().to_string()),
+        ("documents alone in a story", counts.singletons.to_string()),
+    ];
+    if let Some(since) = time(since) {
+        overview.push(("with a member published from", since));
+    }
+    let page = Page {
+        kind: "stories",
+        title: format!(
+            "storyhash index stories: {} of two or more",
+            stories_of(groups.len())
+        ),
+        overview,
+        params: vec![
+            (
+                "granularity",
+                format!("{:?}", params.granularity).to_lowercase(),
+            ),
+            (
+                "threshold (mean cosine to a story)",
+                format!("{:.3}", params.threshold),
+            ),
+            ("window", format!("{} s", params.window_seconds)),
+        ],
+        sizes: size_histogram(
+            (groups.iter().map(|g| g.size)).chain(std::iter::repeat_n(1, counts.singletons)),
+        ),
+        similarities: None,
+        curve: None,
+        shingle_words: 3,
+        singletons: counts.singletons,
+        texts: HashMap::new(),
+        groups,
+    };
+    write_page(out, &page)
+}
+
+/// "1 story", "2 stories".
+fn stories_of(n: usize) -> String {
+    if n == 1 {
+        "1 story".to_owned()
+    } else {
+        format!("{n} stories")
+    }
 }
 
 fn write_page(mut out: impl Write, page: &Page<'_>) -> io::Result<()> {

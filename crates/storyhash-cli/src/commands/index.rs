@@ -257,14 +257,15 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             since,
             min_size,
             format,
+            output,
         } => {
             let index = Index::open(&path)?;
-            if index.story_params().is_none() {
+            let Some(params) = index.story_params() else {
                 anyhow::bail!(
                     "{}: this index does not track stories (create one with --stories)",
                     path.display()
                 );
-            }
+            };
             let since = match since {
                 None => None,
                 Some(Since::At(t)) => Some(t),
@@ -279,58 +280,20 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     Some(newest.saturating_sub(seconds))
                 }
             };
-            let stories = index
-                .story_list(since, min_size as usize)?
-                .unwrap_or_default();
-            let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
-            match format {
-                Format::Json => {
-                    let listed: Vec<serde_json::Value> = stories
-                        .iter()
-                        .map(|s| {
-                            let published: Vec<_> = s.published.iter().map(|&t| time(t)).collect();
-                            serde_json::json!({
-                                "story": s.story,
-                                "size": s.members.len(),
-                                "first_published": time(s.first_published()),
-                                "last_published": time(s.last_published()),
-                                "headline": s.headline(),
-                                "members": s.members,
-                                "published": published,
-                                "headlines": s.headlines,
-                            })
-                        })
-                        .collect();
-                    serde_json::to_writer_pretty(&mut out, &listed)?;
-                    writeln!(out)?;
-                }
-                Format::Text => {
-                    for s in &stories {
-                        let ran = match (time(s.first_published()), time(s.last_published())) {
-                            (Some(first), Some(last)) => format!(", {first} to {last}"),
-                            _ => String::new(),
-                        };
-                        writeln!(
-                            out,
-                            "story {}: {}{ran}",
-                            printable(&s.story),
-                            plural(s.members.len() as u64, "document"),
-                        )?;
-                        let members = s.members.iter().zip(&s.published).zip(&s.headlines);
-                        for ((member, published), headline) in members {
-                            let mut line = format!("  {}", printable(member));
-                            if let Some(t) = time(*published) {
-                                line.push_str(&format!("  {t}"));
-                            }
-                            if let Some(headline) = headline {
-                                let headline = storyhash::report::shorten(headline);
-                                line.push_str(&format!("  {headline}"));
-                            }
-                            writeln!(out, "{line}")?;
-                        }
-                    }
-                }
-            }
+            // Listed at size one, to count the documents alone in their stories.
+            let all = index.story_list(since, 1)?.unwrap_or_default();
+            let singletons = all.iter().filter(|s| s.members.len() == 1).count();
+            let stories: Vec<_> = (all.into_iter())
+                .filter(|s| s.members.len() >= min_size as usize)
+                .collect();
+            let listing = Listing {
+                stories: &stories,
+                singletons,
+                documents: index.len(),
+                params,
+                since,
+            };
+            emit(output.as_deref(), |out| listing.write(out, format))?;
         }
         IndexCommand::Lists {
             index: path,
@@ -540,3 +503,85 @@ pub(crate) fn write_decision(
 
 /// Documents `index add` and `index query` read and process at a time.
 pub(crate) const INDEX_BATCH: usize = 4096;
+
+/// What `index stories` lists: the stories of an index of `documents` documents with a
+/// member published from `since`, and how many of those are a single document.
+struct Listing<'a> {
+    stories: &'a [storyhash::index::IndexStory],
+    singletons: usize,
+    documents: usize,
+    params: &'a storyhash::story::StoryParams,
+    since: Option<i64>,
+}
+
+impl Listing<'_> {
+    fn write(&self, out: &mut dyn Write, format: ReportFormat) -> io::Result<()> {
+        let Listing {
+            stories,
+            singletons,
+            documents,
+            params,
+            since,
+        } = *self;
+        let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
+        match format {
+            ReportFormat::Html => storyhash::html::write_index_story_report(
+                out,
+                stories,
+                storyhash::html::IndexCounts {
+                    documents,
+                    singletons,
+                },
+                params,
+                since,
+            ),
+            ReportFormat::Json => {
+                let listed: Vec<serde_json::Value> = stories
+                    .iter()
+                    .map(|s| {
+                        let published: Vec<_> = s.published.iter().map(|&t| time(t)).collect();
+                        serde_json::json!({
+                            "story": s.story,
+                            "size": s.members.len(),
+                            "first_published": time(s.first_published()),
+                            "last_published": time(s.last_published()),
+                            "headline": s.headline(),
+                            "members": s.members,
+                            "published": published,
+                            "headlines": s.headlines,
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut *out, &listed)?;
+                writeln!(out)
+            }
+            ReportFormat::Text => {
+                for s in stories {
+                    let ran = match (time(s.first_published()), time(s.last_published())) {
+                        (Some(first), Some(last)) => format!(", {first} to {last}"),
+                        _ => String::new(),
+                    };
+                    writeln!(
+                        out,
+                        "story {}: {}{ran}",
+                        printable(&s.story),
+                        plural(s.members.len() as u64, "document"),
+                    )?;
+                    let members = s.members.iter().zip(&s.published).zip(&s.headlines);
+                    for ((member, published), headline) in members {
+                        let mut line = format!("  {}", printable(member));
+                        if let Some(t) = time(*published) {
+                            line.push_str(&format!("  {t}"));
+                        }
+                        if let Some(headline) = headline {
+                            let headline = storyhash::report::shorten(headline);
+                            line.push_str(&format!("  {headline}"));
+                        }
+                        writeln!(out, "{line}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}

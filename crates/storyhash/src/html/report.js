@@ -141,7 +141,7 @@
         el("td", { text: m.id }),
         el("td", { text: m.source || "" }),
         el("td", { text: m.date || "" }),
-        el("td", { text: m.similarity.toFixed(3) }));
+        el("td", { text: m.similarity == null ? "" : m.similarity.toFixed(3) }));
     });
     const table = el("table", {}, el("tr", {}, el("th", {}), el("th", {}), el("th", { text: "headline" }), el("th", { text: "id" }), el("th", { text: "source" }), el("th", { text: "date" }), el("th", { text: data.kind === "stories" ? "similarity on joining" : "Jaccard to kept" })), ...rows);
     const body = el("div", { class: "body" }, table, compare);
