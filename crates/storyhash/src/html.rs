@@ -521,7 +521,7 @@ pub fn write_index_story_report(
     since: Option<i64>,
 ) -> io::Result<()> {
     let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
-    let day = |t: Option<i64>| time(t).map(|t| t.get(..10).unwrap_or(&t).to_owned());
+    let day = |t: Option<i64>| time(t).map(|t| crate::story::day_of(&t).to_owned());
     let listed: Vec<&IndexStory> = stories.iter().filter(|s| s.members.len() > 1).collect();
     let days: Vec<Option<(String, String)>> = listed
         .iter()

@@ -280,8 +280,14 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     Some(newest.saturating_sub(seconds))
                 }
             };
-            // Listed at size one, to count the documents alone in their stories.
-            let all = index.story_list(since, 1)?.unwrap_or_default();
+            // The page counts the documents alone in their stories: it lists from size
+            // one (reading every listed document's id, time and headline), the others
+            // from the size asked for.
+            let floor = match format {
+                ReportFormat::Html => 1,
+                _ => min_size as usize,
+            };
+            let all = index.story_list(since, floor)?.unwrap_or_default();
             let singletons = all.iter().filter(|s| s.members.len() == 1).count();
             let stories: Vec<_> = (all.into_iter())
                 .filter(|s| s.members.len() >= min_size as usize)
@@ -505,7 +511,8 @@ pub(crate) fn write_decision(
 pub(crate) const INDEX_BATCH: usize = 4096;
 
 /// What `index stories` lists: the stories of an index of `documents` documents with a
-/// member published from `since`, and how many of those are a single document.
+/// member published from `since`, and (for the page) how many of those are a single
+/// document.
 struct Listing<'a> {
     stories: &'a [storyhash::index::IndexStory],
     singletons: usize,

@@ -75,6 +75,7 @@ mod tracker;
 
 pub use crate::eval::{agreement, Agreement};
 pub use explain::{explain_pair, ExplainedTerm, Finding, PairExplanation, PairSide};
+pub(crate) use report::day_of;
 pub use report::{StoryGroupEntry, StoryReport, StoryReportEntry};
 pub use terms::StoryAnalysis;
 pub(crate) use terms::TermAnalyzer;

@@ -74,7 +74,7 @@ impl StoryReportEntry {
 }
 
 /// The date of an RFC 3339 time.
-fn day_of(time: &str) -> &str {
+pub(crate) fn day_of(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
 }
 
