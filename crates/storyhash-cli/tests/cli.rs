@@ -1481,21 +1481,6 @@ fn index_stories_lists_the_stories_of_an_index() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = storyhash(&["index", "add", "--quiet", "--format", "json", &index, &feed]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // A new story and a copy both join with 1; the storm report starts its own.
-    let placed: Vec<(String, f64)> = stdout(&out)
-        .lines()
-        .map(|l| {
-            let d: serde_json::Value = serde_json::from_str(l).expect("json");
-            (
-                d["story"].as_str().expect("story").to_owned(),
-                d["story_score"].as_f64().expect("score"),
-            )
-        })
-        .collect();
-    let expected = [("a", 1.0), ("a", 1.0), ("c", 1.0)].map(|(s, x)| (s.to_owned(), x));
-    assert_eq!(placed, expected);
-    let out = storyhash(&["index", "stories", "--format", "json", &index]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Without titles, the first lines stand in: kept to 200 bytes, cut at a word.
     let kept = |day: &str| {
         format!(
@@ -1504,6 +1489,44 @@ fn index_stories_lists_the_stories_of_an_index() {
              on gas supplies and grain exports…"
         )
     };
+    // A new story and a copy both join with 1, under the story's first headline; the
+    // storm report starts its own.
+    let placed: Vec<(String, f64, String)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).expect("json");
+            (
+                d["story"].as_str().expect("story").to_owned(),
+                d["story_score"].as_f64().expect("score"),
+                d["story_headline"].as_str().expect("headline").to_owned(),
+            )
+        })
+        .collect();
+    let storm = "a storm closed the port of rotterdam for two days";
+    let expected = [("a", 1.0, kept("monday")), ("a", 1.0, kept("monday"))]
+        .map(|(s, x, h)| (s.to_owned(), x, h))
+        .into_iter()
+        .chain([("c".to_owned(), 1.0, storm.to_owned())])
+        .collect::<Vec<_>>();
+    assert_eq!(placed, expected);
+    // As text, an answer ends with its story's headline, shortened as reports do.
+    let out = storyhash(&["index", "query", &index, &feed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[2].ends_with(&format!("; story c (1.000): {storm}")),
+        "{}",
+        lines[2]
+    );
+    let shortened = storyhash::report::shorten(&kept("monday"));
+    assert!(
+        lines[1].ends_with(&format!(": {shortened}")),
+        "{}",
+        lines[1]
+    );
+    let out = storyhash(&["index", "stories", "--format", "json", &index]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let expected = serde_json::json!([{
         "story": "a", "size": 2, "members": ["a", "b"], "published": [null, null],
         "first_published": null, "last_published": null,

@@ -184,6 +184,7 @@ struct Match {
     containment_of_query: f64,
     containment_of_stored: f64,
     cluster: String,
+    headline: Option<String>,
 }
 
 #[pymethods]
@@ -204,6 +205,7 @@ impl From<storyhash_core::Match> for Match {
             containment_of_query: m.containment_of_query,
             containment_of_stored: m.containment_of_stored,
             cluster: m.cluster,
+            headline: m.headline,
         }
     }
 }
@@ -217,6 +219,7 @@ struct Decision {
     cluster: String,
     story: Option<String>,
     story_score: Option<f64>,
+    story_headline: Option<String>,
     is_duplicate: bool,
 }
 
@@ -241,6 +244,7 @@ impl From<storyhash_core::Decision> for Decision {
             cluster: d.cluster,
             story: d.story,
             story_score: d.story_score,
+            story_headline: d.story_headline,
             matches: d.matches.into_iter().map(Match::from).collect(),
         }
     }
@@ -662,23 +666,14 @@ impl Index {
         let Some(listed) = self.listed_stories(since, min_size)? else {
             return Ok(None);
         };
-        let time = |t: Option<i64>| t.and_then(storyhash_core::doc::published_text);
-        let story_dict = |s: &storyhash_core::index::IndexStory| -> PyResult<Py<PyAny>> {
-            let dict = pyo3::types::PyDict::new(py);
-            dict.set_item("story", &s.story)?;
-            dict.set_item("size", s.members.len())?;
-            dict.set_item("headline", s.headline())?;
-            dict.set_item("members", &s.members)?;
-            let published: Vec<Option<String>> = s.published.iter().map(|&t| time(t)).collect();
-            dict.set_item("published", published)?;
-            dict.set_item("headlines", &s.headlines)?;
-            dict.set_item("first_published", time(s.first_published()))?;
-            dict.set_item("last_published", time(s.last_published()))?;
-            Ok(dict.into_any().unbind())
-        };
+        // Each story as the CLI's JSON gives it (IndexStory's serialization).
         listed
             .iter()
-            .map(story_dict)
+            .map(|s| {
+                let text =
+                    serde_json::to_string(s).map_err(|e| PyValueError::new_err(e.to_string()))?;
+                from_json(py, text)
+            })
             .collect::<PyResult<_>>()
             .map(Some)
     }

@@ -112,9 +112,17 @@ def test_insert_takes_the_title_and_url_a_batch_dict_gives():
     together = batch.insert_batch(docs)
 
     def answer(d):
-        return [(m.id, m.jaccard) for m in d.matches], d.cluster, d.story, d.story_score
+        matches = [(m.id, m.jaccard, m.headline) for m in d.matches]
+        return matches, d.cluster, d.story, d.story_score, d.story_headline
 
     assert [answer(d) for d in singly] == [answer(d) for d in together]
+    assert [d.story_headline for d in singly] == ["Minister in Moscow", "Storm in Rotterdam"]
+    copy = one.preview("b", BODY)
+    assert [(m.id, m.headline) for m in copy.matches] == [("a", "Minister in Moscow")]
+    assert (copy.story, copy.story_headline) == ("a", "Minister in Moscow")
+    plain = storyhash.Index()
+    plain.insert("a", BODY, title="Minister in Moscow")
+    assert [m.headline for m in plain.insert("b", BODY).matches] == [None]
     probe = {"id": "p", "text": "the minister left moscow", "title": "Minister in Moscow"}
     seen = one.preview(probe["id"], probe["text"], title=probe["title"])
     untitled = one.preview(probe["id"], probe["text"])

@@ -88,10 +88,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             format,
                             &decision.id,
                             &decision.matches,
-                            Some((
-                                &decision.cluster,
-                                decision.story.as_deref().zip(decision.story_score),
-                            )),
+                            Some(&decision),
                         )?,
                         Err(e) if reading.strict => {
                             return Err(anyhow::anyhow!("{}: {e}", doc.location))
@@ -148,11 +145,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     let previews = index.preview_batch(&read.documents);
                     for (doc, result) in read.documents.iter().zip(previews) {
                         match result {
-                            Ok(d) => {
-                                let story = d.story.as_deref().zip(d.story_score);
-                                let placed = Some((d.cluster.as_str(), story));
-                                write_decision(&mut out, format, &d.id, &d.matches, placed)?
-                            }
+                            Ok(d) => write_decision(&mut out, format, &d.id, &d.matches, Some(&d))?,
                             Err(e) if reading.strict => {
                                 return Err(anyhow::anyhow!("{}: {e}", doc.location))
                             }
@@ -458,22 +451,28 @@ fn upgrade(out: &mut impl Write, old: &Path, new: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// One line per document: its matches (text) or a JSON object.
+/// One line per document: its matches (text) or a JSON object; `placed`, when the
+/// document was inserted or previewed, adds its cluster and (in a story-tracking index)
+/// its story.
 pub(crate) fn write_decision(
     out: &mut impl Write,
     format: Format,
     id: &str,
     matches: &[storyhash::Match],
-    placed: Option<(&str, Option<(&str, f64)>)>,
+    placed: Option<&storyhash::Decision>,
 ) -> Result<()> {
+    fn story(d: &storyhash::Decision) -> Option<(&str, f64)> {
+        d.story.as_deref().zip(d.story_score)
+    }
     match format {
         Format::Json => {
             let mut value = serde_json::json!({ "id": id, "duplicate": !matches.is_empty(), "matches": matches });
-            if let Some((cluster, story)) = placed {
-                value["cluster"] = serde_json::Value::from(cluster);
-                if let Some((story, score)) = story {
+            if let Some(d) = placed {
+                value["cluster"] = serde_json::Value::from(d.cluster.as_str());
+                if let Some((story, score)) = story(d) {
                     value["story"] = serde_json::Value::from(story);
                     value["story_score"] = serde_json::Value::from(score);
+                    value["story_headline"] = serde_json::Value::from(d.story_headline.as_deref());
                 }
             }
             writeln!(out, "{value}")?;
@@ -495,10 +494,16 @@ pub(crate) fn write_decision(
                 write!(out, " and {} more", matches.len() - 1)?;
             }
             match (placed, best) {
-                (Some((c, Some((story, score)))), _) => {
-                    writeln!(out, "; cluster {c}; story {story} ({score:.3})")?
+                (Some(d), _) => {
+                    write!(out, "; cluster {}", printable(&d.cluster))?;
+                    if let Some((story, score)) = story(d) {
+                        write!(out, "; story {} ({score:.3})", printable(story))?;
+                    }
+                    match &d.story_headline {
+                        Some(h) => writeln!(out, ": {}", storyhash::report::shorten(h))?,
+                        None => writeln!(out)?,
+                    }
                 }
-                (Some((c, None)), _) => writeln!(out, "; cluster {c}")?,
                 (None, Some(m)) => writeln!(out, "; cluster {}", m.cluster)?,
                 (None, None) => writeln!(out)?,
             }
@@ -543,23 +548,7 @@ impl Listing<'_> {
                 since,
             ),
             ReportFormat::Json => {
-                let listed: Vec<serde_json::Value> = stories
-                    .iter()
-                    .map(|s| {
-                        let published: Vec<_> = s.published.iter().map(|&t| time(t)).collect();
-                        serde_json::json!({
-                            "story": s.story,
-                            "size": s.members.len(),
-                            "first_published": time(s.first_published()),
-                            "last_published": time(s.last_published()),
-                            "headline": s.headline(),
-                            "members": s.members,
-                            "published": published,
-                            "headlines": s.headlines,
-                        })
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut *out, &listed)?;
+                serde_json::to_writer_pretty(&mut *out, stories)?;
                 writeln!(out)
             }
             ReportFormat::Text => {

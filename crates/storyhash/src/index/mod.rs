@@ -96,6 +96,10 @@ pub struct Match {
     pub containment_of_stored: f64,
     /// The cluster (story) the stored document belongs to: its earliest member's id.
     pub cluster: String,
+    /// The stored document's headline, as [`IndexStory::headlines`] gives it: kept by
+    /// an index that tracks stories (None in one that does not, or for a document
+    /// with neither title nor text).
+    pub headline: Option<String>,
 }
 
 /// What [`Index::insert_or_match`] found and did.
@@ -114,6 +118,10 @@ pub struct Decision {
     /// The time-decayed weighted similarity to the story that attached it (1 for a copy
     /// or a new story).
     pub story_score: Option<f64>,
+    /// The headline of the story's first document (this document's own when it started
+    /// the story), so that a person reading the answer can tell which story it is; None
+    /// without story tracking or when that document had neither title nor text.
+    pub story_headline: Option<String>,
 }
 
 impl Decision {
@@ -191,6 +199,40 @@ impl IndexStory {
     /// The story's headline: its earliest member's with one.
     pub fn headline(&self) -> Option<&str> {
         self.headlines.iter().flatten().next().map(String::as_str)
+    }
+}
+
+/// A story as `index stories --format json` and Python's `Index.story_list` give it: its
+/// name, size, first and last publication times, headline, members, and each member's
+/// time and headline, the times as RFC 3339 text (null where none was given).
+impl Serialize for IndexStory {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            story: &'a str,
+            size: usize,
+            first_published: Option<String>,
+            last_published: Option<String>,
+            headline: Option<&'a str>,
+            members: &'a [String],
+            published: Vec<Option<String>>,
+            headlines: &'a [Option<String>],
+        }
+        let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
+        Listed {
+            story: &self.story,
+            size: self.members.len(),
+            first_published: time(self.first_published()),
+            last_published: time(self.last_published()),
+            headline: self.headline(),
+            members: &self.members,
+            published: self.published.iter().map(|&t| time(t)).collect(),
+            headlines: &self.headlines,
+        }
+        .serialize(serializer)
     }
 }
 

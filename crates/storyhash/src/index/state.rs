@@ -854,6 +854,7 @@ impl State {
                 containment_of_query: shared_f / record.set.len().max(1) as f64,
                 containment_of_stored: shared_f / stored.len().max(1) as f64,
                 cluster: self.cluster_name(answer)?,
+                headline: self.headline_of(answer)?.map(str::to_owned),
             };
             found.push((answer, m));
         }
@@ -979,6 +980,7 @@ impl State {
                 None
             },
             story_score: tracking.then_some(story_score),
+            story_headline: self.headline_of(story)?.map(str::to_owned),
         })
     }
 
@@ -1027,12 +1029,18 @@ impl State {
                 m
             })
             .collect();
+        let story_headline = if story == d {
+            Some(&*p.headline).filter(|h| !h.is_empty())
+        } else {
+            self.headline_of(story)?
+        };
         Ok(Decision {
             id: p.id.clone(),
             matches,
             cluster,
             story: if tracking { Some(name(story)?) } else { None },
             story_score: tracking.then_some(story_score),
+            story_headline: story_headline.map(str::to_owned),
         })
     }
 

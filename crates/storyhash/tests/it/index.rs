@@ -733,8 +733,14 @@ fn the_version_11_fixture_opens_and_weighs_by_its_background() {
         [first_line(&docs[1]), first_line(&docs[2])].join("\n"),
     );
     let decision = index.preview(&probe).expect("preview");
-    assert_eq!(decision, given.preview(&probe).expect("preview"));
-    assert_ne!(decision, plain.preview(&probe).expect("preview"));
+    // Its segments kept no headlines, so its answers name the story by id alone.
+    assert_eq!(decision.story_headline, None);
+    let unnamed = |d: storyhash::Decision| storyhash::Decision {
+        story_headline: None,
+        ..d
+    };
+    assert_eq!(decision, unnamed(given.preview(&probe).expect("preview")));
+    assert_ne!(decision, unnamed(plain.preview(&probe).expect("preview")));
 }
 
 /// `testdata/index/segment-3/seeds.idx` is an index as this release writes it (format
@@ -798,6 +804,77 @@ fn the_segment_3_fixture_lists_its_headlines() {
     index.verify().expect("verifies");
     assert_eq!(index.stats().expect("stats").segments, 1);
     assert_eq!(headlines(&index), want);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// An answer names what it found by headline as well as by id: each match's stored
+/// headline, and the headline of the story joined (the new document's own when it
+/// starts one), before and after a commit and in a preview; an index without stories
+/// keeps none.
+#[test]
+fn answers_carry_the_headlines_of_their_matches_and_story() {
+    let (dir, path, index) = new_story_index("answer-headlines");
+    let titled = |id: &str, title: &str, text: &str| {
+        let mut doc = Document::new(id, text);
+        doc.title = Some(title.into());
+        doc
+    };
+    let visit = "The Syrian foreign minister Asaad al-Shaibani arrived in Moscow on Monday \
+                 for talks with Sergei Lavrov on energy, grain and the reconstruction of \
+                 Syria's power stations, the ministry said in a statement.";
+    let first = index
+        .insert(&titled("a", "Shaibani arrives in Moscow", visit))
+        .expect("insert");
+    assert_eq!(
+        first.story_headline.as_deref(),
+        Some("Shaibani arrives in Moscow")
+    );
+    let copy = index
+        .insert(&titled("b", "Syrian minister in Moscow for talks", visit))
+        .expect("insert");
+    assert_eq!(copy.story.as_deref(), Some("a"));
+    assert_eq!(
+        copy.story_headline.as_deref(),
+        Some("Shaibani arrives in Moscow")
+    );
+    let m = &copy.matches[0];
+    assert_eq!(
+        (m.id.as_str(), m.headline.as_deref()),
+        ("a", Some("Shaibani arrives in Moscow"))
+    );
+    index.commit().expect("commit");
+    drop(index);
+
+    // From the committed segment, untitled: the first line is the headline.
+    let index = Index::open_writer(&path, |_| {}).expect("writer");
+    let storm = "A storm closed the port of Tartus\nShips waited offshore for two days.";
+    let preview = index.preview(&Document::new("c", storm)).expect("preview");
+    assert_eq!(
+        preview.story_headline.as_deref(),
+        Some("A storm closed the port of Tartus")
+    );
+    let again = index.preview(&Document::new("d", visit)).expect("preview");
+    assert_eq!(
+        again.story_headline.as_deref(),
+        Some("Shaibani arrives in Moscow")
+    );
+    assert_eq!(
+        again.matches[0].headline.as_deref(),
+        Some("Shaibani arrives in Moscow")
+    );
+    drop(index);
+
+    let plain = dir.join("plain.idx");
+    let index = Index::create(&plain, Preset::Dup.params(), None).expect("create");
+    index
+        .insert(&titled("a", "Shaibani arrives in Moscow", visit))
+        .expect("insert");
+    let copy = index.insert(&titled("b", "Copy", visit)).expect("insert");
+    assert_eq!(
+        (copy.story.as_deref(), copy.story_headline.as_deref()),
+        (None, None)
+    );
+    assert_eq!(copy.matches[0].headline, None);
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
