@@ -125,9 +125,9 @@ pub(super) const fn table_end(sections: usize) -> usize {
     HEADER_LEN + 16 * sections
 }
 
-/// The most bytes of a headline a segment keeps ([`kept_headline`] cuts a longer one):
-/// a headline is a line, and a long first line standing in for a missing title must not
-/// make every document cost a paragraph.
+/// The most bytes of a headline a segment keeps (a longer one is cut at a word and closed
+/// with "…"): a headline is a line, and a long first line standing in for a missing
+/// title must not make every document cost a paragraph.
 pub const MAX_HEADLINE_BYTES: usize = 200;
 
 /// `text` cut to at most `max` bytes at a character boundary.
