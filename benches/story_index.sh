@@ -3,7 +3,8 @@
 # articles about 32,000 events (`gen_stories OUT 32000 3 5`); an index created with
 # `--stories story` takes the first 105,105 on one thread. Then, each in a fresh process
 # on a fresh copy of that index: `index stats`, `index query` of 1,000 of the stored
-# articles (their copies and the story each would join), a durable `index add` of the
+# articles (their copies and the story each would join), `index stories` (its terms
+# named: the story tracker rebuilt), a durable `index add` of the
 # other 10,000 (without and with `--learn-boilerplate`), and the add of a single article
 # (mostly the writer's rebuild of the story tracker from the stored terms), on one and
 # on two threads. Last, a new index given the 105,105 articles as its background
@@ -36,6 +37,7 @@ rm -rf "$work/base.idx"
 RAYON_NUM_THREADS=1 timed "add 105,105, one thread" "$bin" index add -q "$work/base.idx" "$work/stored.jsonl"
 timed "stats" "$bin" index stats "$work/base.idx"
 timed "query 1,000" "$bin" index query "$work/base.idx" "$work/probes.jsonl"
+timed "stories" "$bin" index stories "$work/base.idx"
 for threads in 1 2; do
     for what in add:10,000 learn:10,000 one:1; do
         rm -rf "$work/copy.idx"

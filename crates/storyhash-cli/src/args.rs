@@ -247,8 +247,8 @@ pub(crate) enum IndexCommand {
         format: Format,
     },
     /// List a story-tracking index's stories of two or more documents, largest first:
-    /// each named by its first document, with the days it ran and its members in the
-    /// order they arrived, each with its time and headline.
+    /// each named by its first document, with the days it ran, its heaviest terms and
+    /// its members in the order they arrived, each with its time and headline.
     Stories {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,

@@ -1417,17 +1417,28 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
     assert_eq!(listed("2025-03-01T09:00:00Z"), ["storm", "talks"]);
     assert_eq!(listed("3d"), ["storm", "talks"]);
     assert!(listed("2025-03-04").is_empty());
-    let text = stdout(&storyhash(&["index", "stories", "--since", "1d", &index]));
-    assert_eq!(
-        text,
-        "story storm: 2 documents, 2025-03-03T10:00:00Z to 2025-03-03T11:00:00Z\n  \
-         storm  2025-03-03T10:00:00Z  Storm closes Rotterdam port\n  \
-         storm-copy  2025-03-03T11:00:00Z  Rotterdam port shut by storm\n"
-    );
     let out = storyhash(&[
         "index", "stories", "--format", "json", "--since", "1d", &index,
     ]);
     let storm = &json(&out)[0];
+    // The words both headlines hold weigh most; the others follow.
+    let terms: Vec<&str> = (storm["top_terms"].as_array().expect("terms").iter())
+        .map(|t| t.as_str().expect("a term"))
+        .collect();
+    let mut shared = terms[..3].to_vec();
+    shared.sort();
+    assert_eq!(shared, ["port", "rotterdam", "storm"], "{terms:?}");
+    let text = stdout(&storyhash(&["index", "stories", "--since", "1d", &index]));
+    assert_eq!(
+        text,
+        format!(
+            "story storm: 2 documents, 2025-03-03T10:00:00Z to 2025-03-03T11:00:00Z\n  \
+             terms: {}\n  \
+             storm  2025-03-03T10:00:00Z  Storm closes Rotterdam port\n  \
+             storm-copy  2025-03-03T11:00:00Z  Rotterdam port shut by storm\n",
+            terms.join(", ")
+        )
+    );
     assert_eq!(storm["headline"], "Storm closes Rotterdam port");
     // As one page: the story, its headline and its members' times in its data.
     let page = dir.join("stories.html");
@@ -1527,27 +1538,58 @@ fn index_stories_lists_the_stories_of_an_index() {
     );
     let out = storyhash(&["index", "stories", "--format", "json", &index]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut listed = json(&out);
+    // Its terms: the story's heaviest, words of its headlines.
+    let terms: Vec<String> = (listed[0]["top_terms"].take().as_array().expect("terms"))
+        .iter()
+        .map(|t| t.as_str().expect("a term").to_owned())
+        .collect();
+    assert!(!terms.is_empty() && terms.len() <= 8, "{terms:?}");
+    let words: Vec<String> = kept("monday")
+        .split([' ', '…'])
+        .map(str::to_owned)
+        .collect();
+    assert!(terms.iter().all(|t| words.contains(t)), "{terms:?}");
     let expected = serde_json::json!([{
         "story": "a", "size": 2, "members": ["a", "b"], "published": [null, null],
-        "first_published": null, "last_published": null,
+        "first_published": null, "last_published": null, "top_terms": null,
         "headline": kept("monday"), "headlines": [kept("monday"), kept("tuesday")],
     }]);
-    assert_eq!(json(&out), expected);
+    assert_eq!(listed, expected);
     // The text shortens them as the other text reports do.
     let shown = |day: &str| {
         format!("the minister arrived in moscow on {day} for talks on energy trade and…")
     };
     let text = stdout(&storyhash(&["index", "stories", &index]));
     let story_a = format!(
-        "story a: 2 documents\n  a  {}\n  b  {}\n",
+        "story a: 2 documents\n  terms: {}\n  a  {}\n  b  {}\n",
+        terms.join(", "),
         shown("monday"),
         shown("tuesday")
     );
     assert_eq!(text, story_a);
     let text = stdout(&storyhash(&["index", "stories", "--min-size", "1", &index]));
+    let alone = storyhash(&[
+        "index",
+        "stories",
+        "--min-size",
+        "1",
+        "--format",
+        "json",
+        &index,
+    ]);
+    let alone = &json(&alone)[1]["top_terms"];
+    let alone: Vec<&str> = (alone.as_array().expect("terms").iter())
+        .map(|t| t.as_str().expect("a term"))
+        .collect();
+    assert!(alone.contains(&"rotterdam"), "{alone:?}");
     assert_eq!(
         text,
-        format!("{story_a}story c: 1 document\n  c  a storm closed the port of rotterdam for two days\n")
+        format!(
+            "{story_a}story c: 1 document\n  terms: {}\n  \
+             c  a storm closed the port of rotterdam for two days\n",
+            alone.join(", ")
+        )
     );
     // Undated, the index has no newest article for a duration to count back from.
     let out = storyhash(&["index", "stories", "--since", "1d", &index]);

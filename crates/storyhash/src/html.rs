@@ -538,7 +538,7 @@ pub fn write_index_story_report(
             id: i,
             size: story.members.len(),
             days: days[i].as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            terms: Vec::new(),
+            terms: story.top_terms.clone(),
             passages: &[],
             members: (story.members.iter().zip(&story.headlines).zip(&dates[i]))
                 .map(|((id, headline), date)| Member {

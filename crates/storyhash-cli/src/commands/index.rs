@@ -563,6 +563,9 @@ impl Listing<'_> {
                         printable(&s.story),
                         plural(s.members.len() as u64, "document"),
                     )?;
+                    if !s.top_terms.is_empty() {
+                        writeln!(out, "  terms: {}", printable(&s.top_terms.join(", ")))?;
+                    }
                     let members = s.members.iter().zip(&s.published).zip(&s.headlines);
                     for ((member, published), headline) in members {
                         let mut line = format!("  {}", printable(member));

@@ -183,6 +183,10 @@ pub struct IndexStory {
     /// None when it had neither or was stored by a build that kept none), in the order
     /// of `members`.
     pub headlines: Vec<Option<String>>,
+    /// The terms weighing most in the story, most telling first, as its headlines write
+    /// them (at most 8): what ties it. The index keeps its documents' terms as hashes,
+    /// so a term none of the headlines holds is not named.
+    pub top_terms: Vec<String>,
 }
 
 impl IndexStory {
@@ -203,8 +207,8 @@ impl IndexStory {
 }
 
 /// A story as `index stories --format json` and Python's `Index.story_list` give it: its
-/// name, size, first and last publication times, headline, members, and each member's
-/// time and headline, the times as RFC 3339 text (null where none was given).
+/// name, size, first and last publication times, headline, top terms, members, and each
+/// member's time and headline, the times as RFC 3339 text (null where none was given).
 impl Serialize for IndexStory {
     fn serialize<S: serde::Serializer>(
         &self,
@@ -217,6 +221,7 @@ impl Serialize for IndexStory {
             first_published: Option<String>,
             last_published: Option<String>,
             headline: Option<&'a str>,
+            top_terms: &'a [String],
             members: &'a [String],
             published: Vec<Option<String>>,
             headlines: &'a [Option<String>],
@@ -228,6 +233,7 @@ impl Serialize for IndexStory {
             first_published: time(self.first_published()),
             last_published: time(self.last_published()),
             headline: self.headline(),
+            top_terms: &self.top_terms,
             members: &self.members,
             published: self.published.iter().map(|&t| time(t)).collect(),
             headlines: &self.headlines,
@@ -857,7 +863,7 @@ impl Index {
     /// it, and member ids in insertion order), largest first, then by name. None when the
     /// index does not track stories.
     pub fn stories(&self) -> Result<Option<NamedGroups>> {
-        let listed = self.story_list(None, 2)?;
+        let listed = self.read().story_list(None, 2, None)?;
         Ok(listed.map(|stories| stories.into_iter().map(|s| (s.story, s.members)).collect()))
     }
 
@@ -867,12 +873,16 @@ impl Index {
     /// published at or after it (a story none of whose members gave a time is left out).
     /// A feed's index asked for the stories of its last day lists the stories that ran
     /// that day, whenever they began. None when the index does not track stories.
+    /// Naming each story's terms weighs every stored document's terms, as the first
+    /// insertion after opening does.
     pub fn story_list(
         &self,
         since: Option<i64>,
         min_size: usize,
     ) -> Result<Option<Vec<IndexStory>>> {
-        self.read().story_list(since, min_size)
+        let mut state = self.write();
+        state.ensure_stories()?;
+        state.story_list(since, min_size, Some(&self.story_analyzer))
     }
 
     /// The latest publication time of a document the index stored (None when none gave

@@ -20,7 +20,7 @@ use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
 use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
-use crate::story::{Background, LineTally, StoryParams, StoryTracker};
+use crate::story::{Background, LineTally, StoryParams, StoryTracker, TermAnalyzer};
 
 /// What a new document matches and which stories it must and must not join, decided
 /// against the stored documents (see [`State::plan`]).
@@ -1345,11 +1345,14 @@ impl State {
 
     /// Every story of at least `min_size` live documents with a member published at or
     /// after `since` (when given), largest first, then by name; None without story
-    /// tracking (see [`super::Index::story_list`]).
+    /// tracking (see [`super::Index::story_list`]). With `analyzer` (the index's), each
+    /// story's terms are named, which needs the tracker built ([`State::ensure_stories`]);
+    /// without, they are left empty.
     pub(super) fn story_list(
         &self,
         since: Option<i64>,
         min_size: usize,
+        analyzer: Option<&TermAnalyzer>,
     ) -> Result<Option<Vec<super::IndexStory>>> {
         if !self.tracker.enabled() {
             return Ok(None);
@@ -1365,16 +1368,22 @@ impl State {
                 .iter()
                 .map(|&m| Ok(self.headline_of(m)?.map(str::to_owned)))
                 .collect::<Result<Vec<_>>>()?;
-            let story = super::IndexStory {
-                story: self.id_of(self.story_key(members[0]))?,
+            let key = self.story_key(members[0]);
+            let mut story = super::IndexStory {
+                story: self.id_of(key)?,
                 members: members
                     .iter()
                     .map(|&m| self.id_of(m))
                     .collect::<Result<_>>()?,
                 published,
                 headlines,
+                top_terms: Vec::new(),
             };
             if since.is_none_or(|since| story.last_published().is_some_and(|t| t >= since)) {
+                if let Some(analyzer) = analyzer {
+                    let headlines = story.headlines.iter().flatten().map(String::as_str);
+                    story.top_terms = self.tracker.story_terms(key, analyzer, headlines);
+                }
                 out.push(story);
             }
         }

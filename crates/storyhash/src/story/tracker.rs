@@ -7,6 +7,10 @@ use super::*;
 /// and story.
 pub(crate) type StoredTerms = (Box<[(u64, f32)]>, Option<i64>, u32);
 
+/// How many of a story's heaviest terms [`StoryTracker::story_terms`] looks for in its
+/// headlines.
+const NAMED_FROM: usize = 32;
+
 /// Incremental story assignment for the index: document frequencies kept up to date as
 /// documents arrive and leave, and the stories of [`Attacher`], which a new document is
 /// weighted and attached by exactly as `stories` attaches a group, with the
@@ -181,6 +185,41 @@ impl StoryTracker {
         let chosen = self.choose(&vector, when, forced, barred, new_story);
         self.vocabulary.uncount(&known);
         chosen
+    }
+
+    /// The terms weighing most in the sum of `story`'s members, as its members'
+    /// `headlines` write them, most telling first, at most as many as `stories` lists:
+    /// what ties the story. The tracker keeps term hashes, not words, so only a term a
+    /// headline holds can be named: of the [`NAMED_FROM`] heaviest, those a headline
+    /// writes (a title's terms weigh double, so a story's heaviest are mostly there).
+    /// Empty for a story the tracker does not hold.
+    pub(crate) fn story_terms<'a>(
+        &self,
+        story: u32,
+        analyzer: &TermAnalyzer,
+        headlines: impl Iterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let Some(state) = self.attacher.stories.get(&story) else {
+            return Vec::new();
+        };
+        let mut heaviest: Vec<(f32, u64)> = (state.sum.iter())
+            .map(|(&t, &w)| (w, self.vocabulary.hash(t)))
+            .collect();
+        heaviest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        heaviest.truncate(NAMED_FROM);
+        let wanted: HashSet<u64> = heaviest.iter().map(|&(_, t)| t).collect();
+        let headlines: Vec<Document> = headlines.map(|h| Document::new("", h)).collect();
+        let words = surface_words(
+            analyzer,
+            headlines.iter(),
+            1.0,
+            &Exclusions::default(),
+            &wanted,
+        );
+        (heaviest.iter())
+            .filter_map(|(_, t)| words.get(t).cloned())
+            .take(TOP_TERMS)
+            .collect()
     }
 
     /// `forced`, or the best story for `vector` but those `barred`, or `new_story`, with

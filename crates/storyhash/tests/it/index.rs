@@ -878,6 +878,42 @@ fn answers_carry_the_headlines_of_their_matches_and_story() {
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
+/// A story index names each listed story's heaviest terms as its headlines write
+/// them: for the seeds' visit, the minister and the city among them; every term is a
+/// headline's word; an index opened again (its tracker replayed from the stored terms)
+/// names the same.
+#[test]
+fn listed_stories_name_their_heaviest_terms() {
+    let (dir, path, index) = new_story_index("story-terms");
+    for doc in crate::seed_documents() {
+        index.insert(&doc).expect("insert");
+    }
+    let listed = |index: &Index| index.story_list(None, 2).expect("list").expect("tracks");
+    let stories = listed(&index);
+    let visit = (stories.iter())
+        .find(|s| s.members.iter().any(|m| m.starts_with("000_")))
+        .expect("the visit's story");
+    let terms = &visit.top_terms;
+    assert!(!terms.is_empty() && terms.len() <= 8, "{terms:?}");
+    for name in ["موسكو", "الشيباني"] {
+        assert!(terms.iter().any(|t| t == name), "{name} in {terms:?}");
+    }
+    let headlines: Vec<String> = (visit.headlines.iter().flatten())
+        .map(|h| storyhash::normalize::normalize(h))
+        .collect();
+    for term in terms {
+        assert!(
+            headlines.iter().any(|h| h.contains(term.as_str())),
+            "{term}"
+        );
+    }
+    index.commit().expect("commit");
+    drop(index);
+    let reopened = Index::open(&path).expect("open");
+    assert_eq!(listed(&reopened), stories);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
 /// The beat's reports counted as a background of story terms.
 fn beat_background() -> storyhash::story::Background {
     let mut background =
