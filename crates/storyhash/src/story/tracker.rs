@@ -205,8 +205,13 @@ impl StoryTracker {
         let mut heaviest: Vec<(f32, u64)> = (state.sum.iter())
             .map(|(&t, &w)| (w, self.vocabulary.hash(t)))
             .collect();
-        heaviest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        heaviest.truncate(NAMED_FROM);
+        // The heaviest few picked before sorting: a story of thousands holds as many terms.
+        let order = |a: &(f32, u64), b: &(f32, u64)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if heaviest.len() > NAMED_FROM {
+            heaviest.select_nth_unstable_by(NAMED_FROM, order);
+            heaviest.truncate(NAMED_FROM);
+        }
+        heaviest.sort_by(order);
         let wanted: HashSet<u64> = heaviest.iter().map(|&(_, t)| t).collect();
         let headlines: Vec<Document> = headlines.map(|h| Document::new("", h)).collect();
         let words = surface_words(
