@@ -2,8 +2,9 @@
 # The persistent index at scale (BENCHMARKS.md, "The persistent index"): a generated
 # corpus of about a million articles (gen_corpus 770000), built into an index on one
 # core, then measured in fresh processes: open time and resident memory, query latency,
-# a durable `index add` of 10,000 new articles, the same after it, and the library's
-# insertion rate on one core into copies of the result, by batch size.
+# a durable `index add` of 10,000 new articles, the same after it, the listing of its
+# clusters, and the library's insertion rate on one core into copies of the result, by
+# batch size.
 #
 # Usage: bash benches/index.sh [ORIGINALS] [WORKDIR]   (defaults 770000, /tmp/storyhash-index)
 set -euo pipefail
@@ -29,6 +30,10 @@ echo "# index add of 10,000 articles (durable)"
 timed target/release/storyhash index add -q "$work/index.idx" "$work/add.jsonl" > /dev/null
 echo "# open and query after the add"
 timed target/release/bench_index measure "$work/index.idx" "$work/probes.jsonl"
+echo "# index clusters --format json of the two segments (the clusters of two or more)"
+timed target/release/storyhash index clusters --format json "$work/index.idx" \
+    > "$work/clusters.json"
+grep -c '^    "cluster": ' "$work/clusters.json"
 echo "# library insertion on one core (about 10,000 articles of new families), on copies"
 echo "# of the index, three runs per batch size (1: insert_or_match; 1,000; 8,192), from a"
 echo "# fresh process and after answering the 10,000 probes as one query_batch"

@@ -246,6 +246,30 @@ pub(crate) enum IndexCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// List an index's near-duplicate clusters of two or more documents, largest first:
+    /// each named by its first document, with the days it ran and its members in the
+    /// order they arrived, each with its time, its headline (kept by story-tracking
+    /// indexes) and the earlier member it matched best, by exact Jaccard similarity.
+    Clusters {
+        /// The index (a directory, or a single file of format 4 or 5).
+        index: PathBuf,
+        /// Only the clusters with a member published at or after this time (as for
+        /// `index stories`).
+        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+        since: Option<Since>,
+        /// Leave out clusters of fewer than N documents; 1 lists every document.
+        #[arg(long, value_name = "N", default_value_t = 2,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        min_size: u32,
+        /// Output format: html is one self-contained page of the clusters, filterable
+        /// by headline (an index keeps no texts: no side-by-side view).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the listing to FILE (atomically) instead of standard output (- is
+        /// standard output).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List a story-tracking index's stories of two or more documents, largest first:
     /// each named by its first document, with the days it ran, its heaviest terms and
     /// its members in the order they arrived, each with its time and headline.

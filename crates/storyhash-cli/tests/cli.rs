@@ -1370,6 +1370,160 @@ fn index_add_learns_a_batchs_boilerplate_lines() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `index clusters` lists an index's near-duplicate clusters, each member with its time,
+/// its headline where the index keeps one, and the member it matched: the same in text,
+/// JSON and the page, from a dedup index and a story-tracking one.
+#[test]
+fn index_clusters_list_each_member_with_the_member_it_matched() {
+    let dir = scratch("index-clusters");
+    let talks = "the minister arrived in moscow on monday for talks on energy trade and \
+                 security with his counterpart who said the two countries would sign \
+                 several agreements on gas supplies and grain exports";
+    let edited = talks.replace("monday", "tuesday");
+    let storm = "a storm closed the port of rotterdam for two days and stranded ships";
+    let line = |id: &str, title: &str, text: &str, day: u32| {
+        let published = format!("2025-03-0{day}T10:00:00Z");
+        serde_json::json!({"id": id, "title": title, "text": text, "published": published})
+            .to_string()
+            + "\n"
+    };
+    let feed = dir.join("feed.jsonl");
+    let lines = [
+        line("talks", "Minister in Moscow", talks, 1),
+        line("edited", "Energy talks in Moscow", &edited, 2),
+        line("copy", "Minister in Moscow", talks, 2),
+        line("storm", "Storm closes Rotterdam port", storm, 3),
+    ];
+    std::fs::write(&feed, lines.concat()).expect("feed");
+    let feed = path_arg(&feed);
+    for (name, story) in [("dedup.idx", false), ("story.idx", true)] {
+        let index = path_arg(&dir.join(name));
+        let mut create = vec!["index", "create", &index];
+        create.extend(if story {
+            &["--stories", "story"][..]
+        } else {
+            &[]
+        });
+        let out = storyhash(&create);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let out = storyhash(&["index", "add", "--quiet", &index, &feed]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // The edit's similarity to the article, as a query computes it.
+        let out = storyhash(&["index", "query", "--format", "json", &index, &feed]);
+        let edit = &stdout(&out)
+            .lines()
+            .nth(1)
+            .map(serde_json::from_str::<serde_json::Value>);
+        let edit = edit.as_ref().expect("a line").as_ref().expect("json");
+        let matches = edit["matches"].as_array().expect("matches");
+        let talks_match = matches.iter().find(|m| m["id"] == "talks").expect("talks");
+        let jaccard = talks_match["jaccard"].as_f64().expect("jaccard");
+        assert!((0.4..1.0).contains(&jaccard), "{jaccard}");
+
+        let out = storyhash(&["index", "clusters", "--format", "json", &index]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut listed = json(&out);
+        let stored = listed[0]["matched"][1]["jaccard"]
+            .take()
+            .as_f64()
+            .expect("j");
+        assert!(
+            (stored - jaccard).abs() < 1e-6,
+            "{stored} against {jaccard}"
+        );
+        let headlines = if story {
+            serde_json::json!([
+                "Minister in Moscow",
+                "Energy talks in Moscow",
+                "Minister in Moscow"
+            ])
+        } else {
+            serde_json::json!([null, null, null])
+        };
+        let expected = serde_json::json!([{
+            "cluster": "talks", "size": 3, "members": ["talks", "edited", "copy"],
+            "published": ["2025-03-01T10:00:00Z", "2025-03-02T10:00:00Z", "2025-03-02T10:00:00Z"],
+            "first_published": "2025-03-01T10:00:00Z",
+            "last_published": "2025-03-02T10:00:00Z",
+            "headline": headlines[0], "headlines": headlines, "min_jaccard": stored,
+            "matched": [
+                null,
+                {"member": "talks", "jaccard": null, "copy": false},
+                {"member": "talks", "jaccard": 1.0, "copy": true},
+            ],
+        }]);
+        assert_eq!(listed, expected);
+
+        let text = stdout(&storyhash(&["index", "clusters", &index]));
+        let titled = |title: &str| {
+            if story {
+                format!("  {title}")
+            } else {
+                String::new()
+            }
+        };
+        assert_eq!(
+            text,
+            format!(
+                "cluster talks: 3 documents, 2025-03-01T10:00:00Z to 2025-03-02T10:00:00Z, \
+                 Jaccard from {stored:.3}\n  \
+                 talks  2025-03-01T10:00:00Z{}\n  \
+                 edited  2025-03-02T10:00:00Z{}  ({stored:.3} with talks)\n  \
+                 copy  2025-03-02T10:00:00Z{}  (1.000 copy of talks)\n",
+                titled("Minister in Moscow"),
+                titled("Energy talks in Moscow"),
+                titled("Minister in Moscow"),
+            )
+        );
+        // The storm is alone: listed from size one, and alone since 3 March.
+        let since = |since: &str, min_size: &str| {
+            let out = storyhash(&[
+                "index",
+                "clusters",
+                "--format",
+                "json",
+                "--since",
+                since,
+                "--min-size",
+                min_size,
+                &index,
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            let listed = json(&out);
+            (listed.as_array().expect("list").iter())
+                .map(|c| c["cluster"].as_str().expect("name").to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(since("2025-03-01", "1"), ["talks", "storm"]);
+        assert_eq!(since("1d", "1"), ["talks", "storm"]);
+        assert_eq!(since("12h", "1"), ["storm"]);
+        assert!(since("12h", "2").is_empty());
+
+        let page = dir.join(format!("{name}.html"));
+        let out = storyhash(&[
+            "index",
+            "clusters",
+            "--format",
+            "html",
+            "-o",
+            &path_arg(&page),
+            &index,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let page = std::fs::read_to_string(&page).expect("page");
+        for shown in [
+            "storyhash index clusters: 1 cluster of two or more",
+            "\"similarity_heading\":\"Jaccard to the member matched\"",
+            "\"copies\":[\"copy\"]",
+            "\"similarity\":1.0",
+            "\"date\":\"2025-03-02T10:00:00Z\"",
+        ] {
+            assert!(page.contains(shown), "{shown}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `index stories --since` lists the stories that ran from a time on, given as a time or
 /// as a duration before the newest stored article, with the times their members ran and
 /// their headlines.

@@ -375,6 +375,10 @@ fn json_outputs_have_the_documented_fields() {
         "index", "stats", "--format", "json", &index_arg,
     ]));
     same(keys(&stats), "`index stats --format json`");
+    let clusters = json(&storyhash(&[
+        "index", "clusters", "--format", "json", &index_arg,
+    ]));
+    same(keys(&clusters[0]), "`index clusters --format json`");
     let story_index = dir.join("stories.idx").display().to_string();
     assert!(
         storyhash(&["index", "create", &story_index, "--stories", "story"])

@@ -300,20 +300,38 @@ impl Index {
         since: Option<&str>,
         min_size: i64,
     ) -> PyResult<Option<Vec<storyhash_core::index::IndexStory>>> {
-        let min_size = usize::try_from(min_size)
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                PyValueError::new_err(format!("min_size must be at least 1, got {min_size}"))
-            })?;
-        let since = since
-            .map(|t| {
-                storyhash_core::doc::parse_published(t)
-                    .map_err(|e| PyValueError::new_err(format!("since: {e}")))
-            })
-            .transpose()?;
+        let (since, min_size) = listing_bounds(since, min_size)?;
         self.inner.story_list(since, min_size).map_err(to_py_err)
     }
+}
+
+/// A listing's `since` and `min_size` as Python callers are told to give them: a time in
+/// any form `published` takes and a size of at least 1, else ValueError.
+fn listing_bounds(since: Option<&str>, min_size: i64) -> PyResult<(Option<i64>, usize)> {
+    let min_size = usize::try_from(min_size)
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("min_size must be at least 1, got {min_size}"))
+        })?;
+    let since = since
+        .map(|t| {
+            storyhash_core::doc::parse_published(t)
+                .map_err(|e| PyValueError::new_err(format!("since: {e}")))
+        })
+        .transpose()?;
+    Ok((since, min_size))
+}
+
+/// Listed stories or clusters, each serialized as the CLI's JSON gives it, as Python
+/// dicts.
+fn listed_dicts(
+    py: Python<'_>,
+    listed: impl Iterator<Item = serde_json::Result<String>>,
+) -> PyResult<Vec<Py<PyAny>>> {
+    listed
+        .map(|text| from_json(py, text.map_err(|e| PyValueError::new_err(e.to_string()))?))
+        .collect()
 }
 
 #[pymethods]
@@ -666,16 +684,31 @@ impl Index {
         let Some(listed) = self.listed_stories(since, min_size)? else {
             return Ok(None);
         };
-        // Each story as the CLI's JSON gives it (IndexStory's serialization).
-        listed
-            .iter()
-            .map(|s| {
-                let text =
-                    serde_json::to_string(s).map_err(|e| PyValueError::new_err(e.to_string()))?;
-                from_json(py, text)
-            })
-            .collect::<PyResult<_>>()
-            .map(Some)
+        listed_dicts(py, listed.iter().map(serde_json::to_string)).map(Some)
+    }
+
+    /// The clusters of at least `min_size` documents (1: every document), largest first;
+    /// with `since` (a time, in any form `published` takes), only those with a member
+    /// published at or after it. Each a dict as `storyhash index clusters --format json`
+    /// prints it: `cluster`, `size`, `headline`, `min_jaccard`, `members`, `published`
+    /// (each member's time, RFC 3339, None where it gave none), `headlines` (None where
+    /// the index kept none: only story-tracking indexes keep them), `matched` (per
+    /// member, the earlier member it matched best as a dict of `member`, `jaccard` and
+    /// `copy`, or None), `first_published` and `last_published`. ValueError for a time
+    /// it cannot read or a size below 1.
+    #[pyo3(signature = (since = None, min_size = 2))]
+    fn cluster_list(
+        &self,
+        py: Python<'_>,
+        since: Option<&str>,
+        min_size: i64,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let (since, min_size) = listing_bounds(since, min_size)?;
+        let listed = self
+            .inner
+            .cluster_list(since, min_size)
+            .map_err(to_py_err)?;
+        listed_dicts(py, listed.iter().map(serde_json::to_string))
     }
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,

@@ -164,7 +164,7 @@ def test_a_dedup_run_draws_its_report_by_id(browser, tmp_path):
     shot(browser, "dedup")
 
 
-def test_an_index_lists_its_stories_by_headline_and_time(browser, tmp_path):
+def test_an_index_lists_its_stories_and_clusters_by_headline_and_time(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
     body = "the minister arrived in moscow on {} for talks on energy trade and security with his counterpart"
@@ -199,4 +199,25 @@ def test_an_index_lists_its_stories_by_headline_and_time(browser, tmp_path):
     # The storm report is a story of one.
     assert browser.find_element(By.ID, "singletons").text.startswith("1 documents in no story")
     shot(browser, "index-stories")
+    no_console_errors(browser)
+
+    # The same index's near-duplicate clusters: the edit beside the Jaccard it matched at.
+    listed = subprocess.run([str(CLI), "index", "clusters", "--format", "json", str(index)],
+                            check=True, capture_output=True, text=True).stdout
+    jaccard = json.loads(listed)[0]["matched"][1]["jaccard"]
+    page = report(tmp_path, ["index", "clusters", str(index)], "index-clusters.html")
+    browser.get(page.as_uri())
+    no_console_errors(browser)
+    assert "1 cluster of two or more" in browser.find_element(By.TAG_NAME, "h1").text
+    group = browser.find_element(By.CSS_SELECTOR, "details.group")
+    group.find_element(By.TAG_NAME, "summary").click()
+    headings = [th.text for th in group.find_elements(By.TAG_NAME, "th")]
+    assert headings[-1] == "Jaccard to the member matched"
+    rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in members_of(group)]
+    assert [r[2:] for r in rows] == [
+        ["Minister in Moscow for talks", "talks", "", "2025-03-01T08:00:00Z", ""],
+        ["Talks in Moscow", "talks-2", "", "2025-03-01T09:00:00Z", f"{jaccard:.3f}"],
+    ]
+    assert browser.find_element(By.ID, "singletons").text.startswith("1 documents in no cluster")
+    shot(browser, "index-clusters")
     no_console_errors(browser)

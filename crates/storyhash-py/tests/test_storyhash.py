@@ -105,6 +105,42 @@ def test_story_list_gives_times_and_headlines_as_the_cli_json():
         index.story_list(min_size=0)
 
 
+def test_cluster_list_says_what_each_member_matched_as_the_cli_json(tmp_path):
+    index = storyhash.Index()
+    index.insert("a", BODY, published="2025-03-01T10:00:00Z")
+    edit = index.insert("b", COPY, published="2025-03-01T12:00:00Z")
+    index.insert("c", BODY, published="2025-03-02T10:00:00Z")
+    index.insert("d", OTHER)
+    (talks,) = index.cluster_list()
+    # Stored to seven digits, the similarity is the one the edit's answer gave.
+    stored = talks["matched"][1].pop("jaccard")
+    assert stored == pytest.approx(edit.matches[0].jaccard, abs=1e-6)
+    assert talks == {
+        "cluster": "a",
+        "size": 3,
+        "headline": None,
+        "min_jaccard": stored,
+        "members": ["a", "b", "c"],
+        "published": ["2025-03-01T10:00:00Z", "2025-03-01T12:00:00Z", "2025-03-02T10:00:00Z"],
+        "headlines": [None, None, None],
+        "matched": [None, {"member": "a", "copy": False}, {"member": "a", "jaccard": 1.0, "copy": True}],
+        "first_published": "2025-03-01T10:00:00Z",
+        "last_published": "2025-03-02T10:00:00Z",
+    }
+    everyone = index.cluster_list(min_size=1)
+    assert [c["members"] for c in everyone] == [["a", "b", "c"], ["d"]]
+    assert {c["cluster"]: c["members"] for c in everyone if c["size"] > 1} == index.clusters()
+    assert index.cluster_list(since="2025-03-03") == []
+    # Saved and opened again, the links come from disk: the same listing.
+    path = tmp_path / "feed.idx"
+    index.save(path)
+    assert storyhash.Index.open(path).cluster_list(min_size=1) == everyone
+    with pytest.raises(ValueError, match="min_size"):
+        index.cluster_list(min_size=0)
+    with pytest.raises(ValueError, match="since"):
+        index.cluster_list(since="next week")
+
+
 def test_insert_takes_the_title_and_url_a_batch_dict_gives():
     docs = [
         {"id": "a", "text": BODY, "title": "Minister in Moscow", "url": "https://x.example/1"},

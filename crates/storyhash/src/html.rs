@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::doc::Document;
-use crate::index::IndexStory;
+use crate::index::{IndexCluster, IndexStory};
 use crate::pipeline::Clustering;
 use crate::report::{plural, Report};
 use crate::story::{StoryParams, StoryReport};
@@ -34,6 +34,8 @@ const SIMILARITY_BINS: usize = 20;
 #[derive(Serialize)]
 struct Page<'a> {
     kind: &'static str,
+    /// The heading of the members' similarity column.
+    similarity_heading: &'static str,
     title: String,
     overview: Vec<(&'static str, String)>,
     params: Vec<(&'static str, String)>,
@@ -245,6 +247,7 @@ pub fn write_cluster_report(
     let removed: usize = groups.iter().map(|g| g.size - 1).sum();
     let page = Page {
         kind: "clusters",
+        similarity_heading: "Jaccard to kept",
         title: format!(
             "storyhash: {}, {} of two or more",
             plural(s.documents, "document"),
@@ -341,6 +344,7 @@ pub fn write_story_report(
     let p = &report.params;
     let page = Page {
         kind: "stories",
+        similarity_heading: "similarity on joining",
         title: format!(
             "storyhash stories: {}, {} of two or more",
             plural(report.documents, "document"),
@@ -454,6 +458,7 @@ pub fn write_dedup_report(
     let in_clusters: u64 = clusters.iter().map(|c| c.removed.len() as u64 + 1).sum();
     let page = Page {
         kind: "clusters",
+        similarity_heading: "Jaccard to kept",
         title: format!(
             "storyhash dedup: {}, {} kept",
             plural(summary.documents as usize, "document"),
@@ -510,9 +515,9 @@ pub struct IndexCounts {
 }
 
 /// Writes the stories a story index lists (`index stories --format html`): each story's
-/// days and its members in the order they arrived, with their headlines and times. An
-/// index keeps no texts and no member's score on joining, so the page has no
-/// side-by-side view and no similarities.
+/// days, its heaviest terms and its members in the order they arrived, with their
+/// headlines and times. An index keeps no texts and no member's score on joining, so the
+/// page has no side-by-side view and no similarities.
 pub fn write_index_story_report(
     out: impl Write,
     stories: &[IndexStory],
@@ -520,55 +525,30 @@ pub fn write_index_story_report(
     params: &StoryParams,
     since: Option<i64>,
 ) -> io::Result<()> {
-    let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
-    let day = |t: Option<i64>| time(t).map(|t| crate::story::day_of(&t).to_owned());
-    let listed: Vec<&IndexStory> = stories.iter().filter(|s| s.members.len() > 1).collect();
-    let days: Vec<Option<(String, String)>> = listed
+    let listed: Vec<IndexGroup<'_>> = stories
         .iter()
-        .map(|s| day(s.first_published()).zip(day(s.last_published())))
-        .collect();
-    let dates: Vec<Vec<Option<String>>> = listed
-        .iter()
-        .map(|s| s.published.iter().map(|&t| time(t)).collect())
-        .collect();
-    let groups: Vec<Group<'_>> = listed
-        .iter()
-        .enumerate()
-        .map(|(i, story)| Group {
-            id: i,
-            size: story.members.len(),
-            days: days[i].as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            terms: story.top_terms.clone(),
-            passages: &[],
-            members: (story.members.iter().zip(&story.headlines).zip(&dates[i]))
-                .map(|((id, headline), date)| Member {
-                    id,
-                    headline: headline.as_deref().unwrap_or(id),
-                    date: date.as_deref(),
-                    source: None,
-                    similarity: None,
-                    kept: false,
-                    copies: Vec::new(),
-                    terms: &[],
-                })
-                .collect(),
+        .filter(|s| s.members.len() > 1)
+        .map(|s| IndexGroup {
+            members: &s.members,
+            headlines: &s.headlines,
+            published: &s.published,
+            terms: s.top_terms.clone(),
+            similarity: vec![None; s.members.len()],
+            copies: vec![Vec::new(); s.members.len()],
         })
         .collect();
-    let mut overview = vec![
-        ("documents in the index", counts.documents.to_string()),
-        ("stories of two or more documents", groups.len().to_string()),
-        ("documents alone in a story", counts.singletons.to_string()),
-    ];
-    if let Some(since) = time(since) {
-        overview.push(("with a member published from", since));
-    }
-    let page = Page {
+    let head = IndexPage {
         kind: "stories",
+        similarity_heading: "similarity on joining",
         title: format!(
             "storyhash index stories: {} of two or more",
-            stories_of(groups.len())
+            stories_of(listed.len())
         ),
-        overview,
+        overview: vec![
+            ("documents in the index", counts.documents.to_string()),
+            ("stories of two or more documents", listed.len().to_string()),
+            ("documents alone in a story", counts.singletons.to_string()),
+        ],
         params: vec![
             (
                 "granularity",
@@ -580,13 +560,190 @@ pub fn write_index_story_report(
             ),
             ("window", format!("{} s", params.window_seconds)),
         ],
-        sizes: size_histogram(
-            (groups.iter().map(|g| g.size)).chain(std::iter::repeat_n(1, counts.singletons)),
-        ),
         similarities: None,
         curve: None,
-        shingle_words: 3,
         singletons: counts.singletons,
+        since,
+    };
+    write_index_page(out, head, &listed)
+}
+
+/// Writes the near-duplicate clusters an index lists (`index clusters --format html`):
+/// each cluster's days and its members in the order they arrived, with their headlines
+/// (kept by story-tracking indexes), times, copies, and the Jaccard similarity to the
+/// earlier member each matched best; the distribution of those similarities and the LSH
+/// S-curve. An index keeps no texts, so the page has no side-by-side view.
+pub fn write_index_cluster_report(
+    out: impl Write,
+    clusters: &[IndexCluster],
+    counts: IndexCounts,
+    params: &crate::Params,
+    since: Option<i64>,
+) -> io::Result<()> {
+    let listed: Vec<IndexGroup<'_>> = clusters
+        .iter()
+        .filter(|c| c.members.len() > 1)
+        .map(|c| IndexGroup {
+            members: &c.members,
+            headlines: &c.headlines,
+            published: &c.published,
+            terms: Vec::new(),
+            similarity: c
+                .matched
+                .iter()
+                .map(|m| m.as_ref().map(|m| m.jaccard))
+                .collect(),
+            copies: c
+                .members
+                .iter()
+                .map(|id| {
+                    (c.members.iter().zip(&c.matched))
+                        .filter(|(_, m)| m.as_ref().is_some_and(|m| m.copy && m.member == *id))
+                        .map(|(copy, _)| copy.as_str())
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    let similarities = listed
+        .iter()
+        .flat_map(|g| g.similarity.iter().flatten().copied());
+    let lsh = params.lsh().ok();
+    let mut page_params = vec![
+        (
+            "preset",
+            params.preset.map_or("custom".into(), |p| p.to_string()),
+        ),
+        ("shingles", params.shingle.to_string()),
+        ("threshold", format!("{:.3}", params.threshold)),
+        (
+            "MinHash",
+            format!(
+                "{} k={} seed={}",
+                params.sketch, params.num_perm, params.seed
+            ),
+        ),
+    ];
+    if let Some(lsh) = lsh {
+        page_params.push(("LSH", format!("{} bands x {} rows", lsh.bands, lsh.rows)));
+    }
+    let head = IndexPage {
+        kind: "clusters",
+        similarity_heading: "Jaccard to the member matched",
+        title: format!(
+            "storyhash index clusters: {} of two or more",
+            plural(listed.len(), "cluster")
+        ),
+        overview: vec![
+            ("documents in the index", counts.documents.to_string()),
+            (
+                "clusters of two or more documents",
+                listed.len().to_string(),
+            ),
+            ("documents in no cluster", counts.singletons.to_string()),
+        ],
+        params: page_params,
+        similarities: Some(similarity_bins(similarities, params.threshold)),
+        curve: lsh.map(|lsh| s_curve(lsh, params.threshold)),
+        singletons: counts.singletons,
+        since,
+    };
+    write_index_page(out, head, &listed)
+}
+
+/// One story or cluster of an index's listing, as its page shows it.
+struct IndexGroup<'a> {
+    members: &'a [String],
+    headlines: &'a [Option<String>],
+    published: &'a [Option<i64>],
+    terms: Vec<String>,
+    /// Per member, the similarity the page shows beside it.
+    similarity: Vec<Option<f64>>,
+    /// Per member, the ids of the members that are its copies.
+    copies: Vec<Vec<&'a str>>,
+}
+
+/// An index listing's page, but for its groups.
+struct IndexPage {
+    kind: &'static str,
+    similarity_heading: &'static str,
+    title: String,
+    overview: Vec<(&'static str, String)>,
+    params: Vec<(&'static str, String)>,
+    similarities: Option<Similarities>,
+    curve: Option<Curve>,
+    singletons: usize,
+    since: Option<i64>,
+}
+
+/// Writes an index listing's page: `head` with the listed groups (each of two or more)
+/// and the size histogram counting the singletons too.
+fn write_index_page(out: impl Write, head: IndexPage, listed: &[IndexGroup<'_>]) -> io::Result<()> {
+    let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
+    let day = |t: Option<i64>| time(t).map(|t| crate::story::day_of(&t).to_owned());
+    let days: Vec<Option<(String, String)>> = listed
+        .iter()
+        .map(|g| {
+            let first = g.published.iter().flatten().min().copied();
+            let last = g.published.iter().flatten().max().copied();
+            day(first).zip(day(last))
+        })
+        .collect();
+    let dates: Vec<Vec<Option<String>>> = listed
+        .iter()
+        .map(|g| g.published.iter().map(|&t| time(t)).collect())
+        .collect();
+    let groups: Vec<Group<'_>> = listed
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Group {
+            id: i,
+            size: g.members.len(),
+            days: days[i].as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            terms: g.terms.clone(),
+            passages: &[],
+            members: (g.members.iter().zip(g.headlines).zip(&dates[i]))
+                .zip(g.similarity.iter().zip(&g.copies))
+                .map(|(((id, headline), date), (&similarity, copies))| Member {
+                    id,
+                    headline: headline.as_deref().unwrap_or(id),
+                    date: date.as_deref(),
+                    source: None,
+                    similarity,
+                    kept: false,
+                    copies: copies.clone(),
+                    terms: &[],
+                })
+                .collect(),
+        })
+        .collect();
+    let IndexPage {
+        kind,
+        similarity_heading,
+        title,
+        mut overview,
+        params,
+        similarities,
+        curve,
+        singletons,
+        since,
+    } = head;
+    if let Some(since) = time(since) {
+        overview.push(("with a member published from", since));
+    }
+    let page = Page {
+        kind,
+        similarity_heading,
+        title,
+        overview,
+        params,
+        sizes: size_histogram(
+            (groups.iter().map(|g| g.size)).chain(std::iter::repeat_n(1, singletons)),
+        ),
+        similarities,
+        curve,
+        shingle_words: 3,
+        singletons,
         texts: HashMap::new(),
         groups,
     };

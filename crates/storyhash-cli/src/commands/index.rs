@@ -1,5 +1,5 @@
-//! `storyhash index`: create, add, query, remove, stats, compact, check and upgrade of a
-//! persistent index.
+//! `storyhash index`: create, add, query, remove, stats, clusters, stories, lists,
+//! compact, check and upgrade of a persistent index.
 
 use std::path::{Path, PathBuf};
 
@@ -245,6 +245,34 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 }
             }
         }
+        IndexCommand::Clusters {
+            index: path,
+            since,
+            min_size,
+            format,
+            output,
+        } => {
+            let index = Index::open(&path)?;
+            let since = since_time(&index, &path, since)?;
+            // As for stories, the page counts the documents alone in their clusters.
+            let floor = match format {
+                ReportFormat::Html => 1,
+                _ => min_size as usize,
+            };
+            let all = index.cluster_list(since, floor)?;
+            let singletons = all.iter().filter(|c| c.members.len() == 1).count();
+            let clusters: Vec<_> = (all.into_iter())
+                .filter(|c| c.members.len() >= min_size as usize)
+                .collect();
+            let listing = ClusterListing {
+                clusters: &clusters,
+                singletons,
+                documents: index.len(),
+                params: index.params(),
+                since,
+            };
+            emit(output.as_deref(), |out| listing.write(out, format))?;
+        }
         IndexCommand::Stories {
             index: path,
             since,
@@ -259,20 +287,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     path.display()
                 );
             };
-            let since = match since {
-                None => None,
-                Some(Since::At(t)) => Some(t),
-                Some(Since::Before(seconds)) => {
-                    let newest = index.newest_published().with_context(|| {
-                        format!(
-                            "{}: no stored document gave a publication time, so --since \
-                             has no newest article to count back from",
-                            path.display()
-                        )
-                    })?;
-                    Some(newest.saturating_sub(seconds))
-                }
-            };
+            let since = since_time(&index, &path, since)?;
             // The page counts the documents alone in their stories: it lists from size
             // one (reading every listed document's id, time and headline), the others
             // from the size asked for.
@@ -285,7 +300,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let stories: Vec<_> = (all.into_iter())
                 .filter(|s| s.members.len() >= min_size as usize)
                 .collect();
-            let listing = Listing {
+            let listing = StoryListing {
                 stories: &stories,
                 singletons,
                 documents: index.len(),
@@ -518,7 +533,106 @@ pub(crate) const INDEX_BATCH: usize = 4096;
 /// What `index stories` lists: the stories of an index of `documents` documents with a
 /// member published from `since`, and (for the page) how many of those are a single
 /// document.
-struct Listing<'a> {
+/// Where `--since` starts, in Unix seconds: the time given, or the duration before the
+/// newest publication time the index stored.
+fn since_time(index: &Index, path: &Path, since: Option<Since>) -> Result<Option<i64>> {
+    Ok(match since {
+        None => None,
+        Some(Since::At(t)) => Some(t),
+        Some(Since::Before(seconds)) => {
+            let newest = index.newest_published().with_context(|| {
+                format!(
+                    "{}: no stored document gave a publication time, so --since has no \
+                     newest article to count back from",
+                    path.display()
+                )
+            })?;
+            Some(newest.saturating_sub(seconds))
+        }
+    })
+}
+
+/// The text line of one listed member: id, time and shortened headline, when known.
+fn member_line(member: &str, published: Option<i64>, headline: Option<&str>) -> String {
+    let mut line = format!("  {}", printable(member));
+    if let Some(t) = published.and_then(storyhash::doc::published_text) {
+        line.push_str(&format!("  {t}"));
+    }
+    if let Some(headline) = headline {
+        line.push_str(&format!("  {}", storyhash::report::shorten(headline)));
+    }
+    line
+}
+
+/// The days a listed group ran, for its text heading: ", FIRST to LAST" or nothing.
+fn ran(first: Option<i64>, last: Option<i64>) -> String {
+    let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
+    match (time(first), time(last)) {
+        (Some(first), Some(last)) => format!(", {first} to {last}"),
+        _ => String::new(),
+    }
+}
+
+/// `index clusters`' listing in any of its formats.
+struct ClusterListing<'a> {
+    clusters: &'a [storyhash::index::IndexCluster],
+    singletons: usize,
+    documents: usize,
+    params: &'a storyhash::Params,
+    since: Option<i64>,
+}
+
+impl ClusterListing<'_> {
+    fn write(&self, out: &mut dyn Write, format: ReportFormat) -> io::Result<()> {
+        match format {
+            ReportFormat::Html => storyhash::html::write_index_cluster_report(
+                out,
+                self.clusters,
+                storyhash::html::IndexCounts {
+                    documents: self.documents,
+                    singletons: self.singletons,
+                },
+                self.params,
+                self.since,
+            ),
+            ReportFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, self.clusters)?;
+                writeln!(out)
+            }
+            ReportFormat::Text => {
+                for c in self.clusters {
+                    let lowest = c
+                        .min_jaccard()
+                        .map_or(String::new(), |j| format!(", Jaccard from {j:.3}"));
+                    writeln!(
+                        out,
+                        "cluster {}: {}{}{lowest}",
+                        printable(&c.cluster),
+                        plural(c.members.len() as u64, "document"),
+                        ran(c.first_published(), c.last_published()),
+                    )?;
+                    let members = c.members.iter().zip(&c.published).zip(&c.headlines);
+                    for (((member, published), headline), matched) in members.zip(&c.matched) {
+                        let mut line = member_line(member, *published, headline.as_deref());
+                        if let Some(m) = matched {
+                            let how = if m.copy { "copy of" } else { "with" };
+                            line.push_str(&format!(
+                                "  ({:.3} {how} {})",
+                                m.jaccard,
+                                printable(&m.member)
+                            ));
+                        }
+                        writeln!(out, "{line}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `index stories`' listing in any of its formats.
+struct StoryListing<'a> {
     stories: &'a [storyhash::index::IndexStory],
     singletons: usize,
     documents: usize,
@@ -526,16 +640,15 @@ struct Listing<'a> {
     since: Option<i64>,
 }
 
-impl Listing<'_> {
+impl StoryListing<'_> {
     fn write(&self, out: &mut dyn Write, format: ReportFormat) -> io::Result<()> {
-        let Listing {
+        let StoryListing {
             stories,
             singletons,
             documents,
             params,
             since,
         } = *self;
-        let time = |t: Option<i64>| t.and_then(storyhash::doc::published_text);
         match format {
             ReportFormat::Html => storyhash::html::write_index_story_report(
                 out,
@@ -553,30 +666,23 @@ impl Listing<'_> {
             }
             ReportFormat::Text => {
                 for s in stories {
-                    let ran = match (time(s.first_published()), time(s.last_published())) {
-                        (Some(first), Some(last)) => format!(", {first} to {last}"),
-                        _ => String::new(),
-                    };
                     writeln!(
                         out,
-                        "story {}: {}{ran}",
+                        "story {}: {}{}",
                         printable(&s.story),
                         plural(s.members.len() as u64, "document"),
+                        ran(s.first_published(), s.last_published()),
                     )?;
                     if !s.top_terms.is_empty() {
                         writeln!(out, "  terms: {}", printable(&s.top_terms.join(", ")))?;
                     }
                     let members = s.members.iter().zip(&s.published).zip(&s.headlines);
                     for ((member, published), headline) in members {
-                        let mut line = format!("  {}", printable(member));
-                        if let Some(t) = time(*published) {
-                            line.push_str(&format!("  {t}"));
-                        }
-                        if let Some(headline) = headline {
-                            let headline = storyhash::report::shorten(headline);
-                            line.push_str(&format!("  {headline}"));
-                        }
-                        writeln!(out, "{line}")?;
+                        writeln!(
+                            out,
+                            "{}",
+                            member_line(member, *published, headline.as_deref())
+                        )?;
                     }
                 }
                 Ok(())

@@ -170,6 +170,15 @@ class Index:
     def story_params(self) -> Optional[StoryParams]: ...
     def story_of(self, id: str) -> Optional[str]: ...
     def clusters(self) -> Dict[str, List[str]]: ...
+    def cluster_list(
+        self, since: Optional[str] = None, min_size: int = 2
+    ) -> List[Dict[str, Any]]:
+        """Clusters of at least min_size documents, largest first, each a dict as
+        `index clusters --format json` prints it: cluster, size, headline, min_jaccard,
+        members, published, headlines, matched (per member: member, jaccard, copy, or
+        None), first_published, last_published; with since, only those with a member
+        published at or after it. ValueError for an unreadable time or a size below 1."""
+        ...
     def stories(
         self, since: Optional[str] = None, min_size: int = 2
     ) -> Optional[List[Tuple[str, List[str]]]]:

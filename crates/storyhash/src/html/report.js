@@ -143,7 +143,7 @@
         el("td", { text: m.date || "" }),
         el("td", { text: m.similarity == null ? "" : m.similarity.toFixed(3) }));
     });
-    const table = el("table", {}, el("tr", {}, el("th", {}), el("th", {}), el("th", { text: "headline" }), el("th", { text: "id" }), el("th", { text: "source" }), el("th", { text: "date" }), el("th", { text: data.kind === "stories" ? "similarity on joining" : "Jaccard to kept" })), ...rows);
+    const table = el("table", {}, el("tr", {}, el("th", {}), el("th", {}), el("th", { text: "headline" }), el("th", { text: "id" }), el("th", { text: "source" }), el("th", { text: "date" }), el("th", { text: data.similarity_heading })), ...rows);
     const body = el("div", { class: "body" }, table, compare);
     if (g.terms.length) body.append(el("p", { class: "muted", text: `shared terms: ${g.terms.join(", ")}` }));
     for (const p of g.passages) body.append(el("p", { class: "muted", dir: "auto", text: `shared: "${p}"` }));

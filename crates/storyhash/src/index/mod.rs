@@ -192,18 +192,33 @@ pub struct IndexStory {
 impl IndexStory {
     /// The earliest publication time of a member (None when none gave one).
     pub fn first_published(&self) -> Option<i64> {
-        self.published.iter().flatten().min().copied()
+        earliest(&self.published)
     }
 
     /// The latest publication time of a member (None when none gave one).
     pub fn last_published(&self) -> Option<i64> {
-        self.published.iter().flatten().max().copied()
+        latest(&self.published)
     }
 
     /// The story's headline: its earliest member's with one.
     pub fn headline(&self) -> Option<&str> {
-        self.headlines.iter().flatten().next().map(String::as_str)
+        first_headline(&self.headlines)
     }
+}
+
+/// The earliest of members' publication times.
+fn earliest(published: &[Option<i64>]) -> Option<i64> {
+    published.iter().flatten().min().copied()
+}
+
+/// The latest of members' publication times.
+fn latest(published: &[Option<i64>]) -> Option<i64> {
+    published.iter().flatten().max().copied()
+}
+
+/// The first of members' headlines that is given.
+fn first_headline(headlines: &[Option<String>]) -> Option<&str> {
+    headlines.iter().flatten().next().map(String::as_str)
 }
 
 /// A story as `index stories --format json` and Python's `Index.story_list` give it: its
@@ -237,6 +252,103 @@ impl Serialize for IndexStory {
             members: &self.members,
             published: self.published.iter().map(|&t| time(t)).collect(),
             headlines: &self.headlines,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// A near-duplicate cluster of an index with its members' times and headlines, and the
+/// verified similarity that brought each member in, as [`Index::cluster_list`] lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexCluster {
+    /// Its name, as [`Index::cluster_of`] gives it: its first document's id.
+    pub cluster: String,
+    /// Member ids in the order they arrived.
+    pub members: Vec<String>,
+    /// Each member's publication time in Unix seconds (None when it gave none), in the
+    /// order of `members`.
+    pub published: Vec<Option<i64>>,
+    /// Each member's headline, as [`IndexStory::headlines`] gives it (kept by
+    /// story-tracking indexes only; None in a dedup index), in the order of `members`.
+    pub headlines: Vec<Option<String>>,
+    /// For each member, in the order of `members`, the member it matched best when it
+    /// arrived: an earlier one, unless that document was removed and a later copy of it
+    /// answers for it (None for the first, and for a member that only later arrivals
+    /// matched).
+    pub matched: Vec<Option<ClusterMatch>>,
+}
+
+/// The member of its cluster a document matched best when it arrived.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterMatch {
+    /// The member's id.
+    pub member: String,
+    /// Their exact Jaccard similarity (1 for a copy), as the index stores it: to seven
+    /// digits, where a query computes it afresh to sixteen.
+    pub jaccard: f64,
+    /// Whether the document is a copy of it: the same shingle set, stored once.
+    pub copy: bool,
+}
+
+impl IndexCluster {
+    /// The earliest publication time of a member (None when none gave one).
+    pub fn first_published(&self) -> Option<i64> {
+        earliest(&self.published)
+    }
+
+    /// The latest publication time of a member (None when none gave one).
+    pub fn last_published(&self) -> Option<i64> {
+        latest(&self.published)
+    }
+
+    /// The cluster's headline: its earliest member's with one.
+    pub fn headline(&self) -> Option<&str> {
+        first_headline(&self.headlines)
+    }
+
+    /// The lowest similarity that brought a member in (None for a cluster whose members
+    /// record none, which a cluster of two or more never is).
+    pub fn min_jaccard(&self) -> Option<f64> {
+        (self.matched.iter().flatten())
+            .map(|m| m.jaccard)
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// A cluster as `index clusters --format json` and Python's `Index.cluster_list` give it:
+/// its name, size, first and last publication times, headline, lowest similarity,
+/// members, and each member's time, headline and match, the times as RFC 3339 text (null
+/// where none was given).
+impl Serialize for IndexCluster {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            cluster: &'a str,
+            size: usize,
+            first_published: Option<String>,
+            last_published: Option<String>,
+            headline: Option<&'a str>,
+            min_jaccard: Option<f64>,
+            members: &'a [String],
+            published: Vec<Option<String>>,
+            headlines: &'a [Option<String>],
+            matched: &'a [Option<ClusterMatch>],
+        }
+        let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
+        Listed {
+            cluster: &self.cluster,
+            size: self.members.len(),
+            first_published: time(self.first_published()),
+            last_published: time(self.last_published()),
+            headline: self.headline(),
+            min_jaccard: self.min_jaccard(),
+            members: &self.members,
+            published: self.published.iter().map(|&t| time(t)).collect(),
+            headlines: &self.headlines,
+            matched: &self.matched,
         }
         .serialize(serializer)
     }
@@ -857,6 +969,16 @@ impl Index {
     /// Every multi-member cluster: (cluster name, member ids in insertion order).
     pub fn clusters(&self) -> Result<NamedGroups> {
         self.read().clusters()
+    }
+
+    /// The clusters of at least `min_size` documents (1 lists every document, each alone
+    /// in its cluster or not) with a member published at or after `since` (Unix
+    /// seconds; when given, a cluster none of whose members gave a time is left out),
+    /// largest first, then by name: each member's time and headline, and the member it
+    /// matched best on arriving with their Jaccard similarity, so that a reader sees how
+    /// alike a cluster's documents are, not only that they are grouped.
+    pub fn cluster_list(&self, since: Option<i64>, min_size: usize) -> Result<Vec<IndexCluster>> {
+        self.read().cluster_list(since, min_size)
     }
 
     /// Every story of two or more documents: (story name, as [`Index::story_of`] gives

@@ -1343,6 +1343,96 @@ impl State {
         Ok(out)
     }
 
+    /// Every cluster of at least `min_size` live documents with a member published at or
+    /// after `since` (when given), largest first, then by name, with each member's
+    /// best match among the other members (see [`super::Index::cluster_list`]).
+    pub(super) fn cluster_list(
+        &self,
+        since: Option<i64>,
+        min_size: usize,
+    ) -> Result<Vec<super::IndexCluster>> {
+        let groups = self.live_groups(|d| self.components.find_readonly(d));
+        let mut out = Vec::new();
+        for (root, members) in groups.into_iter().filter(|(_, m)| m.len() >= min_size) {
+            let published = members
+                .iter()
+                .map(|&m| self.published_of(m))
+                .collect::<Result<Vec<_>>>()?;
+            if since.is_some_and(|since| super::latest(&published).is_none_or(|t| t < since)) {
+                continue;
+            }
+            let matched = members
+                .iter()
+                .map(|&m| self.best_match(m, root))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(super::IndexCluster {
+                cluster: self.id_of(members[0])?,
+                members: members
+                    .iter()
+                    .map(|&m| self.id_of(m))
+                    .collect::<Result<_>>()?,
+                published,
+                headlines: members
+                    .iter()
+                    .map(|&m| Ok(self.headline_of(m)?.map(str::to_owned)))
+                    .collect::<Result<_>>()?,
+                matched,
+            });
+        }
+        out.sort_by(|a, b| {
+            (b.members.len().cmp(&a.members.len())).then_with(|| a.cluster.cmp(&b.cluster))
+        });
+        Ok(out)
+    }
+
+    /// The member of the cluster rooted at `root` that live document `d` matched
+    /// best: its copy group's holder (or the holder's heir) when it is a copy, else the
+    /// most similar of the documents its group linked to on arriving (ties to the
+    /// earliest), each answered for by its heir when removed. None when it linked to no
+    /// member.
+    fn best_match(&self, d: u32, root: u32) -> Result<Option<super::ClusterMatch>> {
+        let holder = self.holder[d as usize];
+        if holder != d {
+            if let Some(h) = self.answering(holder).filter(|&h| h != d) {
+                return Ok(Some(super::ClusterMatch {
+                    member: self.id_of(h)?,
+                    jaccard: 1.0,
+                    copy: true,
+                }));
+            }
+        }
+        // A holder's links, or those of the removed holder `d` answers for as its heir.
+        let links: Vec<(u32, f32)> = match self.at(holder) {
+            At::Mem(i) => self.mem.links[i].clone(),
+            At::Seg(s, local) => {
+                let mut stored = Vec::new();
+                self.segments[s].segment.links(local, &mut stored)?;
+                let mut links = Vec::with_capacity(stored.len());
+                for (seq, jaccard) in stored {
+                    if let Some(to) = self.number_of_seq(seq)?.filter(|&to| to < holder) {
+                        links.push((to, jaccard));
+                    }
+                }
+                links
+            }
+        };
+        let best = links
+            .into_iter()
+            .filter_map(|(to, jaccard)| Some((self.answering(to)?, jaccard)))
+            .filter(|&(to, _)| to != d && self.components.find_readonly(to) == root)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        best.map(|(to, jaccard)| {
+            Ok(super::ClusterMatch {
+                member: self.id_of(to)?,
+                // Stored as f32: widened to the value its shortest decimal writes
+                // (0.7826087, not 0.782608687877655), as a report should print it.
+                jaccard: jaccard.to_string().parse().unwrap_or(f64::from(jaccard)),
+                copy: false,
+            })
+        })
+        .transpose()
+    }
+
     /// Every story of at least `min_size` live documents with a member published at or
     /// after `since` (when given), largest first, then by name; None without story
     /// tracking (see [`super::Index::story_list`]). With `analyzer` (the index's), each

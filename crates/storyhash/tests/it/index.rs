@@ -139,6 +139,96 @@ fn queries_report_scores_and_clusters_and_insert_refuses_known_ids() {
     assert!(index.query(&fresh).expect("query").is_empty());
 }
 
+/// Checks an index's cluster listing against its clusters and its queries: the same
+/// groups, each member's match another member at the exact Jaccard a query finds (1 for
+/// a copy), the lowest of them the cluster's, every document listed once. With
+/// `nothing_removed`, each match is an earlier member (a removed document's match is
+/// answered by its copy, which may have come later).
+fn check_cluster_list(
+    index: &Index,
+    docs: &[Document],
+    nothing_removed: bool,
+) -> Vec<storyhash::index::IndexCluster> {
+    let listed = index.cluster_list(None, 2).expect("list");
+    let clusters = index.clusters().expect("clusters");
+    assert_eq!(
+        groups(listed.iter().map(|c| c.members.clone())),
+        groups(clusters.into_iter().map(|(_, m)| m))
+    );
+    let by_id: HashMap<&str, &Document> = docs.iter().map(|d| (d.id.as_str(), d)).collect();
+    for c in &listed {
+        assert_eq!(c.cluster, c.members[0]);
+        assert!(
+            !nothing_removed || c.matched[0].is_none(),
+            "the first matched none"
+        );
+        for (i, (member, matched)) in c.members.iter().zip(&c.matched).enumerate() {
+            let Some(m) = matched else { continue };
+            let at = c.members.iter().position(|x| *x == m.member);
+            assert!(at.is_some_and(|at| at != i && (at < i || !nothing_removed)));
+            let found = index.query(by_id[member.as_str()]).expect("query");
+            let pair = found.iter().find(|f| f.id == m.member).expect("matched");
+            assert!((pair.jaccard - m.jaccard).abs() < 1e-6, "{member}: {m:?}");
+            assert!(m.jaccard >= 0.4);
+            assert_eq!(m.copy, m.jaccard == 1.0 && pair.jaccard == 1.0);
+        }
+        let lowest = (c.matched.iter().flatten()).map(|m| m.jaccard);
+        assert_eq!(c.min_jaccard(), lowest.min_by(f64::total_cmp));
+    }
+    assert!(listed
+        .windows(2)
+        .all(|w| w[0].members.len() >= w[1].members.len()));
+    let everyone = index.cluster_list(None, 1).expect("list");
+    let listed_once: BTreeSet<&String> = everyone.iter().flat_map(|c| &c.members).collect();
+    assert_eq!(listed_once.len(), index.len());
+    listed
+}
+
+#[test]
+fn listed_clusters_say_what_each_member_matched() {
+    let dir = scratch("cluster-list");
+    let mut docs = corpus();
+    // Exact copies are stored once, as copies of their first document.
+    let copies: Vec<Document> = (0..3)
+        .map(|i| Document::new(format!("copy-{i}"), docs[i * 7].text.clone()))
+        .collect();
+    docs.extend(copies);
+    let index = Index::new(Preset::Dup.params()).expect("new");
+    for d in &docs {
+        index.insert(d).expect("insert");
+    }
+    let listed = check_cluster_list(&index, &docs, true);
+    let matched: HashMap<&String, _> = (listed.iter())
+        .flat_map(|c| c.members.iter().zip(&c.matched))
+        .filter_map(|(member, m)| Some((member, m.as_ref()?)))
+        .collect();
+    for i in 0..3 {
+        assert!(matched[&format!("copy-{i}")].copy);
+    }
+    assert!(matched.values().any(|m| !m.copy && m.jaccard < 1.0));
+    assert!(
+        index.cluster_list(Some(0), 1).expect("list").is_empty(),
+        "undated: none since"
+    );
+
+    // Committed, the links are read from the segment: the same listing.
+    let path = dir.join("feed.idx");
+    index.save(&path).expect("save");
+    let reopened = Index::open(&path).expect("open");
+    assert_eq!(check_cluster_list(&reopened, &docs, true), listed);
+
+    // The copy of a removed original answers for it.
+    let original = docs[7].id.clone();
+    reopened.remove(&original).expect("remove");
+    let after = check_cluster_list(&reopened, &docs, false);
+    assert!(after.iter().all(|c| !c.members.contains(&original)));
+    assert!(after
+        .iter()
+        .flat_map(|c| c.matched.iter().flatten())
+        .all(|m| m.member != original));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn removal_and_time_window_eviction() {
     let text = "the council approved the new budget for schools and roads on thursday evening";
