@@ -2,9 +2,9 @@
 # Peak memory and time on pathological inputs: one 100 MB document, a million identical
 # documents (one giant cluster), a million tiny distinct documents, a million lines of
 # which every other one is malformed, 100,000 identical articles through `index add`
-# (with the index directory's bytes per document), `stories` and `cluster`, and 200,000
-# articles of random words (every story term rare) through `stories` and `dedup`. Prints
-# one line per case.
+# (with the index directory's bytes per document), `index clusters`, `stories` and
+# `cluster`, and 200,000 articles of random words (every story term rare) through
+# `stories` and `dedup`. Prints one line per case.
 #
 #   bash benches/pathological.sh
 set -euo pipefail
@@ -70,6 +70,7 @@ rm -rf "$work/identical.idx"
 "$bin" index create "$work/identical.idx" >/dev/null
 measure "100k identical documents (index add)" "$bin" index add --quiet "$work/identical.idx" "$work/identical-100k.jsonl"
 python3 -c "import os, sys; b = sum(e.stat().st_size for e in os.scandir(sys.argv[1])); print(f'  index directory: {b} bytes, {b / 100_000:.0f} bytes per document')" "$work/identical.idx"
+measure "100k identical documents (index clusters)" "$bin" index clusters --format json "$work/identical.idx" -o "$work/out.json"
 measure "100k identical documents (stories)" "$bin" stories "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (cluster)" "$bin" cluster "$work/identical-100k.jsonl" -o "$work/out.txt"
 measure "100k identical documents (dedup)" "$bin" dedup --quiet "$work/identical-100k.jsonl" -o "$work/out.jsonl"

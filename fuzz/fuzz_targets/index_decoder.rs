@@ -23,5 +23,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = index.stats();
         let _ = index.query(&Document::new("probe", "a probe document for the index"));
         let _ = index.clusters();
+        let _ = index.cluster_list(None, 1);
     }
 });

@@ -104,6 +104,7 @@ fn exercise(path: &Path) {
     let Ok(index) = Index::open(path) else { return };
     let _ = index.stats();
     let _ = index.clusters();
+    let _ = index.cluster_list(None, 1);
     for d in probes() {
         let _ = index.query(&d);
         let _ = index.cluster_of(&d.id);

@@ -327,7 +327,9 @@ fn exercise(path: &Path, probes: &[Document]) -> storyhash::Result<()> {
     let index = Index::open(path)?;
     index.stats()?;
     index.clusters()?;
+    index.cluster_list(None, 1)?;
     index.stories()?;
+    index.story_list(None, 1)?;
     for d in probes {
         index.query(d)?;
         index.cluster_of(&d.id)?;
