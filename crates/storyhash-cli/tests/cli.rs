@@ -1589,7 +1589,8 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
             "story storm: 2 documents, 2025-03-03T10:00:00Z to 2025-03-03T11:00:00Z\n  \
              terms: {}\n  \
              storm  2025-03-03T10:00:00Z  Storm closes Rotterdam port\n  \
-             storm-copy  2025-03-03T11:00:00Z  Rotterdam port shut by storm\n",
+             storm-copy  2025-03-03T11:00:00Z  Rotterdam port shut by storm  \
+             (in cluster storm)\n",
             terms.join(", ")
         )
     );
@@ -1613,6 +1614,7 @@ fn index_stories_since_lists_the_stories_running_from_a_time_on() {
         "storyhash index stories: 1 story of two or more",
         "\"headline\":\"Rotterdam port shut by storm\"",
         "\"date\":\"2025-03-03T11:00:00Z\"",
+        "\"copies\":[\"storm-copy\"]",
     ] {
         assert!(page.contains(shown), "{shown}");
     }
@@ -1708,6 +1710,7 @@ fn index_stories_lists_the_stories_of_an_index() {
         "story": "a", "size": 2, "members": ["a", "b"], "published": [null, null],
         "first_published": null, "last_published": null, "top_terms": null,
         "headline": kept("monday"), "headlines": [kept("monday"), kept("tuesday")],
+        "clusters": ["a", "a"],
     }]);
     assert_eq!(listed, expected);
     // The text shortens them as the other text reports do.
@@ -1715,8 +1718,9 @@ fn index_stories_lists_the_stories_of_an_index() {
         format!("the minister arrived in moscow on {day} for talks on energy trade and…")
     };
     let text = stdout(&storyhash(&["index", "stories", &index]));
+    // The edit is a near copy of the first: it says whose cluster it is in.
     let story_a = format!(
-        "story a: 2 documents\n  terms: {}\n  a  {}\n  b  {}\n",
+        "story a: 2 documents\n  terms: {}\n  a  {}\n  b  {}  (in cluster a)\n",
         terms.join(", "),
         shown("monday"),
         shown("tuesday")

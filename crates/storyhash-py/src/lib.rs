@@ -670,10 +670,12 @@ impl Index {
     }
 
     /// The stories `stories` lists, each a dict as `storyhash index stories --format
-    /// json` prints it: `story`, `size`, `headline`, `members`, `published` (each
-    /// member's time, RFC 3339, None where it gave none), `headlines` (each member's
-    /// title or first line, None where the index kept none), `first_published` and
-    /// `last_published`. None when the index does not track stories.
+    /// json` prints it: `story`, `size`, `headline`, `top_terms`, `members`,
+    /// `published` (each member's time, RFC 3339, None where it gave none), `headlines`
+    /// (each member's title or first line, None where the index kept none), `clusters`
+    /// (each member's near-duplicate cluster: its own id unless it is a copy or near
+    /// copy of an earlier document), `first_published` and `last_published`. None when
+    /// the index does not track stories.
     #[pyo3(signature = (since = None, min_size = 2))]
     fn story_list(
         &self,

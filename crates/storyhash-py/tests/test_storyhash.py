@@ -95,6 +95,8 @@ def test_story_list_gives_times_and_headlines_as_the_cli_json():
         "published": ["2025-03-03T10:00:00Z", "2025-03-03T11:00:00Z"],
         # Without a title, the first line stands in.
         "headlines": ["Storm shuts port", OTHER.splitlines()[0]],
+        # The copy is in the first one's near-duplicate cluster.
+        "clusters": ["storm", "storm"],
         "first_published": "2025-03-03T10:00:00Z",
         "last_published": "2025-03-03T11:00:00Z",
     }

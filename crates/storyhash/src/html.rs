@@ -534,7 +534,11 @@ pub fn write_index_story_report(
             published: &s.published,
             terms: s.top_terms.clone(),
             similarity: vec![None; s.members.len()],
-            copies: vec![Vec::new(); s.members.len()],
+            // Each cluster's near copies under its first member.
+            copies: copies_under(
+                &s.members,
+                (s.members.iter().zip(&s.clusters)).map(|(m, c)| (m != c).then_some(c.as_str())),
+            ),
         })
         .collect();
     let head = IndexPage {
@@ -593,16 +597,11 @@ pub fn write_index_cluster_report(
                 .iter()
                 .map(|m| m.as_ref().map(|m| m.jaccard))
                 .collect(),
-            copies: c
-                .members
-                .iter()
-                .map(|id| {
-                    (c.members.iter().zip(&c.matched))
-                        .filter(|(_, m)| m.as_ref().is_some_and(|m| m.copy && m.member == *id))
-                        .map(|(copy, _)| copy.as_str())
-                        .collect()
-                })
-                .collect(),
+            copies: copies_under(
+                &c.members,
+                (c.matched.iter())
+                    .map(|m| m.as_ref().filter(|m| m.copy).map(|m| m.member.as_str())),
+            ),
         })
         .collect();
     let similarities = listed
@@ -649,6 +648,23 @@ pub fn write_index_cluster_report(
         since,
     };
     write_index_page(out, head, &listed)
+}
+
+/// Per member of `members`, the members whose `of` (in the order of `members`) names it:
+/// the copies the page lists under each, found in one pass.
+fn copies_under<'a>(
+    members: &'a [String],
+    of: impl Iterator<Item = Option<&'a str>>,
+) -> Vec<Vec<&'a str>> {
+    let mut under: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (member, of) in members.iter().zip(of) {
+        if let Some(of) = of {
+            under.entry(of).or_default().push(member);
+        }
+    }
+    (members.iter())
+        .map(|m| under.remove(m.as_str()).unwrap_or_default())
+        .collect()
 }
 
 /// One story or cluster of an index's listing, as its page shows it.

@@ -677,12 +677,13 @@ impl StoryListing<'_> {
                         writeln!(out, "  terms: {}", printable(&s.top_terms.join(", ")))?;
                     }
                     let members = s.members.iter().zip(&s.published).zip(&s.headlines);
-                    for ((member, published), headline) in members {
-                        writeln!(
-                            out,
-                            "{}",
-                            member_line(member, *published, headline.as_deref())
-                        )?;
+                    for (((member, published), headline), cluster) in members.zip(&s.clusters) {
+                        let mut line = member_line(member, *published, headline.as_deref());
+                        // A copy or near copy of an earlier document says whose.
+                        if cluster != member {
+                            line.push_str(&format!("  (in cluster {})", printable(cluster)));
+                        }
+                        writeln!(out, "{line}")?;
                     }
                 }
                 Ok(())

@@ -190,9 +190,9 @@ class Index:
         self, since: Optional[str] = None, min_size: int = 2
     ) -> Optional[List[Dict[str, Any]]]:
         """The stories `stories` lists, each a dict as `index stories --format json`
-        prints it: story, size, headline, members, published (RFC 3339 or None per
-        member), headlines (None where none was kept), first_published,
-        last_published."""
+        prints it: story, size, headline, top_terms, members, published (RFC 3339 or
+        None per member), headlines (None where none was kept), clusters (each
+        member's near-duplicate cluster), first_published, last_published."""
         ...
     def stats(self) -> Dict[str, int]:
         """Counts; with story tracking also stories, multi_document_stories,

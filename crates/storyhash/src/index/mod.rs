@@ -183,6 +183,11 @@ pub struct IndexStory {
     /// None when it had neither or was stored by a build that kept none), in the order
     /// of `members`.
     pub headlines: Vec<Option<String>>,
+    /// Each member's near-duplicate cluster, named as [`Index::cluster_of`] names it
+    /// (its first document's id: a member's own when no earlier document is a near
+    /// duplicate of it), in the order of `members`: which members are copies or near
+    /// copies of which, as `stories` nests copies in their story.
+    pub clusters: Vec<String>,
     /// The terms weighing most in the story, most telling first, as its headlines write
     /// them (at most 8): what ties it. The index keeps its documents' terms as hashes,
     /// so a term none of the headlines holds is not named.
@@ -223,7 +228,8 @@ fn first_headline(headlines: &[Option<String>]) -> Option<&str> {
 
 /// A story as `index stories --format json` and Python's `Index.story_list` give it: its
 /// name, size, first and last publication times, headline, top terms, members, and each
-/// member's time and headline, the times as RFC 3339 text (null where none was given).
+/// member's time, headline and near-duplicate cluster, the times as RFC 3339 text (null
+/// where none was given).
 impl Serialize for IndexStory {
     fn serialize<S: serde::Serializer>(
         &self,
@@ -240,6 +246,7 @@ impl Serialize for IndexStory {
             members: &'a [String],
             published: Vec<Option<String>>,
             headlines: &'a [Option<String>],
+            clusters: &'a [String],
         }
         let time = |t: Option<i64>| t.and_then(crate::doc::published_text);
         Listed {
@@ -252,6 +259,7 @@ impl Serialize for IndexStory {
             members: &self.members,
             published: self.published.iter().map(|&t| time(t)).collect(),
             headlines: &self.headlines,
+            clusters: &self.clusters,
         }
         .serialize(serializer)
     }

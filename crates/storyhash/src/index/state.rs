@@ -1467,6 +1467,10 @@ impl State {
                     .collect::<Result<_>>()?,
                 published,
                 headlines,
+                clusters: members
+                    .iter()
+                    .map(|&m| self.cluster_name(m))
+                    .collect::<Result<_>>()?,
                 top_terms: Vec::new(),
             };
             if since.is_none_or(|since| story.last_published().is_some_and(|t| t >= since)) {

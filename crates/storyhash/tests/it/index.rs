@@ -983,6 +983,10 @@ fn listed_stories_name_their_heaviest_terms() {
     let visit = (stories.iter())
         .find(|s| s.members.iter().any(|m| m.starts_with("000_")))
         .expect("the visit's story");
+    assert_eq!(
+        visit.clusters, visit.members,
+        "rewrites, none a copy of another"
+    );
     let terms = &visit.top_terms;
     assert!(!terms.is_empty() && terms.len() <= 8, "{terms:?}");
     for name in ["موسكو", "الشيباني"] {
