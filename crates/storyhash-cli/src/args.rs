@@ -249,51 +249,22 @@ pub(crate) enum IndexCommand {
     /// List an index's near-duplicate clusters of two or more documents, largest first:
     /// each named by its first document, with the days it ran and its members in the
     /// order they arrived, each with its time, its headline (kept by story-tracking
-    /// indexes) and the earlier member it matched best, by exact Jaccard similarity.
+    /// indexes) and the member it matched best on arriving, by exact Jaccard similarity.
     Clusters {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
-        /// Only the clusters with a member published at or after this time (as for
-        /// `index stories`).
-        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
-        since: Option<Since>,
-        /// Leave out clusters of fewer than N documents; 1 lists every document.
-        #[arg(long, value_name = "N", default_value_t = 2,
-              value_parser = clap::value_parser!(u32).range(1..))]
-        min_size: u32,
-        /// Output format: html is one self-contained page of the clusters, filterable
-        /// by headline (an index keeps no texts: no side-by-side view).
-        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-        format: ReportFormat,
-        /// Write the listing to FILE (atomically) instead of standard output (- is
-        /// standard output).
-        #[arg(long, short, value_name = "FILE")]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        listing: ListingArgs,
     },
     /// List a story-tracking index's stories of two or more documents, largest first:
     /// each named by its first document, with the days it ran, its heaviest terms and
-    /// its members in the order they arrived, each with its time and headline.
+    /// its members in the order they arrived, each with its time and headline, a copy
+    /// or near copy of an earlier member marked with its cluster.
     Stories {
         /// The index (a directory, or a single file of format 4 or 5).
         index: PathBuf,
-        /// Only the stories with a member published at or after this time: a duration
-        /// before the newest publication time the index stored (2d, 36h; as `add
-        /// --window` counts), or a time (2025-03-01, 2025-03-01T12:30:00Z or any form
-        /// `published` takes). A story whose members gave no time is left out.
-        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
-        since: Option<Since>,
-        /// Leave out stories of fewer than N documents; 1 lists every story.
-        #[arg(long, value_name = "N", default_value_t = 2,
-              value_parser = clap::value_parser!(u32).range(1..))]
-        min_size: u32,
-        /// Output format: html is one self-contained page of the stories, filterable by
-        /// headline (an index keeps no texts: no side-by-side view).
-        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-        format: ReportFormat,
-        /// Write the listing to FILE (atomically) instead of standard output (- is
-        /// standard output).
-        #[arg(long, short, value_name = "FILE")]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        listing: ListingArgs,
     },
     /// Print a story-tracking index's stopword and boilerplate lists, or replace them:
     /// documents added afterwards leave the listed terms and lines out of their story
@@ -377,6 +348,30 @@ fn preset_help() -> String {
         Granularity::Story.params().threshold
     ));
     help
+}
+
+/// Which of an index's stories or clusters `index stories` and `index clusters` list,
+/// and how.
+#[derive(Debug, Args)]
+pub(crate) struct ListingArgs {
+    /// Only those with a member published at or after this time: a duration before the
+    /// newest publication time the index stored (2d, 36h; as `add --window` counts), or
+    /// a time (2025-03-01, 2025-03-01T12:30:00Z or any form `published` takes). One whose
+    /// members gave no time is left out.
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<Since>,
+    /// Leave out those of fewer than N documents; 1 lists every document.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_size: u32,
+    /// Output format: html is one self-contained page of them, filterable by headline
+    /// (an index keeps no texts: no side-by-side view).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the listing to FILE (atomically) instead of standard output (- is standard
+    /// output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// A time window for clap: [`storyhash::doc::parse_duration`].

@@ -1410,11 +1410,9 @@ fn index_clusters_list_each_member_with_the_member_it_matched() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         // The edit's similarity to the article, as a query computes it.
         let out = storyhash(&["index", "query", "--format", "json", &index, &feed]);
-        let edit = &stdout(&out)
-            .lines()
-            .nth(1)
-            .map(serde_json::from_str::<serde_json::Value>);
-        let edit = edit.as_ref().expect("a line").as_ref().expect("json");
+        let queried = stdout(&out);
+        let edit: serde_json::Value =
+            serde_json::from_str(queried.lines().nth(1).expect("a line")).expect("json");
         let matches = edit["matches"].as_array().expect("matches");
         let talks_match = matches.iter().find(|m| m["id"] == "talks").expect("talks");
         let jaccard = talks_match["jaccard"].as_f64().expect("jaccard");

@@ -695,9 +695,9 @@ impl Index {
     /// prints it: `cluster`, `size`, `headline`, `min_jaccard`, `members`, `published`
     /// (each member's time, RFC 3339, None where it gave none), `headlines` (None where
     /// the index kept none: only story-tracking indexes keep them), `matched` (per
-    /// member, the earlier member it matched best as a dict of `member`, `jaccard` and
-    /// `copy`, or None), `first_published` and `last_published`. ValueError for a time
-    /// it cannot read or a size below 1.
+    /// member, the member it matched best on arriving as a dict of `member`, `jaccard`
+    /// and `copy`, or None), `first_published` and `last_published`. ValueError for a
+    /// time it cannot read or a size below 1.
     #[pyo3(signature = (since = None, min_size = 2))]
     fn cluster_list(
         &self,

@@ -472,23 +472,10 @@ pub fn write_dedup_report(
             ("verified pairs", summary.verified_pairs.to_string()),
             ("skipped input records", summary.skipped().to_string()),
         ],
-        params: vec![
-            (
-                "preset",
-                params.preset.map_or("custom".into(), |p| p.to_string()),
-            ),
-            ("shingles", params.shingle.to_string()),
-            ("threshold", format!("{:.3}", params.threshold)),
-            (
-                "MinHash",
-                format!(
-                    "{} k={} seed={}",
-                    params.sketch, params.num_perm, params.seed
-                ),
-            ),
-            ("LSH", format!("{} bands x {} rows", lsh.bands, lsh.rows)),
-            ("keep", params.keep.to_string()),
-        ],
+        params: param_rows(params, Some(lsh))
+            .into_iter()
+            .chain([("keep", params.keep.to_string())])
+            .collect(),
         sizes: size_histogram(clusters.iter().map(|c| c.removed.len() + 1).chain(
             std::iter::repeat_n(1, (summary.documents - in_clusters) as usize),
         )),
@@ -516,8 +503,9 @@ pub struct IndexCounts {
 
 /// Writes the stories a story index lists (`index stories --format html`): each story's
 /// days, its heaviest terms and its members in the order they arrived, with their
-/// headlines and times. An index keeps no texts and no member's score on joining, so the
-/// page has no side-by-side view and no similarities.
+/// headlines and times, near copies under the member they copy. An index keeps no texts
+/// and no member's score on joining, so the page has no side-by-side view and no
+/// similarities.
 pub fn write_index_story_report(
     out: impl Write,
     stories: &[IndexStory],
@@ -575,8 +563,8 @@ pub fn write_index_story_report(
 /// Writes the near-duplicate clusters an index lists (`index clusters --format html`):
 /// each cluster's days and its members in the order they arrived, with their headlines
 /// (kept by story-tracking indexes), times, copies, and the Jaccard similarity to the
-/// earlier member each matched best; the distribution of those similarities and the LSH
-/// S-curve. An index keeps no texts, so the page has no side-by-side view.
+/// member each matched best on arriving; the distribution of those similarities and the
+/// LSH S-curve. An index keeps no texts, so the page has no side-by-side view.
 pub fn write_index_cluster_report(
     out: impl Write,
     clusters: &[IndexCluster],
@@ -608,24 +596,6 @@ pub fn write_index_cluster_report(
         .iter()
         .flat_map(|g| g.similarity.iter().flatten().copied());
     let lsh = params.lsh().ok();
-    let mut page_params = vec![
-        (
-            "preset",
-            params.preset.map_or("custom".into(), |p| p.to_string()),
-        ),
-        ("shingles", params.shingle.to_string()),
-        ("threshold", format!("{:.3}", params.threshold)),
-        (
-            "MinHash",
-            format!(
-                "{} k={} seed={}",
-                params.sketch, params.num_perm, params.seed
-            ),
-        ),
-    ];
-    if let Some(lsh) = lsh {
-        page_params.push(("LSH", format!("{} bands x {} rows", lsh.bands, lsh.rows)));
-    }
     let head = IndexPage {
         kind: "clusters",
         similarity_heading: "Jaccard to the member matched",
@@ -641,13 +611,38 @@ pub fn write_index_cluster_report(
             ),
             ("documents in no cluster", counts.singletons.to_string()),
         ],
-        params: page_params,
+        params: param_rows(params, lsh),
         similarities: Some(similarity_bins(similarities, params.threshold)),
         curve: lsh.map(|lsh| s_curve(lsh, params.threshold)),
         singletons: counts.singletons,
         since,
     };
     write_index_page(out, head, &listed)
+}
+
+/// The page's rows of `params`: preset, shingles, threshold, MinHash and (when known) the
+/// banding.
+fn param_rows(
+    params: &crate::Params,
+    lsh: Option<crate::LshParams>,
+) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        (
+            "preset",
+            params.preset.map_or("custom".into(), |p| p.to_string()),
+        ),
+        ("shingles", params.shingle.to_string()),
+        ("threshold", format!("{:.3}", params.threshold)),
+        (
+            "MinHash",
+            format!(
+                "{} k={} seed={}",
+                params.sketch, params.num_perm, params.seed
+            ),
+        ),
+    ];
+    rows.extend(lsh.map(|lsh| ("LSH", format!("{} bands x {} rows", lsh.bands, lsh.rows))));
+    rows
 }
 
 /// Per member of `members`, the members whose `of` (in the order of `members`) names it:
@@ -700,9 +695,7 @@ fn write_index_page(out: impl Write, head: IndexPage, listed: &[IndexGroup<'_>])
     let days: Vec<Option<(String, String)>> = listed
         .iter()
         .map(|g| {
-            let first = g.published.iter().flatten().min().copied();
-            let last = g.published.iter().flatten().max().copied();
-            day(first).zip(day(last))
+            day(crate::index::earliest(g.published)).zip(day(crate::index::latest(g.published)))
         })
         .collect();
     let dates: Vec<Vec<Option<String>>> = listed

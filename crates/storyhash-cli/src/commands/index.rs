@@ -247,23 +247,22 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         }
         IndexCommand::Clusters {
             index: path,
-            since,
-            min_size,
-            format,
-            output,
+            listing:
+                ListingArgs {
+                    since,
+                    min_size,
+                    format,
+                    output,
+                },
         } => {
             let index = Index::open(&path)?;
             let since = since_time(&index, &path, since)?;
-            // As for stories, the page counts the documents alone in their clusters.
-            let floor = match format {
-                ReportFormat::Html => 1,
-                _ => min_size as usize,
-            };
-            let all = index.cluster_list(since, floor)?;
-            let singletons = all.iter().filter(|c| c.members.len() == 1).count();
-            let clusters: Vec<_> = (all.into_iter())
-                .filter(|c| c.members.len() >= min_size as usize)
-                .collect();
+            let (clusters, singletons) = listed(
+                format,
+                min_size,
+                |floor| index.cluster_list(since, floor),
+                |c| c.members.len(),
+            )?;
             let listing = ClusterListing {
                 clusters: &clusters,
                 singletons,
@@ -275,10 +274,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         }
         IndexCommand::Stories {
             index: path,
-            since,
-            min_size,
-            format,
-            output,
+            listing:
+                ListingArgs {
+                    since,
+                    min_size,
+                    format,
+                    output,
+                },
         } => {
             let index = Index::open(&path)?;
             let Some(params) = index.story_params() else {
@@ -288,18 +290,12 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                 );
             };
             let since = since_time(&index, &path, since)?;
-            // The page counts the documents alone in their stories: it lists from size
-            // one (reading every listed document's id, time and headline), the others
-            // from the size asked for.
-            let floor = match format {
-                ReportFormat::Html => 1,
-                _ => min_size as usize,
-            };
-            let all = index.story_list(since, floor)?.unwrap_or_default();
-            let singletons = all.iter().filter(|s| s.members.len() == 1).count();
-            let stories: Vec<_> = (all.into_iter())
-                .filter(|s| s.members.len() >= min_size as usize)
-                .collect();
+            let (stories, singletons) = listed(
+                format,
+                min_size,
+                |floor| Ok(index.story_list(since, floor)?.unwrap_or_default()),
+                |s| s.members.len(),
+            )?;
             let listing = StoryListing {
                 stories: &stories,
                 singletons,
@@ -530,9 +526,27 @@ pub(crate) fn write_decision(
 /// Documents `index add` and `index query` read and process at a time.
 pub(crate) const INDEX_BATCH: usize = 4096;
 
-/// What `index stories` lists: the stories of an index of `documents` documents with a
-/// member published from `since`, and (for the page) how many of those are a single
-/// document.
+/// The groups (stories or clusters) `list` gives of at least `min_size` documents, and
+/// how many documents are alone in theirs, which only the page shows: it lists from size
+/// one (reading every listed document's id, time and headline), the others from the
+/// size asked for.
+fn listed<T>(
+    format: ReportFormat,
+    min_size: u32,
+    list: impl FnOnce(usize) -> storyhash::Result<Vec<T>>,
+    size: impl Fn(&T) -> usize,
+) -> Result<(Vec<T>, usize)> {
+    let min_size = min_size as usize;
+    let floor = match format {
+        ReportFormat::Html => 1,
+        _ => min_size,
+    };
+    let all = list(floor)?;
+    let singletons = all.iter().filter(|g| size(g) == 1).count();
+    let groups = all.into_iter().filter(|g| size(g) >= min_size).collect();
+    Ok((groups, singletons))
+}
+
 /// Where `--since` starts, in Unix seconds: the time given, or the duration before the
 /// newest publication time the index stored.
 fn since_time(index: &Index, path: &Path, since: Option<Since>) -> Result<Option<i64>> {
@@ -573,7 +587,9 @@ fn ran(first: Option<i64>, last: Option<i64>) -> String {
     }
 }
 
-/// `index clusters`' listing in any of its formats.
+/// What `index clusters` lists: the clusters of an index of `documents` documents with a
+/// member published from `since`, and (for the page) how many of those are a single
+/// document.
 struct ClusterListing<'a> {
     clusters: &'a [storyhash::index::IndexCluster],
     singletons: usize,
@@ -631,7 +647,9 @@ impl ClusterListing<'_> {
     }
 }
 
-/// `index stories`' listing in any of its formats.
+/// What `index stories` lists: the stories of an index of `documents` documents with a
+/// member published from `since`, and (for the page) how many of those are a single
+/// document.
 struct StoryListing<'a> {
     stories: &'a [storyhash::index::IndexStory],
     singletons: usize,

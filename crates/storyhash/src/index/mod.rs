@@ -212,12 +212,12 @@ impl IndexStory {
 }
 
 /// The earliest of members' publication times.
-fn earliest(published: &[Option<i64>]) -> Option<i64> {
+pub(crate) fn earliest(published: &[Option<i64>]) -> Option<i64> {
     published.iter().flatten().min().copied()
 }
 
 /// The latest of members' publication times.
-fn latest(published: &[Option<i64>]) -> Option<i64> {
+pub(crate) fn latest(published: &[Option<i64>]) -> Option<i64> {
     published.iter().flatten().max().copied()
 }
 
