@@ -294,14 +294,18 @@ struct Index {
 
 impl Index {
     /// The stories of `stories` and `story_list`, their arguments checked as Python
-    /// callers are told: ValueError for a time it cannot read or a size below 1.
+    /// callers are told: ValueError for a time it cannot read or a size below 1. Listed
+    /// without the GIL: naming a large index's stories reads every stored document's
+    /// terms (seconds on 100,000), which other Python threads need not wait for.
     fn listed_stories(
         &self,
+        py: Python<'_>,
         since: Option<&str>,
         min_size: i64,
     ) -> PyResult<Option<Vec<storyhash_core::index::IndexStory>>> {
         let (since, min_size) = listing_bounds(since, min_size)?;
-        self.inner.story_list(since, min_size).map_err(to_py_err)
+        py.detach(|| self.inner.story_list(since, min_size))
+            .map_err(to_py_err)
     }
 }
 
@@ -646,13 +650,9 @@ impl Index {
     }
 
     /// Clusters of two or more: {cluster name: [member ids]}.
-    fn clusters(&self) -> PyResult<HashMap<String, Vec<String>>> {
-        Ok(self
-            .inner
-            .clusters()
-            .map_err(to_py_err)?
-            .into_iter()
-            .collect())
+    fn clusters(&self, py: Python<'_>) -> PyResult<HashMap<String, Vec<String>>> {
+        let clusters = py.detach(|| self.inner.clusters()).map_err(to_py_err)?;
+        Ok(clusters.into_iter().collect())
     }
 
     /// Every story of at least `min_size` documents as (story name, member ids in
@@ -662,10 +662,11 @@ impl Index {
     #[pyo3(signature = (since = None, min_size = 2))]
     fn stories(
         &self,
+        py: Python<'_>,
         since: Option<&str>,
         min_size: i64,
     ) -> PyResult<Option<storyhash_core::index::NamedGroups>> {
-        let listed = self.listed_stories(since, min_size)?;
+        let listed = self.listed_stories(py, since, min_size)?;
         Ok(listed.map(|stories| stories.into_iter().map(|s| (s.story, s.members)).collect()))
     }
 
@@ -683,7 +684,7 @@ impl Index {
         since: Option<&str>,
         min_size: i64,
     ) -> PyResult<Option<Vec<Py<PyAny>>>> {
-        let Some(listed) = self.listed_stories(since, min_size)? else {
+        let Some(listed) = self.listed_stories(py, since, min_size)? else {
             return Ok(None);
         };
         listed_dicts(py, listed.iter().map(serde_json::to_string)).map(Some)
@@ -706,9 +707,8 @@ impl Index {
         min_size: i64,
     ) -> PyResult<Vec<Py<PyAny>>> {
         let (since, min_size) = listing_bounds(since, min_size)?;
-        let listed = self
-            .inner
-            .cluster_list(since, min_size)
+        let listed = py
+            .detach(|| self.inner.cluster_list(since, min_size))
             .map_err(to_py_err)?;
         listed_dicts(py, listed.iter().map(serde_json::to_string))
     }
@@ -717,8 +717,8 @@ impl Index {
     /// segments (committed), uncommitted (documents inserted since the last commit); with
     /// story tracking also stories, multi_document_stories, largest_story and
     /// story_background_documents (0 when it was given no background).
-    fn stats(&self) -> PyResult<HashMap<String, usize>> {
-        let s = self.inner.stats().map_err(to_py_err)?;
+    fn stats(&self, py: Python<'_>) -> PyResult<HashMap<String, usize>> {
+        let s = py.detach(|| self.inner.stats()).map_err(to_py_err)?;
         let mut stats = HashMap::from([
             ("documents".to_string(), s.documents),
             ("multi_member_clusters".to_string(), s.multi_member_clusters),
