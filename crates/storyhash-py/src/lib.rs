@@ -573,14 +573,15 @@ impl Index {
     }
 
     /// Removes a document by id.
-    fn remove(&self, id: &str) -> PyResult<()> {
-        self.inner.remove(id).map_err(to_py_err)
+    fn remove(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        py.detach(|| self.inner.remove(id)).map_err(to_py_err)
     }
 
     /// Drops documents published more than `seconds` before the newest one; a
     /// negative window raises ValueError.
-    fn evict_window(&self, seconds: i64) -> PyResult<usize> {
-        self.inner.evict_window(seconds).map_err(to_py_err)
+    fn evict_window(&self, py: Python<'_>, seconds: i64) -> PyResult<usize> {
+        py.detach(|| self.inner.evict_window(seconds))
+            .map_err(to_py_err)
     }
 
     /// The story parameters, or None when the index does not track stories.
