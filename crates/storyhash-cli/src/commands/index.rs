@@ -247,40 +247,29 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
         }
         IndexCommand::Clusters {
             index: path,
-            listing:
-                ListingArgs {
-                    since,
-                    min_size,
-                    format,
-                    output,
-                },
+            listing,
         } => {
             let index = Index::open(&path)?;
-            let since = since_time(&index, &path, since)?;
+            let since = since_time(&index, &path, listing.since)?;
             let (clusters, singletons) = listed(
-                format,
-                min_size,
+                &listing,
                 |floor| index.cluster_list(since, floor),
                 |c| c.members.len(),
             )?;
-            let listing = ClusterListing {
+            let clustered = ClusterListing {
                 clusters: &clusters,
                 singletons,
                 documents: index.len(),
                 params: index.params(),
                 since,
             };
-            emit(output.as_deref(), |out| listing.write(out, format))?;
+            emit(listing.output.as_deref(), |out| {
+                clustered.write(out, listing.format)
+            })?;
         }
         IndexCommand::Stories {
             index: path,
-            listing:
-                ListingArgs {
-                    since,
-                    min_size,
-                    format,
-                    output,
-                },
+            listing,
         } => {
             let index = Index::open(&path)?;
             let Some(params) = index.story_params() else {
@@ -289,21 +278,22 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     path.display()
                 );
             };
-            let since = since_time(&index, &path, since)?;
+            let since = since_time(&index, &path, listing.since)?;
             let (stories, singletons) = listed(
-                format,
-                min_size,
+                &listing,
                 |floor| Ok(index.story_list(since, floor)?.unwrap_or_default()),
                 |s| s.members.len(),
             )?;
-            let listing = StoryListing {
+            let storied = StoryListing {
                 stories: &stories,
                 singletons,
                 documents: index.len(),
                 params,
                 since,
             };
-            emit(output.as_deref(), |out| listing.write(out, format))?;
+            emit(listing.output.as_deref(), |out| {
+                storied.write(out, listing.format)
+            })?;
         }
         IndexCommand::Lists {
             index: path,
@@ -526,18 +516,17 @@ pub(crate) fn write_decision(
 /// Documents `index add` and `index query` read and process at a time.
 pub(crate) const INDEX_BATCH: usize = 4096;
 
-/// The groups (stories or clusters) `list` gives of at least `min_size` documents, and
-/// how many documents are alone in theirs, which only the page shows: it lists from size
-/// one (reading every listed document's id, time and headline), the others from the
-/// size asked for.
+/// The groups (stories or clusters) `list` gives of at least `listing.min_size`
+/// documents, and how many documents are alone in theirs, which only the page shows: it
+/// lists from size one (reading every listed document's id, time and headline), the
+/// others from the size asked for.
 fn listed<T>(
-    format: ReportFormat,
-    min_size: u32,
+    listing: &ListingArgs,
     list: impl FnOnce(usize) -> storyhash::Result<Vec<T>>,
     size: impl Fn(&T) -> usize,
 ) -> Result<(Vec<T>, usize)> {
-    let min_size = min_size as usize;
-    let floor = match format {
+    let min_size = listing.min_size as usize;
+    let floor = match listing.format {
         ReportFormat::Html => 1,
         _ => min_size,
     };
