@@ -586,15 +586,29 @@ pub(crate) struct Tuning {
 /// How inputs are read.
 #[derive(Debug, Args)]
 pub(crate) struct Reading {
-    /// JSONL field holding the document id (a dotted path such as meta.id reaches into
-    /// nested objects)
+    /// JSONL field (or Parquet column) holding the document id (a dotted path such as
+    /// meta.id reaches into nested objects)
     #[arg(long, default_value = "id")]
     pub(crate) id_field: String,
 
-    /// JSONL field holding the document text (a dotted path such as article.body
-    /// reaches into nested objects)
+    /// JSONL field (or Parquet column) holding the document text (a dotted path such as
+    /// article.body reaches into nested objects)
     #[arg(long, default_value = "text")]
     pub(crate) text_field: String,
+
+    /// JSONL field (or Parquet column) holding the headline, as --text-field names it
+    #[arg(long, default_value = "title")]
+    pub(crate) title_field: String,
+
+    /// JSONL field (or Parquet column) holding the article's address, whose host is
+    /// its source, as --text-field names it
+    #[arg(long, default_value = "url")]
+    pub(crate) url_field: String,
+
+    /// JSONL field (or Parquet column) holding the publication time (e.g. date or
+    /// meta.date_publish), as --text-field names it
+    #[arg(long, default_value = "published")]
+    pub(crate) published_field: String,
 
     /// Stop at the first bad record (exit 1) instead of skipping it with a warning.
     #[arg(long)]
@@ -715,6 +729,9 @@ impl Reading {
         ReadOptions {
             id_field: self.id_field.clone(),
             text_field: self.text_field.clone(),
+            title_field: self.title_field.clone(),
+            url_field: self.url_field.clone(),
+            published_field: self.published_field.clone(),
             strict: self.strict,
             max_document_bytes: self.max_doc_bytes,
             encoding: self.encoding,

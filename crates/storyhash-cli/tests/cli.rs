@@ -894,6 +894,111 @@ fn index_query_of_a_story_index_answers_what_add_then_does() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A feed whose headline, time and address fields have other names: read through
+/// --title-field, --published-field and --url-field, the times part two issues of a
+/// weekly template report into two stories and choose the copy `--keep earliest` keeps;
+/// left unnamed, the feed is undated and `stories` says so.
+#[test]
+fn headline_time_and_address_are_read_from_the_fields_named() {
+    let dir = scratch("named-fields");
+    let report = |figure: &str| {
+        format!(
+            "The Federal Reserve entered the government securities market to arrange \
+             {figure} billion dlrs of customer repurchase agreements, a Fed spokesman \
+             said. Dealers said Federal funds were trading at 6-1/8 pct when the Fed \
+             began its temporary and indirect supply of reserves to the banking system."
+        )
+    };
+    let line = |id: &str, date: &str, text: &str| {
+        serde_json::json!({
+            "id": id,
+            "headline": "Fed adds reserves via customer repurchases",
+            "link": format!("https://wire.example/{id}"),
+            "meta": {"date": date},
+            "text": text,
+        })
+        .to_string()
+            + "\n"
+    };
+    let feed = dir.join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        [
+            line("march", "1987-03-02T15:00:00Z", &report("1.5")),
+            line("april", "1987-04-06T15:00:00Z", &report("2.0")),
+            // April's report again, dated before it: `--keep earliest` keeps this one.
+            line("april-early", "1987-04-06T14:00:00Z", &report("2.0")),
+        ]
+        .concat(),
+    )
+    .expect("write feed");
+    let feed_arg = path_arg(&feed);
+    let named = [
+        "--title-field",
+        "headline",
+        "--published-field",
+        "meta.date",
+        "--url-field",
+        "link",
+    ];
+    let stories = |extra: &[&str]| {
+        let mut args = vec!["stories", "--format", "json", feed_arg.as_str()];
+        args.extend(extra);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        (json(&out)["stories"].clone(), stderr(&out))
+    };
+
+    let (undated, said) = stories(&[]);
+    assert_eq!(undated.as_array().map(Vec::len), Some(1), "{undated}");
+    assert!(
+        said.contains("no document gave a publication time")
+            && said.contains("`published`, --published-field"),
+        "{said}"
+    );
+    let (dated, said) = stories(&named);
+    assert!(!said.contains("no document gave"), "{said}");
+    let dated = dated.as_array().expect("stories");
+    assert_eq!(dated.len(), 2, "{dated:?}");
+    let firsts: Vec<&str> = dated
+        .iter()
+        .filter_map(|s| s["first_published"].as_str())
+        .collect();
+    assert_eq!(firsts.len(), 2, "{dated:?}");
+    assert!(firsts.contains(&"1987-03-02T15:00:00Z"), "{firsts:?}");
+    assert!(firsts.contains(&"1987-04-06T14:00:00Z"), "{firsts:?}");
+    for story in dated {
+        assert_eq!(
+            story["groups"][0]["headline"],
+            "Fed adds reserves via customer repurchases"
+        );
+    }
+
+    // The two April copies are one near-duplicate cluster; the earlier-dated is kept.
+    let kept = dir.join("kept.jsonl");
+    let mut args = vec![
+        "dedup",
+        "--quiet",
+        feed_arg.as_str(),
+        "--keep",
+        "earliest",
+        "--threshold",
+        "0.9",
+    ];
+    let kept_arg = path_arg(&kept);
+    args.extend(["--output", kept_arg.as_str()]);
+    args.extend(named);
+    let out = storyhash(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let kept_ids: Vec<String> = std::fs::read_to_string(&kept)
+        .expect("kept")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].to_string())
+        .collect();
+    assert_eq!(kept_ids, ["\"march\"", "\"april-early\""]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `stories --background`: a file of the beat's articles, or a story-tracking index of
 /// the same articles, tells the input's common words from its names (the library's test
 /// says why the stories change); an index without story terms is refused by name.

@@ -1089,10 +1089,12 @@ fn line_dict(py: Python<'_>, line: &BoilerplateLine) -> PyResult<Py<PyAny>> {
 /// (kept id, exact Jaccard)}). Given a path (a JSONL or text file, or a directory, as
 /// the CLI reads them), deduplicates it as `storyhash dedup` does, streaming with bounded
 /// memory: `output` receives the kept records unchanged, `removed` and `clusters` the
-/// lists the CLI writes, each atomically; returns the run's summary as a dict.
+/// lists the CLI writes, each atomically; returns the run's summary as a dict. `fields`
+/// names the record fields read (keys `id`, `text`, `title`, `url`, `published`, as the
+/// CLI's `--id-field` … `--published-field`).
 #[pyfunction]
 #[pyo3(signature = (docs, preset = "dup", threshold = None, keep = "first", *, output = None,
-                    removed = None, clusters = None))]
+                    removed = None, clusters = None, fields = None))]
 #[allow(clippy::too_many_arguments)]
 fn dedup(
     py: Python<'_>,
@@ -1103,15 +1105,18 @@ fn dedup(
     output: Option<std::path::PathBuf>,
     removed: Option<std::path::PathBuf>,
     clusters: Option<std::path::PathBuf>,
+    fields: Option<HashMap<String, String>>,
 ) -> PyResult<Py<PyAny>> {
     let params = params(preset, Tuning::batch(threshold, keep))?;
     if let Ok(path) = docs.extract::<std::path::PathBuf>() {
-        let summary = py.detach(|| dedup_file(&path, params, [output, removed, clusters]))?;
+        let read = read_options(fields.unwrap_or_default())?;
+        let summary = py.detach(|| dedup_file(&path, params, read, [output, removed, clusters]))?;
         return from_json(py, summary);
     }
-    if output.is_some() || removed.is_some() || clusters.is_some() {
+    if output.is_some() || removed.is_some() || clusters.is_some() || fields.is_some() {
         return Err(PyValueError::new_err(
-            "output, removed and clusters are for a file or directory given by its path",
+            "output, removed, clusters and fields are for a file or directory given by its \
+             path",
         ));
     }
     let docs = batch_documents(docs)?;
@@ -1134,15 +1139,37 @@ fn dedup(
     Ok((kept, gone).into_pyobject(py)?.into_any().unbind())
 }
 
+/// How files are read, with the field names `fields` gives by what they hold.
+fn read_options(fields: HashMap<String, String>) -> PyResult<storyhash_core::input::ReadOptions> {
+    let mut read = storyhash_core::input::ReadOptions::default();
+    for (field, name) in fields {
+        let slot = match field.as_str() {
+            "id" => &mut read.id_field,
+            "text" => &mut read.text_field,
+            "title" => &mut read.title_field,
+            "url" => &mut read.url_field,
+            "published" => &mut read.published_field,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "fields: unknown field {field:?} (known: id, text, title, url, published)"
+                )))
+            }
+        };
+        *slot = name;
+    }
+    Ok(read)
+}
+
 /// `dedup` of a file or directory: the streaming engine, its outputs written atomically;
 /// the summary as JSON text.
 fn dedup_file(
     path: &std::path::Path,
     params: Params,
+    read: storyhash_core::input::ReadOptions,
     [output, removed, clusters]: [Option<std::path::PathBuf>; 3],
 ) -> PyResult<String> {
     use storyhash_core::dedup::{DedupOptions, DedupOutputs, KeptFormat, OutputNames};
-    use storyhash_core::input::{resolve_sources, ReadOptions, Source};
+    use storyhash_core::input::{resolve_sources, Source};
     use storyhash_core::output::{
         check_destination, is_parquet_path, refuse_shared_destinations, AtomicFile, ListFile,
     };
@@ -1163,7 +1190,7 @@ fn dedup_file(
         resolve_sources(&[Source::Path(path.to_path_buf())], &mut Vec::new()).map_err(to_py_err)?;
     let options = DedupOptions {
         memory_limit: storyhash_core::dedup::available_memory(),
-        ..DedupOptions::new(params, ReadOptions::default())
+        ..DedupOptions::new(params, read)
     };
     let mut kept = output
         .as_ref()

@@ -71,6 +71,14 @@ pub struct ReadOptions {
     /// JSONL field holding the text (a dotted path such as `article.body` reaches into
     /// nested objects when the record has no field of that name).
     pub text_field: String,
+    /// JSONL field (or Parquet column) holding the headline, read as `text_field` is.
+    pub title_field: String,
+    /// JSONL field (or Parquet column) holding the article's address, read as
+    /// `text_field` is.
+    pub url_field: String,
+    /// JSONL field (or Parquet column) holding the publication time, read as
+    /// `text_field` is.
+    pub published_field: String,
     /// Stop at the first bad record instead of skipping it.
     pub strict: bool,
     /// Largest accepted document (a JSONL line or a `.txt` file), in bytes. Larger ones are
@@ -154,6 +162,9 @@ impl Default for ReadOptions {
         ReadOptions {
             id_field: "id".into(),
             text_field: "text".into(),
+            title_field: "title".into(),
+            url_field: "url".into(),
+            published_field: "published".into(),
             strict: false,
             max_document_bytes: 64 << 20,
             encoding: Encoding::Utf8,
@@ -523,6 +534,78 @@ mod tests {
                 "feed.jsonl:5: missing field `article.body`; the record has `article`",
             ]
         );
+    }
+
+    #[test]
+    fn title_address_and_time_are_read_from_the_fields_named() {
+        let options = ReadOptions {
+            title_field: "headline".into(),
+            url_field: "link".into(),
+            published_field: "meta.date_publish".into(),
+            ..ReadOptions::default()
+        };
+        let input = concat!(
+            // The default names are then other fields, not read.
+            "{\"text\":\"a\",\"headline\":\"H\",\"link\":\"https://x.test/1\",",
+            "\"meta\":{\"date_publish\":\"2024-03-01 09:30:00\"},",
+            "\"title\":\"not this\",\"published\":\"2020-01-01\"}\n",
+            // A record without them is undated and without a headline.
+            "{\"text\":\"b\",\"title\":\"not this\"}\n",
+            "{\"text\":\"c\",\"meta\":{\"date_publish\":1709285400}}\n",
+            "{\"text\":\"d\",\"headline\":[\"H\"]}\n",
+            "{\"text\":\"e\",\"meta\":{\"date_publish\":true}}\n",
+        );
+        let out = read_jsonl(input.as_bytes(), Path::new("feed.jsonl"), &options).expect("read");
+        let docs: Vec<_> = out
+            .documents
+            .iter()
+            .map(|d| {
+                let field = |f: &Option<String>| f.clone().unwrap_or_default();
+                (
+                    d.text.as_str(),
+                    field(&d.title),
+                    field(&d.url),
+                    field(&d.published),
+                )
+            })
+            .collect();
+        let row = |text, title: &str, url: &str, published: &str| {
+            (text, title.to_owned(), url.to_owned(), published.to_owned())
+        };
+        assert_eq!(
+            docs,
+            [
+                row("a", "H", "https://x.test/1", "2024-03-01 09:30:00"),
+                row("b", "", "", ""),
+                row("c", "", "", "1709285400"),
+            ]
+        );
+        let messages: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "feed.jsonl:4: field `headline` must be a string, found an array",
+                "feed.jsonl:5: field `meta.date_publish` must be a string or a number, found a boolean",
+            ]
+        );
+    }
+
+    #[test]
+    fn one_name_given_to_two_fields_is_read_as_the_first_of_text_id_title() {
+        let options = ReadOptions {
+            id_field: "title".into(),
+            published_field: "title".into(),
+            ..ReadOptions::default()
+        };
+        let out = read_jsonl(
+            &b"{\"text\":\"a\",\"title\":\"T\"}\n"[..],
+            Path::new("feed.jsonl"),
+            &options,
+        )
+        .expect("read");
+        let doc = &out.documents[0];
+        assert_eq!((doc.id.as_str(), doc.title.as_deref()), ("T", None));
+        assert_eq!(doc.published, None);
     }
 
     #[test]

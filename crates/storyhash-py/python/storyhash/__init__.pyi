@@ -311,6 +311,9 @@ def dedup(
     output: Optional[Union[str, PathLike[str]]] = None,
     removed: Optional[Union[str, PathLike[str]]] = None,
     clusters: Optional[Union[str, PathLike[str]]] = None,
+    fields: Optional[Dict[str, str]] = None,
 ) -> Dict[str, Any]:
-    """A file or directory, streamed as `storyhash dedup` does; returns its summary."""
+    """A file or directory, streamed as `storyhash dedup` does; returns its summary.
+    fields names the record fields read by what they hold (keys id, text, title, url,
+    published; as --id-field ... --published-field); an unknown key raises ValueError."""
     ...

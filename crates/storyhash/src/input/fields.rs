@@ -152,20 +152,19 @@ pub(super) fn parse_json_line<'a>(
     let text = validate_utf8(line).map_err(|e| InputProblem::InvalidUtf8 {
         byte_offset: e.valid_up_to(),
     })?;
-    let mut fields = match flat_json::read(text, &options.text_field, &options.id_field) {
+    let mut fields = match flat_json::read(text, options) {
         Some(fields) => fields,
         None => fields_by_serde(text, options)?,
     };
-    let nested_text = fields.text.is_none() && options.text_field.contains('.');
-    let nested_id = fields.id.is_none() && options.id_field.contains('.');
-    if nested_text || nested_id {
-        // Parsed a second time, once for both fields.
+    let nested =
+        |(name, slot): &(&str, &mut Option<JsonValue>)| slot.is_none() && name.contains('.');
+    if fields.named(options).iter().any(nested) {
+        // Parsed a second time, once for every dotted name.
         if let Ok(record) = serde_json::from_str::<serde_json::Value>(text) {
-            if nested_text {
-                fields.text = nested_field(&record, &options.text_field);
-            }
-            if nested_id {
-                fields.id = nested_field(&record, &options.id_field);
+            for (name, slot) in fields.named(options) {
+                if slot.is_none() && name.contains('.') {
+                    *slot = nested_field(&record, name);
+                }
             }
         }
     }
@@ -196,11 +195,11 @@ pub(super) fn parse_json_line<'a>(
     Ok(RecordFields {
         id,
         text,
-        title: optional_string(fields.title, "title")?,
-        url: optional_string(fields.url, "url")?,
+        title: optional_string(fields.title, &options.title_field)?,
+        url: optional_string(fields.url, &options.url_field)?,
         published: match fields.published {
             None | Some(JsonValue::Null) => None,
-            Some(value) => Some(value.into_id("published")?),
+            Some(value) => Some(value.into_id(&options.published_field)?),
         },
     })
 }
@@ -213,8 +212,7 @@ pub(super) fn fields_by_serde<'a>(
 ) -> Result<Fields<'a>, InputProblem> {
     let text_fault = std::cell::Cell::new(None);
     let picker = FieldPicker {
-        id_field: &options.id_field,
-        text_field: &options.text_field,
+        options,
         line_start: text.as_ptr() as usize,
         text_fault: &text_fault,
     };
@@ -298,26 +296,32 @@ pub(super) struct Fields<'de> {
 }
 
 impl<'de> Fields<'de> {
-    /// Where the value of `key` goes, or `None` for a field storyhash does not read. The
-    /// text field's name wins over the id field's, and both over the fixed names.
+    /// Each field's slot beside the name `options` reads it from, in precedence order:
+    /// when two fields are given one name, the text wins, then the id, the title, the
+    /// address and the publication time.
+    pub(super) fn named<'s, 'o>(
+        &'s mut self,
+        options: &'o ReadOptions,
+    ) -> [(&'o str, &'s mut Option<JsonValue<'de>>); 5] {
+        [
+            (&options.text_field, &mut self.text),
+            (&options.id_field, &mut self.id),
+            (&options.title_field, &mut self.title),
+            (&options.url_field, &mut self.url),
+            (&options.published_field, &mut self.published),
+        ]
+    }
+
+    /// Where the value of `key` goes, or `None` for a field storyhash does not read.
     pub(super) fn slot(
         &mut self,
         key: &str,
-        text_field: &str,
-        id_field: &str,
+        options: &ReadOptions,
     ) -> Option<&mut Option<JsonValue<'de>>> {
-        if key == text_field {
-            Some(&mut self.text)
-        } else if key == id_field {
-            Some(&mut self.id)
-        } else {
-            match key {
-                "title" => Some(&mut self.title),
-                "url" => Some(&mut self.url),
-                "published" => Some(&mut self.published),
-                _ => None,
-            }
-        }
+        self.named(options)
+            .into_iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, slot)| slot)
     }
 }
 
@@ -369,8 +373,7 @@ impl<'de> JsonValue<'de> {
 
 /// Deserializes a record, keeping only the configured fields (no intermediate map).
 pub(super) struct FieldPicker<'f> {
-    id_field: &'f str,
-    text_field: &'f str,
+    options: &'f ReadOptions,
     /// Address of the line's first byte, to place a fault in the text field's escapes.
     line_start: usize,
     /// Such a fault, with its column, for the caller's message.
@@ -395,7 +398,7 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
         let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let Some(slot) = fields.slot(&key, self.text_field, self.id_field) else {
+            let Some(slot) = fields.slot(&key, self.options) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
@@ -406,7 +409,7 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
             // serde_json would grow one from empty for every record, then copy it out.
             let raw: &'de serde_json::value::RawValue = map.next_value()?;
             let raw = raw.get();
-            let is_text = key == self.text_field;
+            let is_text = key == self.options.text_field;
             // A repeated key keeps its last value, as serde_json's own maps do.
             *slot = Some(raw_json_value(raw).map_err(|(message, at)| {
                 if is_text {

@@ -14,11 +14,11 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
-use super::{unescape_json, Fields, JsonValue};
+use super::{unescape_json, Fields, JsonValue, ReadOptions};
 
 /// The wanted fields of `line` (a whole JSONL line, without its line end), or `None`
 /// when the line must go to serde_json.
-pub(super) fn read<'a>(line: &'a str, text_field: &str, id_field: &str) -> Option<Fields<'a>> {
+pub(super) fn read<'a>(line: &'a str, options: &ReadOptions) -> Option<Fields<'a>> {
     let mut at = Cursor {
         bytes: line.as_bytes(),
         pos: 0,
@@ -40,7 +40,7 @@ pub(super) fn read<'a>(line: &'a str, text_field: &str, id_field: &str) -> Optio
             at.skip_whitespace();
             at.expect(b':')?;
             at.skip_whitespace();
-            match fields.slot(key, text_field, id_field) {
+            match fields.slot(key, options) {
                 Some(slot) => *slot = Some(at.wanted_value(line)?),
                 None => at.skip_value(line)?,
             }
@@ -225,24 +225,31 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{fields_by_serde, ReadOptions};
+    use crate::input::fields_by_serde;
     use proptest::prelude::*;
 
-    fn options(text_field: &str, id_field: &str) -> ReadOptions {
+    const DEFAULT: [&str; 5] = ["text", "id", "title", "url", "published"];
+
+    /// Field names for the text, id, title, address and time, in that order.
+    fn options([text, id, title, url, published]: [&str; 5]) -> ReadOptions {
         ReadOptions {
-            text_field: text_field.into(),
-            id_field: id_field.into(),
+            text_field: text.into(),
+            id_field: id.into(),
+            title_field: title.into(),
+            url_field: url.into(),
+            published_field: published.into(),
             ..ReadOptions::default()
         }
     }
 
     /// Both readers on `line` with the given field names: the fast one may decline,
     /// but when it answers, serde_json must accept the line and find the same fields.
-    fn check(line: &str, text_field: &str, id_field: &str) -> Result<bool, TestCaseError> {
-        let Some(fast) = read(line, text_field, id_field) else {
+    fn check(line: &str, names: [&str; 5]) -> Result<bool, TestCaseError> {
+        let options = options(names);
+        let Some(fast) = read(line, &options) else {
             return Ok(false);
         };
-        let slow = fields_by_serde(line, &options(text_field, id_field));
+        let slow = fields_by_serde(line, &options);
         prop_assert_eq!(Some(fast), slow.ok(), "line {:?}", line);
         Ok(true)
     }
@@ -258,9 +265,9 @@ mod tests {
             r#"{}"#,
         ];
         for line in lines {
-            assert!(matches!(check(line, "text", "id"), Ok(true)), "{line}");
+            assert!(matches!(check(line, DEFAULT), Ok(true)), "{line}");
         }
-        let fields = read(lines[1], "text", "id").expect("fast");
+        let fields = read(lines[1], &ReadOptions::default()).expect("fast");
         assert_eq!(fields.id, Some(JsonValue::Number("17".into())));
         assert_eq!(
             fields.text,
@@ -291,7 +298,7 @@ mod tests {
             r#"["text","x"]"#,
             r#"{"text":"x""#,
         ] {
-            assert_eq!(read(line, "text", "id"), None, "{line}");
+            assert_eq!(read(line, &ReadOptions::default()), None, "{line}");
         }
     }
 
@@ -372,12 +379,14 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// Generated and damaged record lines: whenever the fast reader answers,
-        /// serde_json reads the same fields, for the default field names and for a text
-        /// field named otherwise (so that `text` becomes the id).
+        /// serde_json reads the same fields, for the default field names, for a text
+        /// field named otherwise (so that `text` becomes the id), and for every field
+        /// renamed, two of them alike (the earlier in precedence reads it).
         #[test]
         fn the_fast_reader_agrees_with_serde_json(line in line()) {
-            check(&line, "text", "id")?;
-            check(&line, "body", "text")?;
+            check(&line, DEFAULT)?;
+            check(&line, ["body", "text", "title", "url", "published"])?;
+            check(&line, ["other", "url", "published", "id", "url"])?;
         }
     }
 }

@@ -72,9 +72,9 @@ fn slot_names(options: &ReadOptions) -> [&str; SLOTS] {
     [
         &options.id_field,
         &options.text_field,
-        "title",
-        "url",
-        "published",
+        &options.title_field,
+        &options.url_field,
+        &options.published_field,
     ]
 }
 

@@ -120,6 +120,40 @@ fn documents_come_from_nested_and_typed_columns_row_by_row() {
     }
 }
 
+#[test]
+fn title_address_and_time_come_from_the_columns_named() {
+    let dir = scratch("named");
+    let docs = corpus();
+    let path = dir.join("corpus.parquet");
+    write_parquet(&path, &nested_batch(&docs), 97);
+    // An integer column as the time (Unix seconds), a nested one as the headline and
+    // the address: a column serves every field named after it.
+    let named = ReadOptions {
+        title_field: "meta.source".into(),
+        url_field: "meta.source".into(),
+        published_field: "rank".into(),
+        ..nested_options()
+    };
+    let read = read_sources(&[Source::Path(path.clone())], &named).expect("read");
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    for (i, doc) in read.documents.iter().enumerate() {
+        let source = if i % 2 == 0 { "wire" } else { "web" };
+        assert_eq!(doc.title.as_deref(), Some(source));
+        assert_eq!(doc.url.as_deref(), Some(source));
+        assert_eq!(doc.published_time(), Some(i as i64));
+    }
+
+    let wrong = ReadOptions {
+        title_field: "rank".into(),
+        ..nested_options()
+    };
+    let wrong = read_error(&path, &wrong);
+    assert!(
+        wrong.contains("column `rank` is of type Int64; it must be a string column"),
+        "{wrong}"
+    );
+}
+
 /// Runs dedup on `input`, returning (kept, removed, clusters) bytes.
 fn run(input: &Path, read: &ReadOptions, kept_format: KeptFormat) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let files =
