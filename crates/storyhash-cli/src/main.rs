@@ -517,3 +517,15 @@ fn print_warnings(warnings: &[Warning]) {
         );
     }
 }
+
+/// Says on stderr that no document read gave a publication time, so that `consequence`
+/// (what the times would have done), and where times come from: a feed whose time field
+/// has another name would otherwise pass unseen.
+fn note_undated(reading: &Reading, consequence: &str) {
+    eprintln!(
+        "storyhash: note: no document read gave a publication time, so {consequence} (JSONL and \
+         Parquet records give it in the field `{}`, --published-field names another; pages \
+         in their metadata; .txt files give none)",
+        reading.published_field
+    );
+}

@@ -896,8 +896,9 @@ fn index_query_of_a_story_index_answers_what_add_then_does() {
 
 /// A feed whose headline, time and address fields have other names: read through
 /// --title-field, --published-field and --url-field, the times part two issues of a
-/// weekly template report into two stories and choose the copy `--keep earliest` keeps;
-/// left unnamed, the feed is undated and `stories` says so.
+/// weekly template report into two stories (`stories` and a story index alike) and
+/// choose the copy `--keep earliest` keeps; left unnamed, the feed is undated and both
+/// commands say so.
 #[test]
 fn headline_time_and_address_are_read_from_the_fields_named() {
     let dir = scratch("named-fields");
@@ -952,12 +953,12 @@ fn headline_time_and_address_are_read_from_the_fields_named() {
     let (undated, said) = stories(&[]);
     assert_eq!(undated.as_array().map(Vec::len), Some(1), "{undated}");
     assert!(
-        said.contains("no document gave a publication time")
+        said.contains("no document read gave a publication time")
             && said.contains("`published`, --published-field"),
         "{said}"
     );
     let (dated, said) = stories(&named);
-    assert!(!said.contains("no document gave"), "{said}");
+    assert!(!said.contains("gave a publication time"), "{said}");
     let dated = dated.as_array().expect("stories");
     assert_eq!(dated.len(), 2, "{dated:?}");
     let firsts: Vec<&str> = dated
@@ -996,6 +997,30 @@ fn headline_time_and_address_are_read_from_the_fields_named() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].to_string())
         .collect();
     assert_eq!(kept_ids, ["\"march\"", "\"april-early\""]);
+
+    // A story-tracking index reads the same names: March and April are two stories.
+    for (name, extra) in [("undated.idx", &[][..]), ("dated.idx", &named[..])] {
+        let index = path_arg(&dir.join(name));
+        let out = storyhash(&["index", "create", &index, "--stories", "story"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut args = vec!["index", "add", index.as_str(), feed_arg.as_str()];
+        args.extend(extra);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let noted = stderr(&out).contains("no document read gave a publication time");
+        assert_eq!(noted, extra.is_empty(), "{name}: {}", stderr(&out));
+        let out = storyhash(&["index", "stories", &index, "--format", "json"]);
+        let listed = json(&out);
+        // Stories of two or more: March's issue alone is not listed.
+        let sizes: Vec<u64> = listed
+            .as_array()
+            .expect("stories")
+            .iter()
+            .filter_map(|s| s["size"].as_u64())
+            .collect();
+        let want: &[u64] = if extra.is_empty() { &[3] } else { &[2] };
+        assert_eq!(sizes, want, "{name}: {listed}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -66,12 +66,18 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             }
             let progress = ProgressLine::new(quiet);
             let mut added = 0usize;
+            let mut dated = 0usize;
             let mut learned = 0usize;
             // In batches: the text of one batch at a time is held, whatever the input.
             let mut warnings = Warnings::new(quiet);
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
                 added += read.documents.len();
+                dated += read
+                    .documents
+                    .iter()
+                    .filter(|d| d.published_time().is_some())
+                    .count();
                 if learn_boilerplate {
                     progress.set(&format!("learning boilerplate lines: {added} read"));
                     learned += index.learn_story_lines(&read.documents)?.len();
@@ -126,6 +132,17 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                         String::new()
                     }
                 );
+                let consequence = match (index.story_params().is_some(), window.is_some()) {
+                    (true, true) => {
+                        Some("the story window parts none of them and --window evicts none")
+                    }
+                    (true, false) => Some("the story window parts none of them"),
+                    (false, true) => Some("--window evicts none of them"),
+                    (false, false) => None,
+                };
+                if let Some(consequence) = consequence.filter(|_| added > 1 && dated == 0) {
+                    note_undated(&reading, consequence);
+                }
             }
         }
         IndexCommand::Query {

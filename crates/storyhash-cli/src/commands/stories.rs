@@ -126,14 +126,7 @@ pub(crate) fn report_stories(
         && read.documents.len() > 1
         && read.documents.iter().all(|d| d.published_time().is_none())
     {
-        // Without times every pair is within the window: say so, and where times come
-        // from, as a feed whose time field has another name would otherwise pass unseen.
-        eprintln!(
-            "storyhash: note: no document gave a publication time, so the window parts no \
-             stories (JSONL and Parquet records give it in the field `{}`, --published-field \
-             names another; pages in their metadata; .txt files give none)",
-            reading.published_field
-        );
+        note_undated(reading, "the window parts no stories");
     }
     let progress = ProgressLine::new(options.quiet);
     progress.set(&format!(
