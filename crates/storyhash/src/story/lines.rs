@@ -364,7 +364,29 @@ impl Exclusions {
 
 #[cfg(test)]
 mod tests {
-    use super::sentences;
+    use super::{host_of, sentences};
+    use crate::doc::Document;
+
+    #[test]
+    fn a_source_is_the_host_of_an_address_or_a_site_named_as_it_is() {
+        let source = |url: Option<&str>| {
+            let mut doc = Document::new("d", "text");
+            doc.url = url.map(str::to_owned);
+            host_of(&doc)
+        };
+        assert_eq!(
+            source(Some("https://www.Hespress.com/politique/1.html")),
+            "www.hespress.com"
+        );
+        assert_eq!(
+            source(Some("https://user@news.example:8080/a?b#c")),
+            "news.example:8080"
+        );
+        // A `source` field read as the address (--url-field source): the site's name.
+        assert_eq!(source(Some("Hespress")), source(Some("hespress")));
+        assert_eq!(source(Some("Al Jazeera")), "al jazeera");
+        assert_eq!(source(None), "");
+    }
 
     #[test]
     fn sentences_end_at_terminal_punctuation_before_a_new_sentence() {
