@@ -606,6 +606,20 @@ mod tests {
         let doc = &out.documents[0];
         assert_eq!((doc.id.as_str(), doc.title.as_deref()), ("T", None));
         assert_eq!(doc.published, None);
+        // So is a dotted name reaching into a nested object.
+        let options = ReadOptions {
+            text_field: "a.b".into(),
+            title_field: "a.b".into(),
+            ..ReadOptions::default()
+        };
+        let out = read_jsonl(
+            &b"{\"a\":{\"b\":\"x\"}}\n"[..],
+            Path::new("feed.jsonl"),
+            &options,
+        )
+        .expect("read");
+        let doc = &out.documents[0];
+        assert_eq!((doc.text.as_str(), doc.title.as_deref()), ("x", None));
     }
 
     #[test]

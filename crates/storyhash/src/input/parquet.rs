@@ -86,7 +86,18 @@ impl Columns {
             detail,
         };
         let mut slots: [Option<Column>; SLOTS] = Default::default();
-        for (slot, name) in slot_names(options).into_iter().enumerate() {
+        let names = slot_names(options);
+        // Precedence when two fields are given one name, as for JSONL: the text, the
+        // id, then the title, address and time; the column is the first one's.
+        let rank = |slot: usize| match slot {
+            TEXT => 0,
+            ID => 1,
+            other => other,
+        };
+        for (slot, name) in names.into_iter().enumerate() {
+            if (0..SLOTS).any(|other| names[other] == name && rank(other) < rank(slot)) {
+                continue;
+            }
             let Some((path, field)) = find_field(schema.fields(), name) else {
                 if slot == TEXT {
                     let names: Vec<&str> = schema
