@@ -212,9 +212,10 @@ def test_an_index_lists_its_stories_and_clusters_by_headline_and_time(browser, t
     assert "1 cluster of two or more" in browser.find_element(By.TAG_NAME, "h1").text
     group = browser.find_element(By.CSS_SELECTOR, "details.group")
     group.find_element(By.TAG_NAME, "summary").click()
+    # The table is drawn on opening: its headings are read once its rows are there.
+    rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in members_of(group)]
     headings = [th.text for th in group.find_elements(By.TAG_NAME, "th")]
     assert headings[-1] == "Jaccard to the member matched"
-    rows = [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in members_of(group)]
     assert [r[2:] for r in rows] == [
         ["Minister in Moscow for talks", "talks", "", "2025-03-01T08:00:00Z", ""],
         ["Talks in Moscow", "talks-2", "", "2025-03-01T09:00:00Z", f"{jaccard:.3f}"],
