@@ -592,33 +592,29 @@ mod tests {
 
     #[test]
     fn one_name_given_to_two_fields_is_read_as_the_first_of_text_id_title() {
-        let options = ReadOptions {
-            id_field: "title".into(),
-            published_field: "title".into(),
-            ..ReadOptions::default()
+        let only = |line: &str, options: ReadOptions| {
+            let out = read_jsonl(line.as_bytes(), Path::new("feed.jsonl"), &options);
+            out.expect("read").documents.remove(0)
         };
-        let out = read_jsonl(
-            &b"{\"text\":\"a\",\"title\":\"T\"}\n"[..],
-            Path::new("feed.jsonl"),
-            &options,
-        )
-        .expect("read");
-        let doc = &out.documents[0];
+        let doc = only(
+            "{\"text\":\"a\",\"title\":\"T\"}\n",
+            ReadOptions {
+                id_field: "title".into(),
+                published_field: "title".into(),
+                ..ReadOptions::default()
+            },
+        );
         assert_eq!((doc.id.as_str(), doc.title.as_deref()), ("T", None));
         assert_eq!(doc.published, None);
         // So is a dotted name reaching into a nested object.
-        let options = ReadOptions {
-            text_field: "a.b".into(),
-            title_field: "a.b".into(),
-            ..ReadOptions::default()
-        };
-        let out = read_jsonl(
-            &b"{\"a\":{\"b\":\"x\"}}\n"[..],
-            Path::new("feed.jsonl"),
-            &options,
-        )
-        .expect("read");
-        let doc = &out.documents[0];
+        let doc = only(
+            "{\"a\":{\"b\":\"x\"}}\n",
+            ReadOptions {
+                text_field: "a.b".into(),
+                title_field: "a.b".into(),
+                ..ReadOptions::default()
+            },
+        );
         assert_eq!((doc.text.as_str(), doc.title.as_deref()), ("x", None));
     }
 

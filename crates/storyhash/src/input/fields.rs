@@ -161,13 +161,13 @@ pub(super) fn parse_json_line<'a>(
     if fields.named(options).iter().any(nested) {
         // Parsed a second time, once for every dotted name.
         if let Ok(record) = serde_json::from_str::<serde_json::Value>(text) {
-            let mut read: Vec<&str> = Vec::new();
+            let mut earlier: Vec<&str> = Vec::new();
             for (name, slot) in fields.named(options) {
                 // A name given to two fields is the first's, as at the top level.
-                if slot.is_none() && name.contains('.') && !read.contains(&name) {
+                if slot.is_none() && name.contains('.') && !earlier.contains(&name) {
                     *slot = nested_field(&record, name);
                 }
-                read.push(name);
+                earlier.push(name);
             }
         }
     }
