@@ -897,8 +897,8 @@ fn index_query_of_a_story_index_answers_what_add_then_does() {
 /// A feed whose headline, time and address fields have other names: read through
 /// --title-field, --published-field and --url-field, the times part two issues of a
 /// weekly template report into two stories (`stories` and a story index alike) and
-/// choose the copy `--keep earliest` keeps; left unnamed, the feed is undated and both
-/// commands say so.
+/// choose the copy `--keep earliest` keeps; left unnamed, the feed is undated and every
+/// command the times would have changed says so.
 #[test]
 fn headline_time_and_address_are_read_from_the_fields_named() {
     let dir = scratch("named-fields");
@@ -975,28 +975,49 @@ fn headline_time_and_address_are_read_from_the_fields_named() {
         );
     }
 
-    // The two April copies are one near-duplicate cluster; the earlier-dated is kept.
-    let kept = dir.join("kept.jsonl");
-    let mut args = vec![
-        "dedup",
-        "--quiet",
-        feed_arg.as_str(),
-        "--keep",
-        "earliest",
-        "--threshold",
-        "0.9",
-    ];
-    let kept_arg = path_arg(&kept);
-    args.extend(["--output", kept_arg.as_str()]);
-    args.extend(named);
-    let out = storyhash(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let kept_ids: Vec<String> = std::fs::read_to_string(&kept)
-        .expect("kept")
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].to_string())
-        .collect();
-    assert_eq!(kept_ids, ["\"march\"", "\"april-early\""]);
+    // The two April copies are one near-duplicate cluster: the earlier-dated is kept,
+    // or, undated, the first in the file, which the run notes.
+    let (kept, summary) = (path_arg(&dir.join("kept.jsonl")), dir.join("summary.json"));
+    let summary_arg = path_arg(&summary);
+    for (extra, want) in [
+        (&named[..], ["march", "april-early"]),
+        (&[][..], ["march", "april"]),
+    ] {
+        let mut args = vec![
+            "dedup",
+            feed_arg.as_str(),
+            "--keep",
+            "earliest",
+            "--threshold",
+            "0.9",
+            "--output",
+            kept.as_str(),
+            "--summary",
+            summary_arg.as_str(),
+        ];
+        args.extend(extra);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let kept_ids: Vec<String> = std::fs::read_to_string(&kept)
+            .expect("kept")
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].to_string())
+            .collect();
+        assert_eq!(kept_ids, want.map(|id| format!("{id:?}")), "{extra:?}");
+        let dated = serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(&summary).expect("summary"),
+        )
+        .expect("summary json")["dated_documents"]
+            .as_u64();
+        assert_eq!(dated, Some(if extra.is_empty() { 0 } else { 3 }));
+        let noted = stderr(&out).contains("--keep earliest keeps the first in input order");
+        assert_eq!(noted, extra.is_empty(), "{}", stderr(&out));
+        let mut args = vec!["cluster", feed_arg.as_str(), "--keep", "earliest"];
+        args.extend(extra);
+        let out = storyhash(&args);
+        let noted = stderr(&out).contains("--keep earliest keeps the first in input order");
+        assert_eq!(noted, extra.is_empty(), "cluster: {}", stderr(&out));
+    }
 
     // A story-tracking index reads the same names: March and April are two stories.
     for (name, extra) in [("undated.idx", &[][..]), ("dated.idx", &named[..])] {

@@ -24,6 +24,16 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
         }
     }
     let read = args.report.read(&args.inputs, &args.reading)?;
+    if !args.report.quiet
+        && params.keep == KeepPolicy::Earliest
+        && read.documents.len() > 1
+        && read.documents.iter().all(|d| d.published_time().is_none())
+    {
+        note_undated(
+            &args.reading,
+            "--keep earliest keeps the first in input order",
+        );
+    }
     if let Some(thresholds) = &args.sweep {
         if args.report.format == ReportFormat::Html {
             return Err(storyhash::Error::InvalidParams(

@@ -215,6 +215,16 @@ pub(crate) fn dedup(args: DedupArgs) -> Result<()> {
             writeln!(w)
         })?;
     }
+    if !args.quiet
+        && options.params.keep == KeepPolicy::Earliest
+        && summary.documents > 1
+        && summary.dated_documents == 0
+    {
+        note_undated(
+            &args.reading,
+            "--keep earliest keeps the first in input order",
+        );
+    }
     let skipped = summary.skipped();
     if !args.quiet && skipped as usize > MAX_WARNINGS_SHOWN {
         eprintln!(

@@ -263,6 +263,8 @@ pub struct DedupSummary {
     pub skipped_by_reason: BTreeMap<&'static str, u64>,
     /// Documents kept without a publication time because theirs could not be read.
     pub unreadable_dates: u64,
+    /// Documents with a publication time (what `--keep earliest` ranks by).
+    pub dated_documents: u64,
     /// Bytes of input read in the first pass.
     pub bytes_read: u64,
     /// Bytes pass 1's per-document tables held at its end (what a run needs per
@@ -376,6 +378,7 @@ pub fn dedup(
     summary.featureless_documents = featureless;
     summary.skipped_by_reason = skipped_by_reason;
     summary.unreadable_dates = unreadable_dates;
+    summary.dated_documents = docs.iter().filter(|d| d.published.is_some()).count() as u64;
     summary.exact_copies = copies.len() as u64;
     summary.documents = docs.len() as u64;
     summary.seconds.sign = lap(&mut clock);
