@@ -518,6 +518,13 @@ fn print_warnings(warnings: &[Warning]) {
     }
 }
 
+/// [`note_undated`] when `documents` are two or more and none gave a time.
+fn note_if_undated(documents: &[storyhash::Document], reading: &Reading, consequence: &str) {
+    if documents.len() > 1 && documents.iter().all(|d| d.published_time().is_none()) {
+        note_undated(reading, consequence);
+    }
+}
+
 /// Says on stderr that no document read gave a publication time, so that `consequence`
 /// (what the times would have done), and where times come from: a feed whose time field
 /// has another name would otherwise pass unseen.

@@ -24,12 +24,9 @@ pub(crate) fn cluster(args: ClusterArgs) -> Result<()> {
         }
     }
     let read = args.report.read(&args.inputs, &args.reading)?;
-    if !args.report.quiet
-        && params.keep == KeepPolicy::Earliest
-        && read.documents.len() > 1
-        && read.documents.iter().all(|d| d.published_time().is_none())
-    {
-        note_undated(
+    if !args.report.quiet && params.keep == KeepPolicy::Earliest {
+        note_if_undated(
+            &read.documents,
             &args.reading,
             "--keep earliest keeps the first in input order",
         );

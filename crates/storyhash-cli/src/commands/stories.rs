@@ -122,11 +122,8 @@ pub(crate) fn report_stories(
         )?;
     }
     let read = options.read(inputs, reading)?;
-    if !options.quiet
-        && read.documents.len() > 1
-        && read.documents.iter().all(|d| d.published_time().is_none())
-    {
-        note_undated(reading, "the window parts no stories");
+    if !options.quiet {
+        note_if_undated(&read.documents, reading, "the window parts no stories");
     }
     let progress = ProgressLine::new(options.quiet);
     progress.set(&format!(
