@@ -379,26 +379,39 @@ def test_batch_cluster_and_dedup():
         storyhash.cluster([{"id": "x"}])
 
 
-def test_concurrent_queries_while_inserting():
-    index = storyhash.Index()
-    index.insert("seed", BODY)
+def readers_beside_a_writer(read, readers, write):
+    """Runs `read` on `readers` threads while this one runs `write`; any exception a
+    reader raised fails the test."""
     errors = []
 
     def reader():
         try:
-            for _ in range(200):
-                assert index.query(BODY)[0].id == "seed"
+            read()
         except Exception as e:  # noqa: BLE001 - surfaced below
             errors.append(e)
 
-    threads = [threading.Thread(target=reader) for _ in range(3)]
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
     for t in threads:
         t.start()
-    for i in range(200):
-        index.insert(f"doc{i}", f"{OTHER} number {i} " * 3)
+    write()
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_concurrent_queries_while_inserting():
+    index = storyhash.Index()
+    index.insert("seed", BODY)
+
+    def read():
+        for _ in range(200):
+            assert index.query(BODY)[0].id == "seed"
+
+    def write():
+        for i in range(200):
+            index.insert(f"doc{i}", f"{OTHER} number {i} " * 3)
+
+    readers_beside_a_writer(read, 3, write)
     assert len(index) == 201
 
 
@@ -406,31 +419,24 @@ def test_listings_while_inserting_from_another_thread():
     # Listings (which release the GIL) beside a writer thread: each sees a whole index.
     index = storyhash.Index(stories="story")
     index.insert("seed", BODY, published="2025-03-01T10:00:00Z")
-    errors = []
 
-    def reader():
-        try:
-            for _ in range(50):
-                clusters = index.cluster_list(min_size=1)
-                for c in clusters:
-                    assert c["size"] == len(c["members"]) == len(c["matched"])
-                members = [m for c in clusters for m in c["members"]]
-                assert len(members) == len(set(members))
-                stories = index.story_list(min_size=1)
-                assert all(len(s["clusters"]) == s["size"] for s in stories)
-                # The index only grows meanwhile.
-                assert index.stats()["documents"] >= len(members)
-        except Exception as e:  # noqa: BLE001 - surfaced below
-            errors.append(e)
+    def read():
+        for _ in range(50):
+            clusters = index.cluster_list(min_size=1)
+            for c in clusters:
+                assert c["size"] == len(c["members"]) == len(c["matched"])
+            members = [m for c in clusters for m in c["members"]]
+            assert len(members) == len(set(members))
+            stories = index.story_list(min_size=1)
+            assert all(len(s["clusters"]) == s["size"] for s in stories)
+            # The index only grows meanwhile.
+            assert index.stats()["documents"] >= len(members)
 
-    threads = [threading.Thread(target=reader) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for i in range(100):
-        index.insert(f"copy{i}", BODY if i % 2 else COPY, published="2025-03-01T11:00:00Z")
-    for t in threads:
-        t.join()
-    assert not errors
+    def write():
+        for i in range(100):
+            index.insert(f"copy{i}", BODY if i % 2 else COPY, published="2025-03-01T11:00:00Z")
+
+    readers_beside_a_writer(read, 2, write)
     (talks,) = index.cluster_list()
     assert talks["size"] == 101 and talks["members"][0] == "seed"
     assert [s["size"] for s in index.story_list()] == [101]
