@@ -4,8 +4,9 @@
 //! criterion: a group joins the story whose members it resembles most on average, so two
 //! documents similar to each other can still end apart when one joined another story
 //! first, when the other's story resembles it less on average, when one left a story
-//! that drifted from it, or when the other's story is never compared with it because it
-//! holds too few of its rarest terms, the candidate rule).
+//! that drifted from it, when the other's story is never compared with it because it
+//! holds too few of its rarest terms, the candidate rule, or when that story holds
+//! nothing of its subject, its heaviest terms).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -71,6 +72,11 @@ pub struct Finding {
     /// Whether the story is compared: it holds enough of them and ranks among the
     /// sixteen holding most.
     pub compared: bool,
+    /// The document's subject, as first written: its two heaviest terms (more on a tie)
+    /// among those another document holds too. A story it joins must hold one.
+    pub subject: Vec<String>,
+    /// Whether the story holds one of them.
+    pub holds_subject: bool,
 }
 
 /// The story engine's view of one pair of documents.
@@ -171,6 +177,8 @@ pub fn explain_pair(
                 terms: found.terms.iter().map(|&t| term(t).term).collect(),
                 needed: found.needed,
                 compared: found.compared,
+                subject: found.subject.iter().map(|&t| term(t).term).collect(),
+                holds_subject: found.holds_subject,
             }
         })
     });
@@ -237,7 +245,8 @@ fn words_of(
 }
 
 /// Whether document `name`'s vector finds story `other`'s, for people: "b's story holds
-/// a's rare terms x, y (2 needed): compared with a".
+/// a's rare terms x, y (2 needed): compared with a; it holds none of a's subject (z,
+/// w)".
 fn finding_text(name: &str, other: &str, found: &Finding) -> String {
     let held = if found.terms.is_empty() {
         format!("none of {name}'s rare terms")
@@ -252,8 +261,19 @@ fn finding_text(name: &str, other: &str, found: &Finding) -> String {
     } else {
         ("not compared", "")
     };
+    let subject: Vec<_> = found.subject.iter().map(|t| printable(t)).collect();
+    let subject = if found.holds_subject {
+        String::new()
+    } else if subject.is_empty() {
+        format!("; {name} has no subject (no heavy term another document holds)")
+    } else {
+        format!(
+            "; it holds none of {name}'s subject ({})",
+            subject.join(", ")
+        )
+    };
     format!(
-        "{other}'s story holds {held} ({} needed): {verdict} with {name}{why}",
+        "{other}'s story holds {held} ({} needed): {verdict} with {name}{why}{subject}",
         found.needed
     )
 }
