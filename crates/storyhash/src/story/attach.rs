@@ -24,9 +24,10 @@
 //!   document costs a bounded number of lookups and comparisons, so a corpus costs time
 //!   and memory linear in its documents.
 //! - **Subject**: a story a vector joins holds one of its [`SUBJECT_TERMS`] heaviest
-//!   terms that another document holds too. Two companies' reports in one template (monthly load factors, bond issues,
-//!   results) share the template's words and figures' units, enough cosine to pass, and
-//!   each weighs most the name it repeats, which the other lacks.
+//!   terms that another document holds too. Two companies' reports in one template
+//!   (monthly load factors, bond issues, results) share the template's words and
+//!   figures' units, enough cosine to pass, and each weighs most the name it repeats,
+//!   which the other lacks.
 
 use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
