@@ -172,7 +172,9 @@ pub fn explain_pair(
     let stories = groups.map(|g| run.story_of_group[g]);
     let findings = [0, 1].map(|i| {
         (stories[0] != stories[1]).then(|| {
-            let found = (run.attacher).candidacy(vectors[i], &run.vocabulary, stories[1 - i]);
+            let subject = &run.subjects[groups[i]];
+            let found =
+                (run.attacher).candidacy(vectors[i], subject, &run.vocabulary, stories[1 - i]);
             Finding {
                 terms: found.terms.iter().map(|&t| term(t).term).collect(),
                 needed: found.needed,

@@ -127,6 +127,16 @@ pub struct StoryParams {
     pub analysis: StoryAnalysis,
 }
 
+impl StoryParams {
+    /// The term frequency (as [`term_frequencies`] gives it) above which a document
+    /// repeats a term: counted more often than a single mention, or a single mention in
+    /// the title, gives. A term the document repeats is of its subject even when no
+    /// other document holds it yet (see `attach`).
+    pub(crate) fn repeated_tf(&self) -> f32 {
+        (1.0 + self.title_weight.max(1.0).ln()) as f32
+    }
+}
+
 impl Granularity {
     /// The preset's parameters. The thresholds are mean cosines of idf-weighted unit
     /// vectors (see `attach`); how they were chosen, on real and generated news, is
@@ -377,10 +387,11 @@ struct Run {
     vocabulary: Vocabulary,
     attacher: Attacher,
     /// Groups of copies, in visiting order, the member each one weighs as, and its
-    /// vector.
+    /// vector and subject.
     groups: Vec<Vec<DocIndex>>,
     sources: Vec<DocIndex>,
     vectors: Vec<Vector>,
+    subjects: Vec<Vec<u32>>,
     /// Per group, the story it joined (numbered in founding order, as in `attacher`),
     /// and per story so numbered, its position in `clustering.stories`.
     story_of_group: Vec<u32>,
@@ -482,10 +493,31 @@ fn run(
         }
     }
     vocabulary.number_by_hash();
-    // A group's vector: its source's terms (copies add no information).
-    let vectors: Vec<Vector> = sources
+    // A group's vector and subject: its source's terms.
+    let repeated = params.repeated_tf();
+    let (vectors, subjects): (Vec<Vector>, Vec<Vec<u32>>) = sources
         .par_iter()
-        .map(|&d| vocabulary.weigh(&terms_of(d as usize)))
+        .map(|&d| vocabulary.weigh_document(&terms_of(d as usize), repeated))
+        .unzip();
+    // What a group's other members hold beyond its vector: its story holds that too
+    // (each copy is a document counted, whose terms can be another's subject).
+    let copied: Vec<Vec<u32>> = (groups.par_iter().zip(&sources).zip(&vectors))
+        .map(|((g, &source), vector)| {
+            let own = &docs[source as usize];
+            let mut held: Vec<u32> = (g.iter())
+                .filter(|&&m| m != source && docs[m as usize].text != own.text)
+                .flat_map(|&m| terms_of(m as usize))
+                .filter_map(|(t, _)| vocabulary.id(t))
+                .collect();
+            held.sort_unstable();
+            held.dedup();
+            if !held.is_empty() {
+                let mut weighed: Vec<u32> = vector.iter().map(|&(t, _)| t).collect();
+                weighed.sort_unstable();
+                held.retain(|t| weighed.binary_search(t).is_err());
+            }
+            held
+        })
         .collect();
 
     // Attach groups to stories, in visiting order; story s is the s-th founded. The
@@ -494,6 +526,8 @@ fn run(
     let whens: Vec<Option<i64>> = groups.iter().map(group_time).collect();
     let mut attached = Attached {
         vectors: &vectors,
+        subjects: &subjects,
+        copied: &copied,
         whens: &whens,
         origins: &origins,
         params,
@@ -609,6 +643,7 @@ fn run(
         groups,
         sources,
         vectors,
+        subjects,
         story_of_group,
         reported_as,
     })
@@ -633,9 +668,11 @@ const REGROUP_MARGIN: f64 = 0.25;
 /// Stories as attachment builds them, groups numbered in visiting order and stories in
 /// founding order.
 struct Attached<'a> {
-    /// Per group: its vector, publication time, and the group of copies it was split
-    /// from by time, if it was.
+    /// Per group: its vector, subject, the terms its copies add, publication time, and
+    /// the group of copies it was split from by time, if it was.
     vectors: &'a [Vector],
+    subjects: &'a [Vec<u32>],
+    copied: &'a [Vec<u32>],
     whens: &'a [Option<i64>],
     origins: &'a [Option<usize>],
     params: &'a StoryParams,
@@ -680,8 +717,8 @@ impl Attached<'_> {
             barred.dedup();
             &barred
         };
-        let (vector, when) = (&self.vectors[g], self.whens[g]);
-        (self.attacher).best(vector, when, self.params, self.vocabulary, barred)
+        let (vector, subject, when) = (&self.vectors[g], &self.subjects[g], self.whens[g]);
+        (self.attacher).best(vector, subject, when, self.params, self.vocabulary, barred)
     }
 
     /// Takes groups `gone` (sorted) out of story `s`.
@@ -691,6 +728,7 @@ impl Attached<'_> {
         let latest = self.members[s].iter().filter_map(|&(g, _)| whens[g]).max();
         for &g in gone {
             self.attacher.remove(s as u32, &self.vectors[g], latest);
+            self.attacher.remove_copied(s as u32, &self.copied[g]);
         }
     }
 
@@ -704,6 +742,7 @@ impl Attached<'_> {
             self.story_of_group.push(s as u32);
         }
         self.attacher.add(s as u32, vector, when);
+        self.attacher.add_copied(s as u32, &self.copied[g]);
         if let Some(o) = origin {
             let barred = self.stories_of_origin.entry(o).or_default();
             if let Err(at) = barred.binary_search(&(s as u32)) {
@@ -858,9 +897,9 @@ impl Attached<'_> {
             }
             barred.sort_unstable();
             barred.dedup();
-            let params = self.params;
+            let (params, subject) = (self.params, attach::subject(&mean, self.vocabulary));
             let Some((score, a)) =
-                (self.attacher).best(&mean, when, params, self.vocabulary, &barred)
+                (self.attacher).best(&mean, &subject, when, params, self.vocabulary, &barred)
             else {
                 continue;
             };
@@ -868,6 +907,7 @@ impl Attached<'_> {
             self.attacher.clear(b as u32);
             for (i, &(g, joined_with)) in moved.iter().enumerate() {
                 self.attacher.add(a, &self.vectors[g], self.whens[g]);
+                self.attacher.add_copied(a, &self.copied[g]);
                 self.story_of_group[g] = a;
                 // The founding group joined with the stories' mean cosine.
                 let joined_with = if i == 0 { score } else { joined_with };

@@ -41,6 +41,12 @@ impl StoryTracker {
         self.params.as_ref().map(|p| p.window_seconds)
     }
 
+    /// The term frequency above which a document repeats a term (none without story
+    /// tracking).
+    fn repeated_tf(&self) -> f32 {
+        (self.params.as_ref()).map_or(f32::INFINITY, StoryParams::repeated_tf)
+    }
+
     /// The document frequencies terms are weighed by (the documents counted, and the
     /// background's), when stories are tracked.
     pub(crate) fn background(&self) -> Option<Background> {
@@ -152,8 +158,8 @@ impl StoryTracker {
         barred: &[u32],
         new_story: u32,
     ) -> (u32, f64) {
-        let vector = self.vocabulary.weigh(terms);
-        let (story, score) = self.choose(&vector, when, forced, barred, new_story);
+        let (vector, subject) = self.vocabulary.weigh_document(terms, self.repeated_tf());
+        let (story, score) = self.choose(&vector, &subject, when, forced, barred, new_story);
         if self.enabled() {
             self.attacher.add(story, &vector, when);
         }
@@ -181,8 +187,8 @@ impl StoryTracker {
             .copied()
             .collect();
         self.vocabulary.count(&known, 1);
-        let vector = self.vocabulary.weigh_as_new(terms);
-        let chosen = self.choose(&vector, when, forced, barred, new_story);
+        let (vector, subject) = (self.vocabulary).weigh_new_document(terms, self.repeated_tf());
+        let chosen = self.choose(&vector, &subject, when, forced, barred, new_story);
         self.vocabulary.uncount(&known);
         chosen
     }
@@ -227,11 +233,12 @@ impl StoryTracker {
             .collect()
     }
 
-    /// `forced`, or the best story for `vector` but those `barred`, or `new_story`, with
-    /// the score (see [`StoryTracker::assign`]).
+    /// `forced`, or the best story for `vector` (of `subject`) but those `barred`, or
+    /// `new_story`, with the score (see [`StoryTracker::assign`]).
     fn choose(
         &mut self,
         vector: &Vector,
+        subject: &[u32],
         when: Option<i64>,
         forced: Option<u32>,
         barred: &[u32],
@@ -244,7 +251,7 @@ impl StoryTracker {
             Some(s) => (s, 1.0),
             None => self
                 .attacher
-                .best(vector, when, params, &self.vocabulary, barred)
+                .best(vector, subject, when, params, &self.vocabulary, barred)
                 .map_or((new_story, 1.0), |(score, s)| (s, score)),
         }
     }

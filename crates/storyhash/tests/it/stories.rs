@@ -748,9 +748,10 @@ fn weekly_template_reports_are_separate_events_and_same_day_copies_are_not() {
 /// A daily template report is a near-duplicate of the day before's. Its copies are split
 /// where they lie further apart than the window (at `event`, days 0-2 and 3-4), and the
 /// later part may not join the earlier part's story through the window, which a
-/// rewrite of day 1's report (no copy: other sentences, the same words) has slid on to
-/// day 1: in `stories` and in the index alike. At `story` (7 days) the five days are
-/// one part.
+/// rewrite of day 2's figures (no copy: other sentences, the same words) has slid on to
+/// day 1: in `stories` and in the index alike. The rewrite's subject is its figures,
+/// which day 2's copy holds, not the copy the first part weighs as: its story holds
+/// its copies' terms. At `story` (7 days) the five days are one part.
 #[test]
 fn daily_template_reports_split_by_time_do_not_rejoin_through_the_window() {
     let mut docs: Vec<Document> = (0..5)
