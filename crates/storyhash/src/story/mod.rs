@@ -485,13 +485,33 @@ fn run(
             |_, _| {},
         )
     };
+    // The group of each member that is not its group's source and whose text differs:
+    // the terms it holds, kept as counted, are held by its group's story too.
+    let mut copy_in = vec![u32::MAX; docs.len()];
+    for (g, (members, &source)) in groups.iter().zip(&sources).enumerate() {
+        let text = &docs[source as usize].text;
+        for &m in members.iter().filter(|&&m| docs[m as usize].text != *text) {
+            copy_in[m as usize] = g as u32;
+        }
+    }
+    let mut copied: Vec<Vec<u64>> = vec![Vec::new(); groups.len()];
     let mut vocabulary = Vocabulary::with_background(&lists.background, params.analysis);
     for block in counted.chunks(COUNT_BLOCK) {
         let terms: Vec<Vec<(u64, f32)>> = block.par_iter().map(|&d| terms_of(d)).collect();
         for (&d, terms) in block.iter().zip(&terms) {
             vocabulary.count(terms, copies[d]);
+            if let Some(held) = copied.get_mut(copy_in[d] as usize) {
+                let distinct = held.len();
+                held.extend(terms.iter().map(|&(t, _)| t));
+                // Thousands of copies of one text hold its terms once.
+                if held.len() > 2 * distinct + 1024 {
+                    held.sort_unstable();
+                    held.dedup();
+                }
+            }
         }
     }
+    drop(copy_in);
     vocabulary.number_by_hash();
     // A group's vector and subject: its source's terms.
     let repeated = params.repeated_tf();
@@ -501,21 +521,19 @@ fn run(
         .unzip();
     // What a group's other members hold beyond its vector: its story holds that too
     // (each copy is a document counted, whose terms can be another's subject).
-    let copied: Vec<Vec<u32>> = (groups.par_iter().zip(&sources).zip(&vectors))
-        .map(|((g, &source), vector)| {
-            let own = &docs[source as usize];
-            let mut held: Vec<u32> = (g.iter())
-                .filter(|&&m| m != source && docs[m as usize].text != own.text)
-                .flat_map(|&m| terms_of(m as usize))
-                .filter_map(|(t, _)| vocabulary.id(t))
+    let copied: Vec<Vec<u32>> = (copied.into_par_iter().zip(&vectors))
+        .map(|(held, vector)| {
+            if held.is_empty() {
+                return Vec::new();
+            }
+            let mut weighed: Vec<u32> = vector.iter().map(|&(t, _)| t).collect();
+            weighed.sort_unstable();
+            let mut held: Vec<u32> = (held.into_iter())
+                .filter_map(|t| vocabulary.id(t))
+                .filter(|t| weighed.binary_search(t).is_err())
                 .collect();
             held.sort_unstable();
             held.dedup();
-            if !held.is_empty() {
-                let mut weighed: Vec<u32> = vector.iter().map(|&(t, _)| t).collect();
-                weighed.sort_unstable();
-                held.retain(|t| weighed.binary_search(t).is_err());
-            }
             held
         })
         .collect();
