@@ -1043,9 +1043,9 @@ mod tests {
         1.0 + count.ln()
     }
 
-    /// Two companies' reports in one template, the first a story's, the second with
-    /// its company's name and plant written three times, a second company's figure
-    /// once, and term 41 once.
+    /// Reports in one template: `first` and `again` on the first company, `second` on
+    /// the second. Each writes its company's name three times; `first` and `second`
+    /// their plant's too, `again` term 41 once.
     struct Template {
         first: Vec<(u64, f32)>,
         again: Vec<(u64, f32)>,
