@@ -72,6 +72,9 @@ pub struct RecordReader {
     pub(super) parquet: Option<super::parquet::ParquetRows>,
     /// Which columns a Parquet file's documents are read from.
     pub(super) options: ReadOptions,
+    /// Set when standard input's records were handed back before a read that could
+    /// wait for more ([`RecordReader::next_batch`] returns them at once).
+    pub(super) handed_early: bool,
 }
 
 pub(super) struct OpenFile {
@@ -109,6 +112,7 @@ impl RecordReader {
             current: None,
             parquet: None,
             options: options.clone(),
+            handed_early: false,
         }
     }
 
@@ -118,7 +122,9 @@ impl RecordReader {
     }
 
     /// Refills `batch` with up to `max_records` records or about `max_bytes` bytes;
-    /// returns false once the input is exhausted (and the batch is empty).
+    /// returns false once the input is exhausted (and the batch is empty). From
+    /// standard input, the whole lines read so far come back before a read that could
+    /// wait for the next: a feed that never ends is answered record by record.
     pub fn next_batch(
         &mut self,
         batch: &mut Batch,
@@ -155,6 +161,9 @@ impl RecordReader {
                     FileKind::Parquet => false,
                 }
             };
+            if std::mem::take(&mut self.handed_early) {
+                break;
+            }
             if !more {
                 self.current = None;
                 self.parquet = None;
@@ -264,6 +273,13 @@ impl RecordReader {
                 open.carry.clear();
                 searched = line_start;
                 continue;
+            }
+            if self.files[open.index].stdin && !batch.records.is_empty() {
+                // A pipe's next read may wait for the writer: hand these on first.
+                open.carry.extend_from_slice(&batch.data[line_start..]);
+                batch.data.truncate(line_start);
+                self.handed_early = true;
+                return Ok(true);
             }
             let wanted = max_bytes
                 .saturating_sub(batch.data.len())
