@@ -204,6 +204,14 @@ pub(crate) enum IndexCommand {
         /// Needs story tracking.
         #[arg(long)]
         learn_boilerplate: bool,
+        /// Commit after every N documents (and at the end), their decisions written
+        /// first: a feed on standard input that never ends (`tail -f feed.jsonl |
+        /// storyhash index add idx - --commit-every 1`) gets each article's answer as
+        /// it arrives, and other processes see the article once committed. A kill
+        /// loses the documents since the last commit (their decisions already
+        /// written). Without it, one commit once the input ends.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        commit_every: Option<u64>,
         #[command(flatten)]
         reading: Reading,
         /// Output format.

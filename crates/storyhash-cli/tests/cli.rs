@@ -813,6 +813,69 @@ fn index_updates_wait_for_each_other() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A feed that does not end, on standard input: with `--commit-every 1` each article's
+/// decision comes out as it arrives, and another process finds the article stored
+/// before the next one is sent.
+#[test]
+fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
+    use std::io::{BufRead, BufReader};
+    let IndexFixture { dir, index_arg, .. } = index_fixture("index-feed");
+    assert!(storyhash(&["index", "create", &index_arg]).status.success());
+    let mut adding = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args([
+            "index",
+            "add",
+            "--quiet",
+            "--format",
+            "json",
+            "--commit-every",
+            "1",
+        ])
+        .args([&index_arg, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut feed = adding.stdin.take().expect("stdin");
+    let mut answers = BufReader::new(adding.stdout.take().expect("stdout"));
+    let stored = || {
+        let out = storyhash(&["index", "stats", "--format", "json", &index_arg]);
+        assert!(out.status.success(), "stats: {}", stderr(&out));
+        json(&out)["documents"].as_u64().expect("documents")
+    };
+    let articles: Vec<String> = (small_feed().lines())
+        .filter(|l| l.starts_with('{'))
+        .map(String::from)
+        .collect();
+    for (n, article) in articles.iter().enumerate() {
+        writeln!(feed, "{article}")
+            .and_then(|()| feed.flush())
+            .expect("feed");
+        let mut answer = String::new();
+        answers.read_line(&mut answer).expect("answer");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+        let sent: serde_json::Value = serde_json::from_str(article).expect("JSON article");
+        assert_eq!(answer["id"], sent["id"]);
+        assert_eq!(answer["duplicate"], n == 1, "{answer}");
+        // The commit follows the answer: wait for it (bounded), the writer still running.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while stored() < n as u64 + 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(stored(), n as u64 + 1);
+        assert!(
+            adding.try_wait().expect("poll").is_none(),
+            "the writer stopped"
+        );
+    }
+    drop(feed);
+    let out = adding.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stored(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A single-file index of an earlier format is refused by `index add` with advice, and
 /// `index upgrade` writes it as a directory in place, keeping the file beside it.
 #[test]

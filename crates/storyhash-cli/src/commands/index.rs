@@ -50,6 +50,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             inputs,
             window,
             learn_boilerplate,
+            commit_every,
             reading,
             format,
             quiet,
@@ -68,9 +69,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let mut added = 0usize;
             let mut dated = 0usize;
             let mut learned = 0usize;
-            // In batches: the text of one batch at a time is held, whatever the input.
+            // In batches: the text of one batch at a time is held, whatever the input;
+            // with --commit-every, batches of at most that many, each committed once
+            // the documents since the last commit reach it.
+            let batch = commit_every.map_or(INDEX_BATCH, |n| n.min(INDEX_BATCH as u64) as usize);
+            let (mut uncommitted, mut evicted) = (0u64, 0usize);
             let mut warnings = Warnings::new(quiet);
-            read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
+            read_sources_in_batches(&sources(&inputs), &reading.options(), batch, |read| {
                 warnings.print(&read.warnings);
                 added += read.documents.len();
                 dated += read
@@ -102,20 +107,16 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                         Err(e) => warnings.skipped(&format!("{}: {e}", doc.location)),
                     }
                 }
+                uncommitted += read.documents.len() as u64;
+                if commit_every.is_some_and(|n| uncommitted >= n) {
+                    evicted += commit_added(&mut out, &index, &path, window)?;
+                    uncommitted = 0;
+                }
                 Ok::<(), anyhow::Error>(())
             })?;
             progress.set(&format!("committing to {}", path.display()));
             warnings.finish();
-            // Every decision is out before the index changes on disk: a failed write
-            // leaves the index as it was, and an error after the save cannot happen.
-            out.flush().with_context(|| {
-                format!(
-                    "cannot write the decisions to standard output; {} was left unchanged",
-                    path.display()
-                )
-            })?;
-            let evicted = window.map_or(Ok(0), |w| index.evict_window(w))?;
-            index.commit()?;
+            evicted += commit_added(&mut out, &index, &path, window)?;
             progress.finish();
             if !quiet {
                 eprintln!(
@@ -532,6 +533,27 @@ pub(crate) fn write_decision(
 
 /// Documents `index add` and `index query` read and process at a time.
 pub(crate) const INDEX_BATCH: usize = 4096;
+
+/// Commits what `index add` added to the index at `path`, after writing every decision
+/// (a failed write leaves the index as it was, and an error after the save cannot
+/// happen), dropping documents older than `window` first; returns how many it dropped.
+fn commit_added(
+    out: &mut StdoutSink,
+    index: &Index,
+    path: &Path,
+    window: Option<i64>,
+) -> Result<usize> {
+    out.flush().with_context(|| {
+        format!(
+            "cannot write the decisions to standard output; {} was left unchanged since \
+             the last commit",
+            path.display()
+        )
+    })?;
+    let evicted = window.map_or(Ok(0), |w| index.evict_window(w))?;
+    index.commit()?;
+    Ok(evicted)
+}
 
 /// The groups (stories or clusters) `list` gives of at least `listing.min_size`
 /// documents, and how many documents are alone in theirs, which only the page shows: it
