@@ -195,13 +195,13 @@ pub(crate) enum IndexCommand {
         /// one (e.g. 7d, 36h, 90m, 600s). Documents without a time are kept.
         #[arg(long, value_parser = parse_duration)]
         window: Option<i64>,
-        /// Before adding each batch of the input (up to 4,096 documents), learn
-        /// boilerplate lines as `stories` does (on more than a fifth of one site's
-        /// documents, of a site with at least 50, copies counted once), counting the
-        /// batch with every batch the index learned from before (it keeps per-site
-        /// counts), and add them to the index's boilerplate list, which the batch and
-        /// later documents leave out of their story terms (`index lists` shows it).
-        /// Needs story tracking.
+        /// Before adding each batch of the input (up to 4,096 documents, or
+        /// --commit-every's N), learn boilerplate lines as `stories` does (on more than
+        /// a fifth of one site's documents, of a site with at least 50, copies counted
+        /// once), counting the batch with every batch the index learned from before (it
+        /// keeps per-site counts), and add them to the index's boilerplate list, which
+        /// the batch and later documents leave out of their story terms (`index lists`
+        /// shows it). Needs story tracking.
         #[arg(long)]
         learn_boilerplate: bool,
         /// Commit after every N documents (and at the end), their decisions written
