@@ -839,11 +839,7 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
         .expect("spawn");
     let mut feed = adding.stdin.take().expect("stdin");
     let mut answers = BufReader::new(adding.stdout.take().expect("stdout"));
-    let stored = || {
-        let out = storyhash(&["index", "stats", "--format", "json", &index_arg]);
-        assert!(out.status.success(), "stats: {}", stderr(&out));
-        json(&out)["documents"].as_u64().expect("documents")
-    };
+    let stored = || documents(&index_arg);
     let articles: Vec<String> = (small_feed().lines())
         .filter(|l| l.starts_with('{'))
         .map(String::from)

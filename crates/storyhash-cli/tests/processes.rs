@@ -32,12 +32,6 @@ fn feed(path: &Path, prefix: &str, n: usize) {
     std::fs::write(path, out).expect("feed");
 }
 
-fn documents(index: &str) -> u64 {
-    let out = storyhash(&["index", "stats", "--format", "json", index]);
-    assert!(out.status.success(), "stats: {}", stderr(&out));
-    json(&out)["documents"].as_u64().expect("documents")
-}
-
 fn leftovers(index: &Path) -> Vec<String> {
     std::fs::read_dir(index)
         .expect("list")

@@ -34,6 +34,13 @@ pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON report")
 }
 
+/// How many documents the index at `index` holds, as another process sees it.
+pub fn documents(index: &str) -> u64 {
+    let out = storyhash(&["index", "stats", "--format", "json", index]);
+    assert!(out.status.success(), "stats: {}", stderr(&out));
+    json(&out)["documents"].as_u64().expect("documents")
+}
+
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("storyhash-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
