@@ -72,9 +72,6 @@ pub struct RecordReader {
     pub(super) parquet: Option<super::parquet::ParquetRows>,
     /// Which columns a Parquet file's documents are read from.
     pub(super) options: ReadOptions,
-    /// Set when standard input's records were handed back before a read that could
-    /// wait for more ([`RecordReader::next_batch`] returns them at once).
-    pub(super) handed_early: bool,
 }
 
 pub(super) struct OpenFile {
@@ -112,7 +109,6 @@ impl RecordReader {
             current: None,
             parquet: None,
             options: options.clone(),
-            handed_early: false,
         }
     }
 
@@ -161,7 +157,12 @@ impl RecordReader {
                     FileKind::Parquet => false,
                 }
             };
-            if std::mem::take(&mut self.handed_early) {
+            // Standard input hands back what it holds before a read that could wait.
+            let stdin = self
+                .current
+                .as_ref()
+                .is_some_and(|c| self.files[c.index].stdin);
+            if more && stdin {
                 break;
             }
             if !more {
@@ -278,7 +279,6 @@ impl RecordReader {
                 // A pipe's next read may wait for the writer: hand these on first.
                 open.carry.extend_from_slice(&batch.data[line_start..]);
                 batch.data.truncate(line_start);
-                self.handed_early = true;
                 return Ok(true);
             }
             let wanted = max_bytes
