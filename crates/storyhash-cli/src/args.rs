@@ -204,12 +204,13 @@ pub(crate) enum IndexCommand {
         /// shows it). Needs story tracking.
         #[arg(long)]
         learn_boilerplate: bool,
-        /// Commit after every N documents (and at the end), their decisions written
-        /// first: a feed on standard input that never ends (`tail -f feed.jsonl |
-        /// storyhash index add idx - --commit-every 1`) gets each article's answer as
-        /// it arrives, and other processes see the article once committed. A kill
-        /// loses the documents since the last commit (their decisions already
-        /// written). Without it, one commit once the input ends.
+        /// Commit after every N documents as well, their decisions written first. A
+        /// feed on standard input (`tail -f feed.jsonl | storyhash index add idx -`)
+        /// is answered and committed whenever it sends nothing more, so each article
+        /// is answered as it arrives and other processes see it; N bounds what a feed
+        /// that never pauses, or a long file, holds uncommitted. A kill loses the
+        /// documents since the last commit (their decisions already written).
+        /// Without it, a file is committed once, when the input ends.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         commit_every: Option<u64>,
         #[command(flatten)]

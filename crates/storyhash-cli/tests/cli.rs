@@ -813,24 +813,16 @@ fn index_updates_wait_for_each_other() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A feed that does not end, on standard input: with `--commit-every 1` each article's
-/// decision comes out as it arrives, and another process finds the article stored
-/// before the next one is sent.
+/// A feed that does not end, on standard input: each article's decision comes out as
+/// it arrives, and another process finds the article stored before the next one is
+/// sent.
 #[test]
 fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
     use std::io::{BufRead, BufReader};
     let IndexFixture { dir, index_arg, .. } = index_fixture("index-feed");
     assert!(storyhash(&["index", "create", &index_arg]).status.success());
     let mut adding = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args([
-            "index",
-            "add",
-            "--quiet",
-            "--format",
-            "json",
-            "--commit-every",
-            "1",
-        ])
+        .args(["index", "add", "--quiet", "--format", "json"])
         .args([&index_arg, "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

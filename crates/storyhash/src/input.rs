@@ -32,12 +32,14 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use crate::doc::{parse_published, Document};
 use crate::error::{Error, InputProblem, Location, Result, Warning, MAX_FIELDS_SHOWN};
 
+mod feed;
 mod fields;
 mod files;
 mod flat_json;
 pub(crate) mod parquet;
 mod reader;
 
+use feed::Feed;
 pub(crate) use files::distinguish_id_bases;
 use files::stem_of;
 pub use files::{resolve_sources, Compression, FileKind, InputFile};
@@ -181,6 +183,9 @@ pub struct ReadOutcome {
     /// One warning per skipped record, and one per unreadable publication time (its
     /// document kept undated: [`InputProblem::skips_record`] tells them apart).
     pub warnings: Vec<Warning>,
+    /// Set by [`read_sources_in_batches`] when standard input had sent nothing more as
+    /// these were handed on: a feed between arrivals, a moment to commit.
+    pub waiting: bool,
 }
 
 /// Remembers the ids seen so far and where, to refuse duplicates. Holds each id's bytes
@@ -231,8 +236,10 @@ pub fn read_sources(sources: &[Source], options: &ReadOptions) -> Result<ReadOut
 
 /// Reads every source in order and hands the documents (with the warnings met before
 /// them) to `each` in batches of about `batch` documents, so that a caller that
-/// consumes them as they come (`index add`) holds one batch of text at a time.
-/// Duplicate ids are refused across batches.
+/// consumes them as they come (`index add`) holds one batch of text at a time; from
+/// standard input, also whenever it has sent nothing more ([`ReadOutcome::waiting`]),
+/// so that a feed's articles are answered as they arrive. Duplicate ids are refused
+/// across batches.
 pub fn read_sources_in_batches<E: From<Error>>(
     sources: &[Source],
     options: &ReadOptions,
@@ -245,7 +252,8 @@ pub fn read_sources_in_batches<E: From<Error>>(
         options,
         &mut outcome,
         &mut |outcome| -> std::result::Result<(), E> {
-            if outcome.documents.len() >= batch.max(1) {
+            let held = !outcome.documents.is_empty() || !outcome.warnings.is_empty();
+            if outcome.documents.len() >= batch.max(1) || (outcome.waiting && held) {
                 each(std::mem::take(outcome))?;
             }
             Ok(())
@@ -340,7 +348,10 @@ pub fn read_jsonl(
     };
     let mut reader = RecordReader::new(vec![file], options);
     reader.next_file = 1;
-    reader.current = Some(OpenFile::new(0, Box::new(std::io::Cursor::new(bytes))));
+    reader.current = Some(OpenFile::new(
+        0,
+        Bytes::File(Box::new(std::io::Cursor::new(bytes))),
+    ));
     let mut outcome = ReadOutcome::default();
     read_files::<Error>(
         reader,
@@ -366,6 +377,11 @@ fn read_files<E: From<Error>>(
             let result = parse_record(file, meta, batch.bytes(i), options);
             accept(result, options, outcome, ids)?;
             drain(outcome)?;
+        }
+        if reader.waiting() {
+            outcome.waiting = true;
+            drain(outcome)?;
+            outcome.waiting = false;
         }
     }
     Ok(())
@@ -796,7 +812,7 @@ mod tests {
             let mut reader = RecordReader::new(vec![file], &options);
             reader.next_file = 1;
             let trickle = Trickle { bytes: input.clone(), at: 0, step };
-            reader.current = Some(OpenFile::new(0, Box::new(trickle)));
+            reader.current = Some(OpenFile::new(0, Bytes::File(Box::new(trickle))));
             let mut found = Vec::new();
             let mut batch = Batch::default();
             while reader.next_batch(&mut batch, max_records, max_bytes).expect("reads") {

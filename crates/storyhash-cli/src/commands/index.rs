@@ -108,7 +108,9 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     }
                 }
                 uncommitted += read.documents.len() as u64;
-                if commit_every.is_some_and(|n| uncommitted >= n) {
+                // A feed between articles commits what it sent: a kill loses no answer
+                // given. A pipe that is always full commits every --commit-every.
+                if read.waiting || commit_every.is_some_and(|n| uncommitted >= n) {
                     evicted += commit_added(&mut out, &index, &path, window)?;
                     uncommitted = 0;
                 }

@@ -312,15 +312,15 @@ impl InputFile {
         File::open(&self.path).map_err(|e| Error::io(&self.path, e))
     }
 
-    /// The file's (decompressed) bytes. Unbuffered where the bytes come straight from
+    /// The file's (decompressed) bytes, or standard input's as a [`Feed`]. Unbuffered where the bytes come straight from
     /// the file: the record reader asks for large chunks and keeps them itself, so a
     /// buffer in between would only copy every byte once more.
-    pub(super) fn open(&self) -> Result<Box<dyn Read + Send>> {
+    pub(super) fn open(&self) -> Result<Bytes> {
         if self.stdin {
-            return Ok(Box::new(std::io::stdin()));
+            return Ok(Bytes::Feed(Feed::stdin()));
         }
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        Ok(match self.compression {
+        Ok(Bytes::File(match self.compression {
             Compression::None => Box::new(file),
             Compression::Gzip => Box::new(Decompressing {
                 decoder: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
@@ -334,7 +334,7 @@ impl InputFile {
                     format: "zstd",
                 })
             }
-        })
+        }))
     }
 }
 

@@ -74,9 +74,34 @@ pub struct RecordReader {
     pub(super) options: ReadOptions,
 }
 
+/// Where an open file's bytes come from: the file (decompressed if it is), or standard
+/// input's [`Feed`], which can tell when its next read would wait.
+pub(super) enum Bytes {
+    File(Box<dyn Read + Send>),
+    Feed(Feed),
+}
+
+impl Read for Bytes {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Bytes::File(file) => file.read(buf),
+            Bytes::Feed(feed) => feed.read(buf),
+        }
+    }
+}
+
+impl Bytes {
+    fn would_wait(&mut self) -> bool {
+        match self {
+            Bytes::File(_) => false,
+            Bytes::Feed(feed) => feed.would_wait(),
+        }
+    }
+}
+
 pub(super) struct OpenFile {
     index: usize,
-    reader: Box<dyn Read + Send>,
+    reader: Bytes,
     /// Lines taken so far.
     line: u64,
     /// Where the next line starts in the file.
@@ -87,7 +112,7 @@ pub(super) struct OpenFile {
 }
 
 impl OpenFile {
-    pub(super) fn new(index: usize, reader: Box<dyn Read + Send>) -> Self {
+    pub(super) fn new(index: usize, reader: Bytes) -> Self {
         OpenFile {
             index,
             reader,
@@ -117,10 +142,16 @@ impl RecordReader {
         &self.files
     }
 
+    /// True when standard input is being read and its next read would wait for the
+    /// writer: the records handed back so far are all a feed has sent.
+    pub fn waiting(&mut self) -> bool {
+        self.current.as_mut().is_some_and(|c| c.reader.would_wait())
+    }
+
     /// Refills `batch` with up to `max_records` records or about `max_bytes` bytes;
     /// returns false once the input is exhausted (and the batch is empty). From
-    /// standard input, the whole lines read so far come back before a read that could
-    /// wait for the next: a feed that never ends is answered record by record.
+    /// standard input, the whole lines read so far come back when the next read would
+    /// wait for the writer: a feed that never ends is answered record by record.
     pub fn next_batch(
         &mut self,
         batch: &mut Batch,
@@ -157,12 +188,8 @@ impl RecordReader {
                     FileKind::Parquet => false,
                 }
             };
-            // Standard input hands back what it holds before a read that could wait.
-            let stdin = self
-                .current
-                .as_ref()
-                .is_some_and(|c| self.files[c.index].stdin);
-            if more && stdin {
+            // Standard input hands back what it holds when its next read would wait.
+            if more && self.waiting() {
                 break;
             }
             if !more {
@@ -275,8 +302,8 @@ impl RecordReader {
                 searched = line_start;
                 continue;
             }
-            if self.files[open.index].stdin && !batch.records.is_empty() {
-                // A pipe's next read may wait for the writer: hand these on first.
+            if !batch.records.is_empty() && open.reader.would_wait() {
+                // The feed's next read would wait for the writer: hand these on first.
                 open.carry.extend_from_slice(&batch.data[line_start..]);
                 batch.data.truncate(line_start);
                 return Ok(true);
