@@ -5,7 +5,7 @@
 //! batches as large as a file's.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 
 /// How many bytes the reading thread asks for at once, and how many such chunks may
 /// wait in the channel: what a feed holds ahead of the reader is bounded (1 MiB).
@@ -27,6 +27,10 @@ pub(crate) struct Feed {
     early: Option<io::Result<Vec<u8>>>,
     /// The source has ended (or failed, and the failure was handed on).
     ended: bool,
+    /// [`Feed::would_wait`] waited out a [`PAUSE`] and nothing has arrived since: asked
+    /// again, it looks without waiting, so a pause costs one `PAUSE` however many
+    /// callers ask.
+    paused: bool,
 }
 
 impl Feed {
@@ -59,6 +63,7 @@ impl Feed {
             taken: 0,
             early: None,
             ended: false,
+            paused: false,
         }
     }
 
@@ -68,23 +73,28 @@ impl Feed {
     }
 
     /// True when nothing read is waiting to be taken, the source has not ended, and
-    /// nothing arrives within [`PAUSE`]: the next [`Read::read`] would wait for the
-    /// writer.
+    /// nothing arrives within [`PAUSE`] (or, asked again during a pause, nothing has
+    /// arrived): the next [`Read::read`] would wait for the writer.
     pub(crate) fn would_wait(&mut self) -> bool {
         if self.taken < self.chunk.len() || self.early.is_some() || self.ended {
             return false;
         }
-        match self.chunks.recv_timeout(PAUSE) {
+        let received = if self.paused {
+            self.chunks.try_recv().map_err(|e| e == TryRecvError::Empty)
+        } else {
+            (self.chunks.recv_timeout(PAUSE)).map_err(|e| e == RecvTimeoutError::Timeout)
+        };
+        match received {
             Ok(chunk) => {
                 self.early = Some(chunk);
-                false
+                self.paused = false;
             }
-            Err(RecvTimeoutError::Timeout) => true,
-            Err(RecvTimeoutError::Disconnected) => {
-                self.ended = true;
-                false
+            Err(waiting) => {
+                self.paused = waiting;
+                self.ended = !waiting;
             }
         }
+        self.paused
     }
 }
 
@@ -97,7 +107,10 @@ impl Read for Feed {
             let next = match self.early.take() {
                 Some(next) => next,
                 None => match self.chunks.recv() {
-                    Ok(next) => next,
+                    Ok(next) => {
+                        self.paused = false;
+                        next
+                    }
                     Err(_) => {
                         self.ended = true;
                         return Ok(0);
