@@ -155,7 +155,8 @@ def index_clusters(binary, path, granularity, earlier=None, how=None):
                            check=True, capture_output=True)
         added = subprocess.run([binary, "index", "add", "--quiet", "--format", "json", index,
                                 path], check=True, capture_output=True).stdout
-    return {d["id"]: d["story"] for d in map(json.loads, added.splitlines())}
+    answers = map(json.loads, added.splitlines())
+    return {d["id"]: d["story"] for d in answers if "skipped" not in d}
 
 
 def agreement(first, second):

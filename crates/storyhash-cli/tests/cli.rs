@@ -727,12 +727,45 @@ fn index_commands_create_add_query_remove_stats() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 3, "{added}");
+    // Every record is answered: the malformed third line first, as its batch's
+    // skipped records are, then the documents in order.
+    assert_eq!(lines.len(), 4, "{added}");
+    assert_eq!(lines[0]["id"], serde_json::Value::Null);
+    assert!(lines[0]["location"]
+        .as_str()
+        .is_some_and(|l| l.ends_with("feed.jsonl:3")));
+    assert!(lines[0]["skipped"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("malformed JSON")));
+    let lines = &lines[1..];
     assert_eq!(lines[1]["id"], "b");
     assert_eq!(lines[1]["duplicate"], true);
     assert_eq!(lines[1]["matches"][0]["id"], "a");
     assert_eq!(lines[1]["cluster"], "a");
     assert_eq!(lines[2]["duplicate"], false);
+    // Added again, each stored id is answered as skipped, by its id.
+    let again = run(&[
+        "index",
+        "add",
+        "--format",
+        "json",
+        &index_arg,
+        &feed.display().to_string(),
+    ]);
+    let skipped: Vec<(serde_json::Value, bool)> = again
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .map(|a| {
+            let stored = a["skipped"]
+                .as_str()
+                .is_some_and(|s| s.contains("already in the index"));
+            (a["id"].clone(), stored)
+        })
+        .collect();
+    let expected = [(serde_json::Value::Null, false)]
+        .into_iter()
+        .chain(["a", "b", "c"].map(|id| (serde_json::json!(id), true)));
+    assert_eq!(skipped, expected.collect::<Vec<_>>(), "{again}");
 
     let probe = dir.join("probe.jsonl");
     let body = small_feed()
@@ -856,6 +889,26 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
             adding.try_wait().expect("poll").is_none(),
             "the writer stopped"
         );
+    }
+    // A line that is not stored is answered too, saying why, and the feed goes on.
+    for (line, why) in [
+        ("{\"id\": \"cut", "malformed JSON"),
+        (&articles[0][..], "duplicate id \"a\""),
+    ] {
+        writeln!(feed, "{line}")
+            .and_then(|()| feed.flush())
+            .expect("feed");
+        let mut answer = String::new();
+        answers.read_line(&mut answer).expect("answer");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+        assert_eq!(answer["id"], serde_json::Value::Null, "{answer}");
+        assert!(
+            answer["skipped"].as_str().is_some_and(|s| s.contains(why)),
+            "{answer}"
+        );
+        assert!(answer["location"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("<stdin>:")));
     }
     drop(feed);
     let out = adding.wait_with_output().expect("wait");
@@ -1857,9 +1910,10 @@ fn index_stories_lists_the_stories_of_an_index() {
         )
     };
     // A new story and a copy both join with 1, under the story's first headline; the
-    // storm report starts its own.
+    // storm report starts its own. (The malformed line's answer says it was skipped.)
     let placed: Vec<(String, f64, String)> = stdout(&out)
         .lines()
+        .filter(|l| !l.contains("\"skipped\""))
         .map(|l| {
             let d: serde_json::Value = serde_json::from_str(l).expect("json");
             (
@@ -1881,6 +1935,8 @@ fn index_stories_lists_the_stories_of_an_index() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("feed.jsonl:3: skipped: malformed JSON: expected ident (column 2)"));
+    let lines = &lines[1..];
     assert!(
         lines[2].ends_with(&format!("; story c (1.000): {storm}")),
         "{}",

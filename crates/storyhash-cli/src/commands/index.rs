@@ -77,6 +77,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let mut warnings = Warnings::new(quiet);
             read_sources_in_batches(&sources(&inputs), &reading.options(), batch, |read| {
                 warnings.print(&read.warnings);
+                write_skipped_records(&mut out, format, &read.warnings)?;
                 added += read.documents.len();
                 dated += read
                     .documents
@@ -104,7 +105,10 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                         Err(e) if reading.strict => {
                             return Err(anyhow::anyhow!("{}: {e}", doc.location))
                         }
-                        Err(e) => warnings.skipped(&format!("{}: {e}", doc.location)),
+                        Err(e) => {
+                            write_skipped(&mut out, format, Some(&doc.id), &doc.location, &e)?;
+                            warnings.skipped(&format!("{}: {e}", doc.location));
+                        }
                     }
                 }
                 uncommitted += read.documents.len() as u64;
@@ -161,6 +165,7 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let stories = index.story_params().is_some();
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
+                write_skipped_records(&mut out, format, &read.warnings)?;
                 if stories {
                     let previews = index.preview_batch(&read.documents);
                     for (doc, result) in read.documents.iter().zip(previews) {
@@ -169,17 +174,24 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             Err(e) if reading.strict => {
                                 return Err(anyhow::anyhow!("{}: {e}", doc.location))
                             }
-                            Err(e) => warnings.skipped(&format!("{}: {e}", doc.location)),
+                            Err(e) => {
+                                write_skipped(&mut out, format, Some(&doc.id), &doc.location, &e)?;
+                                warnings.skipped(&format!("{}: {e}", doc.location));
+                            }
                         }
                     }
-                    return Ok(());
+                } else {
+                    for (doc, matches) in read
+                        .documents
+                        .iter()
+                        .zip(index.query_batch(&read.documents)?)
+                    {
+                        write_decision(&mut out, format, &doc.id, &matches, None)?;
+                    }
                 }
-                for (doc, matches) in read
-                    .documents
-                    .iter()
-                    .zip(index.query_batch(&read.documents)?)
-                {
-                    write_decision(&mut out, format, &doc.id, &matches, None)?;
+                // A feed between articles: what it asked is answered now.
+                if read.waiting {
+                    out.flush()?;
                 }
                 Ok::<(), anyhow::Error>(())
             })?;
@@ -475,6 +487,41 @@ fn upgrade(out: &mut impl Write, old: &Path, new: Option<&Path>) -> Result<()> {
 /// One line per document: its matches (text) or a JSON object; `placed`, when the
 /// document was inserted or previewed, adds its cluster and (in a story-tracking index)
 /// its story.
+/// The answers of the records a batch's reader skipped (see [`write_skipped`]).
+fn write_skipped_records(out: &mut impl Write, format: Format, read: &[Warning]) -> Result<()> {
+    for w in read.iter().filter(|w| w.problem.skips_record()) {
+        write_skipped(out, format, None, &w.location, &w.problem)?;
+    }
+    Ok(())
+}
+
+/// The answer to a record that was read and is neither stored nor answered (a bad
+/// line, a repeated id): one line, as every record gets, so that a program pairing each
+/// line it sends with a line it reads back never waits for an answer that will not
+/// come. A batch's skipped records are answered before its documents; each answer
+/// names its place.
+fn write_skipped(
+    out: &mut impl Write,
+    format: Format,
+    id: Option<&str>,
+    location: &storyhash::Location,
+    problem: &dyn std::fmt::Display,
+) -> Result<()> {
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "id": id,
+                "location": location.to_string(),
+                "skipped": problem.to_string(),
+            })
+        )?,
+        Format::Text => writeln!(out, "{location}: skipped: {problem}")?,
+    }
+    Ok(())
+}
+
 pub(crate) fn write_decision(
     out: &mut impl Write,
     format: Format,
