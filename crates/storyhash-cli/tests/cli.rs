@@ -914,6 +914,27 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
     let out = adding.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored(), 3);
+    // `index query` answers a feed as it arrives too, while the feed stays open.
+    let mut asking = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["index", "query", "--format", "json", &index_arg, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut questions = asking.stdin.take().expect("stdin");
+    let mut answers = BufReader::new(asking.stdout.take().expect("stdout"));
+    writeln!(questions, "{}", articles[1].replace("\"b\"", "\"q\""))
+        .and_then(|()| questions.flush())
+        .expect("ask");
+    let mut answer = String::new();
+    answers.read_line(&mut answer).expect("answer");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+    assert_eq!(
+        (&answer["id"], &answer["duplicate"]),
+        (&"q".into(), &true.into())
+    );
+    drop(questions);
+    assert!(asking.wait().expect("wait").success());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
