@@ -112,8 +112,8 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     }
                 }
                 uncommitted += read.documents.len() as u64;
-                // A feed between articles commits what it sent: a kill loses no answer
-                // given. A pipe that is always full commits every --commit-every.
+                // A feed between articles commits what it sent, so a kill loses only
+                // what arrived since its last pause; a full pipe, every --commit-every.
                 if read.waiting || commit_every.is_some_and(|n| uncommitted >= n) {
                     evicted += commit_added(&mut out, &index, &path, window)?;
                     uncommitted = 0;
@@ -484,9 +484,6 @@ fn upgrade(out: &mut impl Write, old: &Path, new: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// One line per document: its matches (text) or a JSON object; `placed`, when the
-/// document was inserted or previewed, adds its cluster and (in a story-tracking index)
-/// its story.
 /// The answers of the records a batch's reader skipped (see [`write_skipped`]).
 fn write_skipped_records(out: &mut impl Write, format: Format, read: &[Warning]) -> Result<()> {
     for w in read.iter().filter(|w| w.problem.skips_record()) {
@@ -522,6 +519,9 @@ fn write_skipped(
     Ok(())
 }
 
+/// One line per document: its matches (text) or a JSON object; `placed`, when the
+/// document was inserted or previewed, adds its cluster and (in a story-tracking index)
+/// its story.
 pub(crate) fn write_decision(
     out: &mut impl Write,
     format: Format,

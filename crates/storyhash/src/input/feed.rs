@@ -8,7 +8,8 @@ use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 
 /// How many bytes the reading thread asks for at once, and how many such chunks may
-/// wait in the channel: what a feed holds ahead of the reader is bounded (1 MiB).
+/// wait in the channel: what a feed holds ahead of the reader is bounded (about 1.5 MiB
+/// with the chunk being taken and the one being read).
 const CHUNK: usize = 256 << 10;
 const CHUNKS_AHEAD: usize = 4;
 /// How long the writer may send nothing before the feed counts as waiting for it. A pipe

@@ -312,9 +312,10 @@ impl InputFile {
         File::open(&self.path).map_err(|e| Error::io(&self.path, e))
     }
 
-    /// The file's (decompressed) bytes, or standard input's as a [`Feed`]. Unbuffered where the bytes come straight from
-    /// the file: the record reader asks for large chunks and keeps them itself, so a
-    /// buffer in between would only copy every byte once more.
+    /// The file's (decompressed) bytes, or standard input's as a [`Feed`]. Unbuffered
+    /// where the bytes come straight from the file: the record reader asks for large
+    /// chunks and keeps them itself, so a buffer in between would only copy every byte
+    /// once more.
     pub(super) fn open(&self) -> Result<Bytes> {
         if self.stdin {
             return Ok(Bytes::Feed(Feed::stdin()));
