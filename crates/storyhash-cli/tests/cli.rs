@@ -715,14 +715,9 @@ fn index_commands_create_add_query_remove_stats() {
         "overwrote an index"
     );
 
-    let added = run(&[
-        "index",
-        "add",
-        "--format",
-        "json",
-        &index_arg,
-        &feed.display().to_string(),
-    ]);
+    let feed_arg = feed.display().to_string();
+    let add = || run(&["index", "add", "--format", "json", &index_arg, &feed_arg]);
+    let added = add();
     let lines: Vec<serde_json::Value> = added
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -744,14 +739,7 @@ fn index_commands_create_add_query_remove_stats() {
     assert_eq!(lines[1]["cluster"], "a");
     assert_eq!(lines[2]["duplicate"], false);
     // Added again, each stored id is answered as skipped, by its id.
-    let again = run(&[
-        "index",
-        "add",
-        "--format",
-        "json",
-        &index_arg,
-        &feed.display().to_string(),
-    ]);
+    let again = add();
     let skipped: Vec<(serde_json::Value, bool)> = again
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
