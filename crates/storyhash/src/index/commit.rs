@@ -95,6 +95,7 @@ fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
     let mut loaded = State::load(dir, manifest, segments, state.bands, lock)?;
     loaded.keep_stories_of(state);
     loaded.keep_tally_of(state);
+    loaded.keep_keys_of(state)?;
     *state = loaded;
     Ok(())
 }

@@ -537,6 +537,33 @@ impl State {
         }
     }
 
+    /// Takes the committed keys `before` had built, the state this one reloads after a
+    /// commit or merge that kept every document's number (no document dropped: the
+    /// counts agree, as for the tracker), and adds those of the documents `before` held
+    /// uncommitted, read from the segments now holding them: a running writer's commit
+    /// reads the keys of what it wrote, not the whole index's again.
+    pub(super) fn keep_keys_of(&mut self, before: &mut State) -> Result<()> {
+        if before.documents() != self.documents() || self.uncommitted() > 0 {
+            return Ok(());
+        }
+        let Some(mut keys) = before.committed_keys.take() else {
+            return Ok(());
+        };
+        let first_new = before.mem_base;
+        for s in &self.segments {
+            if s.base + s.segment.docs() as u32 <= first_new {
+                continue;
+            }
+            let new = |local: u32| Some(s.base + local).filter(|&d| d >= first_new);
+            s.segment.for_each_key(
+                |h, local| new(local).map_or((), |d| keys.ids.insert(h, d)),
+                |fp, local| new(local).map_or((), |d| keys.fingerprints.insert(fp, d)),
+            )?;
+        }
+        self.committed_keys = Some(keys);
+        Ok(())
+    }
+
     /// A builder for a segment of this index, spilling its large sections to `dir`
     /// (the directory the segment goes to, or the one the index directory is made in).
     pub(super) fn segment_builder(&self, dir: &Path) -> super::segment::SegmentBuilder {

@@ -391,6 +391,53 @@ fn a_batch_over_committed_segments_decides_as_one_insert_after_another() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A running writer's commits keep the committed ids and copy-group keys it had built
+/// and add those of what each wrote: after two commits it answers ids and exact copies
+/// of documents from before and between them as a writer opened afresh on a copy of the
+/// index does, which reads every key from the segments.
+#[test]
+fn a_running_writer_answers_after_its_commits_as_a_fresh_writer_does() {
+    let docs = corpus();
+    let (first, rest) = docs.split_at(docs.len() / 2);
+    let dir = scratch("keys-after-commits");
+    let running = Index::create(dir.join("a.idx"), Preset::Dup.params(), None).expect("create");
+    for d in first {
+        running.insert_or_match(d).expect("insert");
+    }
+    running.commit().expect("commit");
+    for d in &rest[..20] {
+        running.insert_or_match(d).expect("insert");
+    }
+    running.commit().expect("commit");
+    copy_index(&dir.join("a.idx"), &dir.join("b.idx"));
+    let fresh = Index::open(dir.join("b.idx")).expect("open");
+    // Ids already stored (refused), exact copies under new ids (copy groups), from the
+    // first commit and from the second, and new documents.
+    let mut probes: Vec<Document> = [&first[3], &first[40], &rest[2], &rest[19]]
+        .into_iter()
+        .flat_map(|d| {
+            [
+                Document::new(d.id.clone(), format!("{} changed", d.text)),
+                Document::new(format!("copy-of-{}", d.id), d.text.clone()),
+            ]
+        })
+        .collect();
+    probes.extend(rest[20..30].iter().cloned());
+    let answers = |index: &Index| -> Vec<String> {
+        (probes.iter())
+            .map(|d| format!("{:?}", index.insert_or_match(d)))
+            .collect()
+    };
+    let (from_running, from_fresh) = (answers(&running), answers(&fresh));
+    assert_eq!(from_running, from_fresh);
+    let refused = from_running
+        .iter()
+        .filter(|a| a.contains("DuplicateId"))
+        .count();
+    assert_eq!(refused, 4, "{from_running:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_removed_document_is_never_matched_and_its_id_can_return() {
     let text = "the council approved the new budget for schools and roads on thursday evening";
