@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -834,12 +834,22 @@ fn index_updates_wait_for_each_other() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Sends `line` to a running command and reads its answer: one JSON line.
+fn exchange(to: &mut impl Write, from: &mut impl BufRead, line: &str) -> serde_json::Value {
+    writeln!(to, "{line}")
+        .and_then(|()| to.flush())
+        .expect("send");
+    let mut answer = String::new();
+    from.read_line(&mut answer).expect("answer");
+    serde_json::from_str(&answer).expect("JSON line")
+}
+
 /// A feed that does not end, on standard input: each article's decision comes out as
 /// it arrives, and another process finds the article stored before the next one is
 /// sent.
 #[test]
 fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
-    use std::io::{BufRead, BufReader};
+    use std::io::BufReader;
     let IndexFixture { dir, index_arg, .. } = index_fixture("index-feed");
     assert!(storyhash(&["index", "create", &index_arg]).status.success());
     let mut adding = Command::new(env!("CARGO_BIN_EXE_storyhash"))
@@ -858,12 +868,7 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
         .map(String::from)
         .collect();
     for (n, article) in articles.iter().enumerate() {
-        writeln!(feed, "{article}")
-            .and_then(|()| feed.flush())
-            .expect("feed");
-        let mut answer = String::new();
-        answers.read_line(&mut answer).expect("answer");
-        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+        let answer = exchange(&mut feed, &mut answers, article);
         let sent: serde_json::Value = serde_json::from_str(article).expect("JSON article");
         assert_eq!(answer["id"], sent["id"]);
         assert_eq!(answer["duplicate"], n == 1, "{answer}");
@@ -883,12 +888,7 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
         ("{\"id\": \"cut", "malformed JSON"),
         (&articles[0][..], "duplicate id \"a\""),
     ] {
-        writeln!(feed, "{line}")
-            .and_then(|()| feed.flush())
-            .expect("feed");
-        let mut answer = String::new();
-        answers.read_line(&mut answer).expect("answer");
-        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+        let answer = exchange(&mut feed, &mut answers, line);
         assert_eq!(answer["id"], serde_json::Value::Null, "{answer}");
         assert!(
             answer["skipped"].as_str().is_some_and(|s| s.contains(why)),
@@ -911,12 +911,8 @@ fn index_add_answers_a_running_feed_and_commits_as_it_goes() {
         .expect("spawn");
     let mut questions = asking.stdin.take().expect("stdin");
     let mut answers = BufReader::new(asking.stdout.take().expect("stdout"));
-    writeln!(questions, "{}", articles[1].replace("\"b\"", "\"q\""))
-        .and_then(|()| questions.flush())
-        .expect("ask");
-    let mut answer = String::new();
-    answers.read_line(&mut answer).expect("answer");
-    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON line");
+    let question = articles[1].replace("\"b\"", "\"q\"");
+    let answer = exchange(&mut questions, &mut answers, &question);
     assert_eq!(
         (&answer["id"], &answer["duplicate"]),
         (&"q".into(), &true.into())
