@@ -87,16 +87,12 @@ fn check_generation(state: &State, dir: &Path) -> Result<Manifest> {
     Ok(current)
 }
 
-/// Reloads `state` from what `dir` holds now, keeping its lock and, when the write
-/// kept every document, its story tracker.
+/// Makes `state` that of what `dir` holds now, after its own write, keeping its lock
+/// ([`State::after_write`]).
 fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
     let lock = state.origin.as_mut().and_then(|o| o.lock.take());
     let segments = store::open_segments(dir, &manifest, state.bands)?;
-    let mut loaded = State::load(dir, manifest, segments, state.bands, lock)?;
-    loaded.keep_stories_of(state);
-    loaded.keep_tally_of(state);
-    loaded.keep_keys_of(state)?;
-    *state = loaded;
+    *state = state.after_write(dir, manifest, segments, lock)?;
     Ok(())
 }
 
@@ -375,7 +371,7 @@ fn append_uncommitted(
         let holder = state.holder[i + state.mem_base as usize];
         let is_holder = holder == d;
         let story = match state.story_of.get(d as usize) {
-            Some(&s) => state.seq_of(s)?,
+            Some(&s) => state.story_seq_of(s)?,
             None => state.mem_first_seq + i as u64,
         };
         let reference = if is_holder {
@@ -555,5 +551,97 @@ mod tests {
         );
         // Small segments below the floor merge whatever the index's size.
         assert_eq!(plan_merges(&[entry(10, 0), entry(10, 0)]), [0..2]);
+    }
+}
+
+/// A writer's state after its commits and merges against the state loaded afresh from
+/// what they wrote.
+#[cfg(test)]
+mod after_write {
+    use super::*;
+    use crate::index::Index;
+    use crate::pipeline::Preset;
+    use crate::story::Granularity;
+    use crate::synth::StoryCorpus;
+    use crate::Document;
+
+    fn loaded(dir: &Path, bands: usize) -> State {
+        let (manifest, segments) = read_committed(dir).expect("read");
+        State::load(dir, manifest, segments, bands, None).expect("load")
+    }
+
+    /// Commits taking the writer's own state over (every document kept) and commits
+    /// and merges that drop removed documents (loaded afresh) both leave the writer
+    /// holding what a reader of the directory loads: holders, copy groups and heirs,
+    /// links, clusters, stories and keys; and the writer then answers new documents as
+    /// a writer opened afresh does.
+    #[test]
+    fn a_writer_holds_what_its_writes_load() {
+        let docs: Vec<Document> = StoryCorpus {
+            seed: 11,
+            events: 30,
+            copied_fraction: 0.3,
+            ..StoryCorpus::default()
+        }
+        .generate()
+        .into_iter()
+        .map(|d| Document {
+            published: d.published,
+            ..Document::new(d.id, d.text)
+        })
+        .collect();
+        let base =
+            std::env::temp_dir().join(format!("storyhash-after-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).expect("scratch");
+        let dir = base.join("idx");
+        let story = Some(Granularity::Story.params());
+        let index = Index::create(&dir, Preset::Dup.params(), story).expect("create");
+        let bands = index.engine.lsh().bands;
+        let (mut fast, mut fresh) = (0, 0);
+        for (round, chunk) in docs[..docs.len() - 10].chunks(12).enumerate() {
+            for (i, d) in chunk.iter().enumerate() {
+                index.insert(d).expect("insert");
+                if i % 4 == 0 {
+                    let copy = Document::new(format!("copy-{}", d.id), d.text.clone());
+                    index.insert(&copy).expect("insert copy");
+                }
+            }
+            // A holder whose copy stays (kept for it: an heir), or a document with no
+            // copy (dropped by the commit or a later merge: renumbered).
+            match round % 3 {
+                0 => index.remove(&chunk[0].id).expect("remove holder"),
+                1 => index.remove(&chunk[1].id).expect("remove"),
+                _ => {}
+            }
+            let documents = index.read().documents();
+            index.commit().expect("commit");
+            let mut writer = index.write();
+            match writer.documents() == documents {
+                true => fast += 1,
+                false => fresh += 1,
+            }
+            let ours = writer.digest().expect("digest");
+            let theirs = loaded(&dir, bands).digest().expect("digest");
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert_eq!(a, b, "after commit {round}");
+            }
+        }
+        assert!(
+            fast >= 3 && fresh >= 3,
+            "{fast} commits kept every document, {fresh} not"
+        );
+        let probes = &docs[docs.len() - 10..];
+        let answers = |index: &Index| -> Vec<String> {
+            let answer = |d: &Document| format!("{:?}", index.insert(d).expect("insert"));
+            probes.iter().map(answer).collect()
+        };
+        let running = answers(&index);
+        drop(index);
+        assert_eq!(
+            running,
+            answers(&Index::open_writer(&dir, |_| {}).expect("open"))
+        );
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

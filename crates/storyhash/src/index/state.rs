@@ -155,6 +155,24 @@ struct CommittedKeys {
     fingerprints: KeyMap,
 }
 
+impl CommittedKeys {
+    /// These keys with those of the documents from `first_new` on, read from the
+    /// `segments` a write put them in (as a full build reads every key).
+    fn with_written(mut self, segments: &[Seg], first_new: u32) -> Result<CommittedKeys> {
+        for s in segments {
+            if s.base + s.segment.docs() as u32 <= first_new {
+                continue;
+            }
+            let new = |local: u32| Some(s.base + local).filter(|&d| d >= first_new);
+            s.segment.for_each_key(
+                |h, local| new(local).map_or((), |d| self.ids.insert(h, d)),
+                |fp, local| new(local).map_or((), |d| self.fingerprints.insert(fp, d)),
+            )?;
+        }
+        Ok(self)
+    }
+}
+
 /// 64-bit hashes to document numbers: one entry per key in a map (the keys are hashes
 /// already, so the map does not hash them again), and the rare further documents of a
 /// key (a collision, or an id removed and added again) beside it.
@@ -537,31 +555,97 @@ impl State {
         }
     }
 
-    /// Takes the committed keys `before` had built, the state this one reloads after a
-    /// commit or merge that kept every document's number (no document dropped: the
-    /// counts agree, as for the tracker), and adds those of the documents `before` held
-    /// uncommitted, read from the segments now holding them: a running writer's commit
-    /// reads the keys of what it wrote, not the whole index's again.
-    pub(super) fn keep_keys_of(&mut self, before: &mut State) -> Result<()> {
-        if before.documents() != self.documents() || self.uncommitted() > 0 {
-            return Ok(());
+    /// The state of `dir` as this state's commit or merge just wrote it (`manifest`,
+    /// `segments`), its `lock` kept.
+    ///
+    /// When the write kept every document, each keeps its number (documents are
+    /// numbered in seq order, and a commit appends the uncommitted ones as they are
+    /// numbered), and what [`State::load`] would read back from every segment (holders,
+    /// links, stories, components) is what this state holds: it is moved over, the
+    /// uncommitted documents' links joining the committed ones as the commit wrote
+    /// them, so a commit costs what it writes, not the size of the index. A write that
+    /// dropped removed documents renumbers the rest, and the state is loaded afresh.
+    pub(super) fn after_write(
+        &mut self,
+        dir: &Path,
+        manifest: Manifest,
+        segments: Vec<Segment>,
+        lock: Option<WriterLock>,
+    ) -> Result<State> {
+        let kept_all = manifest.docs() == u64::from(self.documents())
+            && manifest.next_seq == self.mem_first_seq + self.uncommitted() as u64
+            && segments.len() == manifest.segments.len();
+        if !kept_all {
+            let mut loaded = State::load(dir, manifest, segments, self.bands, lock)?;
+            loaded.keep_tally_of(self);
+            return Ok(loaded);
         }
-        let Some(mut keys) = before.committed_keys.take() else {
-            return Ok(());
+        let mut base = 0u32;
+        let segments: Vec<Seg> = (segments.into_iter().zip(&manifest.segments))
+            .map(|(segment, entry)| {
+                let seg = Seg {
+                    base,
+                    entry: entry.clone(),
+                    dirty: false,
+                    segment,
+                };
+                base += seg.segment.docs() as u32;
+                seg
+            })
+            .collect();
+        // What can fail comes first: on an error this state is left as it was.
+        let committed_keys = (self.committed_keys.take())
+            .map(|keys| keys.with_written(&segments, self.mem_base))
+            .transpose()?;
+        let mut link_ends = std::mem::take(&mut self.seg_link_ends);
+        let mut link_to = std::mem::take(&mut self.seg_link_to);
+        for links in &self.mem.links {
+            // As the commit wrote them: links to documents it keeps.
+            link_to.extend(
+                (links.iter())
+                    .filter(|&&(to, _)| self.kept(to))
+                    .map(|&(to, _)| to),
+            );
+            link_ends.push(link_to.len() as u32);
+        }
+        let mut written = State {
+            sketch_len: self.sketch_len,
+            tracking: self.tracking,
+            origin: None,
+            segments,
+            mem_base: self.documents(),
+            mem_first_seq: manifest.next_seq,
+            mem: Mem {
+                bands: MemBands::new(self.bands),
+                ..Mem::default()
+            },
+            bands: self.bands,
+            alive: std::mem::take(&mut self.alive),
+            holder: std::mem::take(&mut self.holder),
+            seg_link_ends: link_ends,
+            seg_link_to: link_to,
+            story_of: std::mem::take(&mut self.story_of),
+            stories_counted: self.stories_counted,
+            tracker: std::mem::take(&mut self.tracker),
+            components: std::mem::replace(&mut self.components, UnionFind::new(0)),
+            first_of_root: std::mem::take(&mut self.first_of_root),
+            copies: std::mem::take(&mut self.copies),
+            heirs: std::mem::take(&mut self.heirs),
+            live: self.live,
+            newest_published: manifest.newest_published,
+            committed_keys,
+            line_tally: None,
+            tally_changed: false,
+            background_to_write: None,
         };
-        let first_new = before.mem_base;
-        for s in &self.segments {
-            if s.base + s.segment.docs() as u32 <= first_new {
-                continue;
-            }
-            let new = |local: u32| Some(s.base + local).filter(|&d| d >= first_new);
-            s.segment.for_each_key(
-                |h, local| new(local).map_or((), |d| keys.ids.insert(h, d)),
-                |fp, local| new(local).map_or((), |d| keys.fingerprints.insert(fp, d)),
-            )?;
-        }
-        self.committed_keys = Some(keys);
-        Ok(())
+        written.origin = Some(Origin {
+            dir: dir.to_path_buf(),
+            generation: manifest.generation,
+            manifest,
+            lock,
+        });
+        written.keep_tally_of(self);
+        Ok(written)
     }
 
     /// A builder for a segment of this index, spilling its large sections to `dir`
@@ -653,6 +737,17 @@ impl State {
         match self.at(d) {
             At::Mem(i) => Ok(self.mem_first_seq + i as u64),
             At::Seg(s, local) => self.segments[s].segment.seq(local),
+        }
+    }
+
+    /// The seq a segment stores for the story named by document `s`: the one its own
+    /// segment stores for it when committed (a loaded index names a story by its first
+    /// document still live, which may store an earlier, removed document's seq), its
+    /// own seq when uncommitted (a new story is named by its first document).
+    pub(super) fn story_seq_of(&self, s: u32) -> Result<u64> {
+        match self.at(s) {
+            At::Mem(i) => Ok(self.mem_first_seq + i as u64),
+            At::Seg(seg, local) => self.segments[seg].segment.story(local),
         }
     }
 
@@ -1556,5 +1651,62 @@ impl State {
     /// whose copies remain.
     pub(super) fn kept(&self, d: u32) -> bool {
         self.holds_group(d)
+    }
+
+    /// What a state knows of its documents, in a form two states of one index compare
+    /// by: numbering, removals, copy groups and heirs, the links that join components,
+    /// clusters and stories as partitions of the live documents, and the committed
+    /// keys (built here if not yet).
+    #[cfg(test)]
+    pub(super) fn digest(&mut self) -> Result<Vec<String>> {
+        fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+            v.sort();
+            v
+        }
+        self.ensure_committed_keys()?;
+        let keys = self.committed_keys.as_ref().map(|k| {
+            let entries = |m: &KeyMap| sorted(m.first.keys().map(|&k| (k, m.get(k))).collect());
+            (entries(&k.ids), entries(&k.fingerprints))
+        });
+        let live: Vec<u32> = (0..self.documents())
+            .filter(|&d| self.alive[d as usize])
+            .collect();
+        let partition = |key: &dyn Fn(u32) -> u32| {
+            let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+            for &d in &live {
+                groups.entry(key(d)).or_default().push(d);
+            }
+            sorted(groups.into_values().collect::<Vec<_>>())
+        };
+        let links: Vec<Vec<u32>> = (0..self.documents())
+            .map(|d| match self.holds_group(d) {
+                true => sorted(self.links_of(d).filter(|&t| self.holds_group(t)).collect()),
+                false => Vec::new(),
+            })
+            .collect();
+        let segments: Vec<(u32, &str)> = (self.segments.iter())
+            .map(|s| (s.base, s.entry.name.as_str()))
+            .collect();
+        Ok(vec![
+            format!(
+                "{} documents from {} (seq {}), {} live",
+                self.documents(),
+                self.mem_base,
+                self.mem_first_seq,
+                self.live
+            ),
+            format!("segments {segments:?}, newest {:?}", self.newest_published),
+            format!("alive {:?}", self.alive),
+            format!("holder {:?}", self.holder),
+            format!("copies {:?}", sorted(self.copies.iter().collect())),
+            format!("heirs {:?}", sorted(self.heirs.iter().collect())),
+            format!("links {links:?}"),
+            format!(
+                "clusters {:?}",
+                partition(&|d| self.components.find_readonly(d))
+            ),
+            format!("stories {:?}", partition(&|d| self.story_key(d))),
+            format!("keys {keys:?}"),
+        ])
     }
 }
