@@ -576,7 +576,16 @@ mod after_write {
     /// links, clusters, stories and keys; and the writer then answers new documents as
     /// a writer opened afresh does.
     #[test]
-    fn a_writer_holds_what_its_writes_load() {
+    fn a_story_writer_holds_what_its_writes_load() {
+        writer_holds_what_its_writes_load(Some(Granularity::Story.params()), "story");
+    }
+
+    #[test]
+    fn a_copy_writer_holds_what_its_writes_load() {
+        writer_holds_what_its_writes_load(None, "copy");
+    }
+
+    fn writer_holds_what_its_writes_load(story: Option<StoryParams>, name: &str) {
         let docs: Vec<Document> = StoryCorpus {
             seed: 11,
             events: 30,
@@ -590,12 +599,11 @@ mod after_write {
             ..Document::new(d.id, d.text)
         })
         .collect();
-        let base =
-            std::env::temp_dir().join(format!("storyhash-after-write-{}", std::process::id()));
+        let scratch = format!("storyhash-after-write-{name}-{}", std::process::id());
+        let base = std::env::temp_dir().join(scratch);
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("scratch");
         let dir = base.join("idx");
-        let story = Some(Granularity::Story.params());
         let index = Index::create(&dir, Preset::Dup.params(), story).expect("create");
         let bands = index.engine.lsh().bands;
         let (mut fast, mut fresh) = (0, 0);
@@ -623,6 +631,7 @@ mod after_write {
             }
             let ours = writer.digest().expect("digest");
             let theirs = loaded(&dir, bands).digest().expect("digest");
+            assert_eq!(ours.len(), theirs.len());
             for (a, b) in ours.iter().zip(&theirs) {
                 assert_eq!(a, b, "after commit {round}");
             }
