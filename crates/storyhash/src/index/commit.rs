@@ -570,11 +570,6 @@ mod after_write {
         State::load(dir, manifest, segments, bands, None).expect("load")
     }
 
-    /// Commits taking the writer's own state over (every document kept) and commits
-    /// and merges that drop removed documents (loaded afresh) both leave the writer
-    /// holding what a reader of the directory loads: holders, copy groups and heirs,
-    /// links, clusters, stories and keys; and the writer then answers new documents as
-    /// a writer opened afresh does.
     #[test]
     fn a_story_writer_holds_what_its_writes_load() {
         writer_holds_what_its_writes_load(Some(Granularity::Story.params()), "story");
@@ -585,6 +580,11 @@ mod after_write {
         writer_holds_what_its_writes_load(None, "copy");
     }
 
+    /// Commits taking the writer's own state over (every document kept) and commits
+    /// and merges that drop removed documents (loaded afresh) both leave the writer
+    /// holding what a reader of the directory loads: holders, copy groups and heirs,
+    /// links, clusters, stories and keys; and the writer then answers new documents as
+    /// a writer opened afresh does.
     fn writer_holds_what_its_writes_load(story: Option<StoryParams>, name: &str) {
         let docs: Vec<Document> = StoryCorpus {
             seed: 11,

@@ -537,12 +537,12 @@ impl State {
         Ok(())
     }
 
-    /// Takes over the story tracker of `before`, the state this one was reloaded from
-    /// after a commit or merge, when that kept every document: documents are numbered
-    /// in seq order, so the same documents have the same numbers, and the tracker (and
-    /// the story names it keys its stories by) holds for them as it is. A write that
-    /// dropped removed documents renumbers the rest; the tracker is then rebuilt when
-    /// next needed.
+    /// Takes over the story tracker of `before`, the state this one was loaded from
+    /// after it was saved to a new directory, when that kept every document: documents
+    /// are numbered in seq order, so the same documents have the same numbers, and the
+    /// tracker (and the story names it keys its stories by) holds for them as it is. A
+    /// save that dropped removed documents renumbers the rest; the tracker is then
+    /// rebuilt when next needed.
     pub(super) fn keep_stories_of(&mut self, before: &mut State) {
         if self.tracker.enabled()
             && before.stories_counted
@@ -593,7 +593,8 @@ impl State {
                 seg
             })
             .collect();
-        // What can fail comes first: on an error this state is left as it was.
+        // What can fail comes first: on an error this state is left as it was but for
+        // its key map, built again when next needed.
         let committed_keys = (self.committed_keys.take())
             .map(|keys| keys.with_written(&segments, self.mem_base))
             .transpose()?;
