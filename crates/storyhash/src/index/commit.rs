@@ -92,8 +92,7 @@ fn check_generation(state: &State, dir: &Path) -> Result<Manifest> {
 fn reload(state: &mut State, dir: &Path, manifest: Manifest) -> Result<()> {
     let lock = state.origin.as_mut().and_then(|o| o.lock.take());
     let segments = store::open_segments(dir, &manifest, state.bands)?;
-    *state = state.after_write(dir, manifest, segments, lock)?;
-    Ok(())
+    state.after_write(dir, manifest, segments, lock)
 }
 
 /// Commits `state` to the directory it was loaded from.

@@ -555,30 +555,31 @@ impl State {
         }
     }
 
-    /// The state of `dir` as this state's commit or merge just wrote it (`manifest`,
-    /// `segments`), its `lock` kept.
+    /// Makes this state that of `dir` as its own commit or merge just wrote it
+    /// (`manifest`, `segments`), its `lock` kept.
     ///
     /// When the write kept every document, each keeps its number (documents are
     /// numbered in seq order, and a commit appends the uncommitted ones as they are
     /// numbered), and what [`State::load`] would read back from every segment (holders,
-    /// links, stories, components) is what this state holds: it is moved over, the
-    /// uncommitted documents' links joining the committed ones as the commit wrote
-    /// them, so a commit costs what it writes, not the size of the index. A write that
-    /// dropped removed documents renumbers the rest, and the state is loaded afresh.
+    /// links, stories, components) is what this state holds: it stays, the uncommitted
+    /// documents' links joining the committed ones as the commit wrote them, so a
+    /// commit costs what it writes, not the size of the index. A write that dropped
+    /// removed documents renumbers the rest, and the state is loaded afresh.
     pub(super) fn after_write(
         &mut self,
         dir: &Path,
         manifest: Manifest,
         segments: Vec<Segment>,
         lock: Option<WriterLock>,
-    ) -> Result<State> {
+    ) -> Result<()> {
         let kept_all = manifest.docs() == u64::from(self.documents())
             && manifest.next_seq == self.mem_first_seq + self.uncommitted() as u64
             && segments.len() == manifest.segments.len();
         if !kept_all {
             let mut loaded = State::load(dir, manifest, segments, self.bands, lock)?;
             loaded.keep_tally_of(self);
-            return Ok(loaded);
+            *self = loaded;
+            return Ok(());
         }
         let mut base = 0u32;
         let segments: Vec<Seg> = (segments.into_iter().zip(&manifest.segments))
@@ -595,10 +596,9 @@ impl State {
             .collect();
         // What can fail comes first: on an error this state is left as it was but for
         // its key map, built again when next needed.
-        let committed_keys = (self.committed_keys.take())
+        self.committed_keys = (self.committed_keys.take())
             .map(|keys| keys.with_written(&segments, self.mem_base))
             .transpose()?;
-        let mut link_ends = std::mem::take(&mut self.seg_link_ends);
         let mut link_to = std::mem::take(&mut self.seg_link_to);
         for links in &self.mem.links {
             // As the commit wrote them: links to documents it keeps.
@@ -607,46 +607,26 @@ impl State {
                     .filter(|&&(to, _)| self.kept(to))
                     .map(|&(to, _)| to),
             );
-            link_ends.push(link_to.len() as u32);
+            self.seg_link_ends.push(link_to.len() as u32);
         }
-        let mut written = State {
-            sketch_len: self.sketch_len,
-            tracking: self.tracking,
-            origin: None,
-            segments,
-            mem_base: self.documents(),
-            mem_first_seq: manifest.next_seq,
-            mem: Mem {
-                bands: MemBands::new(self.bands),
-                ..Mem::default()
-            },
-            bands: self.bands,
-            alive: std::mem::take(&mut self.alive),
-            holder: std::mem::take(&mut self.holder),
-            seg_link_ends: link_ends,
-            seg_link_to: link_to,
-            story_of: std::mem::take(&mut self.story_of),
-            stories_counted: self.stories_counted,
-            tracker: std::mem::take(&mut self.tracker),
-            components: std::mem::replace(&mut self.components, UnionFind::new(0)),
-            first_of_root: std::mem::take(&mut self.first_of_root),
-            copies: std::mem::take(&mut self.copies),
-            heirs: std::mem::take(&mut self.heirs),
-            live: self.live,
-            newest_published: manifest.newest_published,
-            committed_keys,
-            line_tally: None,
-            tally_changed: false,
-            background_to_write: None,
+        self.seg_link_to = link_to;
+        self.segments = segments;
+        self.mem = Mem {
+            bands: MemBands::new(self.bands),
+            ..Mem::default()
         };
-        written.origin = Some(Origin {
+        self.mem_base = self.documents();
+        self.mem_first_seq = manifest.next_seq;
+        self.newest_published = manifest.newest_published;
+        self.tally_changed = false;
+        self.background_to_write = None;
+        self.origin = Some(Origin {
             dir: dir.to_path_buf(),
             generation: manifest.generation,
             manifest,
             lock,
         });
-        written.keep_tally_of(self);
-        Ok(written)
+        Ok(())
     }
 
     /// A builder for a segment of this index, spilling its large sections to `dir`
