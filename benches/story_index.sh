@@ -4,14 +4,16 @@
 # `--stories story` takes the first 105,105 on one thread. Then, each in a fresh process
 # on a fresh copy of that index: `index stats`, `index query` of 1,000 of the stored
 # articles (their copies and the story each would join), `index stories` (its terms
-# named: the story tracker rebuilt), a durable `index add` of the
+# named: the story tracker read as the add's commit stored it, or rebuilt from the
+# stored terms by a build that stores none), a durable `index add` of the
 # other 10,000 (without and with `--learn-boilerplate`), and the add of a single article
-# (mostly the writer's rebuild of the story tracker from the stored terms), on one and
+# (mostly the writer's start: the story tracker read or rebuilt), on one and
 # on two threads. Last, a new index given the 105,105 articles as its background
 # (`index create --background`) and the add of the single article to it (the writer's
 # start reads the background's counts).
 #
-# Usage: bash benches/story_index.sh [WORKDIR]   (default /tmp/storyhash-story-index)
+# Usage: bash benches/story_index.sh [WORKDIR] [BINARY]
+#   (defaults /tmp/storyhash-story-index and this tree's release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/storyhash-story-index}
@@ -20,7 +22,7 @@ mkdir -p "$work"
 # library would carry the bench crate's features and compile differently.
 cargo build --release --locked -q -p storyhash-cli
 cargo build --release --locked -q -p storyhash-bench --bin gen_stories
-bin=$PWD/target/release/storyhash
+bin=${2:-$PWD/target/release/storyhash}
 corpus="$work/stories.jsonl"
 [ -s "$corpus" ] || target/release/gen_stories "$corpus" 32000 3 5
 head -n 105105 "$corpus" > "$work/stored.jsonl"

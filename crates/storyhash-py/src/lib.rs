@@ -448,6 +448,14 @@ impl Index {
         py.detach(|| self.inner.commit()).map_err(to_py_err)
     }
 
+    /// Commits, storing the story tracker as it stands: the next writer or reader
+    /// reads it instead of replaying the documents counted since it was last stored.
+    /// ValueError for an index without story tracking.
+    fn commit_story_tracker(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.commit_story_tracker())
+            .map_err(to_py_err)
+    }
+
     /// Commits, then merges every segment into one and drops removed documents.
     fn compact(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| self.inner.compact()).map_err(to_py_err)
@@ -716,8 +724,9 @@ impl Index {
 
     /// Counts: documents, multi_member_clusters, clustered_documents, shingles, links,
     /// segments (committed), uncommitted (documents inserted since the last commit); with
-    /// story tracking also stories, multi_document_stories, largest_story and
-    /// story_background_documents (0 when it was given no background).
+    /// story tracking also stories, multi_document_stories, largest_story,
+    /// story_background_documents (0 when it was given no background) and
+    /// story_tracker_documents (0 when no story tracker is stored).
     fn stats(&self, py: Python<'_>) -> PyResult<HashMap<String, usize>> {
         let s = py.detach(|| self.inner.stats()).map_err(to_py_err)?;
         let mut stats = HashMap::from([
@@ -739,6 +748,10 @@ impl Index {
             stats.insert(
                 "story_background_documents".to_string(),
                 s.story_background_documents as usize,
+            );
+            stats.insert(
+                "story_tracker_documents".to_string(),
+                s.story_tracker_documents as usize,
             );
         }
         Ok(stats)

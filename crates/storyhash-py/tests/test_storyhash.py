@@ -252,6 +252,37 @@ def test_a_background_given_at_creation_weighs_the_first_articles_and_is_kept(tm
         storyhash.Index(background=beat)
 
 
+def test_a_stored_story_tracker_is_counted_and_answers_as_a_replayed_one(tmp_path):
+    reports = [
+        {"id": f"r{i}",
+         "text": f"Port{i % 7} dockers strike over pay{i % 3}; talks with minister{i % 5} stall"}
+        for i in range(40)
+    ]
+    path = tmp_path / "feed.idx"
+    index = storyhash.Index(stories="story")
+    index.insert_batch(reports)
+    index.save(str(path))
+    assert index.stats()["story_tracker_documents"] == 0, "40 is too few to store it by itself"
+    index.commit_story_tracker()
+    assert index.stats()["story_tracker_documents"] == 40
+    del index
+    # The same index with its tracker file gone replays the stored terms instead.
+    replayed = tmp_path / "replayed.idx"
+    replayed.mkdir()
+    for f in path.iterdir():
+        if not f.name.startswith("tracker-") and f.name != "LOCK":
+            (replayed / f.name).write_bytes(f.read_bytes())
+    probe = "Port3 dockers strike over pay1 as minister2 talks stall"
+    answers = []
+    for p in (path, replayed):
+        d = storyhash.Index.open(str(p)).preview("probe", probe)
+        answers.append((d.story, d.story_score, d.cluster))
+    assert answers[0] == answers[1]
+    assert answers[0][0] != "probe", "it joins a stored story"
+    with pytest.raises(ValueError, match="story tracking"):
+        storyhash.Index().commit_story_tracker()
+
+
 def test_replaced_story_lists_apply_to_later_documents_and_are_kept(tmp_path):
     index = storyhash.Index(stories="story")
     index.insert("site-0", f"{SITE[0]}\n{FOOTER}")

@@ -15,11 +15,12 @@
 //! bincode (2.0.1, serde) section; bulk data are flat little-endian arrays, converted in
 //! one pass without per-entry decoding. Files are written atomically (`output`).
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use crate::error::{Error, Result};
 
@@ -41,6 +42,8 @@ pub enum ContentKind {
     LineTally = 4,
     /// The document frequencies a story-tracking index was given as its background.
     Background = 5,
+    /// A story-tracking index's story tracker as of a commit: counts and stories.
+    StoryTracker = 6,
 }
 
 /// The most bytes a metadata section may decode to: bincode checks every announced
@@ -48,58 +51,189 @@ pub enum ContentKind {
 /// error, never an allocation of 2^40 bytes.
 const META_LIMIT: usize = 16 << 20;
 
-/// Builds a payload section by section.
-#[derive(Debug, Default)]
+/// `value` encoded with bincode, as a metadata section holds it.
+pub(crate) fn encode_meta<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| Error::InvalidParams(format!("cannot encode index metadata: {e}")))
+}
+
+/// Builds a file section by section: the header's place, then the payload, which
+/// [`PayloadWriter::finish`] closes with the header and checksum in place (a file of a
+/// gigabyte is never copied whole).
+#[derive(Debug)]
 pub(crate) struct PayloadWriter {
-    payload: Vec<u8>,
+    file: Vec<u8>,
+}
+
+impl Default for PayloadWriter {
+    fn default() -> Self {
+        PayloadWriter {
+            file: vec![0; HEADER_LEN],
+        }
+    }
 }
 
 impl PayloadWriter {
     /// A section holding `value` encoded with bincode.
     pub fn meta<T: Serialize>(&mut self, value: &T) -> Result<()> {
-        let bytes = bincode::serde::encode_to_vec(value, bincode::config::standard())
-            .map_err(|e| Error::InvalidParams(format!("cannot encode index metadata: {e}")))?;
-        self.bytes(&bytes);
+        self.bytes(&encode_meta(value)?);
         Ok(())
     }
 
     /// A section of raw bytes.
     pub fn bytes(&mut self, bytes: &[u8]) {
-        self.payload
+        self.file
             .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        self.payload.extend_from_slice(bytes);
+        self.file.extend_from_slice(bytes);
+    }
+
+    /// A section of fixed-width values, `N` little-endian bytes each.
+    fn array<const N: usize>(&mut self, values: impl ExactSizeIterator<Item = [u8; N]>) {
+        let len = values.len() * N;
+        self.file.reserve(8 + len);
+        self.file.extend_from_slice(&(len as u64).to_le_bytes());
+        values.for_each(|v| self.file.extend_from_slice(&v));
     }
 
     /// A section of u32s.
     pub fn u32s(&mut self, values: &[u32]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.bytes(&bytes);
+        self.array(values.iter().map(|v| v.to_le_bytes()));
     }
 
     /// A section of u64s.
     pub fn u64s(&mut self, values: &[u64]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.bytes(&bytes);
+        self.array(values.iter().map(|v| v.to_le_bytes()));
     }
 
     /// A section of f32s.
     #[cfg(test)]
     pub fn f32s(&mut self, values: &[f32]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.bytes(&bytes);
+        self.array(values.iter().map(|v| v.to_le_bytes()));
     }
 
     /// The complete file: header, payload, checksum.
     pub fn finish(self, kind: ContentKind, version: u32) -> Vec<u8> {
-        let mut file = Vec::with_capacity(HEADER_LEN + self.payload.len() + 8);
-        file.extend_from_slice(MAGIC);
-        file.extend_from_slice(&version.to_le_bytes());
-        file.extend_from_slice(&(kind as u32).to_le_bytes());
-        file.extend_from_slice(&(self.payload.len() as u64).to_le_bytes());
-        file.extend_from_slice(&self.payload);
+        let mut file = self.file;
+        let payload_len = (file.len() - HEADER_LEN) as u64;
+        file[..8].copy_from_slice(MAGIC);
+        file[8..12].copy_from_slice(&version.to_le_bytes());
+        file[12..16].copy_from_slice(&(kind as u32).to_le_bytes());
+        file[16..24].copy_from_slice(&payload_len.to_le_bytes());
         let checksum = xxh3_64(&file);
         file.extend_from_slice(&checksum.to_le_bytes());
         file
+    }
+}
+
+/// Writes a file section by section straight to a writer, hashing as it goes, for
+/// files too large to build in memory first (a story tracker of a million documents
+/// is over a gigabyte). The payload's length goes in the header, so it is given up
+/// front ([`PayloadStream::section_len`] per section); the file is the one
+/// [`PayloadWriter`] would build.
+pub(crate) struct PayloadStream<'a, W: Write> {
+    out: W,
+    path: &'a Path,
+    hasher: Xxh3,
+    announced: u64,
+    written: u64,
+    buffer: Vec<u8>,
+}
+
+impl<'a, W: Write> PayloadStream<'a, W> {
+    /// Starts a file of `kind` and `version` with a payload of `payload_len` bytes,
+    /// written to `out` (the file at `path`, for errors).
+    pub fn new(
+        out: W,
+        path: &'a Path,
+        kind: ContentKind,
+        version: u32,
+        payload_len: u64,
+    ) -> Result<Self> {
+        let mut stream = PayloadStream {
+            out,
+            path,
+            hasher: Xxh3::new(),
+            announced: payload_len,
+            written: 0,
+            buffer: Vec::new(),
+        };
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(&version.to_le_bytes());
+        header.extend_from_slice(&(kind as u32).to_le_bytes());
+        header.extend_from_slice(&payload_len.to_le_bytes());
+        stream.put(&header)?;
+        stream.written = 0;
+        Ok(stream)
+    }
+
+    /// The bytes a section of `count` values of `width` bytes takes in the payload.
+    pub fn section_len(count: usize, width: usize) -> u64 {
+        8 + (count * width) as u64
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.hasher.update(bytes);
+        self.written += bytes.len() as u64;
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io(self.path, e))
+    }
+
+    /// A section of raw bytes.
+    pub fn bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.put(&(bytes.len() as u64).to_le_bytes())?;
+        self.put(bytes)
+    }
+
+    /// A section of fixed-width values, converted a block at a time.
+    fn array<T: Copy, const N: usize>(&mut self, values: &[T], le: fn(T) -> [u8; N]) -> Result<()> {
+        self.put(&((values.len() * N) as u64).to_le_bytes())?;
+        let mut buffer = std::mem::take(&mut self.buffer);
+        for block in values.chunks(8192) {
+            buffer.clear();
+            block.iter().for_each(|&v| buffer.extend_from_slice(&le(v)));
+            self.put(&buffer)?;
+        }
+        self.buffer = buffer;
+        Ok(())
+    }
+
+    /// A section of u32s.
+    pub fn u32s(&mut self, values: &[u32]) -> Result<()> {
+        self.array(values, u32::to_le_bytes)
+    }
+
+    /// A section of u64s.
+    pub fn u64s(&mut self, values: &[u64]) -> Result<()> {
+        self.array(values, u64::to_le_bytes)
+    }
+
+    /// A section of i64s.
+    pub fn i64s(&mut self, values: &[i64]) -> Result<()> {
+        self.array(values, i64::to_le_bytes)
+    }
+
+    /// A section of f32s.
+    pub fn f32s(&mut self, values: &[f32]) -> Result<()> {
+        self.array(values, f32::to_le_bytes)
+    }
+
+    /// Ends the file with its checksum, once the payload announced is all written.
+    pub fn finish(mut self) -> Result<W> {
+        if self.written != self.announced {
+            return Err(Error::Index {
+                path: self.path.to_path_buf(),
+                problem: format!(
+                    "{} payload bytes written where {} were announced",
+                    self.written, self.announced
+                ),
+            });
+        }
+        let checksum = self.hasher.digest();
+        self.out
+            .write_all(&checksum.to_le_bytes())
+            .map_err(|e| Error::io(self.path, e))?;
+        Ok(self.out)
     }
 }
 
@@ -276,6 +410,32 @@ mod tests {
         w.u32s(&[1, 2, 3]);
         w.f32s(&[0.5]);
         w.finish(ContentKind::Index, 1)
+    }
+
+    /// A streamed file is byte for byte the one built in memory.
+    #[test]
+    fn a_streamed_file_is_the_built_one() {
+        let path = Path::new("x");
+        let meta = encode_meta(&("hello", 7u32)).expect("encode");
+        let len = PayloadStream::<Vec<u8>>::section_len(meta.len(), 1)
+            + PayloadStream::<Vec<u8>>::section_len(3, 4)
+            + PayloadStream::<Vec<u8>>::section_len(20_000, 8);
+        let wide: Vec<u64> = (0..20_000).map(|i| i * 0x9E37_79B9).collect();
+        let mut stream =
+            PayloadStream::new(Vec::new(), path, ContentKind::Index, 1, len).expect("header");
+        stream.bytes(&meta).expect("meta");
+        stream.u32s(&[1, 2, 3]).expect("u32s");
+        stream.u64s(&wide).expect("u64s");
+        let streamed = stream.finish().expect("finish");
+        let mut w = PayloadWriter::default();
+        w.meta(&("hello", 7u32)).expect("encode");
+        w.u32s(&[1, 2, 3]);
+        w.u64s(&wide);
+        assert_eq!(streamed, w.finish(ContentKind::Index, 1));
+        let mut short =
+            PayloadStream::new(Vec::new(), path, ContentKind::Index, 1, len + 1).expect("header");
+        short.bytes(&meta).expect("meta");
+        assert!(short.finish().is_err(), "a payload shorter than announced");
     }
 
     #[test]

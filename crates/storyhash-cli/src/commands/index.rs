@@ -255,6 +255,13 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                             plural(stats.story_background_documents, "document")
                         )?;
                     }
+                    if stats.story_tracker_documents > 0 {
+                        writeln!(
+                            out,
+                            "story tracker stored: {} counted",
+                            plural(stats.story_tracker_documents, "document")
+                        )?;
+                    }
                     let lists = &stats.story_lists;
                     if !lists.is_empty() {
                         writeln!(

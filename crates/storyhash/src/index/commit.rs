@@ -112,6 +112,8 @@ pub(super) fn commit(
         && current.story_lists == *story_lists
         && state.tally_to_commit().is_none()
         && state.background_to_commit().is_none()
+        && !state.store_tracker_next
+        && !state.stored_tracker_void
     {
         return Ok(());
     }
@@ -143,6 +145,21 @@ pub(super) fn commit(
             entry.deleted = removed.len() as u64;
         }
     }
+    if state.stored_tracker_void {
+        manifest.story_tracker = None;
+    }
+    let stored_tracker = state.tracker_to_write()?;
+    if let (Some((columns, seqs)), Some(story)) = (&stored_tracker, story) {
+        let counted = (manifest.next_seq, state.live() as u64);
+        manifest.story_tracker = Some(store::write_tracker(
+            &dir,
+            generation,
+            story.analysis,
+            counted,
+            columns,
+            seqs,
+        )?);
+    }
     let mut builder = state.segment_builder(&dir);
     let mut removed = Vec::new();
     append_uncommitted(state, &mut builder, &mut removed)?;
@@ -151,6 +168,7 @@ pub(super) fn commit(
     }
     store::write_manifest(&dir, &manifest)?;
     reload(state, &dir, manifest)?;
+    state.tracker_committed(stored_tracker.is_some());
     merge(state, &dir, false)?;
     Ok(())
 }
@@ -288,6 +306,7 @@ pub(super) fn write_new(
         story_lists: story_lists.clone(),
         line_tally: None,
         story_background: None,
+        story_tracker: None,
     };
     let manifest = store::create_dir(path, &manifest, |dir, manifest| {
         manifest
@@ -650,6 +669,262 @@ mod after_write {
             running,
             answers(&Index::open_writer(&dir, |_| {}).expect("open"))
         );
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
+
+#[cfg(test)]
+mod stored_tracker {
+    use super::*;
+    use crate::index::Index;
+    use crate::pipeline::Preset;
+    use crate::story::{Granularity, TrackerColumns};
+    use crate::synth::StoryCorpus;
+    use crate::Document;
+
+    /// Generated news with exact copies, in time order.
+    fn corpus() -> Vec<Document> {
+        let docs = StoryCorpus {
+            seed: 5,
+            events: 24,
+            copied_fraction: 0.3,
+            ..StoryCorpus::default()
+        }
+        .generate();
+        (docs.into_iter())
+            .map(|d| Document {
+                published: d.published,
+                ..Document::new(d.id, d.text)
+            })
+            .collect()
+    }
+
+    /// A loaded state of `dir` with its story tracker built, from the tracker its
+    /// manifest names (`stored`) or by replaying every live document; and how many
+    /// documents were replayed.
+    fn built(dir: &Path, bands: usize, stored: bool) -> (TrackerColumns, u64) {
+        let (mut manifest, segments) = read_committed(dir).expect("read");
+        if !stored {
+            manifest.story_tracker = None;
+        }
+        let mut state = State::load(dir, manifest, segments, bands, None).expect("load");
+        state.ensure_stories().expect("stories");
+        let columns = state.tracker.to_columns().expect("columns");
+        (columns, state.tracked_since_stored)
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let base = std::env::temp_dir().join(format!(
+            "storyhash-stored-tracker-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).expect("scratch");
+        base
+    }
+
+    /// The tracker a commit stored, read back with the documents stored after it
+    /// replayed on top, is the tracker replaying every live document builds: the same
+    /// term ids and counts, the same sums to the bit, the same postings. Once a
+    /// document it counted is removed it no longer holds, and every document is
+    /// replayed.
+    #[test]
+    fn read_with_what_came_after_it_is_the_replayed_tracker() {
+        let docs = corpus();
+        let base = scratch("replayed");
+        let dir = base.join("idx");
+        let index = Index::create(
+            &dir,
+            Preset::Dup.params(),
+            Some(Granularity::Story.params()),
+        )
+        .expect("create");
+        let bands = index.engine.lsh().bands;
+        let mut read_stored = 0;
+        for (round, chunk) in docs.chunks(7).enumerate() {
+            for d in chunk {
+                index.insert(d).expect("insert");
+            }
+            if round == 6 {
+                index.remove(&docs[3].id).expect("remove");
+            }
+            index.commit().expect("commit");
+            let (replayed, all) = built(&dir, bands, false);
+            let (stored, tail) = built(&dir, bands, true);
+            // Compared whole, reported briefly: the columns run to thousands of numbers.
+            assert!(
+                stored == replayed,
+                "after commit {round}, the trackers differ"
+            );
+            let live = index.read().live() as u64;
+            assert_eq!(all, live);
+            if tail < live {
+                read_stored += 1;
+            }
+            if round == 6 {
+                assert_eq!(
+                    tail, live,
+                    "a tracker that counted a removed document is read"
+                );
+            }
+        }
+        assert!(
+            read_stored >= 5,
+            "a stored tracker read after {read_stored} commits"
+        );
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// A writer that read the stored tracker answers new articles as a writer that
+    /// replayed every document does.
+    #[test]
+    fn a_writer_that_read_it_answers_as_one_that_replayed() {
+        let docs = corpus();
+        let base = scratch("answers");
+        let (dir, copy) = (base.join("idx"), base.join("copy"));
+        let index = Index::create(
+            &dir,
+            Preset::Dup.params(),
+            Some(Granularity::Story.params()),
+        )
+        .expect("create");
+        let (stored, probes) = docs.split_at(docs.len() - 12);
+        for chunk in stored.chunks(9) {
+            for d in chunk {
+                index.insert(d).expect("insert");
+            }
+            index.commit().expect("commit");
+        }
+        drop(index);
+        std::fs::create_dir_all(&copy).expect("copy");
+        let mut tracker_files = 0;
+        for entry in std::fs::read_dir(&dir).expect("list").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("tracker-") {
+                tracker_files += 1;
+            } else if name != store::LOCK {
+                std::fs::copy(entry.path(), copy.join(&name)).expect("copy");
+            }
+        }
+        assert_eq!(tracker_files, 1, "one stored tracker, the latest");
+        let answers = |dir: &Path| -> Vec<String> {
+            let index = Index::open_writer(dir, |_| {}).expect("open");
+            let answer = |d: &Document| format!("{:?}", index.insert(d).expect("insert"));
+            let answers = probes.iter().map(answer).collect();
+            let read = index.read().tracked_since_stored < stored.len() as u64;
+            assert_eq!(
+                read,
+                dir.ends_with("idx"),
+                "the stored tracker read only where it is"
+            );
+            answers
+        };
+        assert_eq!(answers(&dir), answers(&copy));
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// A change to a stored tracker's columns and story seqs.
+    type Tamper = Box<dyn Fn(&mut TrackerColumns, &mut Vec<u64>)>;
+
+    /// A stored tracker whose columns contradict themselves, written with a valid
+    /// checksum, is passed over: the tracker is replayed, and nothing panics. Bytes
+    /// changed at random and the checksum recomputed never panic either.
+    #[test]
+    fn a_tampered_one_is_passed_over() {
+        let docs = corpus();
+        let base = scratch("tampered");
+        let dir = base.join("idx");
+        let index = Index::create(
+            &dir,
+            Preset::Dup.params(),
+            Some(Granularity::Story.params()),
+        )
+        .expect("create");
+        let bands = index.engine.lsh().bands;
+        for d in &docs[..40] {
+            index.insert(d).expect("insert");
+        }
+        index.commit().expect("commit");
+        drop(index);
+        let (replayed, all) = built(&dir, bands, false);
+        let manifest = store::read_manifest(&dir).expect("manifest");
+        let file = manifest.story_tracker.clone().expect("a stored tracker");
+        let analysis = Granularity::Story.params().analysis;
+        let (columns, seqs) = store::read_tracker(&dir, &file, analysis).expect("read");
+        let (stored, tail) = built(&dir, bands, true);
+        assert!(
+            stored == replayed && tail == 0,
+            "the stored tracker read whole"
+        );
+        let tampers: Vec<(&str, Tamper)> = vec![
+            (
+                "a posting of no story",
+                Box::new(|c, _| c.postings[0] = u32::MAX),
+            ),
+            (
+                "a term out of range",
+                Box::new(|c, _| c.sum_terms[0] = u32::MAX),
+            ),
+            ("sums out of order", Box::new(|c, _| c.sum_ends.swap(0, 1))),
+            (
+                "a weight not a number",
+                Box::new(|c, _| c.sum_weights[0] = f32::NAN),
+            ),
+            ("a term twice", Box::new(|c, _| c.hashes[1] = c.hashes[0])),
+            (
+                "a column short",
+                Box::new(|c, _| {
+                    c.own_df.pop();
+                }),
+            ),
+            ("a story of no document", Box::new(|_, s| s[0] = u64::MAX)),
+            (
+                "a story not named by its key",
+                Box::new(|_, s| s.swap(0, 1)),
+            ),
+            (
+                "postings of unknown terms",
+                Box::new(|c, _| c.holding.push(1)),
+            ),
+        ];
+        let name = dir.join(&file.name);
+        for (what, tamper) in tampers {
+            let (mut c, mut s) = (columns.clone(), seqs.clone());
+            tamper(&mut c, &mut s);
+            std::fs::remove_file(&name).expect("remove");
+            let counted = (file.next_seq, file.documents);
+            store::write_tracker(&dir, manifest.generation, analysis, counted, &c, &s)
+                .expect("write");
+            let (stored, tail) = built(&dir, bands, true);
+            assert!(stored == replayed && tail == all, "{what}: not passed over");
+        }
+        std::fs::remove_file(&name).expect("remove");
+        let counted = (file.next_seq, file.documents);
+        store::write_tracker(
+            &dir,
+            manifest.generation,
+            analysis,
+            counted,
+            &columns,
+            &seqs,
+        )
+        .expect("write");
+        let good = std::fs::read(&name).expect("read");
+        let mut rng = crate::synth::Rng::new(7);
+        for _ in 0..300 {
+            // A bit of the payload (after the 24-byte header, before the checksum).
+            let mut bytes = good.clone();
+            let at = 24 + (rng.next_u64() as usize) % (bytes.len() - 32);
+            bytes[at] ^= 1 << (rng.next_u64() % 8);
+            let body = bytes.len() - 8;
+            let checksum = xxhash_rust::xxh3::xxh3_64(&bytes[..body]);
+            bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+            std::fs::write(&name, &bytes).expect("write");
+            let (mut manifest, segments) = read_committed(&dir).expect("read");
+            manifest.story_tracker = Some(file.clone());
+            let mut state = State::load(&dir, manifest, segments, bands, None).expect("load");
+            state.ensure_stories().expect("stories");
+        }
         let _ = std::fs::remove_dir_all(&base);
     }
 }

@@ -27,7 +27,12 @@
 //! what is stored. Opening maps the segments and reads the manifest, deletion lists and
 //! the small per-document arrays the clusters need (holders, links): a few dozen bytes a
 //! document, never the sets. Small segments are merged as they accumulate;
-//! [`Index::compact`] merges everything and drops deleted documents.
+//! [`Index::compact`] merges everything and drops deleted documents. A story index's
+//! tracker (document frequencies, stories, postings) is built when first needed from
+//! the tracker a commit last stored, with the documents stored after it replayed on
+//! top (a commit stores it again once it counted an eighth of the live documents
+//! since, [`Index::commit_story_tracker`] at once); without one that holds, from every
+//! stored document's terms.
 //!
 //! Concurrency: [`Index`] is `Send + Sync`; queries take a read lock and run in
 //! parallel, writers take the write lock, and analysis (the expensive part) happens
@@ -161,6 +166,9 @@ pub struct IndexStats {
     pub story_counts: Option<StoryCounts>,
     /// Documents counted in the story background it was given (0: none given).
     pub story_background_documents: u64,
+    /// Live documents the stored story tracker counts (0: none stored): a writer or
+    /// reader replays the documents stored after them on top of it.
+    pub story_tracker_documents: u64,
 }
 
 /// Groups of stored documents (clusters or stories), each its name and its member ids in
@@ -1039,6 +1047,7 @@ impl Index {
             story_lists: self.story_lists(),
             story_counts: state.story_counts(),
             story_background_documents: state.story_background_documents(),
+            story_tracker_documents: state.stored_tracker_documents(),
         })
     }
 
@@ -1071,6 +1080,35 @@ impl Index {
             Error::InvalidParams("this index has no directory: save it to a path first".into())
         })?;
         self.save(dir)
+    }
+
+    /// Commits, storing the story tracker as it stands, so that the next writer or
+    /// reader that needs it reads it instead of replaying the documents counted since
+    /// it was last stored (a commit stores it by itself once that is at least 10,000
+    /// documents and an eighth of the live ones). A tracker a removal left holding its
+    /// documents' weights is first rebuilt from the stored terms, as opening the index
+    /// again would. For a feed that is about to stop, or before copying an index.
+    pub fn commit_story_tracker(&self) -> Result<()> {
+        if self.story_params.is_none() {
+            return Err(Error::InvalidParams(
+                "this index does not track stories: it has no story tracker".into(),
+            ));
+        }
+        let dir = self.path().ok_or_else(|| {
+            Error::InvalidParams("this index has no directory: save it to a path first".into())
+        })?;
+        let lists = self.story_lists();
+        let (params, story) = (&self.params, self.story_params.as_ref());
+        let mut state = self.write();
+        if !state.is_origin(&dir) {
+            return self.save(dir);
+        }
+        commit::commit(&mut state, params, story, &lists)?;
+        state.exact_stories()?;
+        state.store_tracker_next = true;
+        let stored = commit::commit(&mut state, params, story, &lists);
+        state.store_tracker_next = false;
+        stored
     }
 
     /// Commits, then merges every segment into one, dropping removed documents. Readers

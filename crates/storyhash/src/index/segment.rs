@@ -1277,6 +1277,11 @@ impl Segment {
         self.u64(Sec::Seqs, self.check_local(local)?)
     }
 
+    /// How many of this segment's documents have seqs below `seq`.
+    pub(super) fn locals_before(&self, seq: u64) -> Result<u32> {
+        Ok(self.lower_bound(Sec::Seqs, self.docs, seq)? as u32)
+    }
+
     /// The local number of the document with `seq`, if this segment holds it.
     pub(super) fn local_of_seq(&self, seq: u64) -> Result<Option<u32>> {
         let at = self.lower_bound(Sec::Seqs, self.docs, seq)?;

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::buckets::MemBands;
 use super::segment::Segment;
-use super::store::{Manifest, SegmentEntry, WriterLock};
+use super::store::{self, Manifest, SegmentEntry, WriterLock};
 use super::{Decision, Match, Prepared};
 use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
@@ -20,7 +20,9 @@ use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
 use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
-use crate::story::{Background, LineTally, StoryParams, StoryTracker, TermAnalyzer};
+use crate::story::{
+    Background, LineTally, StoryParams, StoryTracker, TermAnalyzer, TrackerColumns,
+};
 
 /// What a new document matches and which stories it must and must not join, decided
 /// against the stored documents (see [`State::plan`]).
@@ -40,6 +42,16 @@ struct Plan {
 /// Stored documents read per chunk when the story tracker is rebuilt: a chunk is read
 /// and weighed while the one before is added to its stories.
 const REPLAY_CHUNK: usize = 1024;
+
+/// The fewest documents counted since the story tracker was last stored for a commit
+/// to store it again (see [`State::tracker_to_write`]): replaying 10,000 documents takes
+/// about a fifth of a second (`benches/story_index.sh`), below which reading a stored
+/// tracker saves little.
+#[cfg(not(test))]
+const TRACKER_EVERY: u64 = 10_000;
+/// In this crate's tests, a few documents: their indexes store trackers.
+#[cfg(test)]
+const TRACKER_EVERY: u64 = 4;
 
 /// Where the index lives on disk.
 #[derive(Debug)]
@@ -126,6 +138,18 @@ pub(super) struct State {
     /// the first call that needs it ([`State::ensure_stories`]): readers that ask only
     /// about copies and clusters never pay for it.
     stories_counted: bool,
+    /// The tracker holds what replaying the live documents gives: none was removed
+    /// since it was built (a removal takes a document's counts out but leaves its weight
+    /// in its story's sum). Only such a tracker is written ([`State::tracker_to_write`]).
+    tracker_exact: bool,
+    /// Documents the tracker counted since it was last read or written whole: what a
+    /// later reader would replay on top of the stored one.
+    pub(super) tracked_since_stored: u64,
+    /// The next commit stores the tracker, whatever it counted since it was last stored.
+    pub store_tracker_next: bool,
+    /// The stored tracker the manifest names was found not to hold (a document it
+    /// counted removed since) or not to read: the next commit names it no more.
+    pub stored_tracker_void: bool,
     components: UnionFind,
     /// Earliest live document of each component, indexed by root (u32::MAX: none).
     first_of_root: Vec<u32>,
@@ -238,6 +262,10 @@ impl State {
             seg_link_to: Vec::new(),
             story_of: Vec::new(),
             stories_counted: true,
+            tracker_exact: true,
+            tracked_since_stored: 0,
+            store_tracker_next: false,
+            stored_tracker_void: false,
             tracker: story.map(StoryTracker::new).unwrap_or_default(),
             components: UnionFind::new(0),
             first_of_root: Vec::new(),
@@ -504,21 +532,34 @@ impl State {
         Ok(())
     }
 
-    /// Rebuilds the story tracker from the stored terms, in insertion order, if it is
-    /// not built yet: what inserting, removing and the story background need.
+    /// Builds the story tracker, if it is not built yet: what inserting, removing and
+    /// the story background need. The tracker a commit stored ([`State::stored_tracker`])
+    /// is read, and the live documents stored after it are replayed on top, in
+    /// insertion order; without one that holds, every live document's terms are.
     pub(super) fn ensure_stories(&mut self) -> Result<()> {
         if self.stories_counted {
             return Ok(());
         }
-        let background = self.story_background()?;
+        let stored = self.stored_tracker().ok().flatten();
+        let named = (self.origin.as_ref()).is_some_and(|o| o.manifest.story_tracker.is_some());
+        self.stored_tracker_void = named && stored.is_none();
+        let start = stored.as_ref().map_or(0, |&(_, start)| start);
+        let background = match stored {
+            Some((tracker, _)) => {
+                self.tracker = tracker;
+                None
+            }
+            None => Some(self.story_background()?),
+        };
         let (segments, alive, story_of) = (&self.segments, &self.alive, &self.story_of);
-        let mut alive_docs = segments.iter().flat_map(|s| {
-            (0..s.segment.docs() as u32)
-                .map(move |local| (s, local))
-                .filter(|&(s, local)| alive[(s.base + local) as usize])
-        });
+        let mut alive_docs = segments
+            .iter()
+            .flat_map(|s| (0..s.segment.docs() as u32).map(move |local| (s, local)))
+            .filter(|&(s, local)| s.base + local >= start && alive[(s.base + local) as usize]);
+        let mut replayed = 0u64;
         let chunks = std::iter::from_fn(|| {
             let chunk: Vec<(&Seg, u32)> = alive_docs.by_ref().take(REPLAY_CHUNK).collect();
+            replayed += chunk.len() as u64;
             (!chunk.is_empty()).then(|| {
                 chunk
                     .into_iter()
@@ -532,9 +573,116 @@ impl State {
                     .collect::<Result<Vec<_>>>()
             })
         });
-        self.tracker.replay(background.as_ref(), chunks)?;
+        match background {
+            Some(background) => self.tracker.replay(background.as_ref(), chunks)?,
+            None => self.tracker.resume(chunks)?,
+        }
         self.stories_counted = true;
+        self.tracker_exact = true;
+        self.tracked_since_stored = replayed;
         Ok(())
+    }
+
+    /// The story tracker the manifest names, if it holds for the documents stored now,
+    /// and the number of the first document stored after it; none if there is none or
+    /// it does not hold. It holds when the live documents stored before it are the ones
+    /// it counted (none removed since). A file that cannot be read, or whose stories are
+    /// not named by live documents that name them still, is an error here; building
+    /// the tracker passes it over ([`State::ensure_stories`]): the stored terms it was
+    /// made from are all still there, and replaying them gives the same tracker.
+    fn stored_tracker(&self) -> Result<Option<(StoryTracker, u32)>> {
+        let (Some(origin), Some(params)) = (&self.origin, self.tracker.params()) else {
+            return Ok(None);
+        };
+        let Some(file) = &origin.manifest.story_tracker else {
+            return Ok(None);
+        };
+        let start = self.first_number_from_seq(file.next_seq)?;
+        let live_before = self.alive[..start as usize].iter().filter(|&&a| a).count();
+        if live_before as u64 != file.documents {
+            return Ok(None);
+        }
+        let (mut columns, seqs) = store::read_tracker(&origin.dir, file, params.analysis)?;
+        let inconsistent = |problem: String| Error::Index {
+            path: origin.dir.join(&file.name),
+            problem: format!("inconsistent story tracker: {problem}"),
+        };
+        columns.story_keys = Vec::with_capacity(seqs.len());
+        for &seq in &seqs {
+            let d = self.number_of_seq(seq)?;
+            match d.filter(|&d| self.alive[d as usize] && self.story_of[d as usize] == d) {
+                Some(d) => columns.story_keys.push(d),
+                None => {
+                    return Err(inconsistent(format!(
+                        "a story keyed by seq {seq}, which names no story"
+                    )))
+                }
+            }
+        }
+        let tracker = StoryTracker::from_columns(params.clone(), columns).map_err(inconsistent)?;
+        Ok(Some((tracker, start)))
+    }
+
+    /// The number of the first document whose seq is `seq` or later (the count of
+    /// documents when there is none).
+    fn first_number_from_seq(&self, seq: u64) -> Result<u32> {
+        if seq >= self.mem_first_seq {
+            let uncommitted = self.mem.ids.len() as u64;
+            return Ok(self.mem_base + (seq - self.mem_first_seq).min(uncommitted) as u32);
+        }
+        let i = self.segments.partition_point(|s| s.entry.last_seq < seq);
+        match self.segments.get(i) {
+            Some(s) => Ok(s.base + s.segment.locals_before(seq)?),
+            None => Ok(self.mem_base),
+        }
+    }
+
+    /// The story tracker as columns to store, each story keyed by its naming
+    /// document's seq, when it is due: built, exact, and having counted since it was
+    /// last read or written at least [`TRACKER_EVERY`] documents and an eighth of the
+    /// live ones. A reader then replays at most that many on top of it, and the writes
+    /// cost a bounded multiple of the documents added (each writes what is live, at
+    /// most eight times what was counted since the last).
+    pub(super) fn tracker_to_write(&self) -> Result<Option<(TrackerColumns, Vec<u64>)>> {
+        let due = self.tracker.enabled()
+            && self.stories_counted
+            && self.tracker_exact
+            && (self.store_tracker_next
+                || self.tracked_since_stored >= TRACKER_EVERY.max(self.live as u64 / 8));
+        let Some(columns) = self.tracker.to_columns().filter(|_| due) else {
+            return Ok(None);
+        };
+        let seqs = (columns.story_keys.iter())
+            .map(|&d| self.seq_of(d))
+            .collect::<Result<Vec<u64>>>()?;
+        Ok(Some((columns, seqs)))
+    }
+
+    /// Builds the story tracker if it is not built, and rebuilds it from the stored
+    /// terms if a removal left it holding the removed documents' weights: it then holds
+    /// what replaying the live documents gives, as a commit stores it. Only with every
+    /// document committed (a replay reads the segments).
+    pub(super) fn exact_stories(&mut self) -> Result<()> {
+        if !self.tracker_exact && self.uncommitted() == 0 {
+            self.stories_counted = false;
+        }
+        self.ensure_stories()
+    }
+
+    /// Live documents the stored story tracker counts (0: none stored).
+    pub(super) fn stored_tracker_documents(&self) -> u64 {
+        (self.origin.as_ref())
+            .and_then(|o| o.manifest.story_tracker.as_ref())
+            .map_or(0, |file| file.documents)
+    }
+
+    /// Notes what the commit just made did with the stored tracker: stored this one
+    /// (`stored`), or kept or dropped the one named before.
+    pub(super) fn tracker_committed(&mut self, stored: bool) {
+        if stored {
+            self.tracked_since_stored = 0;
+        }
+        self.stored_tracker_void = false;
     }
 
     /// Takes over the story tracker of `before`, the state this one was loaded from
@@ -552,6 +700,8 @@ impl State {
             self.tracker = std::mem::take(&mut before.tracker);
             self.story_of = std::mem::take(&mut before.story_of);
             self.stories_counted = true;
+            self.tracker_exact = before.tracker_exact;
+            self.tracked_since_stored = before.tracked_since_stored;
         }
     }
 
@@ -1042,6 +1192,7 @@ impl State {
         let holder = group.unwrap_or(d);
         let tracking = self.tracker.enabled();
         self.tracker.count(&p.terms);
+        self.tracked_since_stored += 1;
         let (story, story_score) = self.tracker.assign(
             &p.terms,
             p.record.published,
@@ -1223,6 +1374,7 @@ impl State {
         let d = self.documents();
         let group = self.group_for(&record, Some(d))?;
         self.tracker.count(&terms);
+        self.tracked_since_stored += 1;
         self.tracker
             .assign(&terms, record.published, Some(story), &[], d);
         let links = if group.is_none() { links } else { Vec::new() };
@@ -1328,6 +1480,12 @@ impl State {
         self.ensure_stories()?;
         let terms = self.terms_of(d)?;
         self.tracker.uncount(&terms);
+        self.tracker_exact = false;
+        let stored = (self.origin.as_ref()).and_then(|o| o.manifest.story_tracker.as_ref());
+        if let Some(file) = stored {
+            // It counted this document: it no longer holds.
+            self.stored_tracker_void |= self.seq_of(d)? < file.next_seq;
+        }
         self.alive[d as usize] = false;
         self.live -= 1;
         match self.at(d) {
@@ -1624,6 +1782,7 @@ impl State {
             if let Some(file) = &origin.manifest.story_background {
                 super::store::read_background(&origin.dir, file)?;
             }
+            self.stored_tracker()?;
         }
         Ok(())
     }

@@ -11,6 +11,8 @@
 //!   lines-0000000009.tally    per-site line counts as of generation 9, when learned
 //!   background-0000000001.df  the story background given before the first document,
 //!                             if any (written once, never replaced)
+//!   tracker-0000000012.stories  the story tracker as of generation 12 (counts, stories,
+//!                             postings), when one was written
 //! ```
 //!
 //! A commit writes new files under new names (segment, deletion lists), then replaces the
@@ -27,34 +29,37 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::mapped::Bytes;
 use super::segment::{Segment, SegmentBuilder};
 use crate::error::{Error, Result};
 use crate::output::AtomicFile;
-use crate::persist::{ContentKind, PayloadReader, PayloadWriter};
+use crate::persist::{ContentKind, PayloadReader, PayloadStream, PayloadWriter};
 use crate::pipeline::Params;
 use crate::story::{
     Background, ExclusionLists, LineTally, StoredStoryParamsV6, StoredStoryParamsV7, StoryAnalysis,
-    StoryParams,
+    StoryParams, TrackerColumns,
 };
 
 /// The manifest's file name.
 pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
-/// The manifest format version: 11, which names the story background's file and counts
-/// its documents. Version 10 (the file of per-site line counts the index learns
+/// The manifest format version: 12, which names the story tracker's file. Version 11
+/// (the story background's file and its documents), 10 (the file of per-site line counts the index learns
 /// boilerplate from), 9 (the user's story lists: stopwords and boilerplate lines every
 /// added document's story terms leave out), 8 (story parameters naming the analysis of
 /// the stored story terms), 7 (story parameters of group-average attachment, terms of
 /// [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a directory of
 /// segments) are read too, without what came later.
-pub(super) const MANIFEST_VERSION: u32 = 11;
+pub(super) const MANIFEST_VERSION: u32 = 12;
 /// The version of the line-count file.
 const TALLY_VERSION: u32 = 1;
 /// A line-count file holds fewer than 1,536 sites of 1,024 counters of 12 bytes.
 const MAX_TALLY_BYTES: u64 = 24 << 20;
 /// The version of the background file.
 const BACKGROUND_VERSION: u32 = 1;
+/// The version of the story tracker's file.
+const TRACKER_VERSION: u32 = 1;
 /// A background file holds at most about 89 million terms of 12 bytes (about 4 GB in
 /// memory once loaded; a million news articles hold a few million distinct terms).
 const MAX_BACKGROUND_BYTES: u64 = 1 << 30;
@@ -62,16 +67,22 @@ const MAX_BACKGROUND_BYTES: u64 = 1 << 30;
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// What a manifest records.
-pub(super) type Manifest =
-    ManifestOf<StoryParams, ExclusionLists, Option<String>, Option<BackgroundFile>>;
+pub(super) type Manifest = ManifestOf<
+    StoryParams,
+    ExclusionLists,
+    Option<String>,
+    Option<BackgroundFile>,
+    Option<TrackerFile>,
+>;
 
 /// A manifest whose story parameters are stored as `S` ([`StoryParams`] from version 8,
 /// [`StoredStoryParamsV7`] and [`StoredStoryParamsV6`] before), its story lists as `L`
 /// (from version 9; `()`, which takes no bytes, before), the name of its line-count
-/// file as `T` (from version 10) and its background file as `B` (from version 11).
+/// file as `T` (from version 10), its background file as `B` (from version 11) and its
+/// story tracker's file as `K` (from version 12).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(unreachable_pub)]
-pub(super) struct ManifestOf<S, L, T, B> {
+pub(super) struct ManifestOf<S, L, T, B, K> {
     pub params: Params,
     pub story: Option<S>,
     /// The storyhash version that wrote it.
@@ -90,6 +101,20 @@ pub(super) struct ManifestOf<S, L, T, B> {
     pub line_tally: T,
     /// The story background, if one was given.
     pub story_background: B,
+    /// The story tracker as a commit wrote it, if one did.
+    pub story_tracker: K,
+}
+
+/// The story tracker's file ([`tracker_name`]) and what it counts: the documents
+/// stored before seq `next_seq` that were live when it was written, `documents` of
+/// them. A later manifest names it as long as no later tracker was written; it holds
+/// for that manifest's documents when those before `next_seq` are still the same
+/// `documents` (none removed since), and the later ones are replayed on top.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct TrackerFile {
+    pub name: String,
+    pub next_seq: u64,
+    pub documents: u64,
 }
 
 /// The story background's file ([`background_name`]) and the documents it counts (so
@@ -112,14 +137,15 @@ pub(super) struct SegmentEntry {
     pub deleted: u64,
 }
 
-impl<S: Into<StoryParams>, L, T> ManifestOf<S, L, T, ()> {
+impl<S: Into<StoryParams>, L, T, B> ManifestOf<S, L, T, B, ()> {
     /// The manifest of an earlier version as the current one has it: its story
-    /// parameters mapped, its story lists and line counts as `lists` and `tally` give
-    /// them, no background.
+    /// parameters mapped, its story lists, line counts and background as `lists`,
+    /// `tally` and `background` give them, no story tracker.
     fn upgrade(
         self,
         lists: impl FnOnce(L) -> ExclusionLists,
         tally: impl FnOnce(T) -> Option<String>,
+        background: impl FnOnce(B) -> Option<BackgroundFile>,
     ) -> Manifest {
         ManifestOf {
             params: self.params,
@@ -131,12 +157,13 @@ impl<S: Into<StoryParams>, L, T> ManifestOf<S, L, T, ()> {
             segments: self.segments,
             story_lists: lists(self.story_lists),
             line_tally: tally(self.line_tally),
-            story_background: None,
+            story_background: background(self.story_background),
+            story_tracker: None,
         }
     }
 }
 
-impl<S, L, T, B> ManifestOf<S, L, T, B> {
+impl<S, L, T, B, K> ManifestOf<S, L, T, B, K> {
     /// Checks what the rest of the code relies on: file names that stay inside the
     /// directory, segments in seq order with counts that fit their ranges.
     fn check(&self) -> std::result::Result<(), String> {
@@ -207,6 +234,15 @@ pub(super) fn background_name(generation: u64) -> String {
     format!("background-{generation:010}.df")
 }
 
+fn is_tracker_name(name: &str) -> bool {
+    is_numbered(name, "tracker-", ".stories")
+}
+
+/// The name of the story tracker's file written by commit `generation`.
+pub(super) fn tracker_name(generation: u64) -> String {
+    format!("tracker-{generation:010}.stories")
+}
+
 /// The name of the segment written by commit `generation`.
 pub(super) fn segment_name(generation: u64) -> String {
     format!("seg-{generation:010}.seg")
@@ -270,26 +306,42 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         &path,
         &bytes,
         ContentKind::Manifest,
-        &[6, 7, 8, 9, 10, MANIFEST_VERSION],
+        &[6, 7, 8, 9, 10, 11, MANIFEST_VERSION],
     )?;
-    let manifest: Manifest = match version {
-        6 => r
-            .meta::<ManifestOf<StoredStoryParamsV6, (), (), ()>>()?
-            .upgrade(|()| ExclusionLists::default(), |()| None),
-        7 => r
-            .meta::<ManifestOf<StoredStoryParamsV7, (), (), ()>>()?
-            .upgrade(|()| ExclusionLists::default(), |()| None),
-        8 => r
-            .meta::<ManifestOf<StoryParams, (), (), ()>>()?
-            .upgrade(|()| ExclusionLists::default(), |()| None),
-        9 => r
-            .meta::<ManifestOf<StoryParams, ExclusionLists, (), ()>>()?
-            .upgrade(|lists| lists, |()| None),
-        10 => r
-            .meta::<ManifestOf<StoryParams, ExclusionLists, Option<String>, ()>>()?
-            .upgrade(|lists| lists, |tally| tally),
-        _ => r.meta()?,
-    };
+    /// What a version before the field's holds of it: nothing.
+    fn none<T>((): ()) -> Option<T> {
+        None
+    }
+    let no_lists = |()| ExclusionLists::default();
+    let manifest: Manifest =
+        match version {
+            6 => r
+                .meta::<ManifestOf<StoredStoryParamsV6, (), (), (), ()>>()?
+                .upgrade(no_lists, none, none),
+            7 => r
+                .meta::<ManifestOf<StoredStoryParamsV7, (), (), (), ()>>()?
+                .upgrade(no_lists, none, none),
+            8 => r
+                .meta::<ManifestOf<StoryParams, (), (), (), ()>>()?
+                .upgrade(no_lists, none, none),
+            9 => r
+                .meta::<ManifestOf<StoryParams, ExclusionLists, (), (), ()>>()?
+                .upgrade(|lists| lists, none, none),
+            10 => r
+                .meta::<ManifestOf<StoryParams, ExclusionLists, Option<String>, (), ()>>()?
+                .upgrade(|lists| lists, |tally| tally, none),
+            11 => {
+                r.meta::<ManifestOf<
+                    StoryParams,
+                    ExclusionLists,
+                    Option<String>,
+                    Option<BackgroundFile>,
+                    (),
+                >>()?
+                .upgrade(|lists| lists, |tally| tally, |background| background)
+            }
+            _ => r.meta()?,
+        };
     let foreign = if manifest
         .line_tally
         .as_deref()
@@ -298,6 +350,8 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
         Some("a line count")
     } else if (manifest.story_background.as_ref()).is_some_and(|b| !is_background_name(&b.name)) {
         Some("a background")
+    } else if (manifest.story_tracker.as_ref()).is_some_and(|t| !is_tracker_name(&t.name)) {
+        Some("a story tracker")
     } else {
         None
     };
@@ -324,11 +378,12 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest> {
     } else if !manifest.story_lists.is_empty()
         || manifest.line_tally.is_some()
         || manifest.story_background.is_some()
+        || manifest.story_tracker.is_some()
     {
         return Err(Error::Index {
             path,
-            problem: "inconsistent manifest: story lists, line counts or a background \
-                      without story tracking"
+            problem: "inconsistent manifest: story lists, line counts, a background or a \
+                      story tracker without story tracking"
                 .into(),
         });
     }
@@ -415,6 +470,122 @@ pub(super) fn read_background(dir: &Path, file: &BackgroundFile) -> Result<Backg
     Background::from_columns(analysis, documents, &hashes, &dfs).map_err(inconsistent)
 }
 
+/// What a story tracker's file says of itself, checked against the manifest's entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrackerMeta {
+    analysis: StoryAnalysis,
+    next_seq: u64,
+    documents: u64,
+    counted: u64,
+    own_counted: u64,
+}
+
+/// Writes `columns` durably as the story tracker file of commit `generation` in `dir`,
+/// each story keyed by the seq in `story_seqs` (one per story, in the columns' order):
+/// the tracker of terms of `analysis` holding the `documents` live documents stored
+/// before seq `next_seq`.
+pub(super) fn write_tracker(
+    dir: &Path,
+    generation: u64,
+    analysis: StoryAnalysis,
+    (next_seq, documents): (u64, u64),
+    columns: &TrackerColumns,
+    story_seqs: &[u64],
+) -> Result<TrackerFile> {
+    let meta = TrackerMeta {
+        analysis,
+        next_seq,
+        documents,
+        counted: columns.documents,
+        own_counted: columns.own_documents,
+    };
+    let meta = crate::persist::encode_meta(&meta)?;
+    let c = columns;
+    let len = |n: usize, width: usize| PayloadStream::<File>::section_len(n, width);
+    let payload = len(meta.len(), 1)
+        + len(c.hashes.len(), 8)
+        + len(c.df.len(), 4)
+        + len(c.own_df.len(), 4)
+        + len(story_seqs.len(), 8)
+        + len(c.story_sizes.len(), 4)
+        + len(c.story_latest.len(), 8)
+        + len(c.sum_ends.len(), 8)
+        + len(c.sum_terms.len(), 4)
+        + len(c.sum_weights.len(), 4)
+        + len(c.posting_ends.len(), 8)
+        + len(c.postings.len(), 4)
+        + len(c.holding.len(), 4);
+    let name = tracker_name(generation);
+    let path = dir.join(&name);
+    let mut file = AtomicFile::create(&path)?;
+    let mut w = PayloadStream::new(
+        file.writer(),
+        &path,
+        ContentKind::StoryTracker,
+        TRACKER_VERSION,
+        payload,
+    )?;
+    w.bytes(&meta)?;
+    w.u64s(&c.hashes)?;
+    w.u32s(&c.df)?;
+    w.u32s(&c.own_df)?;
+    w.u64s(story_seqs)?;
+    w.u32s(&c.story_sizes)?;
+    w.i64s(&c.story_latest)?;
+    w.u64s(&c.sum_ends)?;
+    w.u32s(&c.sum_terms)?;
+    w.f32s(&c.sum_weights)?;
+    w.u64s(&c.posting_ends)?;
+    w.u32s(&c.postings)?;
+    w.u32s(&c.holding)?;
+    w.finish()?;
+    file.commit()?;
+    Ok(TrackerFile {
+        name,
+        next_seq,
+        documents,
+    })
+}
+
+/// Reads the story tracker file `file` of `dir`, of terms of `analysis`: its columns
+/// (their story keys left empty) and the seq keying each story.
+pub(super) fn read_tracker(
+    dir: &Path,
+    file: &TrackerFile,
+    analysis: StoryAnalysis,
+) -> Result<(TrackerColumns, Vec<u64>)> {
+    let path = dir.join(&file.name);
+    let bytes = Bytes::map(&path)?;
+    let (_, mut r) =
+        PayloadReader::open(&path, &bytes, ContentKind::StoryTracker, &[TRACKER_VERSION])?;
+    let meta = r.meta::<TrackerMeta>()?;
+    if meta.analysis != analysis
+        || meta.next_seq != file.next_seq
+        || meta.documents != file.documents
+    {
+        return Err(r.inconsistent("a story tracker not of the documents the manifest names"));
+    }
+    let mut columns = TrackerColumns {
+        documents: meta.counted,
+        own_documents: meta.own_counted,
+        hashes: r.u64s()?,
+        df: r.u32s()?,
+        own_df: r.u32s()?,
+        ..TrackerColumns::default()
+    };
+    let story_seqs = r.u64s()?;
+    columns.story_sizes = r.u32s()?;
+    columns.story_latest = r.i64s()?;
+    columns.sum_ends = r.u64s()?;
+    columns.sum_terms = r.u32s()?;
+    columns.sum_weights = r.f32s()?;
+    columns.posting_ends = r.u64s()?;
+    columns.postings = r.u32s()?;
+    columns.holding = r.u32s()?;
+    r.finish()?;
+    Ok((columns, story_seqs))
+}
+
 /// Writes a new file durably (temporary file, fsync, rename, directory fsync).
 fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;
@@ -494,6 +665,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
         .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.deletes.as_deref()))
         .chain(manifest.line_tally.as_deref())
         .chain(manifest.story_background.as_ref().map(|b| b.name.as_str()))
+        .chain(manifest.story_tracker.as_ref().map(|t| t.name.as_str()))
         .collect();
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries.flatten() {
@@ -503,6 +675,7 @@ pub(super) fn remove_unreferenced(dir: &Path, manifest: &Manifest) -> Result<()>
             || is_deletes_name(name)
             || is_tally_name(name)
             || is_background_name(name)
+            || is_tracker_name(name)
             || (name.starts_with('.') && name.contains(".tmp-"));
         if ours && !referenced.contains(name) {
             // A file that cannot be removed now is removed by a later commit.

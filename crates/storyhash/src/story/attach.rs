@@ -958,6 +958,220 @@ impl Attacher {
     }
 }
 
+/// A tracker's counts and stories as flat columns ([`StoryTracker`]'s `to_columns`), to
+/// be stored and read back exactly: the same term ids, sums to the bit, postings in
+/// their order.
+///
+/// [`StoryTracker`]: super::StoryTracker
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct TrackerColumns {
+    /// Term hashes by id, and each term's document frequency with the background's
+    /// counts and without.
+    pub(crate) hashes: Vec<u64>,
+    pub(crate) df: Vec<u32>,
+    pub(crate) own_df: Vec<u32>,
+    /// Documents counted, with the background's and without.
+    pub(crate) documents: u64,
+    pub(crate) own_documents: u64,
+    /// Stories by increasing key: the key, members, latest publication time (i64::MIN:
+    /// none) and where its terms end in `sum_terms`.
+    pub(crate) story_keys: Vec<u32>,
+    pub(crate) story_sizes: Vec<u32>,
+    pub(crate) story_latest: Vec<i64>,
+    pub(crate) sum_ends: Vec<u64>,
+    /// Each story's summed weights, by increasing term id.
+    pub(crate) sum_terms: Vec<u32>,
+    pub(crate) sum_weights: Vec<f32>,
+    /// By term id, where its postings end in `postings`, which hold positions in
+    /// `story_keys`, oldest story first.
+    pub(crate) posting_ends: Vec<u64>,
+    pub(crate) postings: Vec<u32>,
+    /// By term id: how many stories hold it.
+    pub(crate) holding: Vec<u32>,
+}
+
+/// `ends` as ranges of an array of `len` entries, or what is wrong with them.
+fn column_ranges(
+    ends: &[u64],
+    len: usize,
+    what: &str,
+) -> std::result::Result<Vec<std::ops::Range<usize>>, String> {
+    let mut start = 0usize;
+    let mut ranges = Vec::with_capacity(ends.len());
+    for &end in ends {
+        let end = usize::try_from(end).unwrap_or(usize::MAX);
+        if end < start || end > len {
+            return Err(format!("{what} out of order"));
+        }
+        ranges.push(start..end);
+        start = end;
+    }
+    if start != len {
+        return Err(format!("{what} do not cover their entries"));
+    }
+    Ok(ranges)
+}
+
+impl Vocabulary {
+    /// Terms numbered.
+    pub(crate) fn terms(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Writes the counts into `c`'s vocabulary columns.
+    pub(crate) fn to_columns(&self, c: &mut TrackerColumns) {
+        c.hashes = self.hashes.clone();
+        c.df = self.df.clone();
+        c.own_df = self.own_df.clone();
+        c.documents = self.documents;
+        c.own_documents = self.own_documents;
+    }
+
+    /// The vocabulary of terms of `analysis` that `c`'s columns hold (taken from it),
+    /// or what is inconsistent in them.
+    pub(crate) fn from_columns(
+        analysis: StoryAnalysis,
+        c: &mut TrackerColumns,
+    ) -> std::result::Result<Vocabulary, String> {
+        let n = c.hashes.len();
+        if c.df.len() != n || c.own_df.len() != n || u32::try_from(n).is_err() {
+            return Err("term columns of different lengths".into());
+        }
+        if c.own_documents > c.documents {
+            return Err("more documents counted than in all".into());
+        }
+        let mut vocabulary = Vocabulary::new(analysis);
+        vocabulary.ids.reserve(n);
+        for (id, &t) in c.hashes.iter().enumerate() {
+            if vocabulary.ids.insert(t, id as u32).is_some() {
+                return Err("a term listed twice".into());
+            }
+        }
+        let general = vocabulary.general;
+        vocabulary.general_df = (c.hashes.iter())
+            .map(|&t| general.map_or(0.0, |g| g.df(t)))
+            .collect();
+        vocabulary.hashes = std::mem::take(&mut c.hashes);
+        vocabulary.df = std::mem::take(&mut c.df);
+        vocabulary.own_df = std::mem::take(&mut c.own_df);
+        vocabulary.documents = c.documents;
+        vocabulary.own_documents = c.own_documents;
+        Ok(vocabulary)
+    }
+}
+
+impl Attacher {
+    /// Writes the stories and postings into `c`'s story columns; false if a story
+    /// holds terms of its members' copies ([`Attacher::add_copied`], which only
+    /// `stories` uses), which the columns do not keep.
+    pub(crate) fn to_columns(&self, c: &mut TrackerColumns) -> bool {
+        let mut keys: Vec<u32> = self.stories.keys().copied().collect();
+        keys.sort_unstable();
+        let (mut sizes, mut latest, mut ends) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut terms, mut weights) = (Vec::new(), Vec::new());
+        for s in &keys {
+            let story = &self.stories[s];
+            if !story.copied.is_empty() {
+                return false;
+            }
+            let mut sum: Vec<(u32, f32)> = story.sum.iter().map(|(&t, &w)| (t, w)).collect();
+            sum.sort_unstable_by_key(|&(t, _)| t);
+            terms.extend(sum.iter().map(|&(t, _)| t));
+            weights.extend(sum.iter().map(|&(_, w)| w));
+            ends.push(terms.len() as u64);
+            sizes.push(story.size as u32);
+            latest.push(story.latest.unwrap_or(i64::MIN));
+        }
+        let (mut posting_ends, mut postings) = (Vec::new(), Vec::new());
+        for list in &self.postings {
+            for s in list {
+                match keys.binary_search(s) {
+                    Ok(i) => postings.push(i as u32),
+                    Err(_) => return false,
+                }
+            }
+            posting_ends.push(postings.len() as u64);
+        }
+        c.story_keys = keys;
+        c.story_sizes = sizes;
+        c.story_latest = latest;
+        c.sum_ends = ends;
+        c.sum_terms = terms;
+        c.sum_weights = weights;
+        c.posting_ends = posting_ends;
+        c.postings = postings;
+        c.holding = self.holding.clone();
+        true
+    }
+
+    /// The stories and postings `c`'s columns hold, over `terms` term ids, or what is
+    /// inconsistent in them. Whatever the columns say, what is built is safe to use:
+    /// every posting names a story held, every id is in range.
+    pub(crate) fn from_columns(
+        c: &TrackerColumns,
+        terms: usize,
+    ) -> std::result::Result<Attacher, String> {
+        let k = c.story_keys.len();
+        if c.story_sizes.len() != k || c.story_latest.len() != k || c.sum_ends.len() != k {
+            return Err("story columns of different lengths".into());
+        }
+        if c.story_keys.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("stories out of order".into());
+        }
+        if c.sum_weights.len() != c.sum_terms.len() {
+            return Err("story sums of different lengths".into());
+        }
+        let slots = c.story_keys.last().map_or(0, |&s| s as usize + 1);
+        let mut attacher = Attacher {
+            shared: vec![0; slots],
+            sizes: vec![0; slots],
+            ..Attacher::default()
+        };
+        attacher.stories.reserve(k);
+        let ranges = column_ranges(&c.sum_ends, c.sum_terms.len(), "story sums")?;
+        for (i, range) in ranges.into_iter().enumerate() {
+            let (ts, ws) = (&c.sum_terms[range.clone()], &c.sum_weights[range]);
+            if ts.windows(2).any(|w| w[0] >= w[1])
+                || ts.last().is_some_and(|&t| t as usize >= terms)
+            {
+                return Err("a story's terms out of order or unknown".into());
+            }
+            if ws.iter().any(|w| !w.is_finite()) {
+                return Err("a story's weight is not a number".into());
+            }
+            let mut sum = PrehashedMap::default();
+            sum.reserve(ts.len());
+            sum.extend(ts.iter().copied().zip(ws.iter().copied()));
+            let (key, size) = (c.story_keys[i], c.story_sizes[i]);
+            attacher.sizes[key as usize] = size;
+            let latest = Some(c.story_latest[i]).filter(|&t| t != i64::MIN);
+            attacher.stories.insert(
+                key,
+                StoryState {
+                    sum,
+                    size: size as usize,
+                    latest,
+                    copied: PrehashedMap::default(),
+                },
+            );
+        }
+        if c.posting_ends.len() > terms || c.holding.len() > terms {
+            return Err("postings of unknown terms".into());
+        }
+        let ranges = column_ranges(&c.posting_ends, c.postings.len(), "postings")?;
+        attacher.postings = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            let list = &c.postings[range];
+            if list.len() > MAX_POSTINGS || list.iter().any(|&i| i as usize >= k) {
+                return Err("a term's postings too long or of unknown stories".into());
+            }
+            (attacher.postings).push(list.iter().map(|&i| c.story_keys[i as usize]).collect());
+        }
+        attacher.holding = c.holding.clone();
+        Ok(attacher)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Incremental story assignment for the index.
 
-use super::attach::{Attacher, Background, Vocabulary};
+use super::attach::{Attacher, Background, TrackerColumns, Vocabulary};
 use super::*;
 
 /// A stored document as [`StoryTracker::replay`] takes it: its terms, publication time
@@ -29,6 +29,11 @@ impl StoryTracker {
             params: Some(params),
             attacher: Attacher::default(),
         }
+    }
+
+    /// The story parameters, when stories are tracked.
+    pub(crate) fn params(&self) -> Option<&StoryParams> {
+        self.params.as_ref()
     }
 
     /// Whether stories are tracked at all.
@@ -87,14 +92,30 @@ impl StoryTracker {
     /// Replays stored documents, each given as its terms, publication time and story,
     /// in insertion order, onto `background`'s counts (the index's, if it has one) and
     /// no stories: the document frequencies and story sums come out as they were when
-    /// the documents were inserted one by one. Reading, counting and
-    /// weighing a chunk from `chunks` runs beside adding the previous chunk's vectors
-    /// to their stories (`rayon::join`; on one thread, one after the other), so every
-    /// update comes in the order of a one-by-one replay. On an error the tracker is
-    /// left empty.
+    /// the documents were inserted one by one. On an error the tracker is left empty.
     pub(crate) fn replay<E: Send>(
         &mut self,
         background: Option<&Background>,
+        chunks: impl Iterator<Item = Result<Vec<StoredTerms>, E>> + Send,
+    ) -> Result<(), E> {
+        let Some(analysis) = self.params.as_ref().map(|p| p.analysis) else {
+            return Ok(());
+        };
+        self.vocabulary = match background {
+            Some(background) => Vocabulary::with_background(background, analysis),
+            None => Vocabulary::new(analysis),
+        };
+        self.attacher = Attacher::default();
+        self.resume(chunks)
+    }
+
+    /// Replays stored documents inserted after those counted, as [`StoryTracker::replay`]
+    /// does. Reading, counting and weighing a chunk from `chunks` runs beside adding the
+    /// previous chunk's vectors to their stories (`rayon::join`; on one thread, one
+    /// after the other), so every update comes in the order of a one-by-one replay. On
+    /// an error the tracker is left empty.
+    pub(crate) fn resume<E: Send>(
+        &mut self,
         mut chunks: impl Iterator<Item = Result<Vec<StoredTerms>, E>> + Send,
     ) -> Result<(), E> {
         let StoryTracker {
@@ -105,11 +126,6 @@ impl StoryTracker {
         let Some(analysis) = params.as_ref().map(|p| p.analysis) else {
             return Ok(());
         };
-        *vocabulary = match background {
-            Some(background) => Vocabulary::with_background(background, analysis),
-            None => Vocabulary::new(analysis),
-        };
-        *attacher = Attacher::default();
         let mut weighed: Vec<(u32, Vector, Option<i64>)> = Vec::new();
         loop {
             let ((), next) = rayon::join(
@@ -143,6 +159,30 @@ impl StoryTracker {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// The counts and stories as columns, stories keyed as the tracker keys them; none
+    /// without story tracking.
+    pub(crate) fn to_columns(&self) -> Option<TrackerColumns> {
+        self.params.as_ref()?;
+        let mut columns = TrackerColumns::default();
+        self.vocabulary.to_columns(&mut columns);
+        self.attacher.to_columns(&mut columns).then_some(columns)
+    }
+
+    /// The tracker of `params` that `columns` (as [`StoryTracker::to_columns`] gave
+    /// them) hold, or what is inconsistent in them.
+    pub(crate) fn from_columns(
+        params: StoryParams,
+        mut columns: TrackerColumns,
+    ) -> std::result::Result<StoryTracker, String> {
+        let vocabulary = Vocabulary::from_columns(params.analysis, &mut columns)?;
+        let attacher = Attacher::from_columns(&columns, vocabulary.terms())?;
+        Ok(StoryTracker {
+            params: Some(params),
+            vocabulary,
+            attacher,
+        })
     }
 
     /// Chooses the story of a counted document: `forced` (the story of a near-duplicate

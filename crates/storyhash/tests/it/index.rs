@@ -880,19 +880,15 @@ fn the_version_11_fixture_opens_and_weighs_by_its_background() {
     assert_ne!(decision, unnamed(plain.preview(&probe).expect("preview")));
 }
 
-/// `testdata/index/segment-3/seeds.idx` is an index as this release writes it (format
-/// 11 with segments of format 3, which keep each document's headline), by
-/// [`write_directory_fixture`]. Every later build must open it, answer as it did, and
-/// list each story member's headline as the document gave it; a commit and a merge keep
-/// them, beside a document added later. `UPDATE_GOLDEN=1` writes it when missing: only
-/// when a format changes, and then keep the old directory under its version's folder.
+/// `testdata/index/segment-3/seeds.idx` was written by format 11 with segments of
+/// format 3, which keep each document's headline, by [`write_directory_fixture`] before
+/// stored story trackers. Every later build must open it, answer as it did, and list
+/// each story member's headline as the document gave it; a commit and a merge keep
+/// them, beside a document added later.
 #[test]
 fn the_segment_3_fixture_lists_its_headlines() {
     let docs = directory_fixture_documents();
     let current = testdata().join("index/segment-3/seeds.idx");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
-        write_directory_fixture(&current, &docs);
-    }
     let index = check_stories_fixture(&current, &docs);
     let headlines = |index: &Index| -> Vec<(String, Option<String>)> {
         let mut all: Vec<_> = (index.story_list(None, 1).expect("list").expect("tracks"))
@@ -941,6 +937,57 @@ fn the_segment_3_fixture_lists_its_headlines() {
     index.verify().expect("verifies");
     assert_eq!(index.stats().expect("stats").segments, 1);
     assert_eq!(headlines(&index), want);
+    std::fs::remove_dir_all(&dir).expect("clean");
+}
+
+/// `testdata/index/v12/seeds.idx` is an index as this release writes it (format 12,
+/// whose manifest names a stored story tracker, with segments of format 3), by
+/// [`write_directory_fixture`] then [`Index::commit_story_tracker`]. Every later build
+/// must open it, answer as it did, and read its tracker: a new article is answered as
+/// by a copy whose tracker file is gone (which `verify` reports, and which building
+/// the tracker passes over, replaying the stored terms). `UPDATE_GOLDEN=1` writes it
+/// when missing: only when a format changes, and then keep the old directory under its
+/// version's folder.
+#[test]
+fn the_version_12_fixture_reads_its_stored_tracker() {
+    let docs = directory_fixture_documents();
+    let current = testdata().join("index/v12/seeds.idx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && !current.exists() {
+        write_directory_fixture(&current, &docs);
+        let index = Index::open_writer(&current, |_| {}).expect("writer");
+        index.commit_story_tracker().expect("store the tracker");
+    }
+    let index = check_stories_fixture(&current, &docs);
+    assert_eq!(index.stats().expect("stats").story_tracker_documents, 6);
+    drop(index);
+
+    let dir = scratch("v12-tracker");
+    let (kept, lost) = (dir.join("kept.idx"), dir.join("lost.idx"));
+    copy_index(&current, &kept);
+    copy_index(&current, &lost);
+    let tracker = files_of(&lost)
+        .into_keys()
+        .find(|name| name.starts_with("tracker-"))
+        .expect("a stored tracker");
+    std::fs::remove_file(lost.join(&tracker)).expect("remove");
+    let err = Index::open(&lost)
+        .expect("opens")
+        .verify()
+        .expect_err("reported");
+    assert!(err.to_string().contains(&tracker), "{err}");
+    let first_line = |d: &Document| d.text.lines().next().unwrap_or_default().to_owned();
+    let probe = Document::new(
+        "probe",
+        [first_line(&docs[1]), first_line(&docs[2])].join("\n"),
+    );
+    let answer = |path: &std::path::Path| {
+        let index = Index::open_writer(path, |_| {}).expect("writer");
+        (
+            index.preview(&probe).expect("preview"),
+            index.insert(&probe).expect("insert"),
+        )
+    };
+    assert_eq!(answer(&kept), answer(&lost));
     std::fs::remove_dir_all(&dir).expect("clean");
 }
 
