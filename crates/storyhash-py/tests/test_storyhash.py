@@ -279,7 +279,7 @@ def test_a_stored_story_tracker_is_counted_and_answers_as_a_replayed_one(tmp_pat
         answers.append((d.story, d.story_score, d.cluster))
     assert answers[0] == answers[1]
     assert answers[0][0] != "probe", "it joins a stored story"
-    with pytest.raises(ValueError, match="story tracking"):
+    with pytest.raises(ValueError, match="does not track stories"):
         storyhash.Index().commit_story_tracker()
 
 
