@@ -713,14 +713,19 @@ mod stored_tracker {
         (columns, state.tracked_since_stored)
     }
 
-    fn scratch(name: &str) -> std::path::PathBuf {
+    /// A new story index in a scratch folder of its own: the folder, the index's
+    /// directory, the index.
+    fn new_story_index(name: &str) -> (std::path::PathBuf, std::path::PathBuf, Index) {
         let base = std::env::temp_dir().join(format!(
             "storyhash-stored-tracker-{name}-{}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("scratch");
-        base
+        let dir = base.join("idx");
+        let story = Some(Granularity::Story.params());
+        let index = Index::create(&dir, Preset::Dup.params(), story).expect("create");
+        (base, dir, index)
     }
 
     /// The tracker a commit stored, read back with the documents stored after it
@@ -731,14 +736,7 @@ mod stored_tracker {
     #[test]
     fn read_with_what_came_after_it_is_the_replayed_tracker() {
         let docs = corpus();
-        let base = scratch("replayed");
-        let dir = base.join("idx");
-        let index = Index::create(
-            &dir,
-            Preset::Dup.params(),
-            Some(Granularity::Story.params()),
-        )
-        .expect("create");
+        let (base, dir, index) = new_story_index("replayed");
         let bands = index.engine.lsh().bands;
         let mut read_stored = 0;
         for (round, chunk) in docs.chunks(7).enumerate() {
@@ -780,14 +778,8 @@ mod stored_tracker {
     #[test]
     fn a_writer_that_read_it_answers_as_one_that_replayed() {
         let docs = corpus();
-        let base = scratch("answers");
-        let (dir, copy) = (base.join("idx"), base.join("copy"));
-        let index = Index::create(
-            &dir,
-            Preset::Dup.params(),
-            Some(Granularity::Story.params()),
-        )
-        .expect("create");
+        let (base, dir, index) = new_story_index("answers");
+        let copy = base.join("copy");
         let (stored, probes) = docs.split_at(docs.len() - 12);
         for chunk in stored.chunks(9) {
             for d in chunk {
@@ -832,14 +824,7 @@ mod stored_tracker {
     #[test]
     fn a_tampered_one_is_passed_over() {
         let docs = corpus();
-        let base = scratch("tampered");
-        let dir = base.join("idx");
-        let index = Index::create(
-            &dir,
-            Preset::Dup.params(),
-            Some(Granularity::Story.params()),
-        )
-        .expect("create");
+        let (base, dir, index) = new_story_index("tampered");
         let bands = index.engine.lsh().bands;
         for d in &docs[..40] {
             index.insert(d).expect("insert");

@@ -649,7 +649,10 @@ impl State {
             && self.tracker_exact
             && (self.store_tracker_next
                 || self.tracked_since_stored >= TRACKER_EVERY.max(self.live as u64 / 8));
-        let Some(columns) = self.tracker.to_columns().filter(|_| due) else {
+        if !due {
+            return Ok(None);
+        }
+        let Some(columns) = self.tracker.to_columns() else {
             return Ok(None);
         };
         let seqs = (columns.story_keys.iter())

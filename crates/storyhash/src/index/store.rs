@@ -11,8 +11,9 @@
 //!   lines-0000000009.tally    per-site line counts as of generation 9, when learned
 //!   background-0000000001.df  the story background given before the first document,
 //!                             if any (written once, never replaced)
-//!   tracker-0000000012.stories  the story tracker as of generation 12 (counts, stories,
-//!                             postings), when one was written
+//!   tracker-0000000012.stories
+//!                             the story tracker as of generation 12 (counts, stories,
+//!                             postings), when one was stored
 //! ```
 //!
 //! A commit writes new files under new names (segment, deletion lists), then replaces the
@@ -45,12 +46,12 @@ pub(super) const MANIFEST: &str = "MANIFEST";
 /// The writer lock's file name.
 pub(super) const LOCK: &str = "LOCK";
 /// The manifest format version: 12, which names the story tracker's file. Version 11
-/// (the story background's file and its documents), 10 (the file of per-site line counts the index learns
-/// boilerplate from), 9 (the user's story lists: stopwords and boilerplate lines every
-/// added document's story terms leave out), 8 (story parameters naming the analysis of
-/// the stored story terms), 7 (story parameters of group-average attachment, terms of
-/// [`crate::story::StoryAnalysis::Words`]) and 6 (the first index that is a directory of
-/// segments) are read too, without what came later.
+/// (the story background's file and its documents), 10 (the file of per-site line
+/// counts the index learns boilerplate from), 9 (the user's story lists: stopwords and
+/// boilerplate lines every added document's story terms leave out), 8 (story
+/// parameters naming the analysis of the stored story terms), 7 (story parameters of
+/// group-average attachment, terms of [`crate::story::StoryAnalysis::Words`]) and 6 (the
+/// first index that is a directory of segments) are read too, without what came later.
 pub(super) const MANIFEST_VERSION: u32 = 12;
 /// The version of the line-count file.
 const TALLY_VERSION: u32 = 1;
