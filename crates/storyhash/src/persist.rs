@@ -57,9 +57,8 @@ pub(crate) fn encode_meta<T: Serialize>(value: &T) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidParams(format!("cannot encode index metadata: {e}")))
 }
 
-/// Builds a file section by section: the header's place, then the payload, which
-/// [`PayloadWriter::finish`] closes with the header and checksum in place (a file of a
-/// gigabyte is never copied whole).
+/// Builds a file in memory section by section: the header's place, then the payload;
+/// [`PayloadWriter::finish`] fills in the header and appends the checksum.
 #[derive(Debug)]
 pub(crate) struct PayloadWriter {
     file: Vec<u8>,
@@ -126,8 +125,8 @@ impl PayloadWriter {
 }
 
 /// Writes a file section by section straight to a writer, hashing as it goes, for
-/// files too large to build in memory first (a story tracker of a million documents
-/// is over a gigabyte). The payload's length goes in the header, so it is given up
+/// files too large to build in memory first (a story tracker of 105,105 documents is
+/// 133 MB). The payload's length goes in the header, so it is given up
 /// front ([`PayloadStream::section_len`] per section); the file is the one
 /// [`PayloadWriter`] would build.
 pub(crate) struct PayloadStream<'a, W: Write> {

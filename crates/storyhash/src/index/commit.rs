@@ -815,6 +815,43 @@ mod stored_tracker {
         let _ = std::fs::remove_dir_all(&base);
     }
 
+    /// `commit_story_tracker` stores the tracker however few documents were counted
+    /// since, also once a removal voided the stored one and left the writer's tracker
+    /// holding the removed document's weight (rebuilt first): the tracker stored is the
+    /// replayed one, read with nothing on top. An index with no directory is refused.
+    #[test]
+    fn committing_it_stores_it_at_once() {
+        let docs = corpus();
+        let (base, dir, index) = new_story_index("at-once");
+        let bands = index.engine.lsh().bands;
+        let stored_documents = || {
+            let manifest = store::read_manifest(&dir).expect("manifest");
+            manifest.story_tracker.map(|t| t.documents)
+        };
+        for d in &docs[..30] {
+            index.insert(d).expect("insert");
+        }
+        index.commit().expect("commit");
+        assert_eq!(stored_documents(), Some(30));
+        for d in &docs[30..32] {
+            index.insert(d).expect("insert");
+        }
+        index.remove(&docs[0].id).expect("remove");
+        index.commit().expect("commit");
+        assert_eq!(stored_documents(), None, "voided by the removal");
+        index.commit_story_tracker().expect("store");
+        assert_eq!(stored_documents(), Some(31));
+        let (replayed, _) = built(&dir, bands, false);
+        let (stored, tail) = built(&dir, bands, true);
+        assert!(
+            stored == replayed && tail == 0,
+            "the stored tracker is the replayed one"
+        );
+        let unsaved = Index::with_stories(Preset::Dup.params(), Some(Granularity::Story.params()));
+        assert!(unsaved.expect("new").commit_story_tracker().is_err());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
     /// A change to a stored tracker's columns and story seqs.
     type Tamper = Box<dyn Fn(&mut TrackerColumns, &mut Vec<u64>)>;
 

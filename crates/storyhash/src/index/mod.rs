@@ -1094,15 +1094,10 @@ impl Index {
                 "this index does not track stories: it has no story tracker".into(),
             ));
         }
-        let dir = self.path().ok_or_else(|| {
-            Error::InvalidParams("this index has no directory: save it to a path first".into())
-        })?;
         let lists = self.story_lists();
         let (params, story) = (&self.params, self.story_params.as_ref());
         let mut state = self.write();
-        if !state.is_origin(&dir) {
-            return self.save(dir);
-        }
+        // Refused for an index with no directory, as a commit is.
         commit::commit(&mut state, params, story, &lists)?;
         state.exact_stories()?;
         state.store_tracker_next = true;

@@ -663,10 +663,13 @@ impl State {
 
     /// Builds the story tracker if it is not built, and rebuilds it from the stored
     /// terms if a removal left it holding the removed documents' weights: it then holds
-    /// what replaying the live documents gives, as a commit stores it. Only with every
-    /// document committed (a replay reads the segments).
+    /// what replaying the live documents gives, its stories named as loading the index
+    /// names them (by their first live document, where the writer's kept the name of a
+    /// removed one), as a commit stores it. Only with every document committed (a
+    /// replay reads the segments).
     pub(super) fn exact_stories(&mut self) -> Result<()> {
         if !self.tracker_exact && self.uncommitted() == 0 {
+            self.name_stories()?;
             self.stories_counted = false;
         }
         self.ensure_stories()
