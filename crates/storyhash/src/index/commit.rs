@@ -852,6 +852,33 @@ mod stored_tracker {
         let _ = std::fs::remove_dir_all(&base);
     }
 
+    /// An index saved to a new directory counts everything as not yet stored there
+    /// (though its first directory stored it): the first commit that adds one document
+    /// to it stores the tracker.
+    #[test]
+    fn a_save_to_a_new_directory_stores_it_at_the_next_commit() {
+        let docs = corpus();
+        let (base, _, index) = new_story_index("saved");
+        for d in &docs[..12] {
+            index.insert(d).expect("insert");
+        }
+        index
+            .commit()
+            .expect("commit, storing the tracker in the first directory");
+        let moved = base.join("moved");
+        index.save(&moved).expect("save");
+        let stored = || {
+            store::read_manifest(&moved)
+                .expect("manifest")
+                .story_tracker
+        };
+        assert!(stored().is_none(), "a save writes no tracker");
+        index.insert(&docs[12]).expect("insert");
+        index.commit().expect("commit");
+        assert_eq!(stored().map(|t| t.documents), Some(13));
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
     /// A change to a stored tracker's columns and story seqs.
     type Tamper = Box<dyn Fn(&mut TrackerColumns, &mut Vec<u64>)>;
 

@@ -707,7 +707,8 @@ impl State {
             self.story_of = std::mem::take(&mut before.story_of);
             self.stories_counted = true;
             self.tracker_exact = before.tracker_exact;
-            self.tracked_since_stored = before.tracked_since_stored;
+            // The new directory stores no tracker yet: all it counts is since.
+            self.tracked_since_stored = self.live as u64;
         }
     }
 
