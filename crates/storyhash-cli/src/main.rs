@@ -343,8 +343,7 @@ fn read_documents(
             .iter()
             .map(|d| d.text.len() as u64)
             .sum::<u64>();
-        read.documents.extend(batch.documents);
-        read.warnings.extend(batch.warnings);
+        read.append(batch);
         let documents = read.documents.len() as u64;
         let needed = in_memory_bytes(documents, text_bytes);
         match limit {

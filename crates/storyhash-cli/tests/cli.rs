@@ -722,22 +722,31 @@ fn index_commands_create_add_query_remove_stats() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    // Every record is answered: the malformed third line first, as its batch's
-    // skipped records are, then the documents in order.
+    // Every record is answered, in input order: the malformed third line between
+    // the second and the fourth.
     assert_eq!(lines.len(), 4, "{added}");
-    assert_eq!(lines[0]["id"], serde_json::Value::Null);
-    assert!(lines[0]["location"]
+    let ids: Vec<&serde_json::Value> = lines.iter().map(|l| &l["id"]).collect();
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        ids,
+        [
+            &serde_json::json!("a"),
+            &serde_json::json!("b"),
+            &null,
+            &serde_json::json!("c")
+        ]
+    );
+    assert!(lines[2]["location"]
         .as_str()
         .is_some_and(|l| l.ends_with("feed.jsonl:3")));
-    assert!(lines[0]["skipped"]
+    assert!(lines[2]["skipped"]
         .as_str()
         .is_some_and(|s| s.starts_with("malformed JSON")));
-    let lines = &lines[1..];
     assert_eq!(lines[1]["id"], "b");
     assert_eq!(lines[1]["duplicate"], true);
     assert_eq!(lines[1]["matches"][0]["id"], "a");
     assert_eq!(lines[1]["cluster"], "a");
-    assert_eq!(lines[2]["duplicate"], false);
+    assert_eq!(lines[3]["duplicate"], false);
     // Added again, each stored id is answered as skipped, by its id.
     let again = add();
     let skipped: Vec<(serde_json::Value, bool)> = again
@@ -750,10 +759,13 @@ fn index_commands_create_add_query_remove_stats() {
             (a["id"].clone(), stored)
         })
         .collect();
-    let expected = [(serde_json::Value::Null, false)]
-        .into_iter()
-        .chain(["a", "b", "c"].map(|id| (serde_json::json!(id), true)));
-    assert_eq!(skipped, expected.collect::<Vec<_>>(), "{again}");
+    let expected = [
+        (serde_json::json!("a"), true),
+        (serde_json::json!("b"), true),
+        (serde_json::Value::Null, false),
+        (serde_json::json!("c"), true),
+    ];
+    assert_eq!(skipped, expected, "{again}");
 
     let probe = dir.join("probe.jsonl");
     let body = small_feed()
@@ -1940,12 +1952,11 @@ fn index_stories_lists_the_stories_of_an_index() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].ends_with("feed.jsonl:3: skipped: malformed JSON: expected ident (column 2)"));
-    let lines = &lines[1..];
+    assert!(lines[2].ends_with("feed.jsonl:3: skipped: malformed JSON: expected ident (column 2)"));
     assert!(
-        lines[2].ends_with(&format!("; story c (1.000): {storm}")),
+        lines[3].ends_with(&format!("; story c (1.000): {storm}")),
         "{}",
-        lines[2]
+        lines[3]
     );
     let shortened = storyhash::report::shorten(&kept("monday"));
     assert!(

@@ -186,6 +186,72 @@ pub struct ReadOutcome {
     /// Set by [`read_sources_in_batches`] when standard input had sent nothing more as
     /// these were handed on: a feed between arrivals, a moment to commit.
     pub waiting: bool,
+    /// For each of `warnings`, how many of `documents` were read before it, so that
+    /// [`ReadOutcome::in_order`] can give records back in input order. Kept by
+    /// [`ReadOutcome::push_warning`] and [`ReadOutcome::append`].
+    warning_places: Vec<usize>,
+}
+
+/// One record of a [`ReadOutcome`] in input order.
+#[derive(Debug, Clone, Copy)]
+pub enum ReadRecord<'a> {
+    /// The document at this index of [`ReadOutcome::documents`].
+    Document(usize, &'a Document),
+    /// A warning, met after the documents before it and before those after it.
+    Warning(&'a Warning),
+}
+
+impl ReadOutcome {
+    /// Records a warning met after the documents read so far.
+    pub fn push_warning(&mut self, warning: Warning) {
+        let place = self.documents.len();
+        // Warnings added to the public list directly count as met here.
+        self.warning_places.resize(self.warnings.len(), place);
+        self.warnings.push(warning);
+        self.warning_places.push(place);
+    }
+
+    /// Moves `later`'s documents and warnings after these, keeping their order.
+    pub fn append(&mut self, later: ReadOutcome) {
+        let offset = self.documents.len();
+        let places = later.places().map(|p| p + offset).collect::<Vec<_>>();
+        self.warning_places.extend(places);
+        self.warnings.extend(later.warnings);
+        self.documents.extend(later.documents);
+        self.waiting = later.waiting;
+    }
+
+    /// Each warning's place; one added to the public `warnings` directly (not by
+    /// [`ReadOutcome::push_warning`]) and not yet placed counts as met after every
+    /// document.
+    fn places(&self) -> impl Iterator<Item = usize> + '_ {
+        let documents = self.documents.len();
+        (0..self.warnings.len()).map(move |i| {
+            self.warning_places
+                .get(i)
+                .map_or(documents, |&p| p.min(documents))
+        })
+    }
+
+    /// The documents and warnings as they were read: a warning about a record (a bad
+    /// line, a repeated id, an unreadable date) between the documents read before and
+    /// after it. A caller answering every record (`index add`) answers them in this
+    /// order, so a program pairing the lines it sends with the answers it reads sees
+    /// them in the order it sent them.
+    pub fn in_order(&self) -> impl Iterator<Item = ReadRecord<'_>> + '_ {
+        let mut warnings = self.places().zip(&self.warnings).peekable();
+        let mut next = 0;
+        std::iter::from_fn(move || {
+            // Places never exceed the documents' count, so once the documents are
+            // through, the warnings left come out here.
+            if let Some((_, warning)) = warnings.next_if(|&(place, _)| place <= next) {
+                return Some(ReadRecord::Warning(warning));
+            }
+            let document = self.documents.get(next)?;
+            next += 1;
+            Some(ReadRecord::Document(next - 1, document))
+        })
+    }
 }
 
 /// Remembers the ids seen so far and where, to refuse duplicates. Holds each id's bytes
@@ -291,7 +357,7 @@ fn read_sources_into<E: From<Error>>(
             }
             .into());
         }
-        outcome.warnings.push(warning);
+        outcome.push_warning(warning);
     }
     distinguish_id_bases(resolved.iter_mut().flatten());
     // Files are read in runs between in-memory sources, so that input order is kept.
@@ -401,12 +467,12 @@ fn accept(
                 }
                 // Dropped so that no later stage reads it another way.
                 doc.published = None;
-                outcome.warnings.push(warning);
+                outcome.push_warning(warning);
             }
             outcome.documents.push(doc);
         }
         Err(warning) if options.strict => return Err(warning.into()),
-        Err(warning) => outcome.warnings.push(warning),
+        Err(warning) => outcome.push_warning(warning),
     }
     Ok(())
 }
@@ -436,6 +502,54 @@ mod tests {
     fn problems(outcome: &ReadOutcome) -> Vec<(u64, &'static str)> {
         let kinds = outcome.warnings.iter();
         kinds.map(|w| (w.location.line, w.problem.kind())).collect()
+    }
+
+    /// Lines as `in_order` gives them back: `d:ID` for a document, `w:LINE` for a
+    /// warning.
+    fn order(outcome: &ReadOutcome) -> Vec<String> {
+        (outcome.in_order())
+            .map(|r| match r {
+                ReadRecord::Document(i, d) => {
+                    assert_eq!(outcome.documents[i].id, d.id);
+                    format!("d:{}", d.id)
+                }
+                ReadRecord::Warning(w) => format!("w:{}", w.location.line),
+            })
+            .collect()
+    }
+
+    /// Skipped records and unreadable dates come back where they stood among the
+    /// documents, also when outcomes are appended and when a warning opens or closes
+    /// the input.
+    #[test]
+    fn records_come_back_in_input_order() {
+        let lines = [
+            "not json",
+            r#"{"id":"a","text":"one"}"#,
+            r#"{"id":"b","text":"two","published":"yesterday-ish"}"#,
+            r#"{"id":"a","text":"again"}"#,
+            r#"{"id":"c","text":"three"}"#,
+            r#"{"id":"d","text":" "}"#,
+        ];
+        let all = read(&(lines.join("\n") + "\n"));
+        let expected = ["w:1", "d:a", "w:3", "d:b", "w:4", "d:c", "w:6"];
+        assert_eq!(order(&all), expected);
+        // The same lines read as two outcomes (split after each line in turn) and
+        // appended.
+        for split in 1..lines.len() {
+            let mut first = read(&(lines[..split].join("\n") + "\n"));
+            let second = read(&(lines[split..].join("\n") + "\n"));
+            let mut expected_order = order(&first);
+            // (The second read numbers its lines from 1.)
+            expected_order.extend(order(&second));
+            first.append(second);
+            assert_eq!(order(&first), expected_order, "split after {split}");
+        }
+        // A warning pushed onto the list directly comes after every document.
+        let mut direct = read(r#"{"id":"a","text":"one"}"#);
+        direct.warnings.push(all.warnings[0].clone());
+        direct.push_warning(all.warnings[1].clone());
+        assert_eq!(order(&direct), ["d:a", "w:1", "w:3"]);
     }
 
     /// A UTF-16 file is refused by name, in both byte orders, whatever its extension

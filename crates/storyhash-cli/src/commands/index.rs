@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use storyhash::input::{ReadOutcome, ReadRecord};
+use storyhash::Document;
+
 use crate::*;
 
 pub(crate) fn index(command: IndexCommand) -> Result<()> {
@@ -77,7 +80,6 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let mut warnings = Warnings::new(quiet);
             read_sources_in_batches(&sources(&inputs), &reading.options(), batch, |read| {
                 warnings.print(&read.warnings);
-                write_skipped_records(&mut out, format, &read.warnings)?;
                 added += read.documents.len();
                 dated += read
                     .documents
@@ -89,28 +91,10 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
                     learned += index.learn_story_lines(&read.documents)?.len();
                 }
                 progress.set(&format!("adding documents: {added} read"));
-                for (doc, result) in read
-                    .documents
-                    .iter()
-                    .zip(index.insert_batch(&read.documents))
-                {
-                    match result {
-                        Ok(decision) => write_decision(
-                            &mut out,
-                            format,
-                            &decision.id,
-                            &decision.matches,
-                            Some(&decision),
-                        )?,
-                        Err(e) if reading.strict => {
-                            return Err(anyhow::anyhow!("{}: {e}", doc.location))
-                        }
-                        Err(e) => {
-                            write_skipped(&mut out, format, Some(&doc.id), &doc.location, &e)?;
-                            warnings.skipped(&format!("{}: {e}", doc.location));
-                        }
-                    }
-                }
+                let decisions = index.insert_batch(&read.documents);
+                write_in_order(&mut out, format, &read, decisions, |out, doc, result| {
+                    write_decided(out, format, doc, result, reading.strict, &mut warnings)
+                })?;
                 uncommitted += read.documents.len() as u64;
                 // A feed between articles commits what it sent, so a kill loses only
                 // what arrived since its last pause; a full pipe, every --commit-every.
@@ -165,29 +149,16 @@ pub(crate) fn index(command: IndexCommand) -> Result<()> {
             let stories = index.story_params().is_some();
             read_sources_in_batches(&sources(&inputs), &reading.options(), INDEX_BATCH, |read| {
                 warnings.print(&read.warnings);
-                write_skipped_records(&mut out, format, &read.warnings)?;
                 if stories {
                     let previews = index.preview_batch(&read.documents);
-                    for (doc, result) in read.documents.iter().zip(previews) {
-                        match result {
-                            Ok(d) => write_decision(&mut out, format, &d.id, &d.matches, Some(&d))?,
-                            Err(e) if reading.strict => {
-                                return Err(anyhow::anyhow!("{}: {e}", doc.location))
-                            }
-                            Err(e) => {
-                                write_skipped(&mut out, format, Some(&doc.id), &doc.location, &e)?;
-                                warnings.skipped(&format!("{}: {e}", doc.location));
-                            }
-                        }
-                    }
+                    write_in_order(&mut out, format, &read, previews, |out, doc, result| {
+                        write_decided(out, format, doc, result, reading.strict, &mut warnings)
+                    })?;
                 } else {
-                    for (doc, matches) in read
-                        .documents
-                        .iter()
-                        .zip(index.query_batch(&read.documents)?)
-                    {
-                        write_decision(&mut out, format, &doc.id, &matches, None)?;
-                    }
+                    let matches = index.query_batch(&read.documents)?;
+                    write_in_order(&mut out, format, &read, matches, |out, doc, matches| {
+                        write_decision(out, format, &doc.id, &matches, None)
+                    })?;
                 }
                 // A feed between articles: what it asked is answered now.
                 if read.waiting {
@@ -491,19 +462,62 @@ fn upgrade(out: &mut impl Write, old: &Path, new: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// The answers of the records a batch's reader skipped (see [`write_skipped`]).
-fn write_skipped_records(out: &mut impl Write, format: Format, read: &[Warning]) -> Result<()> {
-    for w in read.iter().filter(|w| w.problem.skips_record()) {
-        write_skipped(out, format, None, &w.location, &w.problem)?;
+/// Answers every record of a batch in input order: each document by `answer` with its
+/// own of `answers` (one per document, in order), each record the reader skipped by
+/// [`write_skipped`] where it stood among them.
+fn write_in_order<W: Write, A>(
+    out: &mut W,
+    format: Format,
+    read: &ReadOutcome,
+    answers: Vec<A>,
+    mut answer: impl FnMut(&mut W, &Document, A) -> Result<()>,
+) -> Result<()> {
+    let mut answers = answers.into_iter();
+    for record in read.in_order() {
+        match record {
+            ReadRecord::Warning(w) if w.problem.skips_record() => {
+                write_skipped(out, format, None, &w.location, &w.problem)?
+            }
+            ReadRecord::Warning(_) => {}
+            ReadRecord::Document(_, doc) => {
+                let Some(a) = answers.next() else {
+                    anyhow::bail!(
+                        "{}: the index gave no answer for this document",
+                        doc.location
+                    )
+                };
+                answer(out, doc, a)?
+            }
+        }
     }
     Ok(())
+}
+
+/// The answer to a document the index placed (or previewed), or the record's skip
+/// (an id already stored) unless `strict` makes it an error.
+fn write_decided(
+    out: &mut impl Write,
+    format: Format,
+    doc: &Document,
+    result: storyhash::Result<storyhash::Decision>,
+    strict: bool,
+    warnings: &mut Warnings,
+) -> Result<()> {
+    match result {
+        Ok(d) => write_decision(out, format, &d.id, &d.matches, Some(&d)),
+        Err(e) if strict => Err(anyhow::anyhow!("{}: {e}", doc.location)),
+        Err(e) => {
+            write_skipped(out, format, Some(&doc.id), &doc.location, &e)?;
+            warnings.skipped(&format!("{}: {e}", doc.location));
+            Ok(())
+        }
+    }
 }
 
 /// The answer to a record that was read and is neither stored nor answered (a bad
 /// line, a repeated id): one line, as every record gets, so that a program pairing each
 /// line it sends with a line it reads back never waits for an answer that will not
-/// come. A batch's skipped records are answered before its documents; each answer
-/// names its place.
+/// come, in the order the records came; each answer names its place.
 fn write_skipped(
     out: &mut impl Write,
     format: Format,
