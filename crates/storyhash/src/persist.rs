@@ -184,37 +184,67 @@ impl<'a, W: Write> PayloadStream<'a, W> {
         self.put(bytes)
     }
 
-    /// A section of fixed-width values, converted a block at a time.
-    fn array<T: Copy, const N: usize>(&mut self, values: &[T], le: fn(T) -> [u8; N]) -> Result<()> {
-        self.put(&((values.len() * N) as u64).to_le_bytes())?;
+    /// A section of `count` fixed-width values, converted a block at a time as
+    /// `values` produces them; an error if it produces another number.
+    fn array<T, const N: usize>(
+        &mut self,
+        count: usize,
+        values: impl IntoIterator<Item = T>,
+        le: fn(T) -> [u8; N],
+    ) -> Result<()> {
+        self.put(&((count * N) as u64).to_le_bytes())?;
         let mut buffer = std::mem::take(&mut self.buffer);
-        for block in values.chunks(8192) {
+        let mut values = values.into_iter();
+        let mut left = count;
+        loop {
             buffer.clear();
-            block.iter().for_each(|&v| buffer.extend_from_slice(&le(v)));
+            for v in values.by_ref().take(left.min(8192)) {
+                buffer.extend_from_slice(&le(v));
+            }
+            left -= buffer.len() / N;
+            if buffer.is_empty() {
+                break;
+            }
             self.put(&buffer)?;
         }
         self.buffer = buffer;
+        if left > 0 || values.next().is_some() {
+            return Err(Error::Index {
+                path: self.path.to_path_buf(),
+                problem: format!("a section of {count} values was given another number"),
+            });
+        }
         Ok(())
     }
 
     /// A section of u32s.
     pub fn u32s(&mut self, values: &[u32]) -> Result<()> {
-        self.array(values, u32::to_le_bytes)
+        self.array(values.len(), values.iter().copied(), u32::to_le_bytes)
+    }
+
+    /// A section of `count` u32s as `values` produces them.
+    pub fn u32s_of(&mut self, count: usize, values: impl Iterator<Item = u32>) -> Result<()> {
+        self.array(count, values, u32::to_le_bytes)
     }
 
     /// A section of u64s.
     pub fn u64s(&mut self, values: &[u64]) -> Result<()> {
-        self.array(values, u64::to_le_bytes)
+        self.array(values.len(), values.iter().copied(), u64::to_le_bytes)
+    }
+
+    /// A section of `count` u64s as `values` produces them.
+    pub fn u64s_of(&mut self, count: usize, values: impl Iterator<Item = u64>) -> Result<()> {
+        self.array(count, values, u64::to_le_bytes)
     }
 
     /// A section of i64s.
     pub fn i64s(&mut self, values: &[i64]) -> Result<()> {
-        self.array(values, i64::to_le_bytes)
+        self.array(values.len(), values.iter().copied(), i64::to_le_bytes)
     }
 
-    /// A section of f32s.
-    pub fn f32s(&mut self, values: &[f32]) -> Result<()> {
-        self.array(values, f32::to_le_bytes)
+    /// A section of `count` f32s as `values` produces them.
+    pub fn f32s_of(&mut self, count: usize, values: impl Iterator<Item = f32>) -> Result<()> {
+        self.array(count, values, f32::to_le_bytes)
     }
 
     /// Ends the file with its checksum, once the payload announced is all written.
@@ -424,7 +454,10 @@ mod tests {
             PayloadStream::new(Vec::new(), path, ContentKind::Index, 1, len).expect("header");
         stream.bytes(&meta).expect("meta");
         stream.u32s(&[1, 2, 3]).expect("u32s");
-        stream.u64s(&wide).expect("u64s");
+        // Produced as written, across the blocks it is converted in.
+        stream
+            .u64s_of(wide.len(), wide.iter().copied())
+            .expect("u64s");
         let streamed = stream.finish().expect("finish");
         let mut w = PayloadWriter::default();
         w.meta(&("hello", 7u32)).expect("encode");
@@ -435,6 +468,13 @@ mod tests {
             PayloadStream::new(Vec::new(), path, ContentKind::Index, 1, len + 1).expect("header");
         short.bytes(&meta).expect("meta");
         assert!(short.finish().is_err(), "a payload shorter than announced");
+        // A section producing more or fewer values than it announced is refused.
+        for produced in [8191, 8193, 0] {
+            let mut stream =
+                PayloadStream::new(Vec::new(), path, ContentKind::Index, 1, len).expect("header");
+            let values = (0..produced).map(|i| i as u32);
+            assert!(stream.u32s_of(8192, values).is_err(), "{produced} for 8192");
+        }
     }
 
     #[test]

@@ -148,18 +148,16 @@ pub(super) fn commit(
     if state.stored_tracker_void {
         manifest.story_tracker = None;
     }
-    let stored_tracker = state.tracker_to_write()?;
-    if let (Some((columns, seqs)), Some(story)) = (&stored_tracker, story) {
-        let counted = (manifest.next_seq, state.live() as u64);
-        manifest.story_tracker = Some(store::write_tracker(
-            &dir,
-            generation,
-            story.analysis,
-            counted,
-            columns,
-            seqs,
-        )?);
-    }
+    let counted = (manifest.next_seq, state.live() as u64);
+    let stored_tracker = match (state.tracker_to_write()?, story) {
+        (Some((view, seqs)), Some(story)) => {
+            let file =
+                store::write_tracker(&dir, generation, story.analysis, counted, &view, &seqs)?;
+            manifest.story_tracker = Some(file);
+            true
+        }
+        _ => false,
+    };
     let mut builder = state.segment_builder(&dir);
     let mut removed = Vec::new();
     append_uncommitted(state, &mut builder, &mut removed)?;
@@ -168,7 +166,7 @@ pub(super) fn commit(
     }
     store::write_manifest(&dir, &manifest)?;
     reload(state, &dir, manifest)?;
-    state.tracker_committed(stored_tracker.is_some());
+    state.tracker_committed(stored_tracker);
     merge(state, &dir, false)?;
     Ok(())
 }

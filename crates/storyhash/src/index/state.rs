@@ -20,9 +20,7 @@ use crate::lsh::MAX_BUCKET_PIVOTS;
 use crate::pipeline::Params;
 use crate::record::{sketch_of, DocRecord, Engine, ExactCopies};
 use crate::shingle::{intersection_size_u32, jaccard_from_counts};
-use crate::story::{
-    Background, LineTally, StoryParams, StoryTracker, TermAnalyzer, TrackerColumns,
-};
+use crate::story::{Background, LineTally, StoryParams, StoryTracker, TermAnalyzer, TrackerView};
 
 /// What a new document matches and which stories it must and must not join, decided
 /// against the stored documents (see [`State::plan`]).
@@ -637,13 +635,13 @@ impl State {
         }
     }
 
-    /// The story tracker as columns to store, each story keyed by its naming
+    /// The story tracker as the columns to store, each story keyed by its naming
     /// document's seq, when it is due: built, exact, and having counted since it was
     /// last read or written at least [`TRACKER_EVERY`] documents and an eighth of the
     /// live ones. A reader then replays at most that many on top of it, and the writes
     /// cost a bounded multiple of the documents added (each writes what is live, at
     /// most eight times what was counted since the last).
-    pub(super) fn tracker_to_write(&self) -> Result<Option<(TrackerColumns, Vec<u64>)>> {
+    pub(super) fn tracker_to_write(&self) -> Result<Option<(TrackerView<'_>, Vec<u64>)>> {
         let due = self.tracker.enabled()
             && self.stories_counted
             && self.tracker_exact
@@ -652,13 +650,13 @@ impl State {
         if !due {
             return Ok(None);
         }
-        let Some(columns) = self.tracker.to_columns() else {
+        let Some(view) = self.tracker.view() else {
             return Ok(None);
         };
-        let seqs = (columns.story_keys.iter())
+        let seqs = (view.story_keys().iter())
             .map(|&d| self.seq_of(d))
             .collect::<Result<Vec<u64>>>()?;
-        Ok(Some((columns, seqs)))
+        Ok(Some((view, seqs)))
     }
 
     /// Builds the story tracker if it is not built, and rebuilds it from the stored

@@ -38,7 +38,7 @@ use crate::persist::{ContentKind, PayloadReader, PayloadStream, PayloadWriter};
 use crate::pipeline::Params;
 use crate::story::{
     Background, ExclusionLists, LineTally, StoredStoryParamsV6, StoredStoryParamsV7, StoryAnalysis,
-    StoryParams, TrackerColumns,
+    StoryParams, TrackerColumns, TrackerSource,
 };
 
 /// The manifest's file name.
@@ -481,8 +481,9 @@ struct TrackerMeta {
     own_counted: u64,
 }
 
-/// Writes `columns` durably as the story tracker file of commit `generation` in `dir`,
-/// each story keyed by the seq in `story_seqs` (one per story, in the columns' order):
+/// Writes `columns` (a live tracker's view, produced as written, or columns read back)
+/// durably as the story tracker file of commit `generation` in `dir`, each story keyed
+/// by the seq in `story_seqs` (one per story, in the columns' order):
 /// the tracker of terms of `analysis` holding the `documents` live documents stored
 /// before seq `next_seq`.
 pub(super) fn write_tracker(
@@ -490,32 +491,35 @@ pub(super) fn write_tracker(
     generation: u64,
     analysis: StoryAnalysis,
     (next_seq, documents): (u64, u64),
-    columns: &TrackerColumns,
+    columns: &impl TrackerSource,
     story_seqs: &[u64],
 ) -> Result<TrackerFile> {
+    let c = columns;
+    let (counted, own_counted) = c.counted();
     let meta = TrackerMeta {
         analysis,
         next_seq,
         documents,
-        counted: columns.documents,
-        own_counted: columns.own_documents,
+        counted,
+        own_counted,
     };
     let meta = crate::persist::encode_meta(&meta)?;
-    let c = columns;
+    let sums = c.sum_ends().last().map_or(0, |&end| end as usize);
+    let (posting_terms, postings) = c.posting_counts();
     let len = |n: usize, width: usize| PayloadStream::<File>::section_len(n, width);
     let payload = len(meta.len(), 1)
-        + len(c.hashes.len(), 8)
-        + len(c.df.len(), 4)
-        + len(c.own_df.len(), 4)
+        + len(c.hashes().len(), 8)
+        + len(c.df().len(), 4)
+        + len(c.own_df().len(), 4)
         + len(story_seqs.len(), 8)
-        + len(c.story_sizes.len(), 4)
-        + len(c.story_latest.len(), 8)
-        + len(c.sum_ends.len(), 8)
-        + len(c.sum_terms.len(), 4)
-        + len(c.sum_weights.len(), 4)
-        + len(c.posting_ends.len(), 8)
-        + len(c.postings.len(), 4)
-        + len(c.holding.len(), 4);
+        + len(c.story_sizes().len(), 4)
+        + len(c.story_latest().len(), 8)
+        + len(c.sum_ends().len(), 8)
+        + len(sums, 4)
+        + len(sums, 4)
+        + len(posting_terms, 8)
+        + len(postings, 4)
+        + len(c.holding().len(), 4);
     let name = tracker_name(generation);
     let path = dir.join(&name);
     let mut file = AtomicFile::create(&path)?;
@@ -527,18 +531,18 @@ pub(super) fn write_tracker(
         payload,
     )?;
     w.bytes(&meta)?;
-    w.u64s(&c.hashes)?;
-    w.u32s(&c.df)?;
-    w.u32s(&c.own_df)?;
+    w.u64s(c.hashes())?;
+    w.u32s(c.df())?;
+    w.u32s(c.own_df())?;
     w.u64s(story_seqs)?;
-    w.u32s(&c.story_sizes)?;
-    w.i64s(&c.story_latest)?;
-    w.u64s(&c.sum_ends)?;
-    w.u32s(&c.sum_terms)?;
-    w.f32s(&c.sum_weights)?;
-    w.u64s(&c.posting_ends)?;
-    w.u32s(&c.postings)?;
-    w.u32s(&c.holding)?;
+    w.u32s(c.story_sizes())?;
+    w.i64s(c.story_latest())?;
+    w.u64s(c.sum_ends())?;
+    w.u32s_of(sums, c.sum_terms())?;
+    w.f32s_of(sums, c.sum_weights())?;
+    w.u64s_of(posting_terms, c.posting_ends())?;
+    w.u32s_of(postings, c.postings())?;
+    w.u32s(c.holding())?;
     w.finish()?;
     file.commit()?;
     Ok(TrackerFile {

@@ -990,6 +990,176 @@ pub(crate) struct TrackerColumns {
     pub(crate) holding: Vec<u32>,
 }
 
+/// What a stored tracker file holds, in [`TrackerColumns`]' layout, from wherever it
+/// is: the columns themselves, or a live tracker ([`TrackerView`]) whose large columns
+/// are produced as they are written rather than copied first.
+pub(crate) trait TrackerSource {
+    /// Documents counted, with the background's and without.
+    fn counted(&self) -> (u64, u64);
+    fn hashes(&self) -> &[u64];
+    fn df(&self) -> &[u32];
+    fn own_df(&self) -> &[u32];
+    fn story_sizes(&self) -> &[u32];
+    fn story_latest(&self) -> &[i64];
+    fn sum_ends(&self) -> &[u64];
+    /// The stories' summed terms and weights (as many as the last of `sum_ends`).
+    fn sum_terms(&self) -> Box<dyn Iterator<Item = u32> + '_>;
+    fn sum_weights(&self) -> Box<dyn Iterator<Item = f32> + '_>;
+    /// How many terms have postings, and how many postings there are.
+    fn posting_counts(&self) -> (usize, usize);
+    fn posting_ends(&self) -> Box<dyn Iterator<Item = u64> + '_>;
+    fn postings(&self) -> Box<dyn Iterator<Item = u32> + '_>;
+    fn holding(&self) -> &[u32];
+}
+
+impl TrackerSource for TrackerColumns {
+    fn counted(&self) -> (u64, u64) {
+        (self.documents, self.own_documents)
+    }
+    fn hashes(&self) -> &[u64] {
+        &self.hashes
+    }
+    fn df(&self) -> &[u32] {
+        &self.df
+    }
+    fn own_df(&self) -> &[u32] {
+        &self.own_df
+    }
+    fn story_sizes(&self) -> &[u32] {
+        &self.story_sizes
+    }
+    fn story_latest(&self) -> &[i64] {
+        &self.story_latest
+    }
+    fn sum_ends(&self) -> &[u64] {
+        &self.sum_ends
+    }
+    fn sum_terms(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        Box::new(self.sum_terms.iter().copied())
+    }
+    fn sum_weights(&self) -> Box<dyn Iterator<Item = f32> + '_> {
+        Box::new(self.sum_weights.iter().copied())
+    }
+    fn posting_counts(&self) -> (usize, usize) {
+        (self.posting_ends.len(), self.postings.len())
+    }
+    fn posting_ends(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        Box::new(self.posting_ends.iter().copied())
+    }
+    fn postings(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        Box::new(self.postings.iter().copied())
+    }
+    fn holding(&self) -> &[u32] {
+        &self.holding
+    }
+}
+
+/// A live tracker seen as its stored columns ([`Attacher::view`]): the vocabulary's
+/// columns borrowed, the per-story ones built (a few words a story), the stories'
+/// sums and the postings produced as written. Storing a tracker so holds no second
+/// copy of it (the copy cost about a tenth more peak memory at a commit that stored).
+pub(crate) struct TrackerView<'a> {
+    vocabulary: &'a Vocabulary,
+    attacher: &'a Attacher,
+    /// Story ids in increasing order, and per story its members, latest time and
+    /// where its sum ends.
+    keys: Vec<u32>,
+    sizes: Vec<u32>,
+    latest: Vec<i64>,
+    sum_ends: Vec<u64>,
+    /// By story id: its place in `keys`, which postings store.
+    position: Vec<u32>,
+    postings: usize,
+}
+
+impl TrackerView<'_> {
+    /// Story ids in increasing order, as the columns list the stories.
+    pub(crate) fn story_keys(&self) -> &[u32] {
+        &self.keys
+    }
+
+    /// Each story's sum by increasing term id.
+    fn sums(&self) -> impl Iterator<Item = Vec<(u32, f32)>> + '_ {
+        self.keys.iter().map(|k| {
+            let mut sum: Vec<(u32, f32)> = (self.attacher.stories[k].sum.iter())
+                .map(|(&t, &w)| (t, w))
+                .collect();
+            sum.sort_unstable_by_key(|&(t, _)| t);
+            sum
+        })
+    }
+
+    /// The columns collected, as a reader gets them back.
+    #[cfg(test)]
+    pub(crate) fn to_columns(&self) -> TrackerColumns {
+        let (documents, own_documents) = self.counted();
+        TrackerColumns {
+            hashes: self.hashes().to_vec(),
+            df: self.df().to_vec(),
+            own_df: self.own_df().to_vec(),
+            documents,
+            own_documents,
+            story_keys: self.keys.clone(),
+            story_sizes: self.sizes.clone(),
+            story_latest: self.latest.clone(),
+            sum_ends: self.sum_ends.clone(),
+            sum_terms: self.sum_terms().collect(),
+            sum_weights: self.sum_weights().collect(),
+            posting_ends: self.posting_ends().collect(),
+            postings: self.postings().collect(),
+            holding: self.holding().to_vec(),
+        }
+    }
+}
+
+impl TrackerSource for TrackerView<'_> {
+    fn counted(&self) -> (u64, u64) {
+        (self.vocabulary.documents, self.vocabulary.own_documents)
+    }
+    fn hashes(&self) -> &[u64] {
+        &self.vocabulary.hashes
+    }
+    fn df(&self) -> &[u32] {
+        &self.vocabulary.df
+    }
+    fn own_df(&self) -> &[u32] {
+        &self.vocabulary.own_df
+    }
+    fn story_sizes(&self) -> &[u32] {
+        &self.sizes
+    }
+    fn story_latest(&self) -> &[i64] {
+        &self.latest
+    }
+    fn sum_ends(&self) -> &[u64] {
+        &self.sum_ends
+    }
+    fn sum_terms(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        Box::new(self.sums().flat_map(|sum| sum.into_iter().map(|(t, _)| t)))
+    }
+    fn sum_weights(&self) -> Box<dyn Iterator<Item = f32> + '_> {
+        Box::new(self.sums().flat_map(|sum| sum.into_iter().map(|(_, w)| w)))
+    }
+    fn posting_counts(&self) -> (usize, usize) {
+        (self.attacher.postings.len(), self.postings)
+    }
+    fn posting_ends(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        let mut end = 0u64;
+        Box::new(self.attacher.postings.iter().map(move |list| {
+            end += list.len() as u64;
+            end
+        }))
+    }
+    fn postings(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        // Every posting's story has a place: `Attacher::view` checked.
+        let place = |s: &u32| self.position.get(*s as usize).copied().unwrap_or(u32::MAX);
+        Box::new(self.attacher.postings.iter().flatten().map(place))
+    }
+    fn holding(&self) -> &[u32] {
+        &self.attacher.holding
+    }
+}
+
 /// `ends` as ranges of an array of `len` entries, or what is wrong with them.
 fn column_ranges(
     ends: &[u64],
@@ -1016,15 +1186,6 @@ impl Vocabulary {
     /// Terms numbered.
     pub(crate) fn terms(&self) -> usize {
         self.hashes.len()
-    }
-
-    /// Writes the counts into `c`'s vocabulary columns.
-    pub(crate) fn to_columns(&self, c: &mut TrackerColumns) {
-        c.hashes = self.hashes.clone();
-        c.df = self.df.clone();
-        c.own_df = self.own_df.clone();
-        c.documents = self.documents;
-        c.own_documents = self.own_documents;
     }
 
     /// The vocabulary of terms of `analysis` that `c`'s columns hold (taken from it),
@@ -1061,47 +1222,48 @@ impl Vocabulary {
 }
 
 impl Attacher {
-    /// Writes the stories and postings into `c`'s story columns; false if a story
-    /// holds terms of its members' copies ([`Attacher::add_copied`], which only
-    /// `stories` uses), which the columns do not keep.
-    pub(crate) fn to_columns(&self, c: &mut TrackerColumns) -> bool {
+    /// The tracker of these stories and `vocabulary`'s counts as its stored columns,
+    /// or none if a story holds terms of its members' copies ([`Attacher::add_copied`],
+    /// which only `stories` uses), which the columns do not keep.
+    pub(crate) fn view<'a>(&'a self, vocabulary: &'a Vocabulary) -> Option<TrackerView<'a>> {
         let mut keys: Vec<u32> = self.stories.keys().copied().collect();
         keys.sort_unstable();
-        let (mut sizes, mut latest, mut ends) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut terms, mut weights) = (Vec::new(), Vec::new());
+        let (mut sizes, mut latest) = (Vec::with_capacity(keys.len()), Vec::new());
+        let (mut sum_ends, mut entries) = (Vec::with_capacity(keys.len()), 0u64);
+        latest.reserve(keys.len());
         for s in &keys {
             let story = &self.stories[s];
             if !story.copied.is_empty() {
-                return false;
+                return None;
             }
-            let mut sum: Vec<(u32, f32)> = story.sum.iter().map(|(&t, &w)| (t, w)).collect();
-            sum.sort_unstable_by_key(|&(t, _)| t);
-            terms.extend(sum.iter().map(|&(t, _)| t));
-            weights.extend(sum.iter().map(|&(_, w)| w));
-            ends.push(terms.len() as u64);
+            entries += story.sum.len() as u64;
+            sum_ends.push(entries);
             sizes.push(story.size as u32);
             latest.push(story.latest.unwrap_or(i64::MIN));
         }
-        let (mut posting_ends, mut postings) = (Vec::new(), Vec::new());
-        for list in &self.postings {
-            for s in list {
-                match keys.binary_search(s) {
-                    Ok(i) => postings.push(i as u32),
-                    Err(_) => return false,
-                }
-            }
-            posting_ends.push(postings.len() as u64);
+        let slots = keys.last().map_or(0, |&k| k as usize + 1);
+        let mut position = vec![u32::MAX; slots];
+        for (i, &k) in keys.iter().enumerate() {
+            position[k as usize] = i as u32;
         }
-        c.story_keys = keys;
-        c.story_sizes = sizes;
-        c.story_latest = latest;
-        c.sum_ends = ends;
-        c.sum_terms = terms;
-        c.sum_weights = weights;
-        c.posting_ends = posting_ends;
-        c.postings = postings;
-        c.holding = self.holding.clone();
-        true
+        let mut postings = 0;
+        for list in &self.postings {
+            let known = |s: &u32| position.get(*s as usize).is_some_and(|&p| p != u32::MAX);
+            if !list.iter().all(known) {
+                return None;
+            }
+            postings += list.len();
+        }
+        Some(TrackerView {
+            vocabulary,
+            attacher: self,
+            keys,
+            sizes,
+            latest,
+            sum_ends,
+            position,
+            postings,
+        })
     }
 
     /// The stories and postings `c`'s columns hold, over `terms` term ids, or what is

@@ -64,7 +64,7 @@ use attach::{Attacher, Vector, Vocabulary};
 mod general;
 mod lines;
 pub use attach::Background;
-pub(crate) use attach::TrackerColumns;
+pub(crate) use attach::{TrackerColumns, TrackerSource, TrackerView};
 pub(crate) use lines::{for_each_keyed_unit, host_of, unit_keys, Exclusions};
 mod tally;
 pub use lines::{BoilerplateLine, ExclusionLists, StoryLists};

@@ -1,6 +1,6 @@
 //! Incremental story assignment for the index.
 
-use super::attach::{Attacher, Background, TrackerColumns, Vocabulary};
+use super::attach::{Attacher, Background, TrackerColumns, TrackerView, Vocabulary};
 use super::*;
 
 /// A stored document as [`StoryTracker::replay`] takes it: its terms, publication time
@@ -161,13 +161,18 @@ impl StoryTracker {
         }
     }
 
-    /// The counts and stories as columns, stories keyed as the tracker keys them; none
-    /// without story tracking.
-    pub(crate) fn to_columns(&self) -> Option<TrackerColumns> {
+    /// The counts and stories as the columns a commit stores, stories keyed as the
+    /// tracker keys them; none without story tracking (or, see [`Attacher::view`], for
+    /// `stories`' tracker).
+    pub(crate) fn view(&self) -> Option<TrackerView<'_>> {
         self.params.as_ref()?;
-        let mut columns = TrackerColumns::default();
-        self.vocabulary.to_columns(&mut columns);
-        self.attacher.to_columns(&mut columns).then_some(columns)
+        self.attacher.view(&self.vocabulary)
+    }
+
+    /// [`StoryTracker::view`] collected.
+    #[cfg(test)]
+    pub(crate) fn to_columns(&self) -> Option<TrackerColumns> {
+        self.view().map(|view| view.to_columns())
     }
 
     /// The tracker of `params` that `columns` (as [`StoryTracker::to_columns`] gave
