@@ -195,8 +195,8 @@ pub struct ReadOutcome {
 /// One record of a [`ReadOutcome`] in input order.
 #[derive(Debug, Clone, Copy)]
 pub enum ReadRecord<'a> {
-    /// The document at this index of [`ReadOutcome::documents`].
-    Document(usize, &'a Document),
+    /// The next of [`ReadOutcome::documents`].
+    Document(&'a Document),
     /// A warning, met after the documents before it and before those after it.
     Warning(&'a Warning),
 }
@@ -249,7 +249,7 @@ impl ReadOutcome {
             }
             let document = self.documents.get(next)?;
             next += 1;
-            Some(ReadRecord::Document(next - 1, document))
+            Some(ReadRecord::Document(document))
         })
     }
 }
@@ -509,10 +509,7 @@ mod tests {
     fn order(outcome: &ReadOutcome) -> Vec<String> {
         (outcome.in_order())
             .map(|r| match r {
-                ReadRecord::Document(i, d) => {
-                    assert_eq!(outcome.documents[i].id, d.id);
-                    format!("d:{}", d.id)
-                }
+                ReadRecord::Document(d) => format!("d:{}", d.id),
                 ReadRecord::Warning(w) => format!("w:{}", w.location.line),
             })
             .collect()

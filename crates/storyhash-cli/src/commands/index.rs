@@ -479,7 +479,7 @@ fn write_in_order<W: Write, A>(
                 write_skipped(out, format, None, &w.location, &w.problem)?
             }
             ReadRecord::Warning(_) => {}
-            ReadRecord::Document(_, doc) => {
+            ReadRecord::Document(doc) => {
                 let Some(a) = answers.next() else {
                     anyhow::bail!(
                         "{}: the index gave no answer for this document",
